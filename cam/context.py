@@ -1,0 +1,30 @@
+"""What every phase of a cycle is handed: config, gateways, clock, randomness, report."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from cam.config import CAMCycleConfig
+from cam.db import SessionFactory
+from cam.gateways.base import Gateways
+from cam.report import CAMCycleReport
+
+
+@dataclass
+class CycleContext:
+    config: CAMCycleConfig
+    session_factory: SessionFactory
+    gateways: Gateways
+    clock: Callable[[], datetime]
+    rng: random.Random
+    report: CAMCycleReport
+    cycle_id: int | None = None
+    # Names who claims outbox rows, so a crashed claim can be told from a live one.
+    instance: str = "cam"
+
+    @property
+    def dry_run(self) -> bool:
+        return self.config.dry_run

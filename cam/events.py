@@ -1,0 +1,37 @@
+"""The event log: every step of the engine leaves a row and a log line."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cam.models import Event
+
+log = logging.getLogger(__name__)
+
+CYCLE_STARTED = "cam.cycle_started"
+LEADS_PROCESSED = "cam.leads_processed"
+OUTREACH_SCHEDULED = "cam.outreach_scheduled"
+OUTREACH_SENT = "cam.outreach_sent"
+REPLIES_DETECTED = "cam.replies_detected"
+LEADS_ESCALATED = "cam.leads_escalated"
+CYCLE_COMPLETED = "cam.cycle_completed"
+ERROR = "cam.error"
+APPROVAL_REQUESTED = "cam.approval_requested"
+APPROVAL_DECIDED = "cam.approval_decided"
+APPROVAL_REFUSED = "cam.approval_refused"
+STATE_CHANGED = "cam.state_changed"
+UNSUBSCRIBED = "cam.unsubscribed"
+TASK_DECIDED = "cam.task_decided"
+
+
+def record(
+    session: Session, name: str, details: dict[str, Any] | None = None, cycle_id: int | None = None
+) -> Event:
+    """Add an event to the session and log it; it lands when the session commits."""
+    event = Event(name=name, details=details or {}, cycle_id=cycle_id)
+    session.add(event)
+    log.info("%s cycle=%s %s", name, cycle_id, details or {})
+    return event

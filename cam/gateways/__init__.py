@@ -1,0 +1,1 @@
+"""Gateways to mail, CRM and manual-task channels, behind the protocols in `base`."""

@@ -1,0 +1,146 @@
+"""The interfaces between the engine and the outside world.
+
+The engine only ever talks to these protocols; the factory picks a real implementation when
+it is configured and a no-op otherwise. A no-op never counts as sent.
+"""
+
+from __future__ import annotations
+
+import enum
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+
+class GatewayError(Exception):
+    """The gateway could not be reached or refused us: nothing was delivered."""
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    to: str
+    subject: str
+    text: str
+    html: str | None
+    message_id: str
+    unsubscribe_token: str
+    lead_id: int
+    step: int
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+
+
+class SendOutcome(enum.StrEnum):
+    accepted = "accepted"
+    retry_later = "retry_later"  # 4xx: keep it due, try again with backoff
+    rejected = "rejected"  # 5xx for the recipient: a hard bounce
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: SendOutcome
+    detail: str = ""
+
+
+class EmailConnection(Protocol):
+    def send(self, message: OutgoingEmail) -> SendResult: ...
+
+
+class EmailSender(Protocol):
+    name: str
+    configured: bool
+
+    def connect(self) -> AbstractContextManager[EmailConnection]:
+        """Open one connection for a batch of sends; raise `GatewayError` if impossible."""
+        ...
+
+
+@dataclass(frozen=True)
+class InboxMessage:
+    uid: int
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class InboxBatch:
+    uidvalidity: int
+    messages: list[InboxMessage] = field(default_factory=list)
+
+
+class InboxReader(Protocol):
+    name: str
+    configured: bool
+
+    def fetch_since(self, uidvalidity: int, last_uid: int) -> InboxBatch:
+        """Return messages after `last_uid`, or all of them if UIDVALIDITY changed."""
+        ...
+
+
+@dataclass(frozen=True)
+class SocialTask:
+    outreach_id: int
+    lead_id: int
+    lead_name: str
+    company: str
+    title: str
+    profile_url: str | None
+    message: str
+
+
+class SocialPoster(Protocol):
+    name: str
+    configured: bool
+
+    def create_task(self, session: Session, task: SocialTask) -> str:
+        """Hand the step to a person, in the caller's transaction; return a reference."""
+        ...
+
+
+@dataclass(frozen=True)
+class CrmLead:
+    email: str
+    first_name: str
+    last_name: str
+    company: str
+    title: str
+    score: int
+    score_reasons: tuple[str, ...]
+    reply_subject: str = ""
+    reply_text: str = ""
+    contact_id: str | None = None
+    deal_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CrmRefs:
+    contact_id: str | None
+    deal_id: str | None
+
+
+class CrmSyncer(Protocol):
+    name: str
+    configured: bool
+
+    def sync(self, lead: CrmLead) -> CrmRefs:
+        """Create or update the contact and its deal; reuse the ids the lead already has."""
+        ...
+
+
+@dataclass(frozen=True)
+class Gateways:
+    email: EmailSender
+    inbox: InboxReader
+    social: SocialPoster
+    crm: CrmSyncer
+
+    def not_configured(self) -> list[str]:
+        """Name the channels that fall back to a no-op."""
+        configured = {
+            "email": self.email.configured,
+            "inbox": self.inbox.configured,
+            "linkedin": self.social.configured,
+            "crm": self.crm.configured,
+        }
+        return [name for name, on in configured.items() if not on]

@@ -1,0 +1,372 @@
+"""The database schema: typed SQLAlchemy 2 mappings, the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store naive UTC, hand back aware UTC: SQLite keeps no zone, PostgreSQL must agree."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        date: Date(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+        list[dict[str, Any]]: JSON(),
+        enum.Enum: SAEnum(enum.Enum, native_enum=False, length=24, validate_strings=True),
+    }
+
+
+class LeadStatus(enum.StrEnum):
+    new = "new"
+    scored = "scored"
+    scheduled = "scheduled"
+    contacted = "contacted"
+    replied = "replied"
+    hot = "hot"
+    escalated = "escalated"
+    disqualified = "disqualified"
+    unsubscribed = "unsubscribed"
+    bounced = "bounced"
+
+
+class Channel(enum.StrEnum):
+    email = "email"
+    linkedin = "linkedin"
+
+
+class OutreachStatus(enum.StrEnum):
+    planned = "planned"
+    sending = "sending"
+    sent = "sent"
+    simulated = "simulated"
+    skipped = "skipped"
+    failed = "failed"
+    # The process died between the gateway accepting and our commit: a person must check.
+    unknown = "unknown"
+
+
+class ReplyClass(enum.StrEnum):
+    interested = "interested"
+    not_interested = "not_interested"
+    out_of_office = "out_of_office"
+    unsubscribe = "unsubscribe"
+    bounce = "bounce"
+    question = "question"
+    other = "other"
+
+
+class ApprovalKind(enum.StrEnum):
+    escalate_lead = "escalate_lead"
+    go_live = "go_live"
+
+
+class ApprovalStatus(enum.StrEnum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+    expired = "expired"
+
+
+class SuppressionKind(enum.StrEnum):
+    email = "email"
+    domain = "domain"
+
+
+class TaskStatus(enum.StrEnum):
+    open = "open"
+    done = "done"
+    skipped = "skipped"
+
+
+class NotificationStatus(enum.StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    first_name: Mapped[str] = mapped_column(String(200), default="")
+    last_name: Mapped[str] = mapped_column(String(200), default="")
+    company: Mapped[str] = mapped_column(String(300), default="")
+    title: Mapped[str] = mapped_column(String(300), default="")
+    domain: Mapped[str] = mapped_column(String(255), default="", index=True)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    linkedin_url: Mapped[str | None] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(String(200), default="")
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    score_reasons: Mapped[list[str]] = mapped_column(default=list)
+    status: Mapped[LeadStatus] = mapped_column(default=LeadStatus.new, index=True)
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    # Steps of the campaign planned so far; the next one is `steps_planned + 1`.
+    steps_planned: Mapped[int] = mapped_column(Integer, default=0)
+    next_step_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_contacted_at: Mapped[datetime | None]
+    replied_at: Mapped[datetime | None]
+    crm_contact_id: Mapped[str | None] = mapped_column(String(100))
+    crm_deal_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    score_threshold: Mapped[int] = mapped_column(Integer, default=50)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    steps: Mapped[list[CampaignStep]] = relationship(
+        back_populates="campaign", order_by="CampaignStep.position", cascade="all, delete-orphan"
+    )
+
+
+class CampaignStep(Base):
+    __tablename__ = "campaign_steps"
+    __table_args__ = (UniqueConstraint("campaign_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[Channel]
+    delay_days: Mapped[int] = mapped_column(Integer, default=0)
+    subject_template: Mapped[str] = mapped_column(Text, default="")
+    body_template: Mapped[str] = mapped_column(Text, default="")
+    html_template: Mapped[str | None] = mapped_column(Text)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="steps")
+
+
+class OutreachMessage(Base):
+    """The outbox: one row per (lead, campaign, step), so a step is never queued twice."""
+
+    __tablename__ = "outreach_messages"
+    __table_args__ = (
+        UniqueConstraint("lead_id", "campaign_id", "step", name="uq_outreach_lead_step"),
+        Index("ix_outreach_due", "status", "scheduled_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    step: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[Channel]
+    scheduled_at: Mapped[datetime]
+    status: Mapped[OutreachStatus] = mapped_column(default=OutreachStatus.planned)
+    reason: Mapped[str | None] = mapped_column(String(1000))
+    message_id: Mapped[str | None] = mapped_column(String(300), unique=True)
+    subject: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SendQuota(Base):
+    """A counter per limit scope and window, bumped atomically where the send happens.
+
+    `scope` is e.g. `live:email`, `dry:email`, `live:domain:acme.com`, `live:email:hour`;
+    `window` is the day (or hour) it counts, in the team's time zone.
+    """
+
+    __tablename__ = "send_quotas"
+
+    scope: Mapped[str] = mapped_column(String(300), primary_key=True)
+    window: Mapped[str] = mapped_column(String(32), primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Reply(Base):
+    __tablename__ = "replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
+    outreach_id: Mapped[int | None] = mapped_column(ForeignKey("outreach_messages.id"))
+    message_id: Mapped[str | None] = mapped_column(String(300), unique=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(1000))
+    from_address: Mapped[str] = mapped_column(String(320), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    body_excerpt: Mapped[str] = mapped_column(Text, default="")
+    classification: Mapped[ReplyClass] = mapped_column(default=ReplyClass.other)
+    matched_rule: Mapped[str | None] = mapped_column(String(500))
+    parse_note: Mapped[str | None] = mapped_column(String(1000))
+    return_date: Mapped[date | None]
+    mailbox_uid: Mapped[str | None] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MailboxCursor(Base):
+    """Where reply polling stopped: the last UID seen under one UIDVALIDITY."""
+
+    __tablename__ = "mailbox_cursors"
+
+    mailbox: Mapped[str] = mapped_column(String(300), primary_key=True)
+    uidvalidity: Mapped[int] = mapped_column(Integer, default=0)
+    last_uid: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Approval(Base):
+    __tablename__ = "approvals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ApprovalKind]
+    status: Mapped[ApprovalStatus] = mapped_column(default=ApprovalStatus.pending, index=True)
+    # Unique per thing approved (e.g. `escalate_lead:42`), so it is never asked twice.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
+    reply_id: Mapped[int | None] = mapped_column(ForeignKey("replies.id"))
+    requested_by: Mapped[str] = mapped_column(String(100), default="cam")
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(String(1000))
+    crm_synced_at: Mapped[datetime | None]
+
+
+class Suppression(Base):
+    __tablename__ = "suppressions"
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[SuppressionKind]
+    value: Mapped[str] = mapped_column(String(320))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ManualTask(Base):
+    """A LinkedIn step for a person to do by hand."""
+
+    __tablename__ = "manual_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outreach_id: Mapped[int] = mapped_column(ForeignKey("outreach_messages.id"), unique=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
+    status: Mapped[TaskStatus] = mapped_column(default=TaskStatus.open)
+    suggested_message: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str | None] = mapped_column(String(1000))
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CycleRun(Base):
+    __tablename__ = "cycle_runs"
+    # One run per (kind, scheduled time): several instances race to insert, one wins.
+    __table_args__ = (UniqueConstraint("kind", "slot", name="uq_cycle_slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default="daily")
+    slot: Mapped[str | None] = mapped_column(String(64))
+    trigger: Mapped[str] = mapped_column(String(40), default="manual")
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Event(Base):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    cycle_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class RuntimeState(Base):
+    """The single row of switches a team flips at run time."""
+
+    __tablename__ = "runtime_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    live_since: Mapped[datetime | None]
+    # First day the mailbox sent for real: the warm-up ramp counts from it.
+    mailbox_started_on: Mapped[date | None]
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Notification(Base):
+    """A message for people (report, approval, task), kept until delivered, in order."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))
+    status: Mapped[NotificationStatus] = mapped_column(
+        default=NotificationStatus.pending, index=True
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    channel: Mapped[str | None] = mapped_column(String(100))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

@@ -1,0 +1,43 @@
+"""The report every cycle returns: counters, skips, errors and timings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class CycleError(BaseModel):
+    phase: str
+    item: str | None = None
+    message: str
+
+
+class CAMCycleReport(BaseModel):
+    cycle_id: int | None = None
+    dry_run: bool = True
+    start: datetime
+    end: datetime | None = None
+    leads_created: int = 0
+    leads_processed: int = 0
+    leads_disqualified: int = 0
+    outreach_scheduled: int = 0
+    outreach_sent: int = 0
+    followups_sent: int = 0
+    simulated: int = 0
+    tasks_created: int = 0
+    skipped_by_limits: dict[str, int] = Field(default_factory=dict)
+    replies_detected: int = 0
+    hot_leads_detected: int = 0
+    approvals_requested: int = 0
+    unknown_outcomes: int = 0
+    channels_not_configured: list[str] = Field(default_factory=list)
+    phase_durations: dict[str, float] = Field(default_factory=dict)
+    errors: list[CycleError] = Field(default_factory=list)
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        """Count `count` messages held back by the limit named `reason`."""
+        self.skipped_by_limits[reason] = self.skipped_by_limits.get(reason, 0) + count
+
+    def error(self, phase: str, message: str, item: str | None = None) -> None:
+        self.errors.append(CycleError(phase=phase, item=item, message=message))

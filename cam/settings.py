@@ -1,0 +1,74 @@
+"""Settings read from the environment and `.env`; one class for the whole engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+class Settings(BaseSettings):
+    """Everything the engine needs to know about its environment.
+
+    Secrets are `SecretStr` so that printing or logging a `Settings` never shows them.
+    """
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(default="sqlite:///cam.db", alias="DATABASE_URL")
+    timezone: str = Field(default="UTC", alias="CAM_TIMEZONE")
+    campaign_file: Path = Field(default=DATA_DIR / "campaign.toml", alias="CAM_CAMPAIGN_FILE")
+    scoring_file: Path = Field(default=DATA_DIR / "scoring.toml", alias="CAM_SCORING_FILE")
+    replies_file: Path = Field(default=DATA_DIR / "replies.toml", alias="CAM_REPLY_RULES_FILE")
+    instance_name: str = Field(default="cam", alias="CAM_INSTANCE_NAME")
+    secret_key: SecretStr = Field(default=SecretStr(""), alias="CAM_SECRET_KEY")
+    public_url: str = Field(default="http://localhost:3000", alias="CAM_PUBLIC_URL")
+
+    # Outgoing mail (SMTP).
+    smtp_host: str = Field(default="", alias="CAM_SMTP_HOST")
+    smtp_port: int = Field(default=587, alias="CAM_SMTP_PORT")
+    smtp_username: str = Field(default="", alias="CAM_SMTP_USERNAME")
+    smtp_password: SecretStr = Field(default=SecretStr(""), alias="CAM_SMTP_PASSWORD")
+    smtp_security: str = Field(default="starttls", alias="CAM_SMTP_SECURITY")
+    smtp_ca_file: Path | None = Field(default=None, alias="CAM_SMTP_CA_FILE")
+    smtp_timeout: float = Field(default=30.0, alias="CAM_SMTP_TIMEOUT")
+    mail_from: str = Field(default="", alias="CAM_FROM")
+    reply_to: str = Field(default="", alias="CAM_REPLY_TO")
+    postal_address: str = Field(default="", alias="CAM_POSTAL_ADDRESS")
+    first_contact_notice: str = Field(default="", alias="CAM_FIRST_CONTACT_NOTICE")
+    dkim_selector: str = Field(default="", alias="CAM_DKIM_SELECTOR")
+    dkim_private_key_file: Path | None = Field(default=None, alias="CAM_DKIM_PRIVATE_KEY_FILE")
+
+    # Incoming mail (IMAP).
+    imap_host: str = Field(default="", alias="CAM_IMAP_HOST")
+    imap_port: int = Field(default=993, alias="CAM_IMAP_PORT")
+    imap_username: str = Field(default="", alias="CAM_IMAP_USERNAME")
+    imap_password: SecretStr = Field(default=SecretStr(""), alias="CAM_IMAP_PASSWORD")
+    imap_folder: str = Field(default="INBOX", alias="CAM_IMAP_FOLDER")
+    imap_security: str = Field(default="ssl", alias="CAM_IMAP_SECURITY")
+    imap_ca_file: Path | None = Field(default=None, alias="CAM_IMAP_CA_FILE")
+
+    # CRM.
+    hubspot_token: SecretStr = Field(default=SecretStr(""), alias="CAM_HUBSPOT_TOKEN")
+    hubspot_base_url: str = Field(default="https://api.hubapi.com", alias="CAM_HUBSPOT_BASE_URL")
+    hubspot_pipeline: str = Field(default="default", alias="CAM_HUBSPOT_PIPELINE")
+    hubspot_stage: str = Field(default="appointmentscheduled", alias="CAM_HUBSPOT_STAGE")
+    crm_webhook_url: str = Field(default="", alias="CAM_CRM_WEBHOOK_URL")
+    crm_webhook_secret: SecretStr = Field(default=SecretStr(""), alias="CAM_CRM_WEBHOOK_SECRET")
+
+    # LinkedIn steps become manual tasks; off unless enabled.
+    linkedin_tasks: bool = Field(default=True, alias="CAM_LINKEDIN_TASKS")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
