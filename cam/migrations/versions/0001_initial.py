@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 08:46:08.816240
+Create Date: 2026-11-25 08:48:13.106964
 """
 
 from collections.abc import Sequence
@@ -60,6 +60,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_events_cycle_id"), ["cycle_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_name"), ["name"], unique=False)
 
+    op.create_table(
+        "job_leases",
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("holder", sa.String(length=200), nullable=False),
+        sa.Column("expires_at", cam.models.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
     op.create_table(
         "mailbox_cursors",
         sa.Column("mailbox", sa.String(length=300), nullable=False),
@@ -408,6 +415,7 @@ def downgrade() -> None:
 
     op.drop_table("notifications")
     op.drop_table("mailbox_cursors")
+    op.drop_table("job_leases")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_events_name"))
         batch_op.drop_index(batch_op.f("ix_events_cycle_id"))
