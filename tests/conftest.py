@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from cam.db import SessionFactory, make_engine, session_factory, upgrade
+from tests.fakes.slack_api import FakeSlack, running_fake_slack
 
 PG_URL = os.environ.get("CAM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -71,3 +72,9 @@ def engine(db_url: str) -> Iterator[Engine]:
 def sessions(engine: Engine) -> SessionFactory:
     """A session factory on the fresh database."""
     return session_factory(engine)
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    """A fake Slack Web API on loopback that records every call."""
+    yield from running_fake_slack()

@@ -1,0 +1,88 @@
+"""The bot's settings: the engine's, plus Slack's, validated all at once at start-up."""
+
+from __future__ import annotations
+
+import re
+
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import Field, SecretStr, ValidationError, field_validator
+
+from cam.settings import Settings
+
+SLACK_API_DEFAULT = "https://slack.com/api/"
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+class SettingsProblem(Exception):
+    """Start-up settings are missing or invalid; the message names each problem."""
+
+
+class BotSettings(Settings):
+    slack_bot_token: SecretStr = Field(alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr = Field(alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default=SLACK_API_DEFAULT, alias="SLACK_API_URL")
+    report_channel: str = Field(alias="CAM_REPORT_CHANNEL")
+    approvers: str = Field(alias="CAM_APPROVERS")
+    schedule: str = Field(default="0 8 * * mon-fri", alias="CAM_SCHEDULE")
+    send_interval_minutes: int = Field(default=5, ge=1, le=60, alias="CAM_SEND_INTERVAL_MINUTES")
+    port: int = Field(default=3000, ge=1, le=65535, alias="PORT")
+
+    @field_validator("slack_bot_token", "slack_signing_secret")
+    @classmethod
+    def _not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slash_terminated(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("report_channel")
+    @classmethod
+    def _channel_id(cls, value: str) -> str:
+        if not _CHANNEL_ID.match(value):
+            raise ValueError("must be a channel ID such as C0123ABCD, not a name")
+        return value
+
+    @field_validator("approvers")
+    @classmethod
+    def _user_ids(cls, value: str) -> str:
+        ids = [part.strip() for part in value.split(",") if part.strip()]
+        if not ids:
+            raise ValueError("must name at least one Slack user ID")
+        bad = [part for part in ids if not _USER_ID.match(part)]
+        if bad:
+            raise ValueError(f"not Slack user IDs: {', '.join(bad)}")
+        return ",".join(ids)
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"not a cron expression: {exc}") from exc
+        return value
+
+    @property
+    def approver_ids(self) -> frozenset[str]:
+        return frozenset(self.approvers.split(","))
+
+
+def load_bot_settings() -> BotSettings:
+    """Read the settings, or raise `SettingsProblem` naming every problem (never a value)."""
+    try:
+        return BotSettings()  # type: ignore[call-arg]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else "settings"
+            message = "is required" if error["type"] == "missing" else error["msg"]
+            lines.append(f"  {name}: {message}")
+        raise SettingsProblem("invalid settings:\n" + "\n".join(lines)) from None

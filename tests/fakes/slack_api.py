@@ -1,0 +1,212 @@
+"""A local stand-in for Slack's Web API: real HTTP on loopback, recording every call.
+
+It checks what Slack checks (token, block and text limits) and can be told to fail with
+429 + Retry-After, 500 or a slow answer, so retries and outages are tested for real.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+MAX_BLOCKS = 50
+MAX_HOME_BLOCKS = 100
+MAX_SECTION_TEXT = 3000
+MAX_HEADER_TEXT = 150
+MAX_BUTTON_VALUE = 2000
+MAX_ACTION_ID = 255
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Fault:
+    status: int
+    retry_after: int | None = None
+    delay: float = 0.0
+    remaining: int = 1
+
+
+class FakeSlack:
+    """Serve `/api/<method>` and `/response/<id>` (response_url) on 127.0.0.1."""
+
+    def __init__(self, token: str = "xoxb-test-token") -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.violations: list[str] = []
+        self._faults: dict[str, list[Fault]] = {}
+        self._ts = itertools.count(1)
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """Base URL of the Web API, ending with `/` as slack_sdk expects."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/response/{name}"
+
+    def start(self) -> FakeSlack:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def fail(
+        self,
+        method: str,
+        status: int,
+        *,
+        times: int = 1,
+        retry_after: int | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        """Answer the next `times` calls of `method` with `status` (after `delay` seconds)."""
+        with self._lock:
+            self._faults.setdefault(method, []).append(
+                Fault(status=status, retry_after=retry_after, delay=delay, remaining=times)
+            )
+
+    def of(self, method: str) -> list[Call]:
+        with self._lock:
+            return [call for call in self.calls if call.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        """Wait until `count` calls of `method` arrived; return them."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.of(method)
+            if len(found) >= count:
+                return found
+            time.sleep(0.02)
+        raise AssertionError(f"expected {count} {method} calls, got {len(self.of(method))}")
+
+    def _take_fault(self, method: str) -> Fault | None:
+        with self._lock:
+            queue = self._faults.get(method, [])
+            if not queue:
+                return None
+            fault = queue[0]
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                queue.pop(0)
+            return fault
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            self._check_message(method, params)
+        if method == "views.publish":
+            view = params.get("view")
+            view = json.loads(view) if isinstance(view, str) else view or {}
+            self._check_blocks(method, view.get("blocks", []), MAX_HOME_BLOCKS)
+        if method == "auth.test":
+            return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "url": ""}
+        if method == "chat.postMessage":
+            ts = f"{1700000000 + next(self._ts)}.000100"
+            return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": params}
+        if method == "chat.update":
+            return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
+        return {"ok": True}
+
+    def _check_message(self, method: str, params: dict[str, Any]) -> None:
+        if not params.get("text"):
+            self.violations.append(f"{method}: no fallback text")
+        blocks = params.get("blocks") or []
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        self._check_blocks(method, blocks, MAX_BLOCKS)
+
+    def _check_blocks(self, method: str, blocks: list[dict[str, Any]], limit: int) -> None:
+        if len(blocks) > limit:
+            self.violations.append(f"{method}: {len(blocks)} blocks (limit {limit})")
+        for block in blocks:
+            text = (block.get("text") or {}).get("text", "")
+            if block.get("type") == "header" and len(text) > MAX_HEADER_TEXT:
+                self.violations.append(f"{method}: header of {len(text)} characters")
+            if block.get("type") == "section" and len(text) > MAX_SECTION_TEXT:
+                self.violations.append(f"{method}: section of {len(text)} characters")
+            for element in [*block.get("elements", []), block.get("accessory") or {}]:
+                if len(str(element.get("value", ""))) > MAX_BUTTON_VALUE:
+                    self.violations.append(f"{method}: button value too long")
+                if len(str(element.get("action_id", ""))) > MAX_ACTION_ID:
+                    self.violations.append(f"{method}: action_id too long")
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode()
+                kind = self.headers.get("Content-Type", "")
+                if "json" in kind:
+                    params = json.loads(raw or "{}")
+                else:
+                    params = {k: v[0] for k, v in parse_qs(raw).items()}
+                path = self.path.split("?")[0]
+                method = path.rsplit("/", 1)[-1] if path.startswith("/api/") else "response_url"
+                if method == "response_url":
+                    params["_response_name"] = path.rsplit("/", 1)[-1]
+                with fake._lock:
+                    fake.calls.append(Call(method, params, dict(self.headers.items())))
+                fault = fake._take_fault(method)
+                if fault is not None:
+                    time.sleep(fault.delay)
+                    if fault.status != 200:
+                        self.send_response(fault.status)
+                        if fault.retry_after is not None:
+                            self.send_header("Retry-After", str(fault.retry_after))
+                        self.send_header("Content-Type", "application/json")
+                        self.end_headers()
+                        self.wfile.write(b'{"ok": false, "error": "ratelimited"}')
+                        return
+                if method != "response_url":
+                    auth = self.headers.get("Authorization", "")
+                    if auth != f"Bearer {fake.token}":
+                        self._json({"ok": False, "error": "invalid_auth"})
+                        return
+                self._json(
+                    {"ok": True} if method == "response_url" else fake._answer(method, params)
+                )
+
+            def _json(self, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+
+def running_fake_slack(token: str = "xoxb-test-token") -> Iterator[FakeSlack]:
+    """Yield a started fake, stopped afterwards (wrap with `pytest.fixture`)."""
+    fake = FakeSlack(token).start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
