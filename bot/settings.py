@@ -78,7 +78,7 @@ class BotSettings(Settings):
 def load_bot_settings() -> BotSettings:
     """Read the settings, or raise `SettingsProblem` naming every problem (never a value)."""
     try:
-        return BotSettings()  # type: ignore[call-arg]
+        return BotSettings()
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
