@@ -280,7 +280,10 @@ class Approval(Base):
     decided_by: Mapped[str | None] = mapped_column(String(100))
     decided_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(String(1000))
+    # Who is calling the CRM since when: a claim, so concurrent retries make one call.
+    crm_sync_started_at: Mapped[datetime | None]
     crm_synced_at: Mapped[datetime | None]
+    crm_error: Mapped[str | None] = mapped_column(String(1000))
 
 
 class Suppression(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 08:48:13.106964
+Create Date: 2026-11-25 08:50:21.561090
 """
 
 from collections.abc import Sequence
@@ -366,7 +366,9 @@ def upgrade() -> None:
         sa.Column("decided_by", sa.String(length=100), nullable=True),
         sa.Column("decided_at", cam.models.UTCDateTime(), nullable=True),
         sa.Column("note", sa.String(length=1000), nullable=True),
+        sa.Column("crm_sync_started_at", cam.models.UTCDateTime(), nullable=True),
         sa.Column("crm_synced_at", cam.models.UTCDateTime(), nullable=True),
+        sa.Column("crm_error", sa.String(length=1000), nullable=True),
         sa.ForeignKeyConstraint(
             ["lead_id"],
             ["leads.id"],
