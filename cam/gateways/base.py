@@ -119,6 +119,14 @@ class CrmRefs:
     deal_id: str | None
 
 
+class CrmSyncError(GatewayError):
+    """The CRM sync failed part-way: `refs` holds what was created, so a retry reuses it."""
+
+    def __init__(self, message: str, refs: CrmRefs) -> None:
+        super().__init__(message)
+        self.refs = refs
+
+
 class CrmSyncer(Protocol):
     name: str
     configured: bool
