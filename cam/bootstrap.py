@@ -1,0 +1,66 @@
+"""Wire the engine from `Settings`: database, sessions, gateways and the cycle's config."""
+
+from __future__ import annotations
+
+from email.utils import parseaddr
+from types import TracebackType
+
+from sqlalchemy import Engine
+
+from cam.config import CAMCycleConfig
+from cam.db import SessionFactory, make_engine, session_factory
+from cam.gateways.base import Gateways
+from cam.gateways.factory import build_gateways
+from cam.models import RuntimeState
+from cam.settings import Settings
+
+FALLBACK_SENDER_DOMAIN = "cam.invalid"
+
+
+class Runtime:
+    """Everything a process (CLI, bot, scheduler) needs to run the engine.
+
+    Pass `gateways` to replace the configured ones (tests, the demo); close it to release
+    the database connections.
+    """
+
+    def __init__(self, settings: Settings, *, gateways: Gateways | None = None) -> None:
+        self.settings = settings
+        self.engine: Engine = make_engine(settings.database_url)
+        self.session_factory: SessionFactory = session_factory(self.engine)
+        self.gateways: Gateways = gateways if gateways is not None else build_gateways(settings)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def sender_domain(mail_from: str) -> str:
+    """Return the domain of the From address (`Sales <a@acme.com>` -> `acme.com`)."""
+    _, address = parseaddr(mail_from)
+    _, at, domain = address.rpartition("@")
+    domain = domain.strip().lower()
+    return domain if at and domain else FALLBACK_SENDER_DOMAIN
+
+
+def cycle_config(settings: Settings, state: RuntimeState) -> CAMCycleConfig:
+    """Return the cycle's config: files and zone from the settings, dry-run from the state."""
+    return CAMCycleConfig(
+        dry_run=state.dry_run,
+        timezone=settings.timezone,
+        campaign_file=settings.campaign_file,
+        scoring_file=settings.scoring_file,
+        reply_rules_file=settings.replies_file,
+        sender_domain=sender_domain(settings.mail_from),
+        secret_key=settings.secret_key,
+    )

@@ -1,0 +1,42 @@
+"""Read-side queries over past cycles and open approvals, for the CLI and the bot."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from cam.models import Approval, ApprovalStatus, CycleRun
+
+
+def last_runs(session: Session, n: int) -> list[CycleRun]:
+    """Return the `n` most recent cycle runs, newest first."""
+    query = select(CycleRun).order_by(CycleRun.started_at.desc(), CycleRun.id.desc()).limit(n)
+    return list(session.scalars(query))
+
+
+def previous_run(session: Session, run: CycleRun) -> CycleRun | None:
+    """Return the finished run of the same kind just before `run`, to compare against."""
+    query = (
+        select(CycleRun)
+        .where(
+            CycleRun.kind == run.kind,
+            or_(
+                CycleRun.started_at < run.started_at,
+                and_(CycleRun.started_at == run.started_at, CycleRun.id < run.id),
+            ),
+            CycleRun.finished_at.is_not(None),
+        )
+        .order_by(CycleRun.started_at.desc(), CycleRun.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def pending_approvals(session: Session) -> list[Approval]:
+    """Return the approvals still waiting for a decision, oldest first."""
+    query = (
+        select(Approval)
+        .where(Approval.status == ApprovalStatus.pending)
+        .order_by(Approval.requested_at, Approval.id)
+    )
+    return list(session.scalars(query))
