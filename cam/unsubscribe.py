@@ -1,0 +1,163 @@
+"""Unsubscribe tokens and the opt-out itself.
+
+A token names the address it was made for and carries an HMAC of it under the team's secret,
+so the one-click link (RFC 8058) works without a login or a database lookup, and nobody can
+make a working link for an address we did not mail. An opt-out is an objection under GDPR
+Art. 21(3): the address is suppressed forever and its planned steps never go out.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from cam import events
+from cam.models import (
+    Lead,
+    LeadStatus,
+    OutreachMessage,
+    OutreachStatus,
+    Suppression,
+    SuppressionKind,
+)
+
+# Keeps these MACs apart from any other use of the same secret (webhook signatures, ...).
+_PURPOSE = b"cam-unsubscribe-v1\x00"
+_MAC_BYTES = 32
+_MAX_TOKEN_CHARS = 1024
+
+
+def normalize_email(email: str) -> str:
+    """Return the form an address is compared and suppressed in: trimmed, lower case."""
+    return email.strip().lower()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _mac(secret: str, email: str) -> bytes:
+    return hmac.new(
+        secret.encode("utf-8"), _PURPOSE + email.encode("utf-8"), hashlib.sha256
+    ).digest()
+
+
+def make_token(secret: str, email: str) -> str:
+    """Return the URL-safe token that unsubscribes `email`; the same address gives the same one."""
+    if not secret:
+        raise ValueError("CAM_SECRET_KEY must be set to make unsubscribe links")
+    address = normalize_email(email)
+    return f"{_b64(address.encode('utf-8'))}.{_b64(_mac(secret, address))}"
+
+
+def read_token(secret: str, token: str) -> str | None:
+    """Return the address a genuine token names, or None for anything else; never raises."""
+    if not secret or not isinstance(token, str) or len(token) > _MAX_TOKEN_CHARS:
+        return None
+    payload, dot, signature = token.partition(".")
+    if not dot or not payload or not signature:
+        return None
+    try:
+        raw_address = _unb64(payload)
+        address = raw_address.decode("utf-8")
+        given = _unb64(signature)
+    except (binascii.Error, ValueError):
+        return None
+    # Only the canonical encoding of a normalized address is ever issued: refuse variants.
+    if _b64(raw_address) != payload or _b64(given) != signature:
+        return None
+    if len(given) != _MAC_BYTES or address != normalize_email(address):
+        return None
+    if not hmac.compare_digest(given, _mac(secret, address)):
+        return None
+    return address
+
+
+def unsubscribe_url(public_url: str, token: str) -> str:
+    """Return the one-click link served by the bot's HTTP server."""
+    return f"{public_url.rstrip('/')}/unsubscribe/{quote(token, safe='')}"
+
+
+def unsubscribe(session: Session, email: str, *, source: str) -> bool:
+    """Suppress `email` forever, stop its lead and skip its planned steps.
+
+    Runs in the caller's transaction. Returns True when this call changed anything (so a
+    repeated click, or two concurrent ones, record a single event).
+    """
+    address = normalize_email(email)
+    if not address:
+        return False
+    added = _suppress(session, address, reason=f"unsubscribed ({source})")
+    lead_ids = list(session.scalars(select(Lead.id).where(func.lower(Lead.email) == address)))
+    leads_changed = 0
+    skipped = 0
+    if lead_ids:
+        leads_changed = _rowcount(
+            session.execute(
+                update(Lead)
+                .where(Lead.id.in_(lead_ids), Lead.status != LeadStatus.unsubscribed)
+                .values(
+                    status=LeadStatus.unsubscribed,
+                    status_reason=f"unsubscribed ({source})",
+                    next_step_at=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        )
+        skipped = _rowcount(
+            session.execute(
+                update(OutreachMessage)
+                .where(
+                    OutreachMessage.lead_id.in_(lead_ids),
+                    OutreachMessage.status == OutreachStatus.planned,
+                )
+                .values(status=OutreachStatus.skipped, reason=f"unsubscribed ({source})")
+                .execution_options(synchronize_session=False)
+            )
+        )
+    changed = added or leads_changed > 0 or skipped > 0
+    if changed:
+        events.record(
+            session,
+            events.UNSUBSCRIBED,
+            {
+                "email": address,
+                "source": source,
+                "lead_ids": lead_ids,
+                "suppressed": added,
+                "outreach_skipped": skipped,
+            },
+        )
+    return changed
+
+
+def _suppress(session: Session, address: str, *, reason: str) -> bool:
+    """Insert the suppression unless it exists (in any case); True when this call inserted it."""
+    existing = session.scalar(
+        select(Suppression.id).where(
+            Suppression.kind == SuppressionKind.email, func.lower(Suppression.value) == address
+        )
+    )
+    if existing is not None:
+        return False
+    values = {"kind": SuppressionKind.email, "value": address, "reason": reason}
+    # A concurrent opt-out of the same address may insert first: the unique key decides.
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(Suppression).values(**values).on_conflict_do_nothing()
+    return session.scalar(stmt.returning(Suppression.id)) is not None
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,136 @@
+"""The opt-out on both databases: suppressed forever, lead stopped, planned steps skipped."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from cam.db import SessionFactory, unit_of_work
+from cam.events import UNSUBSCRIBED
+from cam.models import (
+    Campaign,
+    Channel,
+    Event,
+    Lead,
+    LeadStatus,
+    OutreachMessage,
+    OutreachStatus,
+    Suppression,
+    SuppressionKind,
+)
+from cam.unsubscribe import unsubscribe
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+def _seed(sessions: SessionFactory) -> tuple[int, int]:
+    """One lead with a sent step 1 and planned steps 2 and 3; another lead untouched."""
+    with unit_of_work(sessions) as session:
+        campaign = Campaign(key="default", name="Default")
+        joe = Lead(email="joe@example.com", status=LeadStatus.contacted, next_step_at=NOW)
+        ann = Lead(email="ann@example.com", status=LeadStatus.scheduled)
+        session.add_all([campaign, joe, ann])
+        session.flush()
+        statuses = [OutreachStatus.sent, OutreachStatus.planned, OutreachStatus.planned]
+        for step, status in enumerate(statuses, start=1):
+            session.add(
+                OutreachMessage(
+                    lead_id=joe.id,
+                    campaign_id=campaign.id,
+                    step=step,
+                    channel=Channel.email,
+                    scheduled_at=NOW,
+                    status=status,
+                )
+            )
+        session.add(
+            OutreachMessage(
+                lead_id=ann.id,
+                campaign_id=campaign.id,
+                step=1,
+                channel=Channel.email,
+                scheduled_at=NOW,
+            )
+        )
+        return joe.id, ann.id
+
+
+def test_unsubscribe_stops_everything_for_the_address(sessions: SessionFactory) -> None:
+    joe_id, ann_id = _seed(sessions)
+    with unit_of_work(sessions) as session:
+        assert unsubscribe(session, "  JOE@Example.com", source="one-click") is True
+
+    with sessions() as session:
+        joe = session.get_one(Lead, joe_id)
+        assert joe.status is LeadStatus.unsubscribed
+        assert joe.status_reason == "unsubscribed (one-click)"
+        assert joe.next_step_at is None
+        rows = session.scalars(
+            select(OutreachMessage).where(OutreachMessage.lead_id == joe_id).order_by("step")
+        ).all()
+        assert [r.status for r in rows] == [
+            OutreachStatus.sent,
+            OutreachStatus.skipped,
+            OutreachStatus.skipped,
+        ]
+        assert rows[1].reason == "unsubscribed (one-click)"
+        suppression = session.scalars(select(Suppression)).one()
+        assert (suppression.kind, suppression.value) == (SuppressionKind.email, "joe@example.com")
+        event = session.scalars(select(Event).where(Event.name == UNSUBSCRIBED)).one()
+        assert event.details["email"] == "joe@example.com"
+        assert event.details["source"] == "one-click"
+        assert event.details["outreach_skipped"] == 2
+        # The other lead is untouched.
+        assert session.get_one(Lead, ann_id).status is LeadStatus.scheduled
+        ann_row = session.scalars(
+            select(OutreachMessage).where(OutreachMessage.lead_id == ann_id)
+        ).one()
+        assert ann_row.status is OutreachStatus.planned
+
+
+def test_unsubscribe_is_idempotent(sessions: SessionFactory) -> None:
+    _seed(sessions)
+    with unit_of_work(sessions) as session:
+        assert unsubscribe(session, "joe@example.com", source="one-click") is True
+    with unit_of_work(sessions) as session:
+        assert unsubscribe(session, "Joe@EXAMPLE.com", source="reply") is False
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Suppression)) == 1
+        names = session.scalars(select(Event.name)).all()
+        assert names.count(UNSUBSCRIBED) == 1
+
+
+def test_unsubscribe_of_an_unknown_address_still_suppresses_it(sessions: SessionFactory) -> None:
+    with unit_of_work(sessions) as session:
+        assert unsubscribe(session, "Stranger@Elsewhere.org", source="mailto") is True
+    with sessions() as session:
+        assert session.scalars(select(Suppression.value)).all() == ["stranger@elsewhere.org"]
+
+
+def test_existing_suppression_in_another_case_is_reused(sessions: SessionFactory) -> None:
+    joe_id, _ = _seed(sessions)
+    with unit_of_work(sessions) as session:
+        session.add(Suppression(kind=SuppressionKind.email, value="JOE@example.com", reason="csv"))
+    with unit_of_work(sessions) as session:
+        # Nothing new suppressed, but the lead still had to be stopped.
+        assert unsubscribe(session, "joe@example.com", source="one-click") is True
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Suppression)) == 1
+        assert session.get_one(Lead, joe_id).status is LeadStatus.unsubscribed
+
+
+def test_a_rolled_back_unsubscribe_leaves_nothing(sessions: SessionFactory) -> None:
+    _seed(sessions)
+    with sessions() as session, session.begin():
+        unsubscribe(session, "joe@example.com", source="one-click")
+        session.rollback()
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Suppression)) == 0
+
+
+def test_empty_address_changes_nothing(sessions: SessionFactory) -> None:
+    with unit_of_work(sessions) as session:
+        assert unsubscribe(session, "   ", source="one-click") is False
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Event)) == 0
