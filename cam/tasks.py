@@ -1,0 +1,72 @@
+"""Manual tasks (LinkedIn steps): a person marks them done or skips them, once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, update
+from sqlalchemy.orm import Session
+
+from cam import events
+from cam.models import Lead, LeadStatus, ManualTask, TaskStatus, utcnow
+
+# A done task moves a lead to `contacted` only from these; a reply or an opt-out outranks it.
+_NOT_YET_CONTACTED = (LeadStatus.new, LeadStatus.scored, LeadStatus.scheduled)
+
+
+class UnknownTask(LookupError):
+    """No manual task has this id."""
+
+
+def decide_task(
+    session: Session,
+    *,
+    task_id: int,
+    by: str,
+    done: bool,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> ManualTask:
+    """Mark an open task done (lead contacted) or skipped (with why); a repeat changes nothing."""
+    now = now or utcnow()
+    task = session.get(ManualTask, task_id)
+    if task is None:
+        raise UnknownTask(f"no task with id {task_id}")
+    status = TaskStatus.done if done else TaskStatus.skipped
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(ManualTask)
+            .where(ManualTask.id == task_id, ManualTask.status == TaskStatus.open)
+            .values(status=status, decided_by=by, decided_at=now, note=note)
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    if result.rowcount == 1:
+        if done:
+            session.execute(
+                update(Lead)
+                .where(Lead.id == task.lead_id)
+                .values(last_contacted_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            session.execute(
+                update(Lead)
+                .where(Lead.id == task.lead_id, Lead.status.in_(_NOT_YET_CONTACTED))
+                .values(status=LeadStatus.contacted)
+                .execution_options(synchronize_session=False)
+            )
+        events.record(
+            session,
+            events.TASK_DECIDED,
+            {
+                "task_id": task_id,
+                "lead_id": task.lead_id,
+                "status": status.value,
+                "by": by,
+                "note": note,
+            },
+        )
+    session.refresh(task)
+    return task
