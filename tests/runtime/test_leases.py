@@ -1,0 +1,69 @@
+"""Job leases on SQLite and PostgreSQL: one holder at a time, expiry, renewal, release."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from cam import leases
+from cam.models import JobLease
+
+T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+TTL = timedelta(minutes=5)
+
+
+def test_one_holder_until_the_lease_expires(sessions):
+    assert leases.acquire(sessions, "send", "a", TTL, T0)
+    assert not leases.acquire(sessions, "send", "b", TTL, T0 + timedelta(minutes=1))
+    # Another job's lease is independent.
+    assert leases.acquire(sessions, "cycle", "b", TTL, T0)
+    # Expired: anyone may take it.
+    assert leases.acquire(sessions, "send", "b", TTL, T0 + TTL)
+    assert not leases.acquire(sessions, "send", "a", TTL, T0 + TTL)
+    with sessions() as session:
+        lease = session.get(JobLease, "send")
+        assert lease is not None
+        assert lease.holder == "b"
+        assert lease.expires_at == T0 + 2 * TTL
+
+
+def test_the_holder_renews_and_releases(sessions):
+    assert leases.acquire(sessions, "send", "a", TTL, T0)
+    assert leases.acquire(sessions, "send", "a", TTL, T0 + timedelta(minutes=4))
+    assert not leases.acquire(sessions, "send", "b", TTL, T0 + timedelta(minutes=6))
+    assert not leases.release(sessions, "send", "b")
+    assert leases.release(sessions, "send", "a")
+    assert not leases.release(sessions, "send", "a")
+    assert leases.acquire(sessions, "send", "b", TTL, T0 + timedelta(minutes=6))
+
+
+def test_held_releases_after_the_block(sessions):
+    with leases.held(sessions, "send", "a", TTL) as taken:
+        assert taken
+        with leases.held(sessions, "send", "b", TTL) as other:
+            assert not other
+        # The loser did not release the winner's lease.
+        assert not leases.acquire(sessions, "send", "c", TTL)
+    assert leases.acquire(sessions, "send", "c", TTL)
+
+
+def test_concurrent_takers_get_one_lease(sessions):
+    holders = [f"h{i}" for i in range(8)]
+    won: list[str] = []
+    barrier = threading.Barrier(len(holders))
+
+    def take(holder: str) -> None:
+        barrier.wait()
+        if leases.acquire(sessions, "cycle", holder, TTL, T0):
+            won.append(holder)
+
+    threads = [threading.Thread(target=take, args=(h,)) for h in holders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(won) == 1
+    with sessions() as session:
+        assert session.scalars(select(JobLease.holder)).all() == won
