@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from cam.gateways.base import Gateways
+from cam.gateways.base import CrmSyncer, Gateways, SocialPoster
+from cam.gateways.hubspot import HubSpotCrm
+from cam.gateways.linkedin_tasks import LinkedInTaskPoster
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopInboxReader, NoopSocialPoster
+from cam.gateways.webhook import WebhookCrm
 from cam.settings import Settings
 
 
@@ -12,6 +15,19 @@ def build_gateways(settings: Settings) -> Gateways:
     return Gateways(
         email=NoopEmailSender(),
         inbox=NoopInboxReader(),
-        social=NoopSocialPoster(),
-        crm=NoopCrmSyncer(),
+        social=_social(settings),
+        crm=_crm(settings),
     )
+
+
+def _social(settings: Settings) -> SocialPoster:
+    return LinkedInTaskPoster() if settings.linkedin_tasks else NoopSocialPoster()
+
+
+def _crm(settings: Settings) -> CrmSyncer:
+    """HubSpot when it has a token, else the webhook when it has a URL, else nothing."""
+    if settings.hubspot_token.get_secret_value():
+        return HubSpotCrm.from_settings(settings)
+    if settings.crm_webhook_url:
+        return WebhookCrm.from_settings(settings)
+    return NoopCrmSyncer()
