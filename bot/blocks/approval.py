@@ -1,0 +1,171 @@
+"""Approval messages: a hot lead to escalate, or going live; pending with buttons, or decided."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ConfirmObject
+
+from bot.blocks.common import (
+    SlackPost,
+    clip,
+    context,
+    escape,
+    fallback,
+    header,
+    section,
+    slack_date,
+    to_dicts,
+)
+from bot.ids import ActionId, BlockId
+from bot.payloads import ApprovalRef
+from cam.models import Approval, ApprovalKind, ApprovalStatus, Lead, Reply
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+MAX_REPLY_QUOTE = 1200
+DECIDED_ICON = {
+    ApprovalStatus.approved: ":white_check_mark:",
+    ApprovalStatus.rejected: ":no_entry_sign:",
+    ApprovalStatus.expired: ":hourglass:",
+}
+
+
+@dataclass(frozen=True)
+class PendingApproval:
+    """An approval with what it is about, loaded once for rendering."""
+
+    approval: Approval
+    lead: Lead | None = None
+    reply: Reply | None = None
+
+
+def who(actor: str | None) -> str:
+    """Mention a Slack user, or name the engine when it acted itself."""
+    if actor is None:
+        return "nobody"
+    return f"<@{actor}>" if _USER_ID.match(actor) else escape(actor)
+
+
+def pending_line(item: PendingApproval) -> str:
+    """One line naming what waits for approval (report, status, home)."""
+    approval = item.approval
+    if approval.kind is ApprovalKind.go_live:
+        return f"Go live, asked by {who(approval.requested_by)}"
+    return f"Escalate {_lead_name(item.lead)}"
+
+
+def approval_post(item: PendingApproval) -> SlackPost:
+    """Build the approval message in its current form (buttons only while pending)."""
+    title = _title(item)
+    return SlackPost(
+        text=fallback(f"{title}: {_status_text(item.approval)}"),
+        blocks=to_dicts(approval_blocks(item)),
+    )
+
+
+def approval_blocks(item: PendingApproval, *, with_header: bool = True) -> list[Block]:
+    """Blocks of one approval, for a message or the App Home."""
+    approval = item.approval
+    blocks: list[Block] = [header(_title(item))] if with_header else []
+    if approval.kind is ApprovalKind.go_live:
+        blocks.append(
+            section(
+                f"{who(approval.requested_by)} asks to switch dry run *off*: real messages will "
+                "go out, within the daily caps. An approver other than the one who asked must "
+                "approve."
+            )
+        )
+    else:
+        blocks += _lead_blocks(item)
+    if approval.status is ApprovalStatus.pending:
+        if approval.expires_at is not None:
+            blocks.append(context(f"Expires {slack_date(approval.expires_at)}"))
+        blocks.append(_buttons(item))
+    else:
+        blocks.append(section(_status_text(approval)))
+    return blocks
+
+
+def _title(item: PendingApproval) -> str:
+    if item.approval.kind is ApprovalKind.go_live:
+        return "Go live?"
+    return f"Hot lead: {_lead_name(item.lead, mrkdwn=False)}"
+
+
+def _lead_name(lead: Lead | None, *, mrkdwn: bool = True) -> str:
+    if lead is None:
+        return "a lead that no longer exists"
+    name = lead.full_name or lead.email
+    label = f"{name} ({lead.company})" if lead.company else name
+    return escape(label) if mrkdwn else label
+
+
+def _lead_blocks(item: PendingApproval) -> list[Block]:
+    lead = item.lead
+    if lead is None:
+        return [section("The lead of this escalation no longer exists.")]
+    facts = [f"*{escape(lead.full_name or lead.email)}*"]
+    if lead.title or lead.company:
+        facts.append(escape(" at ".join(part for part in (lead.title, lead.company) if part)))
+    facts.append(escape(lead.email))
+    blocks: list[Block] = [section("\n".join(facts))]
+    reasons = "\n".join(f"• {escape(reason)}" for reason in lead.score_reasons) or "• no reasons"
+    blocks.append(section(f"*Score {lead.score}*\n{reasons}"))
+    if item.reply is not None:
+        reply = item.reply
+        quote = clip(reply.body_excerpt.strip() or "(empty reply)", MAX_REPLY_QUOTE)
+        quoted = "\n".join(f"> {escape(line)}" for line in quote.splitlines())
+        subject = escape(reply.subject) if reply.subject else "(no subject)"
+        blocks.append(
+            section(f"*Their reply* ({escape(reply.classification)}): {subject}\n{quoted}")
+        )
+    return blocks
+
+
+def _buttons(item: PendingApproval) -> ActionsBlock:
+    approval = item.approval
+    value = ApprovalRef(approval_id=approval.id).dump()
+    if approval.kind is ApprovalKind.go_live:
+        ask = "Switch dry run off? Real messages will be sent from now on."
+    else:
+        ask = f"Escalate {_lead_name(item.lead, mrkdwn=False)} to the CRM?"
+    return ActionsBlock(
+        block_id=f"{BlockId.approval_actions}:{approval.id}",
+        elements=[
+            ButtonElement(
+                text="Approve",
+                action_id=ActionId.approve,
+                value=value,
+                style="primary",
+                confirm=ConfirmObject(
+                    title="Approve?", text=clip(ask, 300), confirm="Approve", deny="Cancel"
+                ),
+            ),
+            ButtonElement(
+                text="Reject",
+                action_id=ActionId.reject,
+                value=value,
+                style="danger",
+                confirm=ConfirmObject(
+                    title="Reject?", text="This cannot be undone.", confirm="Reject", deny="Cancel"
+                ),
+            ),
+        ],
+    )
+
+
+def _status_text(approval: Approval) -> str:
+    if approval.status is ApprovalStatus.pending:
+        return "waiting for an approver"
+    icon = DECIDED_ICON[approval.status]
+    when = f" {slack_date(approval.decided_at)}" if approval.decided_at else ""
+    if approval.status is ApprovalStatus.expired:
+        return f"{icon} *Expired*{when}"
+    text = f"{icon} *{approval.status.value.capitalize()}* by {who(approval.decided_by)}{when}"
+    if approval.kind is ApprovalKind.escalate_lead and approval.status is ApprovalStatus.approved:
+        if approval.crm_synced_at is not None:
+            text += " · synced to the CRM"
+        elif approval.crm_error:
+            text += f"\n:warning: CRM sync failed: {escape(clip(approval.crm_error, 500))}"
+    return text

@@ -1,0 +1,61 @@
+"""Turn an engine `Notification` row into the Slack post that delivers it."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.orm import Session
+
+from bot import queries
+from bot.blocks.approval import approval_post
+from bot.blocks.common import SlackPost
+from bot.blocks.report import report_post
+from bot.blocks.task import task_post
+from cam import runs
+from cam.models import CycleRun, Lead, ManualTask, Notification
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SlackPost", "render_notification"]
+
+
+def render_notification(session: Session, notification: Notification) -> SlackPost | None:
+    """Build the post for `notification`, or None when there is nothing left to say.
+
+    None means the thing it announces is gone (or the topic is not one the bot knows):
+    the caller marks the row delivered rather than retrying it forever.
+    """
+    payload = notification.payload or {}
+    if notification.topic == "cycle_report":
+        return _cycle_report(session, payload.get("cycle_id"))
+    if notification.topic == "approval":
+        return _approval(session, payload.get("approval_id"))
+    if notification.topic == "task":
+        return _task(session, payload.get("task_id"))
+    log.warning("notification %s has unknown topic %r", notification.id, notification.topic)
+    return None
+
+
+def _cycle_report(session: Session, cycle_id: object) -> SlackPost | None:
+    run = session.get(CycleRun, cycle_id) if isinstance(cycle_id, int) else None
+    report = queries.run_report(run) if run is not None else None
+    if run is None or report is None:
+        return None
+    before = runs.previous_run(session, run)
+    previous = queries.run_report(before) if before is not None else None
+    return report_post(
+        report, previous=previous, pending=queries.pending(session), trigger=run.trigger
+    )
+
+
+def _approval(session: Session, approval_id: object) -> SlackPost | None:
+    item = queries.approval(session, approval_id) if isinstance(approval_id, int) else None
+    return approval_post(item) if item is not None else None
+
+
+def _task(session: Session, task_id: object) -> SlackPost | None:
+    task = session.get(ManualTask, task_id) if isinstance(task_id, int) else None
+    lead = session.get(Lead, task.lead_id) if task is not None else None
+    if task is None or lead is None:
+        return None
+    return task_post(task, lead)

@@ -1,0 +1,84 @@
+"""`/cam status` and the top of the App Home: mode, switches, schedule, last run, waiting work."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from slack_sdk.models.blocks import Block
+
+from bot.blocks.approval import PendingApproval, pending_line
+from bot.blocks.common import bulleted, context, fields, header, section, slack_date
+from bot.blocks.report import mode_label, summary_line
+from cam.report import CAMCycleReport
+
+MAX_PENDING_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class LastRun:
+    report: CAMCycleReport
+    trigger: str
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Status:
+    dry_run: bool
+    paused: bool
+    next_run: datetime | None
+    last_run: LastRun | None
+    pending: Sequence[PendingApproval] = field(default_factory=tuple)
+    unknown_outcomes: int = 0
+
+
+def status_blocks(status: Status) -> list[Block]:
+    """Blocks that answer "what is CAM doing now?"."""
+    mode = mode_label(status.dry_run)
+    if status.paused:
+        next_run = "none: paused (`/cam resume` to restart)"
+    elif status.next_run is not None:
+        next_run = slack_date(status.next_run)
+    else:
+        next_run = "not scheduled in this process"
+    blocks: list[Block] = [header(f"CAM status · {mode}" + (" · PAUSED" if status.paused else ""))]
+    blocks += fields(
+        [
+            ("Mode", "dry run (nothing is sent)" if status.dry_run else "live (messages go out)"),
+            ("Paused", "yes: no cycle, no send" if status.paused else "no"),
+            ("Next scheduled run", next_run),
+            ("Waiting for approval", len(status.pending)),
+        ]
+    )
+    if status.last_run is None:
+        blocks.append(section("*Last run:* none yet. Try `/cam run dry`."))
+    else:
+        run = status.last_run
+        report = run.report
+        when = slack_date(run.finished_at or report.start)
+        blocks.append(
+            section(
+                f"*Last run* ({mode_label(report.dry_run).lower()}, {run.trigger}, {when}):\n"
+                f"{summary_line(report)}"
+            )
+        )
+    if status.unknown_outcomes:
+        blocks.append(
+            section(
+                f":warning: *{status.unknown_outcomes} sends with unknown outcome* wait for a "
+                "person to check them; they are never resent on their own."
+            )
+        )
+    if status.pending:
+        lines = [f"• {pending_line(item)}" for item in status.pending]
+        blocks += [section(text) for text in bulleted(lines, limit=MAX_PENDING_SHOWN)]
+    if status.dry_run:
+        blocks.append(context("Dry run: `/cam live` asks an approver to switch it off."))
+    return blocks
+
+
+def status_text(status: Status) -> str:
+    """The fallback text of the status answer."""
+    paused = ", paused" if status.paused else ""
+    return f"CAM is in {mode_label(status.dry_run).lower()}{paused}; {len(status.pending)} waiting"

@@ -1,0 +1,63 @@
+"""A LinkedIn step for a person: the profile, a suggested message, and Done / Skip."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
+
+from bot.blocks.approval import who
+from bot.blocks.common import (
+    SlackPost,
+    clip,
+    context,
+    escape,
+    fallback,
+    header,
+    section,
+    slack_date,
+    to_dicts,
+)
+from bot.ids import ActionId, BlockId
+from bot.payloads import TaskRef
+from cam.models import Lead, ManualTask, TaskStatus
+
+MAX_MESSAGE = 2500
+
+
+def task_post(task: ManualTask, lead: Lead) -> SlackPost:
+    """Build the task message in its current form (buttons only while open)."""
+    name = lead.full_name or lead.email
+    title = f"LinkedIn: contact {name}"
+    blocks: list[Block] = [header(title)]
+    facts = [f"*{escape(name)}*"]
+    if lead.title or lead.company:
+        facts.append(escape(" at ".join(part for part in (lead.title, lead.company) if part)))
+    if lead.linkedin_url:
+        facts.append(f"<{lead.linkedin_url}|Open the LinkedIn profile>")
+    else:
+        facts.append("_No profile link: search for them on LinkedIn._")
+    blocks.append(section("\n".join(facts)))
+    message = clip(task.suggested_message.strip() or "(no suggested message)", MAX_MESSAGE)
+    blocks.append(section(f"*Suggested message*\n```{escape(message)}```"))
+    if task.status is TaskStatus.open:
+        blocks.append(context("Send it by hand, then press Done; Skip if it does not fit."))
+        value = TaskRef(task_id=task.id).dump()
+        blocks.append(
+            ActionsBlock(
+                block_id=f"{BlockId.task_actions}:{task.id}",
+                elements=[
+                    ButtonElement(
+                        text="Done", action_id=ActionId.task_done, value=value, style="primary"
+                    ),
+                    ButtonElement(text="Skip", action_id=ActionId.task_skip, value=value),
+                ],
+            )
+        )
+        status = "open"
+    else:
+        icon = ":white_check_mark:" if task.status is TaskStatus.done else ":fast_forward:"
+        when = f" {slack_date(task.decided_at)}" if task.decided_at else ""
+        status = f"{icon} *{task.status.value.capitalize()}* by {who(task.decided_by)}{when}"
+        if task.note:
+            status += f": {escape(clip(task.note, 500))}"
+        blocks.append(section(status))
+    return SlackPost(text=fallback(f"{title} ({status})"), blocks=to_dicts(blocks))

@@ -1,0 +1,37 @@
+"""The small typed payloads that travel in a button's `value`, parsed back once."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class BadPayload(ValueError):
+    """A button value that is not one of ours (forged, truncated or from an old version)."""
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def dump(self) -> str:
+        return self.model_dump_json()
+
+    @classmethod
+    def parse(cls, value: object) -> Self:
+        if not isinstance(value, str):
+            raise BadPayload("button value missing")
+        try:
+            return cls.model_validate_json(value)
+        except ValidationError as exc:
+            raise BadPayload(
+                f"button value not understood ({exc.error_count()} problems)"
+            ) from None
+
+
+class ApprovalRef(_Payload):
+    approval_id: int = Field(gt=0)
+
+
+class TaskRef(_Payload):
+    task_id: int = Field(gt=0)

@@ -1,0 +1,89 @@
+"""Read what the bot shows from the database: a few set-based queries per screen."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.blocks.approval import PendingApproval
+from bot.blocks.status import LastRun, Status
+from cam import runs
+from cam.models import Approval, CycleRun, Lead, OutreachMessage, OutreachStatus, Reply
+from cam.report import CAMCycleReport
+from cam.state import get_state
+
+
+def with_subjects(session: Session, approvals: Sequence[Approval]) -> list[PendingApproval]:
+    """Attach each approval's lead and reply, loaded in two queries for all of them."""
+    lead_ids = {a.lead_id for a in approvals if a.lead_id is not None}
+    reply_ids = {a.reply_id for a in approvals if a.reply_id is not None}
+    leads = (
+        {lead.id: lead for lead in session.scalars(select(Lead).where(Lead.id.in_(lead_ids)))}
+        if lead_ids
+        else {}
+    )
+    replies = (
+        {reply.id: reply for reply in session.scalars(select(Reply).where(Reply.id.in_(reply_ids)))}
+        if reply_ids
+        else {}
+    )
+    return [
+        PendingApproval(
+            approval=a,
+            lead=leads.get(a.lead_id) if a.lead_id is not None else None,
+            reply=replies.get(a.reply_id) if a.reply_id is not None else None,
+        )
+        for a in approvals
+    ]
+
+
+def pending(session: Session) -> list[PendingApproval]:
+    """Return the approvals still waiting, oldest first, with their leads and replies."""
+    return with_subjects(session, runs.pending_approvals(session))
+
+
+def approval(session: Session, approval_id: int) -> PendingApproval | None:
+    found = session.get(Approval, approval_id)
+    return None if found is None else with_subjects(session, [found])[0]
+
+
+def run_report(run: CycleRun) -> CAMCycleReport | None:
+    """Return the report stored on a finished run, or None while it runs."""
+    return CAMCycleReport.model_validate(run.report) if run.report else None
+
+
+def last_finished_run(session: Session) -> CycleRun | None:
+    query = (
+        select(CycleRun)
+        .where(CycleRun.report.is_not(None), CycleRun.finished_at.is_not(None))
+        .order_by(CycleRun.started_at.desc(), CycleRun.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def status(session: Session, next_run: datetime | None) -> Status:
+    """Gather everything `/cam status` and the App Home show."""
+    state = get_state(session)
+    run = last_finished_run(session)
+    report = run_report(run) if run is not None else None
+    unknown = session.scalar(
+        select(func.count())
+        .select_from(OutreachMessage)
+        .where(OutreachMessage.status == OutreachStatus.unknown)
+    )
+    return Status(
+        dry_run=state.dry_run,
+        paused=state.paused,
+        next_run=next_run,
+        last_run=(
+            LastRun(report=report, trigger=run.trigger, finished_at=run.finished_at)
+            if run is not None and report is not None
+            else None
+        ),
+        pending=pending(session),
+        unknown_outcomes=unknown or 0,
+    )
