@@ -1,0 +1,348 @@
+"""Turn the raw bytes of any incoming message into a `ParsedReply`, never raising.
+
+Mail in the wild is often malformed: broken MIME boundaries, unknown or lying charsets, huge
+parts, missing headers. Every step here degrades to something usable and says what it could
+not do in `parse_note`, so that one odd message is stored and explained rather than crashing
+the phase that reads the inbox.
+"""
+
+from __future__ import annotations
+
+import codecs
+import email
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import policy
+from email.header import decode_header, make_header
+from email.message import Message
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from html.parser import HTMLParser
+
+# Read at most this much of a message: replies are short, anything bigger is an attachment.
+MAX_RAW_BYTES = 2_000_000
+# Keep at most this much decoded text of one message.
+MAX_TEXT_CHARS = 20_000
+# Walk at most this many MIME parts.
+MAX_PARTS = 200
+
+AUTO_REPLY_HEADERS = (
+    "auto-submitted",
+    "x-autoreply",
+    "x-autorespond",
+    "precedence",
+    "x-auto-response-suppress",
+)
+
+_MSGID = re.compile(r"<[^<>\s]+>")
+_STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+# Where the quoted earlier message starts in a reply.
+_QUOTE_START = re.compile(
+    r"^(?:On .{0,200}wrote:\s*$"
+    r"|Am .{0,200}schrieb .{0,100}:\s*$"
+    r"|Le .{0,200}a écrit\s*:\s*$"
+    r"|-{2,}\s*Original Message\s*-{2,}"
+    r"|_{10,}\s*$"
+    r"|From:\s.+$)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+@dataclass(frozen=True)
+class DsnRecipient:
+    """One per-recipient block of an RFC 3464 delivery-status report."""
+
+    final_recipient: str
+    action: str
+    status: str
+    diagnostic: str = ""
+
+
+@dataclass
+class ParsedReply:
+    message_id: str
+    in_reply_to: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    from_address: str = ""
+    subject: str = ""
+    date: datetime | None = None
+    text: str = ""
+    # The text without the quoted earlier message: what the person actually wrote.
+    new_text: str = ""
+    auto_headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = ""
+    is_delivery_report: bool = False
+    dsn: tuple[DsnRecipient, ...] = ()
+    # Message-ID of our message as a bounce quotes it back.
+    original_message_id: str | None = None
+    notes: list[str] = field(default_factory=list)
+    # The parsed tree, for detectors that read the message themselves (flufl.bounce).
+    message: Message | None = None
+
+    @property
+    def parse_note(self) -> str | None:
+        """Say, in one line, what could not be read as it should; None when all went well."""
+        return "; ".join(self.notes)[:1000] if self.notes else None
+
+    @property
+    def thread_ids(self) -> tuple[str, ...]:
+        """Message-IDs this message refers to: the ones our outbox may hold."""
+        ids = [*self.in_reply_to, *reversed(self.references)]
+        if self.original_message_id:
+            ids.append(self.original_message_id)
+        return tuple(dict.fromkeys(ids))
+
+
+def parse_reply(raw: bytes) -> ParsedReply:
+    """Parse `raw` as well as it allows; at worst return an empty reply with a parse note."""
+    fallback_id = synthetic_message_id(raw)
+    try:
+        return _parse(raw, fallback_id)
+    except Exception as exc:  # a parser bug or a pathological message must not stop the phase
+        return ParsedReply(
+            message_id=fallback_id, notes=[f"unparseable message: {type(exc).__name__}"]
+        )
+
+
+def synthetic_message_id(raw: bytes) -> str:
+    """Return a stable id for a message without a Message-ID, so it is stored only once."""
+    return f"<{hashlib.sha256(raw).hexdigest()[:40]}@no-message-id.invalid>"
+
+
+def _parse(raw: bytes, fallback_id: str) -> ParsedReply:
+    notes: list[str] = []
+    if len(raw) > MAX_RAW_BYTES:
+        notes.append(f"message truncated to {MAX_RAW_BYTES} bytes")
+        raw = raw[:MAX_RAW_BYTES]
+    msg = email.message_from_bytes(raw, policy=policy.compat32)
+    for defect in msg.defects[:3]:
+        notes.append(f"MIME defect: {type(defect).__name__}")
+
+    ids = _MSGID.findall(_header(msg, "message-id", notes))
+    message_id = ids[0][:300] if ids else fallback_id
+    if not ids:
+        notes.append("no Message-ID")
+    reply = ParsedReply(
+        message_id=message_id,
+        in_reply_to=tuple(_MSGID.findall(_header(msg, "in-reply-to", notes))),
+        references=tuple(_MSGID.findall(_header(msg, "references", notes))[-50:]),
+        from_address=_address(_header(msg, "from", notes)),
+        subject=_header(msg, "subject", notes)[:1000],
+        date=_date(_header(msg, "date", notes)),
+        content_type=msg.get_content_type(),
+        notes=notes,
+        message=msg,
+    )
+    if not reply.from_address:
+        notes.append("no sender address")
+    reply.auto_headers = {
+        name: value
+        for name in AUTO_REPLY_HEADERS
+        if (value := _header(msg, name, notes).strip().lower())
+    }
+    reply.is_delivery_report = (
+        msg.get_content_type() == "multipart/report"
+        and str(msg.get_param("report-type", "", header="content-type")).lower()
+        == "delivery-status"
+    )
+    _read_parts(msg, reply)
+    reply.new_text = strip_quoted(reply.text)
+    return reply
+
+
+def _header(msg: Message, name: str, notes: list[str]) -> str:
+    """Return a header decoded to text (RFC 2047 words included), '' when absent or unreadable."""
+    try:
+        value = msg.get(name)
+    except Exception:
+        notes.append(f"unreadable {name} header")
+        return ""
+    if value is None:
+        return ""
+    try:
+        text = str(make_header(decode_header(str(value))))
+    except Exception:
+        notes.append(f"undecodable {name} header")
+        text = str(value)
+    return " ".join(text.split())
+
+
+def _address(value: str) -> str:
+    addresses = [addr for _name, addr in getaddresses([value]) if "@" in addr]
+    if not addresses:
+        addr = parseaddr(value)[1]
+        addresses = [addr] if "@" in addr else []
+    return addresses[0].strip().lower()[:320] if addresses else ""
+
+
+def _date(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _read_parts(msg: Message, reply: ParsedReply) -> None:
+    """Collect the best text body, the DSN blocks and the bounced message's id."""
+    plain: list[str] = []
+    html: list[str] = []
+    dsn: list[DsnRecipient] = []
+    for part in _walk(msg, reply.notes):
+        ctype = part.get_content_type()
+        if ctype == "message/delivery-status":
+            dsn.extend(_dsn_blocks(part, reply.notes))
+        elif ctype in ("message/rfc822", "text/rfc822-headers"):
+            reply.original_message_id = reply.original_message_id or _quoted_message_id(part)
+        elif part.is_multipart() or part.get_content_disposition() == "attachment":
+            continue
+        elif ctype == "text/plain":
+            plain.append(_decode(part, reply.notes))
+        elif ctype == "text/html":
+            html.append(html_to_text(_decode(part, reply.notes)))
+    text = "\n".join(t for t in plain if t.strip()) or "\n".join(t for t in html if t.strip())
+    if len(text) > MAX_TEXT_CHARS:
+        reply.notes.append(f"text truncated to {MAX_TEXT_CHARS} characters")
+        text = text[:MAX_TEXT_CHARS]
+    reply.text = text.replace("\r\n", "\n").replace("\r", "\n")
+    reply.dsn = tuple(dsn)
+
+
+def _walk(msg: Message, notes: list[str]) -> list[Message]:
+    """List the parts of `msg`, without entering an attached message (a bounced copy of ours)."""
+    parts: list[Message] = []
+    stack = [msg]
+    while stack:
+        if len(parts) >= MAX_PARTS:
+            notes.append(f"more than {MAX_PARTS} MIME parts: the rest were skipped")
+            break
+        part = stack.pop()
+        parts.append(part)
+        if part.is_multipart() and part.get_content_maintype() != "message":
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                stack.extend(p for p in reversed(payload) if isinstance(p, Message))
+    return parts
+
+
+def _decode(part: Message, notes: list[str]) -> str:
+    """Decode a text part with its declared charset, falling back when it is unknown or lies."""
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:
+        notes.append("undecodable transfer encoding")
+        payload = None
+    if not isinstance(payload, bytes):
+        raw_payload = part.get_payload()
+        return raw_payload if isinstance(raw_payload, str) else ""
+    payload = payload[: MAX_TEXT_CHARS * 4]
+    charset = str(part.get_content_charset() or "utf-8")
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        notes.append(f"unknown charset {charset[:40]!r}")
+        charset = ""
+    if charset:
+        try:
+            return payload.decode(charset)
+        except (UnicodeDecodeError, ValueError):
+            notes.append(f"text is not valid {charset[:40]}")
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return payload.decode("windows-1252", errors="replace")
+
+
+def _dsn_blocks(part: Message, notes: list[str]) -> list[DsnRecipient]:
+    """Read the per-recipient blocks of a message/delivery-status part."""
+    blocks = part.get_payload()
+    if isinstance(blocks, str):
+        # Some generators put the fields in one text payload: parse it as header blocks.
+        blocks = [
+            email.message_from_string(chunk, policy=policy.compat32)
+            for chunk in re.split(r"\r?\n\s*\r?\n", blocks)
+            if chunk.strip()
+        ]
+    recipients = []
+    for block in blocks if isinstance(blocks, list) else []:
+        if not isinstance(block, Message):
+            continue
+        final = _header(block, "final-recipient", notes) or _header(
+            block, "original-recipient", notes
+        )
+        if not final:
+            continue
+        address = final.split(";", 1)[-1].strip().strip("<>").lower()
+        status_match = _STATUS.search(_header(block, "status", notes))
+        recipients.append(
+            DsnRecipient(
+                final_recipient=address[:320],
+                action=_header(block, "action", notes).lower()[:40],
+                status=".".join(status_match.groups()) if status_match else "",
+                diagnostic=_header(block, "diagnostic-code", notes)[:500],
+            )
+        )
+    return recipients
+
+
+def _quoted_message_id(part: Message) -> str | None:
+    if part.get_content_type() == "message/rfc822":
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        value = inner.get("message-id", "") if isinstance(inner, Message) else ""
+    else:
+        raw = part.get_payload(decode=True)
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else ""
+        value = email.message_from_string(text, policy=policy.compat32).get("message-id", "")
+    ids = _MSGID.findall(str(value))
+    return ids[0][:300] if ids else None
+
+
+def strip_quoted(text: str) -> str:
+    """Return what the sender wrote above the quoted earlier message and its `>` lines."""
+    match = _QUOTE_START.search(text)
+    head = text[: match.start()] if match and match.start() > 0 else text
+    lines = [line for line in head.split("\n") if not line.lstrip().startswith(">")]
+    return "\n".join(lines).strip()
+
+
+class _TextExtractor(HTMLParser):
+    _BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "blockquote"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "head"):
+            self._skip += 1
+        elif tag in self._BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "head"):
+            self._skip = max(0, self._skip - 1)
+        elif tag in self._BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Return the readable text of an HTML body: tags, scripts and styles dropped."""
+    extractor = _TextExtractor()
+    try:
+        extractor.feed(html[: MAX_TEXT_CHARS * 4])
+        extractor.close()
+    except Exception:
+        return re.sub(r"<[^>]*>", " ", html)
+    lines = (" ".join(line.split()) for line in "".join(extractor.parts).split("\n"))
+    return "\n".join(line for line in lines if line)

@@ -1,0 +1,237 @@
+"""Classify a parsed reply with explainable rules, recording which rule matched and why.
+
+Bounces are decided first (delivery reports, then flufl.bounce on mail-system notices), then
+auto-reply headers, which RFC 3834 and the big mail systems set on automatic mail, before any
+keyword; then the ordered rules of `replies.toml`. The order and the patterns live in that file
+so a team can read and tune them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from flufl.bounce import all_failures
+from pydantic import BaseModel, ConfigDict, Field
+
+from cam.models import ReplyClass
+from cam.reply_dates import find_return_date
+from cam.reply_parser import ParsedReply
+
+log = logging.getLogger(__name__)
+
+
+class HeaderRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    values: list[str] = Field(default_factory=list)
+    ignore: list[str] = Field(default_factory=list)
+
+    def matches(self, value: str) -> bool:
+        value = value.strip().lower()
+        first = re.split(r"[;,\s]", value, maxsplit=1)[0]
+        if first in {v.lower() for v in self.ignore}:
+            return False
+        return not self.values or first in {v.lower() for v in self.values}
+
+
+class BounceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    senders: list[str] = Field(default_factory=list)
+    subjects: list[str] = Field(default_factory=list)
+
+
+class AutoReplyConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    headers: list[HeaderRule] = Field(default_factory=list)
+    subjects: list[str] = Field(default_factory=list)
+    return_words: list[str] = Field(default_factory=list)
+
+
+class KeywordRule(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str
+    kind: ReplyClass = Field(alias="class")
+    field: str = Field(default="text", alias="in", pattern="^(text|subject|both)$")
+    patterns: list[str]
+
+
+class ReplyRules(BaseModel):
+    """The rules file, validated; its patterns compiled once by `compile_rules`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bounce: BounceConfig = BounceConfig()
+    auto_reply: AutoReplyConfig = AutoReplyConfig()
+    rules: list[KeywordRule] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Classification:
+    kind: ReplyClass
+    matched_rule: str
+    return_date: date | None = None
+    # Recipients a delivery report or a known bounce format says failed for good.
+    hard_bounces: tuple[str, ...] = ()
+    # Written by a machine (mail system or auto-responder), not by the person: no sequence stop.
+    automated: bool = False
+
+
+@dataclass(frozen=True)
+class CompiledRules:
+    source: ReplyRules
+    bounce_subjects: tuple[re.Pattern[str], ...]
+    auto_subjects: tuple[re.Pattern[str], ...]
+    keyword_rules: tuple[tuple[KeywordRule, tuple[re.Pattern[str], ...]], ...]
+
+
+def load_rules(path: Path) -> CompiledRules:
+    """Read, validate and compile the rules file; raise ValueError naming what is wrong."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return compile_rules(ReplyRules.model_validate(data))
+    except (OSError, tomllib.TOMLDecodeError, re.error) as exc:
+        raise ValueError(f"reply rules {path}: {exc}") from exc
+
+
+def compile_rules(rules: ReplyRules) -> CompiledRules:
+    flags = re.IGNORECASE | re.MULTILINE
+    return CompiledRules(
+        source=rules,
+        bounce_subjects=tuple(re.compile(p, flags) for p in rules.bounce.subjects),
+        auto_subjects=tuple(re.compile(p, flags) for p in rules.auto_reply.subjects),
+        keyword_rules=tuple(
+            (rule, tuple(re.compile(p, flags) for p in rule.patterns)) for rule in rules.rules
+        ),
+    )
+
+
+def classify(reply: ParsedReply, rules: CompiledRules, *, today: date) -> Classification:
+    """Classify `reply`; never raises (a failing step falls back to `other`, explained)."""
+    try:
+        return _classify(reply, rules, today)
+    except Exception as exc:
+        log.exception("classifying %s failed", reply.message_id)
+        return Classification(ReplyClass.other, f"classification failed: {type(exc).__name__}")
+
+
+def _classify(reply: ParsedReply, rules: CompiledRules, today: date) -> Classification:
+    bounce = _bounce(reply, rules)
+    if bounce is not None:
+        return bounce
+    for header in rules.source.auto_reply.headers:
+        value = reply.auto_headers.get(header.name.lower())
+        if value is not None and header.matches(value):
+            return _out_of_office(reply, rules, today, f"header {header.name}: {value[:60]}")
+    for pattern in rules.auto_subjects:
+        if match := pattern.search(reply.subject):
+            return _out_of_office(reply, rules, today, f"subject matched {match.group(0)!r}")
+    text = reply.new_text
+    if not text.strip() and not reply.subject.strip():
+        return Classification(ReplyClass.other, "empty message")
+    for rule, patterns in rules.keyword_rules:
+        for pattern in patterns:
+            match = _search(pattern, rule.field, text, reply.subject)
+            if match is None:
+                continue
+            matched = f"rule {rule.name}: {match.group(0).strip()[:80]!r}"
+            if rule.kind is ReplyClass.out_of_office:
+                return _out_of_office(reply, rules, today, matched)
+            return Classification(rule.kind, matched)
+    return Classification(ReplyClass.other, "no rule matched")
+
+
+def _search(pattern: re.Pattern[str], field: str, text: str, subject: str) -> re.Match[str] | None:
+    if field in ("text", "both") and (match := pattern.search(text)):
+        return match
+    if field in ("subject", "both"):
+        return pattern.search(subject)
+    return None
+
+
+def _out_of_office(
+    reply: ParsedReply, rules: CompiledRules, today: date, why: str
+) -> Classification:
+    found = find_return_date(
+        f"{reply.subject}\n{reply.new_text or reply.text}",
+        today=today,
+        anchors=rules.source.auto_reply.return_words,
+    )
+    if found is None:
+        return Classification(ReplyClass.out_of_office, f"{why}; no return date", automated=True)
+    when, phrase = found
+    return Classification(
+        ReplyClass.out_of_office,
+        f"{why}; back {when.isoformat()} from {phrase[:60]!r}",
+        return_date=when,
+        automated=True,
+    )
+
+
+def _bounce(reply: ParsedReply, rules: CompiledRules) -> Classification | None:
+    """Decide on delivery reports and mail-system notices; None for anything else."""
+    if reply.dsn:
+        hard = [r for r in reply.dsn if _is_hard(r.action, r.status)]
+        if hard:
+            first = hard[0]
+            return Classification(
+                ReplyClass.bounce,
+                f"delivery report: {first.action or 'failed'} {first.status or 'no status'}"
+                f" for {first.final_recipient}",
+                hard_bounces=tuple(dict.fromkeys(r.final_recipient for r in hard)),
+                automated=True,
+            )
+        first = reply.dsn[0]
+        return Classification(
+            ReplyClass.other,
+            f"delivery report: {first.action or 'no action'} {first.status or 'no status'}"
+            f" for {first.final_recipient} (temporary, not a bounce)",
+            automated=True,
+        )
+    if not _from_mail_system(reply, rules) or reply.message is None:
+        return None
+    try:
+        temporary, permanent = all_failures(reply.message)
+    except Exception as exc:
+        reply.notes.append(f"bounce detection failed: {type(exc).__name__}")
+        temporary, permanent = frozenset(), frozenset()
+    if permanent:
+        recipients = sorted(a.decode("ascii", "replace").lower() for a in permanent)
+        return Classification(
+            ReplyClass.bounce,
+            f"bounce format recognised by flufl.bounce: permanent failure for {recipients[0]}",
+            hard_bounces=tuple(recipients),
+            automated=True,
+        )
+    if temporary:
+        soft = sorted(a.decode("ascii", "replace").lower() for a in temporary)[0]
+        return Classification(
+            ReplyClass.other,
+            f"bounce format recognised by flufl.bounce: temporary failure for {soft}"
+            " (not a bounce)",
+            automated=True,
+        )
+    return Classification(
+        ReplyClass.other, "mail-system notice without a failed recipient", automated=True
+    )
+
+
+def _is_hard(action: str, status: str) -> bool:
+    if status:
+        return status.startswith("5")
+    return action.startswith(("fail", "error"))
+
+
+def _from_mail_system(reply: ParsedReply, rules: CompiledRules) -> bool:
+    local = reply.from_address.split("@", 1)[0]
+    if reply.is_delivery_report or local in rules.source.bounce.senders:
+        return True
+    return any(p.search(reply.subject) for p in rules.bounce_subjects)
