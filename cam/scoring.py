@@ -1,0 +1,134 @@
+"""Explainable lead scoring: each matching rule adds points and a reason a person can read."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+
+class ScoringFileError(Exception):
+    """The scoring file is missing, unreadable or invalid."""
+
+
+class TitleKeyword(BaseModel):
+    keyword: str = Field(min_length=1)
+    points: int
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        words = r"\s+".join(re.escape(word) for word in self.keyword.lower().split())
+        return re.compile(rf"(?<!\w){words}(?!\w)")
+
+
+class DomainRule(BaseModel):
+    company_points: int = 0
+    free_mail_points: int = 0
+    free_mail_domains: frozenset[str] = frozenset()
+
+    @field_validator("free_mail_domains")
+    @classmethod
+    def _lower(cls, domains: frozenset[str]) -> frozenset[str]:
+        return frozenset(domain.strip().lower() for domain in domains)
+
+
+class CustomFieldRule(BaseModel):
+    field: str = Field(min_length=1)
+    points: int
+    equals: str | None = None
+    contains: str | None = None
+    at_least: float | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> CustomFieldRule:
+        given = [t for t in (self.equals, self.contains, self.at_least) if t is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"rule on {self.field!r} needs exactly one of equals/contains/at_least"
+            )
+        return self
+
+    def reason_if_matches(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        if self.at_least is not None:
+            number = _number(value)
+            if number is None or number < self.at_least:
+                return None
+            return f"{self.field} {value} >= {self.at_least:g}"
+        text = str(value).strip().lower()
+        if self.equals is not None and text == self.equals.strip().lower():
+            return f"{self.field} is {self.equals!r}"
+        if self.contains is not None and self.contains.strip().lower() in text:
+            return f"{self.field} contains {self.contains!r}"
+        return None
+
+
+class ScoringRules(BaseModel):
+    threshold: int = 50
+    title_keywords: list[TitleKeyword] = []
+    domain: DomainRule = DomainRule()
+    custom_fields: list[CustomFieldRule] = []
+
+
+class Score(BaseModel):
+    points: int
+    reasons: list[str]
+
+
+def load_rules(path: Path) -> ScoringRules:
+    """Read and check the scoring file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ScoringFileError(f"cannot read scoring file {path}: {exc}") from exc
+    try:
+        return ScoringRules.model_validate(data)
+    except ValidationError as exc:
+        raise ScoringFileError(f"invalid scoring file {path}: {exc}") from exc
+
+
+def score_lead(
+    rules: ScoringRules, *, title: str, domain: str, custom_fields: Mapping[str, Any]
+) -> Score:
+    """Score one lead; the reasons say which rule gave which points."""
+    points = 0
+    reasons: list[str] = []
+
+    def add(delta: int, why: str) -> None:
+        nonlocal points
+        points += delta
+        reasons.append(f"{delta:+d} {why}")
+
+    lowered = title.lower()
+    for rule in rules.title_keywords:
+        if rule.pattern.search(lowered):
+            add(rule.points, f"title has {rule.keyword!r}")
+    if domain:
+        if domain.lower() in rules.domain.free_mail_domains:
+            if rules.domain.free_mail_points:
+                add(rules.domain.free_mail_points, f"free-mail address ({domain})")
+        elif rules.domain.company_points:
+            add(rules.domain.company_points, f"company domain ({domain})")
+    fields = {str(key).strip().lower(): value for key, value in custom_fields.items()}
+    for field_rule in rules.custom_fields:
+        why = field_rule.reason_if_matches(fields.get(field_rule.field.strip().lower()))
+        if why is not None:
+            add(field_rule.points, why)
+    return Score(points=points, reasons=reasons)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value).replace(",", "").strip())
+    except ValueError:
+        return None

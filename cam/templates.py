@@ -1,0 +1,94 @@
+"""Message templates: Jinja2 in a sandbox, strict about missing values.
+
+A template that names a value the lead does not have fails that one message with a reason;
+nothing is ever sent half-rendered. Templates come from a file a person edits, so they run
+in `SandboxedEnvironment`: reaching Python internals (`__class__`, `mro`, ...) or building
+huge strings fails cleanly instead of running.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
+
+from cam.models import Lead
+
+# Largest string or sequence a template may build by `*` or `**` (a message is small).
+MAX_PRODUCT = 100_000
+
+
+class TemplateRenderError(Exception):
+    """A template could not be rendered: the message fails with this reason."""
+
+
+class _MessageEnvironment(SandboxedEnvironment):
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
+        if operator_name == "**":
+            if isinstance(right, int | float) and abs(right) > 64:
+                raise SecurityError("exponent too large in a template")
+            return operator.pow(left, right)
+        for sized, count in ((left, right), (right, left)):
+            too_large = (
+                isinstance(sized, str | list | tuple)
+                and isinstance(count, int)
+                and len(sized) * count > MAX_PRODUCT
+            )
+            if too_large:
+                raise SecurityError("template would build a value too large")
+        return operator.mul(left, right)
+
+
+_TEXT = _MessageEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+_HTML = _MessageEnvironment(undefined=StrictUndefined, autoescape=True, keep_trailing_newline=True)
+
+
+def compile_template(source: str, *, html: bool = False) -> Template:
+    """Parse a template; raise `TemplateRenderError` naming the syntax error."""
+    env = _HTML if html else _TEXT
+    try:
+        return env.from_string(source)
+    except TemplateError as exc:
+        raise TemplateRenderError(f"template syntax error: {exc}") from exc
+
+
+def render(template: Template | str, variables: dict[str, Any], *, html: bool = False) -> str:
+    """Render fully or raise `TemplateRenderError`; never return a partial text."""
+    if isinstance(template, str):
+        template = compile_template(template, html=html)
+    try:
+        return template.render(variables)
+    except SecurityError as exc:
+        raise TemplateRenderError(f"template refused: {exc}") from exc
+    except TemplateError as exc:
+        raise TemplateRenderError(f"template error: {exc}") from exc
+    except (ArithmeticError, TypeError, ValueError, LookupError) as exc:
+        raise TemplateRenderError(f"template error: {type(exc).__name__}: {exc}") from exc
+
+
+def lead_variables(lead: Lead) -> dict[str, Any]:
+    """Return what a template may use about a lead; empty fields are left out.
+
+    Leaving them out (rather than passing "") makes `{{ first_name }}` fail for a lead
+    without a first name, instead of sending "Hi ,"; templates can say
+    `{{ first_name | default("there") }}` where a fallback is fine.
+    """
+    fields = {
+        "first_name": lead.first_name,
+        "last_name": lead.last_name,
+        "full_name": lead.full_name,
+        "company": lead.company,
+        "title": lead.title,
+        "email": lead.email,
+        "domain": lead.domain,
+        "linkedin_url": lead.linkedin_url,
+    }
+    variables: dict[str, Any] = {k: v for k, v in fields.items() if v not in (None, "")}
+    custom = {k: v for k, v in (lead.custom_fields or {}).items() if v not in (None, "")}
+    variables["custom"] = custom
+    return variables
