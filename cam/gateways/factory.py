@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from cam.gateways.base import CrmSyncer, Gateways, SocialPoster
+from cam.gateways.base import CrmSyncer, EmailSender, Gateways, InboxReader, SocialPoster
 from cam.gateways.hubspot import HubSpotCrm
+from cam.gateways.imap import ImapInboxReader
 from cam.gateways.linkedin_tasks import LinkedInTaskPoster
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopInboxReader, NoopSocialPoster
+from cam.gateways.smtp import SmtpEmailSender
 from cam.gateways.webhook import WebhookCrm
 from cam.settings import Settings
 
@@ -13,11 +15,21 @@ from cam.settings import Settings
 def build_gateways(settings: Settings) -> Gateways:
     """Return the gateways the settings configure."""
     return Gateways(
-        email=NoopEmailSender(),
-        inbox=NoopInboxReader(),
+        email=_email(settings),
+        inbox=_inbox(settings),
         social=_social(settings),
         crm=_crm(settings),
     )
+
+
+def _email(settings: Settings) -> EmailSender:
+    sender = SmtpEmailSender(settings)
+    return sender if sender.configured else NoopEmailSender()
+
+
+def _inbox(settings: Settings) -> InboxReader:
+    reader = ImapInboxReader(settings)
+    return reader if reader.configured else NoopInboxReader()
 
 
 def _social(settings: Settings) -> SocialPoster:

@@ -1,0 +1,146 @@
+"""Read new messages from an IMAP mailbox, read-only, since the last UID we saw."""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import logging
+import re
+import ssl
+
+from cam.gateways.base import GatewayError, InboxBatch, InboxMessage
+from cam.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# UIDs fetched per FETCH command, and at most this many per poll: the rest wait for the next.
+FETCH_CHUNK = 50
+MAX_PER_POLL = 500
+# Bytes read of one message: enough for any reply, and a cap on a huge attachment.
+MAX_MESSAGE_BYTES = 2_000_000
+TIMEOUT_SECONDS = 30.0
+
+_UID = re.compile(rb"\bUID (\d+)")
+_UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
+
+
+class ImapInboxReader:
+    """The `InboxReader` for an IMAP server: TLS (ssl, starttls or none), login, read-only."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self.configured = bool(settings.imap_host)
+        self.name = (
+            f"imap://{settings.imap_username}@{settings.imap_host}:{settings.imap_port}"
+            f"/{settings.imap_folder}"
+        )[:300]
+
+    def fetch_since(self, uidvalidity: int, last_uid: int) -> InboxBatch:
+        """Return messages after `last_uid`, or all of them if UIDVALIDITY changed."""
+        try:
+            conn = self._connect()
+        except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
+            raise GatewayError(
+                self._safe(f"IMAP connection to {self._where} failed: {exc}")
+            ) from None
+        try:
+            return self._fetch(conn, uidvalidity, last_uid)
+        except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
+            raise GatewayError(self._safe(f"IMAP read from {self._where} failed: {exc}")) from None
+        finally:
+            _logout(conn)
+
+    @property
+    def _where(self) -> str:
+        return f"{self._settings.imap_host}:{self._settings.imap_port}"
+
+    def _safe(self, text: str) -> str:
+        """Make sure an error text never carries the password, whatever the server echoed."""
+        secret = self._settings.imap_password.get_secret_value()
+        return text.replace(secret, "***") if secret else text
+
+    def _connect(self) -> imaplib.IMAP4:
+        s = self._settings
+        security = s.imap_security.lower()
+        context = ssl.create_default_context(cafile=str(s.imap_ca_file) if s.imap_ca_file else None)
+        conn: imaplib.IMAP4
+        if security == "ssl":
+            conn = imaplib.IMAP4_SSL(
+                s.imap_host, s.imap_port, ssl_context=context, timeout=TIMEOUT_SECONDS
+            )
+        elif security in ("starttls", "none"):
+            conn = imaplib.IMAP4(s.imap_host, s.imap_port, timeout=TIMEOUT_SECONDS)
+            if security == "starttls":
+                try:
+                    conn.starttls(ssl_context=context)
+                except BaseException:
+                    _logout(conn)
+                    raise
+        else:
+            raise imaplib.IMAP4.error(f"unknown CAM_IMAP_SECURITY {s.imap_security!r}")
+        try:
+            conn.login(s.imap_username, s.imap_password.get_secret_value())
+        except imaplib.IMAP4.error as exc:
+            _logout(conn)
+            raise imaplib.IMAP4.error(f"login as {s.imap_username!r} refused: {exc}") from None
+        return conn
+
+    def _fetch(self, conn: imaplib.IMAP4, uidvalidity: int, last_uid: int) -> InboxBatch:
+        status, data = conn.select(_quote(self._settings.imap_folder), readonly=True)
+        if status != "OK":
+            raise imaplib.IMAP4.error(f"cannot open folder {self._settings.imap_folder!r}: {data}")
+        current = _uidvalidity(conn, self._settings.imap_folder)
+        if current != uidvalidity:
+            log.info(
+                "UIDVALIDITY of %s is %s (was %s): reading all", self.name, current, uidvalidity
+            )
+            last_uid = 0
+        status, data = conn.uid("SEARCH", f"UID {last_uid + 1}:*")
+        if status != "OK":
+            raise imaplib.IMAP4.error(f"UID SEARCH failed: {data}")
+        # `n:*` always names the last message, even when it is older than n: keep the new ones.
+        uids = sorted(
+            {int(u) for u in b" ".join(d for d in data if d).split() if int(u) > last_uid}
+        )
+        uids = uids[:MAX_PER_POLL]
+        messages: list[InboxMessage] = []
+        for start in range(0, len(uids), FETCH_CHUNK):
+            chunk = uids[start : start + FETCH_CHUNK]
+            messages.extend(_fetch_chunk(conn, chunk))
+        return InboxBatch(uidvalidity=current, messages=messages)
+
+
+def _fetch_chunk(conn: imaplib.IMAP4, uids: list[int]) -> list[InboxMessage]:
+    status, data = conn.uid(
+        "FETCH", ",".join(map(str, uids)), f"(UID BODY.PEEK[]<0.{MAX_MESSAGE_BYTES}>)"
+    )
+    if status != "OK":
+        raise imaplib.IMAP4.error(f"UID FETCH failed: {data}")
+    found: list[InboxMessage] = []
+    for item in data:
+        if not isinstance(item, tuple) or len(item) < 2:
+            continue
+        match = _UID.search(item[0])
+        if match and int(match.group(1)) in uids:
+            found.append(InboxMessage(uid=int(match.group(1)), raw=bytes(item[1])))
+    return sorted(found, key=lambda m: m.uid)
+
+
+def _uidvalidity(conn: imaplib.IMAP4, folder: str) -> int:
+    _typ, data = conn.response("UIDVALIDITY")
+    if data and data[0]:
+        return int(data[0])
+    status, data = conn.status(_quote(folder), "(UIDVALIDITY)")
+    match = _UIDVALIDITY.search(b" ".join(d for d in data if isinstance(d, bytes)))
+    if status != "OK" or match is None:
+        raise imaplib.IMAP4.error(f"no UIDVALIDITY for folder {folder!r}")
+    return int(match.group(1))
+
+
+def _quote(folder: str) -> str:
+    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _logout(conn: imaplib.IMAP4) -> None:
+    with contextlib.suppress(OSError, imaplib.IMAP4.error):
+        conn.logout()

@@ -1,0 +1,199 @@
+"""A real IMAP server on loopback (pymap's in-memory `dict` backend) for tests.
+
+It runs in a thread with its own event loop, on a socket bound to a free port, with one user.
+Fixtures: `imap_ca` (a trustme CA for the session), `imap_server` (plain IMAP with STARTTLS
+offered), `imaps_server` (implicit TLS). Each yields an `ImapServer`: `server.settings(...)`
+gives `Settings` that reach it, `server.append(raw)` drops a message in a folder over IMAP
+APPEND, and `server.recreate(folder)` deletes and re-creates a folder, which gives it a new
+UIDVALIDITY.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import imaplib
+import socket
+import ssl
+import threading
+from argparse import Namespace
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+from proxyprotocol.reader import ProxyProtocolReader
+from pymap.backend.dict import DictBackend
+from pymap.imap import IMAPServer
+from pysasl.hashing import BuiltinHash
+
+from cam.settings import Settings
+
+HOST = "127.0.0.1"
+USERNAME = "replies@acme.example"
+PASSWORD = "imap-Test-pa55word!"
+
+
+@dataclass
+class ImapServer:
+    port: int
+    security: str
+    ca_file: Path | None
+    username: str = USERNAME
+    password: str = PASSWORD
+
+    def settings(self, **overrides: Any) -> Settings:
+        """Return settings whose IMAP gateway reaches this server."""
+        values: dict[str, Any] = {
+            "CAM_IMAP_HOST": HOST,
+            "CAM_IMAP_PORT": self.port,
+            "CAM_IMAP_USERNAME": self.username,
+            "CAM_IMAP_PASSWORD": self.password,
+            "CAM_IMAP_SECURITY": self.security,
+            "CAM_IMAP_CA_FILE": self.ca_file,
+            "CAM_IMAP_FOLDER": "INBOX",
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)
+
+    def client(self) -> imaplib.IMAP4:
+        """Open a logged-in client connection, as a mail system delivering to the box would."""
+        if self.security == "ssl":
+            context = ssl.create_default_context(cafile=str(self.ca_file))
+            conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(HOST, self.port, ssl_context=context)
+        else:
+            conn = imaplib.IMAP4(HOST, self.port)
+        conn.login(self.username, self.password)
+        return conn
+
+    def append(self, raw: bytes, folder: str = "INBOX") -> None:
+        """Deliver `raw` into `folder` with IMAP APPEND."""
+        conn = self.client()
+        try:
+            status, data = conn.append(f'"{folder}"', "", None, raw)
+            assert status == "OK", data
+        finally:
+            conn.logout()
+
+    def create(self, folder: str) -> None:
+        conn = self.client()
+        try:
+            status, data = conn.create(f'"{folder}"')
+            assert status == "OK", data
+        finally:
+            conn.logout()
+
+    def recreate(self, folder: str) -> None:
+        """Delete and re-create `folder`: it comes back empty with a new UIDVALIDITY."""
+        conn = self.client()
+        try:
+            assert conn.delete(f'"{folder}"')[0] == "OK"
+            assert conn.create(f'"{folder}"')[0] == "OK"
+        finally:
+            conn.logout()
+
+
+class _Runner(threading.Thread):
+    """Serve pymap on `sock` in this thread's event loop until stopped."""
+
+    def __init__(self, sock: socket.socket, tls: ssl.SSLContext, implicit_tls: bool) -> None:
+        super().__init__(daemon=True, name="pymap-test-server")
+        self._sock = sock
+        self._tls = tls
+        self._implicit = implicit_tls
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self.ready = threading.Event()
+        self.failure: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:
+            self.failure = exc
+            self.ready.set()
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        args = Namespace(
+            host=HOST,
+            port=str(self._sock.getsockname()[1]),
+            debug=False,
+            cert=None,
+            key=None,
+            tls=not self._implicit,
+            passlib_cfg=None,
+            proxy_protocol=None,
+            inherited_sockets=None,
+            demo_data=False,
+            demo_user=USERNAME,
+            demo_password=PASSWORD,
+        )
+        backend, config = await DictBackend.init(
+            args,
+            ssl_context=self._tls,
+            invalid_user_sleep=0.0,
+            reject_dnsbl=False,
+            # A test password need not resist brute force: hash it fast, logins stay quick.
+            hash_context=BuiltinHash(rounds=1),
+        )
+        config.apply_context()
+        handler = ProxyProtocolReader(config.proxy_protocol).get_callback(
+            IMAPServer(backend.login, config)
+        )
+        server = await asyncio.start_server(
+            handler, sock=self._sock, ssl=self._tls if self._implicit else None
+        )
+        async with server:
+            self.ready.set()
+            await self._stopping.wait()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stopping is not None:
+            self._loop.call_soon_threadsafe(self._stopping.set)
+        self.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def imap_ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[trustme.CA, Path]:
+    """A certificate authority the tests trust, and its PEM file."""
+    ca = trustme.CA()
+    path = tmp_path_factory.mktemp("imap-ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return ca, path
+
+
+def _start(ca: trustme.CA, ca_file: Path, implicit_tls: bool) -> Iterator[ImapServer]:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(HOST, "localhost").configure_cert(context)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, 0))
+    sock.listen(16)
+    runner = _Runner(sock, context, implicit_tls)
+    runner.start()
+    if not runner.ready.wait(timeout=15) or runner.failure is not None:
+        raise RuntimeError(f"pymap did not start: {runner.failure!r}")
+    try:
+        yield ImapServer(
+            port=sock.getsockname()[1],
+            security="ssl" if implicit_tls else "starttls",
+            ca_file=ca_file,
+        )
+    finally:
+        runner.stop()
+        sock.close()
+
+
+@pytest.fixture
+def imap_server(imap_ca: tuple[trustme.CA, Path]) -> Iterator[ImapServer]:
+    """A fresh, empty IMAP server offering STARTTLS; settings use `starttls`."""
+    yield from _start(*imap_ca, implicit_tls=False)
+
+
+@pytest.fixture
+def imaps_server(imap_ca: tuple[trustme.CA, Path]) -> Iterator[ImapServer]:
+    """A fresh, empty IMAP server on implicit TLS; settings use `ssl`."""
+    yield from _start(*imap_ca, implicit_tls=True)
