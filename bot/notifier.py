@@ -1,0 +1,239 @@
+"""Deliver the engine's notifications to Slack, in order, retried until Slack takes them.
+
+The engine only writes `Notification` rows; this posts them oldest first. Each row is claimed by
+a conditional UPDATE (attempts bumped, next attempt pushed past the claim time) in its own
+committed transaction before the post, so two instances never post the same row, and no
+database lock is held while Slack is called. A post that fails for a passing reason (429, 5xx,
+timeout, channel not reachable yet) leaves the row pending with a backoff and stops the pass, so
+later rows wait and order is kept; nothing is lost while Slack is down. A message Slack rejects
+as malformed is marked failed and the pass goes on, so one bad row cannot block the rest.
+
+A post whose answer is lost (a timeout after Slack accepted it, a crash before our commit) is
+posted again once its claim expires: delivery is at least once, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.blocks.common import SlackPost
+from bot.blocks.render import render_notification
+from bot.settings import BotSettings
+from cam.db import SessionFactory, unit_of_work
+from cam.models import Notification, NotificationStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+# Rows the notifier writes itself: one per thread reply, posted after the message they answer.
+THREAD_REPLY = "thread_reply"
+
+# Slack's answers that say the message itself is wrong: posting it again cannot help.
+MALFORMED = frozenset(
+    {
+        "invalid_arguments",
+        "invalid_attachments",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "markdown_text_conflict",
+        "msg_too_long",
+        "no_text",
+        "too_many_attachments",
+        "invalid_metadata_format",
+        "invalid_metadata_schema",
+        "metadata_too_large",
+    }
+)
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    attempts: int
+    post: SlackPost | None
+    thread_ts: str | None
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What one post came to: a ts, or an error to retry (after `retry_in`, if Slack said)."""
+
+    channel: str | None = None
+    ts: str | None = None
+    error: str | None = None
+    permanent: bool = False
+    retry_in: timedelta | None = None
+
+    @property
+    def retry(self) -> bool:
+        return self.error is not None and not self.permanent
+
+
+class Notifier:
+    """Post pending notifications to the report channel; see the module docstring."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        session_factory: SessionFactory,
+        settings: BotSettings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        base_delay: timedelta = timedelta(seconds=5),
+        max_delay: timedelta = timedelta(minutes=15),
+        claim_ttl: timedelta = timedelta(minutes=2),
+    ) -> None:
+        self.client = client
+        self.session_factory = session_factory
+        self.channel = settings.report_channel
+        self.clock = clock
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        # Longer than any single post can take (the client's timeout), so a live claim holds.
+        self.claim_ttl = claim_ttl
+
+    def deliver_pending(self) -> int:
+        """Post due notifications in id order until none is left or one cannot go; return the
+        number posted."""
+        delivered = 0
+        while True:
+            claimed = self._claim_next()
+            if claimed is None:
+                return delivered
+            if claimed.post is None:
+                self._finish(claimed, _Outcome())
+                continue
+            outcome = self._post(claimed.post, claimed.thread_ts)
+            self._finish(claimed, outcome)
+            if outcome.retry:
+                return delivered
+            if outcome.error is None:
+                delivered += 1
+
+    def _claim_next(self) -> _Claimed | None:
+        """Claim the oldest pending row if it is due; None when there is none or it must wait."""
+        now = self.clock()
+        with unit_of_work(self.session_factory) as session:
+            row = session.scalars(
+                select(Notification)
+                .where(Notification.status == NotificationStatus.pending)
+                .order_by(Notification.id)
+                .limit(1)
+            ).first()
+            if row is None or (row.next_attempt_at is not None and row.next_attempt_at > now):
+                return None
+            won = session.execute(
+                update(Notification)
+                .where(
+                    Notification.id == row.id,
+                    Notification.status == NotificationStatus.pending,
+                    Notification.attempts == row.attempts,
+                    or_(
+                        Notification.next_attempt_at.is_(None),
+                        Notification.next_attempt_at <= now,
+                    ),
+                )
+                .values(attempts=row.attempts + 1, next_attempt_at=now + self.claim_ttl)
+                .returning(Notification.id)
+                .execution_options(synchronize_session=False)
+            ).first()
+            if won is None:
+                return None  # another instance claimed it first
+            post, thread_ts = self._render(session, row)
+            return _Claimed(row.id, row.attempts + 1, post, thread_ts)
+
+    def _render(self, session: Session, row: Notification) -> tuple[SlackPost | None, str | None]:
+        if row.topic != THREAD_REPLY:
+            return render_notification(session, row), None
+        parent = session.get(Notification, row.parent_id) if row.parent_id else None
+        if parent is None or parent.external_id is None:
+            return None, None
+        payload = row.payload
+        return SlackPost(text=str(payload["text"]), blocks=list(payload["blocks"])), (
+            parent.external_id
+        )
+
+    def _post(self, post: SlackPost, thread_ts: str | None) -> _Outcome:
+        try:
+            response = self.client.chat_postMessage(
+                channel=self.channel, text=post.text, blocks=post.blocks, thread_ts=thread_ts
+            )
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            error = (
+                str(exc.response.get("error", "")) if isinstance(exc.response.data, dict) else ""
+            )
+            if status == 200 and error in MALFORMED:
+                return _Outcome(error=f"Slack refused the message: {error}", permanent=True)
+            retry_after = _retry_after(exc.response.headers) if status == 429 else None
+            return _Outcome(error=f"HTTP {status} {error}".strip(), retry_in=retry_after)
+        except Exception as exc:  # timeouts, refused connections, unreadable answers
+            return _Outcome(error=f"{type(exc).__name__}: {exc}"[:500])
+        return _Outcome(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def _finish(self, claimed: _Claimed, outcome: _Outcome) -> None:
+        now = self.clock()
+        with unit_of_work(self.session_factory) as session:
+            row = session.get(Notification, claimed.id)
+            if row is None:
+                return
+            if outcome.error is None:
+                row.status = NotificationStatus.sent
+                row.sent_at = now
+                row.channel = outcome.channel
+                row.external_id = outcome.ts
+                row.next_attempt_at = None
+                row.last_error = None
+                if claimed.post is not None:
+                    self._queue_thread(session, row, claimed.post)
+                return
+            row.last_error = outcome.error
+            if outcome.permanent:
+                row.status = NotificationStatus.failed
+                row.next_attempt_at = None
+                log.error("notification %s not deliverable: %s", row.id, outcome.error)
+                return
+            delay = outcome.retry_in or self._backoff(claimed.attempts)
+            row.next_attempt_at = now + delay
+            log.warning(
+                "notification %s not delivered (attempt %s): %s; next try in %ss",
+                row.id,
+                claimed.attempts,
+                outcome.error,
+                int(delay.total_seconds()),
+            )
+
+    def _queue_thread(self, session: Session, row: Notification, post: SlackPost) -> None:
+        """Keep each thread reply as its own row, so a failed reply never reposts the parent."""
+        for reply in post.thread:
+            session.add(
+                Notification(
+                    topic=THREAD_REPLY,
+                    parent_id=row.id,
+                    payload={"text": reply.text, "blocks": reply.blocks},
+                )
+            )
+
+    def _backoff(self, attempts: int) -> timedelta:
+        return min(self.max_delay, self.base_delay * (1 << max(attempts - 1, 0)))
+
+
+def _retry_after(headers: Any) -> timedelta | None:
+    for key in ("Retry-After", "retry-after"):
+        value = headers.get(key) if headers else None
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value is not None:
+            try:
+                return timedelta(seconds=max(1, int(str(value).strip())))
+            except ValueError:
+                return None
+    return None

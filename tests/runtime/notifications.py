@@ -1,0 +1,64 @@
+"""Helpers for runtime tests: finished cycle runs with their report notifications."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from slack_sdk import WebClient
+
+from bot.settings import BotSettings
+from cam.db import SessionFactory, unit_of_work
+from cam.models import CycleRun, Notification
+from cam.report import CAMCycleReport, CycleError
+
+CHANNEL = "C0REPORTS"
+
+
+def bot_settings(slack_url: str, db_url: str, **extra: str) -> BotSettings:
+    """Return valid bot settings talking to the fake Slack at `slack_url`."""
+    values = {
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_SIGNING_SECRET": "test-signing-secret",
+        "SLACK_API_URL": slack_url,
+        "CAM_REPORT_CHANNEL": CHANNEL,
+        "CAM_APPROVERS": "UAPPROVER1,UAPPROVER2",
+        "DATABASE_URL": db_url,
+        "CAM_SECRET_KEY": "unsubscribe-secret",
+        **extra,
+    }
+    return BotSettings.model_validate(values)
+
+
+def slack_client(slack_url: str, timeout: int = 5) -> WebClient:
+    """A client without built-in retries: the notifier's own backoff is what is tested."""
+    return WebClient(
+        token="xoxb-test-token", base_url=slack_url, timeout=timeout, retry_handlers=[]
+    )
+
+
+def add_report(
+    sessions: SessionFactory, *, errors: int = 0, at: datetime | None = None
+) -> tuple[int, int]:
+    """Store a finished dry-run cycle and its report notification; return (run id, row id)."""
+    start = at or datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+    report = CAMCycleReport(
+        start=start,
+        end=start + timedelta(seconds=3),
+        leads_processed=12,
+        simulated=4,
+        errors=[
+            CycleError(phase="sending", item=f"lead {i}", message="mailbox full")
+            for i in range(errors)
+        ],
+    )
+    with unit_of_work(sessions) as session:
+        run = CycleRun(kind="manual", trigger="test", status="finished", started_at=start)
+        session.add(run)
+        session.flush()
+        report.cycle_id = run.id
+        run.report = report.model_dump(mode="json")
+        run.finished_at = report.end
+        row = Notification(topic="cycle_report", payload={"cycle_id": run.id})
+        session.add(row)
+        session.flush()
+        return run.id, row.id

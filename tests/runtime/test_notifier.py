@@ -1,0 +1,187 @@
+"""The notifier against a fake Slack over HTTP: order, threads, retries, outages, two posters."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.notifier import THREAD_REPLY, Notifier
+from cam.db import unit_of_work
+from cam.models import Notification, NotificationStatus
+from tests.runtime.notifications import CHANNEL, add_report, bot_settings, slack_client
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def make_notifier(fake_slack, sessions, db_url, clock=None, timeout=5) -> Notifier:
+    settings = bot_settings(fake_slack.url, db_url)
+    return Notifier(
+        slack_client(fake_slack.url, timeout=timeout),
+        sessions,
+        settings,
+        clock=clock or Clock(),
+        base_delay=timedelta(seconds=5),
+    )
+
+
+def rows(sessions) -> list[Notification]:
+    with sessions() as session:
+        return list(session.scalars(select(Notification).order_by(Notification.id)))
+
+
+def test_reports_go_out_in_order_with_errors_in_a_thread(fake_slack, sessions, db_url):
+    add_report(sessions)
+    add_report(sessions, errors=3)
+    add_report(sessions)
+    notifier = make_notifier(fake_slack, sessions, db_url)
+
+    assert notifier.deliver_pending() == 4  # three reports and one thread reply
+    assert notifier.deliver_pending() == 0
+
+    posts = fake_slack.of("chat.postMessage")
+    assert len(posts) == 4
+    assert all(call.params["channel"] == CHANNEL for call in posts)
+    assert fake_slack.violations == []
+    found = rows(sessions)
+    assert [row.status for row in found] == [NotificationStatus.sent] * 4
+    reports = [row for row in found if row.topic == "cycle_report"]
+    assert all(row.channel == CHANNEL and row.external_id for row in reports)
+    # Reports were posted in id order: Slack's ts grows with each post.
+    stamps = [float(row.external_id or 0) for row in reports]
+    assert stamps == sorted(stamps)
+    (reply,) = [row for row in found if row.topic == THREAD_REPLY]
+    assert reply.parent_id == reports[1].id
+    reply_call = posts[-1]
+    assert reply_call.params["thread_ts"] == reports[1].external_id
+    assert "mailbox full" in str(reply_call.params["blocks"])
+    assert all("thread_ts" not in call.params for call in posts[:3])
+
+
+def test_rate_limit_honours_retry_after(fake_slack, sessions, db_url):
+    add_report(sessions)
+    clock = Clock()
+    notifier = make_notifier(fake_slack, sessions, db_url, clock)
+    fake_slack.fail("chat.postMessage", 429, retry_after=30)
+
+    assert notifier.deliver_pending() == 0
+    (row,) = rows(sessions)
+    assert row.status == NotificationStatus.pending
+    assert row.attempts == 1
+    assert row.next_attempt_at == clock.now + timedelta(seconds=30)
+    assert "429" in (row.last_error or "")
+
+    clock.advance(29)
+    assert notifier.deliver_pending() == 0
+    assert len(fake_slack.of("chat.postMessage")) == 1
+    clock.advance(1)
+    assert notifier.deliver_pending() == 1
+    (row,) = rows(sessions)
+    assert row.status == NotificationStatus.sent
+    assert row.attempts == 2
+    assert row.last_error is None
+
+
+def test_server_errors_back_off_exponentially(fake_slack, sessions, db_url):
+    add_report(sessions)
+    clock = Clock()
+    notifier = make_notifier(fake_slack, sessions, db_url, clock)
+    fake_slack.fail("chat.postMessage", 500, times=3)
+
+    waits = []
+    for _ in range(3):
+        assert notifier.deliver_pending() == 0
+        (row,) = rows(sessions)
+        assert row.next_attempt_at is not None
+        waits.append((row.next_attempt_at - clock.now).total_seconds())
+        clock.now = row.next_attempt_at
+    assert waits == [5, 10, 20]
+    assert notifier.deliver_pending() == 1
+    assert len(fake_slack.of("chat.postMessage")) == 4
+
+
+def test_a_timeout_is_retried(fake_slack, sessions, db_url):
+    add_report(sessions)
+    clock = Clock()
+    notifier = make_notifier(fake_slack, sessions, db_url, clock, timeout=1)
+    fake_slack.fail("chat.postMessage", 200, delay=2.5)
+
+    assert notifier.deliver_pending() == 0
+    (row,) = rows(sessions)
+    assert row.status == NotificationStatus.pending
+    assert "timed out" in (row.last_error or "").lower()
+    clock.advance(5)
+    assert notifier.deliver_pending() == 1
+    assert rows(sessions)[0].status == NotificationStatus.sent
+
+
+def test_reports_wait_through_an_outage_and_go_out_in_order(fake_slack, sessions, db_url):
+    clock = Clock()
+    notifier = make_notifier(fake_slack, sessions, db_url, clock)
+    fake_slack.fail("chat.postMessage", 503, times=1000)
+    ids = []
+    for hour in range(3):
+        _, row_id = add_report(sessions, at=clock.now + timedelta(hours=hour))
+        ids.append(row_id)
+        assert notifier.deliver_pending() == 0
+        clock.advance(3600)
+    # Each pass tried only the oldest row: the later ones kept their place in the queue.
+    assert len(fake_slack.of("chat.postMessage")) == 3
+    assert [row.status for row in rows(sessions)] == [NotificationStatus.pending] * 3
+
+    fake_slack._faults.clear()  # Slack is back
+    clock.advance(3600)
+    assert notifier.deliver_pending() == 3
+    found = rows(sessions)
+    assert [row.id for row in found] == ids
+    assert [row.status for row in found] == [NotificationStatus.sent] * 3
+    assert len(fake_slack.of("chat.postMessage")) == 6
+    stamps = [float(row.external_id or 0) for row in found]
+    assert stamps == sorted(stamps) and len(set(stamps)) == 3
+
+
+def test_nothing_to_say_is_marked_delivered_without_a_post(fake_slack, sessions, db_url):
+    with unit_of_work(sessions) as session:
+        session.add(Notification(topic="approval", payload={"approval_id": 999}))
+    add_report(sessions)
+    assert make_notifier(fake_slack, sessions, db_url).deliver_pending() == 1
+    assert len(fake_slack.of("chat.postMessage")) == 1
+    first, second = rows(sessions)
+    assert first.status == NotificationStatus.sent and first.external_id is None
+    assert second.status == NotificationStatus.sent and second.external_id is not None
+
+
+def test_concurrent_notifiers_post_each_row_once(fake_slack, sessions, db_url):
+    ids = [add_report(sessions)[1] for _ in range(12)]
+    notifiers = [make_notifier(fake_slack, sessions, db_url) for _ in range(3)]
+    barrier = threading.Barrier(len(notifiers))
+
+    def drain(notifier: Notifier) -> None:
+        barrier.wait()
+        for _ in range(40):
+            notifier.deliver_pending()
+
+    threads = [threading.Thread(target=drain, args=(n,)) for n in notifiers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    posts = fake_slack.of("chat.postMessage")
+    found = rows(sessions)
+    assert [row.id for row in found] == ids
+    assert all(row.status == NotificationStatus.sent for row in found)
+    assert len(posts) == 12
+    assert sorted(float(row.external_id or 0) for row in found) == [
+        float(row.external_id or 0) for row in found
+    ]
