@@ -1,0 +1,180 @@
+"""Send outreach through an SMTP relay: one verified, authenticated connection per batch.
+
+What the server answers decides what the engine does with the message: 2xx accepted, 4xx try
+again later, 5xx for the recipient a hard bounce. Anything that leaves us unsure the server
+is still there (a refused connection, a failed login, a dropped link) raises `GatewayError`,
+so the engine marks nothing sent. The password never appears in an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from cam.gateways.base import GatewayError, OutgoingEmail, SendOutcome, SendResult
+from cam.mail import Composer, MailError, parse_address
+from cam.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SECURITY_MODES = ("starttls", "ssl", "none")
+
+
+class SmtpEmailSender:
+    """The `EmailSender` for a real SMTP relay (CAM_SMTP_*)."""
+
+    name = "smtp"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.configured = bool(settings.smtp_host and settings.mail_from)
+
+    @contextmanager
+    def connect(self) -> Iterator[SmtpConnection]:
+        """Open, secure and log in one connection; close it when the batch is done."""
+        settings = self.settings
+        if not self.configured:
+            raise GatewayError("SMTP is not configured (CAM_SMTP_HOST and CAM_FROM)")
+        if settings.smtp_security not in SECURITY_MODES:
+            raise GatewayError(
+                f"CAM_SMTP_SECURITY must be one of {', '.join(SECURITY_MODES)}, "
+                f"not {settings.smtp_security!r}"
+            )
+        try:
+            composer = Composer.from_settings(settings)
+        except MailError as exc:
+            raise GatewayError(f"cannot compose mail: {exc}") from exc
+        client = self._open()
+        try:
+            yield SmtpConnection(client, composer, self._redact)
+        finally:
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                client.close()
+
+    def _open(self) -> smtplib.SMTP:
+        settings = self.settings
+        where = f"{settings.smtp_host}:{settings.smtp_port}"
+        client: smtplib.SMTP | None = None
+        try:
+            if settings.smtp_security == "ssl":
+                client = smtplib.SMTP_SSL(
+                    settings.smtp_host,
+                    settings.smtp_port,
+                    timeout=settings.smtp_timeout,
+                    context=self._tls_context(),
+                )
+            else:
+                client = smtplib.SMTP(
+                    settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout
+                )
+            client.ehlo()
+            if settings.smtp_security == "starttls":
+                if not client.has_extn("starttls"):
+                    # Never fall back to plain text: the password and the mail would leak.
+                    raise GatewayError(f"SMTP server {where} does not offer STARTTLS")
+                client.starttls(context=self._tls_context())
+                client.ehlo()
+            if settings.smtp_username:
+                client.login(settings.smtp_username, settings.smtp_password.get_secret_value())
+        except GatewayError:
+            _close(client)
+            raise
+        except smtplib.SMTPAuthenticationError as exc:
+            _close(client)
+            raise GatewayError(
+                f"SMTP login to {where} as {settings.smtp_username!r} failed: "
+                f"{exc.smtp_code} {self._redact(_text(exc.smtp_error))}"
+            ) from None
+        except smtplib.SMTPResponseException as exc:
+            _close(client)
+            raise GatewayError(
+                f"SMTP server {where} refused us: "
+                f"{exc.smtp_code} {self._redact(_text(exc.smtp_error))}"
+            ) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            # ssl.SSLError (a certificate we do not trust) is an OSError too.
+            _close(client)
+            raise GatewayError(
+                f"cannot connect to SMTP server {where}: {self._redact(str(exc))}"
+            ) from None
+        log.info("smtp connected to %s (%s)", where, settings.smtp_security)
+        return client
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """Verify the server's certificate and name; trust CAM_SMTP_CA_FILE when given."""
+        ca_file = self.settings.smtp_ca_file
+        try:
+            return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+        except OSError as exc:
+            raise GatewayError(f"cannot read CAM_SMTP_CA_FILE {ca_file}: {exc.strerror}") from None
+
+    def _redact(self, text: str) -> str:
+        password = self.settings.smtp_password.get_secret_value()
+        return text.replace(password, "**********") if password else text
+
+
+class SmtpConnection:
+    """One open connection; `send` delivers a message and classifies the server's answer."""
+
+    def __init__(
+        self, client: smtplib.SMTP, composer: Composer, redact: Callable[[str], str]
+    ) -> None:
+        self.client = client
+        self.composer = composer
+        self._redact = redact
+
+    def send(self, message: OutgoingEmail) -> SendResult:
+        try:
+            recipient = parse_address(message.to, what="the recipient").addr_spec
+            data = self.composer.render(message)
+        except MailError as exc:
+            # The address or ids can never be sent: as final as a 5xx for this recipient.
+            return SendResult(SendOutcome.rejected, f"not sendable: {exc}")
+        try:
+            self.client.sendmail(self.composer.envelope_from, [recipient], data)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, text = next(iter(exc.recipients.values()))
+            return self._answer(code, text, "recipient refused")
+        except smtplib.SMTPSenderRefused as exc:
+            if 400 <= exc.smtp_code < 500:
+                return SendResult(SendOutcome.retry_later, _detail(exc.smtp_code, exc.smtp_error))
+            # A 5xx for our own address is no fault of the recipient's: stop the batch.
+            raise GatewayError(
+                f"SMTP server refused our sender address: "
+                f"{exc.smtp_code} {self._redact(_text(exc.smtp_error))}"
+            ) from None
+        except smtplib.SMTPServerDisconnected as exc:
+            raise GatewayError(f"SMTP connection lost: {self._redact(str(exc))}") from None
+        except smtplib.SMTPResponseException as exc:
+            # SMTPDataError and others: the answer to this one message.
+            return self._answer(exc.smtp_code, exc.smtp_error, "message refused")
+        except (smtplib.SMTPException, OSError) as exc:
+            raise GatewayError(f"SMTP connection failed: {self._redact(str(exc))}") from None
+        return SendResult(SendOutcome.accepted)
+
+    def _answer(self, code: int, text: bytes | str, what: str) -> SendResult:
+        detail = f"{what}: {_detail(code, text)}"
+        if 400 <= code < 500:
+            return SendResult(SendOutcome.retry_later, detail)
+        if 500 <= code < 600:
+            return SendResult(SendOutcome.rejected, detail)
+        # smtplib reports a broken exchange as code -1: we cannot know what happened.
+        raise GatewayError(f"SMTP exchange failed: {self._redact(detail)}")
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def _detail(code: int, text: bytes | str) -> str:
+    return f"{code} {_text(text)}".strip()
+
+
+def _close(client: smtplib.SMTP | None) -> None:
+    if client is not None:
+        client.close()
