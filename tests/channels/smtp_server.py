@@ -4,7 +4,7 @@ handler that records what arrives and answers as told (4xx, 5xx, a dropped conne
 Fixtures: `smtp_ca` (a trustme CA for the session), `smtp_server` (STARTTLS required, AUTH
 required), `smtps_server` (implicit TLS, AUTH required), `plain_smtp_server` (no TLS, no AUTH).
 Each yields an `SmtpServer`; `server.settings(**overrides)` gives `Settings` that reach it, and
-`server.handler.messages` holds every `ReceivedMail`.
+`server.handler.messages` holds every `ReceivedMail`; `outgoing(to)` makes a message to send.
 """
 
 from __future__ import annotations
@@ -27,7 +27,11 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, Session
 from aiosmtpd.smtp import Envelope as SmtpEnvelope
 
+from cam.gateways.base import OutgoingEmail
+from cam.gateways.smtp import SmtpEmailSender
+from cam.mail import new_message_id
 from cam.settings import Settings
+from cam.unsubscribe import make_token
 
 HOST = "127.0.0.1"
 USERNAME = "cam-sender"
@@ -130,6 +134,28 @@ class SmtpServer:
         }
         values.update(overrides)
         return Settings(**values)
+
+
+def outgoing(to: str, *, step: int = 1, **changes: object) -> OutgoingEmail:
+    """Return a message from our test sender, with a genuine unsubscribe token."""
+    values: dict[str, object] = {
+        "to": to,
+        "subject": "Quick question about your widgets",
+        "text": "Hi Joe,\n\nWould a 15-minute call next week help?\n\nAna",
+        "html": None,
+        "message_id": new_message_id(MAIL_FROM),
+        "unsubscribe_token": make_token(SECRET_KEY, to),
+        "lead_id": 7,
+        "step": step,
+    }
+    values.update(changes)
+    return OutgoingEmail(**values)  # type: ignore[arg-type]
+
+
+def connect_once(settings: Settings) -> None:
+    """Open and close one connection (to see it fail)."""
+    with SmtpEmailSender(settings).connect():
+        pass
 
 
 def free_port() -> int:

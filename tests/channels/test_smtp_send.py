@@ -6,13 +6,13 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from cam.gateways.base import GatewayError, OutgoingEmail, SendOutcome
+from cam.gateways.base import GatewayError, SendOutcome
 from cam.gateways.factory import build_gateways
 from cam.gateways.noop import NoopEmailSender
 from cam.gateways.smtp import SmtpEmailSender
 from cam.mail import new_message_id
 from cam.settings import Settings
-from cam.unsubscribe import make_token, read_token
+from cam.unsubscribe import read_token
 from tests.channels.smtp_server import (
     MAIL_FROM,
     POSTAL_ADDRESS,
@@ -20,27 +20,10 @@ from tests.channels.smtp_server import (
     REPLY_TO,
     SECRET_KEY,
     SmtpServer,
+    connect_once,
+    free_port,
+    outgoing,
 )
-
-
-def outgoing(to: str, *, step: int = 1, **changes: object) -> OutgoingEmail:
-    values: dict[str, object] = {
-        "to": to,
-        "subject": "Quick question about your widgets",
-        "text": "Hi Joe,\n\nWould a 15-minute call next week help?\n\nAna",
-        "html": None,
-        "message_id": new_message_id(MAIL_FROM),
-        "unsubscribe_token": make_token(SECRET_KEY, to),
-        "lead_id": 7,
-        "step": step,
-    }
-    values.update(changes)
-    return OutgoingEmail(**values)  # type: ignore[arg-type]
-
-
-def connect_once(settings: Settings) -> None:
-    with SmtpEmailSender(settings).connect():
-        pass
 
 
 def test_starttls_and_auth_deliver_a_well_formed_message(smtp_server: SmtpServer) -> None:
@@ -205,8 +188,6 @@ def test_connection_drop_mid_batch_raises(smtp_server: SmtpServer) -> None:
 
 
 def test_server_down_is_a_gateway_error(smtp_server: SmtpServer) -> None:
-    from tests.channels.smtp_server import free_port
-
     settings = smtp_server.settings(smtp_port=free_port())
     with pytest.raises(GatewayError, match="cannot connect"):
         connect_once(settings)
