@@ -223,7 +223,7 @@ class Notifier:
             )
 
     def _backoff(self, attempts: int) -> timedelta:
-        return min(self.max_delay, self.base_delay * (1 << max(attempts - 1, 0)))
+        return min(self.max_delay, self.base_delay * (1 << min(max(attempts - 1, 0), 16)))
 
 
 def _retry_after(headers: Any) -> timedelta | None:

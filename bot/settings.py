@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import Field, SecretStr, ValidationError, field_validator
 
+from bot.cron import schedule_trigger
 from cam.settings import Settings
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
@@ -65,7 +65,7 @@ class BotSettings(Settings):
     @classmethod
     def _cron(cls, value: str) -> str:
         try:
-            CronTrigger.from_crontab(value)
+            schedule_trigger(value)
         except ValueError as exc:
             raise ValueError(f"not a cron expression: {exc}") from exc
         return value
