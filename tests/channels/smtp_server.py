@@ -126,14 +126,20 @@ class SmtpServer:
             "smtp_password": self.password,
             "smtp_ca_file": self.ca_file,
             "smtp_timeout": 5.0,
-            "mail_from": MAIL_FROM,
-            "reply_to": REPLY_TO,
-            "postal_address": POSTAL_ADDRESS,
-            "public_url": PUBLIC_URL,
-            "secret_key": SECRET_KEY,
         }
-        values.update(overrides)
-        return Settings(**values)
+        return sender_settings(**(values | overrides))
+
+
+def sender_settings(**overrides: Any) -> Settings:
+    """Return settings of our test sender: From, Reply-To, postal address, links, secret."""
+    values: dict[str, Any] = {
+        "mail_from": MAIL_FROM,
+        "reply_to": REPLY_TO,
+        "postal_address": POSTAL_ADDRESS,
+        "public_url": PUBLIC_URL,
+        "secret_key": SECRET_KEY,
+    }
+    return Settings(**(values | overrides))
 
 
 def outgoing(to: str, *, step: int = 1, **changes: object) -> OutgoingEmail:
