@@ -1,0 +1,259 @@
+"""Deciding an escalation: approvers only, one CRM call, ids stored, failures retried."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from cam import events
+from cam.approvals import UnknownApproval, decide, escalate_hot_leads, retry_crm_sync
+from cam.db import unit_of_work
+from cam.models import Approval, ApprovalStatus, Event, Lead, LeadStatus
+from tests.approvals.helpers import APPROVERS, NOW, RecordingCrm, add_lead, cycle_context
+
+
+def escalation(sessions) -> tuple[int, int]:
+    """Return (approval id, lead id) of a fresh pending escalation."""
+    with unit_of_work(sessions) as session:
+        lead_id = add_lead(session, "ada@analytical.example").id
+    escalate_hot_leads(cycle_context(sessions))
+    with unit_of_work(sessions) as session:
+        return session.scalars(select(Approval.id)).one(), lead_id
+
+
+def event_details(sessions, name: str) -> list[dict[str, Any]]:
+    with unit_of_work(sessions) as session:
+        return [e.details for e in session.scalars(select(Event).where(Event.name == name))]
+
+
+def test_approver_approves_crm_called_once_and_lead_escalated(sessions):
+    approval_id, lead_id = escalation(sessions)
+    crm = RecordingCrm()
+
+    decision = decide(
+        sessions,
+        approval_id=approval_id,
+        decided_by="U_ANA",
+        approve=True,
+        approvers=APPROVERS,
+        crm=crm,
+        now=NOW,
+    )
+
+    assert decision.changed and decision.crm_synced
+    assert (decision.status, decision.decided_by, decision.decided_at) == (
+        ApprovalStatus.approved,
+        "U_ANA",
+        NOW,
+    )
+    assert decision.refused is None and decision.error is None
+    assert len(crm.calls) == 1
+    sent = crm.calls[0]
+    assert (sent.email, sent.first_name, sent.score) == ("ada@analytical.example", "Ada", 70)
+    assert sent.reply_text == "interested reply from ada@analytical.example"
+    assert (sent.contact_id, sent.deal_id) == (None, None)
+    with unit_of_work(sessions) as session:
+        lead = session.get_one(Lead, lead_id)
+        assert lead.status is LeadStatus.escalated
+        assert lead.crm_contact_id == "contact-ada@analytical.example"
+        assert lead.crm_deal_id == "deal-ada@analytical.example"
+        approval = session.get_one(Approval, approval_id)
+        assert approval.crm_synced_at == NOW
+        assert approval.crm_sync_started_at is None
+    decided = event_details(sessions, events.APPROVAL_DECIDED)
+    assert decided == [
+        {
+            "approval_id": approval_id,
+            "kind": "escalate_lead",
+            "status": "approved",
+            "by": "U_ANA",
+            "lead_id": lead_id,
+        }
+    ]
+    assert len(event_details(sessions, events.CRM_SYNCED)) == 1
+
+    # A double click, or the other approver a moment later: nothing new happens.
+    for who in ("U_ANA", "U_BOB"):
+        again = decide(
+            sessions,
+            approval_id=approval_id,
+            decided_by=who,
+            approve=True,
+            approvers=APPROVERS,
+            crm=crm,
+            now=NOW,
+        )
+        assert not again.changed and again.decided_by == "U_ANA" and again.crm_synced
+    assert len(crm.calls) == 1
+    assert len(event_details(sessions, events.APPROVAL_DECIDED)) == 1
+
+
+def test_reject_calls_no_crm_and_keeps_the_lead_out_of_it(sessions):
+    approval_id, lead_id = escalation(sessions)
+    crm = RecordingCrm()
+
+    decision = decide(
+        sessions,
+        approval_id=approval_id,
+        decided_by="U_BOB",
+        approve=False,
+        approvers=APPROVERS,
+        crm=crm,
+        now=NOW,
+    )
+    late_approve = decide(
+        sessions,
+        approval_id=approval_id,
+        decided_by="U_ANA",
+        approve=True,
+        approvers=APPROVERS,
+        crm=crm,
+        now=NOW,
+    )
+
+    assert decision.changed and decision.status is ApprovalStatus.rejected
+    assert not late_approve.changed and late_approve.status is ApprovalStatus.rejected
+    assert crm.calls == []
+    with unit_of_work(sessions) as session:
+        lead = session.get_one(Lead, lead_id)
+        assert lead.status is LeadStatus.hot
+        assert lead.crm_contact_id is None
+        assert lead.status_reason == "escalation rejected by U_BOB"
+
+
+def test_non_approver_is_refused_and_the_attempt_logged(sessions):
+    approval_id, lead_id = escalation(sessions)
+    crm = RecordingCrm()
+
+    decision = decide(
+        sessions,
+        approval_id=approval_id,
+        decided_by="U_MALLORY",
+        approve=True,
+        approvers=APPROVERS,
+        crm=crm,
+        now=NOW,
+    )
+
+    assert not decision.changed
+    assert decision.refused == "only approvers may decide"
+    assert decision.status is ApprovalStatus.pending and decision.decided_by is None
+    assert crm.calls == []
+    with unit_of_work(sessions) as session:
+        assert session.get_one(Approval, approval_id).status is ApprovalStatus.pending
+        assert session.get_one(Lead, lead_id).status is LeadStatus.hot
+    assert event_details(sessions, events.APPROVAL_REFUSED) == [
+        {"approval_id": approval_id, "by": "U_MALLORY", "reason": "only approvers may decide"}
+    ]
+    assert event_details(sessions, events.APPROVAL_DECIDED) == []
+
+
+def test_crm_failure_keeps_the_approval_then_a_retry_reuses_the_ids(sessions):
+    approval_id, lead_id = escalation(sessions)
+    crm = RecordingCrm(failures=1)
+
+    failed = decide(
+        sessions,
+        approval_id=approval_id,
+        decided_by="U_ANA",
+        approve=True,
+        approvers=APPROVERS,
+        crm=crm,
+        now=NOW,
+    )
+
+    assert failed.changed and failed.status is ApprovalStatus.approved
+    assert not failed.crm_synced
+    assert failed.error == "CRM answered 500 to POST /deals"
+    with unit_of_work(sessions) as session:
+        approval = session.get_one(Approval, approval_id)
+        assert approval.crm_synced_at is None and approval.crm_sync_started_at is None
+        assert approval.crm_error == "CRM answered 500 to POST /deals"
+        lead = session.get_one(Lead, lead_id)
+        # The contact the CRM made before failing is kept, so the retry reuses it.
+        assert lead.crm_contact_id == "contact-ada@analytical.example"
+        assert lead.crm_deal_id is None
+    assert [e["phase"] for e in event_details(sessions, events.ERROR)] == ["crm"]
+
+    retried = retry_crm_sync(sessions, crm=crm, now=NOW)
+
+    assert [(d.approval_id, d.crm_synced, d.error, d.changed) for d in retried] == [
+        (approval_id, True, None, False)
+    ]
+    assert len(crm.calls) == 2
+    assert crm.calls[1].contact_id == "contact-ada@analytical.example"
+    with unit_of_work(sessions) as session:
+        lead = session.get_one(Lead, lead_id)
+        assert lead.crm_deal_id == "deal-ada@analytical.example"
+        assert session.get_one(Approval, approval_id).crm_error is None
+
+    # Synced now: neither a retry nor another approve calls the CRM again.
+    assert retry_crm_sync(sessions, crm=crm, now=NOW) == []
+    decide(
+        sessions,
+        approval_id=approval_id,
+        decided_by="U_BOB",
+        approve=True,
+        approvers=APPROVERS,
+        crm=crm,
+        now=NOW,
+    )
+    assert len(crm.calls) == 2
+
+
+def test_a_second_approve_retries_a_failed_sync(sessions):
+    approval_id, _ = escalation(sessions)
+    crm = RecordingCrm(failures=1)
+    kwargs: dict[str, Any] = dict(
+        approval_id=approval_id, approve=True, approvers=APPROVERS, crm=crm, now=NOW
+    )
+
+    first = decide(sessions, decided_by="U_ANA", **kwargs)
+    second = decide(sessions, decided_by="U_BOB", **kwargs)
+
+    assert first.error is not None
+    assert not second.changed and second.decided_by == "U_ANA"
+    assert second.crm_synced and second.error is None
+    assert len(crm.calls) == 2
+
+
+def test_a_non_approver_cannot_trigger_a_retry(sessions):
+    approval_id, _ = escalation(sessions)
+    crm = RecordingCrm(failures=1)
+    decide(
+        sessions,
+        approval_id=approval_id,
+        decided_by="U_ANA",
+        approve=True,
+        approvers=APPROVERS,
+        crm=crm,
+        now=NOW,
+    )
+
+    refused = decide(
+        sessions,
+        approval_id=approval_id,
+        decided_by="U_EVE",
+        approve=True,
+        approvers=APPROVERS,
+        crm=crm,
+        now=NOW,
+    )
+
+    assert refused.refused is not None
+    assert len(crm.calls) == 1
+
+
+def test_unknown_approval(sessions):
+    with pytest.raises(UnknownApproval):
+        decide(
+            sessions,
+            approval_id=404,
+            decided_by="U_ANA",
+            approve=True,
+            approvers=APPROVERS,
+            crm=RecordingCrm(),
+            now=NOW,
+        )
