@@ -86,9 +86,15 @@ def parse_address(value: str, *, what: str) -> Address:
         raise MailError(f"{what} is not a mail address") from exc
 
 
-def new_message_id(from_address: str) -> str:
-    """Return a fresh, unguessable Message-ID on the sender's domain, angle brackets included."""
-    domain = parse_address(from_address, what="CAM_FROM").domain
+def new_message_id(sender: str) -> str:
+    """Return a fresh, unguessable Message-ID, angle brackets included.
+
+    `sender` is the From address (`Ana <ana@acme.com>`) or just its domain (`acme.com`).
+    """
+    if "@" in sender:
+        domain = parse_address(sender, what="CAM_FROM").domain
+    else:
+        domain = parse_address(f"postmaster@{sender.strip()}", what="the sender domain").domain
     return f"<{secrets.token_hex(16)}@{domain}>"
 
 

@@ -25,6 +25,9 @@ def test_message_ids_are_unique_bracketed_and_on_our_domain() -> None:
     ids = {new_message_id("Ana <ana@acme.example>") for _ in range(200)}
     assert len(ids) == 200
     assert all(re.fullmatch(r"<[0-9a-f]{32}@acme\.example>", i) for i in ids)
+    assert new_message_id("acme.example").endswith("@acme.example>")
+    with pytest.raises(MailError):
+        new_message_id("not a domain")
 
 
 def test_a_bare_message_id_gets_its_brackets() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -134,3 +135,30 @@ def test_empty_address_changes_nothing(sessions: SessionFactory) -> None:
         assert unsubscribe(session, "   ", source="one-click") is False
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def test_concurrent_clicks_record_one_opt_out(sessions: SessionFactory) -> None:
+    joe_id, _ = _seed(sessions)
+    barrier = threading.Barrier(4)
+    results: list[bool] = []
+    errors: list[BaseException] = []
+
+    def click() -> None:
+        try:
+            barrier.wait(timeout=10)
+            with unit_of_work(sessions) as session:
+                results.append(unsubscribe(session, "joe@example.com", source="one-click"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors
+    assert sorted(results) == [False, False, False, True]
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Suppression)) == 1
+        assert session.scalars(select(Event.name)).all().count(UNSUBSCRIBED) == 1
+        assert session.get_one(Lead, joe_id).status is LeadStatus.unsubscribed
