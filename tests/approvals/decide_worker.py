@@ -1,0 +1,45 @@
+"""Take one decision in a process of its own, at a given moment: tests race two of these.
+
+Usage: python -m tests.approvals.decide_worker DB_URL APPROVAL_ID USER CRM_URL START_EPOCH
+Prints the Decision as JSON.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from pydantic import SecretStr
+
+from cam.approvals import decide
+from cam.db import make_engine, session_factory
+from cam.gateways.hubspot import HubSpotCrm
+from cam.models import utcnow
+from tests.approvals.helpers import APPROVERS
+from tests.channels.crm_server import TOKEN
+
+
+def main(argv: list[str]) -> None:
+    url, approval_id, user, crm_url, start_at = argv
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    with engine.connect():
+        pass  # connect before the start line, so both race only on the decision
+    crm = HubSpotCrm(token=SecretStr(TOKEN), base_url=crm_url)
+    while time.time() < float(start_at):
+        time.sleep(0.001)
+    decision = decide(
+        sessions,
+        approval_id=int(approval_id),
+        decided_by=user,
+        approve=True,
+        approvers=APPROVERS,
+        crm=crm,
+        now=utcnow(),
+    )
+    print(decision.model_dump_json())
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

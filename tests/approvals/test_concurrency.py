@@ -1,0 +1,188 @@
+"""The same approval decided at the same moment by many: exactly one decision, one CRM call."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from cam import events
+from cam.approvals import Decision, decide, escalate_hot_leads, retry_crm_sync
+from cam.db import unit_of_work
+from cam.models import Approval, ApprovalStatus, Event, Lead, LeadStatus
+from tests.approvals.helpers import APPROVERS, NOW, RecordingCrm, add_lead, cycle_context
+from tests.channels.crm_server import running_fake_crm
+
+THREADS = 8
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def crm_server():
+    yield from running_fake_crm()
+
+
+def escalation(sessions) -> int:
+    with unit_of_work(sessions) as session:
+        add_lead(session, "ada@analytical.example")
+    escalate_hot_leads(cycle_context(sessions))
+    with unit_of_work(sessions) as session:
+        return session.scalars(select(Approval.id)).one()
+
+
+def all_at_once(calls: list[Any]) -> list[Any]:
+    """Run the callables in threads released together; return their results in order."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = calls[index]()
+        except Exception as exc:
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def decided_events(sessions) -> int:
+    with unit_of_work(sessions) as session:
+        return session.scalars(
+            select(func.count()).where(Event.name == events.APPROVAL_DECIDED)
+        ).one()
+
+
+def test_threads_deciding_at_once_make_one_decision_and_one_crm_call(sessions):
+    approval_id = escalation(sessions)
+    crm = RecordingCrm(delay=0.05)
+    approvers = sorted(APPROVERS)
+
+    def click(n: int):
+        return lambda: decide(
+            sessions,
+            approval_id=approval_id,
+            decided_by=approvers[n % 2],
+            approve=True,
+            approvers=APPROVERS,
+            crm=crm,
+            now=NOW,
+        )
+
+    results = all_at_once([click(n) for n in range(THREADS)])
+
+    assert all(isinstance(r, Decision) for r in results), results
+    winners = [r for r in results if r.changed]
+    assert len(winners) == 1
+    assert {r.decided_by for r in results} == {winners[0].decided_by}
+    assert len(crm.calls) == 1
+    assert decided_events(sessions) == 1
+    with unit_of_work(sessions) as session:
+        approval = session.get_one(Approval, approval_id)
+        assert approval.status is ApprovalStatus.approved
+        assert approval.crm_synced_at is not None
+
+
+def test_approve_and_reject_racing_give_one_outcome(sessions):
+    approval_id = escalation(sessions)
+    crm = RecordingCrm()
+
+    def click(n: int):
+        return lambda: decide(
+            sessions,
+            approval_id=approval_id,
+            decided_by="U_ANA" if n % 2 else "U_BOB",
+            approve=bool(n % 2),
+            approvers=APPROVERS,
+            crm=crm,
+            now=NOW,
+        )
+
+    results = all_at_once([click(n) for n in range(THREADS)])
+
+    winners = [r for r in results if r.changed]
+    assert len(winners) == 1
+    assert {r.status for r in results} == {winners[0].status}
+    approved = winners[0].status is ApprovalStatus.approved
+    assert len(crm.calls) == (1 if approved else 0)
+    with unit_of_work(sessions) as session:
+        lead = session.scalars(select(Lead)).one()
+        assert lead.status is (LeadStatus.escalated if approved else LeadStatus.hot)
+
+
+def test_concurrent_retries_call_the_crm_once(sessions):
+    approval_id = escalation(sessions)
+    crm = RecordingCrm(failures=1)
+    decide(
+        sessions,
+        approval_id=approval_id,
+        decided_by="U_ANA",
+        approve=True,
+        approvers=APPROVERS,
+        crm=crm,
+        now=NOW,
+    )
+    crm.delay = 0.05
+
+    results = all_at_once(
+        [lambda: retry_crm_sync(sessions, crm=crm, now=NOW) for _ in range(THREADS)]
+    )
+
+    assert all(isinstance(r, list) for r in results), results
+    assert len(crm.calls) == 2  # the failed first call, and exactly one retry
+    assert crm.calls[1].contact_id == "contact-ada@analytical.example"
+    synced = [d for batch in results for d in batch if d.crm_synced]
+    assert len(synced) >= 1
+    assert not [d for batch in results for d in batch if d.error]
+
+
+def test_two_processes_deciding_at_once_sync_the_crm_once(sessions, db_url, crm_server):
+    approval_id = escalation(sessions)
+    start_at = time.time() + 2.5
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.approvals.decide_worker",
+                db_url,
+                str(approval_id),
+                user,
+                crm_server.url,
+                str(start_at),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for user in ("U_ANA", "U_BOB")
+    ]
+    outputs = [worker.communicate(timeout=60) for worker in workers]
+
+    assert [w.returncode for w in workers] == [0, 0], [err for _, err in outputs]
+    decisions = [Decision.model_validate(json.loads(out)) for out, _ in outputs]
+    assert sorted(d.changed for d in decisions) == [False, True]
+    assert len(crm_server.of("POST", "/crm/v3/objects/contacts")) == 1
+    assert len(crm_server.contacts) == 1
+    assert len(crm_server.deals) == 1
+    assert len(crm_server.notes) == 1
+    with unit_of_work(sessions) as session:
+        lead = session.scalars(select(Lead)).one()
+        assert lead.crm_contact_id == next(iter(crm_server.contacts))
+        assert lead.crm_deal_id == next(iter(crm_server.deals))
+    assert decided_events(sessions) == 1
