@@ -206,11 +206,27 @@ def _read_parts(msg: Message, reply: ParsedReply) -> None:
         elif ctype == "text/html":
             html.append(html_to_text(_decode(part, reply.notes)))
     text = "\n".join(t for t in plain if t.strip()) or "\n".join(t for t in html if t.strip())
+    if not text.strip() and msg.is_multipart() is False and msg.get_content_maintype() != "text":
+        # A multipart whose boundary never appears arrives as one string: read it as text.
+        raw_body = msg.get_payload()
+        if isinstance(raw_body, str) and raw_body.strip():
+            reply.notes.append("MIME structure unreadable: body read as plain text")
+            text = _strip_mime_lines(raw_body)
     if len(text) > MAX_TEXT_CHARS:
         reply.notes.append(f"text truncated to {MAX_TEXT_CHARS} characters")
         text = text[:MAX_TEXT_CHARS]
     reply.text = text.replace("\r\n", "\n").replace("\r", "\n")
     reply.dsn = tuple(dsn)
+
+
+def _strip_mime_lines(body: str) -> str:
+    """Drop boundary and part-header lines from a body whose MIME structure could not be read."""
+    kept = [
+        line
+        for line in body.splitlines()
+        if not line.startswith("--") and not re.match(r"(?i)content-[\w-]+:", line)
+    ]
+    return "\n".join(kept)
 
 
 def _walk(msg: Message, notes: list[str]) -> list[Message]:

@@ -1,0 +1,446 @@
+"""Phase 4: read new mail, store each reply with its class, and act on its lead.
+
+A reply is matched to our outreach by In-Reply-To / References (or the Message-ID a bounce
+quotes back), else to a lead by the sender's address. Any reply from a person stops the lead's
+sequence; `interested` makes the lead hot, `unsubscribe` suppresses it forever, a hard bounce
+marks it bounced and suppressed, and an out-of-office postpones its next step to the return
+date without stopping anything. The mailbox cursor advances in the same transaction as the
+replies it covers, so a crash re-reads messages rather than losing them, and the Message-ID
+dedupe makes re-reading harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from cam import events, unsubscribe
+from cam.context import CycleContext
+from cam.db import unit_of_work
+from cam.gateways.base import GatewayError
+from cam.models import (
+    Lead,
+    LeadStatus,
+    MailboxCursor,
+    OutreachMessage,
+    OutreachStatus,
+    Reply,
+    ReplyClass,
+    Suppression,
+    SuppressionKind,
+)
+from cam.reply_parser import ParsedReply, parse_reply
+from cam.reply_rules import Classification, classify, load_rules
+
+log = logging.getLogger(__name__)
+
+PHASE = "replies"
+# Messages stored per transaction.
+BATCH = 200
+# Statuses a reply from the person moves on; later ones (hot, unsubscribed, ...) stay.
+IN_SEQUENCE = (LeadStatus.new, LeadStatus.scored, LeadStatus.scheduled, LeadStatus.contacted)
+# Outreach rows a reply cancels.
+NOT_YET_SENT = (OutreachStatus.planned, OutreachStatus.simulated)
+EXCERPT_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class _Item:
+    uid: int
+    parsed: ParsedReply
+    verdict: Classification
+
+
+@dataclass
+class _Outcome:
+    """What one committed batch did, added to the report only once it is committed."""
+
+    stored: int = 0
+    hot: int = 0
+    unmatched: int = 0
+    bounced: int = 0
+    postponed: int = 0
+    unsubscribed: int = 0
+    by_class: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: _Outcome) -> None:
+        self.stored += other.stored
+        self.hot += other.hot
+        self.unmatched += other.unmatched
+        self.bounced += other.bounced
+        self.postponed += other.postponed
+        self.unsubscribed += other.unsubscribed
+        self.by_class.update(other.by_class)
+
+
+def detect_replies(ctx: CycleContext) -> None:
+    """Fetch the mail that arrived since the cursor, store and classify it, update the leads."""
+    reader = ctx.gateways.inbox
+    if not reader.configured:
+        with unit_of_work(ctx.session_factory) as session:
+            events.record(
+                session, events.REPLIES_DETECTED, {"configured": False, "replies": 0}, ctx.cycle_id
+            )
+        return
+    rules = load_rules(ctx.config.reply_rules_file)
+    mailbox = reader.name
+    with unit_of_work(ctx.session_factory) as session:
+        uidvalidity, last_uid = _read_cursor(session, mailbox)
+    try:
+        batch = reader.fetch_since(uidvalidity, last_uid)
+    except GatewayError as exc:
+        ctx.report.error(PHASE, str(exc), item=mailbox)
+        return
+    now = ctx.clock()
+    zone = ZoneInfo(ctx.config.timezone)
+    today = now.astimezone(zone).date()
+    total = _Outcome()
+    messages = sorted(batch.messages, key=lambda m: m.uid)
+    for start in range(0, len(messages), BATCH):
+        items = [
+            _Item(m.uid, parsed, classify(parsed, rules, today=today))
+            for m in messages[start : start + BATCH]
+            for parsed in (parse_reply(m.raw),)
+        ]
+        total.add(_store_isolated(ctx, mailbox, batch.uidvalidity, items, now, zone))
+    ctx.report.replies_detected += total.stored
+    ctx.report.hot_leads_detected += total.hot
+    with unit_of_work(ctx.session_factory) as session:
+        events.record(
+            session,
+            events.REPLIES_DETECTED,
+            {
+                "mailbox": mailbox,
+                "uidvalidity_changed": bool(uidvalidity) and uidvalidity != batch.uidvalidity,
+                "fetched": len(messages),
+                "replies": total.stored,
+                "by_class": dict(total.by_class),
+                "hot": total.hot,
+                "unmatched": total.unmatched,
+                "bounced": total.bounced,
+                "unsubscribed": total.unsubscribed,
+                "postponed": total.postponed,
+            },
+            ctx.cycle_id,
+        )
+
+
+def _read_cursor(session: Session, mailbox: str) -> tuple[int, int]:
+    """Return (UIDVALIDITY, last UID) of `mailbox`, creating its cursor row if it has none."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(MailboxCursor)
+        .values(mailbox=mailbox, uidvalidity=0, last_uid=0, updated_at=datetime.now(UTC))
+        .on_conflict_do_nothing()
+    )
+    cursor = session.get(MailboxCursor, mailbox)
+    assert cursor is not None
+    return cursor.uidvalidity, cursor.last_uid
+
+
+def _store_isolated(
+    ctx: CycleContext,
+    mailbox: str,
+    uidvalidity: int,
+    items: Sequence[_Item],
+    now: datetime,
+    zone: ZoneInfo,
+) -> _Outcome:
+    """Store a batch in one transaction; if that fails, each message alone, so one bad one
+    costs only itself."""
+    try:
+        with unit_of_work(ctx.session_factory) as session:
+            return _store(session, mailbox, uidvalidity, items, now, zone)
+    except Exception:
+        log.warning("storing a batch of %d replies failed: retrying one by one", len(items))
+    outcome = _Outcome()
+    for item in items:
+        try:
+            with unit_of_work(ctx.session_factory) as session:
+                outcome.add(_store(session, mailbox, uidvalidity, [item], now, zone))
+        except Exception as exc:
+            log.exception("storing reply uid %s failed", item.uid)
+            ctx.report.error(
+                PHASE,
+                f"reply not stored: {type(exc).__name__}: {exc}"[:500],
+                item=f"uid {item.uid}",
+            )
+            # Move past it, or it would block every later message forever.
+            with unit_of_work(ctx.session_factory) as session:
+                _advance(_locked_cursor(session, mailbox), uidvalidity, [item])
+    return outcome
+
+
+def _locked_cursor(session: Session, mailbox: str) -> MailboxCursor:
+    cursor = session.scalars(
+        select(MailboxCursor).where(MailboxCursor.mailbox == mailbox).with_for_update()
+    ).one()
+    return cursor
+
+
+def _advance(cursor: MailboxCursor, uidvalidity: int, items: Sequence[_Item]) -> None:
+    if cursor.uidvalidity != uidvalidity:
+        cursor.uidvalidity = uidvalidity
+        cursor.last_uid = 0
+    cursor.last_uid = max([cursor.last_uid, *(i.uid for i in items)])
+
+
+def _store(
+    session: Session,
+    mailbox: str,
+    uidvalidity: int,
+    items: Sequence[_Item],
+    now: datetime,
+    zone: ZoneInfo,
+) -> _Outcome:
+    """Store `items` and update their leads, then move the cursor past them: all or nothing."""
+    cursor = _locked_cursor(session, mailbox)
+    if cursor.uidvalidity == uidvalidity:
+        # Another instance may have stored some of these since we read the cursor.
+        items = [i for i in items if i.uid > cursor.last_uid]
+    outcome = _Outcome()
+    if not items:
+        return outcome
+    _advance(cursor, uidvalidity, items)
+
+    known = set(
+        session.scalars(
+            select(Reply.message_id).where(
+                Reply.message_id.in_({i.parsed.message_id for i in items})
+            )
+        )
+    )
+    outbox = _outbox_by_message_id(session, [i.parsed for i in items])
+    addresses = {i.parsed.from_address for i in items} | {
+        a for i in items for a in i.verdict.hard_bounces
+    }
+    leads_by_email = _leads_by_email(session, addresses - {""})
+    leads = {lead.id: lead for lead in leads_by_email.values()}
+    missing = {lead_id for _id, lead_id in outbox.values()} - leads.keys()
+    if missing:
+        leads.update(
+            {lead.id: lead for lead in session.scalars(select(Lead).where(Lead.id.in_(missing)))}
+        )
+
+    actions = _Actions(session, now, zone)
+    for item in items:
+        parsed, verdict = item.parsed, item.verdict
+        if parsed.message_id in known or _norm(parsed.message_id) in outbox:
+            continue  # already stored, or a copy of our own outgoing message
+        known.add(parsed.message_id)
+        outreach_id, lead_id = _match(parsed, verdict, outbox, leads_by_email)
+        session.add(_reply_row(item, mailbox, uidvalidity, outreach_id, lead_id, now))
+        outcome.stored += 1
+        outcome.by_class[verdict.kind.value] += 1
+        outcome.unmatched += lead_id is None
+        actions.apply(parsed, verdict, leads.get(lead_id) if lead_id else None, leads_by_email)
+    actions.finish()
+    outcome.hot = actions.hot
+    outcome.bounced = len(actions.bounced)
+    outcome.postponed = actions.postponed
+    outcome.unsubscribed = actions.unsubscribed
+    return outcome
+
+
+def _norm(message_id: str) -> str:
+    return message_id.strip().strip("<>").lower()
+
+
+def _outbox_by_message_id(
+    session: Session, replies: Iterable[ParsedReply]
+) -> dict[str, tuple[int, int]]:
+    """Map normalized Message-IDs of our outreach that these replies cite to (row id, lead id)."""
+    cited = {mid for r in replies for mid in (*r.thread_ids, r.message_id)}
+    candidates = cited | {mid.strip("<>") for mid in cited}
+    if not candidates:
+        return {}
+    rows = session.execute(
+        select(OutreachMessage.id, OutreachMessage.lead_id, OutreachMessage.message_id).where(
+            OutreachMessage.message_id.in_(candidates)
+        )
+    )
+    return {_norm(mid): (row_id, lead_id) for row_id, lead_id, mid in rows if mid}
+
+
+def _leads_by_email(session: Session, addresses: set[str]) -> dict[str, Lead]:
+    if not addresses:
+        return {}
+    leads = session.scalars(select(Lead).where(func.lower(Lead.email).in_(addresses)))
+    return {lead.email.lower(): lead for lead in leads}
+
+
+def _match(
+    parsed: ParsedReply,
+    verdict: Classification,
+    outbox: dict[str, tuple[int, int]],
+    leads_by_email: dict[str, Lead],
+) -> tuple[int | None, int | None]:
+    """Return (outreach id, lead id): by thread first, then bounced recipient, then sender."""
+    for mid in parsed.thread_ids:
+        if (found := outbox.get(_norm(mid))) is not None:
+            return found
+    for address in (*verdict.hard_bounces, parsed.from_address):
+        if (lead := leads_by_email.get(address)) is not None:
+            return None, lead.id
+    return None, None
+
+
+def _reply_row(
+    item: _Item,
+    mailbox: str,
+    uidvalidity: int,
+    outreach_id: int | None,
+    lead_id: int | None,
+    now: datetime,
+) -> Reply:
+    parsed, verdict = item.parsed, item.verdict
+    sent = parsed.date
+    received = sent if sent is not None and sent <= now + timedelta(days=1) else now
+    return Reply(
+        lead_id=lead_id,
+        outreach_id=outreach_id,
+        message_id=parsed.message_id,
+        in_reply_to=" ".join(parsed.in_reply_to or parsed.references[-1:])[:1000] or None,
+        from_address=parsed.from_address,
+        subject=parsed.subject,
+        body_excerpt=(parsed.new_text or parsed.text)[:EXCERPT_CHARS],
+        classification=verdict.kind,
+        matched_rule=verdict.matched_rule[:500],
+        parse_note=parsed.parse_note,
+        return_date=verdict.return_date,
+        mailbox_uid=f"{uidvalidity}:{item.uid}"[:100],
+        received_at=received,
+    )
+
+
+class _Actions:
+    """What replies do to leads, gathered per batch and written in a few statements."""
+
+    def __init__(self, session: Session, now: datetime, zone: ZoneInfo) -> None:
+        self.session = session
+        self.now = now
+        self.zone = zone
+        self.stop: dict[int, str] = {}
+        self.bounced: dict[str, Lead] = {}
+        self.postpone: dict[int, date] = {}
+        self.hot = 0
+        self.postponed = 0
+        self.unsubscribed = 0
+
+    def apply(
+        self,
+        parsed: ParsedReply,
+        verdict: Classification,
+        lead: Lead | None,
+        leads_by_email: dict[str, Lead],
+    ) -> None:
+        kind = verdict.kind
+        if kind is ReplyClass.bounce:
+            for address in verdict.hard_bounces:
+                if (bounced := leads_by_email.get(address)) is not None:
+                    self._bounce(bounced, verdict.matched_rule)
+        elif kind is ReplyClass.unsubscribe:
+            address = lead.email if lead is not None else parsed.from_address
+            if address and unsubscribe.unsubscribe(self.session, address, source="reply"):
+                self.unsubscribed += 1
+            if lead is not None:
+                # unsubscribe() updated the row behind the session's back: read it afresh.
+                self.session.expire(lead)
+        elif kind is ReplyClass.out_of_office:
+            if lead is not None and verdict.return_date is not None:
+                self.postpone[lead.id] = max(
+                    verdict.return_date, self.postpone.get(lead.id, date.min)
+                )
+        elif lead is not None and not verdict.automated:
+            self._replied(lead, kind)
+
+    def _replied(self, lead: Lead, kind: ReplyClass) -> None:
+        if lead.replied_at is None:
+            lead.replied_at = self.now
+        if kind is ReplyClass.interested and lead.status in (*IN_SEQUENCE, LeadStatus.replied):
+            lead.status = LeadStatus.hot
+            lead.status_reason = "replied: interested"
+            self.hot += 1
+        elif lead.status in IN_SEQUENCE:
+            lead.status = LeadStatus.replied
+            lead.status_reason = f"replied: {kind.value}"
+        lead.next_step_at = None
+        self.stop.setdefault(lead.id, "replied")
+
+    def _bounce(self, lead: Lead, why: str) -> None:
+        if lead.status not in (LeadStatus.unsubscribed, LeadStatus.bounced):
+            lead.status = LeadStatus.bounced
+            lead.status_reason = f"hard bounce: {why}"[:500]
+        lead.next_step_at = None
+        self.stop[lead.id] = "bounced"
+        self.bounced[lead.email.lower()] = lead
+
+    def finish(self) -> None:
+        """Skip the unsent steps of stopped leads, suppress bounces, postpone absentees."""
+        for reason in set(self.stop.values()):
+            ids = [lead_id for lead_id, r in self.stop.items() if r == reason]
+            self.session.execute(
+                update(OutreachMessage)
+                .where(OutreachMessage.lead_id.in_(ids), OutreachMessage.status.in_(NOT_YET_SENT))
+                .values(status=OutreachStatus.skipped, reason=reason, updated_at=self.now)
+                .execution_options(synchronize_session=False)
+            )
+        self._suppress(self.bounced)
+        postpone = {k: v for k, v in self.postpone.items() if k not in self.stop}
+        if postpone:
+            self._postpone(postpone)
+
+    def _suppress(self, bounced: dict[str, Lead]) -> None:
+        if not bounced:
+            return
+        existing = set(
+            self.session.scalars(
+                select(func.lower(Suppression.value)).where(
+                    Suppression.kind == SuppressionKind.email,
+                    func.lower(Suppression.value).in_(bounced),
+                )
+            )
+        )
+        for address, lead in bounced.items():
+            if address not in existing:
+                self.session.add(
+                    Suppression(
+                        kind=SuppressionKind.email,
+                        value=address,
+                        reason=(lead.status_reason or "hard bounce")[:500],
+                    )
+                )
+
+    def _postpone(self, postpone: dict[int, date]) -> None:
+        """Move each absentee's next step, and its planned messages, to the return date."""
+        rows = self.session.scalars(
+            select(OutreachMessage).where(
+                OutreachMessage.lead_id.in_(postpone),
+                OutreachMessage.status.in_(NOT_YET_SENT),
+            )
+        )
+        for row in rows:
+            back = self._start_of(postpone[row.lead_id])
+            if row.scheduled_at < back:
+                # Keep the planned time of day, on the return date: spacing stays human.
+                local = row.scheduled_at.astimezone(self.zone)
+                moved = datetime.combine(back.astimezone(self.zone).date(), local.timetz())
+                row.scheduled_at = max(moved.astimezone(UTC), back)
+                row.reason = f"postponed: out of office until {postpone[row.lead_id].isoformat()}"
+        leads = self.session.scalars(select(Lead).where(Lead.id.in_(postpone)))
+        for lead in leads:
+            back = self._start_of(postpone[lead.id])
+            if lead.next_step_at is not None and lead.next_step_at < back:
+                lead.next_step_at = back
+            self.postponed += 1
+
+    def _start_of(self, day: date) -> datetime:
+        return datetime.combine(day, time(0, 0), self.zone).astimezone(UTC)
