@@ -35,3 +35,5 @@ class ApprovalRef(_Payload):
 
 class TaskRef(_Payload):
     task_id: int = Field(gt=0)
+    # Why a task is skipped, chosen from the Skip menu.
+    reason: str | None = Field(default=None, max_length=100)

@@ -84,7 +84,31 @@ def approval_blocks(item: PendingApproval, *, with_header: bool = True) -> list[
         blocks.append(_buttons(item))
     else:
         blocks.append(section(_status_text(approval)))
+        if _sync_failed(approval):
+            blocks.append(_retry_button(approval))
     return blocks
+
+
+def _sync_failed(approval: Approval) -> bool:
+    return (
+        approval.kind is ApprovalKind.escalate_lead
+        and approval.status is ApprovalStatus.approved
+        and approval.crm_synced_at is None
+        and approval.crm_error is not None
+    )
+
+
+def _retry_button(approval: Approval) -> ActionsBlock:
+    return ActionsBlock(
+        block_id=f"{BlockId.approval_actions}:{approval.id}",
+        elements=[
+            ButtonElement(
+                text="Retry CRM sync",
+                action_id=ActionId.approve,
+                value=ApprovalRef(approval_id=approval.id).dump(),
+            )
+        ],
+    )
 
 
 def _title(item: PendingApproval) -> str:

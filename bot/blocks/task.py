@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, Option, StaticSelectElement
 
 from bot.blocks.approval import who
 from bot.blocks.common import (
@@ -21,6 +21,11 @@ from bot.payloads import TaskRef
 from cam.models import Lead, ManualTask, TaskStatus
 
 MAX_MESSAGE = 2500
+SKIP_REASONS = {
+    "no_profile": "No LinkedIn profile found",
+    "in_touch": "Already in touch",
+    "not_a_fit": "Not a fit after all",
+}
 
 
 def task_post(task: ManualTask, lead: Lead) -> SlackPost:
@@ -48,7 +53,14 @@ def task_post(task: ManualTask, lead: Lead) -> SlackPost:
                     ButtonElement(
                         text="Done", action_id=ActionId.task_done, value=value, style="primary"
                     ),
-                    ButtonElement(text="Skip", action_id=ActionId.task_skip, value=value),
+                    StaticSelectElement(
+                        placeholder="Skip because…",
+                        action_id=ActionId.task_skip,
+                        options=[
+                            Option(text=label, value=TaskRef(task_id=task.id, reason=key).dump())
+                            for key, label in SKIP_REASONS.items()
+                        ],
+                    ),
                 ],
             )
         )

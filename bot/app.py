@@ -1,0 +1,165 @@
+"""Build the Slack app: one fresh Bolt `App` per call, wired to the engine.
+
+`process_before_response=True`: a listener runs to its end before Bolt answers, so a quick
+command's answer goes back in the ack itself, without Bolt's polling loop; slow work is handed
+to the app's own worker right after the ack and answers through `response_url` or the channel.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.request import BoltRequest
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy.exc import OperationalError
+
+from bot import listeners
+from bot.deps import Deps
+from bot.errors import Refused, user_message
+from bot.payloads import BadPayload
+from bot.settings import BotSettings
+from bot.worker import Worker
+from cam.approvals import UnknownApproval
+from cam.db import SessionFactory
+from cam.gateways.base import Gateways
+from cam.gateways.factory import build_gateways
+from cam.models import utcnow
+from cam.tasks import UnknownTask
+
+log = logging.getLogger(__name__)
+
+# Errors that are the user's situation, not a fault of ours: told, not logged as failures.
+EXPECTED = (Refused, BadPayload, UnknownApproval, UnknownTask)
+
+
+def web_client(settings: BotSettings) -> WebClient:
+    """Return the Web API client: retries 429 (after Retry-After), 5xx and dropped connections."""
+    return WebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetryHandler(max_retry_count=2),
+            ConnectionErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def create_app(
+    settings: BotSettings,
+    session_factory: SessionFactory,
+    *,
+    client: WebClient | None = None,
+    gateways: Gateways | None = None,
+    worker: Worker | None = None,
+    next_run_time: Callable[[], datetime | None] | None = None,
+    deliver_notifications: Callable[[], object] | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> App:
+    """Build the app; whoever passes `worker` shuts it down (else it lives with the process)."""
+    client = client if client is not None else web_client(settings)
+    if deliver_notifications is None:
+        from bot.notifier import Notifier
+
+        deliver_notifications = Notifier(
+            client, session_factory, settings, clock=clock
+        ).deliver_pending
+    deps = Deps(
+        settings=settings,
+        client=client,
+        session_factory=session_factory,
+        gateways=gateways if gateways is not None else build_gateways(settings),
+        worker=worker if worker is not None else Worker(),
+        clock=clock,
+        next_run_time=next_run_time or _unscheduled,
+        deliver_notifications=deliver_notifications,
+    )
+    app = App(
+        name="cam-bot",
+        client=client,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        process_before_response=True,
+    )
+
+    @app.middleware
+    def provide_deps(context: BoltContext, next: Callable[[], None]) -> None:
+        context["deps"] = deps
+        next()
+
+    app.error(handle_error)
+    listeners.register(app)
+    return app
+
+
+def _unscheduled() -> datetime | None:
+    return None
+
+
+def handle_error(
+    error: Exception, body: dict[str, Any], respond: Callable[..., Any] | None
+) -> BoltResponse:
+    """Turn any error of a listener into words for the user who acted (the one place)."""
+    if isinstance(error, BadPayload):
+        return BoltResponse(status=400, body=str(error))
+    if not isinstance(error, EXPECTED):
+        log.error("listener failed: %s", type(error).__name__, exc_info=error)
+    message = user_message(error)
+    if body.get("command"):
+        return BoltResponse(
+            status=200,
+            body=json.dumps({"response_type": "ephemeral", "text": message}),
+            headers={"content-type": "application/json;charset=utf-8"},
+        )
+    if respond is not None and body.get("response_url"):
+        respond(text=message, response_type="ephemeral", replace_original=False)
+    return BoltResponse(status=503 if isinstance(error, OperationalError) else 200, body="")
+
+
+class SlackHandler(SlackRequestHandler):
+    """Bolt's WSGI handler that answers a body it cannot parse with 4xx, not a crash.
+
+    Bolt parses the body before it checks the signature; here an unparsable body gets 401 when
+    unsigned and 400 when signed, and never reaches the app.
+    """
+
+    def __init__(self, app: App, signing_secret: str, path: str = "/slack/events") -> None:
+        super().__init__(app, path)
+        self._verifier = SignatureVerifier(signing_secret)
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        body = request.get_body()
+        headers = request.get_headers()
+        try:
+            bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
+            if not isinstance(bolt_request.body, dict):
+                raise ValueError("body is not an object")
+        except (ValueError, TypeError, AttributeError, KeyError):
+            signed = self._verifier.is_valid_request(body, _flat(headers))
+            return BoltResponse(status=400 if signed else 401, body="malformed request")
+        return self.app.dispatch(bolt_request)
+
+
+def _flat(headers: dict[str, Any]) -> dict[str, str]:
+    return {
+        key: value[0] if isinstance(value, list | tuple) and value else str(value)
+        for key, value in headers.items()
+    }
+
+
+def slack_handler(app: App, settings: BotSettings) -> SlackHandler:
+    """Return the WSGI app serving `app` at `/slack/events`."""
+    return SlackHandler(app, settings.slack_signing_secret.get_secret_value())

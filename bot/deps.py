@@ -1,0 +1,28 @@
+"""What every listener is handed, through the request context, under the name `deps`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk import WebClient
+
+from bot.settings import BotSettings
+from bot.worker import Worker
+from cam.db import SessionFactory
+from cam.gateways.base import Gateways
+
+
+@dataclass(frozen=True)
+class Deps:
+    settings: BotSettings
+    client: WebClient
+    session_factory: SessionFactory
+    gateways: Gateways
+    worker: Worker
+    clock: Callable[[], datetime]
+    # When the scheduler (if this process runs one) fires the next daily cycle.
+    next_run_time: Callable[[], datetime | None]
+    # Post the notifications the engine queued (reports, approvals) now, not at the next pass.
+    deliver_notifications: Callable[[], object]

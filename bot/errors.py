@@ -1,0 +1,31 @@
+"""Errors a Slack user is told about, and the one place that words them."""
+
+from __future__ import annotations
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import OperationalError
+
+from bot.payloads import BadPayload
+from cam.approvals import UnknownApproval
+from cam.tasks import UnknownTask
+
+
+class Refused(Exception):
+    """The user may not do this (not an approver, paused, not live yet): the text says why."""
+
+
+def user_message(error: Exception) -> str:
+    """Say what went wrong in words fit for Slack: never a traceback, never a secret."""
+    if isinstance(error, Refused):
+        return str(error)
+    if isinstance(error, BadPayload):
+        return f"That button is not one I understand: {error}"
+    if isinstance(error, UnknownApproval):
+        return "That approval no longer exists."
+    if isinstance(error, UnknownTask):
+        return "That task no longer exists."
+    if isinstance(error, OperationalError):
+        return "The database cannot be reached right now; try again in a minute."
+    if isinstance(error, SlackApiError):
+        return f"Slack refused a call: {error.response.get('error', 'unknown error')}"
+    return f"Something went wrong ({type(error).__name__}); it has been logged."

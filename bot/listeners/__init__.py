@@ -1,0 +1,13 @@
+"""Every route of the Slack app, registered in one place."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.listeners import actions, commands, home
+
+
+def register(app: App) -> None:
+    commands.register(app)
+    actions.register(app)
+    home.register(app)

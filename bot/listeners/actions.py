@@ -1,0 +1,198 @@
+"""Buttons: approve / reject an approval, done / skip a LinkedIn task.
+
+The ack comes at once; the decision, the CRM call and the message update run on the worker.
+The engine makes each decision once, so a double click or a retried request changes nothing
+more; only the call that decided (or finished the CRM sync) updates the message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import queries
+from bot.blocks.approval import approval_post, who
+from bot.blocks.common import SlackPost, slack_date
+from bot.blocks.task import SKIP_REASONS, task_post
+from bot.deps import Deps
+from bot.errors import user_message
+from bot.ids import ActionId
+from bot.listeners.home import publish_home
+from bot.payloads import ApprovalRef, BadPayload, TaskRef
+from cam import approvals, tasks
+from cam.db import unit_of_work
+from cam.models import Lead, Notification, NotificationStatus
+
+
+@dataclass(frozen=True)
+class Clicked:
+    """Who clicked, and where: a channel message (channel, ts) or their App Home."""
+
+    user: str
+    channel: str | None
+    ts: str | None
+    respond: Respond | None
+
+    @property
+    def in_home(self) -> bool:
+        return self.ts is None
+
+
+def register(app: App) -> None:
+    app.action(ActionId.approve)(approve)
+    app.action(ActionId.reject)(reject)
+    app.action(ActionId.task_done)(task_done)
+    app.action(ActionId.task_skip)(task_skip)
+
+
+def approve(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, deps: Deps
+) -> None:
+    _decide(ack, body, action, respond, deps, approve=True)
+
+
+def reject(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, deps: Deps
+) -> None:
+    _decide(ack, body, action, respond, deps, approve=False)
+
+
+def task_done(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, deps: Deps
+) -> None:
+    ref = TaskRef.parse(action.get("value"))
+    _task(ack, _clicked(body, respond), ref, deps, done=True)
+
+
+def task_skip(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, deps: Deps
+) -> None:
+    selected = action.get("selected_option") or {}
+    ref = TaskRef.parse(selected.get("value") if isinstance(selected, dict) else None)
+    _task(ack, _clicked(body, respond), ref, deps, done=False)
+
+
+def _clicked(body: dict[str, Any], respond: Respond | None) -> Clicked:
+    user = body.get("user")
+    if not isinstance(user, dict) or not isinstance(user.get("id"), str):
+        raise BadPayload("no user in the action")
+    container = body.get("container") or {}
+    if container.get("type") == "message":
+        return Clicked(
+            user=user["id"],
+            channel=str(container.get("channel_id") or ""),
+            ts=str(container.get("message_ts") or ""),
+            respond=respond,
+        )
+    return Clicked(user=user["id"], channel=None, ts=None, respond=respond)
+
+
+def _decide(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Respond,
+    deps: Deps,
+    *,
+    approve: bool,
+) -> None:
+    ref = ApprovalRef.parse(action.get("value"))
+    clicked = _clicked(body, respond)
+    ack()
+    deps.worker.submit(
+        "decide",
+        lambda: _decide_later(deps, clicked, ref.approval_id, approve),
+        on_error=lambda error: _tell(deps, clicked, user_message(error)),
+    )
+
+
+def _decide_later(deps: Deps, clicked: Clicked, approval_id: int, approve: bool) -> None:
+    decision = approvals.decide(
+        deps.session_factory,
+        approval_id=approval_id,
+        decided_by=clicked.user,
+        approve=approve,
+        approvers=deps.settings.approver_ids,
+        crm=deps.gateways.crm,
+        now=deps.clock(),
+    )
+    if decision.refused is not None:
+        _tell(deps, clicked, f"Not done: {decision.refused}.")
+        return
+    if decision.changed or decision.crm_synced or decision.error is not None:
+        with unit_of_work(deps.session_factory) as session:
+            item = queries.approval(session, approval_id)
+            post = approval_post(item) if item is not None else None
+            targets = _targets(session, clicked, "approval_id", approval_id)
+        if post is not None:
+            _update(deps.client, targets, post)
+    if decision.error is not None:
+        _tell(
+            deps,
+            clicked,
+            f"Approved, but the CRM sync failed: {decision.error}. "
+            "Press *Retry CRM sync* to try again.",
+        )
+    elif not decision.changed:
+        when = f" {slack_date(decision.decided_at)}" if decision.decided_at else ""
+        status, by = decision.status.value, who(decision.decided_by)
+        _tell(deps, clicked, f"Already {status} by {by}{when}.")
+    elif clicked.in_home:
+        publish_home(deps, clicked.user)
+
+
+def _task(ack: Ack, clicked: Clicked, ref: TaskRef, deps: Deps, *, done: bool) -> None:
+    ack()
+    note = None if done else SKIP_REASONS.get(ref.reason or "", "skipped")
+    deps.worker.submit(
+        "task",
+        lambda: _task_later(deps, clicked, ref.task_id, done, note),
+        on_error=lambda error: _tell(deps, clicked, user_message(error)),
+    )
+
+
+def _task_later(deps: Deps, clicked: Clicked, task_id: int, done: bool, note: str | None) -> None:
+    with unit_of_work(deps.session_factory) as session:
+        task = tasks.decide_task(
+            session, task_id=task_id, by=clicked.user, done=done, note=note, now=deps.clock()
+        )
+        lead = session.get(Lead, task.lead_id)
+        post = task_post(task, lead) if lead is not None else None
+        targets = _targets(session, clicked, "task_id", task_id)
+    if post is not None:
+        _update(deps.client, targets, post)
+
+
+def _targets(session: Session, clicked: Clicked, key: str, value: int) -> set[tuple[str, str]]:
+    """Where the message about this approval or task is: the clicked one, and the posted one."""
+    found: set[tuple[str, str]] = set()
+    if clicked.channel and clicked.ts:
+        found.add((clicked.channel, clicked.ts))
+    topic = "approval" if key == "approval_id" else "task"
+    rows = session.execute(
+        select(Notification.channel, Notification.external_id).where(
+            Notification.topic == topic,
+            Notification.status == NotificationStatus.sent,
+            Notification.payload[key].as_integer() == value,
+        )
+    ).all()
+    found.update((channel, ts) for channel, ts in rows if channel and ts)
+    return found
+
+
+def _update(client: WebClient, targets: set[tuple[str, str]], post: SlackPost) -> None:
+    for channel, ts in sorted(targets):
+        client.chat_update(channel=channel, ts=ts, text=post.text, blocks=post.blocks)
+
+
+def _tell(deps: Deps, clicked: Clicked, text: str) -> None:
+    """Tell only the person who clicked: ephemeral under the message, or atop their Home."""
+    if clicked.respond is not None and not clicked.in_home:
+        clicked.respond(text=text, response_type="ephemeral", replace_original=False)
+    else:
+        publish_home(deps, clicked.user, notice=text)

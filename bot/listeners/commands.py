@@ -1,0 +1,226 @@
+"""`/cam` and its subcommands: quick ones answer in the ack, slow ones after it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_bolt import Ack, App, Respond
+
+from bot import queries
+from bot.blocks.common import to_dicts
+from bot.blocks.limits import limits_blocks, limits_text
+from bot.blocks.report import mode_label, summary_line
+from bot.blocks.status import status_blocks, status_text
+from bot.deps import Deps
+from bot.errors import Refused, user_message
+from cam import approvals, events, state
+from cam.bootstrap import cycle_config
+from cam.config import CAMCycleConfig
+from cam.db import unit_of_work
+from cam.safety import limits_snapshot
+
+COMMAND_REFUSED = "cam.command_refused"
+EPHEMERAL = "ephemeral"
+
+HELP = """*CAM commands*
+`/cam run dry`: run a dry-run cycle now and post its report
+`/cam run`: run a live cycle (only once going live was approved)
+`/cam limits`: each channel's cap, use and room today
+`/cam status`: mode, next run, last run, what waits for approval
+`/cam live`: ask an approver to switch dry run off
+`/cam dry`: switch back to dry run at once (approvers)
+`/cam pause` / `/cam resume`: stop or restart all cycles and sends (approvers)
+`/cam help`: this list"""
+
+
+@dataclass(frozen=True)
+class Invocation:
+    user: str
+    channel: str
+    args: list[str]
+    respond: Respond
+
+
+Subcommand = Callable[[Invocation, Ack, Deps], None]
+
+
+def register(app: App) -> None:
+    app.command("/cam")(cam)
+
+
+def cam(ack: Ack, command: dict[str, str], respond: Respond, deps: Deps) -> None:
+    """Route `/cam <verb> ...` to its subcommand; anything unknown gets the help."""
+    words = (command.get("text") or "").split()
+    verb = words[0].lower() if words else "help"
+    invocation = Invocation(
+        user=command.get("user_id", ""),
+        channel=command.get("channel_id", ""),
+        args=[word.lower() for word in words[1:]],
+        respond=respond,
+    )
+    subcommand = SUBCOMMANDS.get(verb)
+    if subcommand is None:
+        ack(
+            text=f"I do not know `/cam {' '.join(words)[:100]}`.\n\n{HELP}", response_type=EPHEMERAL
+        )
+        return
+    subcommand(invocation, ack, deps)
+
+
+def show_help(invocation: Invocation, ack: Ack, deps: Deps) -> None:
+    ack(text=HELP, response_type=EPHEMERAL)
+
+
+def show_limits(invocation: Invocation, ack: Ack, deps: Deps) -> None:
+    with unit_of_work(deps.session_factory) as session:
+        config = cycle_config(deps.settings, state.get_state(session))
+        snapshot = limits_snapshot(session, config, deps.clock())
+    ack(
+        text=limits_text(snapshot),
+        blocks=to_dicts(limits_blocks(snapshot)),
+        response_type=EPHEMERAL,
+    )
+
+
+def show_status(invocation: Invocation, ack: Ack, deps: Deps) -> None:
+    with unit_of_work(deps.session_factory) as session:
+        status = queries.status(session, deps.next_run_time())
+    ack(
+        text=status_text(status),
+        blocks=to_dicts(status_blocks(status)),
+        response_type=EPHEMERAL,
+    )
+
+
+def run(invocation: Invocation, ack: Ack, deps: Deps) -> None:
+    """Run a cycle after the ack: dry when asked, live only once going live was approved."""
+    if invocation.args not in ([], ["dry"], ["live"]):
+        ack(text=f"`/cam run` takes `dry` or nothing.\n\n{HELP}", response_type=EPHEMERAL)
+        return
+    dry = invocation.args == ["dry"]
+    with unit_of_work(deps.session_factory) as session:
+        current = state.get_state(session)
+        paused, live = current.paused, not current.dry_run
+        config = cycle_config(deps.settings, current)
+    if paused:
+        raise Refused("CAM is paused, so nothing runs. An approver can `/cam resume` it.")
+    if not dry and not live:
+        raise Refused(
+            "CAM is still in dry run: going live has not been approved. "
+            "Use `/cam run dry` to try a cycle, or `/cam live` to ask an approver."
+        )
+    if not dry:
+        _require_approver(invocation, deps, "run a live cycle")
+    config = config.model_copy(update={"dry_run": dry})
+    kind = "dry-run" if dry else "live"
+    ack(
+        text=f"Running a {kind} cycle… the report will be posted in "
+        f"<#{deps.settings.report_channel}>.",
+        response_type=EPHEMERAL,
+    )
+    deps.worker.submit(
+        "cycle",
+        lambda: _run_cycle(invocation, deps, config),
+        on_error=lambda error: invocation.respond(text=user_message(error)),
+    )
+
+
+def _run_cycle(invocation: Invocation, deps: Deps, config: CAMCycleConfig) -> None:
+    from cam import cycle
+
+    report = cycle.run_daily_cam_cycle(
+        config,
+        session_factory=deps.session_factory,
+        gateways=deps.gateways,
+        clock=deps.clock,
+        trigger=f"slack:{invocation.user}"[:40],
+        instance=deps.settings.instance_name,
+    )
+    deps.deliver_notifications()
+    invocation.respond(
+        text=f"{mode_label(report.dry_run).capitalize()} cycle done: {summary_line(report)}. "
+        f"Report in <#{deps.settings.report_channel}>."
+    )
+
+
+def go_live(invocation: Invocation, ack: Ack, deps: Deps) -> None:
+    """Ask for approval to switch dry run off; an approver other than the asker decides."""
+    now = deps.clock()
+    with unit_of_work(deps.session_factory) as session:
+        if not state.get_state(session).dry_run:
+            ack(
+                text="CAM is live already. `/cam dry` switches back to dry run.",
+                response_type=EPHEMERAL,
+            )
+            return
+        approval = approvals.request_go_live(session, requested_by=invocation.user, now=now)
+        asked_now = approval.requested_at == now
+    channel = f"<#{deps.settings.report_channel}>"
+    if not asked_now:
+        ack(
+            text=f"Going live is already waiting for approval in {channel}.",
+            response_type=EPHEMERAL,
+        )
+        return
+    ack(
+        text=f"<@{invocation.user}> asked to go live. An approver other than them can approve "
+        f"it in {channel} within 24 hours.",
+        response_type="in_channel",
+    )
+    deps.worker.submit("deliver", lambda: _deliver(deps))
+
+
+def go_dry(invocation: Invocation, ack: Ack, deps: Deps) -> None:
+    _require_approver(invocation, deps, "switch dry run on")
+    with unit_of_work(deps.session_factory) as session:
+        state.set_dry_run(session, dry_run=True, by=invocation.user, now=deps.clock())
+    ack(
+        text=f"<@{invocation.user}> switched dry run on: nothing is sent from now on.",
+        response_type="in_channel",
+    )
+
+
+def pause(invocation: Invocation, ack: Ack, deps: Deps) -> None:
+    _set_paused(invocation, ack, deps, paused=True)
+
+
+def resume(invocation: Invocation, ack: Ack, deps: Deps) -> None:
+    _set_paused(invocation, ack, deps, paused=False)
+
+
+def _set_paused(invocation: Invocation, ack: Ack, deps: Deps, *, paused: bool) -> None:
+    _require_approver(invocation, deps, "pause CAM" if paused else "resume CAM")
+    with unit_of_work(deps.session_factory) as session:
+        state.set_paused(session, paused=paused, by=invocation.user, now=deps.clock())
+    text = (
+        "paused CAM: no cycle runs and nothing is sent until `/cam resume`."
+        if paused
+        else "resumed CAM: cycles and sends run on schedule again."
+    )
+    ack(text=f"<@{invocation.user}> {text}", response_type="in_channel")
+
+
+def _require_approver(invocation: Invocation, deps: Deps, what: str) -> None:
+    """Refuse (and log the attempt) unless the user is one of the approvers."""
+    if invocation.user in deps.settings.approver_ids:
+        return
+    with unit_of_work(deps.session_factory) as session:
+        events.record(session, COMMAND_REFUSED, {"by": invocation.user, "action": what})
+    raise Refused(f"Only approvers may {what}.")
+
+
+def _deliver(deps: Deps) -> None:
+    deps.deliver_notifications()
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "help": show_help,
+    "limits": show_limits,
+    "status": show_status,
+    "run": run,
+    "live": go_live,
+    "dry": go_dry,
+    "pause": pause,
+    "resume": resume,
+}

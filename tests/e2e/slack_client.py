@@ -1,0 +1,255 @@
+"""Drive the bot as Slack does: signed form posts over real HTTP to an app served on loopback.
+
+`SignedSlack` builds and signs slash-command, interactivity and event requests;
+`serve_wsgi` runs any WSGI app under waitress on a free port; the `bot` fixture starts the
+whole bot (real database, fake Slack Web API, fake CRM) and hands back a `RunningBot`.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from slack_sdk.signature import SignatureVerifier
+from waitress.server import create_server
+
+from bot.app import create_app, slack_handler
+from bot.settings import BotSettings
+from bot.worker import Worker
+from cam.db import SessionFactory
+from cam.gateways.factory import build_gateways
+from tests.channels.crm_server import TOKEN as CRM_TOKEN
+from tests.channels.crm_server import FakeCrm, running_fake_crm
+from tests.fakes.slack_api import FakeSlack
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+REPORT_CHANNEL = "C0REPORTS"
+APPROVER = "UAPPROVER1"
+SECOND_APPROVER = "UAPPROVER2"
+OUTSIDER = "UOUTSIDER9"
+TEAM = "T0TEAM"
+WsgiApp = Callable[..., Any]
+
+
+@dataclass
+class Reply:
+    status: int
+    body: str
+    headers: dict[str, str]
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class SignedSlack:
+    """Send Slack's requests to `url`, signed with `secret` unless told otherwise."""
+
+    def __init__(self, url: str, secret: str = SIGNING_SECRET) -> None:
+        self.url = url
+        self.verifier = SignatureVerifier(secret)
+        split = urlsplit(url)
+        self._host, self._port, self._path = split.hostname or "", split.port or 80, split.path
+
+    def post(
+        self,
+        body: str,
+        *,
+        content_type: str = "application/x-www-form-urlencoded",
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+        path: str | None = None,
+    ) -> Reply:
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        signed = signature or self.verifier.generate_signature(timestamp=stamp, body=body) or ""
+        sent = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signed,
+            **(headers or {}),
+        }
+        conn = http.client.HTTPConnection(self._host, self._port, timeout=30)
+        try:
+            conn.request("POST", path or self._path, body=body.encode(), headers=sent)
+            response = conn.getresponse()
+            return Reply(response.status, response.read().decode(), dict(response.getheaders()))
+        finally:
+            conn.close()
+
+    def command(
+        self,
+        text: str,
+        *,
+        user: str = APPROVER,
+        channel: str = "C0GENERAL",
+        response_url: str = "",
+        **options: Any,
+    ) -> Reply:
+        """Send `/cam <text>` as Slack's slash-command form."""
+        form = {
+            "token": "legacy-unused",
+            "team_id": TEAM,
+            "team_domain": "acme",
+            "channel_id": channel,
+            "channel_name": "general",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/cam",
+            "text": text,
+            "api_app_id": "A0CAM",
+            "response_url": response_url,
+            "trigger_id": "1.2.3",
+        }
+        return self.post(urlencode(form), **options)
+
+    def action(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        user: str = APPROVER,
+        channel: str = REPORT_CHANNEL,
+        ts: str | None = "1700000001.000100",
+        response_url: str = "",
+        select: bool = False,
+        **options: Any,
+    ) -> Reply:
+        """Click a button (or pick a menu option) on a message, or in the Home when `ts` is None."""
+        element: dict[str, Any] = {
+            "action_id": action_id,
+            "block_id": "b1",
+            "action_ts": f"{time.time():.6f}",
+        }
+        if select:
+            element |= {"type": "static_select", "selected_option": {"value": value}}
+        else:
+            element |= {"type": "button", "value": value}
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "team": {"id": TEAM, "domain": "acme"},
+            "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+            "api_app_id": "A0CAM",
+            "trigger_id": "1.2.3",
+            "actions": [element],
+        }
+        if ts is None:
+            payload |= {"container": {"type": "view", "view_id": "V1"}, "view": {"id": "V1"}}
+        else:
+            payload |= {
+                "container": {"type": "message", "message_ts": ts, "channel_id": channel},
+                "channel": {"id": channel, "name": "cam-reports"},
+                "message": {"ts": ts, "text": "", "blocks": []},
+                "response_url": response_url,
+            }
+        return self.post(urlencode({"payload": json.dumps(payload)}), **options)
+
+    def event(self, event: dict[str, Any], **options: Any) -> Reply:
+        """Deliver an Events API callback."""
+        envelope = {
+            "token": "legacy-unused",
+            "team_id": TEAM,
+            "api_app_id": "A0CAM",
+            "type": "event_callback",
+            "event_id": f"Ev{time.monotonic_ns()}",
+            "event_time": int(time.time()),
+            "event": event,
+        }
+        return self.post(json.dumps(envelope), content_type="application/json", **options)
+
+
+@contextmanager
+def serve_wsgi(app: WsgiApp, *, threads: int = 8) -> Iterator[str]:
+    """Serve `app` with waitress on a free loopback port; yield its base URL."""
+    server: Any = create_server(
+        app, host="127.0.0.1", port=0, threads=threads, asyncore_loop_timeout=0.05
+    )
+    port = server.effective_port
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        # Close from the server's own loop thread: its map empties and `run` returns.
+        server.trigger.pull_trigger(lambda: _close_all(server))
+        thread.join(timeout=5)
+        server.task_dispatcher.shutdown()
+
+
+def _close_all(server: Any) -> None:
+    for channel in list(server._map.values()):
+        if channel is not server.trigger:
+            channel.close()
+    server.close()
+
+
+def settings_for(fake_slack: FakeSlack, db_url: str, **extra: str) -> BotSettings:
+    """Valid bot settings whose Slack is `fake_slack` and whose CRM is the HubSpot stand-in."""
+    values = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.url,
+        "CAM_REPORT_CHANNEL": REPORT_CHANNEL,
+        "CAM_APPROVERS": f"{APPROVER},{SECOND_APPROVER}",
+        "DATABASE_URL": db_url,
+        "CAM_SECRET_KEY": "unsubscribe-secret",
+        **extra,
+    }
+    return BotSettings.model_validate(values)
+
+
+@dataclass
+class RunningBot:
+    url: str
+    slack: SignedSlack
+    fake_slack: FakeSlack
+    crm: FakeCrm
+    settings: BotSettings
+    sessions: SessionFactory
+    worker: Worker
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait until the work started after the acks has finished."""
+        assert self.worker.wait_idle(timeout), "background work did not finish"
+
+
+@pytest.fixture
+def fake_crm() -> Iterator[FakeCrm]:
+    yield from running_fake_crm()
+
+
+@pytest.fixture
+def bot(fake_slack: FakeSlack, fake_crm: FakeCrm, db_url: str, sessions) -> Iterator[RunningBot]:
+    """The whole bot over HTTP: Slack requests in, Web API and CRM calls out, all on loopback."""
+    settings = settings_for(
+        fake_slack,
+        db_url,
+        CAM_HUBSPOT_TOKEN=CRM_TOKEN,
+        CAM_HUBSPOT_BASE_URL=fake_crm.url,
+    )
+    worker = Worker()
+    app = create_app(settings, sessions, gateways=build_gateways(settings), worker=worker)
+    try:
+        with serve_wsgi(slack_handler(app, settings)) as base:
+            url = f"{base}/slack/events"
+            yield RunningBot(
+                url=url,
+                slack=SignedSlack(url),
+                fake_slack=fake_slack,
+                crm=fake_crm,
+                settings=settings,
+                sessions=sessions,
+                worker=worker,
+            )
+            worker.wait_idle(30)
+    finally:
+        worker.shutdown()
