@@ -349,7 +349,12 @@ def retry_crm_sync(
     now: datetime,
     approval_ids: Iterable[int] | None = None,
 ) -> list[Decision]:
-    """Finish the CRM sync of approved escalations that have none yet, reusing stored ids."""
+    """Finish the CRM sync of approved escalations that have none yet, reusing stored ids.
+
+    With no CRM configured this does nothing: the backlog waits until one is.
+    """
+    if not crm.configured:
+        return []
     with unit_of_work(session_factory) as session:
         query = select(Approval.id).where(*_unsynced()).order_by(Approval.id)
         if approval_ids is not None:

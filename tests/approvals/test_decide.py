@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from cam import events
 from cam.approvals import UnknownApproval, decide, escalate_hot_leads, retry_crm_sync
 from cam.db import unit_of_work
+from cam.gateways.http_client import RetryPolicy
+from cam.gateways.hubspot import HubSpotCrm
+from cam.gateways.noop import NoopCrmSyncer
 from cam.models import Approval, ApprovalStatus, Event, Lead, LeadStatus
 from tests.approvals.helpers import APPROVERS, NOW, RecordingCrm, add_lead, cycle_context
+from tests.channels.crm_server import TOKEN, running_fake_crm
+
+running_fake_crm_server = contextmanager(running_fake_crm)
 
 
 def escalation(sessions) -> tuple[int, int]:
@@ -257,3 +265,59 @@ def test_unknown_approval(sessions):
             crm=RecordingCrm(),
             now=NOW,
         )
+
+
+def test_with_hubspot_a_failed_note_is_retried_without_a_second_contact_or_deal(sessions):
+    approval_id, lead_id = escalation(sessions)
+    with running_fake_crm_server() as server:
+        hubspot = HubSpotCrm(
+            token=SecretStr(TOKEN),
+            base_url=server.url,
+            retry=RetryPolicy(attempts=2, backoff=0.01),
+        )
+        server.fail("POST /crm/v3/objects/notes", 500, times=2)
+
+        failed = decide(
+            sessions,
+            approval_id=approval_id,
+            decided_by="U_ANA",
+            approve=True,
+            approvers=APPROVERS,
+            crm=hubspot,
+            now=NOW,
+        )
+        retried = retry_crm_sync(sessions, crm=hubspot, now=NOW)
+
+        assert failed.changed and not failed.crm_synced
+        assert "500" in (failed.error or "") and TOKEN not in (failed.error or "")
+        assert [d.crm_synced for d in retried] == [True]
+        assert len(server.contacts) == 1
+        assert len(server.deals) == 1
+        assert len(server.notes) == 1
+        assert len(server.of("POST", "/crm/v3/objects/deals")) == 1
+        with unit_of_work(sessions) as session:
+            lead = session.get_one(Lead, lead_id)
+            assert lead.crm_contact_id in server.contacts
+            assert lead.crm_deal_id in server.deals
+            assert (lead.crm_deal_id, lead.crm_contact_id) in server.associations
+
+
+def test_without_a_crm_the_approval_stands_and_the_backlog_waits(sessions):
+    approval_id, _ = escalation(sessions)
+
+    decision = decide(
+        sessions,
+        approval_id=approval_id,
+        decided_by="U_ANA",
+        approve=True,
+        approvers=APPROVERS,
+        crm=NoopCrmSyncer(),
+        now=NOW,
+    )
+
+    assert decision.changed and decision.status is ApprovalStatus.approved
+    assert decision.error is not None and "no CRM is configured" in decision.error
+    assert retry_crm_sync(sessions, crm=NoopCrmSyncer(), now=NOW) == []
+    crm = RecordingCrm()
+    assert [d.crm_synced for d in retry_crm_sync(sessions, crm=crm, now=NOW)] == [True]
+    assert len(crm.calls) == 1
