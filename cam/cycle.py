@@ -1,0 +1,241 @@
+"""The daily cycle: five phases, each in its own transaction, and a report that always comes.
+
+Nothing escapes `run_daily_cam_cycle`: a failing phase is recorded and the next one runs; with
+the database down every phase fails and the report (with those errors) is still returned. The
+report is stored on its `CycleRun` with a `cycle_report` notification in the same transaction,
+so the bot posts each report exactly once, even after a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError, StatementError
+
+from cam import events
+from cam.approvals import escalate_hot_leads
+from cam.config import CAMCycleConfig
+from cam.context import CycleContext
+from cam.db import SessionFactory, unit_of_work
+from cam.gateways.base import Gateways
+from cam.models import CycleRun, Notification, utcnow
+from cam.qualify import process_new_leads
+from cam.replies import detect_replies
+from cam.report import CAMCycleReport
+from cam.scheduling import schedule_outreach
+from cam.sending import send_due_outreach
+
+log = logging.getLogger(__name__)
+
+Phase = Callable[[CycleContext], None]
+
+DAILY_PHASES: tuple[tuple[str, Phase], ...] = (
+    ("qualify", process_new_leads),
+    ("schedule", schedule_outreach),
+    ("send", send_due_outreach),
+    ("replies", detect_replies),
+    ("escalate", escalate_hot_leads),
+)
+SEND_PHASES: tuple[tuple[str, Phase], ...] = (("send", send_due_outreach),)
+MAX_ERROR_TEXT = 500
+
+
+def run_daily_cam_cycle(
+    config: CAMCycleConfig,
+    *,
+    session_factory: SessionFactory,
+    gateways: Gateways,
+    clock: Callable[[], datetime] = utcnow,
+    rng: random.Random | None = None,
+    trigger: str = "manual",
+    instance: str = "cam",
+) -> CAMCycleReport:
+    """Run the five phases now and return the report; never raises."""
+    ctx = _context(config, session_factory, gateways, clock, rng, instance)
+    _open_run(ctx, kind="daily", slot=None, trigger=trigger)
+    return _run(ctx, DAILY_PHASES, kind="daily", trigger=trigger, always_notify=True)
+
+
+def run_scheduled_cycle(
+    config: CAMCycleConfig,
+    *,
+    slot: str,
+    session_factory: SessionFactory,
+    gateways: Gateways,
+    clock: Callable[[], datetime] = utcnow,
+    rng: random.Random | None = None,
+    trigger: str = "schedule",
+    instance: str = "cam",
+) -> CAMCycleReport | None:
+    """Run the cycle of one scheduled `slot`, unless another instance already took it."""
+    ctx = _context(config, session_factory, gateways, clock, rng, instance)
+    try:
+        _insert_run(ctx, kind="daily", slot=slot, trigger=trigger)
+    except IntegrityError:
+        log.info("cycle slot %s is already taken by another instance", slot)
+        return None
+    except Exception as exc:
+        # No database: nothing can run, but the caller still learns why.
+        ctx.report.error("cycle", describe(exc))
+        ctx.report.end = ctx.clock()
+        return ctx.report
+    return _run(ctx, DAILY_PHASES, kind="daily", trigger=trigger, always_notify=True)
+
+
+def run_send_pass(
+    config: CAMCycleConfig,
+    *,
+    session_factory: SessionFactory,
+    gateways: Gateways,
+    clock: Callable[[], datetime] = utcnow,
+    rng: random.Random | None = None,
+    trigger: str = "schedule",
+    instance: str = "cam",
+) -> CAMCycleReport:
+    """Send what is due between cycles (phase 3 only); never raises.
+
+    A pass that did nothing leaves no run behind; one with errors also leaves a notification.
+    """
+    ctx = _context(config, session_factory, gateways, clock, rng, instance)
+    return _run(ctx, SEND_PHASES, kind="send", trigger=trigger, always_notify=False)
+
+
+def describe(exc: BaseException) -> str:
+    """Return a short, secret-free account of an error for the report."""
+    if isinstance(exc, StatementError) and exc.orig is not None:
+        # The statement and its parameters are noise here (and could be long).
+        text = f"{type(exc.orig).__name__}: {exc.orig}"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    text = " ".join(text.split())
+    return text[:MAX_ERROR_TEXT]
+
+
+def _context(
+    config: CAMCycleConfig,
+    session_factory: SessionFactory,
+    gateways: Gateways,
+    clock: Callable[[], datetime],
+    rng: random.Random | None,
+    instance: str,
+) -> CycleContext:
+    report = CAMCycleReport(start=clock(), dry_run=config.dry_run)
+    return CycleContext(
+        config=config,
+        session_factory=session_factory,
+        gateways=gateways,
+        clock=clock,
+        rng=rng if rng is not None else random.Random(),
+        report=report,
+        instance=instance,
+    )
+
+
+def _insert_run(ctx: CycleContext, *, kind: str, slot: str | None, trigger: str) -> None:
+    with unit_of_work(ctx.session_factory) as session:
+        run = CycleRun(
+            kind=kind,
+            slot=slot,
+            trigger=trigger,
+            dry_run=ctx.dry_run,
+            status="running",
+            started_at=ctx.report.start,
+        )
+        session.add(run)
+        session.flush()
+        events.record(
+            session,
+            events.CYCLE_STARTED,
+            {"kind": kind, "slot": slot, "trigger": trigger, "dry_run": ctx.dry_run},
+            cycle_id=run.id,
+        )
+    ctx.cycle_id = ctx.report.cycle_id = run.id
+
+
+def _open_run(ctx: CycleContext, *, kind: str, slot: str | None, trigger: str) -> None:
+    try:
+        _insert_run(ctx, kind=kind, slot=slot, trigger=trigger)
+    except Exception as exc:
+        ctx.report.error("cycle", f"cannot record the start of the cycle: {describe(exc)}")
+
+
+def _run(
+    ctx: CycleContext,
+    phases: tuple[tuple[str, Phase], ...],
+    *,
+    kind: str,
+    trigger: str,
+    always_notify: bool,
+) -> CAMCycleReport:
+    report = ctx.report
+    for channel in ctx.gateways.not_configured():
+        if channel not in report.channels_not_configured:
+            report.channels_not_configured.append(channel)
+    for name, phase in phases:
+        began = time.perf_counter()
+        try:
+            phase(ctx)
+        except Exception as exc:
+            log.exception("phase %s failed", name)
+            report.error(name, describe(exc))
+        finally:
+            report.phase_durations[name] = round(time.perf_counter() - began, 4)
+    report.end = ctx.clock()
+    did_something = bool(
+        report.errors
+        or report.outreach_sent
+        or report.simulated
+        or report.unknown_outcomes
+        or report.tasks_created
+    )
+    if always_notify or did_something:
+        _close_run(ctx, kind=kind, trigger=trigger, notify=always_notify or bool(report.errors))
+    return report
+
+
+def _close_run(ctx: CycleContext, *, kind: str, trigger: str, notify: bool) -> None:
+    """Store the report, its events and its notification together; log if even that fails."""
+    report = ctx.report
+    try:
+        with unit_of_work(ctx.session_factory) as session:
+            if ctx.cycle_id is None:
+                run = CycleRun(
+                    kind=kind,
+                    trigger=trigger,
+                    dry_run=ctx.dry_run,
+                    started_at=report.start,
+                )
+                session.add(run)
+                session.flush()
+                ctx.cycle_id = report.cycle_id = run.id
+            status = "completed_with_errors" if report.errors else "completed"
+            payload = report.model_dump(mode="json")
+            session.execute(
+                update(CycleRun)
+                .where(CycleRun.id == ctx.cycle_id)
+                .values(status=status, finished_at=report.end, report=payload)
+                .execution_options(synchronize_session=False)
+            )
+            for error in report.errors:
+                events.record(
+                    session,
+                    events.ERROR,
+                    {"phase": error.phase, "item": error.item, "message": error.message},
+                    cycle_id=ctx.cycle_id,
+                )
+            events.record(
+                session,
+                events.CYCLE_COMPLETED,
+                {"kind": kind, "status": status, "errors": len(report.errors)},
+                cycle_id=ctx.cycle_id,
+            )
+            if notify:
+                session.add(Notification(topic="cycle_report", payload={"cycle_id": ctx.cycle_id}))
+    except Exception as exc:
+        log.error("cannot store the report of cycle %s: %s", ctx.cycle_id, describe(exc))
+        report.error("cycle", f"cannot store the report: {describe(exc)}")

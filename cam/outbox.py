@@ -1,0 +1,140 @@
+"""What the send pass needs to know about one outbox row before it may go out.
+
+Checks that hold in dry runs and live alike (the lead still wants mail, the domain is not
+blocked, the address is not suppressed, the moment is in the recipient's window) and the
+rendering of the step's templates, with the thread of the first email for follow-ups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from random import Random
+
+from jinja2 import Template
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cam import safety
+from cam.config import CAMCycleConfig
+from cam.models import (
+    CampaignStep,
+    Channel,
+    Lead,
+    LeadStatus,
+    OutreachMessage,
+    OutreachStatus,
+)
+from cam.templates import TemplateRenderError, compile_template, lead_variables, render
+
+# A lead in one of these states gets nothing more from its sequence.
+STOPPED = frozenset(
+    {
+        LeadStatus.replied,
+        LeadStatus.hot,
+        LeadStatus.escalated,
+        LeadStatus.disqualified,
+        LeadStatus.unsubscribed,
+        LeadStatus.bounced,
+    }
+)
+# Statuses a sequence goes on from.
+ENROLLED = frozenset({LeadStatus.scored, LeadStatus.scheduled, LeadStatus.contacted})
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str | None
+    in_reply_to: str | None = None
+
+
+def refusal(session: Session, config: CAMCycleConfig, lead: Lead) -> str | None:
+    """Return why this lead must not get the message at all, or None."""
+    if lead.status in STOPPED or lead.replied_at is not None:
+        return f"lead is {lead.status.value}"
+    domain = lead.domain or safety.domain_of(lead.email)
+    block = safety.blocked_by(domain, config.safety_settings.blocked_domains)
+    if block is not None:
+        return f"blocked domain {block}"
+    return safety.suppression_reason(session, lead.email)
+
+
+def outside_window(config: CAMCycleConfig, lead: Lead, moment: datetime) -> bool:
+    tz = safety.zone(lead.timezone, config.timezone)
+    return not safety.in_send_window(moment, tz, config.safety_settings.send_window)
+
+
+def next_in_window(config: CAMCycleConfig, lead: Lead, moment: datetime, rng: Random) -> datetime:
+    """Return a moment shortly after the recipient's window next opens."""
+    tz = safety.zone(lead.timezone, config.timezone)
+    start = safety.next_window_start(moment, tz, config.safety_settings.send_window)
+    safety_settings = config.safety_settings
+    jitter = safety_settings.min_gap_seconds + rng.uniform(0, safety_settings.max_extra_gap_seconds)
+    return start + timedelta(seconds=int(jitter))
+
+
+class Renderer:
+    """Renders steps, compiling each template once per pass."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[tuple[int, str], Template] = {}
+
+    def _template(self, step: CampaignStep, part: str, source: str) -> Template:
+        key = (step.id, part)
+        if key not in self._compiled:
+            self._compiled[key] = compile_template(source, html=part == "html")
+        return self._compiled[key]
+
+    def render(
+        self, session: Session, step: CampaignStep, lead: Lead, row: OutreachMessage
+    ) -> Rendered:
+        """Render the step for the lead; raise `TemplateRenderError` with the reason."""
+        variables = lead_variables(lead)
+        text = render(self._template(step, "body", step.body_template), variables).strip()
+        if not text:
+            raise TemplateRenderError("the message body is empty")
+        if step.channel is Channel.linkedin:
+            return Rendered(subject="", text=text, html=None)
+        html = None
+        if step.html_template:
+            html = render(self._template(step, "html", step.html_template), variables, html=True)
+        subject = ""
+        if step.subject_template.strip():
+            subject = render(self._template(step, "subject", step.subject_template), variables)
+        subject = " ".join(subject.split())
+        root = thread_root(session, row) if row.step > 1 else None
+        if root is not None:
+            root_id, root_subject = root
+            subject = subject or root_subject
+            if not subject.lower().startswith("re:"):
+                subject = f"Re: {subject}"
+            return Rendered(subject=subject, text=text, html=html, in_reply_to=root_id)
+        if not subject:
+            raise TemplateRenderError("the email has no subject and no earlier email to follow")
+        return Rendered(subject=subject, text=text, html=html)
+
+
+def thread_root(session: Session, row: OutreachMessage) -> tuple[str | None, str] | None:
+    """Return the Message-ID and subject of the lead's first email in this campaign.
+
+    A simulated first email counts too (its Message-ID is None), so a dry run previews the
+    follow-up as it would read.
+    """
+    first = session.execute(
+        select(OutreachMessage.message_id, OutreachMessage.subject)
+        .where(
+            OutreachMessage.lead_id == row.lead_id,
+            OutreachMessage.campaign_id == row.campaign_id,
+            OutreachMessage.channel == Channel.email,
+            OutreachMessage.step < row.step,
+            OutreachMessage.status.in_([OutreachStatus.sent, OutreachStatus.simulated]),
+            OutreachMessage.subject.is_not(None),
+        )
+        .order_by(OutreachMessage.step)
+        .limit(1)
+    ).first()
+    if first is None or not first.subject:
+        return None
+    return first.message_id, first.subject

@@ -1,0 +1,286 @@
+"""Phase 2: enrol qualified leads and plan each one's next step at a human-looking time.
+
+Each planned message gets a random moment (from `ctx.rng`) inside the recipient's send window,
+at least `min_gap_seconds` away from any other message of its channel, on the first day whose
+channel cap still has room: the day's sends trickle out, never in a burst. Planning is capped
+per team day by `max_outreach_per_day` (first steps) and `max_followups_per_day`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from cam import events, safety
+from cam.campaigns import sync_campaign_file
+from cam.config import CAMCycleConfig
+from cam.context import CycleContext
+from cam.db import unit_of_work
+from cam.models import (
+    Campaign,
+    CampaignStep,
+    Channel,
+    Lead,
+    LeadStatus,
+    OutreachMessage,
+    OutreachStatus,
+)
+from cam.scoring import load_rules
+from cam.state import get_state
+
+log = logging.getLogger(__name__)
+
+PHASE = "schedule"
+FIRST_SCOPE = "plan:first"
+FOLLOWUP_SCOPE = "plan:followup"
+# Statuses whose sequence may go on.
+ENROLLED = (LeadStatus.scored, LeadStatus.scheduled, LeadStatus.contacted)
+# Rows that take a slot of their channel on their day.
+SLOT_TAKING = (
+    OutreachStatus.planned,
+    OutreachStatus.sending,
+    OutreachStatus.sent,
+    OutreachStatus.simulated,
+    OutreachStatus.unknown,
+)
+TRIES_PER_WINDOW = 24
+
+_leads = cast(Table, Lead.__table__)
+_plan_lead = (
+    update(_leads)
+    .where(_leads.c.id == bindparam("lead_id"))
+    .values(
+        steps_planned=bindparam("new_steps"),
+        next_step_at=bindparam("new_next"),
+        status=bindparam("new_status"),
+        updated_at=bindparam("now"),
+    )
+)
+
+
+class SlotPlanner:
+    """Hands out send times: inside the window, apart from each other, within daily caps."""
+
+    def __init__(self, session: Session, ctx: CycleContext, now: datetime) -> None:
+        self.ctx = ctx
+        self.now = now
+        self.config: CAMCycleConfig = ctx.config
+        self.gap = timedelta(seconds=ctx.config.safety_settings.min_gap_seconds)
+        self.started_on = get_state(session).mailbox_started_on
+        self.taken: dict[Channel, list[datetime]] = defaultdict(list)
+        self.per_day: Counter[tuple[Channel, str]] = Counter()
+        rows = session.execute(
+            select(OutreachMessage.channel, OutreachMessage.scheduled_at).where(
+                OutreachMessage.status.in_(SLOT_TAKING),
+                OutreachMessage.scheduled_at >= now - self.gap,
+            )
+        )
+        for channel, when in rows:
+            self._take(channel, when)
+        for slots in self.taken.values():
+            slots.sort()
+
+    def _day(self, when: datetime) -> str:
+        return safety.day_window(safety.team_day(when, self.config.timezone))
+
+    def _take(self, channel: Channel, when: datetime) -> None:
+        bisect.insort(self.taken[channel], when)
+        self.per_day[(channel, self._day(when))] += 1
+
+    def _free(self, channel: Channel, when: datetime) -> bool:
+        slots = self.taken[channel]
+        at = bisect.bisect_left(slots, when)
+        neighbours = slots[max(at - 1, 0) : at + 1]
+        return all(abs(when - other) >= self.gap for other in neighbours)
+
+    def _room(self, channel: Channel, when: datetime) -> bool:
+        day = safety.team_day(when, self.config.timezone)
+        cap = safety.channel_cap(self.config.safety_settings, channel, day, self.started_on)
+        return self.per_day[(channel, safety.day_window(day))] < cap
+
+    def pick(self, channel: Channel, lead_timezone: str | None) -> datetime | None:
+        """Return a free moment for one message, or None if two weeks are full."""
+        tz = safety.zone(lead_timezone, self.config.timezone)
+        window = self.config.safety_settings.send_window
+        for start, end in safety.windows_from(self.now, tz, window):
+            span = (end - start).total_seconds()
+            for _ in range(TRIES_PER_WINDOW):
+                when = start + timedelta(seconds=int(self.ctx.rng.uniform(0, span)))
+                if when < end and self._room(channel, when) and self._free(channel, when):
+                    self._take(channel, when)
+                    return when
+        return None
+
+
+def schedule_outreach(ctx: CycleContext) -> None:
+    """Enrol leads at or above the threshold; plan the next step of each lead that is due."""
+    config = ctx.config
+    rules = load_rules(config.scoring_file)
+    now = ctx.clock()
+    day = safety.day_window(safety.team_day(now, config.timezone))
+    with unit_of_work(ctx.session_factory) as session:
+        campaign = sync_campaign_file(
+            session, config.campaign_file, default_threshold=rules.threshold
+        )
+        steps = {step.position: step for step in campaign.steps}
+        enrolled = _enrol(session, campaign, steps, now)
+        first_room = config.max_outreach_per_day - safety.quota_used(session, FIRST_SCOPE, day)
+        followup_room = config.max_followups_per_day - safety.quota_used(
+            session, FOLLOWUP_SCOPE, day
+        )
+        due = _due_leads(session, campaign, len(steps), now, first=True, limit=first_room)
+        due += _due_leads(session, campaign, len(steps), now, first=False, limit=followup_room)
+        for first, room, reason in (
+            (True, first_room, "max_outreach_per_day"),
+            (False, followup_room, "max_followups_per_day"),
+        ):
+            planned_here = sum(1 for lead in due if (lead.steps_planned == 0) == first)
+            if planned_here >= room:
+                waiting = _count_due(session, campaign, len(steps), now, first=first)
+                if waiting > planned_here:
+                    ctx.report.skip(reason, waiting - planned_here)
+
+        planner = SlotPlanner(session, ctx, now)
+        rows: list[dict[str, Any]] = []
+        lead_changes: list[dict[str, Any]] = []
+        planned = {True: 0, False: 0}
+        for lead in due:
+            number = lead.steps_planned + 1
+            step = steps[number]
+            new_status = LeadStatus.scheduled if lead.status is LeadStatus.scored else lead.status
+            if step.channel not in config.channels_enabled:
+                rows.append(
+                    _row(
+                        lead.id, campaign.id, step, now, OutreachStatus.skipped, "channel disabled"
+                    )
+                )
+                lead_changes.append(
+                    _lead_change(lead.id, number, next_step_at(steps, number, now), new_status, now)
+                )
+                continue
+            when = planner.pick(step.channel, lead.timezone)
+            if when is None:
+                ctx.report.skip(f"{step.channel.value}_no_free_slot")
+                continue
+            rows.append(_row(lead.id, campaign.id, step, when, OutreachStatus.planned, None))
+            lead_changes.append(_lead_change(lead.id, number, None, new_status, now))
+            planned[number == 1] += 1
+        if rows:
+            session.execute(insert(OutreachMessage), rows)
+            session.execute(_plan_lead, lead_changes)
+        safety.reserve_up_to(session, FIRST_SCOPE, day, config.max_outreach_per_day, planned[True])
+        safety.reserve_up_to(
+            session, FOLLOWUP_SCOPE, day, config.max_followups_per_day, planned[False]
+        )
+        scheduled = planned[True] + planned[False]
+        ctx.report.outreach_scheduled += scheduled
+        events.record(
+            session,
+            events.OUTREACH_SCHEDULED,
+            {
+                "campaign": campaign.key,
+                "enrolled": enrolled,
+                "first_steps": planned[True],
+                "followups": planned[False],
+            },
+            cycle_id=ctx.cycle_id,
+        )
+
+
+def _enrol(
+    session: Session, campaign: Campaign, steps: dict[int, CampaignStep], now: datetime
+) -> int:
+    result = session.execute(
+        update(Lead)
+        .where(
+            Lead.status == LeadStatus.scored,
+            Lead.campaign_id.is_(None),
+            Lead.score >= campaign.score_threshold,
+        )
+        .values(
+            campaign_id=campaign.id,
+            steps_planned=0,
+            next_step_at=now + timedelta(days=steps[1].delay_days),
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _due_filter(campaign: Campaign, step_count: int, now: datetime, *, first: bool) -> list[Any]:
+    return [
+        Lead.campaign_id == campaign.id,
+        Lead.status.in_(ENROLLED),
+        Lead.replied_at.is_(None),
+        Lead.next_step_at <= now,
+        Lead.steps_planned == 0 if first else Lead.steps_planned > 0,
+        Lead.steps_planned < step_count,
+    ]
+
+
+def _due_leads(
+    session: Session, campaign: Campaign, step_count: int, now: datetime, *, first: bool, limit: int
+) -> list[Any]:
+    """Return the leads whose next step is due, best first; locked so two planners differ."""
+    if limit <= 0:
+        return []
+    order = (Lead.score.desc(), Lead.id) if first else (Lead.next_step_at, Lead.id)
+    query = (
+        select(Lead.id, Lead.status, Lead.steps_planned, Lead.timezone)
+        .where(*_due_filter(campaign, step_count, now, first=first))
+        .order_by(*order)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.execute(query).all())
+
+
+def _count_due(
+    session: Session, campaign: Campaign, step_count: int, now: datetime, *, first: bool
+) -> int:
+    query = select(func.count(Lead.id)).where(*_due_filter(campaign, step_count, now, first=first))
+    return int(session.scalar(query) or 0)
+
+
+def next_step_at(steps: dict[int, CampaignStep], done: int, moment: datetime) -> datetime | None:
+    """Return when the step after step `done` falls due, for a step done at `moment`."""
+    following = steps.get(done + 1)
+    return None if following is None else moment + timedelta(days=following.delay_days)
+
+
+def _row(
+    lead_id: int,
+    campaign_id: int,
+    step: CampaignStep,
+    when: datetime,
+    status: OutreachStatus,
+    reason: str | None,
+) -> dict[str, Any]:
+    return {
+        "lead_id": lead_id,
+        "campaign_id": campaign_id,
+        "step": step.position,
+        "channel": step.channel,
+        "scheduled_at": when,
+        "status": status,
+        "reason": reason,
+    }
+
+
+def _lead_change(
+    lead_id: int, steps: int, next_at: datetime | None, status: LeadStatus, now: datetime
+) -> dict[str, Any]:
+    return {
+        "lead_id": lead_id,
+        "new_steps": steps,
+        "new_next": next_at,
+        "new_status": status,
+        "now": now,
+    }

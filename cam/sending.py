@@ -1,0 +1,545 @@
+"""Phase 3: send what is due, exactly once, within every limit, counted in the database.
+
+The outbox protocol, for crash safety:
+1. claim one due `planned` row in its own committed transaction: status `sending`, who and
+   when, `attempts + 1`, its Message-ID, and the quota taken by conditional UPDATEs (on
+   PostgreSQL the row is picked with `FOR UPDATE SKIP LOCKED`, so instances never share one);
+2. hand it to the gateway;
+3. commit the outcome: `sent`; a 4xx back to `planned` later with its quota given back; a 5xx
+   `failed` with the lead bounced and suppressed; no connection: claim given back, error.
+A row still `sending` after the lease belongs to a process that died somewhere between 1 and
+3: it becomes `unknown`, for a person to check, and is never sent again blindly.
+
+A dry run marks due messages `simulated` (counted in `dry:` scopes, so within the same caps)
+and calls no gateway; it previews the whole team day. Going live plans simulated rows again.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from contextlib import ExitStack
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.orm import Session, aliased
+
+from cam import events, safety
+from cam.context import CycleContext
+from cam.db import unit_of_work
+from cam.gateways.base import (
+    EmailConnection,
+    GatewayError,
+    OutgoingEmail,
+    SendOutcome,
+    SendResult,
+    SocialTask,
+)
+from cam.models import (
+    CampaignStep,
+    Channel,
+    Lead,
+    LeadStatus,
+    OutreachMessage,
+    OutreachStatus,
+    SuppressionKind,
+)
+from cam.outbox import ENROLLED, Rendered, Renderer, next_in_window, outside_window, refusal
+from cam.scheduling import next_step_at
+from cam.state import get_state
+from cam.templates import TemplateRenderError
+from cam.unsubscribe import make_token
+
+log = logging.getLogger(__name__)
+
+PHASE = "send"
+# How long a claim may stay `sending` before its process is taken for dead.
+CLAIM_LEASE = timedelta(minutes=10)
+MAX_ATTEMPTS = 5
+RETRY_BACKOFF = timedelta(minutes=15)
+# Rows a dry run previews in one pass (planning keeps a day far below this).
+DRY_RUN_BATCH = 2000
+
+
+def send_due_outreach(ctx: CycleContext) -> None:
+    """Send (or, in a dry run, simulate) every message that is due, within the limits."""
+    sender = SendPass(ctx)
+    sender.run()
+
+
+class _Quota:
+    """The counters one message takes: channel per day, per hour, and its domain per day."""
+
+    def __init__(self, ctx: CycleContext, channel: Channel, domain: str, moment: datetime):
+        config = ctx.config
+        dry = ctx.dry_run
+        self.day = safety.team_day(moment, config.timezone)
+        day = safety.day_window(self.day)
+        limits = config.safety_settings.channels.get(channel)
+        self.scopes: list[tuple[str, str, str]] = [
+            (safety.channel_scope(dry, channel), day, f"{channel.value}_daily_cap")
+        ]
+        if limits is not None and limits.hourly_cap is not None:
+            hour = safety.hour_window(moment, config.timezone)
+            self.scopes.append(
+                (safety.hourly_scope(dry, channel), hour, f"{channel.value}_hourly_cap")
+            )
+        if channel is Channel.email and domain:
+            self.scopes.append((safety.domain_scope(dry, domain), day, "domain_daily_cap"))
+
+    def take(self, session: Session, caps: dict[str, int]) -> str | None:
+        """Take every counter or none; return the name of the limit that refused."""
+        taken: list[tuple[str, str]] = []
+        for scope, window, limit in self.scopes:
+            if not safety.reserve(session, scope, window, caps[limit]):
+                for done_scope, done_window in taken:
+                    safety.release(session, done_scope, done_window)
+                return limit
+            taken.append((scope, window))
+        return None
+
+    def give_back(self, session: Session) -> None:
+        for scope, window, _limit in self.scopes:
+            safety.release(session, scope, window)
+
+
+class SendPass:
+    """One pass over the due outbox rows of every enabled channel."""
+
+    def __init__(self, ctx: CycleContext) -> None:
+        self.ctx = ctx
+        self.config = ctx.config
+        self.report = ctx.report
+        self.now = ctx.clock()
+        self.renderer = Renderer()
+        self.steps: dict[int, dict[int, CampaignStep]] = {}
+        self.started_on: date | None = None
+        self.deferred: set[int] = set()
+        self.counts = {"sent": 0, "followups": 0, "simulated": 0, "tasks": 0, "failed": 0}
+
+    # --- the pass --------------------------------------------------------------------------
+
+    def run(self) -> None:
+        with unit_of_work(self.ctx.session_factory) as session:
+            self._recover_stale(session)
+            state = get_state(session)
+            paused = state.paused
+            self.started_on = state.mailbox_started_on
+            if not self.ctx.dry_run:
+                _replan_simulated(session)
+            for step in session.scalars(select(CampaignStep)):
+                self.steps.setdefault(step.campaign_id, {})[step.position] = step
+            if paused:
+                waiting = self._count_due(session, None)
+                if waiting:
+                    self.report.skip("paused", waiting)
+        if not paused:
+            if self.ctx.dry_run:
+                self._simulate()
+            else:
+                self._send_live()
+        with unit_of_work(self.ctx.session_factory) as session:
+            events.record(
+                session,
+                events.OUTREACH_SENT,
+                {"dry_run": self.ctx.dry_run, "paused": paused, **self.counts},
+                cycle_id=self.ctx.cycle_id,
+            )
+
+    def _recover_stale(self, session: Session) -> None:
+        result = session.execute(
+            update(OutreachMessage)
+            .where(
+                OutreachMessage.status == OutreachStatus.sending,
+                OutreachMessage.claimed_at < self.now - CLAIM_LEASE,
+            )
+            .values(
+                status=OutreachStatus.unknown,
+                reason="claim expired: the sender stopped before recording the outcome; "
+                "check the mailbox before sending again",
+            )
+            .execution_options(synchronize_session=False)
+        )
+        self.report.unknown_outcomes += int(getattr(result, "rowcount", 0) or 0)
+
+    def _caps(self, channel: Channel, day: date) -> dict[str, int]:
+        safety_settings = self.config.safety_settings
+        limits = safety_settings.channels.get(channel)
+        return {
+            f"{channel.value}_daily_cap": safety.channel_cap(
+                safety_settings, channel, day, self.started_on
+            ),
+            f"{channel.value}_hourly_cap": (limits.hourly_cap or 0) if limits else 0,
+            "domain_daily_cap": safety_settings.per_domain_daily_cap,
+        }
+
+    def _due(self, channel: Channel | None, until: datetime) -> Any:
+        query = select(OutreachMessage, Lead).join(Lead, Lead.id == OutreachMessage.lead_id)
+        query = query.where(
+            OutreachMessage.status == OutreachStatus.planned,
+            OutreachMessage.scheduled_at <= until,
+        )
+        if channel is not None:
+            query = query.where(OutreachMessage.channel == channel)
+        else:
+            query = query.where(OutreachMessage.channel.in_(self.config.channels_enabled))
+        if self.deferred:
+            query = query.where(OutreachMessage.id.not_in(self.deferred))
+        return query.order_by(OutreachMessage.scheduled_at, OutreachMessage.id)
+
+    def _count_due(self, session: Session, channel: Channel | None) -> int:
+        due = self._due(channel, self.now).subquery()
+        return int(session.scalar(select(func.count()).select_from(due)) or 0)
+
+    def _gate(
+        self, session: Session, row: OutreachMessage, lead: Lead, moment: datetime
+    ) -> Rendered | None:
+        """Apply refusals, the window and rendering; None when the row was dealt with."""
+        reason = refusal(session, self.config, lead)
+        if reason is not None:
+            row.status, row.reason = OutreachStatus.skipped, reason
+            return None
+        if outside_window(self.config, lead, moment):
+            row.scheduled_at = next_in_window(self.config, lead, moment, self.ctx.rng)
+            self.report.skip("send_window")
+            return None
+        step = self.steps.get(row.campaign_id, {}).get(row.step)
+        if step is None:
+            row.status, row.reason = OutreachStatus.skipped, "step no longer in the campaign"
+            return None
+        try:
+            return self.renderer.render(session, step, lead, row)
+        except TemplateRenderError as exc:
+            row.status, row.reason = OutreachStatus.failed, str(exc)[:1000]
+            self.counts["failed"] += 1
+            self.report.error(PHASE, str(exc), item=f"{lead.email} step {row.step}")
+            return None
+
+    def _advance(self, row: OutreachMessage, lead: Lead, moment: datetime) -> None:
+        """Record that the step went out (or would have) and when the next one is due."""
+        if lead.status in ENROLLED and lead.replied_at is None:
+            steps = self.steps.get(row.campaign_id, {})
+            lead.next_step_at = next_step_at(steps, row.step, moment)
+
+    # --- dry run ---------------------------------------------------------------------------
+
+    def _simulate(self) -> None:
+        until = safety.end_of_team_day(self.now, self.config.timezone)
+        full: set[tuple[Channel, str]] = set()
+        with unit_of_work(self.ctx.session_factory) as session:
+            rows = session.execute(self._due(None, until).limit(DRY_RUN_BATCH)).all()
+            for row, lead in rows:
+                moment = max(row.scheduled_at, self.now)
+                quota = _Quota(self.ctx, row.channel, lead.domain, moment)
+                if (row.channel, str(quota.day)) in full:
+                    self.report.skip(f"{row.channel.value}_daily_cap")
+                    continue
+                rendered = self._gate(session, row, lead, moment)
+                if rendered is None:
+                    continue
+                refused = quota.take(session, self._caps(row.channel, quota.day))
+                if refused is not None:
+                    self.report.skip(refused)
+                    if refused == f"{row.channel.value}_daily_cap":
+                        full.add((row.channel, str(quota.day)))
+                    continue
+                row.status = OutreachStatus.simulated
+                row.reason = "dry run: not sent"
+                row.sent_at = moment
+                row.subject = rendered.subject or None
+                row.body = rendered.text
+                self._advance(row, lead, moment)
+                self.counts["simulated"] += 1
+                self.report.simulated += 1
+
+    # --- live ------------------------------------------------------------------------------
+
+    def _send_live(self) -> None:
+        gateways = self.ctx.gateways
+        for channel, configured, send in (
+            (Channel.email, gateways.email.configured, self._send_emails),
+            (Channel.linkedin, gateways.social.configured, self._post_tasks),
+        ):
+            if channel not in self.config.channels_enabled:
+                continue
+            if not configured:
+                if channel.value not in self.report.channels_not_configured:
+                    self.report.channels_not_configured.append(channel.value)
+                with unit_of_work(self.ctx.session_factory) as session:
+                    waiting = self._count_due(session, channel)
+                if waiting:
+                    self.report.skip(f"{channel.value}_not_configured", waiting)
+                continue
+            send()
+
+    def _send_emails(self) -> None:
+        secret = self.config.secret_key.get_secret_value()
+        if not secret:
+            self.report.error(PHASE, "CAM_SECRET_KEY is not set: emails need an unsubscribe link")
+            return
+        with ExitStack() as stack:
+            connection: EmailConnection | None = None
+            while True:
+                claim = self._claim_email(secret)
+                if claim is None:
+                    break
+                row_id, message, quota = claim
+                try:
+                    if connection is None:
+                        connection = stack.enter_context(self.ctx.gateways.email.connect())
+                    result = connection.send(message)
+                except GatewayError as exc:
+                    self._release(row_id, quota, f"not sent: {exc}")
+                    self.report.error(PHASE, f"email gateway: {exc}", item=message.to)
+                    return
+                except Exception as exc:
+                    # We cannot tell whether the server took it: a person must check.
+                    self._finish(row_id, self._unknown, exc)
+                    self.report.error(PHASE, f"email send failed: {exc!r}", item=message.to)
+                    return
+                self._finish(row_id, self._outcome, result, quota)
+
+    def _claim_email(self, secret: str) -> tuple[int, OutgoingEmail, _Quota] | None:
+        """Claim the next due email in its own transaction, or None when done for this pass."""
+        while True:
+            with unit_of_work(self.ctx.session_factory) as session:
+                found = session.execute(
+                    self._due(Channel.email, self.now)
+                    .limit(1)
+                    .with_for_update(skip_locked=True, of=OutreachMessage)
+                ).first()
+                if found is None:
+                    return None
+                row, lead = found
+                rendered = self._gate(session, row, lead, self.now)
+                if rendered is None:
+                    continue
+                if self._too_soon(session):
+                    self.report.skip("email_spacing", self._count_due(session, Channel.email))
+                    return None
+                quota = _Quota(self.ctx, Channel.email, lead.domain, self.now)
+                refused = quota.take(session, self._caps(Channel.email, quota.day))
+                if refused == "domain_daily_cap":
+                    self.deferred.add(row.id)
+                    self.report.skip(refused)
+                    continue
+                if refused is not None:
+                    self.report.skip(refused, self._count_due(session, Channel.email))
+                    return None
+                row.status = OutreachStatus.sending
+                row.claimed_by = self.ctx.instance
+                row.claimed_at = self.now
+                row.attempts += 1
+                row.message_id = f"<{uuid.uuid4().hex}@{self.config.sender_domain}>"
+                row.subject = rendered.subject
+                row.body = rendered.text
+                row.reason = None
+                self._start_mailbox(session, quota)
+                references = (rendered.in_reply_to,) if rendered.in_reply_to else ()
+                message = OutgoingEmail(
+                    to=lead.email.strip().lower(),
+                    subject=rendered.subject,
+                    text=rendered.text,
+                    html=rendered.html,
+                    message_id=row.message_id,
+                    unsubscribe_token=make_token(secret, lead.email),
+                    lead_id=lead.id,
+                    step=row.step,
+                    in_reply_to=rendered.in_reply_to,
+                    references=references,
+                )
+                return row.id, message, quota
+
+    def _too_soon(self, session: Session) -> bool:
+        """Tell whether an email went out less than the minimum gap ago (no bursts)."""
+        gap = self.config.safety_settings.min_gap_seconds
+        if gap <= 0:
+            return False
+        recent = session.scalar(
+            select(func.count(OutreachMessage.id)).where(
+                OutreachMessage.channel == Channel.email,
+                OutreachMessage.status.in_(
+                    [OutreachStatus.sending, OutreachStatus.sent, OutreachStatus.unknown]
+                ),
+                OutreachMessage.claimed_at > self.now - timedelta(seconds=gap),
+            )
+        )
+        return bool(recent)
+
+    def _start_mailbox(self, session: Session, quota: _Quota) -> None:
+        # The warm-up ramp counts from the first day the mailbox really sends.
+        if self.started_on is None:
+            state = get_state(session, for_update=True)
+            if state.mailbox_started_on is None:
+                state.mailbox_started_on = quota.day
+            self.started_on = state.mailbox_started_on
+
+    def _finish(self, row_id: int, apply: Callable[..., None], *args: Any) -> None:
+        """Record what became of a claimed row, if it is still ours to record."""
+        with unit_of_work(self.ctx.session_factory) as session:
+            row = session.get(OutreachMessage, row_id, with_for_update=True)
+            if row is None or row.status is not OutreachStatus.sending:
+                return
+            lead = session.get(Lead, row.lead_id)
+            if lead is not None:
+                apply(session, row, lead, *args)
+
+    def _outcome(
+        self,
+        session: Session,
+        row: OutreachMessage,
+        lead: Lead,
+        result: SendResult,
+        quota: _Quota,
+    ) -> None:
+        if result.outcome is SendOutcome.accepted:
+            row.status, row.sent_at = OutreachStatus.sent, self.now
+            self._contacted(row, lead)
+            return
+        if result.outcome is SendOutcome.retry_later:
+            quota.give_back(session)
+            self.report.skip("email_retry_later")
+            if row.attempts >= MAX_ATTEMPTS:
+                row.status = OutreachStatus.failed
+                row.reason = f"gave up after {row.attempts} attempts: {result.detail}"[:1000]
+                self.counts["failed"] += 1
+                return
+            row.status = OutreachStatus.planned
+            row.scheduled_at = self.now + RETRY_BACKOFF * 2 ** (row.attempts - 1)
+            row.reason = f"temporary failure: {result.detail}"[:1000]
+            row.claimed_by = row.claimed_at = row.message_id = None
+            return
+        row.status, row.reason = OutreachStatus.failed, f"rejected: {result.detail}"[:1000]
+        self.counts["failed"] += 1
+        lead.status, lead.status_reason = LeadStatus.bounced, row.reason
+        lead.next_step_at = None
+        safety.suppress(session, SuppressionKind.email, lead.email, f"hard bounce: {result.detail}")
+        session.execute(
+            update(OutreachMessage)
+            .where(
+                OutreachMessage.lead_id == lead.id,
+                OutreachMessage.status == OutreachStatus.planned,
+            )
+            .values(status=OutreachStatus.skipped, reason="lead bounced")
+            .execution_options(synchronize_session=False)
+        )
+
+    def _unknown(self, session: Session, row: OutreachMessage, lead: Lead, exc: Exception) -> None:
+        row.status = OutreachStatus.unknown
+        row.reason = f"outcome unknown ({type(exc).__name__}): check before sending again"
+        self.report.unknown_outcomes += 1
+
+    def _release(self, row_id: int, quota: _Quota, reason: str) -> None:
+        self._finish(row_id, self._undo_claim, quota, reason)
+
+    def _undo_claim(
+        self, session: Session, row: OutreachMessage, lead: Lead, quota: _Quota, reason: str
+    ) -> None:
+        quota.give_back(session)
+        row.status, row.reason = OutreachStatus.planned, reason[:1000]
+        row.claimed_by = row.claimed_at = row.message_id = None
+
+    def _contacted(self, row: OutreachMessage, lead: Lead) -> None:
+        if lead.status in (LeadStatus.scored, LeadStatus.scheduled):
+            lead.status = LeadStatus.contacted
+        lead.last_contacted_at = self.now
+        self._advance(row, lead, self.now)
+        self.counts["sent"] += 1
+        self.report.outreach_sent += 1
+        if row.step > 1:
+            self.counts["followups"] += 1
+            self.report.followups_sent += 1
+
+    def _post_tasks(self) -> None:
+        """Hand each due LinkedIn step to a person, in the transaction that marks it sent."""
+        while True:
+            try:
+                if not self._post_one_task():
+                    return
+            except GatewayError as exc:
+                self.report.error(PHASE, f"LinkedIn tasks: {exc}")
+                return
+
+    def _post_one_task(self) -> bool:
+        with unit_of_work(self.ctx.session_factory) as session:
+            found = session.execute(
+                self._due(Channel.linkedin, self.now)
+                .limit(1)
+                .with_for_update(skip_locked=True, of=OutreachMessage)
+            ).first()
+            if found is None:
+                return False
+            row, lead = found
+            rendered = self._gate(session, row, lead, self.now)
+            if rendered is None:
+                return True
+            quota = _Quota(self.ctx, Channel.linkedin, "", self.now)
+            refused = quota.take(session, self._caps(Channel.linkedin, quota.day))
+            if refused is not None:
+                self.report.skip(refused, self._count_due(session, Channel.linkedin))
+                return False
+            self.ctx.gateways.social.create_task(
+                session,
+                SocialTask(
+                    outreach_id=row.id,
+                    lead_id=lead.id,
+                    lead_name=lead.full_name,
+                    company=lead.company,
+                    title=lead.title,
+                    profile_url=lead.linkedin_url,
+                    message=rendered.text,
+                ),
+            )
+            row.status, row.body = OutreachStatus.sent, rendered.text
+            row.claimed_by, row.claimed_at, row.sent_at = self.ctx.instance, self.now, self.now
+            row.attempts += 1
+            self._contacted(row, lead)
+            self.counts["tasks"] += 1
+            self.report.tasks_created += 1
+            return True
+
+
+def _replan_simulated(session: Session) -> None:
+    """Going live: plan again the first simulated step of each lead, forget the later ones."""
+    earlier = aliased(OutreachMessage)
+    simulated = OutreachStatus.simulated
+    session.execute(
+        delete(OutreachMessage)
+        .where(
+            OutreachMessage.status == simulated,
+            exists().where(
+                earlier.lead_id == OutreachMessage.lead_id,
+                earlier.campaign_id == OutreachMessage.campaign_id,
+                earlier.status == simulated,
+                earlier.step < OutreachMessage.step,
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    first_simulated = (
+        select(func.min(OutreachMessage.step))
+        .where(OutreachMessage.lead_id == Lead.id, OutreachMessage.status == simulated)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(Lead)
+        .where(
+            Lead.id.in_(select(OutreachMessage.lead_id).where(OutreachMessage.status == simulated))
+        )
+        .values(steps_planned=first_simulated, next_step_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(OutreachMessage)
+        .where(OutreachMessage.status == simulated)
+        .values(
+            status=OutreachStatus.planned,
+            reason="planned again: going live",
+            sent_at=None,
+            subject=None,
+            body=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
