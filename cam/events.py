@@ -26,6 +26,7 @@ CRM_SYNCED = "cam.crm_synced"
 STATE_CHANGED = "cam.state_changed"
 UNSUBSCRIBED = "cam.unsubscribed"
 TASK_DECIDED = "cam.task_decided"
+LEADS_IMPORTED = "cam.leads_imported"
 
 
 def record(

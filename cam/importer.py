@@ -1,0 +1,385 @@
+"""`cam leads import`: stream a CSV of leads into the database, in batches, flat in memory.
+
+Rows are read one at a time, checked, deduplicated (case-insensitively, within the file and
+against the database) and inserted a batch at a time, each batch in its own transaction with
+`INSERT ... ON CONFLICT (email) DO NOTHING`. Rows that cannot be imported are reported with
+their line number and written, formula-safe, to an errors CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import operator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from pydantic import BaseModel
+from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+
+from cam import events
+from cam.csv_files import EncodingError, SafeCsvWriter, detect_encoding
+from cam.db import SessionFactory, unit_of_work
+from cam.lead_rows import (
+    MAX_CUSTOM_VALUE,
+    ROW_COLUMNS,
+    ColumnMap,
+    HeaderError,
+    LeadRow,
+    read_row,
+)
+from cam.models import Lead, LeadStatus, utcnow
+
+BATCH_SIZE = 1000
+# The csv module's own ceiling on a field; longer ones are a row error, not a crash.
+FIELD_LIMIT = 4 * 1024 * 1024
+# A line longer than this is skipped unread, so one bad line cannot fill the memory.
+LINE_LIMIT = 2 * FIELD_LIMIT
+KEPT_ERRORS = 100
+
+ProgressCallback = Callable[[int, int], None]
+_CONSTANT_COLUMNS = (
+    "score",
+    "score_reasons",
+    "status",
+    "steps_planned",
+    "created_at",
+    "updated_at",
+)
+_LEADS = Lead.__table__
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported: unreadable, wrong encoding, no email column."""
+
+
+class RowError(BaseModel):
+    line: int
+    reason: str
+
+
+class ImportResult(BaseModel):
+    """What an import did; `rows` = imported + already_present + duplicates + invalid."""
+
+    file: str
+    encoding: str
+    encoding_note: str | None = None
+    rows: int = 0
+    imported: int = 0
+    already_present: int = 0
+    duplicates_in_file: int = 0
+    invalid: int = 0
+    errors_file: Path | None = None
+    # The first `KEPT_ERRORS` rejected rows; all of them are in `errors_file`.
+    errors: list[RowError] = []
+
+    @property
+    def rejected(self) -> int:
+        return self.duplicates_in_file + self.invalid
+
+
+class _LineTooLong(Exception):
+    pass
+
+
+class _Lines:
+    """The lines of a text stream, refusing any longer than `limit` so memory stays flat."""
+
+    def __init__(self, stream: IO[str], limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+        self.count = 0
+        # Set when a line held a NUL byte; the caller clears it before each record.
+        self.nul = False
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._stream.readline(self._limit)
+        if not line:
+            raise StopIteration
+        self.count += 1
+        if "\x00" in line:
+            self.nul = True
+        if len(line) == self._limit and not line.endswith(("\n", "\r")):
+            while (rest := self._stream.readline(self._limit)) and len(rest) == self._limit:
+                if rest.endswith(("\n", "\r")):
+                    break
+            raise _LineTooLong
+        return line
+
+
+class _ErrorSink:
+    """The errors CSV, created on the first rejected row only."""
+
+    def __init__(self, path: Path | None, header: list[str]) -> None:
+        self.path = path
+        self._header = header
+        self._file: IO[str] | None = None
+        self._writer: SafeCsvWriter | None = None
+
+    def write(self, line: int, reason: str, fields: list[str]) -> None:
+        if self.path is None:
+            return
+        if self._writer is None:
+            self._file = self.path.open("w", encoding="utf-8-sig", newline="")
+            self._writer = SafeCsvWriter(self._file)
+            self._writer.writerow(["line", "error", *self._header])
+        cells = [f[:MAX_CUSTOM_VALUE] + "…" if len(f) > MAX_CUSTOM_VALUE else f for f in fields]
+        self._writer.writerow([str(line), reason, *cells])
+
+    @property
+    def written(self) -> bool:
+        return self._writer is not None
+
+    def __enter__(self) -> _ErrorSink:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+@contextmanager
+def _field_size_limit(limit: int) -> Iterator[None]:
+    previous = csv.field_size_limit(limit)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _insert_statement(dialect_name: str) -> Insert:
+    if dialect_name == "sqlite":
+        return sqlite.insert(Lead).on_conflict_do_nothing(index_elements=["email"]).inline()
+    if dialect_name == "postgresql":
+        return postgresql.insert(Lead).on_conflict_do_nothing(index_elements=["email"]).inline()
+    return insert(Lead).inline()
+
+
+class _BatchWriter:
+    """Insert batches of rows with one statement compiled once and run with executemany.
+
+    The constant columns are converted once per batch and the rest handed to the driver
+    as they are, which keeps the cost per row close to a bare `executemany`.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        dialect = conn.dialect
+        columns = (*ROW_COLUMNS, *_CONSTANT_COLUMNS)
+        compiled = _insert_statement(dialect.name).compile(dialect=dialect, column_keys=columns)
+        self.sql = compiled.string
+        self._names = columns
+        # Named parameters (PostgreSQL) take dicts; positional ones (SQLite) tuples, reordered
+        # only if the compiled statement lists the columns in another order.
+        self._named = not compiled.positional
+        positions = [columns.index(name) for name in compiled.positiontup or []]
+        in_order = positions == list(range(len(columns)))
+        self._reorder = None if self._named or in_order else operator.itemgetter(*positions)
+        self._process = {
+            name: _LEADS.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in ("custom_fields", *_CONSTANT_COLUMNS)
+        }
+        self._empty_custom = self._bind("custom_fields", {})
+
+    def _bind(self, name: str, value: Any) -> Any:
+        process = self._process[name]
+        return value if process is None else process(value)
+
+    def params(self, rows: list[LeadRow]) -> list[Any]:
+        now = utcnow()
+        constants = (
+            self._bind("score", 0),
+            self._bind("score_reasons", []),
+            self._bind("status", LeadStatus.new),
+            self._bind("steps_planned", 0),
+            self._bind("created_at", now),
+            self._bind("updated_at", now),
+        )
+        empty = self._empty_custom
+        out = [
+            (*row.values, self._bind("custom_fields", custom) if custom else empty, *constants)
+            for row in rows
+            for custom in (row.custom_fields,)
+        ]
+        if self._named:
+            return [dict(zip(self._names, values, strict=True)) for values in out]
+        if self._reorder is not None:
+            return list(map(self._reorder, out))
+        return out
+
+
+class _Importer:
+    """Counts, rejects and batches rows; plain attributes, as they change on every row."""
+
+    def __init__(self, sessions: SessionFactory, sink: _ErrorSink, batch_size: int) -> None:
+        self._sessions = sessions
+        self._sink = sink
+        self._batch_size = batch_size
+        self._batch: dict[str, tuple[LeadRow, list[str]]] = {}
+        self._writer: _BatchWriter | None = None
+        self.rows = self.imported = self.already_present = self.duplicates = self.invalid = 0
+        self.errors: list[RowError] = []
+        with unit_of_work(sessions) as session:
+            self._baseline = session.scalar(select(func.max(Lead.id))) or 0
+
+    def reject(self, line: int, reason: str, fields: list[str], *, duplicate: bool = False) -> None:
+        if duplicate:
+            self.duplicates += 1
+        else:
+            self.invalid += 1
+        if len(self.errors) < KEPT_ERRORS:
+            self.errors.append(RowError(line=line, reason=reason))
+        self._sink.write(line, reason, fields)
+
+    def add(self, row: LeadRow, fields: list[str]) -> None:
+        first = self._batch.get(row.email)
+        if first is not None:
+            reason = f"duplicate of line {first[0].line} ({row.email})"
+            self.reject(row.line, reason, fields, duplicate=True)
+            return
+        self._batch[row.email] = (row, fields)
+        if len(self._batch) >= self._batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Insert the batch in one transaction, leaving out emails already stored."""
+        if not self._batch:
+            return
+        batch, self._batch = self._batch, {}
+        with unit_of_work(self._sessions) as session:
+            conn = session.connection()
+            found = conn.execute(
+                select(_LEADS.c.email, _LEADS.c.id).where(_LEADS.c.email.in_(list(batch)))
+            ).all()
+            for email, lead_id in found:
+                row, fields = batch.pop(email)
+                if lead_id > self._baseline:
+                    reason = f"duplicate of an earlier row of this file ({email})"
+                    self.reject(row.line, reason, fields, duplicate=True)
+                else:
+                    self.already_present += 1
+            if not batch:
+                return
+            if self._writer is None:
+                self._writer = _BatchWriter(conn)
+            rows = [row for row, _ in batch.values()]
+            params = self._writer.params(rows)
+            inserted = conn.exec_driver_sql(self._writer.sql, params).rowcount
+        if inserted < 0:
+            inserted = len(rows)
+        self.imported += inserted
+        # A concurrent import may have stored some of them first.
+        self.already_present += len(rows) - inserted
+
+
+def import_leads(
+    sessions: SessionFactory,
+    path: Path,
+    *,
+    errors_path: Path | None = None,
+    encoding: str | None = None,
+    source: str | None = None,
+    batch_size: int = BATCH_SIZE,
+    progress: ProgressCallback | None = None,
+) -> ImportResult:
+    """Import the leads of a CSV file; raise `ImportFileError` if the file cannot be read.
+
+    `errors_path` receives the rejected rows (none: not written); `source` is stored on
+    leads whose row has no source (default: `csv:<file name>`); `progress` is called with
+    (bytes read, total bytes) after each batch.
+    """
+    try:
+        detected = detect_encoding(path, encoding)
+        total = path.stat().st_size
+        raw = path.open("rb")
+    except EncodingError as exc:
+        raise ImportFileError(f"{path}: {exc}") from exc
+    except OSError as exc:
+        raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    default_source = (source or f"csv:{path.name}")[:200]
+    with raw, io.TextIOWrapper(raw, encoding=detected.name, newline="") as text:
+        lines = _Lines(text, LINE_LIMIT)
+        with _field_size_limit(FIELD_LIMIT):
+            reader = csv.reader(lines)
+            header = _read_header(reader)
+            try:
+                columns = ColumnMap.from_header(header)
+            except HeaderError as exc:
+                raise ImportFileError(f"{path}: {exc}") from exc
+            with _ErrorSink(errors_path, header) as sink:
+                importer = _Importer(sessions, sink, batch_size)
+                for line, fields, problem in _records(reader, lines):
+                    importer.rows += 1
+                    row = problem or read_row(fields, columns, line, default_source)
+                    if isinstance(row, str):
+                        importer.reject(line, row, fields)
+                    else:
+                        importer.add(row, fields)
+                    if progress is not None and importer.rows % batch_size == 0:
+                        progress(raw.tell(), total)
+                importer.flush()
+    if progress is not None:
+        progress(total, total)
+    result = ImportResult(
+        file=str(path),
+        encoding=detected.name,
+        encoding_note=detected.note,
+        rows=importer.rows,
+        imported=importer.imported,
+        already_present=importer.already_present,
+        duplicates_in_file=importer.duplicates,
+        invalid=importer.invalid,
+        errors_file=errors_path if sink.written else None,
+        errors=importer.errors,
+    )
+    with unit_of_work(sessions) as session:
+        counts = result.model_dump(
+            include={"rows", "imported", "already_present", "duplicates_in_file", "invalid"}
+        )
+        events.record(session, events.LEADS_IMPORTED, {"file": path.name, **counts})
+    return result
+
+
+def _read_header(reader: Iterator[list[str]]) -> list[str]:
+    try:
+        for fields in reader:
+            if any(field.strip() for field in fields):
+                return fields
+    except (csv.Error, _LineTooLong) as exc:
+        raise ImportFileError(f"the header row cannot be read: {exc or 'line too long'}") from exc
+    raise ImportFileError("the file is empty: no header row")
+
+
+def _records(
+    reader: Iterator[list[str]], lines: _Lines
+) -> Iterator[tuple[int, list[str], str | None]]:
+    """Yield (first line, fields, why unreadable or None) of each non-blank record."""
+    while True:
+        line = lines.count + 1
+        lines.nul = False
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except _LineTooLong:
+            yield line, [], f"line is longer than {LINE_LIMIT} characters"
+            continue
+        except csv.Error as exc:
+            yield line, [], f"unreadable CSV: {exc}"
+            continue
+        if lines.nul:
+            yield line, [f.replace("\x00", "") for f in fields], "contains a NUL byte"
+        elif any(fields):
+            yield line, fields, None
