@@ -1,0 +1,179 @@
+"""Approvals clicked in Slack: approver, refusal, four eyes, double clicks and retries."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from sqlalchemy import select
+
+from bot.ids import ActionId
+from bot.payloads import ApprovalRef
+from cam import events
+from cam.db import unit_of_work
+from cam.models import Approval, ApprovalStatus, Event, Lead, LeadStatus, Notification
+from cam.state import get_state
+from tests.e2e.seed import hot_lead_approval
+from tests.e2e.slack_client import APPROVER, OUTSIDER, REPORT_CHANNEL, SECOND_APPROVER
+
+
+def posted_ts(bot, approval_id: int) -> str:
+    """The ts of the channel message that announced the approval."""
+    with unit_of_work(bot.sessions) as session:
+        rows = session.scalars(select(Notification).where(Notification.topic == "approval"))
+        row = next(r for r in rows if r.payload["approval_id"] == approval_id)
+        assert row.channel == REPORT_CHANNEL and row.external_id
+        return row.external_id
+
+
+def click(bot, approval_id: int, *, action=ActionId.approve, user=APPROVER, name="r1", **kw):
+    ts = posted_ts(bot, approval_id)
+    value = ApprovalRef(approval_id=approval_id).dump()
+    return bot.slack.action(
+        action, value, user=user, ts=ts, response_url=bot.fake_slack.response_url(name), **kw
+    )
+
+
+def blocks_of(call) -> list[dict]:
+    blocks = call.params["blocks"]
+    return json.loads(blocks) if isinstance(blocks, str) else blocks
+
+
+def test_the_approval_message_shows_the_lead_and_asks_with_confirmation(bot):
+    hot_lead_approval(bot)
+    [post] = bot.fake_slack.of("chat.postMessage")
+    assert post.params["channel"] == REPORT_CHANNEL
+    text = json.dumps(blocks_of(post))
+    assert "Ada Tester" in text and "Score 70" in text and "title: vp" in text
+    assert "interested reply from ada@acme.example" in text
+    [actions] = [b for b in blocks_of(post) if b["type"] == "actions"]
+    assert [e["action_id"] for e in actions["elements"]] == ["cam_approve", "cam_reject"]
+    assert all("confirm" in e for e in actions["elements"])
+    assert bot.fake_slack.violations == []
+
+
+def test_an_approver_approves_once_the_crm_is_synced_and_the_message_updated(bot):
+    approval_id = hot_lead_approval(bot)
+    reply = click(bot, approval_id)
+    assert reply.status == 200
+    bot.settle()
+
+    assert len(bot.crm.of("POST", "/crm/v3/objects/deals")) == 1
+    [update] = bot.fake_slack.of("chat.update")
+    assert update.params["ts"] == posted_ts(bot, approval_id)
+    blocks = blocks_of(update)
+    assert not [b for b in blocks if b["type"] == "actions"]
+    shown = json.dumps(blocks)
+    assert f"Approved* by <@{APPROVER}>" in shown and "synced to the CRM" in shown
+    with unit_of_work(bot.sessions) as session:
+        approval = session.get_one(Approval, approval_id)
+        assert approval.status is ApprovalStatus.approved and approval.decided_by == APPROVER
+        lead = session.get_one(Lead, approval.lead_id)
+        assert lead.status is LeadStatus.escalated and lead.crm_deal_id
+    assert bot.fake_slack.violations == []
+
+
+def test_reject_leaves_the_crm_alone(bot):
+    approval_id = hot_lead_approval(bot)
+    assert click(bot, approval_id, action=ActionId.reject).status == 200
+    bot.settle()
+    assert bot.crm.requests == []
+    [update] = bot.fake_slack.of("chat.update")
+    assert "Rejected* by" in json.dumps(blocks_of(update))
+
+
+def test_a_non_approver_is_refused_privately_and_the_attempt_logged(bot):
+    approval_id = hot_lead_approval(bot)
+    assert click(bot, approval_id, user=OUTSIDER, name="outsider").status == 200
+    bot.settle()
+
+    [answer] = bot.fake_slack.of("response_url")
+    assert answer.params["_response_name"] == "outsider"
+    assert answer.params["response_type"] == "ephemeral"
+    assert answer.params["replace_original"] is False
+    assert "only approvers may decide" in answer.params["text"]
+    assert bot.fake_slack.of("chat.update") == []
+    assert bot.crm.requests == []
+    with unit_of_work(bot.sessions) as session:
+        assert session.get_one(Approval, approval_id).status is ApprovalStatus.pending
+        refused = session.scalars(select(Event).where(Event.name == events.APPROVAL_REFUSED))
+        assert [e.details["by"] for e in refused] == [OUTSIDER]
+
+
+def test_a_double_click_and_a_second_approver_at_once_decide_once(bot):
+    approval_id = hot_lead_approval(bot)
+    replies = []
+    users = [APPROVER] * 5 + [SECOND_APPROVER] * 5
+    start = threading.Barrier(len(users))
+
+    def one(n: int, user: str) -> None:
+        start.wait()
+        replies.append(click(bot, approval_id, user=user, name=f"c{n}"))
+
+    threads = [threading.Thread(target=one, args=(n, u)) for n, u in enumerate(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    bot.settle()
+
+    assert [r.status for r in replies] == [200] * len(users)
+    assert len(bot.crm.of("POST", "/crm/v3/objects/contacts")) == 1
+    assert len(bot.crm.of("POST", "/crm/v3/objects/deals")) == 1
+    with unit_of_work(bot.sessions) as session:
+        decided = session.scalars(select(Event).where(Event.name == events.APPROVAL_DECIDED))
+        assert len(list(decided)) == 1
+    # The others hear who decided; the final message says approved and synced.
+    told = [call.params["text"] for call in bot.fake_slack.of("response_url")]
+    assert all(text.startswith("Already approved by") for text in told)
+    last = bot.fake_slack.of("chat.update")[-1]
+    assert "synced to the CRM" in json.dumps(blocks_of(last))
+
+
+def test_slack_retries_of_the_same_click_change_nothing_more(bot):
+    approval_id = hot_lead_approval(bot)
+    assert click(bot, approval_id).status == 200
+    bot.settle()
+    for retry in (1, 2, 3):
+        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+        assert click(bot, approval_id, headers=headers).status == 200
+    bot.settle()
+    assert len(bot.crm.of("POST", "/crm/v3/objects/deals")) == 1
+    with unit_of_work(bot.sessions) as session:
+        decided = session.scalars(select(Event).where(Event.name == events.APPROVAL_DECIDED))
+        assert len(list(decided)) == 1
+
+
+def test_going_live_needs_a_second_approver(bot):
+    reply = bot.slack.command("live", user=APPROVER)
+    assert reply.status == 200
+    assert reply.json["response_type"] == "in_channel"
+    assert "asked to go live" in reply.json["text"]
+    bot.settle()
+    [post] = bot.fake_slack.of("chat.postMessage")
+    assert "Go live?" in json.dumps(blocks_of(post))
+    with unit_of_work(bot.sessions) as session:
+        approval_id = session.scalars(select(Approval.id)).one()
+
+    # Asking again reuses the request.
+    again = bot.slack.command("live", user=SECOND_APPROVER)
+    assert "already waiting" in again.json["text"]
+
+    # The one who asked cannot approve it.
+    assert click(bot, approval_id, user=APPROVER, name="self").status == 200
+    bot.settle()
+    [refusal] = bot.fake_slack.of("response_url")
+    assert "other than the one who asked" in refusal.params["text"]
+    with unit_of_work(bot.sessions) as session:
+        assert get_state(session).dry_run is True
+
+    assert click(bot, approval_id, user=SECOND_APPROVER, name="other").status == 200
+    bot.settle()
+    with unit_of_work(bot.sessions) as session:
+        assert get_state(session).dry_run is False
+    [update] = bot.fake_slack.of("chat.update")
+    assert f"Approved* by <@{SECOND_APPROVER}>" in json.dumps(blocks_of(update))
+    assert bot.fake_slack.violations == []
+
+    status = bot.slack.command("status", user=OUTSIDER)
+    assert status.json["blocks"][0]["text"]["text"] == "CAM status · LIVE"
