@@ -173,15 +173,11 @@ class Composer:
 
     def render(self, email: OutgoingEmail, *, now: datetime | None = None) -> bytes:
         """Return the bytes to send, DKIM-signed when a key is configured."""
-        data = self.message(email, now=now).as_bytes(policy=MAIL_POLICY)
+        msg = self.message(email, now=now)
+        data = msg.as_bytes(policy=MAIL_POLICY)
         if self.dkim_key is None:
             return data
-        present = {
-            line.split(b":", 1)[0].strip().lower()
-            for line in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
-            if line and line[:1] not in b" \t"
-        }
-        include = [h.encode() for h in DKIM_HEADERS if h.lower().encode() in present]
+        include = [name.encode() for name in DKIM_HEADERS if name in msg]
         signature = dkim.sign(
             data,
             self.dkim_key.selector.encode(),
