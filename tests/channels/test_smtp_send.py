@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from email.utils import parsedate_to_datetime
 
 import pytest
@@ -257,3 +259,15 @@ def test_configured_needs_host_and_sender() -> None:
     assert SmtpEmailSender(on).configured
     assert isinstance(build_gateways(on).email, SmtpEmailSender)
     assert isinstance(build_gateways(Settings(smtp_host="")).email, NoopEmailSender)
+
+
+def test_a_server_that_never_answers_times_out(smtp_server: SmtpServer) -> None:
+    # A socket that accepts connections but never sends the greeting.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        settings = smtp_server.settings(smtp_port=silent.getsockname()[1], smtp_timeout=0.5)
+        started = time.monotonic()
+        with pytest.raises(GatewayError, match="timed out"):
+            connect_once(settings)
+    assert time.monotonic() - started < 5
