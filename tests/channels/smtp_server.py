@@ -68,6 +68,9 @@ class RecordingHandler:
     data_replies: dict[str, str] = field(default_factory=dict)
     # Recipients whose message is received and kept, then the connection drops unanswered.
     drop_after_data: set[str] = field(default_factory=set)
+    # Seconds between keeping a message and answering it: a slow server, so that a sender
+    # killed at a random moment often dies with its message taken but not yet acknowledged.
+    delay: float = 0.0
     logins: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -99,6 +102,8 @@ class RecordingHandler:
         if recipient in self.drop_after_data:
             assert isinstance(server.transport, asyncio.Transport)
             server.transport.abort()
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return "250 2.0.0 Message accepted"
 
     def received_by(self, address: str) -> list[ReceivedMail]:
