@@ -16,10 +16,9 @@ from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from cam import events
+from cam import events, safety
 from cam.models import (
     Lead,
     LeadStatus,
@@ -152,11 +151,7 @@ def _suppress(session: Session, address: str, *, reason: str) -> bool:
     )
     if existing is not None:
         return False
-    values = {"kind": SuppressionKind.email, "value": address, "reason": reason}
-    # A concurrent opt-out of the same address may insert first: the unique key decides.
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(Suppression).values(**values).on_conflict_do_nothing()
-    return session.scalar(stmt.returning(Suppression.id)) is not None
+    return safety.suppress(session, SuppressionKind.email, address, reason)
 
 
 def _rowcount(result: Any) -> int:
