@@ -18,6 +18,13 @@ class GatewayError(Exception):
     """The gateway could not be reached or refused us: nothing was delivered."""
 
 
+class DeliveryUnknownError(Exception):
+    """The link broke after the whole message was handed over: it may have been delivered.
+
+    Not a `GatewayError`: sending it again could deliver it twice, so a person must check.
+    """
+
+
 @dataclass(frozen=True)
 class OutgoingEmail:
     to: str
