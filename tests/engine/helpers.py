@@ -15,8 +15,8 @@ from cam.config import CAMCycleConfig, ChannelLimitConfig, SafetySettings
 from cam.db import SessionFactory, unit_of_work
 from cam.gateways.base import (
     EmailConnection,
-    Gateways,
     GatewayError,
+    Gateways,
     OutgoingEmail,
     SendOutcome,
     SendResult,
@@ -76,9 +76,7 @@ class _RecordingConnection:
         return SendResult(answer, "" if answer is SendOutcome.accepted else f"{answer} by test")
 
 
-def gateways(
-    email: Any = None, social: Any = None, *, linkedin: bool = False
-) -> Gateways:
+def gateways(email: Any = None, social: Any = None, *, linkedin: bool = False) -> Gateways:
     """Return gateways: no-ops unless given; `linkedin=True` uses the real task poster."""
     if social is None:
         social = LinkedInTaskPoster() if linkedin else NoopSocialPoster()

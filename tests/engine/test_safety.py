@@ -58,9 +58,7 @@ def test_blocked_domain_blocks_its_subdomains_case_insensitively():
 def test_warm_up_ramp_rises_to_the_cap():
     limits = ChannelLimitConfig(daily_cap=20, warmup_start=5, warmup_increment=5)
     assert [limits.cap_on_day(d) for d in range(5)] == [5, 10, 15, 20, 20]
-    settings = default_safety_settings().model_copy(
-        update={"channels": {Channel.email: limits}}
-    )
+    settings = default_safety_settings().model_copy(update={"channels": {Channel.email: limits}})
     assert safety.channel_cap(settings, Channel.email, date(2026, 1, 3), date(2026, 1, 1)) == 15
     assert safety.channel_cap(settings, Channel.email, date(2026, 1, 3), None) == 5
 
