@@ -77,6 +77,17 @@ class _Outcome:
         return self.error is not None and not self.permanent
 
 
+def notifier_client(settings: BotSettings, timeout: int = 10) -> WebClient:
+    """Return a Web API client without built-in retries: the notifier's backoff is the only one,
+    so a post never outlives its claim by sleeping through Retry-After inside the client."""
+    return WebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=timeout,
+        retry_handlers=[],
+    )
+
+
 class Notifier:
     """Post pending notifications to the report channel; see the module docstring."""
 

@@ -4,36 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from slack_sdk import WebClient
-
-from bot.settings import BotSettings
 from cam.db import SessionFactory, unit_of_work
 from cam.models import CycleRun, Notification
 from cam.report import CAMCycleReport, CycleError
-
-CHANNEL = "C0REPORTS"
-
-
-def bot_settings(slack_url: str, db_url: str, **extra: str) -> BotSettings:
-    """Return valid bot settings talking to the fake Slack at `slack_url`."""
-    values = {
-        "SLACK_BOT_TOKEN": "xoxb-test-token",
-        "SLACK_SIGNING_SECRET": "test-signing-secret",
-        "SLACK_API_URL": slack_url,
-        "CAM_REPORT_CHANNEL": CHANNEL,
-        "CAM_APPROVERS": "UAPPROVER1,UAPPROVER2",
-        "DATABASE_URL": db_url,
-        "CAM_SECRET_KEY": "unsubscribe-secret",
-        **extra,
-    }
-    return BotSettings.model_validate(values)
-
-
-def slack_client(slack_url: str, timeout: int = 5) -> WebClient:
-    """A client without built-in retries: the notifier's own backoff is what is tested."""
-    return WebClient(
-        token="xoxb-test-token", base_url=slack_url, timeout=timeout, retry_handlers=[]
-    )
 
 
 def add_report(

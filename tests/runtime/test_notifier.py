@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.notifier import THREAD_REPLY, Notifier
+from bot.notifier import THREAD_REPLY, Notifier, notifier_client
 from cam.db import unit_of_work
 from cam.models import Notification, NotificationStatus
-from tests.runtime.notifications import CHANNEL, add_report, bot_settings, slack_client
+from tests.e2e.slack_client import REPORT_CHANNEL as CHANNEL
+from tests.e2e.slack_client import settings_for
+from tests.runtime.notifications import add_report
 
 
 class Clock:
@@ -25,9 +27,9 @@ class Clock:
 
 
 def make_notifier(fake_slack, sessions, db_url, clock=None, timeout=5) -> Notifier:
-    settings = bot_settings(fake_slack.url, db_url)
+    settings = settings_for(fake_slack, db_url)
     return Notifier(
-        slack_client(fake_slack.url, timeout=timeout),
+        notifier_client(settings, timeout=timeout),
         sessions,
         settings,
         clock=clock or Clock(),

@@ -1,0 +1,195 @@
+"""The bot's clock: the daily cycle by `CAM_SCHEDULE`, the frequent send pass, deliveries.
+
+Every instance runs the same schedule; the database decides who does the work. The daily
+cycle is keyed by its scheduled time (`slot`): `run_scheduled_cycle` inserts the run for that
+slot first and a second instance finds it taken. The send pass runs under a lease. The
+notifier claims each row. So two or three instances give one cycle and one report per slot.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.cron import schedule_trigger
+from bot.notifier import Notifier
+from bot.settings import BotSettings
+from cam import cycle, leases
+from cam.bootstrap import cycle_config
+from cam.config import CAMCycleConfig
+from cam.db import SessionFactory, unit_of_work
+from cam.gateways.base import Gateways
+from cam.models import utcnow
+from cam.report import CAMCycleReport
+from cam.state import get_state
+
+log = logging.getLogger(__name__)
+
+CYCLE_JOB = "daily_cycle"
+SEND_JOB = "send_pass"
+NOTIFY_JOB = "deliver_notifications"
+SEND_LEASE = "send_pass"
+# A cycle that could not start on time (busy threads, a suspended host) still runs this late.
+CYCLE_GRACE = timedelta(hours=1)
+# Longer than a send pass takes; a holder that dies frees the lease after this.
+SEND_LEASE_TTL = timedelta(minutes=15)
+
+
+def instance_id(settings: BotSettings) -> str:
+    """Name this process among the instances sharing the database."""
+    return f"{settings.instance_name}@{socket.gethostname()}:{os.getpid()}"
+
+
+class BotScheduler:
+    """The APScheduler jobs of one bot process; `start()` them, `shutdown()` at exit."""
+
+    def __init__(
+        self,
+        settings: BotSettings,
+        session_factory: SessionFactory,
+        gateways: Gateways,
+        notifier: Notifier,
+        *,
+        instance: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        notify_every: timedelta = timedelta(seconds=5),
+    ) -> None:
+        self.settings = settings
+        self.session_factory = session_factory
+        self.gateways = gateways
+        self.notifier = notifier
+        self.instance = instance or instance_id(settings)
+        self.clock = clock
+        self.zone = ZoneInfo(settings.timezone)
+        self.trigger: CronTrigger = schedule_trigger(settings.schedule, self.zone)
+        self._scheduler = BackgroundScheduler(timezone=self.zone)
+        self._scheduler.add_job(
+            self._cycle_job,
+            self.trigger,
+            id=CYCLE_JOB,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=int(CYCLE_GRACE.total_seconds()),
+        )
+        self._scheduler.add_job(
+            self._send_job,
+            IntervalTrigger(minutes=settings.send_interval_minutes, timezone=self.zone),
+            id=SEND_JOB,
+            coalesce=True,
+            max_instances=1,
+        )
+        self._scheduler.add_job(
+            self.deliver,
+            IntervalTrigger(seconds=notify_every.total_seconds(), timezone=self.zone),
+            id=NOTIFY_JOB,
+            coalesce=True,
+            max_instances=1,
+        )
+
+    def start(self) -> None:
+        self._scheduler.start()
+        log.info("scheduler started as %s; next cycle %s", self.instance, self.next_run_time())
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=wait)
+
+    def next_run_time(self) -> datetime | None:
+        """When the daily cycle fires next (in the team's zone), for `/cam status`."""
+        fire: datetime | None = self.trigger.get_next_fire_time(
+            None, self.clock().astimezone(self.zone)
+        )
+        return fire
+
+    def slot_at(self, now: datetime) -> str | None:
+        """Name the scheduled time a cycle starting at `now` belongs to (the latest fire time
+        within the grace period), the same in every instance; None if there is none."""
+        latest: datetime | None = None
+        fire = self.trigger.get_next_fire_time(None, now - CYCLE_GRACE)
+        while fire is not None and fire <= now:
+            latest = fire
+            fire = self.trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+        return None if latest is None else latest.astimezone(UTC).isoformat()
+
+    def run_cycle(self, slot: str) -> CAMCycleReport | None:
+        """Run the daily cycle of `slot` unless paused or another instance has it; then post."""
+        config = self._config_unless_paused("cycle")
+        if config is None:
+            return None
+        report = cycle.run_scheduled_cycle(
+            config,
+            slot=slot,
+            session_factory=self.session_factory,
+            gateways=self.gateways,
+            clock=self.clock,
+            trigger="schedule",
+            instance=self.instance,
+        )
+        if report is None:
+            log.info("cycle of %s already run by another instance", slot)
+        self.deliver()
+        return report
+
+    def run_send_pass(self) -> CAMCycleReport | None:
+        """Send due outreach unless paused or another instance is sending."""
+        if self._config_unless_paused("send pass") is None:
+            return None
+        with leases.held(self.session_factory, SEND_LEASE, self.instance, SEND_LEASE_TTL) as ours:
+            if not ours:
+                log.debug("send pass running in another instance")
+                return None
+            # Read again under the lease: a pause that landed meanwhile wins.
+            config = self._config_unless_paused("send pass")
+            if config is None:
+                return None
+            report = cycle.run_send_pass(
+                config,
+                session_factory=self.session_factory,
+                gateways=self.gateways,
+                clock=self.clock,
+                trigger="send_pass",
+                instance=self.instance,
+            )
+        if report.errors:
+            self.deliver()
+        return report
+
+    def deliver(self) -> int:
+        """Post the pending notifications now; a failure is logged and retried next time."""
+        try:
+            return self.notifier.deliver_pending()
+        except Exception:
+            log.exception("delivering notifications failed")
+            return 0
+
+    def _cycle_job(self) -> None:
+        slot = self.slot_at(self.clock())
+        if slot is None:
+            log.warning("daily cycle fired outside its schedule; skipped")
+            return
+        try:
+            self.run_cycle(slot)
+        except Exception:
+            log.exception("daily cycle of %s failed", slot)
+
+    def _send_job(self) -> None:
+        try:
+            self.run_send_pass()
+        except Exception:
+            log.exception("send pass failed")
+
+    def _config_unless_paused(self, what: str) -> CAMCycleConfig | None:
+        with unit_of_work(self.session_factory) as session:
+            state = get_state(session)
+            if state.paused:
+                log.info("paused: no %s", what)
+                return None
+            return cycle_config(self.settings, state)
