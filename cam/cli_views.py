@@ -1,0 +1,192 @@
+"""What the `cam` commands print: Rich tables and panels built from engine objects."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from cam.importer import ImportResult
+from cam.models import CycleRun, Event
+from cam.report import CAMCycleReport
+from cam.safety import LimitsSnapshot
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# Report counters in the order people read them, with their labels.
+REPORT_COUNTS = (
+    ("leads_created", "Leads created"),
+    ("leads_processed", "Leads processed"),
+    ("leads_disqualified", "Leads disqualified"),
+    ("outreach_scheduled", "Outreach scheduled"),
+    ("outreach_sent", "Outreach sent"),
+    ("followups_sent", "Follow-ups sent"),
+    ("simulated", "Simulated (would send)"),
+    ("tasks_created", "LinkedIn tasks created"),
+    ("replies_detected", "Replies detected"),
+    ("hot_leads_detected", "Hot leads"),
+    ("approvals_requested", "Approvals requested"),
+    ("unknown_outcomes", "Unknown outcomes (check by hand)"),
+)
+
+
+def when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment is not None else "-"
+
+
+def import_summary(result: ImportResult) -> RenderableType:
+    table = Table(title=f"Import of {escape(Path(result.file).name)}", box=box.SIMPLE_HEAVY)
+    table.add_column("", style="bold")
+    table.add_column("Rows", justify="right")
+    table.add_row("Rows read", str(result.rows))
+    table.add_row("Imported", f"[green]{result.imported}[/green]")
+    table.add_row("Already in the database", str(result.already_present))
+    table.add_row("Duplicates in the file", str(result.duplicates_in_file))
+    table.add_row("Invalid", f"[red]{result.invalid}[/red]" if result.invalid else "0")
+    parts: list[RenderableType] = [table]
+    if result.encoding_note:
+        parts.append(Text(f"Note: {result.encoding_note}", style="yellow"))
+    if result.errors:
+        errors = Table(title="Rejected rows", box=box.SIMPLE, title_justify="left")
+        errors.add_column("Line", justify="right")
+        errors.add_column("Reason")
+        for error in result.errors[:10]:
+            errors.add_row(str(error.line), escape(error.reason))
+        if result.rejected > 10:
+            errors.caption = f"... and {result.rejected - 10} more"
+        parts.append(errors)
+    if result.errors_file is not None:
+        parts.append(Text(f"All rejected rows are in {result.errors_file}", style="bold"))
+    return Group(*parts)
+
+
+def report_view(report: CAMCycleReport, *, title: str = "Cycle report") -> RenderableType:
+    mode = "[yellow]DRY RUN[/yellow]" if report.dry_run else "[red]LIVE[/red]"
+    took = f"{sum(report.phase_durations.values()):.2f} s"
+    table = Table(box=box.SIMPLE_HEAVY, show_header=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for field, label in REPORT_COUNTS:
+        value = getattr(report, field)
+        if value or field not in ("unknown_outcomes", "tasks_created"):
+            table.add_row(label, str(value))
+    parts: list[RenderableType] = [table]
+    if report.skipped_by_limits:
+        skips = Table(title="Held back by limits", box=box.SIMPLE, title_justify="left")
+        skips.add_column("Limit")
+        skips.add_column("Messages", justify="right")
+        for reason, count in sorted(report.skipped_by_limits.items()):
+            skips.add_row(escape(reason), str(count))
+        parts.append(skips)
+    if report.channels_not_configured:
+        names = ", ".join(report.channels_not_configured)
+        parts.append(Text(f"Not configured (no-op): {names}", style="dim"))
+    if report.phase_durations:
+        timings = ", ".join(f"{name} {secs:.2f}s" for name, secs in report.phase_durations.items())
+        parts.append(Text(f"Phases: {timings}", style="dim"))
+    if report.errors:
+        errors = Table(title="Errors", box=box.SIMPLE, title_justify="left", style="red")
+        errors.add_column("Phase")
+        errors.add_column("Item")
+        errors.add_column("Message")
+        for error in report.errors:
+            errors.add_row(error.phase, escape(error.item or ""), escape(error.message))
+        parts.append(errors)
+    cycle = f" #{report.cycle_id}" if report.cycle_id is not None else ""
+    subtitle = f"{mode}  started {when(report.start)}  took {took}"
+    return Panel(Group(*parts), title=f"{title}{cycle}", subtitle=subtitle, expand=False)
+
+
+def runs_table(runs: Sequence[CycleRun]) -> RenderableType:
+    table = Table(title="Recent cycles", box=box.SIMPLE_HEAVY)
+    for name in ("#", "Started", "Kind", "Trigger", "Mode", "Status"):
+        table.add_column(name)
+    for name in ("Processed", "Scheduled", "Sent", "Simulated", "Replies", "Hot", "Errors"):
+        table.add_column(name, justify="right")
+    for run in runs:
+        report = CAMCycleReport.model_validate(run.report) if run.report else None
+        counts = (
+            [
+                str(report.leads_processed),
+                str(report.outreach_scheduled),
+                str(report.outreach_sent),
+                str(report.simulated),
+                str(report.replies_detected),
+                str(report.hot_leads_detected),
+                str(len(report.errors)),
+            ]
+            if report is not None
+            else ["-"] * 7
+        )
+        mode = "dry run" if run.dry_run else "live"
+        table.add_row(
+            str(run.id), when(run.started_at), run.kind, run.trigger, mode, run.status, *counts
+        )
+    return table
+
+
+def limits_view(snapshot: LimitsSnapshot) -> RenderableType:
+    mode = "dry run (counts simulated sends)" if snapshot.dry_run else "live"
+    table = Table(
+        title=f"Limits for {snapshot.day} ({snapshot.timezone}), {mode}", box=box.SIMPLE_HEAVY
+    )
+    table.add_column("Channel", style="bold")
+    for name in ("Cap today", "Used", "Remaining", "Hourly cap", "This hour", "Warm-up day"):
+        table.add_column(name, justify="right")
+    for channel in snapshot.channels:
+        table.add_row(
+            channel.channel.value,
+            str(channel.cap_today),
+            str(channel.used_today),
+            str(channel.remaining),
+            str(channel.hourly_cap) if channel.hourly_cap is not None else "-",
+            str(channel.used_this_hour),
+            str(channel.warmup_day) if channel.warmup_day is not None else "-",
+        )
+    window = snapshot.send_window
+    days = ", ".join(WEEKDAYS[d] for d in sorted(window.weekdays))
+    hours = f"{window.start:%H:%M}-{window.end:%H:%M}"
+    lines = [
+        f"Per-domain cap: {snapshot.per_domain_daily_cap} a day",
+        f"Send window: {hours} on {days}, in each recipient's time zone",
+        f"Blocked domains: {snapshot.blocked_domains}    Suppressions: {snapshot.suppressions}",
+    ]
+    return Group(table, Text("\n".join(lines)))
+
+
+def events_table(events: Sequence[Event]) -> RenderableType:
+    table = Table(title="Events", box=box.SIMPLE_HEAVY)
+    table.add_column("#", justify="right")
+    table.add_column("Time")
+    table.add_column("Name", style="bold")
+    table.add_column("Cycle", justify="right")
+    table.add_column("Details", overflow="fold")
+    for event in events:
+        details = json.dumps(event.details, default=str, ensure_ascii=False)
+        if len(details) > 300:
+            details = details[:300] + "..."
+        cycle = str(event.cycle_id) if event.cycle_id is not None else ""
+        table.add_row(str(event.id), when(event.created_at), event.name, cycle, escape(details))
+    return table
+
+
+def email_preview(to: str, subject: str, body: str, scheduled: datetime) -> RenderableType:
+    header = Text.assemble(
+        ("To: ", "bold"),
+        to,
+        "\n",
+        ("Subject: ", "bold"),
+        subject,
+        "\n",
+        ("Would go out: ", "bold"),
+        when(scheduled),
+        "\n",
+    )
+    return Panel(Group(header, Text(body.strip())), expand=False, box=box.ROUNDED)
