@@ -1,20 +1,29 @@
 """Send outreach through an SMTP relay: one verified, authenticated connection per batch.
 
 What the server answers decides what the engine does with the message: 2xx accepted, 4xx try
-again later, 5xx for the recipient a hard bounce. Anything that leaves us unsure the server
-is still there (a refused connection, a failed login, a dropped link) raises `GatewayError`,
-so the engine marks nothing sent. The password never appears in an error.
+again later, 5xx for the recipient a hard bounce. A refused connection, a failed login or a
+link lost before a message was complete raises `GatewayError`: nothing was delivered. A link
+lost while awaiting the verdict on a complete message raises `DeliveryUnknownError`: the
+server may have taken it, so it must not be sent again blindly. The password never appears
+in an error.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
-from cam.gateways.base import GatewayError, OutgoingEmail, SendOutcome, SendResult
+from cam.gateways.base import (
+    DeliveryUnknownError,
+    GatewayError,
+    OutgoingEmail,
+    SendOutcome,
+    SendResult,
+)
 from cam.mail import Composer, MailError, parse_address
 from cam.settings import Settings
 
@@ -119,7 +128,12 @@ class SmtpEmailSender:
 
 
 class SmtpConnection:
-    """One open connection; `send` delivers a message and classifies the server's answer."""
+    """One open connection; `send` runs one SMTP transaction and classifies the answers.
+
+    The transaction is run step by step rather than with `smtplib.sendmail`, to know whether
+    a lost link came before the message was complete (not delivered: `GatewayError`) or
+    while waiting for the server's verdict on it (maybe delivered: `DeliveryUnknownError`).
+    """
 
     def __init__(
         self, client: smtplib.SMTP, composer: Composer, redact: Callable[[str], str]
@@ -136,26 +150,41 @@ class SmtpConnection:
             # The address or ids can never be sent: as final as a 5xx for this recipient.
             return SendResult(SendOutcome.rejected, f"not sendable: {exc}")
         try:
-            self.client.sendmail(self.composer.envelope_from, [recipient], data)
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, text = next(iter(exc.recipients.values()))
-            return self._answer(code, text, "recipient refused")
-        except smtplib.SMTPSenderRefused as exc:
-            if 400 <= exc.smtp_code < 500:
-                return SendResult(SendOutcome.retry_later, _detail(exc.smtp_code, exc.smtp_error))
-            # A 5xx for our own address is no fault of the recipient's: stop the batch.
-            raise GatewayError(
-                f"SMTP server refused our sender address: "
-                f"{exc.smtp_code} {self._redact(_text(exc.smtp_error))}"
-            ) from None
-        except smtplib.SMTPServerDisconnected as exc:
-            raise GatewayError(f"SMTP connection lost: {self._redact(str(exc))}") from None
-        except smtplib.SMTPResponseException as exc:
-            # SMTPDataError and others: the answer to this one message.
-            return self._answer(exc.smtp_code, exc.smtp_error, "message refused")
+            code, reply = self.client.mail(self.composer.envelope_from)
+            if code != 250:
+                self._reset()
+                if 400 <= code < 500:
+                    return SendResult(SendOutcome.retry_later, _detail(code, reply))
+                # A refusal of our own address is no fault of the recipient's: stop the batch.
+                raise GatewayError(
+                    f"SMTP server refused our sender address: {self._redact(_detail(code, reply))}"
+                )
+            code, reply = self.client.rcpt(recipient)
+            if code not in (250, 251):
+                self._reset()
+                return self._answer(code, reply, "recipient refused")
+            code, reply = self.client.docmd("DATA")
+            if code != 354:
+                self._reset()
+                return self._answer(code, reply, "message refused")
+            self.client.send(_dot_stuffed(data))
         except (smtplib.SMTPException, OSError) as exc:
-            raise GatewayError(f"SMTP connection failed: {self._redact(str(exc))}") from None
-        return SendResult(SendOutcome.accepted)
+            raise GatewayError(f"SMTP connection lost: {self._redact(str(exc))}") from None
+        try:
+            code, reply = self.client.getreply()
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryUnknownError(
+                f"SMTP connection lost awaiting the verdict on {message.message_id}: "
+                f"{self._redact(str(exc))}"
+            ) from None
+        if code == 250:
+            return SendResult(SendOutcome.accepted, _detail(code, reply))
+        return self._answer(code, reply, "message refused")
+
+    def _reset(self) -> None:
+        """End a refused transaction so the connection serves the next message."""
+        with suppress(smtplib.SMTPServerDisconnected):  # the next command reports it
+            self.client.rset()
 
     def _answer(self, code: int, text: bytes | str, what: str) -> SendResult:
         detail = f"{what}: {_detail(code, text)}"
@@ -163,8 +192,15 @@ class SmtpConnection:
             return SendResult(SendOutcome.retry_later, detail)
         if 500 <= code < 600:
             return SendResult(SendOutcome.rejected, detail)
-        # smtplib reports a broken exchange as code -1: we cannot know what happened.
         raise GatewayError(f"SMTP exchange failed: {self._redact(detail)}")
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    """Return the DATA payload: leading dots doubled, ended by the lone-dot line (RFC 5321)."""
+    body = re.sub(rb"(?m)^\.", b"..", data)
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    return body + b".\r\n"
 
 
 def _text(value: bytes | str) -> str:

@@ -66,6 +66,8 @@ class RecordingHandler:
     rcpt_replies: dict[str, str] = field(default_factory=dict)
     # Recipient address (lower case) -> the reply after its DATA, e.g. "451 4.3.0 try later".
     data_replies: dict[str, str] = field(default_factory=dict)
+    # Recipients whose RCPT TO drops the connection: their message never arrives.
+    drop_at_rcpt: set[str] = field(default_factory=set)
     # Recipients whose message is received and kept, then the connection drops unanswered.
     drop_after_data: set[str] = field(default_factory=set)
     # Seconds between keeping a message and answering it: a slow server, so that a sender
@@ -82,6 +84,9 @@ class RecordingHandler:
         address: str,
         rcpt_options: list[str],
     ) -> str:
+        if address.lower() in self.drop_at_rcpt:
+            assert isinstance(server.transport, asyncio.Transport)
+            server.transport.abort()
         reply = self.rcpt_replies.get(address.lower())
         if reply is not None:
             return reply

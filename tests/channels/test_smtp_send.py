@@ -8,7 +8,7 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from cam.gateways.base import GatewayError, SendOutcome
+from cam.gateways.base import DeliveryUnknownError, GatewayError, SendOutcome
 from cam.gateways.factory import build_gateways
 from cam.gateways.noop import NoopEmailSender
 from cam.gateways.smtp import SmtpEmailSender
@@ -175,18 +175,50 @@ def test_5xx_for_the_recipient_is_a_rejection(smtp_server: SmtpServer) -> None:
     assert after.outcome is SendOutcome.accepted
 
 
-def test_connection_drop_mid_batch_raises(smtp_server: SmtpServer) -> None:
-    smtp_server.handler.drop_after_data.add("second@example.com")
+def test_link_lost_before_the_message_is_complete_is_a_gateway_error(
+    smtp_server: SmtpServer,
+) -> None:
+    smtp_server.handler.drop_at_rcpt.add("second@example.com")
     sent = []
     sender = SmtpEmailSender(smtp_server.settings())
-    with pytest.raises(GatewayError, match="connection"), sender.connect() as conn:
+    with pytest.raises(GatewayError, match="connection lost"), sender.connect() as conn:
         for to in ["first@example.com", "second@example.com", "third@example.com"]:
             sent.append(conn.send(outgoing(to)).outcome)
     assert sent == [SendOutcome.accepted]
+    assert [m.rcpt_tos[0] for m in smtp_server.handler.messages] == ["first@example.com"]
+
+
+def test_link_lost_awaiting_the_verdict_is_an_unknown_delivery(smtp_server: SmtpServer) -> None:
+    smtp_server.handler.drop_after_data.add("second@example.com")
+    sent = []
+    sender = SmtpEmailSender(smtp_server.settings())
+    with pytest.raises(DeliveryUnknownError) as caught, sender.connect() as conn:
+        for to in ["first@example.com", "second@example.com", "third@example.com"]:
+            sent.append(conn.send(outgoing(to)).outcome)
+    assert not isinstance(caught.value, GatewayError), "must not be released and sent again"
+    assert sent == [SendOutcome.accepted]
+    # The server did take it: sending it again would deliver it twice.
     assert [m.rcpt_tos[0] for m in smtp_server.handler.messages] == [
         "first@example.com",
         "second@example.com",
     ]
+
+
+def test_a_verdict_that_never_comes_is_an_unknown_delivery(smtp_server: SmtpServer) -> None:
+    smtp_server.handler.delay = 2.0
+    email = outgoing("slow@example.com")
+    sender = SmtpEmailSender(smtp_server.settings(smtp_timeout=0.5))
+    with pytest.raises(DeliveryUnknownError, match="timed out") as caught, sender.connect() as conn:
+        conn.send(email)
+    assert email.message_id in str(caught.value)
+
+
+def test_lines_starting_with_a_dot_arrive_intact(smtp_server: SmtpServer) -> None:
+    text = "Hi Joe,\n.\n..two dots\n.one dot\nbye"
+    with SmtpEmailSender(smtp_server.settings()).connect() as conn:
+        assert conn.send(outgoing("joe@example.com", text=text)).outcome is SendOutcome.accepted
+    body = smtp_server.handler.messages[0].message.get_content()
+    assert body.startswith(text + "\n\n-- \n")
 
 
 def test_server_down_is_a_gateway_error(smtp_server: SmtpServer) -> None:
