@@ -260,7 +260,7 @@ def _decode(part: Message, notes: list[str]) -> str:
     charset = str(part.get_content_charset() or "utf-8")
     try:
         codecs.lookup(charset)
-    except LookupError:
+    except (LookupError, ValueError):
         notes.append(f"unknown charset {charset[:40]!r}")
         charset = ""
     if charset:

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from flufl.bounce import all_failures
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cam.models import ReplyClass
 from cam.reply_dates import find_return_date
@@ -98,7 +98,7 @@ def load_rules(path: Path) -> CompiledRules:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         return compile_rules(ReplyRules.model_validate(data))
-    except (OSError, tomllib.TOMLDecodeError, re.error) as exc:
+    except (OSError, tomllib.TOMLDecodeError, re.error, ValidationError) as exc:
         raise ValueError(f"reply rules {path}: {exc}") from exc
 
 
