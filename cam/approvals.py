@@ -77,17 +77,15 @@ def escalate_hot_leads(ctx: CycleContext) -> None:
                 insert(Notification),
                 [{"topic": "approval", "payload": {"approval_id": aid}} for aid, _ in created],
             )
-        for approval_id, lead_id in created:
-            events.record(
-                session,
-                events.APPROVAL_REQUESTED,
-                {
-                    "approval_id": approval_id,
-                    "kind": ApprovalKind.escalate_lead.value,
-                    "lead_id": lead_id,
-                },
-                cycle_id=ctx.cycle_id,
-            )
+        events.record_many(
+            session,
+            events.APPROVAL_REQUESTED,
+            [
+                {"approval_id": aid, "kind": ApprovalKind.escalate_lead.value, "lead_id": lid}
+                for aid, lid in created
+            ],
+            ctx.cycle_id,
+        )
         events.record(session, events.LEADS_ESCALATED, {"count": len(created)}, ctx.cycle_id)
     ctx.report.approvals_requested += len(created)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from cam.models import Event
@@ -37,3 +38,15 @@ def record(
     session.add(event)
     log.info("%s cycle=%s %s", name, cycle_id, details or {})
     return event
+
+
+def record_many(
+    session: Session, name: str, details: list[dict[str, Any]], cycle_id: int | None = None
+) -> None:
+    """Insert one event per item in a single executemany, and log one line for them all."""
+    if not details:
+        return
+    session.execute(
+        insert(Event), [{"name": name, "details": d, "cycle_id": cycle_id} for d in details]
+    )
+    log.info("%s cycle=%s x%d", name, cycle_id, len(details))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, insert, select
 
 from cam import events
 from cam.approvals import escalate_hot_leads
@@ -12,6 +12,7 @@ from cam.models import (
     ApprovalKind,
     ApprovalStatus,
     Event,
+    Lead,
     LeadStatus,
     Notification,
     Reply,
@@ -85,16 +86,42 @@ def test_a_decided_escalation_is_never_asked_again(sessions):
     assert ctx.report.approvals_requested == 0
 
 
-def test_many_hot_leads_in_batches(sessions):
+def add_hot_leads(sessions, first: int, count: int) -> None:
+    rows = [
+        {"email": f"lead{n}@x{n % 40}.example", "status": LeadStatus.hot}
+        for n in range(first, first + count)
+    ]
     with unit_of_work(sessions) as session:
-        for n in range(1203):
-            add_lead(session, f"lead{n}@x{n % 40}.example", replies=())
+        session.execute(insert(Lead), rows)
 
-    ctx = cycle_context(sessions)
-    escalate_hot_leads(ctx)
 
-    assert ctx.report.approvals_requested == 1203
+def statements_of(engine, work) -> int:
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        work()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_set_based_over_many_hot_leads(engine, sessions):
+    add_hot_leads(sessions, 0, 100)
+    small = cycle_context(sessions)
+    small_count = statements_of(engine, lambda: escalate_hot_leads(small))
+    add_hot_leads(sessions, 100, 1203)
+    large = cycle_context(sessions)
+    large_count = statements_of(engine, lambda: escalate_hot_leads(large))
+
+    assert small.report.approvals_requested == 100
+    assert large.report.approvals_requested == 1203
+    # Two more batches of 500 than the small run: a few statements each, never one per lead.
+    assert large_count - small_count <= 2 * 3
     with unit_of_work(sessions) as session:
-        assert session.scalar(select(func.count()).select_from(Approval)) == 1203
-        assert session.scalar(select(func.count(func.distinct(Approval.lead_id)))) == 1203
-        assert session.scalar(select(func.count()).where(Approval.reply_id.is_not(None))) == 0
+        assert session.scalar(select(func.count()).select_from(Approval)) == 1303
+        assert session.scalar(select(func.count(func.distinct(Approval.lead_id)))) == 1303
+        assert session.scalar(select(func.count()).select_from(Notification)) == 1303
