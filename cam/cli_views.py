@@ -105,11 +105,11 @@ def report_view(report: CAMCycleReport, *, title: str = "Cycle report") -> Rende
 
 
 def runs_table(runs: Sequence[CycleRun]) -> RenderableType:
-    table = Table(title="Recent cycles", box=box.SIMPLE_HEAVY)
-    for name in ("#", "Started", "Kind", "Trigger", "Mode", "Status"):
-        table.add_column(name)
-    for name in ("Processed", "Scheduled", "Sent", "Simulated", "Replies", "Hot", "Errors"):
-        table.add_column(name, justify="right")
+    table = Table(title="Recent cycles (UTC)", box=box.SIMPLE_HEAVY, pad_edge=False)
+    for name in ("#", "Started", "Mode", "Status"):
+        table.add_column(name, no_wrap=True)
+    for name in ("Leads", "Sched", "Sent", "Sim", "Err", "Repl", "Hot"):
+        table.add_column(name, justify="right", min_width=len(name))
     for run in runs:
         report = CAMCycleReport.model_validate(run.report) if run.report else None
         counts = (
@@ -118,17 +118,17 @@ def runs_table(runs: Sequence[CycleRun]) -> RenderableType:
                 str(report.outreach_scheduled),
                 str(report.outreach_sent),
                 str(report.simulated),
+                str(len(report.errors)),
                 str(report.replies_detected),
                 str(report.hot_leads_detected),
-                str(len(report.errors)),
             ]
             if report is not None
             else ["-"] * 7
         )
-        mode = "dry run" if run.dry_run else "live"
-        table.add_row(
-            str(run.id), when(run.started_at), run.kind, run.trigger, mode, run.status, *counts
-        )
+        mode = f"{'dry' if run.dry_run else 'live'} {run.trigger}"
+        started = f"{run.started_at:%m-%d %H:%M}"
+        status = {"completed": "ok", "completed_with_errors": "errors"}.get(run.status, run.status)
+        table.add_row(str(run.id), started, mode, status, *counts)
     return table
 
 
@@ -164,8 +164,8 @@ def limits_view(snapshot: LimitsSnapshot) -> RenderableType:
 def events_table(events: Sequence[Event]) -> RenderableType:
     table = Table(title="Events", box=box.SIMPLE_HEAVY)
     table.add_column("#", justify="right")
-    table.add_column("Time")
-    table.add_column("Name", style="bold")
+    table.add_column("Time (UTC)", no_wrap=True)
+    table.add_column("Name", style="bold", no_wrap=True)
     table.add_column("Cycle", justify="right")
     table.add_column("Details", overflow="fold")
     for event in events:
@@ -173,7 +173,8 @@ def events_table(events: Sequence[Event]) -> RenderableType:
         if len(details) > 300:
             details = details[:300] + "..."
         cycle = str(event.cycle_id) if event.cycle_id is not None else ""
-        table.add_row(str(event.id), when(event.created_at), event.name, cycle, escape(details))
+        moment = f"{event.created_at:%m-%d %H:%M:%S}"
+        table.add_row(str(event.id), moment, event.name, cycle, escape(details))
     return table
 
 

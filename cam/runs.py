@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cam.models import Approval, ApprovalStatus, CycleRun
 
 
 def last_runs(session: Session, n: int) -> list[CycleRun]:
-    """Return the `n` most recent cycle runs, newest first."""
-    query = select(CycleRun).order_by(CycleRun.started_at.desc(), CycleRun.id.desc()).limit(n)
-    return list(session.scalars(query))
+    """Return the `n` most recent cycle runs, newest first (in the order they were opened)."""
+    return list(session.scalars(select(CycleRun).order_by(CycleRun.id.desc()).limit(n)))
 
 
 def previous_run(session: Session, run: CycleRun) -> CycleRun | None:
-    """Return the finished run of the same kind just before `run`, to compare against."""
+    """Return the finished run of the same kind opened just before `run`, to compare against."""
     query = (
         select(CycleRun)
         .where(
             CycleRun.kind == run.kind,
-            or_(
-                CycleRun.started_at < run.started_at,
-                and_(CycleRun.started_at == run.started_at, CycleRun.id < run.id),
-            ),
+            CycleRun.id < run.id,
             CycleRun.finished_at.is_not(None),
         )
-        .order_by(CycleRun.started_at.desc(), CycleRun.id.desc())
+        .order_by(CycleRun.id.desc())
         .limit(1)
     )
     return session.scalars(query).first()
