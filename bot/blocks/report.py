@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block, DividerBlock
 
-from bot.blocks.approval import PendingApproval, pending_line
+from bot.blocks.approval import PendingApproval, pending_line, who
 from bot.blocks.common import (
     SlackPost,
     bulleted,
@@ -21,6 +21,8 @@ from bot.blocks.common import (
 )
 from cam.report import CAMCycleReport
 
+# How a run started from Slack names who started it (CycleRun.trigger).
+SLACK_TRIGGER = "slack:"
 MAX_ERRORS_SHOWN = 40
 MAX_PENDING_SHOWN = 10
 # Counters compared against the previous run, with their labels.
@@ -122,11 +124,18 @@ def errors_post(report: CAMCycleReport) -> SlackPost:
 def _run_line(report: CAMCycleReport, trigger: str | None) -> str:
     parts = [f"Cycle #{report.cycle_id}" if report.cycle_id else "Cycle"]
     if trigger:
-        parts.append(escape(trigger))
+        parts.append(trigger_text(trigger))
     parts.append(f"started {slack_date(report.start)}")
     if report.end is not None:
         parts.append(f"took {(report.end - report.start).total_seconds():.1f} s")
     return " · ".join(parts)
+
+
+def trigger_text(trigger: str) -> str:
+    """Say what started a run: a person in Slack (`slack:<user>`), the schedule, the CLI."""
+    if trigger.startswith(SLACK_TRIGGER):
+        return f"run by {who(trigger.removeprefix(SLACK_TRIGGER))}"
+    return escape(trigger)
 
 
 def _counters(report: CAMCycleReport) -> list[tuple[str, object]]:

@@ -10,7 +10,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.blocks.approval import PendingApproval, pending_line
 from bot.blocks.common import bulleted, context, fields, header, section, slack_date
-from bot.blocks.report import mode_label, summary_line
+from bot.blocks.report import mode_label, summary_line, trigger_text
 from cam.report import CAMCycleReport
 
 MAX_PENDING_SHOWN = 10
@@ -57,12 +57,8 @@ def status_blocks(status: Status) -> list[Block]:
         run = status.last_run
         report = run.report
         when = slack_date(run.finished_at or report.start)
-        blocks.append(
-            section(
-                f"*Last run* ({mode_label(report.dry_run).lower()}, {run.trigger}, {when}):\n"
-                f"{summary_line(report)}"
-            )
-        )
+        how = f"{mode_label(report.dry_run).lower()}, {trigger_text(run.trigger)}, {when}"
+        blocks.append(section(f"*Last run* ({how}):\n{summary_line(report)}"))
     if status.unknown_outcomes:
         blocks.append(
             section(

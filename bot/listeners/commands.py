@@ -10,11 +10,11 @@ from slack_bolt import Ack, App, Respond
 from bot import queries
 from bot.blocks.common import to_dicts
 from bot.blocks.limits import limits_blocks, limits_text
-from bot.blocks.report import mode_label, summary_line
+from bot.blocks.report import SLACK_TRIGGER, mode_label, summary_line
 from bot.blocks.status import status_blocks, status_text
 from bot.deps import Deps
 from bot.errors import Refused, user_message
-from cam import approvals, events, state
+from cam import approvals, cycle, events, state
 from cam.bootstrap import cycle_config
 from cam.config import CAMCycleConfig
 from cam.db import unit_of_work
@@ -127,14 +127,12 @@ def run(invocation: Invocation, ack: Ack, deps: Deps) -> None:
 
 
 def _run_cycle(invocation: Invocation, deps: Deps, config: CAMCycleConfig) -> None:
-    from cam import cycle
-
     report = cycle.run_daily_cam_cycle(
         config,
         session_factory=deps.session_factory,
         gateways=deps.gateways,
         clock=deps.clock,
-        trigger=f"slack:{invocation.user}"[:40],
+        trigger=f"{SLACK_TRIGGER}{invocation.user}"[:40],
         instance=deps.settings.instance_name,
     )
     deps.deliver_notifications()

@@ -1,5 +1,5 @@
 """The running bot and the CRM stand-in, for tests that drive it over HTTP."""
 
-from tests.e2e.slack_client import bot, fake_crm
+from tests.e2e.slack_client import bot, fake_crm, start_bot
 
-__all__ = ["bot", "fake_crm"]
+__all__ = ["bot", "fake_crm", "start_bot"]

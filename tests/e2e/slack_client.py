@@ -12,7 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -28,7 +28,7 @@ from cam.db import SessionFactory
 from cam.gateways.factory import build_gateways
 from tests.channels.crm_server import TOKEN as CRM_TOKEN
 from tests.channels.crm_server import FakeCrm, running_fake_crm
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import Call, FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
@@ -167,6 +167,17 @@ class SignedSlack:
         return self.post(json.dumps(envelope), content_type="application/json", **options)
 
 
+def blocks_of(call: Call) -> list[dict[str, Any]]:
+    """The blocks of a recorded Web API call, sent as JSON or as a form field."""
+    blocks = call.params.get("blocks") or []
+    return json.loads(blocks) if isinstance(blocks, str) else list(blocks)
+
+
+def shown(value: Any) -> str:
+    """Everything a message shows, as one searchable string."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 @contextmanager
 def serve_wsgi(app: WsgiApp, *, threads: int = 8) -> Iterator[str]:
     """Serve `app` with waitress on a free loopback port; yield its base URL."""
@@ -187,7 +198,7 @@ def serve_wsgi(app: WsgiApp, *, threads: int = 8) -> Iterator[str]:
 
 def _close_all(server: Any) -> None:
     for channel in list(server._map.values()):
-        if channel is not server.trigger:
+        if channel is not server.trigger and channel is not server:
             channel.close()
     server.close()
 
@@ -228,20 +239,27 @@ def fake_crm() -> Iterator[FakeCrm]:
 
 
 @pytest.fixture
-def bot(fake_slack: FakeSlack, fake_crm: FakeCrm, db_url: str, sessions) -> Iterator[RunningBot]:
-    """The whole bot over HTTP: Slack requests in, Web API and CRM calls out, all on loopback."""
-    settings = settings_for(
-        fake_slack,
-        db_url,
-        CAM_HUBSPOT_TOKEN=CRM_TOKEN,
-        CAM_HUBSPOT_BASE_URL=fake_crm.url,
-    )
-    worker = Worker()
-    app = create_app(settings, sessions, gateways=build_gateways(settings), worker=worker)
-    try:
-        with serve_wsgi(slack_handler(app, settings)) as base:
+def start_bot(
+    fake_slack: FakeSlack, fake_crm: FakeCrm, db_url: str, sessions: SessionFactory
+) -> Iterator[Callable[..., RunningBot]]:
+    """Start the whole bot over HTTP (extra settings as environment names); stop it after."""
+    with ExitStack() as stack:
+
+        def start(**extra: str) -> RunningBot:
+            settings = settings_for(
+                fake_slack,
+                db_url,
+                CAM_HUBSPOT_TOKEN=CRM_TOKEN,
+                CAM_HUBSPOT_BASE_URL=fake_crm.url,
+                **extra,
+            )
+            worker = Worker()
+            stack.callback(worker.shutdown)
+            app = create_app(settings, sessions, gateways=build_gateways(settings), worker=worker)
+            base = stack.enter_context(serve_wsgi(slack_handler(app, settings)))
+            stack.callback(worker.wait_idle, 30)
             url = f"{base}/slack/events"
-            yield RunningBot(
+            return RunningBot(
                 url=url,
                 slack=SignedSlack(url),
                 fake_slack=fake_slack,
@@ -250,6 +268,11 @@ def bot(fake_slack: FakeSlack, fake_crm: FakeCrm, db_url: str, sessions) -> Iter
                 sessions=sessions,
                 worker=worker,
             )
-            worker.wait_idle(30)
-    finally:
-        worker.shutdown()
+
+        yield start
+
+
+@pytest.fixture
+def bot(start_bot: Callable[..., RunningBot]) -> RunningBot:
+    """The whole bot over HTTP: Slack requests in, Web API and CRM calls out, all on loopback."""
+    return start_bot()

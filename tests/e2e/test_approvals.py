@@ -14,7 +14,13 @@ from cam.db import unit_of_work
 from cam.models import Approval, ApprovalStatus, Event, Lead, LeadStatus, Notification
 from cam.state import get_state
 from tests.e2e.seed import hot_lead_approval
-from tests.e2e.slack_client import APPROVER, OUTSIDER, REPORT_CHANNEL, SECOND_APPROVER
+from tests.e2e.slack_client import (
+    APPROVER,
+    OUTSIDER,
+    REPORT_CHANNEL,
+    SECOND_APPROVER,
+    blocks_of,
+)
 
 
 def posted_ts(bot, approval_id: int) -> str:
@@ -32,11 +38,6 @@ def click(bot, approval_id: int, *, action=ActionId.approve, user=APPROVER, name
     return bot.slack.action(
         action, value, user=user, ts=ts, response_url=bot.fake_slack.response_url(name), **kw
     )
-
-
-def blocks_of(call) -> list[dict]:
-    blocks = call.params["blocks"]
-    return json.loads(blocks) if isinstance(blocks, str) else blocks
 
 
 def test_the_approval_message_shows_the_lead_and_asks_with_confirmation(bot):
