@@ -1,0 +1,124 @@
+"""The scheduler's jobs on both databases: slots, one cycle per slot, pause, the send lease."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.notifier import Notifier, notifier_client
+from bot.scheduler import SEND_LEASE, BotScheduler
+from cam import leases
+from cam.db import unit_of_work
+from cam.gateways.factory import build_gateways
+from cam.models import CycleRun
+from cam.state import set_paused
+from tests.e2e.slack_client import settings_for
+
+
+def make_scheduler(fake_slack, sessions, db_url, schedule="0 8 * * *", clock=None, **kw):
+    settings = settings_for(fake_slack, db_url, CAM_SCHEDULE=schedule, **kw)
+    notifier = Notifier(notifier_client(settings), sessions, settings)
+    extra = {"clock": clock} if clock is not None else {}
+    return BotScheduler(
+        settings, sessions, build_gateways(settings), notifier, instance="test-1", **extra
+    )
+
+
+def daily_runs(sessions) -> list[CycleRun]:
+    with sessions() as session:
+        query = select(CycleRun).where(CycleRun.kind == "daily").order_by(CycleRun.id)
+        return list(session.scalars(query))
+
+
+def test_slot_is_the_latest_fire_time_within_grace(fake_slack, sessions, db_url):
+    scheduler = make_scheduler(
+        fake_slack, sessions, db_url, "0 8 * * 1-5", CAM_TIMEZONE="Europe/Berlin"
+    )
+    wednesday_8 = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
+    assert scheduler.slot_at(wednesday_8) == "2026-11-25T07:00:00+00:00"
+    assert scheduler.slot_at(wednesday_8 + timedelta(minutes=59)) == "2026-11-25T07:00:00+00:00"
+    assert scheduler.slot_at(wednesday_8 + timedelta(minutes=61)) is None
+    assert scheduler.slot_at(wednesday_8 - timedelta(seconds=1)) is None
+
+
+def test_next_run_time_follows_the_schedule(fake_slack, sessions, db_url):
+    friday_9 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+    scheduler = make_scheduler(
+        fake_slack,
+        sessions,
+        db_url,
+        "0 8 * * 1-5",
+        clock=lambda: friday_9,
+        CAM_TIMEZONE="Europe/Berlin",
+    )
+    upcoming = scheduler.next_run_time()
+    assert upcoming is not None
+    assert upcoming.isoformat() == "2026-11-30T08:00:00+01:00"
+
+
+def test_one_cycle_and_one_report_per_slot(fake_slack, sessions, db_url):
+    first = make_scheduler(fake_slack, sessions, db_url)
+    second = make_scheduler(fake_slack, sessions, db_url)
+    slot = "2026-11-25T08:00:00+00:00"
+
+    report = first.run_cycle(slot)
+    assert report is not None and report.cycle_id is not None
+    assert second.run_cycle(slot) is None
+    assert first.run_cycle(slot) is None
+
+    (run,) = daily_runs(sessions)
+    assert (run.slot, run.trigger) == (slot, "schedule")
+    (post,) = fake_slack.of("chat.postMessage")
+    assert post.params["channel"] == "C0REPORTS"
+    assert fake_slack.violations == []
+
+
+def test_a_paused_bot_runs_no_cycle_and_no_send(fake_slack, sessions, db_url):
+    scheduler = make_scheduler(fake_slack, sessions, db_url)
+    with unit_of_work(sessions) as session:
+        set_paused(session, paused=True, by="UAPPROVER1")
+    assert scheduler.run_cycle("2026-11-25T08:00:00+00:00") is None
+    assert scheduler.run_send_pass() is None
+    assert daily_runs(sessions) == []
+    assert fake_slack.of("chat.postMessage") == []
+
+
+def test_the_send_pass_runs_under_its_lease(fake_slack, sessions, db_url):
+    scheduler = make_scheduler(fake_slack, sessions, db_url)
+    assert leases.acquire(sessions, SEND_LEASE, "another-instance", timedelta(minutes=5))
+    assert scheduler.run_send_pass() is None
+    assert leases.release(sessions, SEND_LEASE, "another-instance")
+
+    report = scheduler.run_send_pass()
+    assert report is not None and report.errors == []
+    # The lease was given back: another instance may send next time.
+    assert leases.acquire(sessions, SEND_LEASE, "another-instance", timedelta(minutes=5))
+
+
+@pytest.fixture
+def started() -> Iterator[list[BotScheduler]]:
+    running: list[BotScheduler] = []
+    yield running
+    for scheduler in running:
+        scheduler.shutdown(wait=True)
+
+
+def test_the_scheduled_job_posts_one_report(fake_slack, sessions, db_url, started):
+    fire = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    schedule = f"{fire.second} {fire.minute} {fire.hour} * * *"
+    scheduler = make_scheduler(fake_slack, sessions, db_url, schedule)
+    started.append(scheduler)
+    scheduler.start()
+    assert scheduler.next_run_time() == fire
+
+    (post,) = fake_slack.wait_for("chat.postMessage", 1, timeout=15)
+    time.sleep(1)  # anything more would have come by now
+    assert len(fake_slack.of("chat.postMessage")) == 1
+    assert post.params["text"].startswith(f"CAM report · {fire.date().isoformat()}")
+    (run,) = daily_runs(sessions)
+    assert run.slot == fire.isoformat()
+    assert run.status.startswith("completed")
