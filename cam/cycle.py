@@ -213,7 +213,7 @@ def _close_run(ctx: CycleContext, *, kind: str, trigger: str, notify: bool) -> N
                 session.add(run)
                 session.flush()
                 ctx.cycle_id = report.cycle_id = run.id
-            status = "completed_with_errors" if report.errors else "completed"
+            status = "with_errors" if report.errors else "completed"
             payload = report.model_dump(mode="json")
             session.execute(
                 update(CycleRun)

@@ -277,7 +277,13 @@ class SendPass:
     def _send_emails(self) -> None:
         secret = self.config.secret_key.get_secret_value()
         if not secret:
-            self.report.error(PHASE, "CAM_SECRET_KEY is not set: emails need an unsubscribe link")
+            with unit_of_work(self.ctx.session_factory) as session:
+                waiting = self._count_due(session, Channel.email)
+            if waiting:
+                self.report.error(
+                    PHASE,
+                    f"CAM_SECRET_KEY is not set: {waiting} due emails need an unsubscribe link",
+                )
             return
         with ExitStack() as stack:
             connection: EmailConnection | None = None
