@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,7 @@ def within_limits(post: SlackPost, limit: int = MAX_BLOCKS) -> None:
         within_limits(reply)
 
 
-def check_blocks(blocks: list[dict], limit: int) -> None:
+def check_blocks(blocks: list[dict[str, Any]], limit: int) -> None:
     assert len(blocks) <= limit
     for block in blocks:
         if block["type"] == "header":
