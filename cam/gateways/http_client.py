@@ -7,6 +7,7 @@ never a header (tokens live there) nor a query string (webhook URLs may carry a 
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import time
@@ -102,7 +103,7 @@ class JsonHttpClient:
                 raise GatewayError(
                     f"{self.service} answered {exc.code} to {where}{_message(raw)}"
                 ) from None
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            except (http.client.HTTPException, OSError) as exc:  # OSError: URLError, timeouts
                 reason = getattr(exc, "reason", exc)
                 if not last:
                     self._back_off(where, str(reason), attempt)

@@ -80,7 +80,10 @@ class FakeCrm:
         self._server.server_close()
 
     def fail(self, route: str, status: int, *, times: int = 1, retry_after: str | None = None):
-        """Answer the next `times` requests matching `route` ("POST /crm/v3/...") with `status`."""
+        """Answer the next `times` requests matching `route` ("POST /crm/v3/...") with `status`.
+
+        Status 0 hangs up without answering.
+        """
         with self._lock:
             self._faults.append(Fault(route, status, times, retry_after))
 
@@ -156,6 +159,9 @@ class FakeCrm:
                 with fake._lock:
                     fake.requests.append(request)
                 fault = fake._take_fault(self.command, split.path)
+                if fault is not None and fault.status == 0:
+                    self.close_connection = True  # hang up without an answer
+                    return
                 if fault is not None:
                     headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
                     self._answer(fault.status, {"status": "error", "message": "fault"}, headers)

@@ -179,6 +179,15 @@ def test_500_is_retried_with_backoff_then_succeeds(crm_server):
     assert list(crm_server.deals) == [refs.deal_id]
 
 
+def test_a_dropped_connection_is_retried(crm_server):
+    crm_server.fail("POST /crm/v3/objects/contacts", 0)
+
+    refs = hubspot(crm_server).sync(lead())
+
+    assert len(crm_server.of("POST", "/crm/v3/objects/contacts")) == 2
+    assert list(crm_server.contacts) == [refs.contact_id]
+
+
 def test_500_forever_raises_with_partial_ids_then_a_retry_adds_no_duplicate(crm_server):
     crm_server.fail("POST /crm/v3/objects/notes", 500, times=4)
     gateway = hubspot(crm_server)
