@@ -1,8 +1,9 @@
 """Drive the bot as Slack does: signed form posts over real HTTP to an app served on loopback.
 
 `SignedSlack` builds and signs slash-command, interactivity and event requests;
-`serve_wsgi` runs any WSGI app under waitress on a free port; the `bot` fixture starts the
-whole bot (real database, fake Slack Web API, fake CRM) and hands back a `RunningBot`.
+`serve_wsgi` runs any WSGI app under waitress on a free port; the `bot` fixture serves the
+whole bot as `cam-bot` does (`make_wsgi_app`), on a real database, with the fake Slack Web API
+and the CRM stand-in, and hands back a `RunningBot`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 from waitress.server import create_server
 
-from bot.app import create_app, slack_handler
+from bot.app import create_app
+from bot.server import make_wsgi_app
 from bot.settings import BotSettings
 from bot.worker import Worker
 from cam.db import SessionFactory
@@ -256,7 +258,7 @@ def start_bot(
             worker = Worker()
             stack.callback(worker.shutdown)
             app = create_app(settings, sessions, gateways=build_gateways(settings), worker=worker)
-            base = stack.enter_context(serve_wsgi(slack_handler(app, settings)))
+            base = stack.enter_context(serve_wsgi(make_wsgi_app(app, settings, sessions)))
             stack.callback(worker.wait_idle, 30)
             url = f"{base}/slack/events"
             return RunningBot(
