@@ -112,7 +112,8 @@ def _plain_domain_ok(domain: str) -> bool:
         checked = validate_email(f"a@{domain}", check_deliverability=False)
     except EmailNotValidError:
         return False
-    return checked.ascii_domain == domain
+    # Only where normalising changes nothing (an IDN in punycode comes back in Unicode).
+    return checked.normalized == f"a@{domain}"
 
 
 def normalise_email(value: str) -> str:
