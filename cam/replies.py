@@ -15,28 +15,24 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from cam import events, unsubscribe
+from cam import events
 from cam.context import CycleContext
 from cam.db import unit_of_work
 from cam.gateways.base import GatewayError
 from cam.models import (
     Lead,
-    LeadStatus,
     MailboxCursor,
     OutreachMessage,
-    OutreachStatus,
     Reply,
-    ReplyClass,
-    Suppression,
-    SuppressionKind,
 )
+from cam.reply_actions import LeadView, ReplyActions
 from cam.reply_parser import ParsedReply, parse_reply
 from cam.reply_rules import Classification, classify, load_rules
 
@@ -45,10 +41,6 @@ log = logging.getLogger(__name__)
 PHASE = "replies"
 # Messages stored per transaction.
 BATCH = 200
-# Statuses a reply from the person moves on; later ones (hot, unsubscribed, ...) stay.
-IN_SEQUENCE = (LeadStatus.new, LeadStatus.scored, LeadStatus.scheduled, LeadStatus.contacted)
-# Outreach rows a reply cancels.
-NOT_YET_SENT = (OutreachStatus.planned, OutreachStatus.simulated)
 EXCERPT_CHARS = 4000
 
 
@@ -222,26 +214,22 @@ def _store(
     addresses = {i.parsed.from_address for i in items} | {
         a for i in items for a in i.verdict.hard_bounces
     }
-    leads_by_email = _leads_by_email(session, addresses - {""})
-    leads = {lead.id: lead for lead in leads_by_email.values()}
-    missing = {lead_id for _id, lead_id in outbox.values()} - leads.keys()
-    if missing:
-        leads.update(
-            {lead.id: lead for lead in session.scalars(select(Lead).where(Lead.id.in_(missing)))}
-        )
+    leads = _leads(session, addresses - {""}, {lead_id for _id, lead_id in outbox.values()})
+    leads_by_email = {lead.email.lower(): lead for lead in leads.values()}
 
-    actions = _Actions(session, now, zone)
+    actions = ReplyActions(session, now, zone)
     for item in items:
         parsed, verdict = item.parsed, item.verdict
         if parsed.message_id in known or _norm(parsed.message_id) in outbox:
             continue  # already stored, or a copy of our own outgoing message
         known.add(parsed.message_id)
         outreach_id, lead_id = _match(parsed, verdict, outbox, leads_by_email)
-        session.add(_reply_row(item, mailbox, uidvalidity, outreach_id, lead_id, now))
+        session.add(_reply_row(item, uidvalidity, outreach_id, lead_id, now))
         outcome.stored += 1
         outcome.by_class[verdict.kind.value] += 1
         outcome.unmatched += lead_id is None
-        actions.apply(parsed, verdict, leads.get(lead_id) if lead_id else None, leads_by_email)
+        lead = leads.get(lead_id) if lead_id is not None else None
+        actions.apply(verdict, parsed.from_address, lead, leads_by_email)
     actions.finish()
     outcome.hot = actions.hot
     outcome.bounced = len(actions.bounced)
@@ -270,18 +258,21 @@ def _outbox_by_message_id(
     return {_norm(mid): (row_id, lead_id) for row_id, lead_id, mid in rows if mid}
 
 
-def _leads_by_email(session: Session, addresses: set[str]) -> dict[str, Lead]:
-    if not addresses:
+def _leads(session: Session, addresses: set[str], ids: set[int]) -> dict[int, LeadView]:
+    """Load, in one query, the leads these replies may concern: by address or by outreach."""
+    if not addresses and not ids:
         return {}
-    leads = session.scalars(select(Lead).where(func.lower(Lead.email).in_(addresses)))
-    return {lead.email.lower(): lead for lead in leads}
+    query = select(*LeadView.columns()).where(
+        or_(func.lower(Lead.email).in_(addresses), Lead.id.in_(ids))
+    )
+    return {row.id: LeadView.of(row) for row in session.execute(query)}
 
 
 def _match(
     parsed: ParsedReply,
     verdict: Classification,
     outbox: dict[str, tuple[int, int]],
-    leads_by_email: dict[str, Lead],
+    leads_by_email: dict[str, LeadView],
 ) -> tuple[int | None, int | None]:
     """Return (outreach id, lead id): by thread first, then bounced recipient, then sender."""
     for mid in parsed.thread_ids:
@@ -295,7 +286,6 @@ def _match(
 
 def _reply_row(
     item: _Item,
-    mailbox: str,
     uidvalidity: int,
     outreach_id: int | None,
     lead_id: int | None,
@@ -319,128 +309,3 @@ def _reply_row(
         mailbox_uid=f"{uidvalidity}:{item.uid}"[:100],
         received_at=received,
     )
-
-
-class _Actions:
-    """What replies do to leads, gathered per batch and written in a few statements."""
-
-    def __init__(self, session: Session, now: datetime, zone: ZoneInfo) -> None:
-        self.session = session
-        self.now = now
-        self.zone = zone
-        self.stop: dict[int, str] = {}
-        self.bounced: dict[str, Lead] = {}
-        self.postpone: dict[int, date] = {}
-        self.hot = 0
-        self.postponed = 0
-        self.unsubscribed = 0
-
-    def apply(
-        self,
-        parsed: ParsedReply,
-        verdict: Classification,
-        lead: Lead | None,
-        leads_by_email: dict[str, Lead],
-    ) -> None:
-        kind = verdict.kind
-        if kind is ReplyClass.bounce:
-            for address in verdict.hard_bounces:
-                if (bounced := leads_by_email.get(address)) is not None:
-                    self._bounce(bounced, verdict.matched_rule)
-        elif kind is ReplyClass.unsubscribe:
-            address = lead.email if lead is not None else parsed.from_address
-            if address and unsubscribe.unsubscribe(self.session, address, source="reply"):
-                self.unsubscribed += 1
-            if lead is not None:
-                # unsubscribe() updated the row behind the session's back: read it afresh.
-                self.session.expire(lead)
-        elif kind is ReplyClass.out_of_office:
-            if lead is not None and verdict.return_date is not None:
-                self.postpone[lead.id] = max(
-                    verdict.return_date, self.postpone.get(lead.id, date.min)
-                )
-        elif lead is not None and not verdict.automated:
-            self._replied(lead, kind)
-
-    def _replied(self, lead: Lead, kind: ReplyClass) -> None:
-        if lead.replied_at is None:
-            lead.replied_at = self.now
-        if kind is ReplyClass.interested and lead.status in (*IN_SEQUENCE, LeadStatus.replied):
-            lead.status = LeadStatus.hot
-            lead.status_reason = "replied: interested"
-            self.hot += 1
-        elif lead.status in IN_SEQUENCE:
-            lead.status = LeadStatus.replied
-            lead.status_reason = f"replied: {kind.value}"
-        lead.next_step_at = None
-        self.stop.setdefault(lead.id, "replied")
-
-    def _bounce(self, lead: Lead, why: str) -> None:
-        if lead.status not in (LeadStatus.unsubscribed, LeadStatus.bounced):
-            lead.status = LeadStatus.bounced
-            lead.status_reason = f"hard bounce: {why}"[:500]
-        lead.next_step_at = None
-        self.stop[lead.id] = "bounced"
-        self.bounced[lead.email.lower()] = lead
-
-    def finish(self) -> None:
-        """Skip the unsent steps of stopped leads, suppress bounces, postpone absentees."""
-        for reason in set(self.stop.values()):
-            ids = [lead_id for lead_id, r in self.stop.items() if r == reason]
-            self.session.execute(
-                update(OutreachMessage)
-                .where(OutreachMessage.lead_id.in_(ids), OutreachMessage.status.in_(NOT_YET_SENT))
-                .values(status=OutreachStatus.skipped, reason=reason, updated_at=self.now)
-                .execution_options(synchronize_session=False)
-            )
-        self._suppress(self.bounced)
-        postpone = {k: v for k, v in self.postpone.items() if k not in self.stop}
-        if postpone:
-            self._postpone(postpone)
-
-    def _suppress(self, bounced: dict[str, Lead]) -> None:
-        if not bounced:
-            return
-        existing = set(
-            self.session.scalars(
-                select(func.lower(Suppression.value)).where(
-                    Suppression.kind == SuppressionKind.email,
-                    func.lower(Suppression.value).in_(bounced),
-                )
-            )
-        )
-        for address, lead in bounced.items():
-            if address not in existing:
-                self.session.add(
-                    Suppression(
-                        kind=SuppressionKind.email,
-                        value=address,
-                        reason=(lead.status_reason or "hard bounce")[:500],
-                    )
-                )
-
-    def _postpone(self, postpone: dict[int, date]) -> None:
-        """Move each absentee's next step, and its planned messages, to the return date."""
-        rows = self.session.scalars(
-            select(OutreachMessage).where(
-                OutreachMessage.lead_id.in_(postpone),
-                OutreachMessage.status.in_(NOT_YET_SENT),
-            )
-        )
-        for row in rows:
-            back = self._start_of(postpone[row.lead_id])
-            if row.scheduled_at < back:
-                # Keep the planned time of day, on the return date: spacing stays human.
-                local = row.scheduled_at.astimezone(self.zone)
-                moved = datetime.combine(back.astimezone(self.zone).date(), local.timetz())
-                row.scheduled_at = max(moved.astimezone(UTC), back)
-                row.reason = f"postponed: out of office until {postpone[row.lead_id].isoformat()}"
-        leads = self.session.scalars(select(Lead).where(Lead.id.in_(postpone)))
-        for lead in leads:
-            back = self._start_of(postpone[lead.id])
-            if lead.next_step_at is not None and lead.next_step_at < back:
-                lead.next_step_at = back
-            self.postponed += 1
-
-    def _start_of(self, day: date) -> datetime:
-        return datetime.combine(day, time(0, 0), self.zone).astimezone(UTC)

@@ -1,0 +1,240 @@
+"""What replies do to their leads, gathered over a batch and written in a few statements.
+
+A person's reply stops the sequence (hot when interested); a hard bounce marks the lead bounced
+and suppresses it; an unsubscribe request goes through `cam.unsubscribe`; an out-of-office moves
+the next step to the return date. Statuses only move forward: a later question does not cool a
+hot lead, and nothing revives an unsubscribed or bounced one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from cam import unsubscribe
+from cam.models import (
+    Lead,
+    LeadStatus,
+    OutreachMessage,
+    OutreachStatus,
+    ReplyClass,
+    Suppression,
+    SuppressionKind,
+)
+from cam.reply_rules import Classification
+
+# Statuses a reply from the person moves on; later ones (hot, unsubscribed, ...) stay.
+IN_SEQUENCE = (LeadStatus.new, LeadStatus.scored, LeadStatus.scheduled, LeadStatus.contacted)
+# Outreach rows a stopped sequence cancels, or an absence postpones.
+NOT_YET_SENT = (OutreachStatus.planned, OutreachStatus.simulated)
+FINAL = (LeadStatus.unsubscribed, LeadStatus.bounced)
+
+
+@dataclass
+class LeadView:
+    """The columns of a lead that replies change, loaded once per batch."""
+
+    id: int
+    email: str
+    status: LeadStatus
+    status_reason: str | None
+    replied_at: datetime | None
+    next_step_at: datetime | None
+    changed: bool = False
+
+    @classmethod
+    def columns(cls) -> tuple[Any, ...]:
+        return (
+            Lead.id,
+            Lead.email,
+            Lead.status,
+            Lead.status_reason,
+            Lead.replied_at,
+            Lead.next_step_at,
+        )
+
+    @classmethod
+    def of(cls, row: Sequence[Any]) -> LeadView:
+        return cls(row[0], row[1], row[2], row[3], row[4], row[5])
+
+
+class ReplyActions:
+    """Collects the effect of each reply, then writes them all in `finish()`."""
+
+    def __init__(self, session: Session, now: datetime, zone: ZoneInfo) -> None:
+        self.session = session
+        self.now = now
+        self.zone = zone
+        self.stop: dict[int, str] = {}
+        self.bounced: dict[str, LeadView] = {}
+        self.postpone: dict[int, date] = {}
+        self.leads: dict[int, LeadView] = {}
+        self.hot = 0
+        self.postponed = 0
+        self.unsubscribed = 0
+
+    def apply(
+        self,
+        verdict: Classification,
+        sender: str,
+        lead: LeadView | None,
+        leads_by_email: dict[str, LeadView],
+    ) -> None:
+        """Record what one classified reply does to `lead` (the lead it was matched to)."""
+        kind = verdict.kind
+        if kind is ReplyClass.bounce:
+            for address in verdict.hard_bounces:
+                if (bounced := leads_by_email.get(address)) is not None:
+                    self._bounce(bounced, verdict.matched_rule)
+        elif kind is ReplyClass.unsubscribe:
+            self._unsubscribe(lead.email if lead is not None else sender, lead)
+        elif kind is ReplyClass.out_of_office:
+            if lead is not None and verdict.return_date is not None:
+                previous = self.postpone.get(lead.id, date.min)
+                self.postpone[lead.id] = max(verdict.return_date, previous)
+        elif lead is not None and not verdict.automated:
+            self._replied(lead, kind)
+
+    def _replied(self, lead: LeadView, kind: ReplyClass) -> None:
+        if lead.status in FINAL:
+            return
+        if lead.replied_at is None:
+            lead.replied_at = self.now
+        if kind is ReplyClass.interested and lead.status in (*IN_SEQUENCE, LeadStatus.replied):
+            lead.status = LeadStatus.hot
+            lead.status_reason = "replied: interested"
+            self.hot += 1
+        elif lead.status in IN_SEQUENCE:
+            lead.status = LeadStatus.replied
+            lead.status_reason = f"replied: {kind.value}"
+        lead.next_step_at = None
+        self._touch(lead)
+        self.stop.setdefault(lead.id, "replied")
+
+    def _bounce(self, lead: LeadView, why: str) -> None:
+        if lead.status not in FINAL:
+            lead.status = LeadStatus.bounced
+            lead.status_reason = f"hard bounce: {why}"[:500]
+        lead.next_step_at = None
+        self._touch(lead)
+        self.stop[lead.id] = "bounced"
+        self.bounced[lead.email.lower()] = lead
+
+    def _unsubscribe(self, address: str, lead: LeadView | None) -> None:
+        if lead is not None:
+            # Write this lead's pending changes first: unsubscribe() has the last word on it.
+            self._write_leads([lead])
+            self.leads.pop(lead.id, None)
+            self.stop.pop(lead.id, None)
+            lead.status, lead.next_step_at, lead.changed = LeadStatus.unsubscribed, None, False
+        if address and unsubscribe.unsubscribe(self.session, address, source="reply"):
+            self.unsubscribed += 1
+
+    def _touch(self, lead: LeadView) -> None:
+        lead.changed = True
+        self.leads[lead.id] = lead
+
+    def finish(self) -> None:
+        """Write the lead changes, skip stopped leads' unsent steps, suppress, postpone."""
+        self._write_leads(list(self.leads.values()))
+        for reason in sorted(set(self.stop.values())):
+            ids = [lead_id for lead_id, r in self.stop.items() if r == reason]
+            self.session.execute(
+                update(OutreachMessage)
+                .where(OutreachMessage.lead_id.in_(ids), OutreachMessage.status.in_(NOT_YET_SENT))
+                .values(status=OutreachStatus.skipped, reason=reason, updated_at=self.now)
+                .execution_options(synchronize_session=False)
+            )
+        self._suppress()
+        postpone = {k: v for k, v in self.postpone.items() if k not in self.stop}
+        if postpone:
+            self._postpone(postpone)
+
+    def _write_leads(self, leads: list[LeadView]) -> None:
+        rows = [
+            {
+                "id": lead.id,
+                "status": lead.status,
+                "status_reason": lead.status_reason,
+                "replied_at": lead.replied_at,
+                "next_step_at": lead.next_step_at,
+                "updated_at": self.now,
+            }
+            for lead in leads
+            if lead.changed
+        ]
+        if rows:
+            self.session.execute(update(Lead), rows)
+        for lead in leads:
+            lead.changed = False
+
+    def _suppress(self) -> None:
+        if not self.bounced:
+            return
+        existing = set(
+            self.session.scalars(
+                select(func.lower(Suppression.value)).where(
+                    Suppression.kind == SuppressionKind.email,
+                    func.lower(Suppression.value).in_(self.bounced),
+                )
+            )
+        )
+        self.session.add_all(
+            Suppression(
+                kind=SuppressionKind.email,
+                value=address,
+                reason=(lead.status_reason or "hard bounce")[:500],
+            )
+            for address, lead in self.bounced.items()
+            if address not in existing
+        )
+
+    def _postpone(self, postpone: dict[int, date]) -> None:
+        """Move each absentee's next step, and its unsent messages, to the return date."""
+        rows = self.session.execute(
+            select(OutreachMessage.id, OutreachMessage.lead_id, OutreachMessage.scheduled_at).where(
+                OutreachMessage.lead_id.in_(postpone),
+                OutreachMessage.status.in_(NOT_YET_SENT),
+            )
+        ).all()
+        moved = []
+        for row_id, lead_id, scheduled_at in rows:
+            back = self._start_of(postpone[lead_id])
+            if scheduled_at < back:
+                # Keep the planned time of day, on the return date: the spacing stays human.
+                local = scheduled_at.astimezone(self.zone)
+                when = datetime.combine(back.astimezone(self.zone).date(), local.timetz())
+                moved.append(
+                    {
+                        "id": row_id,
+                        "scheduled_at": max(when.astimezone(UTC), back),
+                        "reason": f"postponed: out of office until {postpone[lead_id]}",
+                        "updated_at": self.now,
+                    }
+                )
+        if moved:
+            self.session.execute(update(OutreachMessage), moved)
+        leads = self.session.execute(
+            select(Lead.id, Lead.next_step_at).where(Lead.id.in_(postpone))
+        ).all()
+        later = [
+            {
+                "id": lead_id,
+                "next_step_at": self._start_of(postpone[lead_id]),
+                "updated_at": self.now,
+            }
+            for lead_id, next_at in leads
+            if next_at is not None and next_at < self._start_of(postpone[lead_id])
+        ]
+        if later:
+            self.session.execute(update(Lead), later)
+        self.postponed += len(leads)
+
+    def _start_of(self, day: date) -> datetime:
+        return datetime.combine(day, time(0, 0), self.zone).astimezone(UTC)
