@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import func, select
 
 from cam import events
-from cam.approvals import Decision, decide, escalate_hot_leads, retry_crm_sync
+from cam.approvals import Decision, decide, escalate_hot_leads, request_go_live, retry_crm_sync
 from cam.db import unit_of_work
-from cam.models import Approval, ApprovalStatus, Event, Lead, LeadStatus
+from cam.models import Approval, ApprovalStatus, Event, Lead, LeadStatus, Notification
 from tests.approvals.helpers import APPROVERS, NOW, RecordingCrm, add_lead, cycle_context
 from tests.channels.crm_server import running_fake_crm
 
@@ -186,3 +186,20 @@ def test_two_processes_deciding_at_once_sync_the_crm_once(sessions, db_url, crm_
         assert lead.crm_contact_id == next(iter(crm_server.contacts))
         assert lead.crm_deal_id == next(iter(crm_server.deals))
     assert decided_events(sessions) == 1
+
+
+def test_go_live_asked_by_many_at_once_is_one_request(sessions):
+    def ask(user: str):
+        def run() -> int:
+            with unit_of_work(sessions) as session:
+                return request_go_live(session, requested_by=user, now=NOW).id
+
+        return run
+
+    results = all_at_once([ask(f"U_{n}") for n in range(THREADS)])
+
+    assert all(isinstance(r, int) for r in results), results
+    assert len(set(results)) == 1
+    with unit_of_work(sessions) as session:
+        assert session.scalars(select(func.count()).select_from(Approval)).one() == 1
+        assert session.scalars(select(func.count()).select_from(Notification)).one() == 1
