@@ -135,6 +135,8 @@ class BotScheduler:
         )
         if report is None:
             log.info("cycle of %s already run by another instance", slot)
+        else:
+            log.info("cycle of %s run by %s", slot, self.instance)
         self.deliver()
         return report
 
