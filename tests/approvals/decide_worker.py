@@ -1,13 +1,14 @@
 """Take one decision in a process of its own, at a given moment: tests race two of these.
 
-Usage: python -m tests.approvals.decide_worker DB_URL APPROVAL_ID USER CRM_URL START_EPOCH
-Prints the Decision as JSON.
+Usage: python -m tests.approvals.decide_worker DB_URL APPROVAL_ID USER CRM_URL GO_FILE
+Prints "ready" once connected, waits until GO_FILE exists, then prints the Decision as JSON.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 from pydantic import SecretStr
 
@@ -20,13 +21,14 @@ from tests.channels.crm_server import TOKEN
 
 
 def main(argv: list[str]) -> None:
-    url, approval_id, user, crm_url, start_at = argv
+    url, approval_id, user, crm_url, go_file = argv
     engine = make_engine(url)
     sessions = session_factory(engine)
     with engine.connect():
         pass  # connect before the start line, so both race only on the decision
     crm = HubSpotCrm(token=SecretStr(TOKEN), base_url=crm_url)
-    while time.time() < float(start_at):
+    print("ready", flush=True)
+    while not Path(go_file).exists():
         time.sleep(0.001)
     decision = decide(
         sessions,

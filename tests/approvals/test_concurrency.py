@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -148,9 +147,9 @@ def test_concurrent_retries_call_the_crm_once(sessions):
     assert not [d for batch in results for d in batch if d.error]
 
 
-def test_two_processes_deciding_at_once_sync_the_crm_once(sessions, db_url, crm_server):
+def test_two_processes_deciding_at_once_sync_the_crm_once(sessions, db_url, crm_server, tmp_path):
     approval_id = escalation(sessions)
-    start_at = time.time() + 2.5
+    go = tmp_path / "go"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     workers = [
         subprocess.Popen(
@@ -162,7 +161,7 @@ def test_two_processes_deciding_at_once_sync_the_crm_once(sessions, db_url, crm_
                 str(approval_id),
                 user,
                 crm_server.url,
-                str(start_at),
+                str(go),
             ],
             cwd=ROOT,
             env=env,
@@ -172,6 +171,11 @@ def test_two_processes_deciding_at_once_sync_the_crm_once(sessions, db_url, crm_
         )
         for user in ("U_ANA", "U_BOB")
     ]
+    for worker in workers:
+        assert worker.stdout is not None and worker.stderr is not None
+        if worker.stdout.readline() != "ready\n":
+            raise AssertionError(worker.stderr.read())
+    go.touch()  # both are connected and waiting: release them together
     outputs = [worker.communicate(timeout=60) for worker in workers]
 
     assert [w.returncode for w in workers] == [0, 0], [err for _, err in outputs]
