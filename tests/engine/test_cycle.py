@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -95,20 +96,30 @@ def test_with_the_database_down_every_entry_point_returns_a_report():
     engine = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere?connect_timeout=2")
     sessions = session_factory(engine)
     cfg = config()
-    kwargs = {"session_factory": sessions, "gateways": gateways(), "clock": Clock(), "rng": rng()}
+    kwargs: dict[str, Any] = {
+        "session_factory": sessions,
+        "gateways": gateways(),
+        "clock": Clock(),
+        "rng": rng(),
+    }
     report = run_daily_cam_cycle(cfg, **kwargs)
     assert {"cycle", "qualify", "schedule", "send"} <= {e.phase for e in report.errors}
     assert report.cycle_id is None and report.end is not None
     scheduled = run_scheduled_cycle(cfg, slot="2026-11-25T08:00", **kwargs)
     assert scheduled is not None and scheduled.errors[0].phase == "cycle"
     passed = run_send_pass(cfg, **kwargs)
-    assert [e.phase for e in passed.errors][0] == "send"
+    assert passed.errors[0].phase == "send"
     engine.dispose()
 
 
 def test_one_scheduled_slot_runs_once(sessions):
     clock = Clock()
-    kwargs = {"session_factory": sessions, "gateways": gateways(), "clock": clock, "rng": rng()}
+    kwargs: dict[str, Any] = {
+        "session_factory": sessions,
+        "gateways": gateways(),
+        "clock": clock,
+        "rng": rng(),
+    }
     first = run_scheduled_cycle(config(), slot="2026-11-25T08:00", **kwargs)
     second = run_scheduled_cycle(config(), slot="2026-11-25T08:00", **kwargs)
     assert first is not None and second is None
@@ -121,7 +132,12 @@ def test_one_scheduled_slot_runs_once(sessions):
 
 def test_send_pass_leaves_a_run_only_when_it_did_something(sessions):
     clock = Clock()
-    kwargs = {"session_factory": sessions, "gateways": gateways(), "clock": clock, "rng": rng()}
+    kwargs: dict[str, Any] = {
+        "session_factory": sessions,
+        "gateways": gateways(),
+        "clock": clock,
+        "rng": rng(),
+    }
     idle = run_send_pass(config(), **kwargs)
     assert idle.cycle_id is None and list(idle.phase_durations) == ["send"]
     add_leads(sessions, 2)
