@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from typing import Any
 
@@ -15,6 +16,7 @@ from cam.db import unit_of_work
 from cam.gateways.http_client import RetryPolicy
 from cam.gateways.hubspot import HubSpotCrm
 from cam.gateways.noop import NoopCrmSyncer
+from cam.gateways.webhook import WebhookCrm
 from cam.models import Approval, ApprovalStatus, Event, Lead, LeadStatus
 from tests.approvals.helpers import APPROVERS, NOW, RecordingCrm, add_lead, cycle_context
 from tests.channels.crm_server import TOKEN, running_fake_crm
@@ -321,3 +323,44 @@ def test_without_a_crm_the_approval_stands_and_the_backlog_waits(sessions):
     crm = RecordingCrm()
     assert [d.crm_synced for d in retry_crm_sync(sessions, crm=crm, now=NOW)] == [True]
     assert len(crm.calls) == 1
+
+
+def test_crm_secrets_never_reach_logs_events_or_decisions(sessions, caplog):
+    approval_id, _ = escalation(sessions)
+    token, secret = "pat-na1-SECRET-TOKEN-9f3e", "whsec-SECRET-VALUE-71aa"
+    caplog.set_level(logging.DEBUG)
+    with running_fake_crm_server() as server:
+        server.fail("POST /crm/v3/objects/deals", 429, retry_after="0")
+        server.fail("POST /crm/v3/objects/deals", 503, times=5)
+        hubspot = HubSpotCrm(
+            token=SecretStr(token), base_url=server.url, retry=RetryPolicy(backoff=0.01)
+        )
+        server.token = token
+        webhook = WebhookCrm(
+            url=f"{server.url}/webhook?key={secret}",
+            secret=SecretStr(secret),
+            retry=RetryPolicy(attempts=2, backoff=0.01),
+        )
+        server.fail("POST /webhook", 500, times=2)
+
+        failed = decide(
+            sessions,
+            approval_id=approval_id,
+            decided_by="U_ANA",
+            approve=True,
+            approvers=APPROVERS,
+            crm=hubspot,
+            now=NOW,
+        )
+        (webhook_failed,) = retry_crm_sync(sessions, crm=webhook, now=NOW)
+
+    assert failed.error is not None and webhook_failed.error is not None
+    with unit_of_work(sessions) as session:
+        stored = [repr(e.details) for e in session.scalars(select(Event))]
+        stored.append(repr(session.get_one(Approval, approval_id).crm_error))
+    seen = "\n".join(
+        [caplog.text, failed.model_dump_json(), webhook_failed.model_dump_json(), *stored]
+    )
+    assert "503" in seen and "500" in seen
+    assert token not in seen
+    assert secret not in seen
