@@ -1,8 +1,9 @@
-"""What the send pass needs to know about one outbox row before it may go out.
+"""The outbox rows' rules, shared by dry runs and live sends.
 
-Checks that hold in dry runs and live alike (the lead still wants mail, the domain is not
-blocked, the address is not suppressed, the moment is in the recipient's window) and the
-rendering of the step's templates, with the thread of the first email for follow-ups.
+Checks (the lead still wants mail, the domain is not blocked, the address is not suppressed,
+the moment is in the recipient's window), rendering with the thread of the first email for
+follow-ups, the quota counters one message takes, and the two set-based repairs of a pass:
+dead claims flagged `unknown`, simulated rows planned again on going live.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from datetime import datetime, timedelta
 from random import Random
 
 from jinja2 import Template
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.orm import Session, aliased
 
 from cam import safety
 from cam.config import CAMCycleConfig
+from cam.context import CycleContext
 from cam.models import (
     CampaignStep,
     Channel,
@@ -138,3 +140,101 @@ def thread_root(session: Session, row: OutreachMessage) -> tuple[str | None, str
     if first is None or not first.subject:
         return None
     return first.message_id, first.subject
+
+
+class Quota:
+    """The counters one message takes: channel per day, per hour, and its domain per day."""
+
+    def __init__(self, ctx: CycleContext, channel: Channel, domain: str, moment: datetime):
+        config = ctx.config
+        dry = ctx.dry_run
+        self.day = safety.team_day(moment, config.timezone)
+        day = safety.day_window(self.day)
+        limits = config.safety_settings.channels.get(channel)
+        self.scopes: list[tuple[str, str, str]] = [
+            (safety.channel_scope(dry, channel), day, f"{channel.value}_daily_cap")
+        ]
+        if limits is not None and limits.hourly_cap is not None:
+            hour = safety.hour_window(moment, config.timezone)
+            self.scopes.append(
+                (safety.hourly_scope(dry, channel), hour, f"{channel.value}_hourly_cap")
+            )
+        if channel is Channel.email and domain:
+            self.scopes.append((safety.domain_scope(dry, domain), day, "domain_daily_cap"))
+
+    def take(self, session: Session, caps: dict[str, int]) -> str | None:
+        """Take every counter or none; return the name of the limit that refused."""
+        taken: list[tuple[str, str]] = []
+        for scope, window, limit in self.scopes:
+            if not safety.reserve(session, scope, window, caps[limit]):
+                for done_scope, done_window in taken:
+                    safety.release(session, done_scope, done_window)
+                return limit
+            taken.append((scope, window))
+        return None
+
+    def give_back(self, session: Session) -> None:
+        for scope, window, _limit in self.scopes:
+            safety.release(session, scope, window)
+
+
+def expire_stale_claims(session: Session, claimed_before: datetime) -> int:
+    """Flag rows left `sending` by a dead claim as `unknown`: they may have gone out."""
+    result = session.execute(
+        update(OutreachMessage)
+        .where(
+            OutreachMessage.status == OutreachStatus.sending,
+            OutreachMessage.claimed_at < claimed_before,
+        )
+        .values(
+            status=OutreachStatus.unknown,
+            reason="claim expired: the sender stopped before recording the outcome; "
+            "check the mailbox before sending again",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def replan_simulated(session: Session) -> None:
+    """Going live: plan again the first simulated step of each lead, forget the later ones."""
+    earlier = aliased(OutreachMessage)
+    simulated = OutreachStatus.simulated
+    session.execute(
+        delete(OutreachMessage)
+        .where(
+            OutreachMessage.status == simulated,
+            exists().where(
+                earlier.lead_id == OutreachMessage.lead_id,
+                earlier.campaign_id == OutreachMessage.campaign_id,
+                earlier.status == simulated,
+                earlier.step < OutreachMessage.step,
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    first_simulated = (
+        select(func.min(OutreachMessage.step))
+        .where(OutreachMessage.lead_id == Lead.id, OutreachMessage.status == simulated)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(Lead)
+        .where(
+            Lead.id.in_(select(OutreachMessage.lead_id).where(OutreachMessage.status == simulated))
+        )
+        .values(steps_planned=first_simulated, next_step_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(OutreachMessage)
+        .where(OutreachMessage.status == simulated)
+        .values(
+            status=OutreachStatus.planned,
+            reason="planned again: going live",
+            sent_at=None,
+            subject=None,
+            body=None,
+        )
+        .execution_options(synchronize_session=False)
+    )

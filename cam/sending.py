@@ -23,8 +23,8 @@ from contextlib import ExitStack
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from cam import events, safety
 from cam.context import CycleContext
@@ -46,7 +46,17 @@ from cam.models import (
     OutreachStatus,
     SuppressionKind,
 )
-from cam.outbox import ENROLLED, Rendered, Renderer, next_in_window, outside_window, refusal
+from cam.outbox import (
+    ENROLLED,
+    Quota,
+    Rendered,
+    Renderer,
+    expire_stale_claims,
+    next_in_window,
+    outside_window,
+    refusal,
+    replan_simulated,
+)
 from cam.scheduling import next_step_at
 from cam.state import get_state
 from cam.templates import TemplateRenderError
@@ -69,42 +79,6 @@ def send_due_outreach(ctx: CycleContext) -> None:
     sender.run()
 
 
-class _Quota:
-    """The counters one message takes: channel per day, per hour, and its domain per day."""
-
-    def __init__(self, ctx: CycleContext, channel: Channel, domain: str, moment: datetime):
-        config = ctx.config
-        dry = ctx.dry_run
-        self.day = safety.team_day(moment, config.timezone)
-        day = safety.day_window(self.day)
-        limits = config.safety_settings.channels.get(channel)
-        self.scopes: list[tuple[str, str, str]] = [
-            (safety.channel_scope(dry, channel), day, f"{channel.value}_daily_cap")
-        ]
-        if limits is not None and limits.hourly_cap is not None:
-            hour = safety.hour_window(moment, config.timezone)
-            self.scopes.append(
-                (safety.hourly_scope(dry, channel), hour, f"{channel.value}_hourly_cap")
-            )
-        if channel is Channel.email and domain:
-            self.scopes.append((safety.domain_scope(dry, domain), day, "domain_daily_cap"))
-
-    def take(self, session: Session, caps: dict[str, int]) -> str | None:
-        """Take every counter or none; return the name of the limit that refused."""
-        taken: list[tuple[str, str]] = []
-        for scope, window, limit in self.scopes:
-            if not safety.reserve(session, scope, window, caps[limit]):
-                for done_scope, done_window in taken:
-                    safety.release(session, done_scope, done_window)
-                return limit
-            taken.append((scope, window))
-        return None
-
-    def give_back(self, session: Session) -> None:
-        for scope, window, _limit in self.scopes:
-            safety.release(session, scope, window)
-
-
 class SendPass:
     """One pass over the due outbox rows of every enabled channel."""
 
@@ -123,12 +97,12 @@ class SendPass:
 
     def run(self) -> None:
         with unit_of_work(self.ctx.session_factory) as session:
-            self._recover_stale(session)
+            self.report.unknown_outcomes += expire_stale_claims(session, self.now - CLAIM_LEASE)
             state = get_state(session)
             paused = state.paused
             self.started_on = state.mailbox_started_on
             if not self.ctx.dry_run:
-                _replan_simulated(session)
+                replan_simulated(session)
             for step in session.scalars(select(CampaignStep)):
                 self.steps.setdefault(step.campaign_id, {})[step.position] = step
             if paused:
@@ -147,22 +121,6 @@ class SendPass:
                 {"dry_run": self.ctx.dry_run, "paused": paused, **self.counts},
                 cycle_id=self.ctx.cycle_id,
             )
-
-    def _recover_stale(self, session: Session) -> None:
-        result = session.execute(
-            update(OutreachMessage)
-            .where(
-                OutreachMessage.status == OutreachStatus.sending,
-                OutreachMessage.claimed_at < self.now - CLAIM_LEASE,
-            )
-            .values(
-                status=OutreachStatus.unknown,
-                reason="claim expired: the sender stopped before recording the outcome; "
-                "check the mailbox before sending again",
-            )
-            .execution_options(synchronize_session=False)
-        )
-        self.report.unknown_outcomes += int(getattr(result, "rowcount", 0) or 0)
 
     def _caps(self, channel: Channel, day: date) -> dict[str, int]:
         safety_settings = self.config.safety_settings
@@ -232,7 +190,7 @@ class SendPass:
             rows = session.execute(self._due(None, until).limit(DRY_RUN_BATCH)).all()
             for row, lead in rows:
                 moment = max(row.scheduled_at, self.now)
-                quota = _Quota(self.ctx, row.channel, lead.domain, moment)
+                quota = Quota(self.ctx, row.channel, lead.domain, moment)
                 if (row.channel, str(quota.day)) in full:
                     self.report.skip(f"{row.channel.value}_daily_cap")
                     continue
@@ -307,7 +265,7 @@ class SendPass:
                     return
                 self._finish(row_id, self._outcome, result, quota)
 
-    def _claim_email(self, secret: str) -> tuple[int, OutgoingEmail, _Quota] | None:
+    def _claim_email(self, secret: str) -> tuple[int, OutgoingEmail, Quota] | None:
         """Claim the next due email in its own transaction, or None when done for this pass."""
         while True:
             with unit_of_work(self.ctx.session_factory) as session:
@@ -325,7 +283,7 @@ class SendPass:
                 if self._too_soon(session):
                     self.report.skip("email_spacing", self._count_due(session, Channel.email))
                     return None
-                quota = _Quota(self.ctx, Channel.email, lead.domain, self.now)
+                quota = Quota(self.ctx, Channel.email, lead.domain, self.now)
                 refused = quota.take(session, self._caps(Channel.email, quota.day))
                 if refused == "domain_daily_cap":
                     self.deferred.add(row.id)
@@ -374,7 +332,7 @@ class SendPass:
         )
         return bool(recent)
 
-    def _start_mailbox(self, session: Session, quota: _Quota) -> None:
+    def _start_mailbox(self, session: Session, quota: Quota) -> None:
         # The warm-up ramp counts from the first day the mailbox really sends.
         if self.started_on is None:
             state = get_state(session, for_update=True)
@@ -398,7 +356,7 @@ class SendPass:
         row: OutreachMessage,
         lead: Lead,
         result: SendResult,
-        quota: _Quota,
+        quota: Quota,
     ) -> None:
         if result.outcome is SendOutcome.accepted:
             row.status, row.sent_at = OutreachStatus.sent, self.now
@@ -437,11 +395,11 @@ class SendPass:
         row.reason = f"outcome unknown ({type(exc).__name__}): check before sending again"
         self.report.unknown_outcomes += 1
 
-    def _release(self, row_id: int, quota: _Quota, reason: str) -> None:
+    def _release(self, row_id: int, quota: Quota, reason: str) -> None:
         self._finish(row_id, self._undo_claim, quota, reason)
 
     def _undo_claim(
-        self, session: Session, row: OutreachMessage, lead: Lead, quota: _Quota, reason: str
+        self, session: Session, row: OutreachMessage, lead: Lead, quota: Quota, reason: str
     ) -> None:
         quota.give_back(session)
         row.status, row.reason = OutreachStatus.planned, reason[:1000]
@@ -481,7 +439,7 @@ class SendPass:
             rendered = self._gate(session, row, lead, self.now)
             if rendered is None:
                 return True
-            quota = _Quota(self.ctx, Channel.linkedin, "", self.now)
+            quota = Quota(self.ctx, Channel.linkedin, "", self.now)
             refused = quota.take(session, self._caps(Channel.linkedin, quota.day))
             if refused is not None:
                 self.report.skip(refused, self._count_due(session, Channel.linkedin))
@@ -505,47 +463,3 @@ class SendPass:
             self.counts["tasks"] += 1
             self.report.tasks_created += 1
             return True
-
-
-def _replan_simulated(session: Session) -> None:
-    """Going live: plan again the first simulated step of each lead, forget the later ones."""
-    earlier = aliased(OutreachMessage)
-    simulated = OutreachStatus.simulated
-    session.execute(
-        delete(OutreachMessage)
-        .where(
-            OutreachMessage.status == simulated,
-            exists().where(
-                earlier.lead_id == OutreachMessage.lead_id,
-                earlier.campaign_id == OutreachMessage.campaign_id,
-                earlier.status == simulated,
-                earlier.step < OutreachMessage.step,
-            ),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    first_simulated = (
-        select(func.min(OutreachMessage.step))
-        .where(OutreachMessage.lead_id == Lead.id, OutreachMessage.status == simulated)
-        .scalar_subquery()
-    )
-    session.execute(
-        update(Lead)
-        .where(
-            Lead.id.in_(select(OutreachMessage.lead_id).where(OutreachMessage.status == simulated))
-        )
-        .values(steps_planned=first_simulated, next_step_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(OutreachMessage)
-        .where(OutreachMessage.status == simulated)
-        .values(
-            status=OutreachStatus.planned,
-            reason="planned again: going live",
-            sent_at=None,
-            subject=None,
-            body=None,
-        )
-        .execution_options(synchronize_session=False)
-    )
