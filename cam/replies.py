@@ -16,9 +16,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -127,9 +128,9 @@ def detect_replies(ctx: CycleContext) -> None:
 
 def _read_cursor(session: Session, mailbox: str) -> tuple[int, int]:
     """Return (UIDVALIDITY, last UID) of `mailbox`, creating its cursor row if it has none."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(
-        insert(MailboxCursor)
+        dialect.insert(MailboxCursor)
         .values(mailbox=mailbox, uidvalidity=0, last_uid=0, updated_at=datetime.now(UTC))
         .on_conflict_do_nothing()
     )
@@ -218,18 +219,21 @@ def _store(
     leads_by_email = {lead.email.lower(): lead for lead in leads.values()}
 
     actions = ReplyActions(session, now, zone)
+    rows: list[dict[str, Any]] = []
     for item in items:
         parsed, verdict = item.parsed, item.verdict
         if parsed.message_id in known or _norm(parsed.message_id) in outbox:
             continue  # already stored, or a copy of our own outgoing message
         known.add(parsed.message_id)
         outreach_id, lead_id = _match(parsed, verdict, outbox, leads_by_email)
-        session.add(_reply_row(item, uidvalidity, outreach_id, lead_id, now))
+        rows.append(_reply_row(item, uidvalidity, outreach_id, lead_id, now))
         outcome.stored += 1
         outcome.by_class[verdict.kind.value] += 1
         outcome.unmatched += lead_id is None
         lead = leads.get(lead_id) if lead_id is not None else None
         actions.apply(verdict, parsed.from_address, lead, leads_by_email)
+    if rows:
+        session.execute(insert(Reply), rows)
     actions.finish()
     outcome.hot = actions.hot
     outcome.bounced = len(actions.bounced)
@@ -290,22 +294,22 @@ def _reply_row(
     outreach_id: int | None,
     lead_id: int | None,
     now: datetime,
-) -> Reply:
+) -> dict[str, Any]:
     parsed, verdict = item.parsed, item.verdict
     sent = parsed.date
     received = sent if sent is not None and sent <= now + timedelta(days=1) else now
-    return Reply(
-        lead_id=lead_id,
-        outreach_id=outreach_id,
-        message_id=parsed.message_id,
-        in_reply_to=" ".join(parsed.in_reply_to or parsed.references[-1:])[:1000] or None,
-        from_address=parsed.from_address,
-        subject=parsed.subject,
-        body_excerpt=(parsed.new_text or parsed.text)[:EXCERPT_CHARS],
-        classification=verdict.kind,
-        matched_rule=verdict.matched_rule[:500],
-        parse_note=parsed.parse_note,
-        return_date=verdict.return_date,
-        mailbox_uid=f"{uidvalidity}:{item.uid}"[:100],
-        received_at=received,
-    )
+    return {
+        "lead_id": lead_id,
+        "outreach_id": outreach_id,
+        "message_id": parsed.message_id,
+        "in_reply_to": " ".join(parsed.in_reply_to or parsed.references[-1:])[:1000] or None,
+        "from_address": parsed.from_address,
+        "subject": parsed.subject,
+        "body_excerpt": (parsed.new_text or parsed.text)[:EXCERPT_CHARS],
+        "classification": verdict.kind,
+        "matched_rule": verdict.matched_rule[:500],
+        "parse_note": parsed.parse_note,
+        "return_date": verdict.return_date,
+        "mailbox_uid": f"{uidvalidity}:{item.uid}"[:100],
+        "received_at": received,
+    }

@@ -147,24 +147,58 @@ def _parse(raw: bytes, fallback_id: str) -> ParsedReply:
         == "delivery-status"
     )
     _read_parts(msg, reply)
+    _clean_fields(reply)
     reply.new_text = strip_quoted(reply.text)
     return reply
 
 
+def clean_text(text: str) -> str:
+    """Return `text` as a database will store it: valid UTF-8, no NUL characters.
+
+    Headers of raw 8-bit mail come back from the email package with surrogate escapes, which
+    neither PostgreSQL nor SQLite can encode; NUL is refused by PostgreSQL text columns.
+    """
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        raw = text.encode("utf-8", "surrogateescape")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("windows-1252", errors="replace")
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text.replace("\x00", "")
+
+
+def _clean_fields(reply: ParsedReply) -> None:
+    reply.message_id = clean_text(reply.message_id)
+    reply.in_reply_to = tuple(clean_text(i) for i in reply.in_reply_to)
+    reply.references = tuple(clean_text(i) for i in reply.references)
+    reply.from_address = clean_text(reply.from_address)
+    reply.subject = clean_text(reply.subject)
+    reply.text = clean_text(reply.text)
+    reply.auto_headers = {k: clean_text(v) for k, v in reply.auto_headers.items()}
+    if reply.original_message_id:
+        reply.original_message_id = clean_text(reply.original_message_id)
+    reply.dsn = tuple(
+        DsnRecipient(
+            clean_text(r.final_recipient), clean_text(r.action), r.status, clean_text(r.diagnostic)
+        )
+        for r in reply.dsn
+    )
+    reply.notes[:] = [clean_text(n) for n in reply.notes]
+
+
 def _header(msg: Message, name: str, notes: list[str]) -> str:
     """Return a header decoded to text (RFC 2047 words included), '' when absent or unreadable."""
-    try:
-        value = msg.get(name)
-    except Exception:
-        notes.append(f"unreadable {name} header")
-        return ""
+    # The raw value keeps 8-bit bytes (as surrogate escapes) that `get` would turn into U+FFFD.
+    value = next((str(v) for k, v in msg.raw_items() if k.lower() == name), None)
     if value is None:
         return ""
+    value = clean_text(value)
     try:
-        text = str(make_header(decode_header(str(value))))
+        text = str(make_header(decode_header(value)))
     except Exception:
         notes.append(f"undecodable {name} header")
-        text = str(value)
+        text = value
     return " ".join(text.split())
 
 
