@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 # Rows the notifier writes itself: one per thread reply, posted after the message they answer.
 THREAD_REPLY = "thread_reply"
 
+MAX_RENDER_ATTEMPTS = 5
+
 # Slack's answers that say the message itself is wrong: posting it again cannot help.
 MALFORMED = frozenset(
     {
@@ -60,6 +62,7 @@ class _Claimed:
     attempts: int
     post: SlackPost | None
     thread_ts: str | None
+    render_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,13 @@ class Notifier:
             claimed = self._claim_next()
             if claimed is None:
                 return delivered
+            if claimed.render_error is not None:
+                # Perhaps the database blinked; after a few tries it is this row, so let it go.
+                permanent = claimed.attempts >= MAX_RENDER_ATTEMPTS
+                self._finish(claimed, _Outcome(error=claimed.render_error, permanent=permanent))
+                if permanent:
+                    continue
+                return delivered
             if claimed.post is None:
                 self._finish(claimed, _Outcome())
                 continue
@@ -158,7 +168,13 @@ class Notifier:
             ).first()
             if won is None:
                 return None  # another instance claimed it first
-            post, thread_ts = self._render(session, row)
+            try:
+                with session.begin_nested():
+                    post, thread_ts = self._render(session, row)
+            except Exception as exc:
+                log.exception("notification %s cannot be rendered", row.id)
+                problem = f"cannot render: {type(exc).__name__}: {exc}"[:500]
+                return _Claimed(row.id, row.attempts + 1, None, None, render_error=problem)
             return _Claimed(row.id, row.attempts + 1, post, thread_ts)
 
     def _render(self, session: Session, row: Notification) -> tuple[SlackPost | None, str | None]:

@@ -246,7 +246,14 @@ def serve() -> None:
     scheduler.start()
     log.info("cam-bot listening on port %s (%s)", settings.port, socket_mode or "HTTP events")
     try:
-        waitress.serve(wsgi, host="0.0.0.0", port=settings.port, threads=THREADS)  # noqa: S104
+        waitress.serve(
+            wsgi,
+            host="0.0.0.0",  # noqa: S104
+            port=settings.port,
+            threads=THREADS,
+            max_request_body_size=MAX_BODY,
+            ident="cam-bot",
+        )
     except KeyboardInterrupt:
         log.info("stopping")
     finally:

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.notifier import THREAD_REPLY, Notifier, notifier_client
+from bot.notifier import MAX_RENDER_ATTEMPTS, THREAD_REPLY, Notifier, notifier_client
 from cam.db import unit_of_work
-from cam.models import Notification, NotificationStatus
+from cam.models import CycleRun, Notification, NotificationStatus
 from tests.e2e.slack_client import REPORT_CHANNEL as CHANNEL
 from tests.e2e.slack_client import settings_for
 from tests.runtime.notifications import add_report
@@ -187,3 +187,29 @@ def test_concurrent_notifiers_post_each_row_once(fake_slack, sessions, db_url):
     assert sorted(float(row.external_id or 0) for row in found) == [
         float(row.external_id or 0) for row in found
     ]
+
+
+def test_a_row_that_cannot_be_rendered_is_retried_then_let_go(fake_slack, sessions, db_url):
+    run_id, broken = add_report(sessions)
+    with unit_of_work(sessions) as session:
+        run = session.get(CycleRun, run_id)
+        assert run is not None
+        run.report = {"not": "a report"}
+        run.kind = "send"  # so the next report does not compare itself with this one
+    add_report(sessions)
+    clock = Clock()
+    notifier = make_notifier(fake_slack, sessions, db_url, clock)
+
+    for attempt in range(1, MAX_RENDER_ATTEMPTS):
+        assert notifier.deliver_pending() == 0
+        first, second = rows(sessions)
+        assert (first.status, first.attempts) == (NotificationStatus.pending, attempt)
+        assert "cannot render" in (first.last_error or "")
+        assert second.status == NotificationStatus.pending and second.attempts == 0
+        assert first.next_attempt_at is not None
+        clock.now = first.next_attempt_at
+    assert notifier.deliver_pending() == 1
+    first, second = rows(sessions)
+    assert first.id == broken and first.status == NotificationStatus.failed
+    assert second.status == NotificationStatus.sent
+    assert len(fake_slack.of("chat.postMessage")) == 1
