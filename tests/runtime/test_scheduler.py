@@ -14,7 +14,7 @@ from bot.scheduler import SEND_LEASE, BotScheduler
 from cam import leases
 from cam.db import unit_of_work
 from cam.gateways.factory import build_gateways
-from cam.models import CycleRun
+from cam.models import CycleRun, Notification, NotificationStatus
 from cam.state import set_paused
 from tests.e2e.slack_client import settings_for
 
@@ -122,3 +122,34 @@ def test_the_scheduled_job_posts_one_report(fake_slack, sessions, db_url, starte
     (run,) = daily_runs(sessions)
     assert run.slot == fire.isoformat()
     assert run.status.startswith("completed")
+
+
+def test_a_report_held_by_an_outage_goes_out_when_slack_is_back(
+    fake_slack, sessions, db_url, started
+):
+    fire = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    settings = settings_for(fake_slack, db_url, CAM_SCHEDULE=f"{fire.second} * * * * *")
+    notifier = Notifier(
+        notifier_client(settings), sessions, settings, base_delay=timedelta(seconds=0.2)
+    )
+    scheduler = BotScheduler(
+        settings,
+        sessions,
+        build_gateways(settings),
+        notifier,
+        notify_every=timedelta(seconds=0.3),
+    )
+    fake_slack.fail("chat.postMessage", 503, times=2)
+    fake_slack.fail("chat.postMessage", 429, retry_after=1)
+    started.append(scheduler)
+    scheduler.start()
+
+    calls = fake_slack.wait_for("chat.postMessage", 4, timeout=20)
+    # The same report each time, and only the last attempt got through.
+    assert len({call.params["text"] for call in calls}) == 1
+    assert calls[3].at - calls[2].at >= 0.95  # Retry-After honoured
+    time.sleep(0.5)
+    assert len(fake_slack.of("chat.postMessage")) == 4
+    with sessions() as session:
+        (row,) = session.scalars(select(Notification))
+        assert (row.status, row.attempts) == (NotificationStatus.sent, 4)
