@@ -21,6 +21,7 @@ from urllib.parse import parse_qs
 
 import waitress
 from slack_bolt import App
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -242,7 +243,11 @@ def serve() -> None:
     )
     wsgi = make_wsgi_app(bolt_app, settings, runtime.session_factory)
     _stop_on(signal.SIGTERM)
-    socket_mode = _start_socket_mode(bolt_app, settings)
+    try:
+        socket_mode = _start_socket_mode(bolt_app, settings)
+    except Exception as exc:  # Slack refused the app token, or cannot be reached
+        runtime.close()
+        _exit_with(f"Socket Mode cannot connect: {_slack_reason(exc)}", code=1)
     scheduler.start()
     log.info("cam-bot listening on port %s (%s)", settings.port, socket_mode or "HTTP events")
     try:
@@ -280,6 +285,14 @@ def _stop_on(signum: int) -> None:
     signal.signal(signum, stop)
 
 
-def _exit_with(message: str) -> NoReturn:
+def _slack_reason(exc: Exception) -> str:
+    """Say why a Slack call failed, by Slack's error code, never with the request's token."""
+    if isinstance(exc, SlackApiError):
+        data = exc.response.data
+        return str(data.get("error", "")) if isinstance(data, dict) else "unexpected answer"
+    return type(exc).__name__
+
+
+def _exit_with(message: str, code: int = 2) -> NoReturn:
     print(f"cam-bot: {message}", file=sys.stderr)
-    raise SystemExit(2)
+    raise SystemExit(code)

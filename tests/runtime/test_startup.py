@@ -96,3 +96,22 @@ def test_it_starts_serves_and_stops_on_sigterm(tmp_path, fake_slack, db_url):
     assert "Traceback" not in output
     assert f"listening on port {port}" in output
     assert fake_slack.token not in output and SIGNING not in output
+
+
+def test_socket_mode_with_a_refused_app_token_exits_clearly(tmp_path, fake_slack):
+    done = run(
+        tmp_path,
+        SLACK_BOT_TOKEN=fake_slack.token,
+        SLACK_SIGNING_SECRET=SIGNING,
+        SLACK_APP_TOKEN="xapp-refused-app-token-1234",
+        SLACK_API_URL=fake_slack.url,
+        CAM_REPORT_CHANNEL="C0REPORTS",
+        CAM_APPROVERS="UAPPROVER1",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'cam.db'}",
+        PORT=str(free_port()),
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "cam-bot: Socket Mode cannot connect: invalid_auth" in done.stderr
+    assert "xapp-refused-app-token-1234" not in done.stderr
+    assert fake_slack.of("apps.connections.open")
