@@ -27,6 +27,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.exc import OperationalError
 
 from bot import listeners
+from bot.answers import Answers
 from bot.deps import Deps
 from bot.errors import Refused, user_message
 from bot.payloads import BadPayload
@@ -69,8 +70,13 @@ def create_app(
     next_run_time: Callable[[], datetime | None] | None = None,
     deliver_notifications: Callable[[], object] | None = None,
     clock: Callable[[], datetime] = utcnow,
+    process_before_response: bool = True,
 ) -> App:
-    """Build the app; whoever passes `worker` shuts it down (else it lives with the process)."""
+    """Build the app; whoever passes `worker` shuts it down (else it lives with the process).
+
+    `process_before_response=False` is Bolt's default ack path (listener on Bolt's executor,
+    ack polled every 10 ms); it is kept selectable so `bench/ack_latency.py` can compare.
+    """
     client = client if client is not None else web_client(settings)
     if deliver_notifications is None:
         from bot.notifier import Notifier
@@ -78,6 +84,7 @@ def create_app(
         deliver_notifications = Notifier(
             client, session_factory, settings, clock=clock
         ).deliver_pending
+    next_run_time = next_run_time or _unscheduled
     deps = Deps(
         settings=settings,
         client=client,
@@ -85,14 +92,15 @@ def create_app(
         gateways=gateways if gateways is not None else build_gateways(settings),
         worker=worker if worker is not None else Worker(),
         clock=clock,
-        next_run_time=next_run_time or _unscheduled,
+        next_run_time=next_run_time,
         deliver_notifications=deliver_notifications,
+        answers=Answers(settings, session_factory, clock=clock, next_run_time=next_run_time),
     )
     app = App(
         name="cam-bot",
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
-        process_before_response=True,
+        process_before_response=process_before_response,
     )
 
     @app.middleware

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from slack_sdk import WebClient
 
+from bot.answers import Answers
 from bot.settings import BotSettings
 from bot.worker import Worker
 from cam.db import SessionFactory
@@ -26,3 +27,5 @@ class Deps:
     next_run_time: Callable[[], datetime | None]
     # Post the notifications the engine queued (reports, approvals) now, not at the next pass.
     deliver_notifications: Callable[[], object]
+    # `/cam limits` and `/cam status`, served from memory; invalidated after each change.
+    answers: Answers

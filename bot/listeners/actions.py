@@ -121,6 +121,7 @@ def _decide_later(deps: Deps, clicked: Clicked, approval_id: int, approve: bool)
         crm=deps.gateways.crm,
         now=deps.clock(),
     )
+    deps.answers.invalidate()
     if decision.refused is not None:
         _tell(deps, clicked, f"Not done: {decision.refused}.")
         return
@@ -164,6 +165,7 @@ def _task_later(deps: Deps, clicked: Clicked, task_id: int, done: bool, note: st
         lead = session.get(Lead, task.lead_id)
         post = task_post(task, lead) if lead is not None else None
         targets = _targets(session, clicked, "task_id", task_id)
+    deps.answers.invalidate()
     if post is not None:
         _update(deps.client, targets, post)
 

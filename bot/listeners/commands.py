@@ -7,18 +7,13 @@ from dataclasses import dataclass
 
 from slack_bolt import Ack, App, Respond
 
-from bot import queries
-from bot.blocks.common import to_dicts
-from bot.blocks.limits import limits_blocks, limits_text
 from bot.blocks.report import SLACK_TRIGGER, mode_label, summary_line
-from bot.blocks.status import status_blocks, status_text
 from bot.deps import Deps
 from bot.errors import Refused, user_message
 from cam import approvals, cycle, events, state
 from cam.bootstrap import cycle_config
 from cam.config import CAMCycleConfig
 from cam.db import unit_of_work
-from cam.safety import limits_snapshot
 
 COMMAND_REFUSED = "cam.command_refused"
 EPHEMERAL = "ephemeral"
@@ -73,24 +68,13 @@ def show_help(invocation: Invocation, ack: Ack, deps: Deps) -> None:
 
 
 def show_limits(invocation: Invocation, ack: Ack, deps: Deps) -> None:
-    with unit_of_work(deps.session_factory) as session:
-        config = cycle_config(deps.settings, state.get_state(session))
-        snapshot = limits_snapshot(session, config, deps.clock())
-    ack(
-        text=limits_text(snapshot),
-        blocks=to_dicts(limits_blocks(snapshot)),
-        response_type=EPHEMERAL,
-    )
+    answer = deps.answers.limits.get()
+    ack(text=answer.text, blocks=answer.blocks, response_type=EPHEMERAL)
 
 
 def show_status(invocation: Invocation, ack: Ack, deps: Deps) -> None:
-    with unit_of_work(deps.session_factory) as session:
-        status = queries.status(session, deps.next_run_time())
-    ack(
-        text=status_text(status),
-        blocks=to_dicts(status_blocks(status)),
-        response_type=EPHEMERAL,
-    )
+    answer = deps.answers.status.get()
+    ack(text=answer.text, blocks=answer.blocks, response_type=EPHEMERAL)
 
 
 def run(invocation: Invocation, ack: Ack, deps: Deps) -> None:
@@ -135,6 +119,7 @@ def _run_cycle(invocation: Invocation, deps: Deps, config: CAMCycleConfig) -> No
         trigger=f"{SLACK_TRIGGER}{invocation.user}"[:40],
         instance=deps.settings.instance_name,
     )
+    deps.answers.invalidate()
     deps.deliver_notifications()
     invocation.respond(
         text=f"{mode_label(report.dry_run).capitalize()} cycle done: {summary_line(report)}. "
@@ -154,6 +139,7 @@ def go_live(invocation: Invocation, ack: Ack, deps: Deps) -> None:
             return
         approval = approvals.request_go_live(session, requested_by=invocation.user, now=now)
         asked_now = approval.requested_at == now
+    deps.answers.invalidate()
     channel = f"<#{deps.settings.report_channel}>"
     if not asked_now:
         ack(
@@ -173,6 +159,7 @@ def go_dry(invocation: Invocation, ack: Ack, deps: Deps) -> None:
     _require_approver(invocation, deps, "switch dry run on")
     with unit_of_work(deps.session_factory) as session:
         state.set_dry_run(session, dry_run=True, by=invocation.user, now=deps.clock())
+    deps.answers.invalidate()
     ack(
         text=f"<@{invocation.user}> switched dry run on: nothing is sent from now on.",
         response_type="in_channel",
@@ -191,6 +178,7 @@ def _set_paused(invocation: Invocation, ack: Ack, deps: Deps, *, paused: bool) -
     _require_approver(invocation, deps, "pause CAM" if paused else "resume CAM")
     with unit_of_work(deps.session_factory) as session:
         state.set_paused(session, paused=paused, by=invocation.user, now=deps.clock())
+    deps.answers.invalidate()
     text = (
         "paused CAM: no cycle runs and nothing is sent until `/cam resume`."
         if paused

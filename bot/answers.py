@@ -1,0 +1,152 @@
+"""The answers to `/cam limits` and `/cam status`, kept in memory between database reads.
+
+A quick command must answer in a few milliseconds under load, less than the database and
+Block Kit rendering take (about 10 ms of CPU a request, and the interpreter runs one request
+at a time). So each answer is computed from the database at most about once a second and
+served from memory meanwhile:
+
+- fresh (younger than `fresh_for`): served as is;
+- stale but younger than `stale_for`: served as is while one background thread recomputes it;
+- older, never computed, or invalidated: computed in the request.
+
+This process invalidates both answers after every change it makes (switches, decisions,
+cycles), so whoever acts sees the change at once; a change made by another instance or by the
+scheduler shows within `fresh_for` plus one read.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from bot import queries
+from bot.blocks.common import to_dicts
+from bot.blocks.limits import limits_blocks, limits_text
+from bot.blocks.status import status_blocks, status_text
+from bot.settings import BotSettings
+from cam import state
+from cam.bootstrap import cycle_config
+from cam.db import SessionFactory, unit_of_work
+from cam.safety import limits_snapshot
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Entry(Generic[T]):
+    value: T
+    key: Hashable
+    at: float
+    generation: int
+
+
+class CachedAnswer(Generic[T]):
+    """One answer: `compute(key)` from the database, reused while `key()` gives the same key."""
+
+    def __init__(
+        self,
+        compute: Callable[[Any], T],
+        *,
+        key: Callable[[], Hashable] = lambda: None,
+        fresh_for: float = 1.0,
+        stale_for: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._compute = compute
+        self._key = key
+        self._fresh_for = fresh_for
+        self._stale_for = stale_for
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entry: _Entry[T] | None = None
+        self._generation = 0
+        self._refreshing = False
+
+    def get(self) -> T:
+        key = self._key()
+        with self._lock:
+            entry = self._entry
+            usable = entry is not None and entry.generation == self._generation
+            if entry is not None and usable and entry.key == key:
+                age = self._clock() - entry.at
+                if age < self._fresh_for:
+                    return entry.value
+                if age < self._stale_for:
+                    if not self._refreshing:
+                        self._refreshing = True
+                        threading.Thread(
+                            target=self._refresh, args=(key,), name="cam-answer", daemon=True
+                        ).start()
+                    return entry.value
+        return self._recompute(key)
+
+    def invalidate(self) -> None:
+        """Forget the answer: the next request computes it again from the database."""
+        with self._lock:
+            self._generation += 1
+
+    def _recompute(self, key: Hashable) -> T:
+        with self._lock:
+            generation = self._generation
+        value = self._compute(key)
+        with self._lock:
+            # A value read before an invalidation is kept but not trusted.
+            self._entry = _Entry(value, key, self._clock(), generation)
+        return value
+
+    def _refresh(self, key: Hashable) -> None:
+        try:
+            self._recompute(key)
+        except Exception:
+            log.exception("refreshing a cached answer failed; the next request recomputes it")
+            self.invalidate()
+        finally:
+            with self._lock:
+                self._refreshing = False
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+class Answers:
+    """The two quick answers of one app, read from its database."""
+
+    def __init__(
+        self,
+        settings: BotSettings,
+        session_factory: SessionFactory,
+        *,
+        clock: Callable[[], datetime],
+        next_run_time: Callable[[], datetime | None],
+    ) -> None:
+        self._settings = settings
+        self._session_factory = session_factory
+        self._clock = clock
+        self.limits: CachedAnswer[Rendered] = CachedAnswer(self._limits)
+        # The next run is part of the status: a new one (a job fired) means a new answer.
+        self.status: CachedAnswer[Rendered] = CachedAnswer(self._status, key=next_run_time)
+
+    def invalidate(self) -> None:
+        self.limits.invalidate()
+        self.status.invalidate()
+
+    def _limits(self, _key: object) -> Rendered:
+        with unit_of_work(self._session_factory) as session:
+            config = cycle_config(self._settings, state.get_state(session))
+            snapshot = limits_snapshot(session, config, self._clock())
+        return Rendered(limits_text(snapshot), to_dicts(limits_blocks(snapshot)))
+
+    def _status(self, next_run: object) -> Rendered:
+        with unit_of_work(self._session_factory) as session:
+            status = queries.status(session, next_run if isinstance(next_run, datetime) else None)
+        return Rendered(status_text(status), to_dicts(status_blocks(status)))
