@@ -8,19 +8,25 @@ one on 5432 runs everybody's tests and is never stopped.
 from __future__ import annotations
 
 import random
+import threading
+import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, func, insert, select
 
 from cam.config import CAMCycleConfig
-from cam.cycle import run_daily_cam_cycle
+from cam.cycle import run_daily_cam_cycle, run_send_pass
 from cam.db import make_engine, session_factory, upgrade
 from cam.gateways.base import Gateways, InboxBatch
+from cam.gateways.factory import build_gateways
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopSocialPoster
-from cam.models import CycleRun, Lead, LeadStatus, Notification
+from cam.models import CycleRun, Lead, LeadStatus, Notification, OutreachMessage, OutreachStatus
 from cam.report import CAMCycleReport
+from cam.sending import CLAIM_LEASE
+from tests.channels.smtp_server import SmtpServer, running_smtp_server
+from tests.faults.outbox import BASE, Caps, deliveries, live_config, seed_outbox
 from tests.faults.pg_cluster import PrivateCluster, pg_bin_dir
 
 BIN_DIR = pg_bin_dir()
@@ -157,3 +163,66 @@ def test_cycle_with_the_database_down_from_the_start_returns_a_report(
     again = run_cycle(engine, inbox, 6)
     assert again.errors == []
     assert again.leads_processed == 5
+
+
+def stop_when_mail_arrives(smtp: SmtpServer, cluster: PrivateCluster) -> threading.Thread:
+    """Stop the database once the server holds a message it has not yet acknowledged."""
+
+    def watch() -> None:
+        deadline = time.monotonic() + 60
+        while not smtp.handler.messages and time.monotonic() < deadline:
+            time.sleep(0.005)
+        cluster.stop()
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_database_lost_between_accept_and_commit_never_resends(
+    cluster: PrivateCluster, engine: Engine
+) -> None:
+    caps = Caps(daily=10, per_domain=10)
+    emails = seed_outbox(engine, {"buyer.example": 3})
+    with running_smtp_server(None, None, security="none", auth=False) as smtp:
+        # Slow enough that the database is down before the server says 250.
+        smtp.handler.delay = 3.0
+        settings = smtp.settings(database_url=cluster.url)
+        config = live_config(caps, settings)
+        gateways = build_gateways(settings)
+        sessions = session_factory(engine)
+
+        def send_pass(at: datetime) -> CAMCycleReport:
+            return run_send_pass(
+                config, session_factory=sessions, gateways=gateways, clock=lambda: at
+            )
+
+        watcher = stop_when_mail_arrives(smtp, cluster)
+        lost = send_pass(BASE)
+        watcher.join()
+        assert lost.outreach_sent == 0
+        assert [e.phase for e in lost.errors] == ["send", "cycle"]
+        assert len(smtp.handler.messages) == 1
+
+        cluster.start()
+        smtp.handler.delay = 0.0
+        # Within the claim's lease: the others go out, the lost one is left alone.
+        after = send_pass(BASE + timedelta(minutes=1))
+        assert after.errors == []
+        assert after.outreach_sent == 2
+        # Past the lease: a person is asked to check it; it is not sent again.
+        later = send_pass(BASE + CLAIM_LEASE + timedelta(minutes=2))
+        assert later.unknown_outcomes == 1
+        assert later.outreach_sent == 0
+
+        assert sorted(deliveries(smtp.handler.messages).elements()) == sorted(emails)
+        first = str(smtp.handler.messages[0].message["Message-ID"])
+        with sessions() as session:
+            row = session.scalars(
+                select(OutreachMessage).where(OutreachMessage.message_id == first)
+            ).one()
+            assert row.status is OutreachStatus.unknown
+            statuses = session.scalars(select(OutreachMessage.status)).all()
+        assert sorted(statuses) == sorted(
+            [OutreachStatus.sent, OutreachStatus.sent, OutreachStatus.unknown]
+        )
