@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -193,3 +194,29 @@ def test_any_bytes_are_stored_without_error(
             .order_by(Reply.id)
         ).all()
     assert list(stored) == expected
+
+
+def test_two_instances_reading_at_once_store_each_reply_once(sessions: SessionFactory) -> None:
+    count = 120
+    _seed_contacted(sessions, 0, count)
+    inbox = ListInbox()
+    for n in range(count):
+        inbox.deliver(_interested(n))
+    start = threading.Barrier(2)
+    reports: list[CAMCycleReport] = []
+
+    def instance() -> None:
+        start.wait()
+        reports.append(_detect(sessions, inbox))
+
+    threads = [threading.Thread(target=instance) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert [r.errors for r in reports] == [[], []]
+    assert sum(r.replies_detected for r in reports) == count
+    assert sum(r.hot_leads_detected for r in reports) == count
+    with sessions() as session:
+        assert session.scalar(select(func.count(Reply.id))) == count
