@@ -209,8 +209,10 @@ class Notifier:
     def _finish(self, claimed: _Claimed, outcome: _Outcome) -> None:
         now = self.clock()
         with unit_of_work(self.session_factory) as session:
-            row = session.get(Notification, claimed.id)
-            if row is None:
+            row = session.get(Notification, claimed.id, with_for_update=True)
+            if row is None or row.attempts != claimed.attempts:
+                # Our claim ran out and another instance took the row: its outcome stands.
+                log.warning("notification %s: claim lapsed before the outcome", claimed.id)
                 return
             if outcome.error is None:
                 row.status = NotificationStatus.sent

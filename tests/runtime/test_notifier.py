@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -213,3 +214,27 @@ def test_a_row_that_cannot_be_rendered_is_retried_then_let_go(fake_slack, sessio
     assert first.id == broken and first.status == NotificationStatus.failed
     assert second.status == NotificationStatus.sent
     assert len(fake_slack.of("chat.postMessage")) == 1
+
+
+def test_a_lapsed_claim_does_not_overwrite_the_new_owner(fake_slack, sessions, db_url):
+    add_report(sessions)
+    settings = settings_for(fake_slack, db_url)
+    slow, fast = (
+        Notifier(notifier_client(settings), sessions, settings, claim_ttl=timedelta(seconds=0.3))
+        for _ in range(2)
+    )
+    fake_slack.fail("chat.postMessage", 200, delay=1.5)  # answers, but late
+    first = threading.Thread(target=slow.deliver_pending)
+    first.start()
+    fake_slack.wait_for("chat.postMessage", 1)
+    time.sleep(0.5)  # the slow instance's claim has run out
+    assert fast.deliver_pending() == 1
+    first.join()
+
+    (row,) = rows(sessions)
+    posts = fake_slack.of("chat.postMessage")
+    assert len(posts) == 2  # at least once: a lapsed claim is posted again
+    assert (row.status, row.attempts) == (NotificationStatus.sent, 2)
+    # The fake numbers its answers in the order it gives them: the fast instance got the first,
+    # and that is the one kept; the late answer to the lapsed claim changed nothing.
+    assert row.external_id == "1700000001.000100"
