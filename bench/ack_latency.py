@@ -11,7 +11,9 @@ that acks at once gives the baseline. Configurations:
   ack polled every 10 ms);
 - the bot as `cam-bot` serves it (`make_wsgi_app`), both ack paths, on SQLite (where every
   transaction, read-only ones included, opens with `BEGIN IMMEDIATE`) and on PostgreSQL;
-- the bot on SQLite with a plain deferred `BEGIN`, to price `BEGIN IMMEDIATE` for reads.
+- the bot on SQLite with a plain deferred `BEGIN`, to price `BEGIN IMMEDIATE` for reads;
+- last, one uncached `/cam status` while another connection holds SQLite's write lock, with
+  `BEGIN IMMEDIATE` and with a deferred `BEGIN`.
 
 Targets: p99 < 50 ms, and p50 and p99 at most 1.5x the fastest bare configuration.
 """
@@ -21,12 +23,13 @@ from __future__ import annotations
 import argparse
 import http.client
 import multiprocessing
+import sqlite3
 import statistics
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,6 +38,7 @@ from urllib.parse import urlencode
 
 from slack_bolt import Ack, App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import create_engine, event, text
@@ -56,6 +60,7 @@ from cam.models import (
     Notification,
 )
 from cam.report import CAMCycleReport
+from cam.state import get_state
 from tests.fakes.slack_api import FakeSlack
 
 SECRET = "bench-signing-secret"
@@ -63,6 +68,8 @@ TOKEN = "xoxb-test-token"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TARGET_MS = 50.0
 TARGET_RATIO = 1.5
+# How long the competing writer holds SQLite's lock (a cycle's phase on a big batch).
+WRITER_HOLDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -141,6 +148,7 @@ def seed(db_url: str) -> None:
                 )
             )
         approvals.request_go_live(session, requested_by="UAPPROVER1", now=now)
+        get_state(session)  # the switches row exists, so reading the status writes nothing
         session.query(Notification).delete()
     engine.dispose()
 
@@ -322,35 +330,87 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=25)
     parser.add_argument("--threads", type=int, default=16, help="waitress threads")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds, interleaved; medians shown")
     args = parser.parse_args()
     have_pg = pg_available()
     fake = FakeSlack(TOKEN).start()
-    results: dict[str, dict[str, tuple[float, float]]] = {}
+    rounds: dict[str, list[dict[str, tuple[float, float]]]] = {}
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            for n, config in enumerate(CONFIGS):
-                if config.db == "postgresql" and not have_pg:
-                    print(f"{config.name}: skipped, PostgreSQL is not reachable")
-                    continue
-                workdir = Path(tmp) / str(n)
-                workdir.mkdir()
+            for round_ in range(args.rounds):
+                for n, config in enumerate(CONFIGS):
+                    if config.db == "postgresql" and not have_pg:
+                        continue
+                    workdir = Path(tmp) / f"{round_}-{n}"
+                    workdir.mkdir()
 
-                def run(db_url: str, config: Config = config) -> None:
-                    if not config.bare:
-                        seed(db_url)
-                    results[config.name] = measure(config, fake.url, db_url, args)
+                    def run(db_url: str, config: Config = config) -> None:
+                        if not config.bare:
+                            seed(db_url)
+                        rounds.setdefault(config.name, []).append(
+                            measure(config, fake.url, db_url, args)
+                        )
 
-                with_database(config.db or "sqlite", workdir, run)
+                    with_database(config.db or "sqlite", workdir, run)
+            blocked = {
+                kind: read_behind_a_writer(Path(tmp) / f"lock-{kind}.db", fake.url, kind)
+                for kind in ("sqlite", "sqlite-deferred")
+            }
     finally:
         fake.stop()
+    if not have_pg:
+        print("PostgreSQL is not reachable: its configuration was skipped")
+    results = {
+        name: {
+            command: (
+                statistics.median(r[command][0] for r in runs),
+                statistics.median(r[command][1] for r in runs),
+            )
+            for command in ("limits", "status")
+        }
+        for name, runs in rounds.items()
+    }
     report(results, args)
+    print(
+        f"\nAn uncached /cam status while another connection holds SQLite's write lock for "
+        f"{WRITER_HOLDS:.0f} s: {blocked['sqlite'] * 1000:.0f} ms with BEGIN IMMEDIATE, "
+        f"{blocked['sqlite-deferred'] * 1000:.0f} ms with a deferred BEGIN"
+    )
+    emit("uncached /cam status behind a writer, BEGIN IMMEDIATE", round(blocked["sqlite"], 2), "s")
+
+
+def read_behind_a_writer(db: Path, slack_url: str, kind: str) -> float:
+    """Time one uncached `/cam status` while another connection holds the write lock."""
+    db_url = f"sqlite:///{db}"
+    seed(db_url)
+    settings = settings_for(slack_url, db_url)
+    sessions = deferred_sqlite_sessions(db_url) if kind == "sqlite-deferred" else None
+    sessions = sessions or session_factory(make_engine(db_url))
+    app = create_app(settings, sessions, deliver_notifications=lambda: None)
+    body, headers = signed_command(SignatureVerifier(SECRET), "status")
+    writer = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    writer.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(WRITER_HOLDS, writer.execute, args=("COMMIT",))
+    release.start()
+    try:
+        started = time.perf_counter()
+        bolt_headers: dict[str, str | Sequence[str]] = dict(headers)
+        request = BoltRequest(body=body.decode(), headers=bolt_headers)
+        response = app.dispatch(request)
+        elapsed = time.perf_counter() - started
+    finally:
+        release.join()
+        writer.close()
+    if response.status != 200 or "CAM status" not in str(response.body):
+        raise RuntimeError(f"status answered {response.status}: {response.body[:200]}")
+    return elapsed
 
 
 def report(results: dict[str, dict[str, tuple[float, float]]], args: argparse.Namespace) -> None:
     bare = {name: figures for name, figures in results.items() if name.startswith("bare")}
     print(
         f"{args.clients} clients x {args.requests} requests each, waitress {args.threads} "
-        "threads, fresh connection per request"
+        f"threads, fresh connection per request; medians of {args.rounds} rounds"
     )
     print(
         f"{'configuration':40} {'command':8} {'p50 ms':>8} {'p99 ms':>8} {'x p50':>6} {'x p99':>6}"
