@@ -93,34 +93,55 @@ def load_rules(path: Path) -> ScoringRules:
         raise ScoringFileError(f"invalid scoring file {path}: {exc}") from exc
 
 
+class Scorer:
+    """Scores many leads with one set of rules; a title seen before is not matched again."""
+
+    def __init__(self, rules: ScoringRules) -> None:
+        self.rules = rules
+        self._titles: dict[str, tuple[int, tuple[str, ...]]] = {}
+        self._fields = [(rule.field.strip().lower(), rule) for rule in rules.custom_fields]
+
+    def _title(self, title: str) -> tuple[int, tuple[str, ...]]:
+        known = self._titles.get(title)
+        if known is None:
+            lowered = title.lower()
+            hits = [r for r in self.rules.title_keywords if r.pattern.search(lowered)]
+            known = (
+                sum(r.points for r in hits),
+                tuple(f"{r.points:+d} title has {r.keyword!r}" for r in hits),
+            )
+            if len(self._titles) < 100_000:
+                self._titles[title] = known
+        return known
+
+    def score(self, *, title: str, domain: str, custom_fields: Mapping[str, Any]) -> Score:
+        """Score one lead; the reasons say which rule gave which points."""
+        points, title_reasons = self._title(title)
+        reasons = list(title_reasons)
+        rule = self.rules.domain
+        if domain:
+            if domain.lower() in rule.free_mail_domains:
+                if rule.free_mail_points:
+                    points += rule.free_mail_points
+                    reasons.append(f"{rule.free_mail_points:+d} free-mail address ({domain})")
+            elif rule.company_points:
+                points += rule.company_points
+                reasons.append(f"{rule.company_points:+d} company domain ({domain})")
+        if self._fields and custom_fields:
+            fields = {str(key).strip().lower(): value for key, value in custom_fields.items()}
+            for name, field_rule in self._fields:
+                why = field_rule.reason_if_matches(fields.get(name))
+                if why is not None:
+                    points += field_rule.points
+                    reasons.append(f"{field_rule.points:+d} {why}")
+        return Score(points=points, reasons=reasons)
+
+
 def score_lead(
     rules: ScoringRules, *, title: str, domain: str, custom_fields: Mapping[str, Any]
 ) -> Score:
     """Score one lead; the reasons say which rule gave which points."""
-    points = 0
-    reasons: list[str] = []
-
-    def add(delta: int, why: str) -> None:
-        nonlocal points
-        points += delta
-        reasons.append(f"{delta:+d} {why}")
-
-    lowered = title.lower()
-    for rule in rules.title_keywords:
-        if rule.pattern.search(lowered):
-            add(rule.points, f"title has {rule.keyword!r}")
-    if domain:
-        if domain.lower() in rules.domain.free_mail_domains:
-            if rules.domain.free_mail_points:
-                add(rules.domain.free_mail_points, f"free-mail address ({domain})")
-        elif rules.domain.company_points:
-            add(rules.domain.company_points, f"company domain ({domain})")
-    fields = {str(key).strip().lower(): value for key, value in custom_fields.items()}
-    for field_rule in rules.custom_fields:
-        why = field_rule.reason_if_matches(fields.get(field_rule.field.strip().lower()))
-        if why is not None:
-            add(field_rule.points, why)
-    return Score(points=points, reasons=reasons)
+    return Scorer(rules).score(title=title, domain=domain, custom_fields=custom_fields)
 
 
 def _number(value: Any) -> float | None:
