@@ -178,3 +178,15 @@ def test_going_live_needs_a_second_approver(bot):
 
     status = bot.slack.command("status", user=OUTSIDER)
     assert status.json["blocks"][0]["text"]["text"] == "CAM status · LIVE"
+
+
+def test_a_rate_limited_or_failing_update_is_retried(bot):
+    approval_id = hot_lead_approval(bot)
+    bot.fake_slack.fail("chat.update", 429, retry_after=1)
+    bot.fake_slack.fail("chat.update", 500)
+    assert click(bot, approval_id).status == 200
+    bot.settle()
+    updates = bot.fake_slack.of("chat.update")
+    assert len(updates) == 3  # 429, then 500, then accepted
+    assert updates[1].at - updates[0].at >= 1.0  # Retry-After was honoured
+    assert len(bot.crm.of("POST", "/crm/v3/objects/deals")) == 1
