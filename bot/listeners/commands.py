@@ -34,7 +34,12 @@ class Invocation:
     user: str
     channel: str
     args: list[str]
-    respond: Respond
+    respond: Respond | None  # None only when Slack sent no response_url
+
+    def answer_later(self, text: str) -> None:
+        """Answer after the ack, through `response_url`, to the one who asked."""
+        if self.respond is not None:
+            self.respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 Subcommand = Callable[[Invocation, Ack, Deps], None]
@@ -44,7 +49,7 @@ def register(app: App) -> None:
     app.command("/cam")(cam)
 
 
-def cam(ack: Ack, command: dict[str, str], respond: Respond, deps: Deps) -> None:
+def cam(ack: Ack, command: dict[str, str], respond: Respond | None, deps: Deps) -> None:
     """Route `/cam <verb> ...` to its subcommand; anything unknown gets the help."""
     words = (command.get("text") or "").split()
     verb = words[0].lower() if words else "help"
@@ -106,7 +111,7 @@ def run(invocation: Invocation, ack: Ack, deps: Deps) -> None:
     deps.worker.submit(
         "cycle",
         lambda: _run_cycle(invocation, deps, config),
-        on_error=lambda error: invocation.respond(text=user_message(error)),
+        on_error=lambda error: invocation.answer_later(user_message(error)),
     )
 
 
@@ -121,8 +126,8 @@ def _run_cycle(invocation: Invocation, deps: Deps, config: CAMCycleConfig) -> No
     )
     deps.answers.invalidate()
     deps.deliver_notifications()
-    invocation.respond(
-        text=f"{mode_label(report.dry_run).capitalize()} cycle done: {summary_line(report)}. "
+    invocation.answer_later(
+        f"{mode_label(report.dry_run).capitalize()} cycle done: {summary_line(report)}. "
         f"Report in <#{deps.settings.report_channel}>."
     )
 
