@@ -3,9 +3,10 @@
 It runs in a thread with its own event loop, on a socket bound to a free port, with one user.
 Fixtures: `imap_ca` (a trustme CA for the session), `imap_server` (plain IMAP with STARTTLS
 offered), `imaps_server` (implicit TLS). Each yields an `ImapServer`: `server.settings(...)`
-gives `Settings` that reach it, `server.append(raw)` drops a message in a folder over IMAP
-APPEND, and `server.recreate(folder)` deletes and re-creates a folder, which gives it a new
-UIDVALIDITY.
+gives `Settings` that reach it, `server.append(raw)` (or `append_many`) drops messages in a
+folder over IMAP APPEND, and `server.recreate(folder)` deletes and re-creates a folder, which
+gives it a new UIDVALIDITY. `running_imap_server(ca, ca_file, implicit_tls=...)` runs one
+outside pytest.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import socket
 import ssl
 import threading
 from argparse import Namespace
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,10 +71,15 @@ class ImapServer:
 
     def append(self, raw: bytes, folder: str = "INBOX") -> None:
         """Deliver `raw` into `folder` with IMAP APPEND."""
+        self.append_many([raw], folder)
+
+    def append_many(self, messages: Iterable[bytes], folder: str = "INBOX") -> None:
+        """Deliver each message into `folder`, in order, over one connection."""
         conn = self.client()
         try:
-            status, data = conn.append(f'"{folder}"', "", None, raw)
-            assert status == "OK", data
+            for raw in messages:
+                status, data = conn.append(f'"{folder}"', "", None, raw)
+                assert status == "OK", data
         finally:
             conn.logout()
 
@@ -165,7 +172,11 @@ def imap_ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[trustme.CA, Path]
     return ca, path
 
 
-def _start(ca: trustme.CA, ca_file: Path, implicit_tls: bool) -> Iterator[ImapServer]:
+@contextmanager
+def running_imap_server(
+    ca: trustme.CA, ca_file: Path, *, implicit_tls: bool
+) -> Iterator[ImapServer]:
+    """Run a fresh, empty server until the block ends (for fixtures and benchmarks)."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert(HOST, "localhost").configure_cert(context)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -190,10 +201,12 @@ def _start(ca: trustme.CA, ca_file: Path, implicit_tls: bool) -> Iterator[ImapSe
 @pytest.fixture
 def imap_server(imap_ca: tuple[trustme.CA, Path]) -> Iterator[ImapServer]:
     """A fresh, empty IMAP server offering STARTTLS; settings use `starttls`."""
-    yield from _start(*imap_ca, implicit_tls=False)
+    with running_imap_server(*imap_ca, implicit_tls=False) as server:
+        yield server
 
 
 @pytest.fixture
 def imaps_server(imap_ca: tuple[trustme.CA, Path]) -> Iterator[ImapServer]:
     """A fresh, empty IMAP server on implicit TLS; settings use `ssl`."""
-    yield from _start(*imap_ca, implicit_tls=True)
+    with running_imap_server(*imap_ca, implicit_tls=True) as server:
+        yield server
