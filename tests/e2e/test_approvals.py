@@ -190,3 +190,28 @@ def test_a_rate_limited_or_failing_update_is_retried(bot):
     assert len(updates) == 3  # 429, then 500, then accepted
     assert updates[1].at - updates[0].at >= 1.0  # Retry-After was honoured
     assert len(bot.crm.of("POST", "/crm/v3/objects/deals")) == 1
+
+
+def test_two_bot_instances_clicked_at_once_decide_once(start_bot):
+    first, second = start_bot(), start_bot()
+    approval_id = hot_lead_approval(first)
+    start = threading.Barrier(10)
+    replies = []
+
+    def one(n: int) -> None:
+        instance, user = (first, APPROVER) if n % 2 else (second, SECOND_APPROVER)
+        start.wait()
+        replies.append(click(instance, approval_id, user=user, name=f"i{n}"))
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    first.settle()
+    second.settle()
+    assert [r.status for r in replies] == [200] * 10
+    assert len(first.crm.of("POST", "/crm/v3/objects/deals")) == 1
+    with unit_of_work(first.sessions) as session:
+        decided = session.scalars(select(Event).where(Event.name == events.APPROVAL_DECIDED))
+        assert len(list(decided)) == 1
