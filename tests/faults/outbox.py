@@ -24,6 +24,10 @@ from tests.channels.smtp_server import ReceivedMail
 BASE = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
 
 
+SUBJECT = "{{ company }} and your pipeline"
+BODY = "Hi {{ first_name }},\n\nA short question for {{ company }}.\n"
+
+
 @dataclass(frozen=True)
 class Caps:
     daily: int
@@ -47,17 +51,28 @@ def live_config(caps: Caps, settings: Settings) -> CAMCycleConfig:
     )
 
 
-def seed_outbox(engine: Engine, domains: dict[str, int], *, due: datetime = BASE) -> list[str]:
-    """Plan step 1 for `count` leads on each domain, due at `due`; return their addresses."""
+def seed_outbox(
+    engine: Engine,
+    domains: dict[str, int],
+    *,
+    due: datetime = BASE,
+    key: str = "faults",
+    subject: str = SUBJECT,
+    body: str = BODY,
+) -> list[str]:
+    """Plan step 1 of campaign `key` for `count` leads on each domain, due at `due`.
+
+    Return the leads' addresses (`lead<n>@<domain>`).
+    """
     with Session(engine) as session, session.begin():
-        campaign = Campaign(key="faults", name="Faults", active=True, score_threshold=0)
+        campaign = Campaign(key=key, name=key.title(), active=True, score_threshold=0)
         campaign.steps.append(
             CampaignStep(
                 position=1,
                 channel=Channel.email,
                 delay_days=3,
-                subject_template="{{ company }} and your pipeline",
-                body_template="Hi {{ first_name }},\n\nA short question for {{ company }}.\n",
+                subject_template=subject,
+                body_template=body,
             )
         )
         session.add(campaign)
@@ -81,7 +96,7 @@ def seed_outbox(engine: Engine, domains: dict[str, int], *, due: datetime = BASE
     ]
     with engine.begin() as conn:
         conn.execute(insert(Lead), leads)
-        ids = conn.execute(select(Lead.id).order_by(Lead.id)).scalars().all()
+        ids = conn.execute(select(Lead.id).where(Lead.email.in_(emails))).scalars().all()
         conn.execute(
             insert(OutreachMessage),
             [
