@@ -134,8 +134,7 @@ def _read_cursor(session: Session, mailbox: str) -> tuple[int, int]:
         .values(mailbox=mailbox, uidvalidity=0, last_uid=0, updated_at=datetime.now(UTC))
         .on_conflict_do_nothing()
     )
-    cursor = session.get(MailboxCursor, mailbox)
-    assert cursor is not None
+    cursor = session.scalars(select(MailboxCursor).where(MailboxCursor.mailbox == mailbox)).one()
     return cursor.uidvalidity, cursor.last_uid
 
 
@@ -173,10 +172,8 @@ def _store_isolated(
 
 
 def _locked_cursor(session: Session, mailbox: str) -> MailboxCursor:
-    cursor = session.scalars(
-        select(MailboxCursor).where(MailboxCursor.mailbox == mailbox).with_for_update()
-    ).one()
-    return cursor
+    query = select(MailboxCursor).where(MailboxCursor.mailbox == mailbox).with_for_update()
+    return session.scalars(query).one()
 
 
 def _advance(cursor: MailboxCursor, uidvalidity: int, items: Sequence[_Item]) -> None:
