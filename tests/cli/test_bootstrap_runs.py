@@ -1,0 +1,94 @@
+"""Wiring from settings, and the read-side queries over runs and approvals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import text
+
+from cam.bootstrap import Runtime, cycle_config, sender_domain
+from cam.db import SessionFactory, unit_of_work
+from cam.gateways.base import Gateways
+from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopInboxReader, NoopSocialPoster
+from cam.models import Approval, ApprovalKind, ApprovalStatus, CycleRun
+from cam.runs import last_runs, pending_approvals, previous_run
+from cam.settings import Settings
+from cam.state import get_state, set_dry_run
+
+T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("mail_from", "domain"),
+    [
+        ("Maya Sales <Maya@Acme.COM>", "acme.com"),
+        ("maya@mail.acme.io", "mail.acme.io"),
+        ("", "cam.invalid"),
+        ("not an address", "cam.invalid"),
+    ],
+)
+def test_sender_domain(mail_from: str, domain: str) -> None:
+    assert sender_domain(mail_from) == domain
+
+
+def test_runtime_and_cycle_config_follow_settings_and_state(db_url: str, tmp_path) -> None:
+    settings = Settings(
+        DATABASE_URL=db_url,
+        CAM_TIMEZONE="Europe/Berlin",
+        CAM_FROM="Maya <maya@acme.com>",
+        CAM_SECRET_KEY=SecretStr("k1"),
+        CAM_CAMPAIGN_FILE=tmp_path / "c.toml",
+    )
+    with Runtime(settings) as runtime:
+        assert runtime.settings is settings
+        assert not runtime.gateways.email.configured
+        with unit_of_work(runtime.session_factory) as session:
+            assert session.execute(text("select 1")).scalar() == 1
+            config = cycle_config(settings, get_state(session))
+        assert config.dry_run is True
+        assert (config.timezone, config.sender_domain) == ("Europe/Berlin", "acme.com")
+        assert config.secret_key.get_secret_value() == "k1"
+        assert config.campaign_file == tmp_path / "c.toml"
+        assert config.reply_rules_file == settings.replies_file
+        with unit_of_work(runtime.session_factory) as session:
+            config = cycle_config(settings, set_dry_run(session, dry_run=False, by="U1"))
+        assert config.dry_run is False
+
+
+def test_runtime_takes_given_gateways(db_url: str) -> None:
+    given = Gateways(NoopEmailSender(), NoopInboxReader(), NoopSocialPoster(), NoopCrmSyncer())
+    with Runtime(Settings(DATABASE_URL=db_url), gateways=given) as runtime:
+        assert runtime.gateways is given
+
+
+def test_runs_and_approvals_queries(sessions: SessionFactory) -> None:
+    with unit_of_work(sessions) as session:
+        first = CycleRun(kind="daily", started_at=T0, finished_at=T0, status="completed")
+        send = CycleRun(kind="send", started_at=T0 + timedelta(hours=1), finished_at=T0)
+        # Opened later with an earlier clock (a fixed-clock run): order is by opening.
+        second = CycleRun(kind="daily", started_at=T0 - timedelta(days=1), finished_at=T0)
+        running = CycleRun(kind="daily", started_at=T0 + timedelta(hours=2))
+        session.add_all([first, send, second, running])
+        session.flush()
+        session.add_all(
+            [
+                Approval(kind=ApprovalKind.go_live, requested_at=T0 + timedelta(minutes=5)),
+                Approval(kind=ApprovalKind.escalate_lead, requested_at=T0),
+                Approval(
+                    kind=ApprovalKind.escalate_lead,
+                    status=ApprovalStatus.approved,
+                    requested_at=T0 - timedelta(hours=1),
+                ),
+            ]
+        )
+    with unit_of_work(sessions) as session:
+        assert [r.id for r in last_runs(session, 3)] == [running.id, second.id, send.id]
+        assert previous_run(session, running).id == second.id  # type: ignore[union-attr]
+        assert previous_run(session, second).id == first.id  # type: ignore[union-attr]
+        assert previous_run(session, first) is None
+        assert [a.kind for a in pending_approvals(session)] == [
+            ApprovalKind.escalate_lead,
+            ApprovalKind.go_live,
+        ]
