@@ -261,6 +261,8 @@ def serve() -> None:
         )
     except KeyboardInterrupt:
         log.info("stopping")
+    except OSError as exc:  # the port is taken or not ours to use
+        _exit_with(f"cannot listen on port {settings.port}: {exc.strerror or exc}", code=1)
     finally:
         scheduler.shutdown(wait=False)
         runtime.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 
 from tests.runtime.processes import CAM_BOT, clean_env, free_port, start_bot, stop, wait_healthy
@@ -115,3 +116,23 @@ def test_socket_mode_with_a_refused_app_token_exits_clearly(tmp_path, fake_slack
     assert "cam-bot: Socket Mode cannot connect: invalid_auth" in done.stderr
     assert "xapp-refused-app-token-1234" not in done.stderr
     assert fake_slack.of("apps.connections.open")
+
+
+def test_a_port_in_use_stops_start_up_clearly(tmp_path, fake_slack):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run(
+            tmp_path,
+            SLACK_BOT_TOKEN=fake_slack.token,
+            SLACK_SIGNING_SECRET=SIGNING,
+            SLACK_API_URL=fake_slack.url,
+            CAM_REPORT_CHANNEL="C0REPORTS",
+            CAM_APPROVERS="UAPPROVER1",
+            DATABASE_URL=f"sqlite:///{tmp_path / 'cam.db'}",
+            PORT=str(port),
+        )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert f"cam-bot: cannot listen on port {port}: Address already in use" in done.stderr
