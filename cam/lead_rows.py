@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import operator
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -41,8 +43,9 @@ MAX_CUSTOM_VALUE = 10_000
 _SEPARATORS = re.compile(r"[\s_\-]+")
 # Dot-atom local parts that email-validator accepts as they are; anything else takes the
 # full validation (which also words the error).
-_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
-_PLAIN_DOMAIN = re.compile(r"[a-z0-9.-]+")
+_PLAIN_ADDRESS = re.compile(
+    r"([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)@([A-Za-z0-9.-]+)"
+)
 
 
 def header_key(header: str) -> str:
@@ -71,8 +74,12 @@ class ColumnMap:
     email: int
     # Positions of first_name, last_name, company, title, timezone, linkedin_url, source.
     text: tuple[int, ...]
+    text_of: Callable[[list[str]], tuple[str, ...]] = field(init=False, repr=False)
     full_name: int
     custom: tuple[tuple[int, str], ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text_of", operator.itemgetter(*self.text))
 
     @classmethod
     def from_header(cls, header: list[str]) -> ColumnMap:
@@ -81,13 +88,13 @@ class ColumnMap:
         for index, name in enumerate(header):
             if "\x00" in name:
                 raise HeaderError(f"header column {index + 1} contains a NUL byte")
-            field = _FIELD_BY_KEY.get(header_key(name))
+            target = _FIELD_BY_KEY.get(header_key(name))
             label = name.strip().lstrip("\ufeff") or f"column_{index + 1}"
-            if field is not None:
-                if field in fields:
-                    first = header[fields[field]].strip()
-                    raise HeaderError(f"columns {first!r} and {label!r} both give {field}")
-                fields[field] = index
+            if target is not None:
+                if target in fields:
+                    first = header[fields[target]].strip()
+                    raise HeaderError(f"columns {first!r} and {label!r} both give {target}")
+                fields[target] = index
             elif label in custom:
                 raise HeaderError(f"column {label!r} appears twice")
             else:
@@ -106,8 +113,6 @@ class ColumnMap:
 
 @lru_cache(maxsize=16384)
 def _plain_domain_ok(domain: str) -> bool:
-    if not _PLAIN_DOMAIN.fullmatch(domain):
-        return False
     try:
         checked = validate_email(f"a@{domain}", check_deliverability=False)
     except EmailNotValidError:
@@ -122,14 +127,12 @@ def normalise_email(value: str) -> str:
     Plain ASCII addresses are checked against a cached per-domain validation, which is what
     keeps a large import fast; every other address goes through email-validator in full.
     """
-    local, at, domain = value.rpartition("@")
-    domain = domain.lower()
+    plain = _PLAIN_ADDRESS.fullmatch(value)
     if (
-        at
+        plain is not None
         and len(value) <= 254
-        and len(local) <= 64
-        and _PLAIN_LOCAL.fullmatch(local)
-        and _plain_domain_ok(domain)
+        and plain.end(1) <= 64
+        and _plain_domain_ok(plain[2].lower())
     ):
         return value.lower()
     return validate_email(value, check_deliverability=False).normalized.lower()
@@ -173,9 +176,11 @@ def read_row(fields: list[str], columns: ColumnMap, line: int, source: str) -> L
         email = normalise_email(raw_email)
     except EmailNotValidError as exc:
         return f"invalid email {raw_email!r}: {exc}"
-    first, last, company, title, zone, linkedin, row_source = values = [
-        fields[i].strip() if i >= 0 else "" for i in columns.text
-    ]
+    # An absent field sits at -1: the empty string appended for the moment.
+    fields.append("")
+    values = list(map(str.strip, columns.text_of(fields)))
+    fields.pop()
+    first, last, company, title, zone, linkedin, row_source = values
     if columns.full_name >= 0 and not first and not last:
         first, _, last = fields[columns.full_name].strip().partition(" ")
         last = last.strip()
