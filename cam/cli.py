@@ -157,13 +157,13 @@ def leads_import(
     file: Annotated[Path, typer.Argument(help="CSV file with a header row and an email column.")],
     errors: Annotated[
         Path | None,
-        typer.Option(help="Where to write rejected rows [default: FILE-errors.csv beside FILE]."),
+        typer.Option(help="Where to write rejected rows (default: FILE-errors.csv beside FILE)."),
     ] = None,
     encoding: Annotated[
-        str | None, typer.Option(help="The file's encoding [default: detected].")
+        str | None, typer.Option(help="The file's encoding (default: detected).")
     ] = None,
     source: Annotated[
-        str | None, typer.Option(help="Source for rows without one [default: csv:FILE].")
+        str | None, typer.Option(help="Source for rows without one (default: csv:FILE).")
     ] = None,
 ) -> None:
     """Import leads from a CSV file: validated, deduplicated, committed in batches."""
