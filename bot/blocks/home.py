@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import Block, DividerBlock
 from bot.blocks.approval import PendingApproval, approval_blocks
 from bot.blocks.common import MAX_HOME_BLOCKS, context, header, section, to_dicts
 from bot.blocks.limits import limits_blocks
+from bot.blocks.report import report_blocks
 from bot.blocks.status import Status, status_blocks
 from cam.safety import LimitsSnapshot
 
@@ -26,6 +27,11 @@ def home_view(
     """
     blocks: list[Block] = [section(f":information_source: {notice}")] if notice else []
     blocks += [*status_blocks(status), DividerBlock(), *limits_blocks(limits)]
+    if status.last_run is not None:
+        last = status.last_run
+        blocks += [DividerBlock(), *report_blocks(last.report, trigger=last.trigger)]
+        if last.report.errors:
+            blocks.append(context(f":x: {len(last.report.errors)} errors: see the report's thread"))
     blocks += [DividerBlock(), *_approvals(status.pending)]
     return {"type": "home", "blocks": to_dicts(blocks, limit=MAX_HOME_BLOCKS)}
 

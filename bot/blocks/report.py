@@ -48,9 +48,29 @@ def report_post(
     trigger: str | None = None,
 ) -> SlackPost:
     """Build the report message; its errors, if any, go in the thread."""
-    day = report.start.date().isoformat()
-    title = f"CAM report · {day} · {mode_label(report.dry_run)}"
-    blocks: list[Block] = [header(title), context(_run_line(report, trigger))]
+    title = report_title(report)
+    blocks = report_blocks(report, trigger=trigger)
+    if previous is not None:
+        blocks.append(section(_change_line(report, previous)))
+    blocks.append(DividerBlock())
+    blocks += _pending_blocks(pending)
+    if report.errors:
+        blocks.append(context(f":x: {len(report.errors)} errors: see the thread"))
+    summary = summary_line(report)
+    return SlackPost(
+        text=fallback(f"{title}: {summary}"),
+        blocks=to_dicts(blocks),
+        thread=[errors_post(report)] if report.errors else [],
+    )
+
+
+def report_title(report: CAMCycleReport) -> str:
+    return f"CAM report · {report.start.date().isoformat()} · {mode_label(report.dry_run)}"
+
+
+def report_blocks(report: CAMCycleReport, *, trigger: str | None = None) -> list[Block]:
+    """The body of a report: what ran, the counters, what held back, what is missing."""
+    blocks: list[Block] = [header(report_title(report)), context(_run_line(report, trigger))]
     blocks += fields(_counters(report))
     if report.skipped_by_limits:
         lines = [
@@ -68,18 +88,7 @@ def report_post(
                 "stopped between the mail server accepting and our record. Check before resending."
             )
         )
-    if previous is not None:
-        blocks.append(section(_change_line(report, previous)))
-    blocks.append(DividerBlock())
-    blocks += _pending_blocks(pending)
-    if report.errors:
-        blocks.append(context(f":x: {len(report.errors)} errors: see the thread"))
-    summary = summary_line(report)
-    return SlackPost(
-        text=fallback(f"{title}: {summary}"),
-        blocks=to_dicts(blocks),
-        thread=[errors_post(report)] if report.errors else [],
-    )
+    return blocks
 
 
 def summary_line(report: CAMCycleReport) -> str:

@@ -26,7 +26,7 @@ from bot.listeners.home import publish_home
 from bot.payloads import ApprovalRef, BadPayload, TaskRef
 from cam import approvals, tasks
 from cam.db import unit_of_work
-from cam.models import Lead, Notification, NotificationStatus
+from cam.models import ApprovalStatus, Lead, Notification, NotificationStatus
 
 
 @dataclass(frozen=True)
@@ -122,17 +122,20 @@ def _decide_later(deps: Deps, clicked: Clicked, approval_id: int, approve: bool)
         now=deps.clock(),
     )
     deps.answers.invalidate()
-    if decision.refused is not None:
+    expired = decision.status is ApprovalStatus.expired
+    if decision.refused is not None and not expired:
         _tell(deps, clicked, f"Not done: {decision.refused}.")
         return
-    if decision.changed or decision.crm_synced or decision.error is not None:
+    if decision.changed or decision.crm_synced or decision.error is not None or expired:
         with unit_of_work(deps.session_factory) as session:
             item = queries.approval(session, approval_id)
             post = approval_post(item) if item is not None else None
             targets = _targets(session, clicked, "approval_id", approval_id)
         if post is not None:
             _update(deps.client, targets, post)
-    if decision.error is not None:
+    if expired:
+        _tell(deps, clicked, "This request has expired: `/cam live` asks again.")
+    elif decision.error is not None:
         _tell(
             deps,
             clicked,

@@ -200,6 +200,8 @@ def test_the_home_fits_100_blocks_with_many_approvals():
     view = home_view(status, snapshot(), notice="x" * 5000)
     check_blocks(view["blocks"], MAX_HOME_BLOCKS)
     assert "_and 31 more in the report channel_" in str(view["blocks"])
+    assert "CAM report · 2026-11-25 · DRY RUN" in str(view["blocks"])
+    assert "3 errors: see the report's thread" in str(view["blocks"])
 
 
 def test_limits_show_warmup_and_hourly_caps():

@@ -215,3 +215,22 @@ def test_two_bot_instances_clicked_at_once_decide_once(start_bot):
     with unit_of_work(first.sessions) as session:
         decided = session.scalars(select(Event).where(Event.name == events.APPROVAL_DECIDED))
         assert len(list(decided)) == 1
+
+
+def test_an_expired_go_live_request_is_shown_expired_when_clicked(bot):
+    bot.slack.command("live", user=APPROVER)
+    bot.settle()
+    with unit_of_work(bot.sessions) as session:
+        approval = session.scalars(select(Approval)).one()
+        approval.expires_at = approval.requested_at  # a day went by
+        approval_id = approval.id
+    assert click(bot, approval_id, user=SECOND_APPROVER).status == 200
+    bot.settle()
+    with unit_of_work(bot.sessions) as session:
+        assert session.get_one(Approval, approval_id).status is ApprovalStatus.expired
+        assert get_state(session).dry_run is True
+    [update] = bot.fake_slack.of("chat.update")
+    assert "*Expired*" in json.dumps(blocks_of(update))
+    assert not [b for b in blocks_of(update) if b["type"] == "actions"]
+    [told] = bot.fake_slack.of("response_url")
+    assert "expired" in told.params["text"] and "`/cam live`" in told.params["text"]
