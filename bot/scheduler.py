@@ -110,8 +110,12 @@ class BotScheduler:
         return fire
 
     def slot_at(self, now: datetime) -> str | None:
-        """Name the scheduled time a cycle starting at `now` belongs to (the latest fire time
-        within the grace period), the same in every instance; None if there is none."""
+        """Name the scheduled time a cycle starting at `now` belongs to: the latest fire time
+        within the grace period, the same in every instance; None if there is none.
+
+        APScheduler 3 does not hand a job its scheduled time; this recovers it exactly as long
+        as the job starts before the schedule's next fire time (a day, for a daily cycle).
+        """
         latest: datetime | None = None
         fire = self.trigger.get_next_fire_time(None, now - CYCLE_GRACE)
         while fire is not None and fire <= now:
