@@ -153,12 +153,30 @@ class SlackHandler(SlackRequestHandler):
         headers = request.get_headers()
         try:
             bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
-            if not isinstance(bolt_request.body, dict):
-                raise ValueError("body is not an object")
-        except (ValueError, TypeError, AttributeError, KeyError):
+            _check_shape(bolt_request.body)
+            return self.app.dispatch(bolt_request)
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+            # Unparsable, or a shape Bolt's own code indexes blindly (it raised in there).
             signed = self._verifier.is_valid_request(body, _flat(headers))
+            log.warning("malformed Slack request (%s, signed: %s)", type(exc).__name__, signed)
             return BoltResponse(status=400 if signed else 401, body="malformed request")
-        return self.app.dispatch(bolt_request)
+
+
+def _check_shape(body: object) -> None:
+    """Refuse the shapes Slack never sends and Bolt would trip on."""
+    if not isinstance(body, dict):
+        raise ValueError("body is not an object")
+    if body.get("type") == "block_actions":
+        actions = body.get("actions")
+        if not isinstance(actions, list) or not actions:
+            raise ValueError("block_actions without actions")
+        if not all(isinstance(action, dict) for action in actions):
+            raise ValueError("an action is not an object")
+    if body.get("type") == "event_callback" and not isinstance(body.get("event"), dict):
+        raise ValueError("event_callback without an event")
+    for key in ("user", "team", "channel", "container", "enterprise"):
+        if key in body and not isinstance(body[key], dict | str | None):
+            raise ValueError(f"{key} has the wrong type")
 
 
 def _flat(headers: dict[str, Any]) -> dict[str, str]:
