@@ -250,9 +250,15 @@ class SendPass:
                 if claim is None:
                     break
                 row_id, message, quota = claim
-                try:
-                    if connection is None:
+                if connection is None:
+                    try:
                         connection = stack.enter_context(self.ctx.gateways.email.connect())
+                    except Exception as exc:
+                        # No connection, so nothing went out: the claim is given back.
+                        self._release(row_id, quota, f"not sent: {exc}")
+                        self.report.error(PHASE, f"email gateway: {exc}", item=message.to)
+                        return
+                try:
                     result = connection.send(message)
                 except GatewayError as exc:
                     self._release(row_id, quota, f"not sent: {exc}")
@@ -409,6 +415,10 @@ class SendPass:
         if lead.status in (LeadStatus.scored, LeadStatus.scheduled):
             lead.status = LeadStatus.contacted
         lead.last_contacted_at = self.now
+        self._delivered(row, lead)
+
+    def _delivered(self, row: OutreachMessage, lead: Lead) -> None:
+        """Count a step handed over for real and start the wait for the next one."""
         self._advance(row, lead, self.now)
         self.counts["sent"] += 1
         self.report.outreach_sent += 1
@@ -459,7 +469,8 @@ class SendPass:
             row.status, row.body = OutreachStatus.sent, rendered.text
             row.claimed_by, row.claimed_at, row.sent_at = self.ctx.instance, self.now, self.now
             row.attempts += 1
-            self._contacted(row, lead)
+            # The lead counts as contacted when the person marks the task done.
+            self._delivered(row, lead)
             self.counts["tasks"] += 1
             self.report.tasks_created += 1
             return True
