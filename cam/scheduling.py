@@ -75,23 +75,28 @@ class SlotPlanner:
         self.started_on = get_state(session).mailbox_started_on
         self.taken: dict[Channel, list[datetime]] = defaultdict(list)
         self.per_day: Counter[tuple[Channel, str]] = Counter()
+        self.per_domain: Counter[tuple[str, str]] = Counter()
         rows = session.execute(
-            select(OutreachMessage.channel, OutreachMessage.scheduled_at).where(
+            select(OutreachMessage.channel, OutreachMessage.scheduled_at, Lead.domain)
+            .join(Lead, Lead.id == OutreachMessage.lead_id)
+            .where(
                 OutreachMessage.status.in_(SLOT_TAKING),
                 OutreachMessage.scheduled_at >= now - self.gap,
             )
         )
-        for channel, when in rows:
-            self._take(channel, when)
+        for channel, when, domain in rows:
+            self._take(channel, when, domain)
         for slots in self.taken.values():
             slots.sort()
 
     def _day(self, when: datetime) -> str:
         return safety.day_window(safety.team_day(when, self.config.timezone))
 
-    def _take(self, channel: Channel, when: datetime) -> None:
+    def _take(self, channel: Channel, when: datetime, domain: str) -> None:
         bisect.insort(self.taken[channel], when)
         self.per_day[(channel, self._day(when))] += 1
+        if channel is Channel.email:
+            self.per_domain[(domain, self._day(when))] += 1
 
     def _free(self, channel: Channel, when: datetime) -> bool:
         slots = self.taken[channel]
@@ -99,21 +104,31 @@ class SlotPlanner:
         neighbours = slots[max(at - 1, 0) : at + 1]
         return all(abs(when - other) >= self.gap for other in neighbours)
 
-    def _room(self, channel: Channel, when: datetime) -> bool:
+    def _room(self, channel: Channel, when: datetime, domain: str) -> bool:
         day = safety.team_day(when, self.config.timezone)
-        cap = safety.channel_cap(self.config.safety_settings, channel, day, self.started_on)
-        return self.per_day[(channel, safety.day_window(day))] < cap
+        settings = self.config.safety_settings
+        cap = safety.channel_cap(settings, channel, day, self.started_on)
+        window = safety.day_window(day)
+        if channel is Channel.email and (
+            self.per_domain[(domain, window)] >= settings.per_domain_daily_cap
+        ):
+            return False
+        return self.per_day[(channel, window)] < cap
 
-    def pick(self, channel: Channel, lead_timezone: str | None) -> datetime | None:
-        """Return a free moment for one message, or None if two weeks are full."""
+    def pick(self, channel: Channel, lead_timezone: str | None, domain: str) -> datetime | None:
+        """Return a free moment for one message, or None if two weeks are full.
+
+        A day is full for the channel at its cap, and for an email domain at the per-domain
+        cap, so what is planned for a day can all go out that day.
+        """
         tz = safety.zone(lead_timezone, self.config.timezone)
         window = self.config.safety_settings.send_window
         for start, end in safety.windows_from(self.now, tz, window):
             span = (end - start).total_seconds()
             for _ in range(TRIES_PER_WINDOW):
                 when = start + timedelta(seconds=int(self.ctx.rng.uniform(0, span)))
-                if when < end and self._room(channel, when) and self._free(channel, when):
-                    self._take(channel, when)
+                if when < end and self._room(channel, when, domain) and self._free(channel, when):
+                    self._take(channel, when, domain)
                     return when
         return None
 
@@ -164,7 +179,7 @@ def schedule_outreach(ctx: CycleContext) -> None:
                     _lead_change(lead.id, number, next_step_at(steps, number, now), new_status, now)
                 )
                 continue
-            when = planner.pick(step.channel, lead.timezone)
+            when = planner.pick(step.channel, lead.timezone, lead.domain)
             if when is None:
                 ctx.report.skip(f"{step.channel.value}_no_free_slot")
                 continue
@@ -233,7 +248,7 @@ def _due_leads(
         return []
     order = (Lead.score.desc(), Lead.id) if first else (Lead.next_step_at, Lead.id)
     query = (
-        select(Lead.id, Lead.status, Lead.steps_planned, Lead.timezone)
+        select(Lead.id, Lead.status, Lead.steps_planned, Lead.timezone, Lead.domain)
         .where(*_due_filter(campaign, step_count, now, first=first))
         .order_by(*order)
         .limit(limit)

@@ -191,3 +191,15 @@ def test_a_disabled_channel_is_skipped_and_the_sequence_goes_on(sessions):
     assert linkedin[0].reason == "channel disabled"
     lead = next(iter(leads_by_email(sessions).values()))
     assert lead.steps_planned == 2 and lead.next_step_at == clock.now + timedelta(days=3)
+
+
+def test_planning_keeps_each_domain_within_its_daily_cap(sessions):
+    clock = Clock()
+    add_leads(sessions, 7, domain="acme.example")
+    process_new_leads(make_ctx(sessions, clock))
+    schedule_outreach(make_ctx(sessions, clock))
+    per_day: dict[object, int] = {}
+    for row in outreach(sessions):
+        per_day[row.scheduled_at.date()] = per_day.get(row.scheduled_at.date(), 0) + 1
+    # Wednesday, Thursday, Friday: three, three, one.
+    assert sorted(per_day.values(), reverse=True) == [3, 3, 1]
