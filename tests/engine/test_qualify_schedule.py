@@ -203,3 +203,16 @@ def test_planning_keeps_each_domain_within_its_daily_cap(sessions):
         per_day[row.scheduled_at.date()] = per_day.get(row.scheduled_at.date(), 0) + 1
     # Wednesday, Thursday, Friday: three, three, one.
     assert sorted(per_day.values(), reverse=True) == [3, 3, 1]
+
+
+def test_a_lead_that_cannot_be_scored_is_an_error_and_the_others_go_on(sessions):
+    clock = Clock()
+    add_leads(sessions, 3)
+    with unit_of_work(sessions) as session:
+        session.execute(update(Lead).where(Lead.id == 2).values(custom_fields=["not", "a", "map"]))
+    ctx = make_ctx(sessions, clock)
+    process_new_leads(ctx)
+    assert ctx.report.leads_processed == 2
+    [error] = ctx.report.errors
+    assert (error.phase, error.item) == ("qualify", "lead1@company1.example")
+    assert leads_by_email(sessions)["lead1@company1.example"].status is LeadStatus.new
