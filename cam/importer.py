@@ -83,36 +83,35 @@ class ImportResult(BaseModel):
         return self.duplicates_in_file + self.invalid
 
 
-class _LineTooLong(Exception):
-    pass
-
-
 class _Lines:
-    """The lines of a text stream, refusing any longer than `limit` so memory stays flat."""
+    """The lines of a text stream, cutting short any longer than `limit` (flat memory).
+
+    A line too long is skipped and stands as an empty line; `flagged` counts it, and every
+    line holding a NUL byte, so the reader can reject the record it falls in.
+    """
 
     def __init__(self, stream: IO[str], limit: int) -> None:
         self._stream = stream
         self._limit = limit
-        self.count = 0
-        # Set when a line held a NUL byte; the caller clears it before each record.
-        self.nul = False
+        self.flagged = 0
+        self.why = ""
 
-    def __iter__(self) -> _Lines:
-        return self
+    def __iter__(self) -> Iterator[str]:
+        readline, limit = self._stream.readline, self._limit
+        while line := readline(limit):
+            if len(line) == limit and not line.endswith(("\n", "\r")):
+                while (rest := readline(limit)) and len(rest) == limit:
+                    if rest.endswith(("\n", "\r")):
+                        break
+                self._flag(f"line is longer than {limit} characters")
+                line = "\n"
+            elif "\x00" in line:
+                self._flag("contains a NUL byte")
+            yield line
 
-    def __next__(self) -> str:
-        line = self._stream.readline(self._limit)
-        if not line:
-            raise StopIteration
-        self.count += 1
-        if "\x00" in line:
-            self.nul = True
-        if len(line) == self._limit and not line.endswith(("\n", "\r")):
-            while (rest := self._stream.readline(self._limit)) and len(rest) == self._limit:
-                if rest.endswith(("\n", "\r")):
-                    break
-            raise _LineTooLong
-        return line
+    def _flag(self, why: str) -> None:
+        self.flagged += 1
+        self.why = why
 
 
 class _ErrorSink:
@@ -314,13 +313,30 @@ def import_leads(
         with _field_size_limit(FIELD_LIMIT):
             reader = csv.reader(lines)
             header = _read_header(reader)
+            if lines.flagged:
+                raise ImportFileError(f"the header row cannot be read: {lines.why}")
             try:
                 columns = ColumnMap.from_header(header)
             except HeaderError as exc:
                 raise ImportFileError(f"{path}: {exc}") from exc
             with _ErrorSink(errors_path, header) as sink:
                 importer = _Importer(sessions, sink, batch_size)
-                for line, fields, problem in _records(reader, lines):
+                seen_flags = 0
+                while True:
+                    line = reader.line_num + 1
+                    problem: str | None = None
+                    try:
+                        fields = next(reader)
+                    except StopIteration:
+                        break
+                    except csv.Error as exc:
+                        fields, problem = [], f"unreadable CSV: {exc}"
+                    if lines.flagged != seen_flags:
+                        seen_flags = lines.flagged
+                        fields = [f.replace("\x00", "") for f in fields]
+                        problem = lines.why
+                    elif problem is None and not any(fields):
+                        continue
                     importer.rows += 1
                     row = problem or read_row(fields, columns, line, default_source)
                     if isinstance(row, str):
@@ -357,29 +373,6 @@ def _read_header(reader: Iterator[list[str]]) -> list[str]:
         for fields in reader:
             if any(field.strip() for field in fields):
                 return fields
-    except (csv.Error, _LineTooLong) as exc:
-        raise ImportFileError(f"the header row cannot be read: {exc or 'line too long'}") from exc
+    except csv.Error as exc:
+        raise ImportFileError(f"the header row cannot be read: {exc}") from exc
     raise ImportFileError("the file is empty: no header row")
-
-
-def _records(
-    reader: Iterator[list[str]], lines: _Lines
-) -> Iterator[tuple[int, list[str], str | None]]:
-    """Yield (first line, fields, why unreadable or None) of each non-blank record."""
-    while True:
-        line = lines.count + 1
-        lines.nul = False
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except _LineTooLong:
-            yield line, [], f"line is longer than {LINE_LIMIT} characters"
-            continue
-        except csv.Error as exc:
-            yield line, [], f"unreadable CSV: {exc}"
-            continue
-        if lines.nul:
-            yield line, [f.replace("\x00", "") for f in fields], "contains a NUL byte"
-        elif any(fields):
-            yield line, fields, None

@@ -240,6 +240,7 @@ def test_long_known_fields_are_row_errors(sessions: SessionFactory, tmp_path: Pa
         (b"name,company\r\nAnn,Acme\r\n", "no email column"),
         (b"Email,E-mail\r\na@b.com,c@d.com\r\n", "both give email"),
         (b"email,notes,notes\r\na@b.com,x,y\r\n", "'notes' appears twice"),
+        (b"em\x00ail,notes\r\na@b.com,x\r\n", "header row cannot be read: contains a NUL"),
     ],
 )
 def test_unusable_files_raise_a_clear_error(
