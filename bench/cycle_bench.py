@@ -224,7 +224,7 @@ def report(results: list[Measure]) -> None:
                 f"{backend}: time ratio {large.leads:,}/{small.leads:,}",
                 round(ratio, 2),
                 "x",
-                f"<= {TARGET_RATIO * scale / 10:.0f}",
+                f"<= {TARGET_RATIO * scale / 10:g}",
                 ratio <= TARGET_RATIO * scale / 10,
             )
             emit(

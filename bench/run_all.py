@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
+import sqlite3
 import subprocess
 import sys
 import time
@@ -36,6 +39,50 @@ class Outcome:
     seconds: float
     returncode: int
     rows: list[dict[str, Any]] = field(default_factory=list)
+    # 1-minute load average when the benchmark ended: other work on the machine skews times.
+    load: float = 0.0
+
+
+def machine() -> dict[str, str]:
+    """Describe where the figures come from: CPUs, model, memory, Python, SQLite, PostgreSQL."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        kib = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal:")
+        )
+        memory = f"{kib / 1024 / 1024:.1f} GiB"
+    except (OSError, StopIteration, ValueError):
+        memory = "unknown"
+    return {
+        "CPUs": str(os.cpu_count()),
+        "CPU model": model,
+        "memory": memory,
+        "Python": platform.python_version(),
+        "SQLite": sqlite3.sqlite_version,
+        "PostgreSQL": _postgres_version(),
+    }
+
+
+def _postgres_version() -> str:
+    from sqlalchemy import text
+
+    from cam.db import make_engine
+
+    url = os.environ.get("CAM_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return str(conn.execute(text("SHOW server_version")).scalar())
+    except Exception as exc:
+        return f"unreachable ({type(exc).__name__})"
+    finally:
+        engine.dispose()
 
 
 def discover() -> list[str]:
@@ -71,7 +118,7 @@ def run_one(name: str, extra: list[str], timeout: float) -> Outcome:
             print(line)
     if returncode != 0:
         print(stderr[-4000:], file=sys.stderr)
-    return Outcome(name, time.perf_counter() - started, returncode, rows)
+    return Outcome(name, time.perf_counter() - started, returncode, rows, os.getloadavg()[0])
 
 
 def _text(data: bytes | str | None) -> str:
@@ -87,8 +134,10 @@ def table(outcomes: list[Outcome]) -> str:
         if outcome.returncode != 0:
             status = "timed out" if outcome.returncode == -1 else f"exit {outcome.returncode}"
             lines.append(f"| {outcome.name} | run | {status} |  | no |")
-        if not outcome.rows and outcome.returncode == 0:
-            lines.append(f"| {outcome.name} | run | {outcome.seconds:.1f} s (see output) |  |  |")
+        lines.append(
+            f"| {outcome.name} | wall time (load average after) "
+            f"| {outcome.seconds:.1f} s ({outcome.load:.1f}) |  |  |"
+        )
         for row in outcome.rows:
             value = row.get("value")
             shown = f"{value:.3g}" if isinstance(value, float) else str(value)
@@ -111,7 +160,10 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(names) - set(discover()))
     if unknown:
         parser.error(f"no such benchmark: {', '.join(unknown)}")
+    about = machine()
+    print("\n".join(f"{key}: {value}" for key, value in about.items()), flush=True)
     outcomes = [run_one(name, extra, args.timeout) for name in names]
+    print("\n" + "\n".join(f"- {key}: {value}" for key, value in about.items()))
     print("\n" + table(outcomes))
     return 0 if all(outcome.returncode == 0 for outcome in outcomes) else 1
 
