@@ -192,10 +192,14 @@ def serve_wsgi(app: WsgiApp, *, threads: int = 8) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        # Close from the server's own loop thread: its map empties and `run` returns.
-        server.trigger.pull_trigger(lambda: _close_all(server))
-        thread.join(timeout=5)
+        # Let the requests under way finish first, so no task thread touches a closed channel;
+        # then close everything from the server's own loop thread: its map empties, `run` ends.
         server.task_dispatcher.shutdown()
+        try:
+            server.trigger.pull_trigger(lambda: _close_all(server))
+        except OSError:  # the loop is gone already
+            _close_all(server)
+        thread.join(timeout=5)
 
 
 def _close_all(server: Any) -> None:
