@@ -191,3 +191,38 @@ def test_sigkill_never_sends_twice_nor_loses_a_message(db_url: str, smtp: SmtpSe
     day_full = used.get("live:email", 0) >= CAPS.daily
     assert day_full or all(used.get(f"live:domain:{d}", 0) >= CAPS.per_domain for d in waiting)
     engine.dispose()
+
+
+def test_three_senders_at_once_share_the_outbox_and_the_caps(db_url: str, smtp: SmtpServer) -> None:
+    engine = make_engine(db_url)
+    seed_outbox(engine, DOMAINS)
+    settings = smtp.settings(database_url=db_url)
+    context = forkserver()
+    senders = [
+        context.Process(target=send_worker.run, args=(settings, CAPS, BASE)) for _ in range(3)
+    ]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join(timeout=180)
+    assert [sender.exitcode for sender in senders] == [0, 0, 0]
+
+    per_recipient = deliveries(smtp.handler.messages)
+    assert {address: n for address, n in per_recipient.items() if n > 1} == {}
+    per_domain = Counter(address.split("@")[1] for address in per_recipient)
+    assert sum(per_recipient.values()) <= CAPS.daily
+    assert max(per_domain.values()) <= CAPS.per_domain
+    with session_factory(engine)() as session:
+        statuses = Counter(session.scalars(select(OutreachMessage.status)))
+        claimed_by = set(
+            session.scalars(
+                select(OutreachMessage.claimed_by).where(
+                    OutreachMessage.status == OutreachStatus.sent
+                )
+            )
+        )
+    # Nobody died, so nothing is in doubt; the caps, not the senders, stopped the sending.
+    assert set(statuses) == {OutreachStatus.sent, OutreachStatus.failed, OutreachStatus.planned}
+    assert statuses[OutreachStatus.sent] + statuses[OutreachStatus.failed] == CAPS.daily
+    assert len(claimed_by) > 1, "one sender did all the work"
+    engine.dispose()
