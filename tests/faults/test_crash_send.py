@@ -2,8 +2,8 @@
 
 A real SMTP server on loopback keeps every message it is handed; it answers slowly, so many
 kills fall after the server took a message and before the sender could record it. A fresh
-sender process follows each kill (the next one is already loaded and waiting, so the kills
-come fast), its clock sometimes inside the previous claim's lease and sometimes past it.
+sender process follows each kill (forked from a server that loaded the engine once, so the
+kills come fast), its clock sometimes inside the previous claim's lease and sometimes past it.
 At the end every planned message is `sent`, `failed` or `unknown`, or was held back by a cap
 that is full; what the server received proves that no lead got its step twice, that no cap
 was exceeded, and that every `sent` row was really accepted.
