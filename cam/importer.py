@@ -207,16 +207,24 @@ class _BatchWriter:
             self._bind("updated_at", now),
         )
         empty = self._empty_custom
+        bind_custom = self._process["custom_fields"] or _unchanged
         out = [
-            (*row.values, self._bind("custom_fields", custom) if custom else empty, *constants)
+            (
+                *row.values,
+                bind_custom(row.custom_fields) if row.custom_fields else empty,
+                *constants,
+            )
             for row in rows
-            for custom in (row.custom_fields,)
         ]
         if self._named:
             return [dict(zip(self._names, values, strict=True)) for values in out]
         if self._reorder is not None:
             return list(map(self._reorder, out))
         return out
+
+
+def _unchanged(value: Any) -> Any:
+    return value
 
 
 class _Importer:
@@ -321,7 +329,8 @@ def import_leads(
                 raise ImportFileError(f"{path}: {exc}") from exc
             with _ErrorSink(errors_path, header) as sink:
                 importer = _Importer(sessions, sink, batch_size)
-                seen_flags = 0
+                seen_flags = rows = 0
+                add = importer.add
                 while True:
                     line = reader.line_num + 1
                     problem: str | None = None
@@ -337,15 +346,16 @@ def import_leads(
                         problem = lines.why
                     elif problem is None and not any(fields):
                         continue
-                    importer.rows += 1
+                    rows += 1
                     row = problem or read_row(fields, columns, line, default_source)
                     if isinstance(row, str):
                         importer.reject(line, row, fields)
                     else:
-                        importer.add(row, fields)
-                    if progress is not None and importer.rows % batch_size == 0:
+                        add(row, fields)
+                    if progress is not None and rows % batch_size == 0:
                         progress(raw.tell(), total)
                 importer.flush()
+                importer.rows = rows
     if progress is not None:
         progress(total, total)
     result = ImportResult(

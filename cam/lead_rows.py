@@ -60,6 +60,7 @@ _MAX_LENGTH: dict[str, int] = {
     if name != "custom_fields"
 }
 _SHORTEST_LIMIT = min(_MAX_LENGTH.values())
+_EMAIL_MAX = _MAX_LENGTH["email"]
 
 
 class HeaderError(ValueError):
@@ -170,8 +171,8 @@ def read_row(fields: list[str], columns: ColumnMap, line: int, source: str) -> L
     raw_email = fields[columns.email].strip()
     if not raw_email:
         return "email is empty"
-    if len(raw_email) > _MAX_LENGTH["email"]:
-        return f"email is longer than {_MAX_LENGTH['email']} characters"
+    if len(raw_email) > _EMAIL_MAX:
+        return f"email is longer than {_EMAIL_MAX} characters"
     try:
         email = normalise_email(raw_email)
     except EmailNotValidError as exc:
