@@ -30,6 +30,7 @@ from bot import listeners
 from bot.answers import Answers
 from bot.deps import Deps
 from bot.errors import Refused, user_message
+from bot.notifier import Notifier
 from bot.payloads import BadPayload
 from bot.settings import BotSettings
 from bot.worker import Worker
@@ -79,8 +80,6 @@ def create_app(
     """
     client = client if client is not None else web_client(settings)
     if deliver_notifications is None:
-        from bot.notifier import Notifier
-
         deliver_notifications = Notifier(
             client, session_factory, settings, clock=clock
         ).deliver_pending
