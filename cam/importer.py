@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -52,6 +52,10 @@ _CONSTANT_COLUMNS = (
     "updated_at",
 )
 _LEADS = Lead.__table__
+# Which of a batch's emails are stored already (one statement, compiled once).
+_STORED = select(_LEADS.c.email, _LEADS.c.id).where(
+    _LEADS.c.email.in_(bindparam("emails", expanding=True))
+)
 
 
 class ImportFileError(Exception):
@@ -267,9 +271,7 @@ class _Importer:
         batch, self._batch = self._batch, {}
         with unit_of_work(self._sessions) as session:
             conn = session.connection()
-            found = conn.execute(
-                select(_LEADS.c.email, _LEADS.c.id).where(_LEADS.c.email.in_(list(batch)))
-            ).all()
+            found = conn.execute(_STORED, {"emails": list(batch)}).all()
             for email, lead_id in found:
                 row, fields = batch.pop(email)
                 if lead_id > self._baseline:
