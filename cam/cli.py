@@ -6,6 +6,7 @@ import functools
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
@@ -55,6 +56,10 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+# The database the running command uses, for error messages (password hidden).
+_database_url: ContextVar[str] = ContextVar("database_url", default="")
+
+
 class CliError(Exception):
     """A failure to show the user as one line, without a traceback."""
 
@@ -86,30 +91,25 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
         except (CliError, ImportFileError, CampaignFileError, ScoringFileError, OSError) as exc:
             message = str(exc)
         except SQLAlchemyError as exc:
-            message = _database_message(exc, _url_for_messages())
+            message = _database_message(exc, _database_url.get())
         err_console.print(f"[red]error:[/red] {escape(message)}")
         raise typer.Exit(1)
 
     return wrapper
 
 
-def _url_for_messages() -> str:
-    try:
-        return Settings().database_url
-    except ValidationError:
-        return ""
-
-
 def load_settings(**overrides: object) -> Settings:
     """Read the settings; a bad value is reported by name, never with its content."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in error['loc']) or 'settings'}: {error['msg']}"
             for error in exc.errors(include_input=False)
         )
         raise CliError(f"invalid settings: {problems}") from None
+    _database_url.set(settings.database_url)
+    return settings
 
 
 @contextmanager
