@@ -7,7 +7,7 @@ import tomllib
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
@@ -76,7 +76,7 @@ class ScoringRules(BaseModel):
     custom_fields: list[CustomFieldRule] = []
 
 
-class Score(BaseModel):
+class Score(NamedTuple):
     points: int
     reasons: list[str]
 
@@ -134,7 +134,7 @@ class Scorer:
                 if why is not None:
                     points += field_rule.points
                     reasons.append(f"{field_rule.points:+d} {why}")
-        return Score(points=points, reasons=reasons)
+        return Score(points, reasons)
 
 
 def score_lead(
