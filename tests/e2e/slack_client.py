@@ -252,13 +252,8 @@ def start_bot(
     with ExitStack() as stack:
 
         def start(**extra: str) -> RunningBot:
-            settings = settings_for(
-                fake_slack,
-                db_url,
-                CAM_HUBSPOT_TOKEN=CRM_TOKEN,
-                CAM_HUBSPOT_BASE_URL=fake_crm.url,
-                **extra,
-            )
+            crm = {"CAM_HUBSPOT_TOKEN": CRM_TOKEN, "CAM_HUBSPOT_BASE_URL": fake_crm.url}
+            settings = settings_for(fake_slack, db_url, **(crm | extra))
             worker = Worker()
             stack.callback(worker.shutdown)
             app = create_app(settings, sessions, gateways=build_gateways(settings), worker=worker)

@@ -234,3 +234,45 @@ def test_an_expired_go_live_request_is_shown_expired_when_clicked(bot):
     assert not [b for b in blocks_of(update) if b["type"] == "actions"]
     [told] = bot.fake_slack.of("response_url")
     assert "expired" in told.params["text"] and "`/cam live`" in told.params["text"]
+
+
+def test_without_a_crm_the_approval_stands_and_says_the_sync_failed(start_bot):
+    bot = start_bot(CAM_HUBSPOT_TOKEN="")
+    approval_id = hot_lead_approval(bot)
+    assert click(bot, approval_id).status == 200
+    bot.settle()
+    with unit_of_work(bot.sessions) as session:
+        approval = session.get_one(Approval, approval_id)
+        assert approval.status is ApprovalStatus.approved
+        assert approval.crm_synced_at is None
+        assert "no CRM is configured" in (approval.crm_error or "")
+    [update] = bot.fake_slack.of("chat.update")
+    [retry] = [b for b in blocks_of(update) if b["type"] == "actions"]
+    assert [e["text"]["text"] for e in retry["elements"]] == ["Retry CRM sync"]
+    [told] = bot.fake_slack.of("response_url")
+    assert told.params["text"].startswith("Approved, but the CRM sync failed: no CRM is configured")
+    assert bot.crm.requests == []
+
+
+def test_retry_crm_sync_finishes_a_failed_sync_with_one_deal(bot):
+    approval_id = hot_lead_approval(bot)
+    bot.crm.fail("POST /crm/v3/objects/deals", 500, times=1000)
+    assert click(bot, approval_id, name="first").status == 200
+    bot.settle()
+    failed = bot.fake_slack.of("chat.update")[-1]
+    assert "CRM sync failed" in json.dumps(blocks_of(failed))
+    attempts = len(bot.crm.of("POST", "/crm/v3/objects/deals"))
+    with bot.crm._lock:
+        bot.crm._faults.clear()  # the CRM is back
+    assert attempts >= 1
+
+    assert click(bot, approval_id, name="retry").status == 200
+    bot.settle()
+    final = bot.fake_slack.of("chat.update")[-1]
+    assert "synced to the CRM" in json.dumps(blocks_of(final))
+    assert not [b for b in blocks_of(final) if b["type"] == "actions"]
+    assert len(bot.crm.deals) == 1
+    assert len(bot.crm.contacts) == 1
+    with unit_of_work(bot.sessions) as session:
+        approval = session.get_one(Approval, approval_id)
+        assert approval.crm_synced_at is not None and approval.crm_error is None
