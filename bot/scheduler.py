@@ -22,7 +22,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.cron import schedule_trigger
 from bot.notifier import Notifier
 from bot.settings import BotSettings
-from cam import cycle, leases
+from cam import approvals, cycle, leases
 from cam.bootstrap import cycle_config
 from cam.config import CAMCycleConfig
 from cam.db import SessionFactory, unit_of_work
@@ -164,9 +164,23 @@ class BotScheduler:
                 trigger="send_pass",
                 instance=self.instance,
             )
+            self._housekeeping()
         if report.errors:
             self.deliver()
         return report
+
+    def _housekeeping(self) -> None:
+        """Expire overdue approvals and finish CRM syncs a crash or an outage left undone."""
+        now = self.clock()
+        with unit_of_work(self.session_factory) as session:
+            approvals.expire_stale(session, now)
+        for decision in approvals.retry_crm_sync(
+            self.session_factory, crm=self.gateways.crm, now=now
+        ):
+            if decision.error:
+                log.warning(
+                    "CRM sync of approval %s failed: %s", decision.approval_id, decision.error
+                )
 
     def deliver(self) -> int:
         """Post the pending notifications now; a failure is logged and retried next time."""

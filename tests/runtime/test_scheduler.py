@@ -12,10 +12,11 @@ from sqlalchemy import select
 from bot.notifier import Notifier, notifier_client
 from bot.scheduler import SEND_LEASE, BotScheduler
 from cam import leases
+from cam.approvals import request_go_live
 from cam.db import unit_of_work
 from cam.gateways.factory import build_gateways
-from cam.models import CycleRun, Notification, NotificationStatus
-from cam.state import set_paused
+from cam.models import Approval, ApprovalStatus, CycleRun, Notification, NotificationStatus
+from cam.state import get_state, set_paused
 from tests.e2e.slack_client import settings_for
 
 
@@ -97,6 +98,19 @@ def test_the_send_pass_runs_under_its_lease(fake_slack, sessions, db_url):
     assert report is not None and report.errors == []
     # The lease was given back: another instance may send next time.
     assert leases.acquire(sessions, SEND_LEASE, "another-instance", timedelta(minutes=5))
+
+
+def test_the_send_pass_expires_an_overdue_go_live_request(fake_slack, sessions, db_url):
+    asked = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    with unit_of_work(sessions) as session:
+        approval_id = request_go_live(session, requested_by="UREQUESTER", now=asked).id
+    later = asked + timedelta(hours=25)
+    scheduler = make_scheduler(fake_slack, sessions, db_url, clock=lambda: later)
+    assert scheduler.run_send_pass() is not None
+    with sessions() as session:
+        approval = session.get_one(Approval, approval_id)
+        assert approval.status == ApprovalStatus.expired
+        assert get_state(session).dry_run is True
 
 
 @pytest.fixture
