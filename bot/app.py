@@ -150,6 +150,9 @@ class SlackHandler(SlackRequestHandler):
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
         body = request.get_body()
         headers = request.get_headers()
+        if not _flat(headers).get("x-slack-request-timestamp", "").isdigit():
+            # Bolt's verifier raises on a timestamp that is not a number: refuse it here.
+            return BoltResponse(status=401, body="invalid request")
         try:
             bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
             _check_shape(bolt_request.body)
@@ -169,8 +172,8 @@ def _check_shape(body: object) -> None:
         actions = body.get("actions")
         if not isinstance(actions, list) or not actions:
             raise ValueError("block_actions without actions")
-        if not all(isinstance(action, dict) for action in actions):
-            raise ValueError("an action is not an object")
+        if not all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions):
+            raise ValueError("an action is not an object with an action_id")
     if body.get("type") == "event_callback" and not isinstance(body.get("event"), dict):
         raise ValueError("event_callback without an event")
     for key in ("user", "team", "channel", "container", "enterprise"):
