@@ -7,11 +7,11 @@ from types import TracebackType
 
 from sqlalchemy import Engine
 
-from cam.config import CAMCycleConfig
+from cam.config import CAMCycleConfig, ChannelLimitConfig, SafetySettings, SendWindow
 from cam.db import SessionFactory, make_engine, session_factory
 from cam.gateways.base import Gateways
 from cam.gateways.factory import build_gateways
-from cam.models import RuntimeState
+from cam.models import Channel, RuntimeState
 from cam.settings import Settings
 
 FALLBACK_SENDER_DOMAIN = "cam.invalid"
@@ -54,8 +54,29 @@ def sender_domain(mail_from: str) -> str:
 
 
 def cycle_config(settings: Settings, state: RuntimeState) -> CAMCycleConfig:
-    """Return the cycle's config: files and zone from the settings, dry-run from the state."""
+    """Return the cycle's config: limits, files and zone from settings, dry-run from the state."""
+    start, end = settings.send_window_hours
+    email = ChannelLimitConfig(
+        daily_cap=settings.email_daily_cap,
+        hourly_cap=settings.email_hourly_cap,
+        warmup_start=settings.warmup_start,
+        warmup_increment=settings.warmup_increment,
+    )
+    safety_settings = SafetySettings(
+        channels={
+            Channel.email: email,
+            Channel.linkedin: ChannelLimitConfig(daily_cap=settings.linkedin_daily_cap),
+        },
+        per_domain_daily_cap=settings.domain_daily_cap,
+        send_window=SendWindow(start=start, end=end),
+        blocked_domains=settings.blocked_domain_set,
+        min_gap_seconds=settings.min_gap_seconds,
+    )
     return CAMCycleConfig(
+        max_new_leads_per_day=settings.max_new_leads_per_day,
+        max_outreach_per_day=settings.max_outreach_per_day,
+        max_followups_per_day=settings.max_followups_per_day,
+        safety_settings=safety_settings,
         dry_run=state.dry_run,
         timezone=settings.timezone,
         campaign_file=settings.campaign_file,

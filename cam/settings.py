@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
@@ -26,6 +27,20 @@ class Settings(BaseSettings):
     instance_name: str = Field(default="cam", alias="CAM_INSTANCE_NAME")
     secret_key: SecretStr = Field(default=SecretStr(""), alias="CAM_SECRET_KEY")
     public_url: str = Field(default="http://localhost:3000", alias="CAM_PUBLIC_URL")
+
+    # Safety limits (the defaults are the conservative ones of `default_safety_settings`).
+    email_daily_cap: int = Field(default=20, ge=0, alias="CAM_EMAIL_DAILY_CAP")
+    email_hourly_cap: int | None = Field(default=None, ge=1, alias="CAM_EMAIL_HOURLY_CAP")
+    linkedin_daily_cap: int = Field(default=10, ge=0, alias="CAM_LINKEDIN_DAILY_CAP")
+    warmup_start: int | None = Field(default=None, ge=0, alias="CAM_WARMUP_START")
+    warmup_increment: int = Field(default=5, ge=1, alias="CAM_WARMUP_INCREMENT")
+    domain_daily_cap: int = Field(default=3, ge=0, alias="CAM_DOMAIN_DAILY_CAP")
+    send_window: str = Field(default="09:00-17:00", alias="CAM_SEND_WINDOW")
+    min_gap_seconds: int = Field(default=120, ge=0, alias="CAM_MIN_GAP_SECONDS")
+    blocked_domains: str = Field(default="", alias="CAM_BLOCKED_DOMAINS")
+    max_new_leads_per_day: int = Field(default=500, ge=0, alias="CAM_MAX_NEW_LEADS_PER_DAY")
+    max_outreach_per_day: int = Field(default=30, ge=0, alias="CAM_MAX_OUTREACH_PER_DAY")
+    max_followups_per_day: int = Field(default=30, ge=0, alias="CAM_MAX_FOLLOWUPS_PER_DAY")
 
     # Outgoing mail (SMTP).
     smtp_host: str = Field(default="", alias="CAM_SMTP_HOST")
@@ -61,6 +76,28 @@ class Settings(BaseSettings):
 
     # LinkedIn steps become manual tasks; off unless enabled.
     linkedin_tasks: bool = Field(default=True, alias="CAM_LINKEDIN_TASKS")
+
+    @field_validator("send_window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        start, _, end = value.partition("-")
+        try:
+            if time.fromisoformat(start.strip()) >= time.fromisoformat(end.strip()):
+                raise ValueError("the window must start before it ends")
+        except ValueError as exc:
+            raise ValueError(f"expected HH:MM-HH:MM ({exc})") from exc
+        return value
+
+    @property
+    def send_window_hours(self) -> tuple[time, time]:
+        start, _, end = self.send_window.partition("-")
+        return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+
+    @property
+    def blocked_domain_set(self) -> frozenset[str]:
+        """The blocked domains, lower-cased; each also blocks its subdomains."""
+        parts = (part.strip().lower().lstrip("@") for part in self.blocked_domains.split(","))
+        return frozenset(part for part in parts if part)
 
     @field_validator("timezone")
     @classmethod

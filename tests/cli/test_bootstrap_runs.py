@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 from sqlalchemy import text
 
 from cam.bootstrap import Runtime, cycle_config, sender_domain
+from cam.config import default_safety_settings
 from cam.db import SessionFactory, unit_of_work
 from cam.gateways.base import Gateways
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopInboxReader, NoopSocialPoster
-from cam.models import Approval, ApprovalKind, ApprovalStatus, CycleRun
+from cam.models import Approval, ApprovalKind, ApprovalStatus, Channel, CycleRun, RuntimeState
 from cam.runs import last_runs, pending_approvals, previous_run
 from cam.settings import Settings
 from cam.state import get_state, set_dry_run
@@ -92,3 +93,37 @@ def test_runs_and_approvals_queries(sessions: SessionFactory) -> None:
             ApprovalKind.escalate_lead,
             ApprovalKind.go_live,
         ]
+
+
+def test_safety_limits_come_from_settings() -> None:
+    settings = Settings(
+        CAM_EMAIL_DAILY_CAP=40,
+        CAM_EMAIL_HOURLY_CAP=8,
+        CAM_LINKEDIN_DAILY_CAP=4,
+        CAM_WARMUP_START=5,
+        CAM_DOMAIN_DAILY_CAP=2,
+        CAM_SEND_WINDOW="08:30-16:00",
+        CAM_BLOCKED_DOMAINS="Rival.com, @gmail.com,",
+        CAM_MAX_OUTREACH_PER_DAY=12,
+    )
+    config = cycle_config(settings, RuntimeState(dry_run=True, paused=False))
+    email = config.safety_settings.channels[Channel.email]
+    assert (email.daily_cap, email.hourly_cap, email.warmup_start) == (40, 8, 5)
+    assert email.cap_on_day(0) == 5
+    assert config.safety_settings.channels[Channel.linkedin].daily_cap == 4
+    assert config.safety_settings.per_domain_daily_cap == 2
+    window = config.safety_settings.send_window
+    assert (window.start, window.end) == (time(8, 30), time(16, 0))
+    assert config.safety_settings.blocked_domains == frozenset({"rival.com", "gmail.com"})
+    assert config.max_outreach_per_day == 12
+
+
+def test_defaults_are_the_conservative_limits() -> None:
+    config = cycle_config(Settings(), RuntimeState(dry_run=True, paused=False))
+    assert config.safety_settings == default_safety_settings()
+
+
+@pytest.mark.parametrize("window", ["17:00-09:00", "nine to five", "25:00-26:00"])
+def test_a_bad_send_window_is_refused(window: str) -> None:
+    with pytest.raises(ValidationError, match="CAM_SEND_WINDOW"):
+        Settings(CAM_SEND_WINDOW=window)
