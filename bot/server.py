@@ -29,6 +29,7 @@ from bot.app import create_app, slack_handler
 from bot.notifier import Notifier, notifier_client
 from bot.scheduler import BotScheduler
 from bot.settings import BotSettings, SettingsProblem, load_bot_settings
+from bot.worker import Worker
 from cam import unsubscribe
 from cam.bootstrap import Runtime
 from cam.db import SessionFactory, unit_of_work
@@ -234,10 +235,12 @@ def serve() -> None:
     configure_logging()
     notifier = Notifier(notifier_client(settings), runtime.session_factory, settings)
     scheduler = BotScheduler(settings, runtime.session_factory, runtime.gateways, notifier)
+    worker = Worker()
     bolt_app = create_app(
         settings,
         runtime.session_factory,
         gateways=runtime.gateways,
+        worker=worker,
         next_run_time=scheduler.next_run_time,
         deliver_notifications=scheduler.deliver,
     )
@@ -265,6 +268,8 @@ def serve() -> None:
         _exit_with(f"cannot listen on port {settings.port}: {exc.strerror or exc}", code=1)
     finally:
         scheduler.shutdown(wait=False)
+        # A `/cam run` under way finishes its cycle and posts its report before we exit.
+        worker.shutdown(wait=True)
         runtime.close()
 
 
