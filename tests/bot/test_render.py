@@ -1,0 +1,37 @@
+"""Rendering stored notifications into Slack posts, on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.blocks.render import render_notification
+from cam.db import unit_of_work
+from cam.models import CycleRun, Notification
+from cam.report import CAMCycleReport
+
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+
+
+def test_an_unreadable_older_report_does_not_block_the_next_one(sessions):
+    report = CAMCycleReport(start=T0, end=T0, leads_created=7, simulated=3)
+    with unit_of_work(sessions) as session:
+        old = CycleRun(kind="daily", started_at=T0, finished_at=T0, report={"dry_run": "?"})
+        new = CycleRun(
+            kind="daily", started_at=T0, finished_at=T0, report=report.model_dump(mode="json")
+        )
+        session.add_all([old, new])
+        session.flush()
+        broken = Notification(topic="cycle_report", payload={"cycle_id": old.id})
+        latest = Notification(topic="cycle_report", payload={"cycle_id": new.id})
+        session.add_all([broken, latest])
+    with sessions() as session:
+        assert render_notification(session, broken) is None
+        post = render_notification(session, latest)
+    assert post is not None
+    assert "DRY RUN" in str(post.blocks)
+    assert "7" in str(post.blocks)
+
+
+def test_a_notification_of_an_unknown_topic_renders_nothing(sessions):
+    with sessions() as session:
+        assert render_notification(session, Notification(topic="nonsense", payload={})) is None
