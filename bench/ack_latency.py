@@ -49,7 +49,7 @@ from bot.app import create_app
 from bot.server import make_wsgi_app
 from bot.settings import BotSettings
 from cam import approvals
-from cam.db import _sqlite_pragmas, make_engine, session_factory, unit_of_work, upgrade
+from cam.db import _sqlite_pragmas, make_engine, reachable, session_factory, unit_of_work, upgrade
 from cam.models import (
     Approval,
     ApprovalKind,
@@ -272,17 +272,6 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-def pg_available() -> bool:
-    try:
-        engine = make_engine(PG_URL)
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-        return True
-    except Exception:
-        return False
-
-
 def with_database(kind: str, workdir: Path, run: Callable[[str], None]) -> None:
     if kind.startswith("sqlite"):
         run(f"sqlite:///{workdir / 'ack.db'}")
@@ -332,7 +321,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=16, help="waitress threads")
     parser.add_argument("--rounds", type=int, default=3, help="rounds, interleaved; medians shown")
     args = parser.parse_args()
-    have_pg = pg_available()
+    have_pg = reachable(PG_URL)
     fake = FakeSlack(TOKEN).start()
     rounds: dict[str, list[dict[str, tuple[float, float]]]] = {}
     try:

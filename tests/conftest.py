@@ -9,24 +9,13 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, text
 
-from cam.db import SessionFactory, make_engine, session_factory, upgrade
+from cam.db import SessionFactory, make_engine, reachable, session_factory, upgrade
 from tests.fakes.slack_api import FakeSlack, running_fake_slack
 
 PG_URL = os.environ.get("CAM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def _pg_reachable() -> bool:
-    try:
-        engine = make_engine(PG_URL)
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-        return True
-    except Exception:
-        return False
-
-
-PG_AVAILABLE = _pg_reachable()
+PG_AVAILABLE = reachable(PG_URL)
 if os.environ.get("CAM_REQUIRE_PG") and not PG_AVAILABLE:
     raise RuntimeError(f"CAM_REQUIRE_PG is set but PostgreSQL is not reachable at {PG_URL}")
 
