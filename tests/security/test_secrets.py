@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import trustme
 from sqlalchemy import Engine, select
 
 from bot.app import create_app
@@ -32,8 +31,8 @@ from cam.settings import Settings
 from cam.state import set_dry_run
 from tests.approvals.helpers import add_lead
 from tests.channels.crm_server import FakeCrm, running_fake_crm
-from tests.channels.imap_server import ImapServer, running_imap_server
-from tests.channels.smtp_server import SmtpServer, free_port, running_smtp_server
+from tests.channels.imap_server import ImapServer
+from tests.channels.smtp_server import SmtpServer, free_port
 from tests.e2e.slack_client import (
     APPROVER,
     OUTSIDER,
@@ -95,27 +94,6 @@ def snapshot_text(engine: Engine) -> str:
         )
 
 
-@pytest.fixture(scope="module")
-def ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[trustme.CA, Path]:
-    ca = trustme.CA()
-    path = tmp_path_factory.mktemp("secrets-ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return ca, path
-
-
-@pytest.fixture
-def smtp(ca: tuple[trustme.CA, Path]) -> Iterator[SmtpServer]:
-    """STARTTLS and AUTH; it knows another password than ours."""
-    with running_smtp_server(*ca, security="starttls", auth=True) as server:
-        yield server
-
-
-@pytest.fixture
-def imap(ca: tuple[trustme.CA, Path]) -> Iterator[ImapServer]:
-    with running_imap_server(*ca, implicit_tls=True) as server:
-        yield server
-
-
 @pytest.fixture
 def crm() -> Iterator[FakeCrm]:
     """HubSpot's stand-in, expecting another token than ours."""
@@ -140,7 +118,7 @@ def environment(
         "CAM_IMAP_PORT": str(imap.port if imap else free_port()),
         "CAM_IMAP_SECURITY": "ssl",
         "CAM_IMAP_USERNAME": imap.username if imap else "replies@acme.example",
-        "CAM_IMAP_CA_FILE": str(smtp.ca_file),
+        "CAM_IMAP_CA_FILE": str(imap.ca_file if imap else smtp.ca_file),
         "CAM_HUBSPOT_BASE_URL": crm_url,
         **SECRETS,
     }
@@ -150,14 +128,15 @@ def test_a_failing_cycle_and_decision_show_no_secret(
     engine: Engine,
     sessions: SessionFactory,
     db_url: str,
-    smtp: SmtpServer,
-    imap: ImapServer,
+    smtp_server: SmtpServer,
+    imaps_server: ImapServer,
     crm: FakeCrm,
     caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    settings = Settings(_env_file=None, **environment(smtp, imap, crm.url, db_url))  # type: ignore[arg-type]
+    env = environment(smtp_server, imaps_server, crm.url, db_url)
+    settings = Settings(_env_file=None, **env)  # type: ignore[arg-type]
     seed_outbox(engine, {"buyer.example": 2})
     with unit_of_work(sessions) as session:
         add_lead(session, "hot@buyer.example")
@@ -211,7 +190,7 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
     )
 
 
-def test_the_cli_shows_no_secret(tmp_path: Path, smtp: SmtpServer) -> None:
+def test_the_cli_shows_no_secret(tmp_path: Path, smtp_server: SmtpServer) -> None:
     url = f"sqlite:///{tmp_path / 'cam.db'}"
     upgrade(url)
     engine = make_engine(url)
@@ -220,7 +199,7 @@ def test_the_cli_shows_no_secret(tmp_path: Path, smtp: SmtpServer) -> None:
         set_dry_run(session, dry_run=False, by=APPROVER)
     engine.dispose()
     # IMAP and the CRM are not even there.
-    env = environment(smtp, None, f"http://127.0.0.1:{free_port()}", url)
+    env = environment(smtp_server, None, f"http://127.0.0.1:{free_port()}", url)
 
     outputs: dict[str, subprocess.CompletedProcess[str]] = {}
     for args in (("limits",), ("run",), ("report",), ("report", "--last", "3"), ("events",)):
@@ -259,11 +238,11 @@ def start_cam_bot(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_cam_bot_start_up_failures_show_no_secret(
-    tmp_path: Path, smtp: SmtpServer, fake_slack: FakeSlack
+    tmp_path: Path, smtp_server: SmtpServer, fake_slack: FakeSlack
 ) -> None:
     url = f"sqlite:///{tmp_path / 'cam.db'}"
     upgrade(url)
-    env = environment(smtp, None, f"http://127.0.0.1:{free_port()}", url) | {
+    env = environment(smtp_server, None, f"http://127.0.0.1:{free_port()}", url) | {
         "SLACK_API_URL": fake_slack.url,
         "CAM_APPROVERS": APPROVER,
         "CAM_REPORT_CHANNEL": "C0REPORTS",
@@ -297,10 +276,14 @@ def fake_slack() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def served_bot(
-    smtp: SmtpServer, imap: ImapServer, crm: FakeCrm, fake_slack: FakeSlack, db_url: str
+    smtp_server: SmtpServer,
+    imaps_server: ImapServer,
+    crm: FakeCrm,
+    fake_slack: FakeSlack,
+    db_url: str,
 ) -> Iterator[RunningBot]:
     """The whole bot over HTTP, as `cam-bot` serves it, configured with our secrets."""
-    env = environment(smtp, imap, crm.url, db_url)
+    env = environment(smtp_server, imaps_server, crm.url, db_url)
     env.pop("SLACK_APP_TOKEN")
     settings = settings_for(fake_slack, db_url, **env)
     engine = make_engine(db_url)
