@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,7 +21,7 @@ from cam.db import SessionFactory, unit_of_work
 from cam.gateways.factory import build_gateways
 from cam.models import Base, Lead, LeadStatus, OutreachMessage, OutreachStatus, SendQuota
 from cam.state import get_state
-from tests.channels.smtp_server import SmtpServer, running_smtp_server
+from tests.channels.smtp_server import SmtpServer
 from tests.e2e.seed import hot_lead_approval
 from tests.e2e.slack_client import APPROVER, RunningBot
 from tests.faults.outbox import BASE, Caps, deliveries, live_config, seed_outbox
@@ -72,19 +71,13 @@ SANDBOX_ESCAPES = [
 LEAKS = ("<class", "<function", "<module", "<built-in", "environ", "posix", "uid=")
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with running_smtp_server(None, None, security="none", auth=False) as server:
-        yield server
-
-
 @pytest.mark.parametrize("payload", SANDBOX_ESCAPES)
 def test_template_reaching_for_python_internals_fails_only_its_message(
-    payload: str, engine: Engine, sessions: SessionFactory, smtp: SmtpServer
+    payload: str, engine: Engine, sessions: SessionFactory, plain_smtp_server: SmtpServer
 ) -> None:
     [evil] = seed_outbox(engine, {"evil.example": 1}, key="evil", body=f"Hi {payload}")
     good = seed_outbox(engine, {"good.example": 2}, key="good")
-    settings = smtp.settings()
+    settings = plain_smtp_server.settings()
 
     report = run_send_pass(
         live_config(Caps(daily=10, per_domain=10), settings),
@@ -94,7 +87,7 @@ def test_template_reaching_for_python_internals_fails_only_its_message(
     )
 
     assert report.outreach_sent == 2
-    assert deliveries(smtp.handler.messages) == {email: 1 for email in good}
+    assert deliveries(plain_smtp_server.handler.messages) == {email: 1 for email in good}
     [error] = report.errors
     assert error.item is not None and error.item.startswith(evil)
     with sessions() as session:

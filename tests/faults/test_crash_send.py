@@ -16,7 +16,6 @@ import os
 import random
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from multiprocessing.context import ForkServerContext
 
@@ -30,7 +29,7 @@ from cam.gateways.factory import build_gateways
 from cam.models import CycleRun, Lead, OutreachMessage, OutreachStatus, SendQuota
 from cam.sending import CLAIM_LEASE
 from cam.settings import Settings
-from tests.channels.smtp_server import SmtpServer, running_smtp_server
+from tests.channels.smtp_server import SmtpServer
 from tests.faults import send_worker
 from tests.faults.outbox import BASE, Caps, deliveries, live_config, seed_outbox
 
@@ -47,12 +46,12 @@ BLIND_KILLS = 0.25
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with running_smtp_server(None, None, security="none", auth=False) as server:
-        server.handler.delay = SMTP_DELAY
-        for address in BOUNCING:
-            server.handler.rcpt_replies[address] = "550 5.1.1 no such mailbox"
-        yield server
+def smtp(plain_smtp_server: SmtpServer) -> SmtpServer:
+    """A slow server that refuses the bouncing addresses."""
+    plain_smtp_server.handler.delay = SMTP_DELAY
+    for address in BOUNCING:
+        plain_smtp_server.handler.rcpt_replies[address] = "550 5.1.1 no such mailbox"
+    return plain_smtp_server
 
 
 def forkserver() -> ForkServerContext:

@@ -25,7 +25,7 @@ from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopSocialPoster
 from cam.models import CycleRun, Lead, LeadStatus, Notification, OutreachMessage, OutreachStatus
 from cam.report import CAMCycleReport
 from cam.sending import CLAIM_LEASE
-from tests.channels.smtp_server import SmtpServer, running_smtp_server
+from tests.channels.smtp_server import SmtpServer
 from tests.faults.outbox import BASE, Caps, deliveries, live_config, seed_outbox
 from tests.faults.pg_cluster import PrivateCluster, pg_bin_dir
 
@@ -180,49 +180,47 @@ def stop_when_mail_arrives(smtp: SmtpServer, cluster: PrivateCluster) -> threadi
 
 
 def test_database_lost_between_accept_and_commit_never_resends(
-    cluster: PrivateCluster, engine: Engine
+    cluster: PrivateCluster, engine: Engine, plain_smtp_server: SmtpServer
 ) -> None:
+    smtp = plain_smtp_server
     caps = Caps(daily=10, per_domain=10)
     emails = seed_outbox(engine, {"buyer.example": 3})
-    with running_smtp_server(None, None, security="none", auth=False) as smtp:
-        # Slow enough that the database is down before the server says 250.
-        smtp.handler.delay = 3.0
-        settings = smtp.settings(database_url=cluster.url)
-        config = live_config(caps, settings)
-        gateways = build_gateways(settings)
-        sessions = session_factory(engine)
+    # Slow enough that the database is down before the server says 250.
+    smtp.handler.delay = 3.0
+    settings = smtp.settings(database_url=cluster.url)
+    config = live_config(caps, settings)
+    gateways = build_gateways(settings)
+    sessions = session_factory(engine)
 
-        def send_pass(at: datetime) -> CAMCycleReport:
-            return run_send_pass(
-                config, session_factory=sessions, gateways=gateways, clock=lambda: at
-            )
+    def send_pass(at: datetime) -> CAMCycleReport:
+        return run_send_pass(config, session_factory=sessions, gateways=gateways, clock=lambda: at)
 
-        watcher = stop_when_mail_arrives(smtp, cluster)
-        lost = send_pass(BASE)
-        watcher.join()
-        assert lost.outreach_sent == 0
-        assert [e.phase for e in lost.errors] == ["send", "cycle"]
-        assert len(smtp.handler.messages) == 1
+    watcher = stop_when_mail_arrives(smtp, cluster)
+    lost = send_pass(BASE)
+    watcher.join()
+    assert lost.outreach_sent == 0
+    assert [e.phase for e in lost.errors] == ["send", "cycle"]
+    assert len(smtp.handler.messages) == 1
 
-        cluster.start()
-        smtp.handler.delay = 0.0
-        # Within the claim's lease: the others go out, the lost one is left alone.
-        after = send_pass(BASE + timedelta(minutes=1))
-        assert after.errors == []
-        assert after.outreach_sent == 2
-        # Past the lease: a person is asked to check it; it is not sent again.
-        later = send_pass(BASE + CLAIM_LEASE + timedelta(minutes=2))
-        assert later.unknown_outcomes == 1
-        assert later.outreach_sent == 0
+    cluster.start()
+    smtp.handler.delay = 0.0
+    # Within the claim's lease: the others go out, the lost one is left alone.
+    after = send_pass(BASE + timedelta(minutes=1))
+    assert after.errors == []
+    assert after.outreach_sent == 2
+    # Past the lease: a person is asked to check it; it is not sent again.
+    later = send_pass(BASE + CLAIM_LEASE + timedelta(minutes=2))
+    assert later.unknown_outcomes == 1
+    assert later.outreach_sent == 0
 
-        assert sorted(deliveries(smtp.handler.messages).elements()) == sorted(emails)
-        first = str(smtp.handler.messages[0].message["Message-ID"])
-        with sessions() as session:
-            row = session.scalars(
-                select(OutreachMessage).where(OutreachMessage.message_id == first)
-            ).one()
-            assert row.status is OutreachStatus.unknown
-            statuses = session.scalars(select(OutreachMessage.status)).all()
-        assert sorted(statuses) == sorted(
-            [OutreachStatus.sent, OutreachStatus.sent, OutreachStatus.unknown]
-        )
+    assert sorted(deliveries(smtp.handler.messages).elements()) == sorted(emails)
+    first = str(smtp.handler.messages[0].message["Message-ID"])
+    with sessions() as session:
+        row = session.scalars(
+            select(OutreachMessage).where(OutreachMessage.message_id == first)
+        ).one()
+        assert row.status is OutreachStatus.unknown
+        statuses = session.scalars(select(OutreachMessage.status)).all()
+    assert sorted(statuses) == sorted(
+        [OutreachStatus.sent, OutreachStatus.sent, OutreachStatus.unknown]
+    )

@@ -8,10 +8,8 @@ claim as it was, and the next pass sends everything once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import Engine, select
 
 from cam.cycle import run_send_pass
@@ -24,18 +22,11 @@ from cam.settings import Settings
 from tests.channels.smtp_server import (
     SmtpServer,
     free_port,
-    running_smtp_server,
     sender_settings,
 )
 from tests.faults.outbox import BASE, Caps, deliveries, live_config, seed_outbox
 
 CAPS = Caps(daily=20, per_domain=20)
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with running_smtp_server(None, None, security="none", auth=False) as server:
-        yield server
 
 
 def send_pass(settings: Settings, sessions: SessionFactory, at: datetime) -> CAMCycleReport:
@@ -59,12 +50,12 @@ def used(sessions: SessionFactory, scope: str = "live:email") -> int:
 
 
 def test_temporary_refusal_backs_off_and_gives_the_quota_back(
-    engine: Engine, sessions: SessionFactory, smtp: SmtpServer
+    engine: Engine, sessions: SessionFactory, plain_smtp_server: SmtpServer
 ) -> None:
     seed_outbox(engine, {"busy.example": 1, "fine.example": 2})
     busy = "lead0@busy.example"
-    smtp.handler.data_replies[busy] = "451 4.3.0 mailbox busy, try again later"
-    settings = smtp.settings()
+    plain_smtp_server.handler.data_replies[busy] = "451 4.3.0 mailbox busy, try again later"
+    settings = plain_smtp_server.settings()
 
     now = BASE
     first = send_pass(settings, sessions, now)
@@ -88,21 +79,21 @@ def test_temporary_refusal_backs_off_and_gives_the_quota_back(
         assert row.scheduled_at == now + RETRY_BACKOFF * 2 ** (attempt - 1)
 
     # The server is willing again: the message goes out, once.
-    del smtp.handler.data_replies[busy]
+    del plain_smtp_server.handler.data_replies[busy]
     done = send_pass(settings, sessions, rows_by_email(sessions)[busy].scheduled_at)
     assert done.outreach_sent == 1
     assert rows_by_email(sessions)[busy].status is OutreachStatus.sent
-    assert deliveries(smtp.handler.messages)[busy] == 1
+    assert deliveries(plain_smtp_server.handler.messages)[busy] == 1
     assert used(sessions) == 3
 
 
 def test_a_message_refused_every_time_fails_after_the_last_attempt(
-    engine: Engine, sessions: SessionFactory, smtp: SmtpServer
+    engine: Engine, sessions: SessionFactory, plain_smtp_server: SmtpServer
 ) -> None:
     seed_outbox(engine, {"busy.example": 1})
     busy = "lead0@busy.example"
-    smtp.handler.rcpt_replies[busy] = "450 4.2.1 mailbox temporarily unavailable"
-    settings = smtp.settings()
+    plain_smtp_server.handler.rcpt_replies[busy] = "450 4.2.1 mailbox temporarily unavailable"
+    settings = plain_smtp_server.settings()
     now = BASE
     for _ in range(MAX_ATTEMPTS):
         send_pass(settings, sessions, now)
@@ -111,17 +102,17 @@ def test_a_message_refused_every_time_fails_after_the_last_attempt(
     assert row.status is OutreachStatus.failed
     assert row.attempts == MAX_ATTEMPTS
     assert row.reason is not None and "450" in row.reason
-    assert smtp.handler.messages == []
+    assert plain_smtp_server.handler.messages == []
     assert used(sessions) == 0
 
 
 def test_link_dropped_after_a_message_makes_it_unknown_never_resent(
-    engine: Engine, sessions: SessionFactory, smtp: SmtpServer
+    engine: Engine, sessions: SessionFactory, plain_smtp_server: SmtpServer
 ) -> None:
     emails = seed_outbox(engine, {"drop.example": 4})
     dropped = emails[1]
-    smtp.handler.drop_after_data.add(dropped)
-    settings = smtp.settings()
+    plain_smtp_server.handler.drop_after_data.add(dropped)
+    settings = plain_smtp_server.settings()
 
     broken = send_pass(settings, sessions, BASE)
     # The first went out; the second was taken by the server but never acknowledged.
@@ -135,16 +126,16 @@ def test_link_dropped_after_a_message_makes_it_unknown_never_resent(
     assert [rows[e].status for e in emails[2:]] == [OutreachStatus.planned] * 2
     assert all(rows[e].claimed_by is None for e in emails[2:])
 
-    smtp.handler.drop_after_data.clear()
+    plain_smtp_server.handler.drop_after_data.clear()
     again = send_pass(settings, sessions, BASE + timedelta(minutes=5))
     assert again.outreach_sent == 2
     assert again.errors == []
-    assert deliveries(smtp.handler.messages) == {email: 1 for email in emails}
+    assert deliveries(plain_smtp_server.handler.messages) == {email: 1 for email in emails}
     assert rows_by_email(sessions)[dropped].status is OutreachStatus.unknown
 
 
 def test_server_down_leaves_every_claim_unsent_and_the_next_pass_sends_once(
-    engine: Engine, sessions: SessionFactory
+    engine: Engine, sessions: SessionFactory, plain_smtp_server: SmtpServer
 ) -> None:
     emails = seed_outbox(engine, {"down.example": 3})
     nobody = sender_settings(
@@ -160,9 +151,9 @@ def test_server_down_leaves_every_claim_unsent_and_the_next_pass_sends_once(
     assert all(rows[e].message_id is None and rows[e].claimed_at is None for e in emails)
     assert used(sessions) == 0
 
-    with running_smtp_server(None, None, security="none", auth=False) as smtp:
-        back = send_pass(smtp.settings(), sessions, BASE + timedelta(minutes=5))
-        assert back.errors == []
-        assert back.outreach_sent == 3
-        assert deliveries(smtp.handler.messages) == {email: 1 for email in emails}
+    # Up again (here: the same settings, pointed at a server that listens).
+    back = send_pass(plain_smtp_server.settings(), sessions, BASE + timedelta(minutes=5))
+    assert back.errors == []
+    assert back.outreach_sent == 3
+    assert deliveries(plain_smtp_server.handler.messages) == {email: 1 for email in emails}
     assert used(sessions) == 3
