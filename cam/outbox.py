@@ -16,7 +16,7 @@ from jinja2 import Template
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from cam import safety
+from cam import events, safety
 from cam.config import CAMCycleConfig
 from cam.context import CycleContext
 from cam.models import (
@@ -179,21 +179,30 @@ class Quota:
 
 
 def expire_stale_claims(session: Session, claimed_before: datetime) -> int:
-    """Flag rows left `sending` by a dead claim as `unknown`: they may have gone out."""
-    result = session.execute(
-        update(OutreachMessage)
-        .where(
-            OutreachMessage.status == OutreachStatus.sending,
-            OutreachMessage.claimed_at < claimed_before,
+    """Flag rows left `sending` by a dead claim as `unknown`: they may have gone out.
+
+    The event names the rows in the same transaction, so a person learns of each one even if
+    this pass dies before its report is stored.
+    """
+    ids = list(
+        session.scalars(
+            update(OutreachMessage)
+            .where(
+                OutreachMessage.status == OutreachStatus.sending,
+                OutreachMessage.claimed_at < claimed_before,
+            )
+            .values(
+                status=OutreachStatus.unknown,
+                reason="claim expired: the sender stopped before recording the outcome; "
+                "check the mailbox before sending again",
+            )
+            .returning(OutreachMessage.id)
+            .execution_options(synchronize_session=False)
         )
-        .values(
-            status=OutreachStatus.unknown,
-            reason="claim expired: the sender stopped before recording the outcome; "
-            "check the mailbox before sending again",
-        )
-        .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    if ids:
+        events.record(session, events.OUTREACH_UNKNOWN, {"outreach_ids": sorted(ids)})
+    return len(ids)
 
 
 def replan_simulated(session: Session) -> None:

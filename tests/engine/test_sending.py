@@ -14,6 +14,7 @@ from cam.db import unit_of_work
 from cam.gateways.base import SendOutcome
 from cam.models import (
     Channel,
+    Event,
     Lead,
     LeadStatus,
     ManualTask,
@@ -243,6 +244,12 @@ def test_a_dead_claim_becomes_unknown_after_the_lease(sessions):
     assert late.unknown_outcomes == 1
     assert statuses(sessions) == {OutreachStatus.unknown: 1, OutreachStatus.sent: 1}
     assert len(sender.sent) == 1
+    with sessions() as session:
+        unknown_id = session.scalars(
+            select(OutreachMessage.id).where(OutreachMessage.status == OutreachStatus.unknown)
+        ).one()
+        flagged = session.scalars(select(Event).where(Event.name == "cam.outreach_unknown")).all()
+    assert [event.details for event in flagged] == [{"outreach_ids": [unknown_id]}]
 
 
 def test_going_live_sends_what_was_only_simulated(sessions):
