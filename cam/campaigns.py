@@ -8,13 +8,13 @@ the sync with a message instead of failing every send.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from cam.config_files import load_model
 from cam.models import Campaign, CampaignStep, Channel
 from cam.templates import TemplateRenderError, compile_template
 
@@ -58,14 +58,7 @@ class CampaignSpec(BaseModel):
 
 def load_campaign(path: Path) -> CampaignSpec:
     """Read and check the campaign file."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise CampaignFileError(f"cannot read campaign file {path}: {exc}") from exc
-    try:
-        return CampaignSpec.model_validate(data)
-    except ValidationError as exc:
-        raise CampaignFileError(f"invalid campaign file {path}: {exc}") from exc
+    return load_model(path, CampaignSpec, "campaign file", CampaignFileError)
 
 
 def sync_campaign(session: Session, spec: CampaignSpec, *, default_threshold: int) -> Campaign:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from flufl.bounce import all_failures
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from cam.config_files import load_model
 from cam.models import ReplyClass
 from cam.reply_dates import find_return_date
 from cam.reply_parser import ParsedReply
@@ -95,11 +95,11 @@ class CompiledRules:
 
 def load_rules(path: Path) -> CompiledRules:
     """Read, validate and compile the rules file; raise ValueError naming what is wrong."""
+    rules = load_model(path, ReplyRules, "reply rules", ValueError)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        return compile_rules(ReplyRules.model_validate(data))
-    except (OSError, tomllib.TOMLDecodeError, re.error, ValidationError) as exc:
-        raise ValueError(f"reply rules {path}: {exc}") from exc
+        return compile_rules(rules)
+    except re.error as exc:
+        raise ValueError(f"invalid reply rules {path}: {exc}") from exc
 
 
 def compile_rules(rules: ReplyRules) -> CompiledRules:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from cam.config_files import load_model
 
 
 class ScoringFileError(Exception):
@@ -83,14 +84,7 @@ class Score(NamedTuple):
 
 def load_rules(path: Path) -> ScoringRules:
     """Read and check the scoring file."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ScoringFileError(f"cannot read scoring file {path}: {exc}") from exc
-    try:
-        return ScoringRules.model_validate(data)
-    except ValidationError as exc:
-        raise ScoringFileError(f"invalid scoring file {path}: {exc}") from exc
+    return load_model(path, ScoringRules, "scoring file", ScoringFileError)
 
 
 class Scorer:
