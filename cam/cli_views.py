@@ -127,7 +127,7 @@ def runs_table(runs: Sequence[CycleRun]) -> RenderableType:
         )
         mode = f"{'dry' if run.dry_run else 'live'} {run.trigger}"
         started = f"{run.started_at:%m-%d %H:%M}"
-        status = {"completed": "ok", "completed_with_errors": "errors"}.get(run.status, run.status)
+        status = {"completed": "ok", "with_errors": "errors"}.get(run.status, run.status)
         table.add_row(str(run.id), started, mode, status, *counts)
     return table
 

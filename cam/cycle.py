@@ -12,10 +12,11 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.orm import Session
 
 from cam import events
 from cam.approvals import escalate_hot_leads
@@ -43,6 +44,8 @@ DAILY_PHASES: tuple[tuple[str, Phase], ...] = (
 )
 SEND_PHASES: tuple[tuple[str, Phase], ...] = (("send", send_due_outreach),)
 MAX_ERROR_TEXT = 500
+# A run still `running` this long after it started has lost its process.
+STALE_RUN = timedelta(hours=1)
 
 
 def run_daily_cam_cycle(
@@ -138,6 +141,7 @@ def _context(
 
 def _insert_run(ctx: CycleContext, *, kind: str, slot: str | None, trigger: str) -> None:
     with unit_of_work(ctx.session_factory) as session:
+        _close_interrupted(session, kind=kind, now=ctx.report.start)
         run = CycleRun(
             kind=kind,
             slot=slot,
@@ -155,6 +159,29 @@ def _insert_run(ctx: CycleContext, *, kind: str, slot: str | None, trigger: str)
             cycle_id=run.id,
         )
     ctx.cycle_id = ctx.report.cycle_id = run.id
+
+
+def _close_interrupted(session: Session, *, kind: str, now: datetime) -> None:
+    """Close runs whose process died (or lost the database) before storing their report.
+
+    They would otherwise stay `running` for ever; the event tells people a report is missing.
+    """
+    stale = list(
+        session.scalars(
+            update(CycleRun)
+            .where(
+                CycleRun.kind == kind,
+                CycleRun.status == "running",
+                CycleRun.started_at < now - STALE_RUN,
+            )
+            .values(status="interrupted", finished_at=now)
+            .returning(CycleRun.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    for run_id in stale:
+        message = "the cycle stopped before storing its report; its work is in the events log"
+        events.record(session, events.ERROR, {"phase": "cycle", "message": message}, run_id)
 
 
 def _open_run(ctx: CycleContext, *, kind: str, slot: str | None, trigger: str) -> None:

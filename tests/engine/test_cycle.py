@@ -130,6 +130,21 @@ def test_one_scheduled_slot_runs_once(sessions):
         ]
 
 
+def test_a_run_left_running_by_a_dead_process_is_closed_by_the_next_cycle(sessions):
+    clock = Clock()
+    with unit_of_work(sessions) as session:
+        recent = CycleRun(kind="daily", status="running", started_at=clock.now)
+        dead = CycleRun(kind="daily", status="running", started_at=clock.now - timedelta(hours=2))
+        session.add_all([recent, dead])
+    report = cycle(sessions, clock)
+    assert report.errors == []
+    with sessions() as session:
+        assert session.get_one(CycleRun, dead.id).status == "interrupted"
+        assert session.get_one(CycleRun, recent.id).status == "running"
+        flagged = session.scalars(select(Event.cycle_id).where(Event.name == events.ERROR)).all()
+    assert flagged == [dead.id]
+
+
 def test_send_pass_leaves_a_run_only_when_it_did_something(sessions):
     clock = Clock()
     kwargs: dict[str, Any] = {
