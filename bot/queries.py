@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,8 +14,6 @@ from cam import runs
 from cam.models import Approval, CycleRun, Lead, OutreachMessage, OutreachStatus, Reply
 from cam.report import CAMCycleReport
 from cam.state import get_state
-
-log = logging.getLogger(__name__)
 
 
 def with_subjects(session: Session, approvals: Sequence[Approval]) -> list[PendingApproval]:
@@ -55,18 +51,8 @@ def approval(session: Session, approval_id: int) -> PendingApproval | None:
 
 
 def run_report(run: CycleRun) -> CAMCycleReport | None:
-    """Return the report stored on a finished run; None while it runs or if it cannot be read.
-
-    A report stored by an older version may not parse: it is left out (and the run's own
-    report, or a comparison with it, still goes out) rather than blocking every later post.
-    """
-    if not run.report:
-        return None
-    try:
-        return CAMCycleReport.model_validate(run.report)
-    except ValidationError:
-        log.warning("the report of cycle %s cannot be read; left out", run.id)
-        return None
+    """Return the report stored on a finished run, or None while it runs."""
+    return CAMCycleReport.model_validate(run.report) if run.report else None
 
 
 def last_finished_run(session: Session) -> CycleRun | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from bot import queries
@@ -13,6 +14,7 @@ from bot.blocks.report import report_post
 from bot.blocks.task import task_post
 from cam import runs
 from cam.models import CycleRun, Lead, ManualTask, Notification
+from cam.report import CAMCycleReport
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +43,23 @@ def _cycle_report(session: Session, cycle_id: object) -> SlackPost | None:
     report = queries.run_report(run) if run is not None else None
     if run is None or report is None:
         return None
-    before = runs.previous_run(session, run)
-    previous = queries.run_report(before) if before is not None else None
+    previous = _previous_report(session, run)
     return report_post(
         report, previous=previous, pending=queries.pending(session), trigger=run.trigger
     )
+
+
+def _previous_report(session: Session, run: CycleRun) -> CAMCycleReport | None:
+    """The report to compare with; one stored by an older version that no longer parses is
+    left out rather than blocking every later report."""
+    before = runs.previous_run(session, run)
+    if before is None:
+        return None
+    try:
+        return queries.run_report(before)
+    except ValidationError:
+        log.warning("the report of cycle %s cannot be read; not compared", before.id)
+        return None
 
 
 def _approval(session: Session, approval_id: object) -> SlackPost | None:
