@@ -30,6 +30,7 @@ from bot.blocks.render import render_notification
 from bot.settings import BotSettings
 from cam.db import SessionFactory, unit_of_work
 from cam.models import Notification, NotificationStatus, utcnow
+from cam.report import describe
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +174,7 @@ class Notifier:
                     post, thread_ts = self._render(session, row)
             except Exception as exc:
                 log.exception("notification %s cannot be rendered", row.id)
-                problem = f"cannot render: {type(exc).__name__}: {exc}"[:500]
+                problem = f"cannot render: {describe(exc)}"
                 return _Claimed(row.id, row.attempts + 1, None, None, render_error=problem)
             return _Claimed(row.id, row.attempts + 1, post, thread_ts)
 
@@ -203,7 +204,7 @@ class Notifier:
             retry_after = _retry_after(exc.response.headers) if status == 429 else None
             return _Outcome(error=f"HTTP {status} {error}".strip(), retry_in=retry_after)
         except Exception as exc:  # timeouts, refused connections, unreadable answers
-            return _Outcome(error=f"{type(exc).__name__}: {exc}"[:500])
+            return _Outcome(error=describe(exc))
         return _Outcome(channel=str(response["channel"]), ts=str(response["ts"]))
 
     def _finish(self, claimed: _Claimed, outcome: _Outcome) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cam import events
@@ -27,7 +27,7 @@ from cam.gateways.base import Gateways
 from cam.models import CycleRun, Notification, utcnow
 from cam.qualify import process_new_leads
 from cam.replies import detect_replies
-from cam.report import CAMCycleReport
+from cam.report import CAMCycleReport, describe
 from cam.scheduling import schedule_outreach
 from cam.sending import send_due_outreach
 
@@ -43,7 +43,6 @@ DAILY_PHASES: tuple[tuple[str, Phase], ...] = (
     ("escalate", escalate_hot_leads),
 )
 SEND_PHASES: tuple[tuple[str, Phase], ...] = (("send", send_due_outreach),)
-MAX_ERROR_TEXT = 500
 # A run still `running` this long after it started has lost its process.
 STALE_RUN = timedelta(hours=1)
 
@@ -106,17 +105,6 @@ def run_send_pass(
     """
     ctx = _context(config, session_factory, gateways, clock, rng, instance)
     return _run(ctx, SEND_PHASES, kind="send", trigger=trigger, always_notify=False)
-
-
-def describe(exc: BaseException) -> str:
-    """Return a short, secret-free account of an error for the report."""
-    if isinstance(exc, StatementError) and exc.orig is not None:
-        # The statement and its parameters are noise here (and could be long).
-        text = f"{type(exc.orig).__name__}: {exc.orig}"
-    else:
-        text = f"{type(exc).__name__}: {exc}"
-    text = " ".join(text.split())
-    return text[:MAX_ERROR_TEXT]
 
 
 def _context(

@@ -36,6 +36,7 @@ from cam.models import (
 from cam.reply_actions import LeadView, ReplyActions
 from cam.reply_parser import ParsedReply, parse_reply
 from cam.reply_rules import Classification, classify, load_rules
+from cam.report import describe
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ def _store_isolated(
             log.exception("storing reply uid %s failed", item.uid)
             ctx.report.error(
                 PHASE,
-                f"reply not stored: {type(exc).__name__}: {exc}"[:500],
+                f"reply not stored: {describe(exc)}",
                 item=f"uid {item.uid}",
             )
             # Move past it, or it would block every later message forever.

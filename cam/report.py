@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import StatementError
+
+MAX_ERROR_TEXT = 500
 
 
 class CycleError(BaseModel):
@@ -41,3 +44,14 @@ class CAMCycleReport(BaseModel):
 
     def error(self, phase: str, message: str, item: str | None = None) -> None:
         self.errors.append(CycleError(phase=phase, item=item, message=message))
+
+
+def describe(exc: BaseException) -> str:
+    """Return a short, secret-free account of an error for the report."""
+    if isinstance(exc, StatementError) and exc.orig is not None:
+        # The statement and its parameters are noise here (and could be long).
+        text = f"{type(exc.orig).__name__}: {exc.orig}"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    text = " ".join(text.split())
+    return text[:MAX_ERROR_TEXT]
