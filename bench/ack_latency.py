@@ -48,9 +48,15 @@ from bench.run_all import emit
 from bot.app import create_app
 from bot.server import make_wsgi_app
 from bot.settings import BotSettings
-from cam import approvals
-from cam.db import _sqlite_pragmas, make_engine, reachable, session_factory, unit_of_work, upgrade
-from cam.models import (
+from cam.core.db import (
+    _sqlite_pragmas,
+    make_engine,
+    reachable,
+    session_factory,
+    unit_of_work,
+    upgrade,
+)
+from cam.core.models import (
     Approval,
     ApprovalKind,
     ApprovalStatus,
@@ -59,8 +65,9 @@ from cam.models import (
     LeadStatus,
     Notification,
 )
-from cam.report import CAMCycleReport
-from cam.state import get_state
+from cam.core.report import CAMCycleReport
+from cam.core.state import get_state
+from cam.escalation import approvals
 from tests.fakes.slack_api import FakeSlack
 
 SECRET = "bench-signing-secret"

@@ -24,12 +24,12 @@ from typing import Any
 from sqlalchemy import Engine, event, insert, text
 
 from bench.run_all import emit
-from cam.config import CAMCycleConfig
+from cam.core.config import CAMCycleConfig
+from cam.core.db import make_engine, session_factory, upgrade
+from cam.core.models import Lead, LeadStatus
 from cam.cycle import run_daily_cam_cycle
-from cam.db import make_engine, session_factory, upgrade
 from cam.gateways.base import Gateways
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopInboxReader, NoopSocialPoster
-from cam.models import Lead, LeadStatus
 
 PG_URL = os.environ.get("CAM_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 # A Wednesday morning: inside the default send window, so the cycle plans and simulates.

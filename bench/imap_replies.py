@@ -20,17 +20,17 @@ from pathlib import Path
 import trustme
 
 from bench.run_all import emit
-from cam.config import CAMCycleConfig
-from cam.context import CycleContext
-from cam.db import make_engine, session_factory, upgrade
+from cam.core.config import CAMCycleConfig
+from cam.core.context import CycleContext
+from cam.core.db import make_engine, session_factory, upgrade
+from cam.core.report import CAMCycleReport
+from cam.core.settings import DATA_DIR
 from cam.gateways.base import Gateways
 from cam.gateways.imap import ImapInboxReader
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopSocialPoster
-from cam.replies import detect_replies
-from cam.reply_parser import parse_reply
-from cam.reply_rules import classify, load_rules
-from cam.report import CAMCycleReport
-from cam.settings import DATA_DIR
+from cam.replies.parser import parse_reply
+from cam.replies.phase import detect_replies
+from cam.replies.rules import classify, load_rules
 from tests.channels.imap_server import ImapServer, running_imap_server
 from tests.channels.reply_corpus import EXPECTED, NOW, TODAY, raw, seed
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.import_bench [--rows 100000] [--rss-rows 1000000]
 
-Prints the seconds of `cam.importer.import_leads` on a CSV of `--rows` leads and of a bare
+Prints the seconds of `cam.leads.importer.import_leads` on a CSV of `--rows` leads and of a bare
 `executemany` of the same rows into the same `leads` table, their ratio (target <= 3), and
 the peak RSS of a separate process importing `--rss-rows` leads (target < 150 MB).
 """
@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cam.db import make_engine, session_factory, upgrade
-from cam.importer import import_leads
+from cam.core.db import make_engine, session_factory, upgrade
+from cam.leads.importer import import_leads
 
 HEADER = ["Email", "First Name", "Last Name", "Company", "Job Title", "Time Zone", "Industry"]
 TITLES = ["VP Sales", "Head of Growth", "CTO", "Marketing Manager", "Founder", "Engineer"]

@@ -72,7 +72,7 @@ def machine() -> dict[str, str]:
 def _postgres_version() -> str:
     from sqlalchemy import text
 
-    from cam.db import make_engine
+    from cam.core.db import make_engine
 
     url = os.environ.get("CAM_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     engine = make_engine(url)

@@ -19,12 +19,12 @@ from bench.run_all import emit
 from bot.notifier import Notifier, notifier_client
 from bot.settings import BotSettings
 from cam.bootstrap import cycle_config
+from cam.core.db import make_engine, session_factory, unit_of_work, upgrade
+from cam.core.report import CAMCycleReport
+from cam.core.state import get_state
 from cam.cycle import run_daily_cam_cycle
-from cam.db import make_engine, session_factory, unit_of_work, upgrade
 from cam.gateways.factory import build_gateways
-from cam.importer import import_leads
-from cam.report import CAMCycleReport
-from cam.state import get_state
+from cam.leads.importer import import_leads
 from tests.fakes.slack_api import FakeSlack
 
 

@@ -21,9 +21,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bench.run_all import emit
+from cam.core.settings import Settings
 from cam.gateways.base import SendOutcome
 from cam.gateways.smtp import SmtpEmailSender
-from cam.settings import Settings
 from tests.channels.smtp_server import outgoing, running_smtp_server
 
 

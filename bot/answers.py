@@ -29,10 +29,10 @@ from bot.blocks.common import to_dicts
 from bot.blocks.limits import limits_blocks, limits_text
 from bot.blocks.status import status_blocks, status_text
 from bot.settings import BotSettings
-from cam import state
 from cam.bootstrap import cycle_config
-from cam.db import SessionFactory, unit_of_work
-from cam.safety import limits_snapshot
+from cam.core import state
+from cam.core.db import SessionFactory, unit_of_work
+from cam.outreach.safety import limits_snapshot
 
 log = logging.getLogger(__name__)
 

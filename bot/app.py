@@ -34,12 +34,12 @@ from bot.notifier import Notifier
 from bot.payloads import BadPayload
 from bot.settings import BotSettings
 from bot.worker import Worker
-from cam.approvals import UnknownApproval
-from cam.db import SessionFactory
+from cam.core.db import SessionFactory
+from cam.core.models import utcnow
+from cam.escalation.approvals import UnknownApproval
+from cam.escalation.tasks import UnknownTask
 from cam.gateways.base import Gateways
 from cam.gateways.factory import build_gateways
-from cam.models import utcnow
-from cam.tasks import UnknownTask
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot.answers import Answers
 from bot.settings import BotSettings
 from bot.worker import Worker
-from cam.db import SessionFactory
+from cam.core.db import SessionFactory
 from cam.gateways.base import Gateways
 
 

@@ -6,8 +6,8 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import OperationalError
 
 from bot.payloads import BadPayload
-from cam.approvals import UnknownApproval
-from cam.tasks import UnknownTask
+from cam.escalation.approvals import UnknownApproval
+from cam.escalation.tasks import UnknownTask
 
 
 class Refused(Exception):

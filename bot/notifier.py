@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 from bot.blocks.common import SlackPost
 from bot.blocks.render import render_notification
 from bot.settings import BotSettings
-from cam.db import SessionFactory, unit_of_work
-from cam.models import Notification, NotificationStatus, utcnow
-from cam.report import describe
+from cam.core.db import SessionFactory, unit_of_work
+from cam.core.models import Notification, NotificationStatus, utcnow
+from cam.core.report import describe
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from bot.blocks.approval import PendingApproval
 from bot.blocks.status import LastRun, Status
-from cam import runs
-from cam.models import Approval, CycleRun, Lead, OutreachMessage, OutreachStatus, Reply
-from cam.report import CAMCycleReport
-from cam.state import get_state
+from cam.core import runs
+from cam.core.models import Approval, CycleRun, Lead, OutreachMessage, OutreachStatus, Reply
+from cam.core.report import CAMCycleReport
+from cam.core.state import get_state
 
 
 def with_subjects(session: Session, approvals: Sequence[Approval]) -> list[PendingApproval]:

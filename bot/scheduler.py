@@ -22,14 +22,16 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.cron import schedule_trigger
 from bot.notifier import Notifier
 from bot.settings import BotSettings
-from cam import approvals, cycle, leases
+from cam import cycle
 from cam.bootstrap import cycle_config
-from cam.config import CAMCycleConfig
-from cam.db import SessionFactory, unit_of_work
+from cam.core import leases
+from cam.core.config import CAMCycleConfig
+from cam.core.db import SessionFactory, unit_of_work
+from cam.core.models import utcnow
+from cam.core.report import CAMCycleReport
+from cam.core.state import get_state
+from cam.escalation import approvals
 from cam.gateways.base import Gateways
-from cam.models import utcnow
-from cam.report import CAMCycleReport
-from cam.state import get_state
 
 log = logging.getLogger(__name__)
 

@@ -30,9 +30,9 @@ from bot.notifier import Notifier, notifier_client
 from bot.scheduler import BotScheduler
 from bot.settings import BotSettings, SettingsProblem, load_bot_settings
 from bot.worker import Worker
-from cam import unsubscribe
 from cam.bootstrap import Runtime
-from cam.db import SessionFactory, unit_of_work
+from cam.core.db import SessionFactory, unit_of_work
+from cam.replies import unsubscribe
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

@@ -7,7 +7,7 @@ import re
 from pydantic import Field, SecretStr, ValidationError, field_validator
 
 from bot.cron import schedule_trigger
-from cam.settings import Settings
+from cam.core.settings import Settings
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")

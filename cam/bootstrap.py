@@ -7,12 +7,12 @@ from types import TracebackType
 
 from sqlalchemy import Engine
 
-from cam.config import CAMCycleConfig, ChannelLimitConfig, SafetySettings, SendWindow
-from cam.db import SessionFactory, make_engine, session_factory
+from cam.core.config import CAMCycleConfig, ChannelLimitConfig, SafetySettings, SendWindow
+from cam.core.db import SessionFactory, make_engine, session_factory
+from cam.core.models import Channel, RuntimeState
+from cam.core.settings import Settings
 from cam.gateways.base import Gateways
 from cam.gateways.factory import build_gateways
-from cam.models import Channel, RuntimeState
-from cam.settings import Settings
 
 FALLBACK_SENDER_DOMAIN = "cam.invalid"
 

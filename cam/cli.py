@@ -20,17 +20,19 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from cam import cli_views, db, safety
+from cam import cli_views
 from cam.bootstrap import Runtime, cycle_config
-from cam.campaigns import CampaignFileError, sync_campaign_file
+from cam.core import db
+from cam.core.models import Channel, Event, Lead, OutreachMessage, OutreachStatus, utcnow
+from cam.core.report import CAMCycleReport
+from cam.core.runs import last_runs
+from cam.core.settings import DATA_DIR, Settings
+from cam.core.state import get_state
 from cam.cycle import run_daily_cam_cycle
-from cam.importer import ImportFileError, ImportResult, ProgressCallback, import_leads
-from cam.models import Channel, Event, Lead, OutreachMessage, OutreachStatus, utcnow
-from cam.report import CAMCycleReport
-from cam.runs import last_runs
-from cam.scoring import ScoringFileError, load_rules
-from cam.settings import DATA_DIR, Settings
-from cam.state import get_state
+from cam.leads.importer import ImportFileError, ImportResult, ProgressCallback, import_leads
+from cam.leads.scoring import ScoringFileError, load_rules
+from cam.outreach import safety
+from cam.outreach.campaigns import CampaignFileError, sync_campaign_file
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -14,10 +14,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from cam.importer import ImportResult
-from cam.models import CycleRun, Event
-from cam.report import CAMCycleReport
-from cam.safety import LimitsSnapshot
+from cam.core.models import CycleRun, Event
+from cam.core.report import CAMCycleReport
+from cam.leads.importer import ImportResult
+from cam.outreach.safety import LimitsSnapshot
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # Report counters in the order people read them, with their labels.

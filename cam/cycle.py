@@ -18,18 +18,18 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cam import events
-from cam.approvals import escalate_hot_leads
-from cam.config import CAMCycleConfig
-from cam.context import CycleContext
-from cam.db import SessionFactory, unit_of_work
+from cam.core import events
+from cam.core.config import CAMCycleConfig
+from cam.core.context import CycleContext
+from cam.core.db import SessionFactory, unit_of_work
+from cam.core.models import CycleRun, Notification, utcnow
+from cam.core.report import CAMCycleReport, describe
+from cam.escalation.approvals import escalate_hot_leads
 from cam.gateways.base import Gateways
-from cam.models import CycleRun, Notification, utcnow
-from cam.qualify import process_new_leads
-from cam.replies import detect_replies
-from cam.report import CAMCycleReport, describe
-from cam.scheduling import schedule_outreach
-from cam.sending import send_due_outreach
+from cam.leads.qualify import process_new_leads
+from cam.outreach.scheduling import schedule_outreach
+from cam.outreach.sending import send_due_outreach
+from cam.replies.phase import detect_replies
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, text
 
-from cam.db import SessionFactory, make_engine, reachable, session_factory, upgrade
+from cam.core.db import SessionFactory, make_engine, reachable, session_factory, upgrade
 from tests.fakes.slack_api import FakeSlack, running_fake_slack
 
 PG_URL = os.environ.get("CAM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -30,7 +30,7 @@ def pg_schema_url(schema: str) -> str:
 def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     """Yield the URL of an empty, migrated database of each kind."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'cam.db'}"
+        url = f"sqlite:///{tmp_path / 'cam.core.db'}"
         upgrade(url)
         yield url
         return

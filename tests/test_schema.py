@@ -3,9 +3,9 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from cam.db import unit_of_work
-from cam.models import Base
-from cam.state import get_state
+from cam.core.db import unit_of_work
+from cam.core.models import Base
+from cam.core.state import get_state
 
 
 def test_migration_matches_models(engine):

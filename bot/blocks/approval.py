@@ -20,7 +20,7 @@ from bot.blocks.common import (
 )
 from bot.ids import ActionId, BlockId
 from bot.payloads import ApprovalRef
-from cam.models import Approval, ApprovalKind, ApprovalStatus, Lead, Reply
+from cam.core.models import Approval, ApprovalKind, ApprovalStatus, Lead, Reply
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 MAX_REPLY_QUOTE = 1200

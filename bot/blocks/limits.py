@@ -6,8 +6,8 @@ from slack_sdk.models.blocks import Block
 
 from bot.blocks.common import context, fields, header, section
 from bot.blocks.report import mode_label
-from cam.config import SendWindow
-from cam.safety import ChannelLimits, LimitsSnapshot
+from cam.core.config import SendWindow
+from cam.outreach.safety import ChannelLimits, LimitsSnapshot
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 CHANNEL_NAMES = {"email": "Email", "linkedin": "LinkedIn"}

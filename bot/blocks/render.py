@@ -12,9 +12,9 @@ from bot.blocks.approval import approval_post
 from bot.blocks.common import SlackPost
 from bot.blocks.report import report_post
 from bot.blocks.task import task_post
-from cam import runs
-from cam.models import CycleRun, Lead, ManualTask, Notification
-from cam.report import CAMCycleReport
+from cam.core import runs
+from cam.core.models import CycleRun, Lead, ManualTask, Notification
+from cam.core.report import CAMCycleReport
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from bot.blocks.common import (
     slack_date,
     to_dicts,
 )
-from cam.report import CAMCycleReport
+from cam.core.report import CAMCycleReport
 
 # How a run started from Slack names who started it (CycleRun.trigger).
 SLACK_TRIGGER = "slack:"

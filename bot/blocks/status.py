@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import Block
 from bot.blocks.approval import PendingApproval, pending_line
 from bot.blocks.common import bulleted, context, fields, header, section, slack_date
 from bot.blocks.report import mode_label, summary_line, trigger_text
-from cam.report import CAMCycleReport
+from cam.core.report import CAMCycleReport
 
 MAX_PENDING_SHOWN = 10
 

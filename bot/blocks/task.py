@@ -18,7 +18,7 @@ from bot.blocks.common import (
 )
 from bot.ids import ActionId, BlockId
 from bot.payloads import TaskRef
-from cam.models import Lead, ManualTask, TaskStatus
+from cam.core.models import Lead, ManualTask, TaskStatus
 
 MAX_MESSAGE = 2500
 SKIP_REASONS = {

@@ -24,9 +24,9 @@ from bot.errors import user_message
 from bot.ids import ActionId
 from bot.listeners.home import publish_home
 from bot.payloads import ApprovalRef, BadPayload, TaskRef
-from cam import approvals, tasks
-from cam.db import unit_of_work
-from cam.models import ApprovalStatus, Lead, Notification, NotificationStatus
+from cam.core.db import unit_of_work
+from cam.core.models import ApprovalStatus, Lead, Notification, NotificationStatus
+from cam.escalation import approvals, tasks
 
 
 @dataclass(frozen=True)

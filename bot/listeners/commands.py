@@ -10,10 +10,12 @@ from slack_bolt import Ack, App, Respond
 from bot.blocks.report import SLACK_TRIGGER, mode_label, summary_line
 from bot.deps import Deps
 from bot.errors import Refused, user_message
-from cam import approvals, cycle, events, state
+from cam import cycle
 from cam.bootstrap import cycle_config
-from cam.config import CAMCycleConfig
-from cam.db import unit_of_work
+from cam.core import events, state
+from cam.core.config import CAMCycleConfig
+from cam.core.db import unit_of_work
+from cam.escalation import approvals
 
 COMMAND_REFUSED = "cam.command_refused"
 EPHEMERAL = "ephemeral"

@@ -9,10 +9,10 @@ from slack_bolt import App
 from bot import queries
 from bot.blocks.home import home_view
 from bot.deps import Deps
-from cam import state
 from cam.bootstrap import cycle_config
-from cam.db import unit_of_work
-from cam.safety import limits_snapshot
+from cam.core import state
+from cam.core.db import unit_of_work
+from cam.outreach.safety import limits_snapshot
 
 
 def register(app: App) -> None:

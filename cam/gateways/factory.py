@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cam.core.settings import Settings
 from cam.gateways.base import CrmSyncer, EmailSender, Gateways, InboxReader, SocialPoster
 from cam.gateways.hubspot import HubSpotCrm
 from cam.gateways.imap import ImapInboxReader
@@ -9,7 +10,6 @@ from cam.gateways.linkedin_tasks import LinkedInTaskPoster
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopInboxReader, NoopSocialPoster
 from cam.gateways.smtp import SmtpEmailSender
 from cam.gateways.webhook import WebhookCrm
-from cam.settings import Settings
 
 
 def build_gateways(settings: Settings) -> Gateways:

@@ -19,8 +19,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from cam.core.models import utcnow
 from cam.gateways.base import GatewayError
-from cam.models import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from urllib.parse import quote
 
 from pydantic import SecretStr
 
+from cam.core.models import utcnow
+from cam.core.settings import Settings
 from cam.gateways.base import CrmLead, CrmRefs, CrmSyncError, GatewayError
 from cam.gateways.http_client import HttpResponse, JsonHttpClient, RetryPolicy
-from cam.models import utcnow
-from cam.settings import Settings
 
 CONTACTS = "/crm/v3/objects/contacts"
 DEALS = "/crm/v3/objects/deals"

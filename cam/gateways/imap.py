@@ -8,8 +8,8 @@ import logging
 import re
 import ssl
 
+from cam.core.settings import Settings
 from cam.gateways.base import GatewayError, InboxBatch, InboxMessage
-from cam.settings import Settings
 
 log = logging.getLogger(__name__)
 

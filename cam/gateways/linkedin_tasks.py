@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cam.core.models import ManualTask, Notification
 from cam.gateways.base import SocialTask
-from cam.models import ManualTask, Notification
 
 
 class LinkedInTaskPoster:

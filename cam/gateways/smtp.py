@@ -17,6 +17,7 @@ import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
+from cam.core.settings import Settings
 from cam.gateways.base import (
     DeliveryUnknownError,
     GatewayError,
@@ -24,8 +25,7 @@ from cam.gateways.base import (
     SendOutcome,
     SendResult,
 )
-from cam.mail import Composer, MailError, parse_address
-from cam.settings import Settings
+from cam.outreach.mail import Composer, MailError, parse_address
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from cam.core.settings import Settings
 from cam.gateways.base import CrmLead, CrmRefs
 from cam.gateways.http_client import JsonHttpClient, RetryPolicy
-from cam.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,10 @@
-"""Alembic environment: runs migrations on the URL set by `cam.db.alembic_config`."""
+"""Alembic environment: runs migrations on the URL set by `cam.core.db.alembic_config`."""
 
 from alembic import context
 from sqlalchemy import pool
 
-from cam.db import make_engine
-from cam.models import Base
+from cam.core.db import make_engine
+from cam.core.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from cam.approvals import decide
-from cam.db import make_engine, session_factory
+from cam.core.db import make_engine, session_factory
+from cam.core.models import utcnow
+from cam.escalation.approvals import decide
 from cam.gateways.hubspot import HubSpotCrm
-from cam.models import utcnow
 from tests.approvals.helpers import APPROVERS
 from tests.channels.crm_server import TOKEN
 

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from cam.config import CAMCycleConfig
-from cam.context import CycleContext
-from cam.db import SessionFactory
+from cam.core.config import CAMCycleConfig
+from cam.core.context import CycleContext
+from cam.core.db import SessionFactory
+from cam.core.models import Lead, LeadStatus, Reply, ReplyClass
+from cam.core.report import CAMCycleReport
 from cam.gateways.base import CrmLead, CrmRefs, CrmSyncError, Gateways
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopInboxReader, NoopSocialPoster
-from cam.models import Lead, LeadStatus, Reply, ReplyClass
-from cam.report import CAMCycleReport
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
 APPROVERS = frozenset({"U_ANA", "U_BOB"})

@@ -13,10 +13,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from cam import events
-from cam.approvals import Decision, decide, escalate_hot_leads, request_go_live, retry_crm_sync
-from cam.db import unit_of_work
-from cam.models import Approval, ApprovalStatus, Event, Lead, LeadStatus, Notification
+from cam.core import events
+from cam.core.db import unit_of_work
+from cam.core.models import Approval, ApprovalStatus, Event, Lead, LeadStatus, Notification
+from cam.escalation.approvals import (
+    Decision,
+    decide,
+    escalate_hot_leads,
+    request_go_live,
+    retry_crm_sync,
+)
 from tests.approvals.helpers import APPROVERS, NOW, RecordingCrm, add_lead, cycle_context
 from tests.channels.crm_server import running_fake_crm
 

@@ -10,14 +10,14 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from cam import events
-from cam.approvals import UnknownApproval, decide, escalate_hot_leads, retry_crm_sync
-from cam.db import unit_of_work
+from cam.core import events
+from cam.core.db import unit_of_work
+from cam.core.models import Approval, ApprovalStatus, Event, Lead, LeadStatus
+from cam.escalation.approvals import UnknownApproval, decide, escalate_hot_leads, retry_crm_sync
 from cam.gateways.http_client import RetryPolicy
 from cam.gateways.hubspot import HubSpotCrm
 from cam.gateways.noop import NoopCrmSyncer
 from cam.gateways.webhook import WebhookCrm
-from cam.models import Approval, ApprovalStatus, Event, Lead, LeadStatus
 from tests.approvals.helpers import APPROVERS, NOW, RecordingCrm, add_lead, cycle_context
 from tests.channels.crm_server import TOKEN, running_fake_crm
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import event, func, insert, select
 
-from cam import events
-from cam.approvals import escalate_hot_leads
-from cam.db import unit_of_work
-from cam.models import (
+from cam.core import events
+from cam.core.db import unit_of_work
+from cam.core.models import (
     Approval,
     ApprovalKind,
     ApprovalStatus,
@@ -18,6 +17,7 @@ from cam.models import (
     Reply,
     ReplyClass,
 )
+from cam.escalation.approvals import escalate_hot_leads
 from tests.approvals.helpers import add_lead, cycle_context
 
 

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from cam import events
-from cam.approvals import decide, expire_stale, request_go_live
-from cam.db import unit_of_work
-from cam.models import Approval, ApprovalKind, ApprovalStatus, Event, Notification
-from cam.state import get_state
+from cam.core import events
+from cam.core.db import unit_of_work
+from cam.core.models import Approval, ApprovalKind, ApprovalStatus, Event, Notification
+from cam.core.state import get_state
+from cam.escalation.approvals import decide, expire_stale, request_go_live
 from tests.approvals.helpers import APPROVERS, NOW, RecordingCrm
 
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cam import events
-from cam.db import unit_of_work
-from cam.models import Event
-from cam.state import get_state, set_dry_run, set_paused
+from cam.core import events
+from cam.core.db import unit_of_work
+from cam.core.models import Event
+from cam.core.state import get_state, set_dry_run, set_paused
 from tests.approvals.helpers import NOW
 
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from cam import events
-from cam.db import unit_of_work
-from cam.gateways.base import SocialTask
-from cam.gateways.linkedin_tasks import LinkedInTaskPoster
-from cam.models import (
+from cam.core import events
+from cam.core.db import unit_of_work
+from cam.core.models import (
     Campaign,
     Channel,
     Event,
@@ -21,7 +19,9 @@ from cam.models import (
     OutreachStatus,
     TaskStatus,
 )
-from cam.tasks import UnknownTask, decide_task
+from cam.escalation.tasks import UnknownTask, decide_task
+from cam.gateways.base import SocialTask
+from cam.gateways.linkedin_tasks import LinkedInTaskPoster
 from tests.approvals.helpers import NOW, add_lead
 
 

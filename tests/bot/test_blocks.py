@@ -15,8 +15,8 @@ from bot.blocks.report import errors_post, report_post
 from bot.blocks.status import LastRun, Status, status_blocks
 from bot.blocks.task import task_post
 from bot.payloads import ApprovalRef, BadPayload, TaskRef
-from cam.config import SendWindow
-from cam.models import (
+from cam.core.config import SendWindow
+from cam.core.models import (
     Approval,
     ApprovalKind,
     ApprovalStatus,
@@ -27,8 +27,8 @@ from cam.models import (
     ReplyClass,
     TaskStatus,
 )
-from cam.report import CAMCycleReport
-from cam.safety import ChannelLimits, LimitsSnapshot
+from cam.core.report import CAMCycleReport
+from cam.outreach.safety import ChannelLimits, LimitsSnapshot
 
 START = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 

@@ -8,9 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from bot.blocks.render import render_notification
-from cam.db import unit_of_work
-from cam.models import CycleRun, Notification
-from cam.report import CAMCycleReport
+from cam.core.db import unit_of_work
+from cam.core.models import CycleRun, Notification
+from cam.core.report import CAMCycleReport
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 

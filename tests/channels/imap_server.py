@@ -30,7 +30,7 @@ from pymap.backend.dict import DictBackend
 from pymap.imap import IMAPServer
 from pysasl.hashing import BuiltinHash
 
-from cam.settings import Settings
+from cam.core.settings import Settings
 
 HOST = "127.0.0.1"
 USERNAME = "replies@acme.example"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from cam.models import (
+from cam.core.models import (
     Campaign,
     CampaignStep,
     Channel,

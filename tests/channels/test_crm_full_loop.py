@@ -10,13 +10,13 @@ from email.utils import format_datetime, make_msgid
 
 from sqlalchemy import select
 
-from cam.approvals import decide
 from cam.bootstrap import Runtime, cycle_config
+from cam.core.db import unit_of_work
+from cam.core.models import Approval, ApprovalStatus, Lead, LeadStatus, Reply, ReplyClass
+from cam.core.state import get_state, set_dry_run
 from cam.cycle import run_daily_cam_cycle, run_send_pass
-from cam.db import unit_of_work
-from cam.importer import import_leads
-from cam.models import Approval, ApprovalStatus, Lead, LeadStatus, Reply, ReplyClass
-from cam.state import get_state, set_dry_run
+from cam.escalation.approvals import decide
+from cam.leads.importer import import_leads
 from tests.channels.crm_server import TOKEN, running_fake_crm
 from tests.channels.imap_server import HOST as IMAP_HOST
 from tests.channels.imap_server import ImapServer

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from cam.core.settings import Settings
 from cam.gateways.base import CrmLead, CrmRefs, GatewayError
 from cam.gateways.factory import build_gateways
 from cam.gateways.http_client import RetryPolicy
@@ -18,7 +19,6 @@ from cam.gateways.hubspot import HubSpotCrm
 from cam.gateways.linkedin_tasks import LinkedInTaskPoster
 from cam.gateways.noop import NoopCrmSyncer, NoopSocialPoster
 from cam.gateways.webhook import WebhookCrm
-from cam.settings import Settings
 from tests.channels.crm_server import running_fake_crm
 
 SECRET = "whsec-test-6b0e"

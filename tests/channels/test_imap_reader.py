@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from cam.core.settings import Settings
 from cam.gateways.base import GatewayError
 from cam.gateways.factory import build_gateways
 from cam.gateways.imap import MAX_MESSAGE_BYTES, ImapInboxReader
 from cam.gateways.noop import NoopInboxReader
-from cam.settings import Settings
 from tests.channels.imap_server import PASSWORD, ImapServer
 
 

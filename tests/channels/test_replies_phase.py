@@ -8,14 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from cam import events
-from cam.config import CAMCycleConfig
-from cam.context import CycleContext
-from cam.db import SessionFactory
-from cam.gateways.base import Gateways, InboxReader
-from cam.gateways.imap import ImapInboxReader
-from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopInboxReader, NoopSocialPoster
-from cam.models import (
+from cam.core import events
+from cam.core.config import CAMCycleConfig
+from cam.core.context import CycleContext
+from cam.core.db import SessionFactory
+from cam.core.models import (
     Event,
     Lead,
     LeadStatus,
@@ -26,8 +23,11 @@ from cam.models import (
     ReplyClass,
     Suppression,
 )
-from cam.replies import detect_replies
-from cam.report import CAMCycleReport
+from cam.core.report import CAMCycleReport
+from cam.gateways.base import Gateways, InboxReader
+from cam.gateways.imap import ImapInboxReader
+from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopInboxReader, NoopSocialPoster
+from cam.replies.phase import detect_replies
 from tests.channels.imap_server import PASSWORD, ImapServer
 from tests.channels.reply_corpus import EXPECTED, NOW, PLANNED_AT, Expected, raw, seed
 

@@ -17,15 +17,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, event, func, insert, select
 
-from cam.config import CAMCycleConfig
-from cam.context import CycleContext
-from cam.db import SessionFactory
+from cam.core.config import CAMCycleConfig
+from cam.core.context import CycleContext
+from cam.core.db import SessionFactory
+from cam.core.models import (
+    Campaign,
+    Channel,
+    Lead,
+    LeadStatus,
+    OutreachMessage,
+    OutreachStatus,
+    Reply,
+)
+from cam.core.report import CAMCycleReport
 from cam.gateways.base import Gateways, InboxBatch, InboxMessage
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopSocialPoster
-from cam.models import Campaign, Channel, Lead, LeadStatus, OutreachMessage, OutreachStatus, Reply
-from cam.replies import BATCH, detect_replies
-from cam.reply_parser import parse_reply
-from cam.report import CAMCycleReport
+from cam.replies.parser import parse_reply
+from cam.replies.phase import BATCH, detect_replies
 from tests.channels.reply_corpus import EXPECTED, NOW, raw, seed
 
 

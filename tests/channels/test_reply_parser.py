@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cam.models import ReplyClass
-from cam.reply_parser import MAX_RAW_BYTES, MAX_TEXT_CHARS, parse_reply, synthetic_message_id
-from cam.reply_rules import classify, load_rules
-from cam.settings import DATA_DIR
+from cam.core.models import ReplyClass
+from cam.core.settings import DATA_DIR
+from cam.replies.parser import MAX_RAW_BYTES, MAX_TEXT_CHARS, parse_reply, synthetic_message_id
+from cam.replies.rules import classify, load_rules
 from tests.channels.reply_corpus import EXPECTED, TODAY, raw
 
 RULES = load_rules(DATA_DIR / "replies.toml")

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from cam.models import ReplyClass
-from cam.reply_dates import find_return_date
-from cam.reply_parser import parse_reply
-from cam.reply_rules import classify, load_rules
-from cam.settings import DATA_DIR
+from cam.core.models import ReplyClass
+from cam.core.settings import DATA_DIR
+from cam.replies.dates import find_return_date
+from cam.replies.parser import parse_reply
+from cam.replies.rules import classify, load_rules
 from tests.channels.reply_corpus import CORPUS, EXPECTED, TODAY, Expected, raw
 
 RULES = load_rules(DATA_DIR / "replies.toml")

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from cam.gateways.base import GatewayError, SendOutcome
 from cam.gateways.smtp import SmtpEmailSender
-from cam.mail import new_message_id
+from cam.outreach.mail import new_message_id
 from tests.channels.smtp_server import MAIL_FROM, SmtpServer, connect_once, outgoing
 
 SELECTOR = "cam2026"

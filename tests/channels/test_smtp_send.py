@@ -8,13 +8,13 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
+from cam.core.settings import Settings
 from cam.gateways.base import DeliveryUnknownError, GatewayError, SendOutcome
 from cam.gateways.factory import build_gateways
 from cam.gateways.noop import NoopEmailSender
 from cam.gateways.smtp import SmtpEmailSender
-from cam.mail import new_message_id
-from cam.settings import Settings
-from cam.unsubscribe import read_token
+from cam.outreach.mail import new_message_id
+from cam.replies.unsubscribe import read_token
 from tests.channels.smtp_server import (
     MAIL_FROM,
     POSTAL_ADDRESS,

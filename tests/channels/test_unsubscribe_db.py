@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from cam.db import SessionFactory, unit_of_work
-from cam.events import UNSUBSCRIBED
-from cam.models import (
+from cam.core.db import SessionFactory, unit_of_work
+from cam.core.events import UNSUBSCRIBED
+from cam.core.models import (
     Campaign,
     Channel,
     Event,
@@ -20,7 +20,7 @@ from cam.models import (
     Suppression,
     SuppressionKind,
 )
-from cam.unsubscribe import unsubscribe
+from cam.replies.unsubscribe import unsubscribe
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from cam.db import SessionFactory, unit_of_work
-from cam.models import Lead
+from cam.core.db import SessionFactory, unit_of_work
+from cam.core.models import Lead
 
 
 def write_csv(path: Path, rows: list[list[str]], *, encoding: str = "utf-8") -> Path:

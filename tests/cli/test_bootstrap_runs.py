@@ -9,14 +9,14 @@ from pydantic import SecretStr, ValidationError
 from sqlalchemy import text
 
 from cam.bootstrap import Runtime, cycle_config, sender_domain
-from cam.config import default_safety_settings
-from cam.db import SessionFactory, unit_of_work
+from cam.core.config import default_safety_settings
+from cam.core.db import SessionFactory, unit_of_work
+from cam.core.models import Approval, ApprovalKind, ApprovalStatus, Channel, CycleRun, RuntimeState
+from cam.core.runs import last_runs, pending_approvals, previous_run
+from cam.core.settings import Settings
+from cam.core.state import get_state, set_dry_run
 from cam.gateways.base import Gateways
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopInboxReader, NoopSocialPoster
-from cam.models import Approval, ApprovalKind, ApprovalStatus, Channel, CycleRun, RuntimeState
-from cam.runs import last_runs, pending_approvals, previous_run
-from cam.settings import Settings
-from cam.state import get_state, set_dry_run
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from cam.cli import app
-from cam.db import make_engine, session_factory, unit_of_work
-from cam.models import CycleRun, Lead
-from cam.state import set_dry_run
+from cam.core.db import make_engine, session_factory, unit_of_work
+from cam.core.models import CycleRun, Lead
+from cam.core.state import set_dry_run
 from tests.cli.helpers import lead_count, write_csv
 
 runner = CliRunner()

@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from cam.cli import DEMO_BLOCKED_DOMAINS, SAMPLE_LEADS, app, demo_clock
-from cam.config import default_safety_settings
-from cam.db import make_engine, session_factory, unit_of_work
-from cam.models import (
+from cam.core.config import default_safety_settings
+from cam.core.db import make_engine, session_factory, unit_of_work
+from cam.core.models import (
     Campaign,
     Channel,
     CycleRun,

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from cam import events
-from cam.db import SessionFactory, unit_of_work
-from cam.importer import FIELD_LIMIT, LINE_LIMIT, ImportFileError, import_leads
-from cam.models import Event, Lead, LeadStatus
+from cam.core import events
+from cam.core.db import SessionFactory, unit_of_work
+from cam.core.models import Event, Lead, LeadStatus
+from cam.leads.importer import FIELD_LIMIT, LINE_LIMIT, ImportFileError, import_leads
 from tests.cli.helpers import lead_count, lead_emails, read_errors, write_csv
 
 HEADER = ["E-mail", "First Name", "last_name", "Organization", "Job Title", "Industry"]

@@ -6,11 +6,8 @@ from sqlalchemy import select
 
 from bot.app import web_client
 from bot.notifier import Notifier
-from cam import approvals
-from cam.db import unit_of_work
-from cam.gateways.base import SocialTask
-from cam.gateways.linkedin_tasks import LinkedInTaskPoster
-from cam.models import (
+from cam.core.db import unit_of_work
+from cam.core.models import (
     Campaign,
     Channel,
     Lead,
@@ -20,7 +17,10 @@ from cam.models import (
     OutreachStatus,
     utcnow,
 )
-from cam.runs import pending_approvals
+from cam.core.runs import pending_approvals
+from cam.escalation import approvals
+from cam.gateways.base import SocialTask
+from cam.gateways.linkedin_tasks import LinkedInTaskPoster
 from tests.approvals.helpers import add_lead, cycle_context
 from tests.e2e.slack_client import RunningBot
 

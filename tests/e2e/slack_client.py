@@ -26,7 +26,7 @@ from bot.app import create_app
 from bot.server import make_wsgi_app
 from bot.settings import BotSettings
 from bot.worker import Worker
-from cam.db import SessionFactory
+from cam.core.db import SessionFactory
 from cam.gateways.factory import build_gateways
 from tests.channels.crm_server import TOKEN as CRM_TOKEN
 from tests.channels.crm_server import FakeCrm, running_fake_crm

@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from bot.ids import ActionId
 from bot.payloads import ApprovalRef
-from cam import events
-from cam.db import unit_of_work
-from cam.models import Approval, ApprovalStatus, Event, Lead, LeadStatus, Notification
-from cam.state import get_state
+from cam.core import events
+from cam.core.db import unit_of_work
+from cam.core.models import Approval, ApprovalStatus, Event, Lead, LeadStatus, Notification
+from cam.core.state import get_state
 from tests.e2e.seed import hot_lead_approval
 from tests.e2e.slack_client import (
     APPROVER,

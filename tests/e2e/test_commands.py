@@ -7,9 +7,9 @@ import json
 from sqlalchemy import select
 
 from bot.listeners.commands import COMMAND_REFUSED
-from cam import events
-from cam.db import unit_of_work
-from cam.models import (
+from cam.core import events
+from cam.core.db import unit_of_work
+from cam.core.models import (
     Channel,
     CycleRun,
     Event,
@@ -21,8 +21,8 @@ from cam.models import (
     SuppressionKind,
     utcnow,
 )
-from cam.safety import channel_scope, day_window, team_day
-from cam.state import get_state, set_dry_run, set_paused
+from cam.core.state import get_state, set_dry_run, set_paused
+from cam.outreach.safety import channel_scope, day_window, team_day
 from tests.e2e.slack_client import APPROVER, OUTSIDER, REPORT_CHANNEL, blocks_of, shown
 
 

@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cam.db import unit_of_work
-from cam.state import get_state
+from cam.core.db import unit_of_work
+from cam.core.state import get_state
 from tests.e2e.slack_client import OUTSIDER
 
 FUZZ = settings(

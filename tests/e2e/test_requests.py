@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 
 from bot.ids import ActionId
-from cam.db import unit_of_work
-from cam.models import Approval, ApprovalStatus
-from cam.state import get_state
+from cam.core.db import unit_of_work
+from cam.core.models import Approval, ApprovalStatus
+from cam.core.state import get_state
 from tests.e2e.seed import hot_lead_approval
 from tests.e2e.slack_client import APPROVER, SignedSlack
 

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from bot.ids import ActionId
 from bot.payloads import ApprovalRef, TaskRef
-from cam.db import unit_of_work
-from cam.models import Approval, ApprovalStatus, Lead, ManualTask, Notification, TaskStatus
+from cam.core.db import unit_of_work
+from cam.core.models import Approval, ApprovalStatus, Lead, ManualTask, Notification, TaskStatus
 from tests.e2e.seed import hot_lead_approval, linkedin_task
 from tests.e2e.slack_client import APPROVER, OUTSIDER, REPORT_CHANNEL, blocks_of, shown
 

@@ -11,8 +11,9 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from cam.config import CAMCycleConfig, ChannelLimitConfig, SafetySettings
-from cam.db import SessionFactory, unit_of_work
+from cam.core.config import CAMCycleConfig, ChannelLimitConfig, SafetySettings
+from cam.core.db import SessionFactory, unit_of_work
+from cam.core.models import Channel, Lead, LeadStatus, OutreachMessage
 from cam.gateways.base import (
     EmailConnection,
     GatewayError,
@@ -23,7 +24,6 @@ from cam.gateways.base import (
 )
 from cam.gateways.linkedin_tasks import LinkedInTaskPoster
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopInboxReader, NoopSocialPoster
-from cam.models import Channel, Lead, LeadStatus, OutreachMessage
 
 # Wednesday 25 November 2026, 10:00 UTC: inside the default window in UTC.
 WEDNESDAY = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
-from cam.config import ChannelLimitConfig
+from cam.core.config import ChannelLimitConfig
+from cam.core.db import unit_of_work
+from cam.core.models import Base, Channel, Lead, OutreachMessage, OutreachStatus
+from cam.core.state import get_state
 from cam.cycle import run_daily_cam_cycle, run_send_pass
-from cam.db import unit_of_work
-from cam.models import Base, Channel, Lead, OutreachMessage, OutreachStatus
-from cam.safety import team_day
-from cam.state import get_state
+from cam.outreach.safety import team_day
 from tests.engine.helpers import (
     WEDNESDAY,
     Clock,

@@ -7,9 +7,9 @@ from collections import Counter
 
 from sqlalchemy import select, update
 
+from cam.core.db import unit_of_work
+from cam.core.models import Lead, LeadStatus, OutreachMessage, OutreachStatus
 from cam.cycle import run_send_pass
-from cam.db import unit_of_work
-from cam.models import Lead, LeadStatus, OutreachMessage, OutreachStatus
 from tests.engine.helpers import (
     Clock,
     RecordingEmailSender,

@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from cam import events
+from cam.core import events
+from cam.core.db import make_engine, session_factory, unit_of_work
+from cam.core.models import CycleRun, Event, ManualTask, Notification, OutreachMessage
+from cam.core.report import CAMCycleReport
 from cam.cycle import run_daily_cam_cycle, run_scheduled_cycle, run_send_pass
-from cam.db import make_engine, session_factory, unit_of_work
-from cam.models import CycleRun, Event, ManualTask, Notification, OutreachMessage
-from cam.report import CAMCycleReport
 from tests.engine.helpers import (
     WEDNESDAY,
     Clock,

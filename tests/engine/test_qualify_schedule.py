@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
-from cam.context import CycleContext
-from cam.db import unit_of_work
-from cam.models import (
+from cam.core.context import CycleContext
+from cam.core.db import unit_of_work
+from cam.core.models import (
     Channel,
     Lead,
     LeadStatus,
@@ -19,9 +19,9 @@ from cam.models import (
     Suppression,
     SuppressionKind,
 )
-from cam.qualify import process_new_leads
-from cam.report import CAMCycleReport
-from cam.scheduling import schedule_outreach
+from cam.core.report import CAMCycleReport
+from cam.leads.qualify import process_new_leads
+from cam.outreach.scheduling import schedule_outreach
 from tests.engine.helpers import Clock, add_leads, config, gateways, outreach, rng, safety
 
 

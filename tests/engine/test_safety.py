@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 from datetime import UTC, date, datetime, time
 
-from cam import safety
-from cam.config import ChannelLimitConfig, SendWindow, default_safety_settings
-from cam.db import unit_of_work
-from cam.models import Channel, SendQuota, Suppression, SuppressionKind
-from cam.state import get_state
+from cam.core.config import ChannelLimitConfig, SendWindow, default_safety_settings
+from cam.core.db import unit_of_work
+from cam.core.models import Channel, SendQuota, Suppression, SuppressionKind
+from cam.core.state import get_state
+from cam.outreach import safety
 from tests.engine.helpers import WEDNESDAY, config
 
 WINDOW = SendWindow()

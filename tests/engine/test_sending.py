@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from cam.config import ChannelLimitConfig
-from cam.context import CycleContext
-from cam.db import unit_of_work
-from cam.gateways.base import SendOutcome
-from cam.models import (
+from cam.core.config import ChannelLimitConfig
+from cam.core.context import CycleContext
+from cam.core.db import unit_of_work
+from cam.core.models import (
     Channel,
     Event,
     Lead,
@@ -24,12 +23,13 @@ from cam.models import (
     SendQuota,
     Suppression,
 )
-from cam.qualify import process_new_leads
-from cam.report import CAMCycleReport
-from cam.scheduling import schedule_outreach
-from cam.sending import CLAIM_LEASE, send_due_outreach
-from cam.state import get_state, set_paused
-from cam.unsubscribe import read_token
+from cam.core.report import CAMCycleReport
+from cam.core.state import get_state, set_paused
+from cam.gateways.base import SendOutcome
+from cam.leads.qualify import process_new_leads
+from cam.outreach.scheduling import schedule_outreach
+from cam.outreach.sending import CLAIM_LEASE, send_due_outreach
+from cam.replies.unsubscribe import read_token
 from tests.engine.helpers import (
     SECRET,
     Clock,

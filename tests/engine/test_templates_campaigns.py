@@ -7,18 +7,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from cam.campaigns import (
+from cam.core.db import unit_of_work
+from cam.core.models import Campaign, CampaignStep, Channel, Lead
+from cam.core.settings import DATA_DIR
+from cam.leads.scoring import ScoringFileError, load_rules, score_lead
+from cam.outreach.campaigns import (
     CampaignFileError,
     active_campaign,
     load_campaign,
     sync_campaign,
     sync_campaign_file,
 )
-from cam.db import unit_of_work
-from cam.models import Campaign, CampaignStep, Channel, Lead
-from cam.scoring import ScoringFileError, load_rules, score_lead
-from cam.settings import DATA_DIR
-from cam.templates import TemplateRenderError, lead_variables, render
+from cam.outreach.templates import TemplateRenderError, lead_variables, render
 
 
 def test_missing_variable_fails_instead_of_rendering_half():

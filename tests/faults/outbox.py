@@ -15,9 +15,9 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
 from cam.bootstrap import sender_domain
-from cam.config import CAMCycleConfig, ChannelLimitConfig, SafetySettings, SendWindow
-from cam.models import Campaign, CampaignStep, Channel, Lead, LeadStatus, OutreachMessage
-from cam.settings import Settings
+from cam.core.config import CAMCycleConfig, ChannelLimitConfig, SafetySettings, SendWindow
+from cam.core.models import Campaign, CampaignStep, Channel, Lead, LeadStatus, OutreachMessage
+from cam.core.settings import Settings
 from tests.channels.smtp_server import ReceivedMail
 
 # A Wednesday before the window below opens, so hours of clock can pass on one day.

@@ -13,8 +13,8 @@ import time
 from datetime import datetime
 
 from cam.bootstrap import Runtime
+from cam.core.settings import Settings
 from cam.cycle import run_send_pass
-from cam.settings import Settings
 from tests.faults.outbox import Caps, live_config, moving_clock
 
 

@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
 from bot.ids import ActionId
+from cam.core.db import SessionFactory, unit_of_work
+from cam.core.models import Base, Lead, LeadStatus, OutreachMessage, OutreachStatus, SendQuota
+from cam.core.state import get_state
 from cam.cycle import run_send_pass
-from cam.db import SessionFactory, unit_of_work
 from cam.gateways.factory import build_gateways
-from cam.models import Base, Lead, LeadStatus, OutreachMessage, OutreachStatus, SendQuota
-from cam.state import get_state
 from tests.channels.smtp_server import SmtpServer
 from tests.e2e.seed import hot_lead_approval
 from tests.e2e.slack_client import APPROVER, RunningBot

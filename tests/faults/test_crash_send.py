@@ -23,12 +23,12 @@ import pytest
 from sqlalchemy import Engine, select
 
 from bot import queries
+from cam.core.db import make_engine, session_factory
+from cam.core.models import CycleRun, Lead, OutreachMessage, OutreachStatus, SendQuota
+from cam.core.settings import Settings
 from cam.cycle import run_send_pass
-from cam.db import make_engine, session_factory
 from cam.gateways.factory import build_gateways
-from cam.models import CycleRun, Lead, OutreachMessage, OutreachStatus, SendQuota
-from cam.sending import CLAIM_LEASE
-from cam.settings import Settings
+from cam.outreach.sending import CLAIM_LEASE
 from tests.channels.smtp_server import SmtpServer
 from tests.faults import send_worker
 from tests.faults.outbox import BASE, Caps, deliveries, live_config, seed_outbox

@@ -16,15 +16,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, func, insert, select
 
-from cam.config import CAMCycleConfig
+from cam.core.config import CAMCycleConfig
+from cam.core.db import make_engine, session_factory, upgrade
+from cam.core.models import (
+    CycleRun,
+    Lead,
+    LeadStatus,
+    Notification,
+    OutreachMessage,
+    OutreachStatus,
+)
+from cam.core.report import CAMCycleReport
 from cam.cycle import run_daily_cam_cycle, run_send_pass
-from cam.db import make_engine, session_factory, upgrade
 from cam.gateways.base import Gateways, InboxBatch
 from cam.gateways.factory import build_gateways
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopSocialPoster
-from cam.models import CycleRun, Lead, LeadStatus, Notification, OutreachMessage, OutreachStatus
-from cam.report import CAMCycleReport
-from cam.sending import CLAIM_LEASE
+from cam.outreach.sending import CLAIM_LEASE
 from tests.channels.smtp_server import SmtpServer
 from tests.faults.outbox import BASE, Caps, deliveries, live_config, seed_outbox
 from tests.faults.pg_cluster import PrivateCluster, pg_bin_dir

@@ -12,13 +12,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
 
+from cam.core.db import SessionFactory
+from cam.core.models import Lead, OutreachMessage, OutreachStatus, SendQuota
+from cam.core.report import CAMCycleReport
+from cam.core.settings import Settings
 from cam.cycle import run_send_pass
-from cam.db import SessionFactory
 from cam.gateways.factory import build_gateways
-from cam.models import Lead, OutreachMessage, OutreachStatus, SendQuota
-from cam.report import CAMCycleReport
-from cam.sending import MAX_ATTEMPTS, RETRY_BACKOFF
-from cam.settings import Settings
+from cam.outreach.sending import MAX_ATTEMPTS, RETRY_BACKOFF
 from tests.channels.smtp_server import (
     SmtpServer,
     free_port,

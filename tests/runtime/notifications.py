@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from cam.db import SessionFactory, unit_of_work
-from cam.models import CycleRun, Notification
-from cam.report import CAMCycleReport, CycleError
+from cam.core.db import SessionFactory, unit_of_work
+from cam.core.models import CycleRun, Notification
+from cam.core.report import CAMCycleReport, CycleError
 
 
 def add_report(

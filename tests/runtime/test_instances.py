@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from cam.models import CycleRun, Notification, NotificationStatus
+from cam.core.models import CycleRun, Notification, NotificationStatus
 from tests.runtime.processes import clean_env, free_port, start_bot, stop, wait_healthy
 
 INSTANCES = 3

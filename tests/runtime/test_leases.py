@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from cam import leases
-from cam.models import JobLease
+from cam.core import leases
+from cam.core.models import JobLease
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 TTL = timedelta(minutes=5)

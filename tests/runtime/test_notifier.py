@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bot.notifier import MAX_RENDER_ATTEMPTS, THREAD_REPLY, Notifier, notifier_client
-from cam.db import unit_of_work
-from cam.models import CycleRun, Notification, NotificationStatus
+from cam.core.db import unit_of_work
+from cam.core.models import CycleRun, Notification, NotificationStatus
 from tests.e2e.slack_client import REPORT_CHANNEL as CHANNEL
 from tests.e2e.slack_client import settings_for
 from tests.runtime.notifications import add_report

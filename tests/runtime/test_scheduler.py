@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from bot.notifier import Notifier, notifier_client
 from bot.scheduler import SEND_LEASE, BotScheduler
-from cam import leases
-from cam.approvals import request_go_live
-from cam.db import unit_of_work
+from cam.core import leases
+from cam.core.db import unit_of_work
+from cam.core.models import Approval, ApprovalStatus, CycleRun, Notification, NotificationStatus
+from cam.core.state import get_state, set_paused
+from cam.escalation.approvals import request_go_live
 from cam.gateways.factory import build_gateways
-from cam.models import Approval, ApprovalStatus, CycleRun, Notification, NotificationStatus
-from cam.state import get_state, set_paused
 from tests.e2e.slack_client import settings_for
 
 

@@ -14,9 +14,8 @@ from sqlalchemy import func, select
 from bot.app import create_app
 from bot.server import make_wsgi_app
 from bot.worker import Worker
-from cam import unsubscribe
-from cam.db import make_engine, session_factory, unit_of_work
-from cam.models import (
+from cam.core.db import make_engine, session_factory, unit_of_work
+from cam.core.models import (
     Campaign,
     Channel,
     Lead,
@@ -25,6 +24,7 @@ from cam.models import (
     OutreachStatus,
     Suppression,
 )
+from cam.replies import unsubscribe
 from tests.e2e.slack_client import SignedSlack, serve_wsgi, settings_for
 
 SECRET = "unsubscribe-secret"

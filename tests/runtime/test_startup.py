@@ -108,7 +108,7 @@ def test_socket_mode_with_a_refused_app_token_exits_clearly(tmp_path, fake_slack
         SLACK_API_URL=fake_slack.url,
         CAM_REPORT_CHANNEL="C0REPORTS",
         CAM_APPROVERS="UAPPROVER1",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'cam.db'}",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'cam.core.db'}",
         PORT=str(free_port()),
     )
     assert done.returncode == 1
@@ -130,7 +130,7 @@ def test_a_port_in_use_stops_start_up_clearly(tmp_path, fake_slack):
             SLACK_API_URL=fake_slack.url,
             CAM_REPORT_CHANNEL="C0REPORTS",
             CAM_APPROVERS="UAPPROVER1",
-            DATABASE_URL=f"sqlite:///{tmp_path / 'cam.db'}",
+            DATABASE_URL=f"sqlite:///{tmp_path / 'cam.core.db'}",
             PORT=str(port),
         )
     assert done.returncode == 1

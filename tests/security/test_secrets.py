@@ -22,13 +22,13 @@ from sqlalchemy import Engine, select
 from bot.app import create_app
 from bot.server import make_wsgi_app
 from bot.worker import Worker
-from cam import approvals
+from cam.core.db import SessionFactory, make_engine, unit_of_work, upgrade
+from cam.core.models import Approval, Base
+from cam.core.settings import Settings
+from cam.core.state import set_dry_run
 from cam.cycle import run_daily_cam_cycle
-from cam.db import SessionFactory, make_engine, unit_of_work, upgrade
+from cam.escalation import approvals
 from cam.gateways.factory import build_gateways
-from cam.models import Approval, Base
-from cam.settings import Settings
-from cam.state import set_dry_run
 from tests.approvals.helpers import add_lead
 from tests.channels.crm_server import FakeCrm, running_fake_crm
 from tests.channels.imap_server import ImapServer
@@ -191,7 +191,7 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 
 
 def test_the_cli_shows_no_secret(tmp_path: Path, smtp_server: SmtpServer) -> None:
-    url = f"sqlite:///{tmp_path / 'cam.db'}"
+    url = f"sqlite:///{tmp_path / 'cam.core.db'}"
     upgrade(url)
     engine = make_engine(url)
     seed_outbox(engine, {"buyer.example": 2})
@@ -219,7 +219,7 @@ def test_the_cli_shows_no_secret(tmp_path: Path, smtp_server: SmtpServer) -> Non
 
 
 def make_sessions(engine: Engine) -> SessionFactory:
-    from cam.db import session_factory
+    from cam.core.db import session_factory
 
     return session_factory(engine)
 
@@ -240,7 +240,7 @@ def start_cam_bot(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def test_cam_bot_start_up_failures_show_no_secret(
     tmp_path: Path, smtp_server: SmtpServer, fake_slack: FakeSlack
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'cam.db'}"
+    url = f"sqlite:///{tmp_path / 'cam.core.db'}"
     upgrade(url)
     env = environment(smtp_server, None, f"http://127.0.0.1:{free_port()}", url) | {
         "SLACK_API_URL": fake_slack.url,

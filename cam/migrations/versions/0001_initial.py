@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import cam.models
+import cam.core.models
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -27,8 +27,8 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("score_threshold", sa.Integer(), nullable=False),
-        sa.Column("created_at", cam.models.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", cam.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", cam.core.models.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", cam.core.models.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("key"),
     )
@@ -40,8 +40,8 @@ def upgrade() -> None:
         sa.Column("trigger", sa.String(length=40), nullable=False),
         sa.Column("dry_run", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("started_at", cam.models.UTCDateTime(), nullable=False),
-        sa.Column("finished_at", cam.models.UTCDateTime(), nullable=True),
+        sa.Column("started_at", cam.core.models.UTCDateTime(), nullable=False),
+        sa.Column("finished_at", cam.core.models.UTCDateTime(), nullable=True),
         sa.Column("report", sa.JSON(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("kind", "slot", name="uq_cycle_slot"),
@@ -52,7 +52,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("cycle_id", sa.Integer(), nullable=True),
         sa.Column("details", sa.JSON(), nullable=False),
-        sa.Column("created_at", cam.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", cam.core.models.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
@@ -64,7 +64,7 @@ def upgrade() -> None:
         "job_leases",
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("holder", sa.String(length=200), nullable=False),
-        sa.Column("expires_at", cam.models.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", cam.core.models.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
     op.create_table(
@@ -72,7 +72,7 @@ def upgrade() -> None:
         sa.Column("mailbox", sa.String(length=300), nullable=False),
         sa.Column("uidvalidity", sa.Integer(), nullable=False),
         sa.Column("last_uid", sa.Integer(), nullable=False),
-        sa.Column("updated_at", cam.models.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", cam.core.models.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("mailbox"),
     )
     op.create_table(
@@ -89,12 +89,12 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", cam.models.UTCDateTime(), nullable=True),
+        sa.Column("next_attempt_at", cam.core.models.UTCDateTime(), nullable=True),
         sa.Column("last_error", sa.String(length=1000), nullable=True),
         sa.Column("channel", sa.String(length=100), nullable=True),
         sa.Column("external_id", sa.String(length=100), nullable=True),
-        sa.Column("created_at", cam.models.UTCDateTime(), nullable=False),
-        sa.Column("sent_at", cam.models.UTCDateTime(), nullable=True),
+        sa.Column("created_at", cam.core.models.UTCDateTime(), nullable=False),
+        sa.Column("sent_at", cam.core.models.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["parent_id"],
             ["notifications.id"],
@@ -109,10 +109,10 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("dry_run", sa.Boolean(), nullable=False),
         sa.Column("paused", sa.Boolean(), nullable=False),
-        sa.Column("live_since", cam.models.UTCDateTime(), nullable=True),
+        sa.Column("live_since", cam.core.models.UTCDateTime(), nullable=True),
         sa.Column("mailbox_started_on", sa.Date(), nullable=True),
         sa.Column("updated_by", sa.String(length=100), nullable=True),
-        sa.Column("updated_at", cam.models.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", cam.core.models.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
@@ -132,7 +132,7 @@ def upgrade() -> None:
         ),
         sa.Column("value", sa.String(length=320), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=False),
-        sa.Column("created_at", cam.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", cam.core.models.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("kind", "value"),
     )
@@ -191,13 +191,13 @@ def upgrade() -> None:
         sa.Column("custom_fields", sa.JSON(), nullable=False),
         sa.Column("campaign_id", sa.Integer(), nullable=True),
         sa.Column("steps_planned", sa.Integer(), nullable=False),
-        sa.Column("next_step_at", cam.models.UTCDateTime(), nullable=True),
-        sa.Column("last_contacted_at", cam.models.UTCDateTime(), nullable=True),
-        sa.Column("replied_at", cam.models.UTCDateTime(), nullable=True),
+        sa.Column("next_step_at", cam.core.models.UTCDateTime(), nullable=True),
+        sa.Column("last_contacted_at", cam.core.models.UTCDateTime(), nullable=True),
+        sa.Column("replied_at", cam.core.models.UTCDateTime(), nullable=True),
         sa.Column("crm_contact_id", sa.String(length=100), nullable=True),
         sa.Column("crm_deal_id", sa.String(length=100), nullable=True),
-        sa.Column("created_at", cam.models.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", cam.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", cam.core.models.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", cam.core.models.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["campaign_id"],
             ["campaigns.id"],
@@ -221,7 +221,7 @@ def upgrade() -> None:
             sa.Enum("email", "linkedin", name="channel", native_enum=False, length=24),
             nullable=False,
         ),
-        sa.Column("scheduled_at", cam.models.UTCDateTime(), nullable=False),
+        sa.Column("scheduled_at", cam.core.models.UTCDateTime(), nullable=False),
         sa.Column(
             "status",
             sa.Enum(
@@ -244,10 +244,10 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("claimed_by", sa.String(length=100), nullable=True),
-        sa.Column("claimed_at", cam.models.UTCDateTime(), nullable=True),
-        sa.Column("sent_at", cam.models.UTCDateTime(), nullable=True),
-        sa.Column("created_at", cam.models.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", cam.models.UTCDateTime(), nullable=False),
+        sa.Column("claimed_at", cam.core.models.UTCDateTime(), nullable=True),
+        sa.Column("sent_at", cam.core.models.UTCDateTime(), nullable=True),
+        sa.Column("created_at", cam.core.models.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", cam.core.models.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["campaign_id"],
             ["campaigns.id"],
@@ -277,8 +277,8 @@ def upgrade() -> None:
         sa.Column("suggested_message", sa.Text(), nullable=False),
         sa.Column("note", sa.String(length=1000), nullable=True),
         sa.Column("decided_by", sa.String(length=100), nullable=True),
-        sa.Column("decided_at", cam.models.UTCDateTime(), nullable=True),
-        sa.Column("created_at", cam.models.UTCDateTime(), nullable=False),
+        sa.Column("decided_at", cam.core.models.UTCDateTime(), nullable=True),
+        sa.Column("created_at", cam.core.models.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["lead_id"],
             ["leads.id"],
@@ -320,8 +320,8 @@ def upgrade() -> None:
         sa.Column("parse_note", sa.String(length=1000), nullable=True),
         sa.Column("return_date", sa.Date(), nullable=True),
         sa.Column("mailbox_uid", sa.String(length=100), nullable=True),
-        sa.Column("received_at", cam.models.UTCDateTime(), nullable=False),
-        sa.Column("created_at", cam.models.UTCDateTime(), nullable=False),
+        sa.Column("received_at", cam.core.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", cam.core.models.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["lead_id"],
             ["leads.id"],
@@ -361,13 +361,13 @@ def upgrade() -> None:
         sa.Column("lead_id", sa.Integer(), nullable=True),
         sa.Column("reply_id", sa.Integer(), nullable=True),
         sa.Column("requested_by", sa.String(length=100), nullable=False),
-        sa.Column("requested_at", cam.models.UTCDateTime(), nullable=False),
-        sa.Column("expires_at", cam.models.UTCDateTime(), nullable=True),
+        sa.Column("requested_at", cam.core.models.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", cam.core.models.UTCDateTime(), nullable=True),
         sa.Column("decided_by", sa.String(length=100), nullable=True),
-        sa.Column("decided_at", cam.models.UTCDateTime(), nullable=True),
+        sa.Column("decided_at", cam.core.models.UTCDateTime(), nullable=True),
         sa.Column("note", sa.String(length=1000), nullable=True),
-        sa.Column("crm_sync_started_at", cam.models.UTCDateTime(), nullable=True),
-        sa.Column("crm_synced_at", cam.models.UTCDateTime(), nullable=True),
+        sa.Column("crm_sync_started_at", cam.core.models.UTCDateTime(), nullable=True),
+        sa.Column("crm_synced_at", cam.core.models.UTCDateTime(), nullable=True),
         sa.Column("crm_error", sa.String(length=1000), nullable=True),
         sa.ForeignKeyConstraint(
             ["lead_id"],

@@ -18,9 +18,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from cam.config import CAMCycleConfig, SafetySettings, SendWindow
-from cam.models import Base, Channel, SendQuota, Suppression, SuppressionKind
-from cam.state import get_state
+from cam.core.config import CAMCycleConfig, SafetySettings, SendWindow
+from cam.core.models import Base, Channel, SendQuota, Suppression, SuppressionKind
+from cam.core.state import get_state
 
 
 @lru_cache(maxsize=512)

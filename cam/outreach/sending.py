@@ -26,18 +26,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from cam import events, safety
-from cam.context import CycleContext
-from cam.db import unit_of_work
-from cam.gateways.base import (
-    EmailConnection,
-    GatewayError,
-    OutgoingEmail,
-    SendOutcome,
-    SendResult,
-    SocialTask,
-)
-from cam.models import (
+from cam.core import events
+from cam.core.context import CycleContext
+from cam.core.db import unit_of_work
+from cam.core.models import (
     CampaignStep,
     Channel,
     Lead,
@@ -46,7 +38,17 @@ from cam.models import (
     OutreachStatus,
     SuppressionKind,
 )
-from cam.outbox import (
+from cam.core.state import get_state
+from cam.gateways.base import (
+    EmailConnection,
+    GatewayError,
+    OutgoingEmail,
+    SendOutcome,
+    SendResult,
+    SocialTask,
+)
+from cam.outreach import safety
+from cam.outreach.outbox import (
     ENROLLED,
     Quota,
     Rendered,
@@ -57,10 +59,9 @@ from cam.outbox import (
     refusal,
     replan_simulated,
 )
-from cam.scheduling import next_step_at
-from cam.state import get_state
-from cam.templates import TemplateRenderError
-from cam.unsubscribe import make_token
+from cam.outreach.scheduling import next_step_at
+from cam.outreach.templates import TemplateRenderError
+from cam.replies.unsubscribe import make_token
 
 log = logging.getLogger(__name__)
 

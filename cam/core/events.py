@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from cam.models import Event
+from cam.core.models import Event
 
 log = logging.getLogger(__name__)
 

@@ -22,10 +22,11 @@ from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
-from cam import events
-from cam.csv_files import EncodingError, SafeCsvWriter, detect_encoding
-from cam.db import SessionFactory, unit_of_work
-from cam.lead_rows import (
+from cam.core import events
+from cam.core.db import SessionFactory, unit_of_work
+from cam.core.models import Lead, LeadStatus, utcnow
+from cam.leads.csv_files import EncodingError, SafeCsvWriter, detect_encoding
+from cam.leads.rows import (
     MAX_CUSTOM_VALUE,
     ROW_COLUMNS,
     ColumnMap,
@@ -33,7 +34,6 @@ from cam.lead_rows import (
     LeadRow,
     read_row,
 )
-from cam.models import Lead, LeadStatus, utcnow
 
 BATCH_SIZE = 1000
 # The csv module's own ceiling on a field; longer ones are a row error, not a crash.

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 
-from cam.models import Channel
-from cam.settings import DATA_DIR
+from cam.core.models import Channel
+from cam.core.settings import DATA_DIR
 
 
 class ChannelLimitConfig(BaseModel):

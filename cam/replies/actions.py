@@ -1,9 +1,9 @@
 """What replies do to their leads, gathered over a batch and written in a few statements.
 
 A person's reply stops the sequence (hot when interested); a hard bounce marks the lead bounced
-and suppresses it; an unsubscribe request goes through `cam.unsubscribe`; an out-of-office moves
-the next step to the return date. Statuses only move forward: a later question does not cool a
-hot lead, and nothing revives an unsubscribed or bounced one.
+and suppresses it; an unsubscribe request goes through `cam.replies.unsubscribe`; an
+out-of-office moves the next step to the return date. Statuses only move forward: a later
+question does not cool a hot lead, and nothing revives an unsubscribed or bounced one.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from cam import unsubscribe
-from cam.models import (
+from cam.core.models import (
     Lead,
     LeadStatus,
     OutreachMessage,
@@ -27,7 +26,8 @@ from cam.models import (
     Suppression,
     SuppressionKind,
 )
-from cam.reply_rules import Classification
+from cam.replies import unsubscribe
+from cam.replies.rules import Classification
 
 # Statuses a reply from the person moves on; later ones (hot, unsubscribed, ...) stay.
 IN_SEQUENCE = (LeadStatus.new, LeadStatus.scored, LeadStatus.scheduled, LeadStatus.contacted)

@@ -17,10 +17,10 @@ from pathlib import Path
 from flufl.bounce import all_failures
 from pydantic import BaseModel, ConfigDict, Field
 
-from cam.config_files import load_model
-from cam.models import ReplyClass
-from cam.reply_dates import find_return_date
-from cam.reply_parser import ParsedReply
+from cam.core.config_files import load_model
+from cam.core.models import ReplyClass
+from cam.replies.dates import find_return_date
+from cam.replies.parser import ParsedReply
 
 log = logging.getLogger(__name__)
 

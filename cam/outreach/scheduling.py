@@ -17,12 +17,11 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from cam import events, safety
-from cam.campaigns import sync_campaign_file
-from cam.config import CAMCycleConfig
-from cam.context import CycleContext
-from cam.db import unit_of_work
-from cam.models import (
+from cam.core import events
+from cam.core.config import CAMCycleConfig
+from cam.core.context import CycleContext
+from cam.core.db import unit_of_work
+from cam.core.models import (
     Campaign,
     CampaignStep,
     Channel,
@@ -31,8 +30,10 @@ from cam.models import (
     OutreachMessage,
     OutreachStatus,
 )
-from cam.scoring import load_rules
-from cam.state import get_state
+from cam.core.state import get_state
+from cam.leads.scoring import load_rules
+from cam.outreach import safety
+from cam.outreach.campaigns import sync_campaign_file
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from cam.config_files import load_model
+from cam.core.config_files import load_model
 
 
 class ScoringFileError(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cam.models import Approval, ApprovalStatus, CycleRun
+from cam.core.models import Approval, ApprovalStatus, CycleRun
 
 
 def last_runs(session: Session, n: int) -> list[CycleRun]:

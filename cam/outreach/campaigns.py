@@ -14,9 +14,9 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from cam.config_files import load_model
-from cam.models import Campaign, CampaignStep, Channel
-from cam.templates import TemplateRenderError, compile_template
+from cam.core.config_files import load_model
+from cam.core.models import Campaign, CampaignStep, Channel
+from cam.outreach.templates import TemplateRenderError, compile_template
 
 
 class CampaignFileError(Exception):

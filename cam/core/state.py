@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cam import events
-from cam.models import RuntimeState, utcnow
+from cam.core import events
+from cam.core.models import RuntimeState, utcnow
 
 
 def get_state(session: Session, *, for_update: bool = False) -> RuntimeState:

@@ -31,11 +31,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from cam import events, safety
-from cam.context import CycleContext
-from cam.db import unit_of_work
-from cam.models import CycleRun, Lead, LeadStatus, Suppression, SuppressionKind
-from cam.scoring import Scorer, load_rules
+from cam.core import events
+from cam.core.context import CycleContext
+from cam.core.db import unit_of_work
+from cam.core.models import CycleRun, Lead, LeadStatus, Suppression, SuppressionKind
+from cam.leads.scoring import Scorer, load_rules
+from cam.outreach import safety
 
 log = logging.getLogger(__name__)
 

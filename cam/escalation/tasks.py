@@ -8,8 +8,8 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
-from cam import events
-from cam.models import Lead, LeadStatus, ManualTask, TaskStatus, utcnow
+from cam.core import events
+from cam.core.models import Lead, LeadStatus, ManualTask, TaskStatus, utcnow
 
 # A done task moves a lead to `contacted` only from these; a reply or an opt-out outranks it.
 _NOT_YET_CONTACTED = (LeadStatus.new, LeadStatus.scored, LeadStatus.scheduled)

@@ -23,20 +23,20 @@ from sqlalchemy import func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from cam import events
-from cam.context import CycleContext
-from cam.db import unit_of_work
-from cam.gateways.base import GatewayError
-from cam.models import (
+from cam.core import events
+from cam.core.context import CycleContext
+from cam.core.db import unit_of_work
+from cam.core.models import (
     Lead,
     MailboxCursor,
     OutreachMessage,
     Reply,
 )
-from cam.reply_actions import LeadView, ReplyActions
-from cam.reply_parser import ParsedReply, parse_reply
-from cam.reply_rules import Classification, classify, load_rules
-from cam.report import describe
+from cam.core.report import describe
+from cam.gateways.base import GatewayError
+from cam.replies.actions import LeadView, ReplyActions
+from cam.replies.parser import ParsedReply, parse_reply
+from cam.replies.rules import Classification, classify, load_rules
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from sqlalchemy import delete, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from cam.db import SessionFactory, unit_of_work
-from cam.models import JobLease, utcnow
+from cam.core.db import SessionFactory, unit_of_work
+from cam.core.models import JobLease, utcnow
 
 log = logging.getLogger(__name__)
 

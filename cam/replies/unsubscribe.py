@@ -18,8 +18,8 @@ from urllib.parse import quote
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from cam import events, safety
-from cam.models import (
+from cam.core import events
+from cam.core.models import (
     Lead,
     LeadStatus,
     OutreachMessage,
@@ -27,6 +27,7 @@ from cam.models import (
     Suppression,
     SuppressionKind,
 )
+from cam.outreach import safety
 
 # Keeps these MACs apart from any other use of the same secret (webhook signatures, ...).
 _PURPOSE = b"cam-unsubscribe-v1\x00"

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from cam.config import CAMCycleConfig
-from cam.db import SessionFactory
+from cam.core.config import CAMCycleConfig
+from cam.core.db import SessionFactory
+from cam.core.report import CAMCycleReport
 from cam.gateways.base import Gateways
-from cam.report import CAMCycleReport
 
 
 @dataclass

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
 
-from cam.models import Lead
+from cam.core.models import Lead
 
 # Field -> the headers people give it, compared without case, spaces, `_` or `-`.
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {

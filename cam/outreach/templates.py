@@ -15,7 +15,7 @@ from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
-from cam.models import Lead
+from cam.core.models import Lead
 
 # Largest string or sequence a template may build by `*` or `**` (a message is small).
 MAX_PRODUCT = 100_000

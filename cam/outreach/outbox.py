@@ -16,10 +16,10 @@ from jinja2 import Template
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from cam import events, safety
-from cam.config import CAMCycleConfig
-from cam.context import CycleContext
-from cam.models import (
+from cam.core import events
+from cam.core.config import CAMCycleConfig
+from cam.core.context import CycleContext
+from cam.core.models import (
     CampaignStep,
     Channel,
     Lead,
@@ -27,7 +27,8 @@ from cam.models import (
     OutreachMessage,
     OutreachStatus,
 )
-from cam.templates import TemplateRenderError, compile_template, lead_variables, render
+from cam.outreach import safety
+from cam.outreach.templates import TemplateRenderError, compile_template, lead_variables, render
 
 # A lead in one of these states gets nothing more from its sequence.
 STOPPED = frozenset(

@@ -19,11 +19,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cam import events
-from cam.context import CycleContext
-from cam.db import SessionFactory, unit_of_work
-from cam.gateways.base import CrmLead, CrmRefs, CrmSyncer, CrmSyncError
-from cam.models import (
+from cam.core import events
+from cam.core.context import CycleContext
+from cam.core.db import SessionFactory, unit_of_work
+from cam.core.models import (
     Approval,
     ApprovalKind,
     ApprovalStatus,
@@ -33,7 +32,8 @@ from cam.models import (
     Reply,
     ReplyClass,
 )
-from cam.state import set_dry_run
+from cam.core.state import set_dry_run
+from cam.gateways.base import CrmLead, CrmRefs, CrmSyncer, CrmSyncError
 
 log = logging.getLogger(__name__)
 

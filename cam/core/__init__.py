@@ -1,0 +1,1 @@
+"""The shared core: settings, database, schema, events, runtime state, leases, config."""

@@ -1,0 +1,1 @@
+"""Escalation: approvals, going live, the CRM call (phase 5), manual tasks."""

@@ -1,0 +1,1 @@
+"""Leads in: CSV import, row checks, qualification and scoring (phase 1)."""
