@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ConfirmObject
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot.blocks.common import (
     SlackPost,
     clip,
+    confirm,
     context,
     escape,
     fallback,
@@ -59,7 +60,7 @@ def approval_post(item: PendingApproval) -> SlackPost:
     """Build the approval message in its current form (buttons only while pending)."""
     title = _title(item)
     return SlackPost(
-        text=fallback(f"{title}: {_status_text(item.approval)}"),
+        text=fallback(f"{title}: {_status_words(item.approval)}"),
         blocks=to_dicts(approval_blocks(item)),
     )
 
@@ -162,21 +163,24 @@ def _buttons(item: PendingApproval) -> ActionsBlock:
                 action_id=ActionId.approve,
                 value=value,
                 style="primary",
-                confirm=ConfirmObject(
-                    title="Approve?", text=clip(ask, 300), confirm="Approve", deny="Cancel"
-                ),
+                confirm=confirm("Approve?", ask, button="Approve"),
             ),
             ButtonElement(
                 text="Reject",
                 action_id=ActionId.reject,
                 value=value,
                 style="danger",
-                confirm=ConfirmObject(
-                    title="Reject?", text="This cannot be undone.", confirm="Reject", deny="Cancel"
-                ),
+                confirm=confirm("Reject?", "This cannot be undone.", button="Reject"),
             ),
         ],
     )
+
+
+def _status_words(approval: Approval) -> str:
+    """The status in plain words, for the fallback text (escaped there)."""
+    if approval.status is ApprovalStatus.pending:
+        return "waiting for an approver"
+    return approval.status.value
 
 
 def _status_text(approval: Approval) -> str:

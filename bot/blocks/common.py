@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
+    ConfirmObject,
     ContextBlock,
     HeaderBlock,
     MarkdownTextObject,
@@ -23,6 +24,7 @@ MAX_HEADER = 150
 MAX_FIELD = 2000
 MAX_FIELDS = 10
 MAX_FALLBACK = 3000
+MAX_CONFIRM = 300
 
 
 @dataclass
@@ -107,5 +109,23 @@ def to_dicts(blocks: Sequence[Block], *, limit: int = MAX_BLOCKS) -> list[dict[s
 
 
 def fallback(text: str) -> str:
-    """Return the notification text shown where blocks are not (push, search, screen readers)."""
-    return clip(text, MAX_FALLBACK)
+    """Return the notification text shown where blocks are not (push, search, screen readers).
+
+    Slack reads this text as mrkdwn, so it is escaped here: pass plain words, never markup.
+    """
+    return clip(escape(text), MAX_FALLBACK)
+
+
+def link(url: str, label: str) -> str:
+    """Return a mrkdwn link; `url` must already have passed its own check (e.g. LinkedIn's)."""
+    return f"<{escape(url)}|{escape(label)}>"
+
+
+def confirm(title: str, text: str, *, button: str) -> ConfirmObject:
+    """Return a confirm dialog whose text (mrkdwn in Slack) is `text` escaped: plain words."""
+    return ConfirmObject(
+        title=title,
+        text=MarkdownTextObject(text=clip(escape(text), MAX_CONFIRM)),
+        confirm=button,
+        deny="Cancel",
+    )

@@ -12,6 +12,7 @@ from bot.blocks.common import (
     escape,
     fallback,
     header,
+    link,
     section,
     slack_date,
     to_dicts,
@@ -19,6 +20,7 @@ from bot.blocks.common import (
 from bot.ids import ActionId, BlockId
 from bot.payloads import TaskRef
 from cam.core.models import Lead, ManualTask, TaskStatus
+from cam.leads.links import BadLink, linkedin_profile
 
 MAX_MESSAGE = 2500
 SKIP_REASONS = {
@@ -36,10 +38,7 @@ def task_post(task: ManualTask, lead: Lead) -> SlackPost:
     facts = [f"*{escape(name)}*"]
     if lead.title or lead.company:
         facts.append(escape(" at ".join(part for part in (lead.title, lead.company) if part)))
-    if lead.linkedin_url:
-        facts.append(f"<{lead.linkedin_url}|Open the LinkedIn profile>")
-    else:
-        facts.append("_No profile link: search for them on LinkedIn._")
+    facts.append(_profile_line(lead.linkedin_url))
     blocks.append(section("\n".join(facts)))
     message = clip(task.suggested_message.strip() or "(no suggested message)", MAX_MESSAGE)
     blocks.append(section(f"*Suggested message*\n```{escape(message)}```"))
@@ -64,7 +63,6 @@ def task_post(task: ManualTask, lead: Lead) -> SlackPost:
                 ],
             )
         )
-        status = "open"
     else:
         icon = ":white_check_mark:" if task.status is TaskStatus.done else ":fast_forward:"
         when = f" {slack_date(task.decided_at)}" if task.decided_at else ""
@@ -72,4 +70,14 @@ def task_post(task: ManualTask, lead: Lead) -> SlackPost:
         if task.note:
             status += f": {escape(clip(task.note, 500))}"
         blocks.append(section(status))
-    return SlackPost(text=fallback(f"{title} ({status})"), blocks=to_dicts(blocks))
+    return SlackPost(text=fallback(f"{title} ({task.status.value})"), blocks=to_dicts(blocks))
+
+
+def _profile_line(url: str | None) -> str:
+    """Link the profile only when it is an https LinkedIn link, checked again here."""
+    if not url:
+        return "_No profile link: search for them on LinkedIn._"
+    try:
+        return link(linkedin_profile(url), "Open the LinkedIn profile")
+    except BadLink:
+        return "_The profile link on file is not a LinkedIn link: search for them on LinkedIn._"

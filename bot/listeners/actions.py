@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot import queries
 from bot.blocks.approval import approval_post, who
-from bot.blocks.common import SlackPost, slack_date
+from bot.blocks.common import SlackPost, escape, slack_date
 from bot.blocks.task import SKIP_REASONS, task_post
 from bot.deps import Deps
 from bot.errors import user_message
@@ -139,7 +139,7 @@ def _decide_later(deps: Deps, clicked: Clicked, approval_id: int, approve: bool)
         _tell(
             deps,
             clicked,
-            f"Approved, but the CRM sync failed: {decision.error}. "
+            f"Approved, but the CRM sync failed: {escape(decision.error)}. "
             "Press *Retry CRM sync* to try again.",
         )
     elif not decision.changed:

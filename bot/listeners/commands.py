@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from slack_bolt import Ack, App, Respond
 
+from bot.blocks.common import escape
 from bot.blocks.report import SLACK_TRIGGER, mode_label, summary_line
 from bot.deps import Deps
 from bot.errors import Refused, user_message
@@ -64,7 +65,8 @@ def cam(ack: Ack, command: dict[str, str], respond: Respond | None, deps: Deps) 
     subcommand = SUBCOMMANDS.get(verb)
     if subcommand is None:
         ack(
-            text=f"I do not know `/cam {' '.join(words)[:100]}`.\n\n{HELP}", response_type=EPHEMERAL
+            text=f"I do not know `/cam {escape(' '.join(words)[:100])}`.\n\n{HELP}",
+            response_type=EPHEMERAL,
         )
         return
     subcommand(invocation, ack, deps)

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 
 from cam.core.models import Lead
+from cam.leads.addresses import normalise_email
+from cam.leads.links import BadLink, linkedin_profile
 
 # Field -> the headers people give it, compared without case, spaces, `_` or `-`.
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
@@ -41,11 +43,6 @@ ROW_COLUMNS = (
 MAX_CUSTOM_VALUE = 10_000
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
-# Dot-atom local parts that email-validator accepts as they are; anything else takes the
-# full validation (which also words the error).
-_PLAIN_ADDRESS = re.compile(
-    r"([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)@([A-Za-z0-9.-]+)"
-)
 
 
 def header_key(header: str) -> str:
@@ -112,33 +109,6 @@ class ColumnMap:
         )
 
 
-@lru_cache(maxsize=16384)
-def _plain_domain_ok(domain: str) -> bool:
-    try:
-        checked = validate_email(f"a@{domain}", check_deliverability=False)
-    except EmailNotValidError:
-        return False
-    # Only where normalising changes nothing (an IDN in punycode comes back in Unicode).
-    return checked.normalized == f"a@{domain}"
-
-
-def normalise_email(value: str) -> str:
-    """Return the address in lower case, or raise `EmailNotValidError` (syntax only, no DNS).
-
-    Plain ASCII addresses are checked against a cached per-domain validation, which is what
-    keeps a large import fast; every other address goes through email-validator in full.
-    """
-    plain = _PLAIN_ADDRESS.fullmatch(value)
-    if (
-        plain is not None
-        and len(value) <= 254
-        and plain.end(1) <= 64
-        and _plain_domain_ok(plain[2].lower())
-    ):
-        return value.lower()
-    return validate_email(value, check_deliverability=False).normalized.lower()
-
-
 @lru_cache(maxsize=1024)
 def _known_zone(name: str) -> bool:
     try:
@@ -188,6 +158,11 @@ def read_row(fields: list[str], columns: ColumnMap, line: int, source: str) -> L
         values[0], values[1] = first, last
     if zone and not _known_zone(zone):
         return f"unknown time zone {zone!r}"
+    if linkedin:
+        try:
+            linkedin = values[5] = linkedin_profile(linkedin)
+        except BadLink as exc:
+            return str(exc)
     # One C-speed pass in the usual case; the precise check only when something is long.
     if max(map(len, fields)) > _SHORTEST_LIMIT and (reason := _too_long(values)):
         return reason

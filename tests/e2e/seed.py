@@ -30,10 +30,12 @@ def deliver(bot: RunningBot) -> int:
     return Notifier(web_client(bot.settings), bot.sessions, bot.settings).deliver_pending()
 
 
-def hot_lead_approval(bot: RunningBot, email: str = "ada@acme.example") -> int:
+def hot_lead_approval(bot: RunningBot, email: str = "ada@acme.example", **fields: str) -> int:
     """Escalate one hot lead (phase 5), post its approval message; return the approval id."""
     with unit_of_work(bot.sessions) as session:
-        add_lead(session, email)
+        lead = add_lead(session, email)
+        for name, value in fields.items():
+            setattr(lead, name, value)
     approvals.escalate_hot_leads(cycle_context(bot.sessions, now=utcnow()))
     deliver(bot)
     with unit_of_work(bot.sessions) as session:
@@ -41,18 +43,24 @@ def hot_lead_approval(bot: RunningBot, email: str = "ada@acme.example") -> int:
         return next(a.id for a in pending_approvals(session) if a.lead_id == lead_id)
 
 
-def linkedin_task(bot: RunningBot, email: str = "grace@acme.example") -> int:
-    """Create a LinkedIn task as the engine's poster does, post it; return the task id."""
+def linkedin_task(bot: RunningBot, email: str = "grace@acme.example", **fields: str) -> int:
+    """Create a LinkedIn task as the engine's poster does, post it; return the task id.
+
+    `fields` override the lead's (a value stored before the import checked it, for instance).
+    """
     with unit_of_work(bot.sessions) as session:
+        values = {
+            "first_name": "Grace",
+            "last_name": "Hopper",
+            "company": "Acme",
+            "title": "CTO",
+            "linkedin_url": "https://www.linkedin.com/in/grace-example",
+        }
         lead = Lead(
             email=email,
-            first_name="Grace",
-            last_name="Hopper",
-            company="Acme",
-            title="CTO",
-            domain="acme.example",
-            linkedin_url="https://www.linkedin.com/in/grace-example",
+            domain=email.rpartition("@")[2],
             status=LeadStatus.scheduled,
+            **(values | fields),
         )
         campaign = Campaign(key="c1", name="Campaign")
         session.add_all([lead, campaign])
@@ -72,9 +80,9 @@ def linkedin_task(bot: RunningBot, email: str = "grace@acme.example") -> int:
             SocialTask(
                 outreach_id=outreach.id,
                 lead_id=lead.id,
-                lead_name="Grace Hopper",
-                company="Acme",
-                title="CTO",
+                lead_name=lead.full_name or email,
+                company=lead.company,
+                title=lead.title,
                 profile_url=lead.linkedin_url,
                 message="Hi Grace, saw your talk on compilers.",
             ),
