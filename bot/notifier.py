@@ -8,8 +8,10 @@ timeout, channel not reachable yet) leaves the row pending with a backoff and st
 later rows wait and order is kept; nothing is lost while Slack is down. A message Slack rejects
 as malformed is marked failed and the pass goes on, so one bad row cannot block the rest.
 
-A post whose answer is lost (a timeout after Slack accepted it, a crash before our commit) is
-posted again once its claim expires: delivery is at least once, never silently dropped.
+Every post carries the row's id in its message metadata. A post whose answer is lost (a
+timeout after Slack accepted it, a crash before our commit) is looked for by that key in the
+channel's history (or the thread's) before the row is posted again: a slow Slack gives one
+message, not one per retry. If even the look fails, the row waits: never re-posted blindly.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -38,6 +40,12 @@ log = logging.getLogger(__name__)
 THREAD_REPLY = "thread_reply"
 
 MAX_RENDER_ATTEMPTS = 5
+# The message metadata that names the row a message delivers (the key looked for on a retry).
+METADATA_EVENT = "cam_notification"
+# How far before the row's creation to look (clocks of Slack and of the database differ).
+LOOKBACK_MARGIN = timedelta(minutes=5)
+HISTORY_PAGE = 200
+MAX_HISTORY_PAGES = 10
 
 # Slack's answers that say the message itself is wrong: posting it again cannot help.
 MALFORMED = frozenset(
@@ -63,6 +71,7 @@ class _Claimed:
     attempts: int
     post: SlackPost | None
     thread_ts: str | None
+    created_at: datetime | None = None
     render_error: str | None = None
 
 
@@ -109,6 +118,8 @@ class Notifier:
         self.client = client
         self.session_factory = session_factory
         self.channel = settings.report_channel
+        # The key a post carries: this deployment's name and the row's id.
+        self.deployment = settings.instance_name
         self.clock = clock
         self.base_delay = base_delay
         self.max_delay = max_delay
@@ -133,7 +144,8 @@ class Notifier:
             if claimed.post is None:
                 self._finish(claimed, _Outcome())
                 continue
-            outcome = self._post(claimed.post, claimed.thread_ts)
+            earlier = self._earlier_post(claimed) if claimed.attempts > 1 else None
+            outcome = earlier or self._post(claimed.id, claimed.post, claimed.thread_ts)
             self._finish(claimed, outcome)
             if outcome.retry:
                 return delivered
@@ -176,7 +188,7 @@ class Notifier:
                 log.exception("notification %s cannot be rendered", row.id)
                 problem = f"cannot render: {describe(exc)}"
                 return _Claimed(row.id, row.attempts + 1, None, None, render_error=problem)
-            return _Claimed(row.id, row.attempts + 1, post, thread_ts)
+            return _Claimed(row.id, row.attempts + 1, post, thread_ts, row.created_at)
 
     def _render(self, session: Session, row: Notification) -> tuple[SlackPost | None, str | None]:
         if row.topic != THREAD_REPLY:
@@ -189,10 +201,61 @@ class Notifier:
             parent.external_id
         )
 
-    def _post(self, post: SlackPost, thread_ts: str | None) -> _Outcome:
+    def _earlier_post(self, claimed: _Claimed) -> _Outcome | None:
+        """Find the message an earlier attempt posted though its answer was lost; None if
+        there is none, an error outcome (retried later) if Slack cannot tell us now."""
+        created = claimed.created_at or self.clock()
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+        oldest = f"{(created - LOOKBACK_MARGIN).timestamp():.6f}"
+        cursor: str | None = None
+        try:
+            for _ in range(MAX_HISTORY_PAGES):
+                page = self._history_page(claimed.thread_ts, oldest, cursor)
+                for message in page.get("messages") or []:
+                    if _delivers(message, self._key(claimed.id)):
+                        log.info(
+                            "notification %s was posted already (ts %s)", claimed.id, message["ts"]
+                        )
+                        return _Outcome(channel=self.channel, ts=str(message["ts"]))
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    return None
+        except SlackApiError as exc:
+            return _Outcome(error=f"cannot look for an earlier post: {_slack_error(exc)}")
+        except Exception as exc:  # timeouts, refused connections, unreadable answers
+            return _Outcome(error=f"cannot look for an earlier post: {describe(exc)}")
+        return None
+
+    def _key(self, row_id: int) -> dict[str, Any]:
+        return {"deployment": self.deployment, "id": row_id}
+
+    def _history_page(self, thread_ts: str | None, oldest: str, cursor: str | None) -> Any:
+        if thread_ts is not None:
+            return self.client.conversations_replies(
+                channel=self.channel,
+                ts=thread_ts,
+                oldest=oldest,
+                limit=HISTORY_PAGE,
+                cursor=cursor,
+                include_all_metadata=True,
+            )
+        return self.client.conversations_history(
+            channel=self.channel,
+            oldest=oldest,
+            limit=HISTORY_PAGE,
+            cursor=cursor,
+            include_all_metadata=True,
+        )
+
+    def _post(self, row_id: int, post: SlackPost, thread_ts: str | None) -> _Outcome:
         try:
             response = self.client.chat_postMessage(
-                channel=self.channel, text=post.text, blocks=post.blocks, thread_ts=thread_ts
+                channel=self.channel,
+                text=post.text,
+                blocks=post.blocks,
+                thread_ts=thread_ts,
+                metadata={"event_type": METADATA_EVENT, "event_payload": self._key(row_id)},
             )
         except SlackApiError as exc:
             status = exc.response.status_code
@@ -254,6 +317,20 @@ class Notifier:
 
     def _backoff(self, attempts: int) -> timedelta:
         return min(self.max_delay, self.base_delay * (1 << min(max(attempts - 1, 0), 16)))
+
+
+def _delivers(message: Any, key: dict[str, Any]) -> bool:
+    """Whether a message from the history is the post that carries `key`."""
+    metadata = message.get("metadata") if isinstance(message, dict) else None
+    if not isinstance(metadata, dict) or metadata.get("event_type") != METADATA_EVENT:
+        return False
+    return metadata.get("event_payload") == key and "ts" in message
+
+
+def _slack_error(exc: SlackApiError) -> str:
+    data = exc.response.data
+    error = str(data.get("error", "")) if isinstance(data, dict) else ""
+    return f"HTTP {exc.response.status_code} {error}".strip()
 
 
 def _retry_after(headers: Any) -> timedelta | None:

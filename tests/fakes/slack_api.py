@@ -1,7 +1,9 @@
 """A local stand-in for Slack's Web API: real HTTP on loopback, recording every call.
 
 It checks what Slack checks (token, block and text limits) and can be told to fail with
-429 + Retry-After, 500 or a slow answer, so retries and outages are tested for real.
+429 + Retry-After, 500 or a slow answer, so retries and outages are tested for real. A slow
+answer can also come after the call was carried out (`accept=True`): the client times out on
+a message that is in the channel, which `conversations.history` then shows, as in Slack.
 """
 
 from __future__ import annotations
@@ -38,17 +40,22 @@ class Fault:
     retry_after: int | None = None
     delay: float = 0.0
     remaining: int = 1
+    accept: bool = False  # carry the call out, then answer late (or not at all)
 
 
 class FakeSlack:
     """Serve `/api/<method>` and `/response/<id>` (response_url) on 127.0.0.1."""
 
-    def __init__(self, token: str = "xoxb-test-token") -> None:
+    def __init__(self, token: str = "xoxb-test-token", *, ts_base: int = 1700000000) -> None:
         self.token = token
         self.calls: list[Call] = []
         self.violations: list[str] = []
+        # Messages posted, by channel, oldest first: what `conversations.history` reads.
+        self.messages: dict[str, list[dict[str, Any]]] = {}
         self._faults: dict[str, list[Fault]] = {}
         self._ts = itertools.count(1)
+        # Slack's ts is the post's Unix time; pass the real time when a test reads history.
+        self._ts_base = ts_base
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -80,12 +87,25 @@ class FakeSlack:
         times: int = 1,
         retry_after: int | None = None,
         delay: float = 0.0,
+        accept: bool = False,
     ) -> None:
-        """Answer the next `times` calls of `method` with `status` (after `delay` seconds)."""
+        """Answer the next `times` calls of `method` with `status` (after `delay` seconds);
+        with `accept`, carry each call out first, as Slack does when only its answer is slow."""
         with self._lock:
             self._faults.setdefault(method, []).append(
-                Fault(status=status, retry_after=retry_after, delay=delay, remaining=times)
+                Fault(
+                    status=status,
+                    retry_after=retry_after,
+                    delay=delay,
+                    remaining=times,
+                    accept=accept,
+                )
             )
+
+    def heal(self) -> None:
+        """Drop every fault still queued: Slack answers normally again."""
+        with self._lock:
+            self._faults.clear()
 
     def of(self, method: str) -> list[Call]:
         with self._lock:
@@ -122,13 +142,52 @@ class FakeSlack:
         if method == "auth.test":
             return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "url": ""}
         if method == "chat.postMessage":
-            ts = f"{1700000000 + next(self._ts)}.000100"
+            ts = f"{self._ts_base + next(self._ts)}.000100"
+            self._keep(params, ts)
             return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": params}
+        if method in ("conversations.history", "conversations.replies"):
+            return self._history(method, params)
         if method == "chat.update":
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
         return {"ok": True}
+
+    def _keep(self, params: dict[str, Any], ts: str) -> None:
+        metadata = params.get("metadata")
+        message = {
+            "type": "message",
+            "ts": ts,
+            "text": params.get("text"),
+            "thread_ts": params.get("thread_ts"),
+            "metadata": json.loads(metadata) if isinstance(metadata, str) else metadata,
+        }
+        with self._lock:
+            self.messages.setdefault(str(params.get("channel")), []).append(message)
+
+    def _history(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, after `oldest`, `limit` a page with a cursor; metadata only when asked,
+        as Slack does; `conversations.replies` gives the thread of `ts`."""
+        with self._lock:
+            found = list(self.messages.get(str(params.get("channel")), []))
+        if method == "conversations.replies":
+            parent = str(params.get("ts"))
+            found = [m for m in found if parent in (m["ts"], m["thread_ts"])]
+        else:
+            found = [m for m in found if not m["thread_ts"]]
+        oldest = float(params.get("oldest") or 0)
+        found = [m for m in reversed(found) if float(m["ts"]) > oldest]
+        start, limit = int(params.get("cursor") or 0), int(params.get("limit") or 100)
+        page = found[start : start + limit]
+        with_metadata = str(params.get("include_all_metadata")).lower() in ("true", "1")
+        shown = [{k: v for k, v in m.items() if k != "metadata" or with_metadata} for m in page]
+        more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": shown,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def _check_message(self, method: str, params: dict[str, Any]) -> None:
         if not params.get("text"):
@@ -175,6 +234,16 @@ class FakeSlack:
                 with fake._lock:
                     fake.calls.append(Call(method, params, dict(self.headers.items())))
                 fault = fake._take_fault(method)
+                if fault is not None and fault.accept:
+                    authorized = self.headers.get("Authorization", "") == f"Bearer {fake.token}"
+                    answer = (
+                        fake._answer(method, params)
+                        if authorized
+                        else {"ok": False, "error": "invalid_auth"}
+                    )
+                    time.sleep(fault.delay)
+                    self._json(answer)
+                    return
                 if fault is not None:
                     time.sleep(fault.delay)
                     if fault.status != 200:
@@ -196,11 +265,14 @@ class FakeSlack:
 
             def _json(self, body: dict[str, Any]) -> None:
                 data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass  # the client gave up waiting (a timeout test): nobody reads this
 
         return Handler
 

@@ -13,6 +13,7 @@ from cam.core.db import unit_of_work
 from cam.core.models import CycleRun, Notification, NotificationStatus
 from tests.e2e.slack_client import REPORT_CHANNEL as CHANNEL
 from tests.e2e.slack_client import settings_for
+from tests.fakes.slack_api import FakeSlack
 from tests.runtime.notifications import add_report
 
 
@@ -238,3 +239,39 @@ def test_a_lapsed_claim_does_not_overwrite_the_new_owner(fake_slack, sessions, d
     # The fake numbers its answers in the order it gives them: the fast instance got the first,
     # and that is the one kept; the late answer to the lapsed claim changed nothing.
     assert row.external_id == "1700000001.000100"
+
+
+def test_one_slow_minute_of_slack_gives_exactly_one_report(sessions, db_url):
+    """Slack carries out every call but answers after the client gave up, for a minute."""
+    slack = FakeSlack(ts_base=int(time.time())).start()
+    try:
+        add_report(sessions, errors=1)
+        clock = Clock()
+        notifier = make_notifier(slack, sessions, db_url, clock, timeout=1)
+        for method in ("chat.postMessage", "conversations.history", "conversations.replies"):
+            slack.fail(method, 200, delay=1.3, accept=True, times=100)
+        end = clock.now + timedelta(minutes=1)
+        attempts = 0
+        while clock.now < end:
+            assert notifier.deliver_pending() == 0
+            attempts += 1
+            clock.now = max(clock.now, rows(sessions)[0].next_attempt_at or clock.now)
+        assert attempts >= 4
+        slack.heal()
+        clock.advance(15 * 60)
+        # The report is found in the history; its thread reply then posts, slowly, once.
+        slack.fail("chat.postMessage", 200, delay=1.3, accept=True)
+        assert notifier.deliver_pending() == 1
+        clock.advance(15 * 60)
+        assert notifier.deliver_pending() == 1
+        assert notifier.deliver_pending() == 0
+
+        posts = slack.of("chat.postMessage")
+        assert len(posts) == 2 and "thread_ts" in posts[1].params
+        report, reply = rows(sessions)
+        assert report.status == reply.status == NotificationStatus.sent
+        assert report.external_id == slack.messages[CHANNEL][0]["ts"]
+        assert posts[1].params["thread_ts"] == report.external_id
+        assert slack.of("conversations.replies")
+    finally:
+        slack.stop()
