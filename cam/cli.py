@@ -29,6 +29,7 @@ from cam.core.runs import last_runs
 from cam.core.settings import DATA_DIR, Settings
 from cam.core.state import get_state
 from cam.cycle import run_daily_cam_cycle
+from cam.leads import csv_files
 from cam.leads.importer import ImportFileError, ImportResult, ProgressCallback, import_leads
 from cam.leads.scoring import ScoringFileError, load_rules
 from cam.outreach import safety
@@ -141,6 +142,7 @@ def _import(
     *,
     encoding: str | None = None,
     source: str | None = None,
+    delimiter: str | None = None,
 ) -> ImportResult:
     with _progress(console.is_terminal) as progress:
         return import_leads(
@@ -149,6 +151,7 @@ def _import(
             errors_path=errors,
             encoding=encoding,
             source=source,
+            delimiter=delimiter,
             progress=progress,
         )
 
@@ -167,11 +170,20 @@ def leads_import(
     source: Annotated[
         str | None, typer.Option(help="Source for rows without one (default: csv:FILE).")
     ] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(
+            help="Field separator: comma, semicolon, tab or pipe (default: detected).",
+            parser=csv_files.delimiter_named,
+        ),
+    ] = None,
 ) -> None:
     """Import leads from a CSV file: validated, deduplicated, committed in batches."""
     errors_path = errors or file.with_name(f"{file.stem}-errors.csv")
     with Runtime(load_settings()) as runtime:
-        result = _import(runtime, file, errors_path, encoding=encoding, source=source)
+        result = _import(
+            runtime, file, errors_path, encoding=encoding, source=source, delimiter=delimiter
+        )
     console.print(cli_views.import_summary(result))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,9 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+# The separators spreadsheets write: Excel uses `;` where the decimal mark is a comma.
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_QUOTED = re.compile(r'"(?:[^"]|"")*"')
 # A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -77,6 +81,28 @@ def detect_encoding(path: Path, encoding: str | None = None) -> DetectedEncoding
     if _first_error(path, "cp1252") is None:
         return DetectedEncoding("cp1252", f"{why}; read as Windows-1252 (cp1252)")
     return DetectedEncoding("latin-1", f"{why}; read as Latin-1 (ISO-8859-1)")
+
+
+def delimiter_named(value: str) -> str:
+    """Return the delimiter a user named (`;`, `semicolon`, `tab`, `\\t`...) or raise ValueError."""
+    wanted = value.strip().lower() or value
+    for delimiter, name in DELIMITER_NAMES.items():
+        if wanted in (delimiter, name, repr(delimiter).strip("'")):
+            return delimiter
+    choices = ", ".join(f"{name} ({d!r})" for d, name in DELIMITER_NAMES.items())
+    raise ValueError(f"unknown delimiter {value!r}: use one of {choices}")
+
+
+def detect_delimiter(header: str) -> str:
+    """Guess the separator from the header line: the most frequent candidate outside quotes.
+
+    A header has no numbers or free text to confuse the count, and every column is named, so
+    the separator appears once per column; with none found the file has one column (comma).
+    """
+    bare = _QUOTED.sub("", header)
+    counts = {delimiter: bare.count(delimiter) for delimiter in DELIMITER_NAMES}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
 
 
 def neutralise(cell: str) -> str:

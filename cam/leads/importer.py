@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import operator
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,14 +19,20 @@ from types import TracebackType
 from typing import IO, Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
 from cam.core import events
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Lead, LeadStatus, utcnow
-from cam.leads.csv_files import EncodingError, SafeCsvWriter, detect_encoding
+from cam.leads.csv_files import (
+    DELIMITER_NAMES,
+    EncodingError,
+    SafeCsvWriter,
+    detect_delimiter,
+    detect_encoding,
+)
 from cam.leads.rows import (
     MAX_CUSTOM_VALUE,
     ROW_COLUMNS,
@@ -35,7 +42,7 @@ from cam.leads.rows import (
     read_row,
 )
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 5000
 # The csv module's own ceiling on a field; longer ones are a row error, not a crash.
 FIELD_LIMIT = 4 * 1024 * 1024
 # A line longer than this is skipped unread, so one bad line cannot fill the memory.
@@ -52,10 +59,6 @@ _CONSTANT_COLUMNS = (
     "updated_at",
 )
 _LEADS = Lead.__table__
-# Which of a batch's emails are stored already (one statement, compiled once).
-_STORED = select(_LEADS.c.email, _LEADS.c.id).where(
-    _LEADS.c.email.in_(bindparam("emails", expanding=True))
-)
 
 
 class ImportFileError(Exception):
@@ -73,6 +76,7 @@ class ImportResult(BaseModel):
     file: str
     encoding: str
     encoding_note: str | None = None
+    delimiter: str = ","
     rows: int = 0
     imported: int = 0
     already_present: int = 0
@@ -195,6 +199,23 @@ class _BatchWriter:
             for name in ("custom_fields", *_CONSTANT_COLUMNS)
         }
         self._empty_custom = self._bind("custom_fields", {})
+        # SQLite's driver takes `?`; psycopg's `%s` (both positional).
+        self._mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self._stored_sql: dict[int, str] = {}
+
+    def stored(self, conn: Connection, emails: list[str]) -> list[tuple[str, int]]:
+        """Return (email, id) of the given emails already stored, in one query.
+
+        Written out once per batch size: SQLAlchemy's expanding IN would compile the query
+        again for every batch, a parameter name per email.
+        """
+        sql = self._stored_sql.get(len(emails))
+        if sql is None:
+            marks = ", ".join([self._mark] * len(emails))
+            table, email, lead_id = Lead.__tablename__, "email", "id"
+            sql = f"SELECT {email}, {lead_id} FROM {table} WHERE {email} IN ({marks})"
+            self._stored_sql[len(emails)] = sql
+        return [(email, lead_id) for email, lead_id in conn.exec_driver_sql(sql, tuple(emails))]
 
     def _bind(self, name: str, value: Any) -> Any:
         process = self._process[name]
@@ -271,8 +292,9 @@ class _Importer:
         batch, self._batch = self._batch, {}
         with unit_of_work(self._sessions) as session:
             conn = session.connection()
-            found = conn.execute(_STORED, {"emails": list(batch)}).all()
-            for email, lead_id in found:
+            if self._writer is None:
+                self._writer = _BatchWriter(conn)
+            for email, lead_id in self._writer.stored(conn, list(batch)):
                 row, fields = batch.pop(email)
                 if lead_id > self._baseline:
                     reason = f"duplicate of an earlier row of this file ({email})"
@@ -281,8 +303,6 @@ class _Importer:
                     self.already_present += 1
             if not batch:
                 return
-            if self._writer is None:
-                self._writer = _BatchWriter(conn)
             rows = [row for row, _ in batch.values()]
             params = self._writer.params(rows)
             inserted = conn.exec_driver_sql(self._writer.sql, params).rowcount
@@ -300,13 +320,15 @@ def import_leads(
     errors_path: Path | None = None,
     encoding: str | None = None,
     source: str | None = None,
+    delimiter: str | None = None,
     batch_size: int = BATCH_SIZE,
     progress: ProgressCallback | None = None,
 ) -> ImportResult:
     """Import the leads of a CSV file; raise `ImportFileError` if the file cannot be read.
 
     `errors_path` receives the rejected rows (none: not written); `source` is stored on
-    leads whose row has no source (default: `csv:<file name>`); `progress` is called with
+    leads whose row has no source (default: `csv:<file name>`); `delimiter` is the field
+    separator (default: guessed from the header line); `progress` is called with
     (bytes read, total bytes) after each batch.
     """
     try:
@@ -321,14 +343,17 @@ def import_leads(
     with raw, io.TextIOWrapper(raw, encoding=detected.name, newline="") as text:
         lines = _Lines(text, LINE_LIMIT)
         with _field_size_limit(FIELD_LIMIT):
-            reader = csv.reader(lines)
+            stream = iter(lines)
+            head = _head(stream)
+            separator = delimiter or detect_delimiter(head[-1] if head else "")
+            reader = csv.reader(itertools.chain(head, stream), delimiter=separator)
             header = _read_header(reader)
             if lines.flagged:
                 raise ImportFileError(f"the header row cannot be read: {lines.why}")
             try:
                 columns = ColumnMap.from_header(header)
             except HeaderError as exc:
-                raise ImportFileError(f"{path}: {exc}") from exc
+                raise ImportFileError(f"{path}: {exc}{_separator_hint(header, separator)}") from exc
             with _ErrorSink(errors_path, header) as sink:
                 importer = _Importer(sessions, sink, batch_size)
                 seen_flags = rows = 0
@@ -364,6 +389,7 @@ def import_leads(
         file=str(path),
         encoding=detected.name,
         encoding_note=detected.note,
+        delimiter=separator,
         rows=importer.rows,
         imported=importer.imported,
         already_present=importer.already_present,
@@ -378,6 +404,29 @@ def import_leads(
         )
         events.record(session, events.LEADS_IMPORTED, {"file": path.name, **counts})
     return result
+
+
+def _head(lines: Iterator[str]) -> list[str]:
+    """Read up to the first line that is not blank (the header), to guess the delimiter."""
+    head = []
+    for line in lines:
+        head.append(line)
+        if line.strip():
+            break
+    return head
+
+
+def _separator_hint(header: list[str], separator: str) -> str:
+    """Say which separator the header seems to use when it is not the one read with."""
+    if len(header) != 1:
+        return ""
+    likely = detect_delimiter(header[0])
+    if likely == separator or likely not in header[0]:
+        return ""
+    return (
+        f". The file looks {DELIMITER_NAMES[likely]}-separated, not "
+        f"{DELIMITER_NAMES[separator]}-separated: try --delimiter {DELIMITER_NAMES[likely]}"
+    )
 
 
 def _read_header(reader: Iterator[list[str]]) -> list[str]:

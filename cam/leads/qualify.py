@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, TypeVar, cast
 
-from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from sqlalchemy import (
     JSON,
     Column,
@@ -35,6 +32,7 @@ from cam.core import events
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
 from cam.core.models import CycleRun, Lead, LeadStatus, Suppression, SuppressionKind
+from cam.leads.addresses import email_problem
 from cam.leads.scoring import Scorer, load_rules
 from cam.outreach import safety
 
@@ -45,9 +43,6 @@ BATCH_SIZE = 500
 QUOTA_SCOPE = "leads:processed"
 
 T = TypeVar("T")
-_PLAIN_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\Z")
-# RFC 5322 dot-atom in ASCII: what almost every business address looks like.
-_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
 
 _leads = cast(Table, Lead.__table__)
 # Filled by COPY on PostgreSQL, dropped at commit.
@@ -226,42 +221,6 @@ def _judge(
         "new_score": score.points,
         "new_reasons": score.reasons,
     }
-
-
-def email_problem(address: str) -> str | None:
-    """Return why an address is not valid, or None; fast for the common plain-ASCII case.
-
-    A plain dot-atom local part needs no more than the pattern; the domain part is where the
-    validator spends its time (IDNA), so each domain is checked once.
-    """
-    local, at, domain = address.rpartition("@")
-    if at and len(address) <= 254 and len(local) <= 64 and _DOT_ATOM.match(local):
-        return _domain_problem(domain)
-    return _validator_problem(address)
-
-
-def _plain_domain(domain: str) -> bool:
-    """Tell whether a domain is plain lower-case LDH labels under a letters-only TLD.
-
-    Every such domain passes the validator unless it is a special-use name; anything else
-    (IDNA, hyphen pairs, odd TLDs) goes to the validator.
-    """
-    if len(domain) > 253 or "--" in domain or not _PLAIN_DOMAIN.match(domain):
-        return False
-    return not any(domain == d or domain.endswith(f".{d}") for d in SPECIAL_USE_DOMAIN_NAMES)
-
-
-@lru_cache(maxsize=100_000)
-def _domain_problem(domain: str) -> str | None:
-    return None if _plain_domain(domain) else _validator_problem(f"a@{domain}")
-
-
-def _validator_problem(address: str) -> str | None:
-    try:
-        validate_email(address, check_deliverability=False)
-    except EmailNotValidError as exc:
-        return str(exc)
-    return None
 
 
 def _disqualify(domain: str, reason: str) -> dict[str, Any]:

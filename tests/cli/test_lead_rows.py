@@ -6,7 +6,7 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cam.leads.rows import normalise_email
+from cam.leads.addresses import normalise_email
 
 LOCAL_CHARS = "abcXYZ019.!#$%&'*+/=?^_`{|}~-\"() ,:;<>[\\]é@"
 DOMAIN_CHARS = "abcXYZ019.-_é@ "
