@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -254,13 +255,16 @@ class Reply(Base):
 
 
 class MailboxCursor(Base):
-    """Where reply polling stopped: the last UID seen under one UIDVALIDITY."""
+    """Where reply polling stopped: the last UID seen under one UIDVALIDITY.
+
+    Both are unsigned 32-bit in IMAP (up to 2**32 - 1): a signed 32-bit column would overflow.
+    """
 
     __tablename__ = "mailbox_cursors"
 
     mailbox: Mapped[str] = mapped_column(String(300), primary_key=True)
-    uidvalidity: Mapped[int] = mapped_column(Integer, default=0)
-    last_uid: Mapped[int] = mapped_column(Integer, default=0)
+    uidvalidity: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

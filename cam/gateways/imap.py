@@ -95,7 +95,9 @@ class ImapInboxReader:
                 "UIDVALIDITY of %s is %s (was %s): reading all", self.name, current, uidvalidity
             )
             last_uid = 0
-        status, data = conn.uid("SEARCH", f"UID {last_uid + 1}:*")
+        # From the start, ask for ALL: a server may expand `1:*` into every number up to the
+        # highest UID, which near IMAP's 2**32 - 1 is billions.
+        status, data = conn.uid("SEARCH", f"UID {last_uid + 1}:*" if last_uid else "ALL")
         if status != "OK":
             raise imaplib.IMAP4.error(f"UID SEARCH failed: {data}")
         # `n:*` always names the last message, even when it is older than n: keep the new ones.

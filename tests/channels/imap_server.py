@@ -7,12 +7,18 @@ gives `Settings` that reach it, `server.append(raw)` (or `append_many`) drops me
 folder over IMAP APPEND, and `server.recreate(folder)` deletes and re-creates a folder, which
 gives it a new UIDVALIDITY. `running_imap_server(ca, ca_file, implicit_tls=...)` runs one
 outside pytest.
+
+pymap derives a new mailbox's UIDVALIDITY from the clock; here it comes from a fixed sequence
+instead (the first mailbox gets `uidvalidity`, 2**32 - 1 unless told, each later one a step
+lower), and a mailbox's first UID is `first_uid`, so no test depends on the time of day and
+every test runs with IMAP's largest numbers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import imaplib
+import itertools
 import socket
 import ssl
 import threading
@@ -27,7 +33,9 @@ import pytest
 import trustme
 from proxyprotocol.reader import ProxyProtocolReader
 from pymap.backend.dict import DictBackend
+from pymap.backend.dict.mailbox import MailboxData
 from pymap.imap import IMAPServer
+from pymap.mailbox import MailboxSnapshot
 from pysasl.hashing import BuiltinHash
 
 from cam.core.settings import Settings
@@ -35,6 +43,32 @@ from cam.core.settings import Settings
 HOST = "127.0.0.1"
 USERNAME = "replies@acme.example"
 PASSWORD = "imap-Test-pa55word!"
+MAX_UID = 2**32 - 1  # RFC 3501: UIDs and UIDVALIDITY are unsigned 32-bit (nz-number)
+
+
+class _MailboxNumbers(threading.local):
+    """The UIDVALIDITY sequence and first UID of the server running in this thread."""
+
+    uidvalidities: Iterator[int] = iter(())
+    first_uid = 1
+
+
+_numbers = _MailboxNumbers()
+_pymap_init = MailboxData.__init__
+
+
+def _fixed_uid_validity(cls: type[MailboxSnapshot]) -> int:
+    return next(_numbers.uidvalidities)
+
+
+def _init_with_first_uid(self: MailboxData, *args: Any, **kwargs: Any) -> None:
+    _pymap_init(self, *args, **kwargs)
+    self._max_uid = _numbers.first_uid - 1
+
+
+# pymap's servers in this process run in their own threads: each reads its own numbers.
+MailboxSnapshot.new_uid_validity = classmethod(_fixed_uid_validity)  # type: ignore[method-assign,assignment]
+MailboxData.__init__ = _init_with_first_uid  # type: ignore[method-assign]
 
 
 @dataclass
@@ -104,8 +138,17 @@ class ImapServer:
 class _Runner(threading.Thread):
     """Serve pymap on `sock` in this thread's event loop until stopped."""
 
-    def __init__(self, sock: socket.socket, tls: ssl.SSLContext, implicit_tls: bool) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        tls: ssl.SSLContext,
+        implicit_tls: bool,
+        uidvalidity: int,
+        first_uid: int,
+    ) -> None:
         super().__init__(daemon=True, name="pymap-test-server")
+        self._uidvalidity = uidvalidity
+        self._first_uid = first_uid
         self._sock = sock
         self._tls = tls
         self._implicit = implicit_tls
@@ -115,6 +158,8 @@ class _Runner(threading.Thread):
         self.failure: BaseException | None = None
 
     def run(self) -> None:
+        _numbers.uidvalidities = itertools.count(self._uidvalidity, -1)
+        _numbers.first_uid = self._first_uid
         try:
             asyncio.run(self._serve())
         except BaseException as exc:
@@ -174,7 +219,12 @@ def imap_ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[trustme.CA, Path]
 
 @contextmanager
 def running_imap_server(
-    ca: trustme.CA, ca_file: Path, *, implicit_tls: bool
+    ca: trustme.CA,
+    ca_file: Path,
+    *,
+    implicit_tls: bool,
+    uidvalidity: int = MAX_UID,
+    first_uid: int = 1,
 ) -> Iterator[ImapServer]:
     """Run a fresh, empty server until the block ends (for fixtures and benchmarks)."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -183,7 +233,7 @@ def running_imap_server(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, 0))
     sock.listen(16)
-    runner = _Runner(sock, context, implicit_tls)
+    runner = _Runner(sock, context, implicit_tls, uidvalidity, first_uid)
     runner.start()
     if not runner.ready.wait(timeout=15) or runner.failure is not None:
         raise RuntimeError(f"pymap did not start: {runner.failure!r}")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import trustme
 from sqlalchemy import func, select
 
 from cam.core import events
@@ -28,7 +30,7 @@ from cam.gateways.base import Gateways, InboxReader
 from cam.gateways.imap import ImapInboxReader
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopInboxReader, NoopSocialPoster
 from cam.replies.phase import detect_replies
-from tests.channels.imap_server import PASSWORD, ImapServer
+from tests.channels.imap_server import MAX_UID, PASSWORD, ImapServer, running_imap_server
 from tests.channels.reply_corpus import EXPECTED, NOW, PLANNED_AT, Expected, raw, seed
 
 
@@ -222,6 +224,29 @@ def test_a_new_uidvalidity_rereads_without_duplicates(
             select(Event).where(Event.name == events.REPLIES_DETECTED).order_by(Event.id.desc())
         ).first()
     assert event is not None and event.details["uidvalidity_changed"] is True
+
+
+def test_uids_and_uidvalidity_near_2_32_are_stored_and_resumed(
+    sessions: SessionFactory, imap_ca: tuple[trustme.CA, Path]
+) -> None:
+    with sessions.begin() as session:
+        seed(session)
+    box = running_imap_server(*imap_ca, implicit_tls=False, first_uid=MAX_UID - 3)
+    with box as server:
+        server.append(raw("interested.eml"))
+        server.append(raw("question.eml"))
+        assert _run(sessions, server).replies_detected == 2
+        with sessions() as session:
+            [cursor] = session.scalars(select(MailboxCursor))
+        assert (cursor.uidvalidity, cursor.last_uid) == (MAX_UID, MAX_UID - 2)
+
+        server.append(raw("not_interested.eml"))
+        assert _run(sessions, server).replies_detected == 1
+        with sessions() as session:
+            [cursor] = session.scalars(select(MailboxCursor))
+            uids = set(session.scalars(select(Reply.mailbox_uid)))
+    assert cursor.last_uid == MAX_UID - 1
+    assert uids == {f"{MAX_UID}:{uid}" for uid in (MAX_UID - 3, MAX_UID - 2, MAX_UID - 1)}
 
 
 def test_a_later_question_does_not_cool_a_hot_lead(
