@@ -1,0 +1,202 @@
+"""Classify what a person wrote in a reply, and say why.
+
+Explicit phrases decide first (`phrases`: an opt-out in any of our seven languages is an
+`unsubscribe`, a question about where we got someone's data is a `question` flagged as a data
+request). Everything else goes to a multinomial naive Bayes model over the reply's features
+(`features`: words, word pairs, character n-grams and cross-language concepts). Naive Bayes
+because it trains in one counting pass, in pure Python, in well under a second at load time,
+so the team's own labels join the corpus by simply retraining; and because each feature adds
+one weight per class, so an answer is explained by the features that weighed most for it.
+
+Class priors are left uniform: how often each class occurs in the labelled corpus says how it
+was written, not how often prospects decline.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from cam.core.models import ReplyClass
+from cam.core.settings import DATA_DIR
+from cam.replies import phrases
+from cam.replies.features import Lexicon, describe, features, load_lexicon
+from cam.replies.parser import strip_quoted
+
+CORPUS_FILE = DATA_DIR / "reply_corpus.jsonl"
+# How much one label from the team counts against one corpus reply: a person who corrected
+# the model on a real prospect's reply outweighs an example written for the corpus.
+TEAM_WEIGHT = 6.0
+# Additive smoothing of the feature counts.
+ALPHA = 0.1
+# Weight of each kind of feature (the prefix of its name). Concepts weigh most: one concept
+# stands for the same meaning in seven languages. Character n-grams weigh least: a word has
+# many, and they overlap.
+KIND_WEIGHTS: Mapping[str, float] = {"w": 1.0, "b": 1.0, "c": 0.3, "s": 1.0, "k": 6.0, "n": 1.0}
+# Class scores are divided by this before the softmax that turns them into a confidence.
+TEMPERATURE = 4.0
+REASONS = 3
+
+
+class CorpusRow(BaseModel):
+    """One labelled reply of the corpus file (JSON Lines)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lang: str
+    label: ReplyClass
+    subject: str = ""
+    text: str
+    data_request: bool = False
+
+
+@dataclass(frozen=True)
+class LabelledText:
+    """A reply and its class, as training material: a corpus example or a team decision."""
+
+    text: str
+    label: ReplyClass
+    subject: str = ""
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A class for a reply, how sure, and why (strongest reasons first)."""
+
+    label: ReplyClass
+    confidence: float
+    reasons: tuple[str, ...]
+    data_request: bool = False
+    # The explicit phrase rule that decided ("unsubscribe.request"); None when the model did.
+    rule: str | None = None
+
+
+class ReplyModel:
+    """A trained classifier: `predict` a reply's class with the features that decided it."""
+
+    def __init__(
+        self,
+        classes: tuple[ReplyClass, ...],
+        log_likelihoods: dict[str, tuple[float, ...]],
+        lexicon: Lexicon,
+    ) -> None:
+        self.classes = classes
+        self._weights = log_likelihoods
+        self._lexicon = lexicon
+
+    def predict(self, text: str, subject: str = "") -> Prediction:
+        """Classify a reply's text (quoted history included or not) and subject."""
+        written = strip_quoted(text)
+        data_request = phrases.data_request(written)
+        opt_out = phrases.opt_out(subject, written)
+        if opt_out is not None:
+            return _by_rule(ReplyClass.unsubscribe, opt_out, data_request is not None)
+        if data_request is not None:
+            return _by_rule(ReplyClass.question, data_request, True)
+        return self._by_model(subject, written)
+
+    def _by_model(self, subject: str, written: str) -> Prediction:
+        present = [
+            (feature, KIND_WEIGHTS.get(feature[0], 1.0), weights)
+            for feature in features(subject, written, self._lexicon)
+            if (weights := self._weights.get(feature)) is not None
+        ]
+        scores = [0.0] * len(self.classes)
+        for _feature, value, weights in present:
+            for k, weight in enumerate(weights):
+                scores[k] += value * weight
+        ranked = sorted(range(len(self.classes)), key=scores.__getitem__, reverse=True)
+        best, runner_up = ranked[0], ranked[1] if len(ranked) > 1 else ranked[0]
+        top = max(scores)
+        exps = [math.exp((s - top) / TEMPERATURE) for s in scores]
+        contributions = sorted(
+            ((value * (w[best] - w[runner_up]), feature) for feature, value, w in present),
+            reverse=True,
+        )
+        reasons = tuple(
+            f"{describe(feature)} {weight:+.1f}"
+            for weight, feature in contributions[:REASONS]
+            if weight > 0
+        )
+        return Prediction(
+            label=self.classes[best],
+            confidence=round(exps[best] / sum(exps), 3),
+            reasons=reasons or ("no distinctive words",),
+        )
+
+
+def train(examples: Iterable[LabelledText], lexicon: Lexicon | None = None) -> ReplyModel:
+    """Count each class's features over `examples`, each counted `weight` times."""
+    lexicon = lexicon or load_lexicon()
+    counts: dict[ReplyClass, dict[str, float]] = {}
+    for example in examples:
+        found = features(example.subject, strip_quoted(example.text), lexicon)
+        class_counts = counts.setdefault(example.label, {})
+        for feature in found:
+            value = example.weight * KIND_WEIGHTS.get(feature[0], 1.0)
+            class_counts[feature] = class_counts.get(feature, 0.0) + value
+    if len(counts) < 2:
+        raise ValueError("training needs examples of at least two classes")
+    classes = tuple(sorted(counts))
+    vocabulary = set().union(*counts.values())
+    denominators = [sum(counts[c].values()) + ALPHA * len(vocabulary) for c in classes]
+    log_likelihoods = {
+        feature: tuple(
+            math.log((counts[c].get(feature, 0.0) + ALPHA) / denominator)
+            for c, denominator in zip(classes, denominators, strict=True)
+        )
+        for feature in vocabulary
+    }
+    return ReplyModel(classes, log_likelihoods, lexicon)
+
+
+def read_corpus(path: Path = CORPUS_FILE) -> list[CorpusRow]:
+    """Read a labelled corpus file; raise ValueError naming the line that is wrong."""
+    rows = []
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(CorpusRow.model_validate(json.loads(line)))
+            except (json.JSONDecodeError, ValidationError) as exc:
+                raise ValueError(f"{path}:{number}: {exc}") from exc
+    return rows
+
+
+def corpus_examples(path: Path = CORPUS_FILE) -> list[LabelledText]:
+    """Return the corpus file's replies as training examples."""
+    return [LabelledText(r.text, r.label, r.subject) for r in read_corpus(path)]
+
+
+def team_example(text: str, label: ReplyClass, subject: str = "") -> LabelledText:
+    """Return a person's decision on a reply as a training example that outweighs the corpus."""
+    return LabelledText(text, label, subject, weight=TEAM_WEIGHT)
+
+
+def model_with(team: Iterable[LabelledText]) -> ReplyModel:
+    """Train on the corpus and the team's labels (see `team_example`)."""
+    return train([*corpus_examples(), *team])
+
+
+@lru_cache(maxsize=1)
+def default_model() -> ReplyModel:
+    """Return the model trained on the corpus alone, trained once per process."""
+    return train(corpus_examples())
+
+
+def _by_rule(label: ReplyClass, match: phrases.PhraseMatch, data_request: bool) -> Prediction:
+    return Prediction(
+        label=label,
+        confidence=1.0,
+        reasons=(f"rule {match.rule}: {match.phrase[:80]!r}",),
+        data_request=data_request,
+        rule=match.rule,
+    )

@@ -1,0 +1,191 @@
+"""Turn what a person wrote into the features the reply model weighs.
+
+The text is normalised so that languages and writing habits meet the model halfway: case,
+accents and apostrophes are folded, and links, addresses, phone numbers, times and dates become
+tokens ("14:30", "2pm" and "10h" are all `_time_`; a calendar link counts by its host, not its
+path). Features are:
+
+- word unigrams and bigrams (bigrams carry negation: "not interested", "kein interesse");
+- character 3-5-grams inside word boundaries, for inflections, typos and unseen compounds;
+- concepts from `reply_lexicon.toml` ("termin", "afspraak" and "call" are one `meeting`),
+  negated within three words of a negation, so a little data in one language helps the others;
+- whether the person asked something ("?"), the length of what they wrote, and the words of a
+  subject they wrote themselves.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from cam.core.config_files import load_model
+from cam.core.settings import DATA_DIR
+
+LEXICON_FILE = DATA_DIR / "reply_lexicon.toml"
+CHAR_SIZES = (3, 4, 5)
+# How many words after a negation it reaches ("not really that interested").
+NEGATION_REACH = 3
+
+_URL = re.compile(r"\b(?:https?://|www\.)([^\s/<>]+)\S*", re.IGNORECASE)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_DATE = re.compile(r"\b\d{1,2}[./-]\d{1,2}(?:[./-]\d{2,4}\b|\.(?!\d))|\b\d{4}-\d{2}-\d{2}\b")
+_TIME = re.compile(r"\b\d{1,2}(?::\d{2}|h\d{0,2}\b|\s?(?:am|pm|uhr|uur)\b)", re.IGNORECASE)
+_PHONE = re.compile(r"[+(]?\d[\d ()/-]{7,}\d")
+_DIGITS = re.compile(r"\d+")
+# Words, and the marks that end a clause: a negation does not reach past them.
+_TOKEN = re.compile(r"[a-z0-9_]+|[?!.;,:\n]")
+_HOST_LABEL = re.compile(r"(?:^|\.)([a-z0-9-]+)\.[a-z]{2,}$")
+_OUR_SUBJECT = re.compile(r"\s*(re|aw|r|rif|sv|antw|wg|fw|fwd|tr|rv|enc)\s*:", re.IGNORECASE)
+
+
+class LexiconFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    negations: list[str]
+    concepts: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The concepts, indexed for lookup word by word."""
+
+    negations: frozenset[str]
+    words: dict[str, tuple[str, ...]]
+    prefixes: dict[str, tuple[str, ...]]
+    prefix_sizes: tuple[int, ...]
+    # First word -> (the phrase's words, its concept); a last word ending in "*" is a prefix.
+    phrases: dict[str, tuple[tuple[tuple[str, ...], str], ...]]
+
+
+@lru_cache(maxsize=4)
+def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
+    """Read and index the lexicon file; raise ValueError naming what is wrong."""
+    source = load_model(path, LexiconFile, "reply lexicon", ValueError)
+    words: dict[str, list[str]] = {}
+    prefixes: dict[str, list[str]] = {}
+    phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for concept, entries in source.concepts.items():
+        for entry in entries:
+            parts = tuple(fold(entry).split())
+            if len(parts) > 1:
+                phrases.setdefault(parts[0], []).append((parts, concept))
+            elif parts and parts[0].endswith("*"):
+                prefixes.setdefault(parts[0][:-1], []).append(concept)
+            elif parts:
+                words.setdefault(parts[0], []).append(concept)
+    return Lexicon(
+        negations=frozenset(fold(n) for n in source.negations),
+        words={w: tuple(dict.fromkeys(c)) for w, c in words.items()},
+        prefixes={p: tuple(dict.fromkeys(c)) for p, c in prefixes.items()},
+        prefix_sizes=tuple(sorted({len(p) for p in prefixes})),
+        phrases={w: tuple(p) for w, p in phrases.items()},
+    )
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents: "Préférence" and "preference" are the same word."""
+    text = text.lower().replace("ß", "ss").replace("\u2019", "'")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def normalise(text: str) -> str:
+    """Return `text` folded, with links, addresses, dates, times, phones and digits as tokens."""
+    text = _URL.sub(_url_token, text)
+    text = _EMAIL.sub(" _email_ ", text)
+    text = _DATE.sub(" _date_ ", text)
+    text = _TIME.sub(" _time_ ", text)
+    text = _PHONE.sub(" _phone_ ", text)
+    return _DIGITS.sub("0", fold(text))
+
+
+def features(subject: str, written: str, lexicon: Lexicon | None = None) -> set[str]:
+    """Return the feature set of a reply: its subject and what the person wrote.
+
+    `written` is the text without the quoted earlier message (`parser.strip_quoted`).
+    """
+    tokens = _TOKEN.findall(normalise(written))
+    words = [t for t in tokens if _is_word(t)]
+    found: set[str] = {f"w:{w}" for w in words}
+    found.update(f"b:{a} {b}" for a, b in itertools.pairwise(tokens) if _is_word(a) and _is_word(b))
+    for word in set(words):
+        padded = f" {word} "
+        for size in CHAR_SIZES:
+            found.update(f"c:{padded[i : i + size]}" for i in range(len(padded) - size + 1))
+    found.update(concepts(tokens, lexicon or load_lexicon()))
+    if "?" in tokens:
+        found.add("w:_question_mark_")
+    found.add("n:" + ("none" if not words else "short" if len(words) <= 4 else "long"))
+    # Subjects are mostly ours ("Re: <our subject>"); only a subject the person wrote tells.
+    if not _OUR_SUBJECT.match(subject):
+        found.update(f"s:{t}" for t in _TOKEN.findall(normalise(subject)) if _is_word(t))
+    return found
+
+
+def concepts(tokens: Sequence[str], lexicon: Lexicon) -> set[str]:
+    """Return the lexicon's concepts in `tokens`, as "k:meeting" or, negated, "k:!meeting"."""
+    found: set[str] = set()
+    negated_until = -1
+    for i, token in enumerate(tokens):
+        if not _is_word(token):
+            negated_until = -1
+            continue
+        mark = "!" if i <= negated_until else ""
+        for concept in _concepts_at(tokens, i, lexicon):
+            found.add(f"k:{mark}{concept}")
+        if token in lexicon.negations:
+            negated_until = i + NEGATION_REACH
+    return found
+
+
+def describe(feature: str) -> str:
+    """Name a feature for people: "word 'termin'", "words 'not interested'", "chars 'demo'"."""
+    kind, _, value = feature.partition(":")
+    name = {
+        "w": "word",
+        "b": "words",
+        "c": "chars",
+        "s": "subject word",
+        "k": "concept",
+        "n": "length",
+    }.get(kind, kind)
+    if kind == "k" and value.startswith("!"):
+        return f"negated concept {value[1:]!r}"
+    return f"{name} {value.strip()!r}"
+
+
+def _concepts_at(tokens: Sequence[str], i: int, lexicon: Lexicon) -> list[str]:
+    token = tokens[i]
+    found = list(lexicon.words.get(token, ()))
+    for size in lexicon.prefix_sizes:
+        if size > len(token):
+            break
+        found.extend(lexicon.prefixes.get(token[:size], ()))
+    for parts, concept in lexicon.phrases.get(token, ()):
+        if all(
+            i + k < len(tokens) and _matches(part, tokens[i + k])
+            for k, part in enumerate(parts[1:], start=1)
+        ):
+            found.append(concept)
+    return found
+
+
+def _is_word(token: str) -> bool:
+    return token[0].isalnum() or token[0] == "_"
+
+
+def _matches(part: str, token: str) -> bool:
+    return token.startswith(part[:-1]) if part.endswith("*") else token == part
+
+
+def _url_token(match: re.Match[str]) -> str:
+    host = match.group(1).lower().split(":")[0]
+    label = _HOST_LABEL.search(host)
+    return f" _url_ {label.group(1) if label else ''} "

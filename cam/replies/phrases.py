@@ -1,0 +1,190 @@
+"""Explicit phrases that decide before any model: opt-outs and requests about personal data.
+
+An opt-out must never depend on a model's mood: a person who writes "abmelden" or "no me
+contacten más" is suppressed whatever else the reply says. A question about where we got an
+address (GDPR Art. 14/15) must be answered within a month, so it is flagged wherever it
+appears. The phrases are matched on folded text (lower case, no accents: see
+`features.fold`), so "désabonner", "desabonner" and "DÉSABONNER" are one phrase. They cover
+English, German, French, Spanish, Dutch, Italian and Portuguese.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cam.replies.features import fold
+
+
+@dataclass(frozen=True)
+class PhraseMatch:
+    """Which rule decided, and the words of the reply that made it."""
+
+    rule: str
+    phrase: str
+
+
+def _compile(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+# A subject that is nothing but a removal request.
+_SUBJECT = re.compile(
+    r"^\s*(?:unsubscribe|remove(?:\s+me)?|opt[\s-]?out|stop|abmelden|abmeldung|austragen"
+    r"|desabonnement|desabonner|desinscription|baja|darse\s+de\s+baja|afmelden|uitschrijven"
+    r"|cancellami|cancellazione|disiscrizione|descadastrar|descadastro)\s*[.!]*\s*$"
+)
+
+# GDPR Art. 17 (erasure) and Art. 21 (objection to direct marketing), in any language.
+_GDPR_OBJECTION = _compile(
+    r"\bart(?:\.|icle|ikel|iculo|icolo|igo)?\s*(?:17|21)\b",
+    r"\bobject\s+to\s+(?:the\s+)?processing\b",
+    r"\bright\s+to\s+(?:erasure|be\s+forgotten|object)\b",
+    r"\bwiderspreche\b|\bwiderspruch\s+gegen\b",
+    r"\bm'?\s*oppose\s+au\s+traitement\b|\bdroit\s+(?:d'?\s*opposition|a\s+l'?\s*effacement)",
+    r"\bme\s+opongo\s+al\s+tratamiento\b|\bderecho\s+de\s+(?:supresion|oposicion)\b",
+    r"\bbezwaar\s+tegen\s+(?:de\s+)?verwerking\b",
+    r"\bmi\s+oppongo\s+al\s+trattamento\b|\bdiritto\s+(?:all'?\s*oblio|di\s+opposizione)",
+    r"\boponho-?\s*me\s+ao\s+tratamento\b|\bdireito\s+(?:ao\s+apagamento|de\s+oposicao)",
+)
+
+_REQUEST = _compile(
+    # English
+    r"\bunsubscrib",
+    r"\bopt(?:\s+(?:me|us))?[\s-]*out\b",
+    r"\b(?:remove|take|get)\s+(?:me|us|my\s+(?:e-?mail|address|name|details|contact|data))"
+    r"\s+(?:off|from|out)\b",
+    r"\bremove\s+(?:me|us)\b|\b(?:remove|delete)\s+my\s+(?:e-?mail|address|contact)",
+    r"\boff\s+(?:your|the|this|all)\s+(?:mailing\s+|distribution\s+|e-?mail\s+)?lists?\b",
+    r"\b(?:stop|quit|cease)\s+(?:e-?mailing|contacting|sending|writing|messaging|spamming)\b",
+    r"\b(?:do\s+not|don'?t|never)\s+(?:ever\s+)?(?:contact|e-?mail|write\s+to|message|call)"
+    r"\s+(?:me|us)\b",
+    r"\bno\s+(?:more|further)\s+(?:e-?mails?|mails?|messages|contact|emails)\b",
+    r"\b(?:not|no\s+longer)\s+(?:want|wish)\s+to\s+(?:receive|get|hear)\b",
+    r"\b(?:delete|erase)\s+(?:all\s+(?:of\s+)?)?my\s+(?:personal\s+)?"
+    r"(?:data|details|information|info|records?|e-?mail|address|contact)",
+    r"\b(?:delete|erase)\s+(?:all|any|everything|whatever)\b.{0,40}\babout\s+me\b",
+    # German
+    r"\babmeld|\bmelden\s+sie\s+mich\b.{0,30}\bab\b",
+    r"\baustragen\b|\btragen\s+sie\s+(?:mich|uns)\b.{0,40}\baus\b",
+    r"\baus\s+(?:ihrem|ihrer|ihren|dem|der|diesem|dieser|eurem|eurer)\s+(?:e-?mail-?)?"
+    r"(?:verteiler|liste|mailingliste|datenbank|adressliste|kartei|newsletter)",
+    r"\bnicht\s+(?:mehr|weiter|wieder)\s+(?:zu\s+)?(?:kontaktier|anschreib|anzuschreib|anruf|"
+    r"schreib|belastig|anmail|mail|e-?mail)",
+    r"\b(?:kontaktieren|anschreiben|schreiben|mailen|anrufen|belastigen)\s+sie\s+(?:mich|uns)"
+    r"\s+(?:bitte\s+)?(?:nicht\s+mehr|nie\s+wieder)\b",
+    r"\bkeine\s+weiteren\s+(?:e-?mails|mails|nachrichten|zusendungen|kontakt|werbung)",
+    r"\bkeine\s+(?:e-?mails?|mails?|nachrichten|werbung)\s+mehr\b",
+    r"\b(?:losch|entfern)\w*\s+(?:sie\s+)?(?:bitte\s+)?(?:alle\s+)?meine[rn]?\s+"
+    r"(?:personenbezogenen\s+)?(?:daten|adresse|e-?mail|kontakt)",
+    r"\bloschung\s+meiner\b|\buntersage\b|\bhoren\s+sie\s+(?:bitte\s+)?auf\b",
+    # French
+    r"\bdesabonn|\bdesinscri",
+    r"\bne\s+(?:plus|jamais)\s+(?:me|nous)\s+(?:contacter|solliciter|ecrire|envoyer|relancer|"
+    r"appeler|deranger)",
+    r"\bne\s+(?:me|nous)\s+(?:contactez|ecrivez|sollicitez|relancez|envoyez|appelez)\s+plus\b",
+    r"\b(?:retir|supprim|effac|enlev|ray)\w*\s+(?:moi|mon\s+adresse|mon\s+(?:e-?mail|mail|nom)"
+    r"|mes\s+(?:coordonnees|donnees|informations))\b",
+    r"\bme\s+(?:retirer|desinscrire|supprimer|rayer|enlever)\s+de\b",
+    r"\b(?:arret|cess)\w*\s+(?:de\s+m'?\s*(?:envoyer|ecrire|contacter|solliciter|spammer)"
+    r"|tout\s+envoi|vos\s+(?:envois|mails|e-?mails|messages))",
+    r"\bne\s+(?:veux|souhaite|voulons|souhaitons)\s+plus\s+(?:recevoir|etre\s+contacte)",
+    r"\bplus\s+de\s+(?:mails|e-?mails|messages|courriels|sollicitations)\s*(?:svp|merci|[.!])",
+    # Spanish
+    r"\b(?:dar|darme|darse|darnos|denme|deme|dame)\s+de\s+baja\b",
+    r"\bbaja\s+de\s+(?:la|su|vuestra|esta|sus)\s+(?:lista|base)",
+    r"\bno\s+(?:me|nos)\s+(?:vuelv\w+\s+a\s+)?(?:contacte|contacten|contactes|contacteis|"
+    r"escriba|escriban|escribas|escribais|escribir|envie|envien|envies|manden|mande|contactar)"
+    r"\b",
+    r"\b(?:eliminen|elimine|borren|borre|borrad|quiten|quitad|saquen|retiren|supriman|suprima)"
+    r"\s+(?:mis|mi|el\s+mio|de\s+su|de\s+la)\b",
+    r"\b(?:eliminenme|elimineme|eliminadme|quitenme|saquenme|sacadme|borrenme|retirenme)\b",
+    r"\b(?:dejen|deje|dejad|deja)\s+de\s+(?:escribirme|enviarme|contactarme|mandarme|"
+    r"molestarme|escribirnos|llamarme)",
+    r"\bno\s+(?:quiero|deseo|queremos|deseamos)\s+recibir\s+(?:mas|ningun)",
+    # Dutch
+    r"\bafmeld|\buitschrijv|\buitgeschreven\b",
+    r"\bhaal\s+(?:me|mij|ons|mijn\s+\w+)\s+(?:\w+\s+){0,2}?(?:van|uit)\b",
+    r"\bverwijder\w*\s+(?:me|mij|ons|mijn)\b",
+    r"\bgeen\s+(?:contact|mails?|e-?mails?|berichten)\s+meer\b|\bneem\s+geen\s+contact\b",
+    r"\b(?:mail|e-?mail|bel|contacteer|benader)\s+(?:me|mij|ons)\s+(?:\w+\s+)?niet\s+meer\b",
+    r"\bniet\s+meer\s+(?:te\s+)?(?:mailen|e-?mailen|benaderen|contacteren|bellen)\b",
+    r"\bstop\s+met\s+(?:mailen|e-?mailen|mailtjes|berichten|sturen|benaderen)",
+    # Italian
+    r"\bcancellami\b|\bcancellatemi\b|\bdisiscriv|\bdisiscrizione\b",
+    r"\b(?:cancellate|cancellare|cancelli|rimuovete|rimuovetemi|rimuovere|rimuova|togliete|"
+    r"toglietemi|eliminate|eliminatemi)\s+(?:i\s+miei|il\s+mio|la\s+mia|mi|me|dalla|dai)\b",
+    r"\bnon\s+(?:mi\s+)?(?:contattatemi|contattarmi|scrivetemi|scrivermi|contattate|scrivete|"
+    r"mandatemi|inviatemi|contatti|scriva)\s+(?:piu|ancora)\b",
+    r"\b(?:smettete|smettetela|smetta|smettila)\s+di\s+(?:scrivermi|contattarmi|inviarmi|"
+    r"mandarmi|scrivere)",
+    # Portuguese
+    r"\bdescadastr|\bcancelar\s+(?:a\s+)?(?:minha\s+)?(?:subscricao|inscricao|assinatura)",
+    r"\b(?:removam|remova|remover|retirem|tirem|tire|apaguem|apague|excluam|exclua|eliminem)"
+    r"(?:-me)?\s+(?:o\s+meu|os\s+meus|a\s+minha|meu|meus|minha|da|do|dos)\b",
+    r"\bnao\s+me\s+(?:contacte|contactem|contate|contatem|envie|enviem|mande|mandem|escreva|"
+    r"escrevam|liguem)\s+mais\b",
+    r"\b(?:parem|pare|deixem|deixe)\s+de\s+(?:me\s+)?(?:mandar|enviar|escrever|contactar|"
+    r"contatar|ligar)",
+    r"\bnao\s+(?:quero|desejo|queremos)\s+(?:mais\s+)?receber\b",
+)
+
+_DATA_REQUEST = _compile(
+    # English
+    r"\bwhere\s+(?:did|do|have)\s+(?:you|u)\s+(?:get|got|find|found|obtain|source|buy|pull)",
+    r"\bhow\s+(?:did|do|have)\s+(?:you|u)\s+(?:get|got|find|found|obtain)\w*\s+"
+    r"(?:my|me|hold|this)\b",
+    r"\bhow\s+you\s+(?:got|get|found|obtained)\s+(?:my|me)\b",
+    r"\bsource\s+of\s+(?:my|the|this|your)\s+(?:data|information|details|contact|address)",
+    r"\bwhat\s+(?:personal\s+)?(?:data|information)\s+(?:do\s+)?you\s+(?:hold|have|store|keep)",
+    r"\bwhich\s+list\b|\bsubject\s+access\s+request\b",
+    r"\bart(?:\.|icle|ikel|iculo|icolo|igo)?\s*1[45]\b",
+    # German
+    r"\bwoher\s+(?:haben|hast|habt|stammt|stammen|kommt|kommen|wissen)\b",
+    r"\bwie\s+(?:sind|seid|bist)\s+(?:sie|ihr|du)\s+(?:an|auf)\s+(?:meine|mich|meinen|uns)\b",
+    r"\baus\s+welcher\s+quelle\b|\bselbstauskunft\b",
+    r"\bauskunft\s+(?:nach|gemass|uber\s+(?:die\s+)?(?:meine|gespeicherten|verarbeiteten))",
+    # French
+    r"\bd'?\s*ou\s+(?:tenez|tirez|avez|viennent|provient|proviennent|sortez|vient)\b",
+    r"\bcomment\s+avez-?\s*vous\s+(?:eu|obtenu|trouve|recupere)\s+(?:mes|mon|ma)\b",
+    r"\bsource\s+de\s+(?:ces|mes)\s+(?:donnees|coordonnees)",
+    r"\bquelles\s+donnees\s+(?:personnelles\s+)?vous\s+(?:detenez|avez)",
+    # Spanish
+    r"\bde\s+donde\s+(?:sacaron|sacaste|sacasteis|obtuvieron|obtuviste|han\s+sacado|"
+    r"han\s+obtenido|tienen|tiene|tienes|salio|sale|proceden?)\b",
+    r"\bcomo\s+(?:consiguieron|obtuvieron|han\s+conseguido|han\s+obtenido|consiguio|obtuvo)"
+    r"\s+mis?\b",
+    r"\borigen\s+de\s+mis\s+datos\b|\bacceso\s+a\s+(?:los|mis)\s+datos\b",
+    # Dutch
+    r"\bhoe\s+(?:komen|komt|kwamen|kwam)\s+(?:jullie|u|je)\s+aan\s+(?:mijn|me)\b",
+    r"\bwaar\s+(?:heeft|hebben|heb)\s+(?:u|jullie|je)\s+mijn\b.{0,40}\bvandaan\b",
+    r"\boverzicht\s+van\s+(?:de\s+)?persoonsgegevens\b|\binzageverzoek\b",
+    # Italian
+    r"\bdove\s+avete\s+(?:preso|trovato|ottenuto|recuperato)\s+(?:il\s+mio|i\s+miei|la\s+mia)",
+    r"\bcome\s+(?:avete|ha)\s+(?:avuto|ottenuto|trovato)\s+(?:i\s+miei|il\s+mio|la\s+mia)",
+    r"\bda\s+dove\s+provengono\b|\bquali\s+dati\s+personali\b",
+    # Portuguese
+    r"\bonde\s+(?:conseguiram|obtiveram|arranjaram|encontraram|pegaram|conseguiu|obteve)\b",
+    r"\bcomo\s+(?:obtiveram|conseguiram|obteve|conseguiu)\s+(?:o\s+meu|os\s+meus|meu|meus|"
+    r"a\s+minha|minha)",
+    r"\borigem\s+dos\s+(?:meus\s+)?dados\b|\bacesso\s+aos\s+dados\b",
+)
+
+
+def opt_out(subject: str, written: str) -> PhraseMatch | None:
+    """Return the opt-out phrase in a reply's subject or written text, None when there is none."""
+    if match := _SUBJECT.search(fold(subject)):
+        return PhraseMatch("unsubscribe.subject", match.group(0).strip())
+    text = fold(written)
+    if match := _GDPR_OBJECTION.search(text):
+        return PhraseMatch("unsubscribe.gdpr", match.group(0).strip())
+    if match := _REQUEST.search(text):
+        return PhraseMatch("unsubscribe.request", match.group(0).strip())
+    return None
+
+
+def data_request(written: str) -> PhraseMatch | None:
+    """Return the words asking where our data came from or what we hold (GDPR Art. 14/15)."""
+    if match := _DATA_REQUEST.search(fold(written)):
+        return PhraseMatch("data_request", match.group(0).strip())
+    return None
