@@ -218,6 +218,8 @@ def signed_command(verifier: SignatureVerifier, text_: str) -> tuple[bytes, dict
             "command": "/cam",
             "text": text_,
             "response_url": "",
+            # Unique, as Slack's: the bot refuses a request it has served before (a replay).
+            "trigger_id": uuid.uuid4().hex,
         }
     )
     stamp = str(int(time.time()))

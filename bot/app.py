@@ -32,6 +32,7 @@ from bot.deps import Deps
 from bot.errors import Refused, user_message
 from bot.notifier import Notifier
 from bot.payloads import BadPayload
+from bot.request_guard import request_guard
 from bot.settings import BotSettings
 from bot.worker import Worker
 from cam.core.db import SessionFactory
@@ -100,6 +101,10 @@ def create_app(
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         process_before_response=process_before_response,
+    )
+
+    app.middleware(
+        request_guard(session_factory, team_id=settings.slack_team_id, clock=clock)
     )
 
     @app.middleware

@@ -12,6 +12,7 @@ from cam.core.settings import Settings
 SLACK_API_DEFAULT = "https://slack.com/api/"
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_TEAM_ID = re.compile(r"^[TE][A-Z0-9]{2,}$")
 
 
 class SettingsProblem(Exception):
@@ -23,6 +24,8 @@ class BotSettings(Settings):
     slack_signing_secret: SecretStr = Field(alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default=SLACK_API_DEFAULT, alias="SLACK_API_URL")
+    # The one workspace whose requests are served; unset: any that signs with our secret.
+    slack_team_id: str | None = Field(default=None, alias="SLACK_TEAM_ID")
     report_channel: str = Field(alias="CAM_REPORT_CHANNEL")
     approvers: str = Field(alias="CAM_APPROVERS")
     schedule: str = Field(default="0 8 * * mon-fri", alias="CAM_SCHEDULE")
@@ -42,6 +45,13 @@ class BotSettings(Settings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("slack_team_id")
+    @classmethod
+    def _team_id(cls, value: str | None) -> str | None:
+        if value is not None and not _TEAM_ID.match(value.strip()):
+            raise ValueError("must be a workspace ID such as T0123ABCD")
+        return value.strip() if value else None
 
     @field_validator("report_channel")
     @classmethod

@@ -9,6 +9,7 @@ and the CRM stand-in, and hands back a `RunningBot`.
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import threading
 import time
@@ -53,12 +54,22 @@ class Reply:
         return json.loads(self.body)
 
 
+def trigger_id() -> str:
+    """A trigger_id as unique as Slack's: two requests are never the same bytes."""
+    return f"{time.time_ns()}.{next(_TRIGGERS)}.a1b2c3"
+
+
+_TRIGGERS = itertools.count(1)
+
+
 class SignedSlack:
     """Send Slack's requests to `url`, signed with `secret` unless told otherwise."""
 
     def __init__(self, url: str, secret: str = SIGNING_SECRET) -> None:
         self.url = url
         self.verifier = SignatureVerifier(secret)
+        # The body of the last request sent, to send the very same bytes again.
+        self.last_body = ""
         split = urlsplit(url)
         self._host, self._port, self._path = split.hostname or "", split.port or 80, split.path
 
@@ -72,6 +83,7 @@ class SignedSlack:
         headers: dict[str, str] | None = None,
         path: str | None = None,
     ) -> Reply:
+        self.last_body = body
         stamp = str(int(time.time()) if timestamp is None else timestamp)
         signed = signature or self.verifier.generate_signature(timestamp=stamp, body=body) or ""
         sent = {
@@ -95,12 +107,13 @@ class SignedSlack:
         user: str = APPROVER,
         channel: str = "C0GENERAL",
         response_url: str = "",
+        team: str = TEAM,
         **options: Any,
     ) -> Reply:
-        """Send `/cam <text>` as Slack's slash-command form."""
+        """Send `/cam <text>` as Slack's slash-command form (each with its own trigger_id)."""
         form = {
             "token": "legacy-unused",
-            "team_id": TEAM,
+            "team_id": team,
             "team_domain": "acme",
             "channel_id": channel,
             "channel_name": "general",
@@ -110,7 +123,7 @@ class SignedSlack:
             "text": text,
             "api_app_id": "A0CAM",
             "response_url": response_url,
-            "trigger_id": "1.2.3",
+            "trigger_id": trigger_id(),
         }
         return self.post(urlencode(form), **options)
 

@@ -1,0 +1,78 @@
+"""Refuse what Slack's signature check lets through: replays, and other workspaces.
+
+Bolt checks each request's signature and that its timestamp is under five minutes old, but
+keeps no memory of signatures, so a captured request can be sent again within that window
+(a replayed `/cam pause` pauses again). Here the signature of every signed request is a nonce:
+inserted under a unique key into the database all instances share, for as long as Bolt would
+accept its timestamp; a second insert finds it and the request is refused, whichever instance
+it reaches. Expired nonces are pruned as new ones arrive. With `SLACK_TEAM_ID` set, a request
+from any other workspace is refused as well. Neither refusal logs the request's body.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from slack_bolt import BoltContext, BoltResponse
+from slack_bolt.request import BoltRequest
+from sqlalchemy import delete
+
+from cam.core.db import SessionFactory, unit_of_work
+from cam.core.models import RequestNonce
+from cam.outreach.safety import insert_ignoring_conflicts
+
+log = logging.getLogger(__name__)
+
+# Bolt accepts a timestamp this old; a nonce is kept as long, plus a margin for clock skew.
+REPLAY_WINDOW = timedelta(minutes=5)
+CLOCK_MARGIN = timedelta(minutes=1)
+SIGNATURE_HEADER = "x-slack-signature"
+
+Middleware = Callable[[BoltRequest, BoltContext, Callable[[], BoltResponse]], BoltResponse | None]
+
+
+def first_use(session_factory: SessionFactory, nonce: str, now: datetime) -> bool:
+    """Record `nonce`; True the first time, False when any instance recorded it before."""
+    with unit_of_work(session_factory) as session:
+        session.execute(delete(RequestNonce).where(RequestNonce.expires_at < now))
+        stmt = insert_ignoring_conflicts(
+            session,
+            RequestNonce,
+            nonce=nonce[:100],
+            expires_at=now + REPLAY_WINDOW + CLOCK_MARGIN,
+        )
+        return session.execute(stmt.returning(RequestNonce.nonce)).first() is not None
+
+
+def request_guard(
+    session_factory: SessionFactory,
+    *,
+    team_id: str | None,
+    clock: Callable[[], datetime],
+) -> Middleware:
+    """Return the Bolt middleware that refuses replays and, if pinned, other workspaces.
+
+    It runs after Bolt's own signature check, so only genuine signatures become nonces.
+    Socket Mode requests carry no signature (the connection is the proof) and skip that part.
+    """
+
+    def guard(
+        req: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        if team_id is not None and context.team_id != team_id:
+            log.warning(
+                "refused a Slack request from workspace %r: SLACK_TEAM_ID pins %s",
+                context.team_id,
+                team_id,
+            )
+            return BoltResponse(status=403, body="this app serves another workspace")
+        signature = req.headers.get(SIGNATURE_HEADER, [""])[0]
+        signed = req.mode != "socket_mode" and bool(signature)
+        if signed and not first_use(session_factory, signature, clock()):
+            log.warning("refused a replayed Slack request (signature seen before)")
+            return BoltResponse(status=401, body="request already served")
+        return next()
+
+    return guard

@@ -1,0 +1,98 @@
+"""A signed request is served once, by whichever instance; other workspaces can be shut out."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.ids import ActionId
+from bot.payloads import ApprovalRef
+from bot.request_guard import first_use
+from cam.core.db import SessionFactory, unit_of_work
+from cam.core.models import RequestNonce
+from cam.core.state import get_state
+from tests.e2e.seed import hot_lead_approval
+from tests.e2e.slack_client import APPROVER, TEAM, RunningBot
+
+SECRET_WORD = "pause"
+
+
+def pause_form(trigger: str) -> str:
+    return urlencode(
+        {
+            "team_id": TEAM,
+            "channel_id": "C0GENERAL",
+            "user_id": APPROVER,
+            "command": "/cam",
+            "text": SECRET_WORD,
+            "response_url": "",
+            "trigger_id": trigger,
+        }
+    )
+
+
+def paused(bot: RunningBot) -> bool:
+    with unit_of_work(bot.sessions) as session:
+        return get_state(session).paused
+
+
+def test_a_replayed_pause_is_refused_by_every_instance(
+    start_bot: Callable[..., RunningBot], caplog: pytest.LogCaptureFixture
+) -> None:
+    first, second = start_bot(), start_bot()
+    body, stamp = pause_form("4242.1.captured"), int(time.time())
+    assert first.slack.post(body, timestamp=stamp).status == 200
+    assert paused(first)
+    assert first.slack.command("resume").status == 200
+    assert not paused(first)
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="bot.request_guard"):
+        for bot in (first, second):
+            reply = bot.slack.post(body, timestamp=stamp)
+            assert reply.status == 401 and reply.body == "request already served"
+    assert not paused(first)
+    logged = [r.getMessage() for r in caplog.records if r.name == "bot.request_guard"]
+    assert len(logged) == 2 and all("replayed" in line for line in logged)
+    assert not any("captured" in line or SECRET_WORD in line for line in logged)
+
+
+def test_a_replayed_click_is_refused(bot: RunningBot) -> None:
+    approval_id = hot_lead_approval(bot)
+    value = ApprovalRef(approval_id=approval_id).dump()
+    stamp = int(time.time())
+    assert bot.slack.action(ActionId.reject, value, timestamp=stamp).status == 200
+    # The same bytes again: same action_ts, same timestamp, so the same signature.
+    body = bot.slack.last_body
+    assert bot.slack.post(body, timestamp=stamp).status == 401
+
+
+def test_nonces_outlive_the_window_then_are_pruned(sessions: SessionFactory) -> None:
+    start = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    assert first_use(sessions, "v0=aa", start)
+    assert not first_use(sessions, "v0=aa", start + timedelta(minutes=5))
+    later = start + timedelta(minutes=7)
+    assert first_use(sessions, "v0=bb", later)
+    with unit_of_work(sessions) as session:
+        assert session.scalar(select(func.count()).select_from(RequestNonce)) == 1
+    assert first_use(sessions, "v0=aa", later)
+
+
+def test_a_pinned_workspace_refuses_others(
+    start_bot: Callable[..., RunningBot], caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = start_bot(SLACK_TEAM_ID=TEAM)
+    with caplog.at_level(logging.WARNING, logger="bot.request_guard"):
+        reply = bot.slack.command(SECRET_WORD, team="T0OTHERS")
+    assert reply.status == 403
+    assert not paused(bot)
+    [line] = [r.getMessage() for r in caplog.records if r.name == "bot.request_guard"]
+    assert "T0OTHERS" in line and SECRET_WORD not in line
+    assert bot.slack.command(SECRET_WORD).status == 200
+    assert paused(bot)
