@@ -387,3 +387,12 @@ class JobLease(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime]
+
+
+class RequestNonce(Base):
+    """A signed Slack request already served, kept while its signature could be replayed."""
+
+    __tablename__ = "request_nonces"
+
+    nonce: Mapped[str] = mapped_column(String(100), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
