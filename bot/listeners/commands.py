@@ -137,7 +137,8 @@ def _run_cycle(invocation: Invocation, deps: Deps, config: CAMCycleConfig) -> No
 
 
 def go_live(invocation: Invocation, ack: Ack, deps: Deps) -> None:
-    """Ask for approval to switch dry run off; an approver other than the asker decides."""
+    """Ask for approval to switch dry run off: an approver asks, another approver decides."""
+    _require_approver(invocation, deps, "ask to go live")
     now = deps.clock()
     with unit_of_work(deps.session_factory) as session:
         if not state.get_state(session).dry_run:

@@ -126,6 +126,31 @@ class NotificationStatus(enum.StrEnum):
     failed = "failed"
 
 
+class NotificationTopic(enum.StrEnum):
+    """What a notification announces; the bot renders each topic its own way."""
+
+    cycle_report = "cycle_report"
+    approval = "approval"
+    task = "task"
+    thread_reply = "thread_reply"
+    # A reply a person wrote, with its class and the team's buttons.
+    reply_card = "reply_card"
+
+
+class WatchMode(enum.StrEnum):
+    idle = "idle"  # the server pushes news (IMAP IDLE)
+    polling = "polling"
+
+
+class TriageChoice(enum.StrEnum):
+    """What a person decided on a reply card."""
+
+    interested = "interested"
+    not_interested = "not_interested"
+    unsubscribe = "unsubscribe"
+    snooze = "snooze"
+
+
 class Lead(Base):
     __tablename__ = "leads"
 
@@ -249,6 +274,8 @@ class Reply(Base):
     matched_rule: Mapped[str | None] = mapped_column(String(500))
     parse_note: Mapped[str | None] = mapped_column(String(1000))
     return_date: Mapped[date | None]
+    # The person asks where we got their address or what we hold (GDPR Art. 14/15): a month.
+    data_request: Mapped[bool] = mapped_column(Boolean, default=False)
     mailbox_uid: Mapped[str | None] = mapped_column(String(100))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -396,3 +423,32 @@ class RequestNonce(Base):
 
     nonce: Mapped[str] = mapped_column(String(100), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class MailboxWatch(Base):
+    """How the reply watcher reads a mailbox, for every instance's `/cam status` to show."""
+
+    __tablename__ = "mailbox_watches"
+
+    mailbox: Mapped[str] = mapped_column(String(300), primary_key=True)
+    mode: Mapped[WatchMode]
+    holder: Mapped[str] = mapped_column(String(200))
+    last_read_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReplyLabel(Base):
+    """A person's decision on a reply card, beside what the classifier said: one per reply."""
+
+    __tablename__ = "reply_labels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reply_id: Mapped[int] = mapped_column(ForeignKey("replies.id"), unique=True)
+    choice: Mapped[TriageChoice]
+    predicted: Mapped[ReplyClass]
+    # The class the decision says the reply is; none for a snooze (it says when, not what).
+    label: Mapped[ReplyClass | None]
+    snooze_until: Mapped[date | None]
+    decided_by: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[datetime] = mapped_column(index=True)
