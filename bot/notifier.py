@@ -8,6 +8,10 @@ timeout, channel not reachable yet) leaves the row pending with a backoff and st
 later rows wait and order is kept; nothing is lost while Slack is down. A message Slack rejects
 as malformed is marked failed and the pass goes on, so one bad row cannot block the rest.
 
+A digest's chart is a row of its own, queued once the digest is posted and uploaded into its
+thread. When Slack refuses the upload (no `files:write` yet, a failed transfer), a note that the
+chart is missing goes into the thread instead, so a chart never holds up later rows.
+
 Every post carries the row's id in its message metadata. A post whose answer is lost (a
 timeout after Slack accepted it, a crash before our commit) is looked for by that key in the
 channel's history (or the thread's) before the row is posted again: a slow Slack gives one
@@ -28,16 +32,22 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.blocks.common import SlackPost
+from bot.blocks.digest import chart_missing_post
 from bot.blocks.render import render_notification
 from bot.settings import BotSettings
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Notification, NotificationStatus, utcnow
 from cam.core.report import describe
+from cam.digest import runs as digest_runs
+from cam.digest.chart import render_chart
+from cam.digest.model import Digest
 
 log = logging.getLogger(__name__)
 
 # Rows the notifier writes itself: one per thread reply, posted after the message they answer.
 THREAD_REPLY = "thread_reply"
+# The chart of a posted digest, uploaded into its thread.
+DIGEST_CHART = "digest_chart"
 
 MAX_RENDER_ATTEMPTS = 5
 # The message metadata that names the row a message delivers (the key looked for on a retry).
@@ -73,6 +83,7 @@ class _Claimed:
     thread_ts: str | None
     created_at: datetime | None = None
     render_error: str | None = None
+    chart: Digest | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +136,8 @@ class Notifier:
         self.max_delay = max_delay
         # Longer than any single post can take (the client's timeout), so a live claim holds.
         self.claim_ttl = claim_ttl
+        # The workspace's address (from auth.test) for links to messages; "" when unknown.
+        self._workspace_url: str | None = None
 
     def deliver_pending(self) -> int:
         """Post due notifications in id order until none is left or one cannot go; return the
@@ -141,6 +154,13 @@ class Notifier:
                 if permanent:
                     continue
                 return delivered
+            if claimed.chart is not None and claimed.thread_ts is not None:
+                outcome = self._upload_chart(claimed.chart, claimed.thread_ts)
+                self._finish(claimed, outcome)
+                if outcome.retry:
+                    return delivered
+                delivered += outcome.error is None
+                continue
             if claimed.post is None:
                 self._finish(claimed, _Outcome())
                 continue
@@ -183,6 +203,9 @@ class Notifier:
                 return None  # another instance claimed it first
             try:
                 with session.begin_nested():
+                    if row.topic == DIGEST_CHART:
+                        chart, thread_ts = self._chart_of(session, row)
+                        return _Claimed(row.id, row.attempts + 1, None, thread_ts, chart=chart)
                     post, thread_ts = self._render(session, row)
             except Exception as exc:
                 log.exception("notification %s cannot be rendered", row.id)
@@ -191,6 +214,8 @@ class Notifier:
             return _Claimed(row.id, row.attempts + 1, post, thread_ts, row.created_at)
 
     def _render(self, session: Session, row: Notification) -> tuple[SlackPost | None, str | None]:
+        if row.topic == digest_runs.DIGEST_TOPIC:
+            return render_notification(session, row, workspace_url=self._workspace()), None
         if row.topic != THREAD_REPLY:
             return render_notification(session, row), None
         parent = session.get(Notification, row.parent_id) if row.parent_id else None
@@ -270,6 +295,52 @@ class Notifier:
             return _Outcome(error=describe(exc))
         return _Outcome(channel=str(response["channel"]), ts=str(response["ts"]))
 
+    def _chart_of(self, session: Session, row: Notification) -> tuple[Digest | None, str | None]:
+        """The digest to chart and the thread it goes in; nothing when the digest is gone."""
+        parent = session.get(Notification, row.parent_id) if row.parent_id else None
+        digest_id = row.payload.get("digest_id")
+        if parent is None or parent.external_id is None or not isinstance(digest_id, int):
+            return None, None
+        return digest_runs.load_digest(session, digest_id), parent.external_id
+
+    def _workspace(self) -> str | None:
+        """Ask Slack once for the workspace's address (links need it); None when unknown."""
+        if self._workspace_url is None:
+            try:
+                url = str(self.client.auth_test().get("url") or "")
+            except Exception as exc:
+                log.warning("auth.test failed; the digest goes without links: %s", describe(exc))
+                return None
+            self._workspace_url = url if url.startswith("https://") and url.endswith("/") else ""
+        return self._workspace_url or None
+
+    def _upload_chart(self, digest: Digest, thread_ts: str) -> _Outcome:
+        """Upload the chart into the digest's thread, or say there that it is missing; only
+        a note that cannot be posted either is retried (with the upload)."""
+        try:
+            response = self.client.files_upload_v2(
+                channel=self.channel,
+                thread_ts=thread_ts,
+                content=render_chart(digest),
+                filename=f"cam-{digest.last_day.isoformat()}.png",
+                title=f"CAM, the 14 days to {digest.last_day.isoformat()}",
+                alt_txt="Emails sent, replies, interested and bounces per day, last 14 days",
+            )
+        except Exception as exc:
+            log.warning("the digest's chart was not uploaded: %s", describe(exc))
+            note = chart_missing_post(_upload_error(exc))
+            try:
+                self.client.chat_postMessage(
+                    channel=self.channel, text=note.text, blocks=note.blocks, thread_ts=thread_ts
+                )
+            except Exception as note_exc:
+                return _Outcome(error=f"chart and note not posted: {describe(note_exc)}")
+            return _Outcome(
+                channel=self.channel, error=f"chart missing: {_upload_error(exc)}", permanent=True
+            )
+        file = response.get("file") or {}
+        return _Outcome(channel=self.channel, ts=str(file.get("id") or "") or None)
+
     def _finish(self, claimed: _Claimed, outcome: _Outcome) -> None:
         now = self.clock()
         with unit_of_work(self.session_factory) as session:
@@ -306,6 +377,8 @@ class Notifier:
 
     def _queue_thread(self, session: Session, row: Notification, post: SlackPost) -> None:
         """Keep each thread reply as its own row, so a failed reply never reposts the parent."""
+        if row.topic == digest_runs.DIGEST_TOPIC:
+            session.add(Notification(topic=DIGEST_CHART, parent_id=row.id, payload=row.payload))
         for reply in post.thread:
             session.add(
                 Notification(
@@ -344,3 +417,10 @@ def _retry_after(headers: Any) -> timedelta | None:
             except ValueError:
                 return None
     return None
+
+
+def _upload_error(exc: Exception) -> str:
+    """Slack's error code when it gave one (e.g. missing_scope), else what failed."""
+    if isinstance(exc, SlackApiError) and isinstance(exc.response.data, dict):
+        return str(exc.response.data.get("error") or f"HTTP {exc.response.status_code}")
+    return describe(exc)

@@ -1,9 +1,11 @@
-"""The bot's clock: the daily cycle by `CAM_SCHEDULE`, the frequent send pass, deliveries.
+"""The bot's clock: the daily cycle by `CAM_SCHEDULE`, the frequent send pass, deliveries,
+and the digest by `CAM_DIGEST_SCHEDULE`.
 
 Every instance runs the same schedule; the database decides who does the work. The daily
 cycle is keyed by its scheduled time (`slot`): `run_scheduled_cycle` inserts the run for that
-slot first and a second instance finds it taken. The send pass runs under a lease. The
-notifier claims each row. So two or three instances give one cycle and one report per slot.
+slot first and a second instance finds it taken; the digest's slot is unique the same way. The
+send pass runs under a lease. The notifier claims each row. So two or three instances give one
+cycle, one report and one digest per slot.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import utcnow
 from cam.core.report import CAMCycleReport
 from cam.core.state import get_state
+from cam.digest import runs as digest_runs
 from cam.escalation import approvals
 from cam.gateways.base import Gateways
 
@@ -38,6 +41,7 @@ log = logging.getLogger(__name__)
 CYCLE_JOB = "daily_cycle"
 SEND_JOB = "send_pass"
 NOTIFY_JOB = "deliver_notifications"
+DIGEST_JOB = "digest"
 SEND_LEASE = "send_pass"
 # A cycle that could not start on time (busy threads, a suspended host) still runs this late.
 CYCLE_GRACE = timedelta(hours=1)
@@ -72,6 +76,11 @@ class BotScheduler:
         self.clock = clock
         self.zone = ZoneInfo(settings.timezone)
         self.trigger: CronTrigger = schedule_trigger(settings.schedule, self.zone)
+        self.digest_trigger: CronTrigger | None = (
+            schedule_trigger(settings.digest_schedule, self.zone)
+            if settings.digest_schedule
+            else None
+        )
         self._scheduler = BackgroundScheduler(timezone=self.zone)
         self._scheduler.add_job(
             self._cycle_job,
@@ -95,6 +104,15 @@ class BotScheduler:
             coalesce=True,
             max_instances=1,
         )
+        if self.digest_trigger is not None:
+            self._scheduler.add_job(
+                self._digest_job,
+                self.digest_trigger,
+                id=DIGEST_JOB,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=int(CYCLE_GRACE.total_seconds()),
+            )
 
     def start(self) -> None:
         self._scheduler.start()
@@ -118,12 +136,23 @@ class BotScheduler:
         APScheduler 3 does not hand a job its scheduled time; this recovers it exactly as long
         as the job starts before the schedule's next fire time (a day, for a daily cycle).
         """
-        latest: datetime | None = None
-        fire = self.trigger.get_next_fire_time(None, now - CYCLE_GRACE)
-        while fire is not None and fire <= now:
-            latest = fire
-            fire = self.trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
-        return None if latest is None else latest.astimezone(UTC).isoformat()
+        return _latest_fire(self.trigger, now)
+
+    def digest_slot_at(self, now: datetime) -> str | None:
+        """Name the digest's scheduled time as `slot_at` does the cycle's."""
+        return None if self.digest_trigger is None else _latest_fire(self.digest_trigger, now)
+
+    def run_digest(self, slot: str) -> int | None:
+        """Count and queue the digest of `slot` unless another instance has; then post it."""
+        with unit_of_work(self.session_factory) as session:
+            config = cycle_config(self.settings, get_state(session))
+        digest_id = digest_runs.queue_scheduled(
+            self.session_factory, config, slot=slot, now=self.clock()
+        )
+        if digest_id is None:
+            log.info("digest of %s already queued by another instance", slot)
+        self.deliver()
+        return digest_id
 
     def run_cycle(self, slot: str) -> CAMCycleReport | None:
         """Run the daily cycle of `slot` unless paused or another instance has it; then post."""
@@ -202,6 +231,16 @@ class BotScheduler:
         except Exception:
             log.exception("daily cycle of %s failed", slot)
 
+    def _digest_job(self) -> None:
+        slot = self.digest_slot_at(self.clock())
+        if slot is None:
+            log.warning("digest fired outside its schedule; skipped")
+            return
+        try:
+            self.run_digest(slot)
+        except Exception:
+            log.exception("digest of %s failed", slot)
+
     def _send_job(self) -> None:
         try:
             self.run_send_pass()
@@ -215,3 +254,13 @@ class BotScheduler:
                 log.info("paused: no %s", what)
                 return None
             return cycle_config(self.settings, state)
+
+
+def _latest_fire(trigger: CronTrigger, now: datetime) -> str | None:
+    """The latest fire time of `trigger` within the grace period before `now`, in UTC ISO."""
+    latest: datetime | None = None
+    fire = trigger.get_next_fire_time(None, now - CYCLE_GRACE)
+    while fire is not None and fire <= now:
+        latest = fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+    return None if latest is None else latest.astimezone(UTC).isoformat()

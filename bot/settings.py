@@ -29,6 +29,8 @@ class BotSettings(Settings):
     report_channel: str = Field(alias="CAM_REPORT_CHANNEL")
     approvers: str = Field(alias="CAM_APPROVERS")
     schedule: str = Field(default="0 8 * * mon-fri", alias="CAM_SCHEDULE")
+    # When the digest is posted; empty turns it off.
+    digest_schedule: str = Field(default="30 17 * * mon-fri", alias="CAM_DIGEST_SCHEDULE")
     send_interval_minutes: int = Field(default=5, ge=1, le=60, alias="CAM_SEND_INTERVAL_MINUTES")
     port: int = Field(default=3000, ge=1, le=65535, alias="PORT")
 
@@ -79,6 +81,11 @@ class BotSettings(Settings):
         except ValueError as exc:
             raise ValueError(f"not a cron expression: {exc}") from exc
         return value
+
+    @field_validator("digest_schedule")
+    @classmethod
+    def _cron_or_off(cls, value: str) -> str:
+        return cls._cron(value) if value.strip() else ""
 
     @property
     def approver_ids(self) -> frozenset[str]:

@@ -29,6 +29,7 @@ from cam.core.runs import last_runs
 from cam.core.settings import DATA_DIR, Settings
 from cam.core.state import get_state
 from cam.cycle import run_daily_cam_cycle
+from cam.digest import command as digest_command
 from cam.leads import csv_files
 from cam.leads.importer import ImportFileError, ImportResult, ProgressCallback, import_leads
 from cam.leads.scoring import ScoringFileError, load_rules
@@ -237,6 +238,9 @@ def limits() -> None:
         config = cycle_config(settings, get_state(session))
         snapshot = safety.limits_snapshot(session, config, utcnow())
     console.print(cli_views.limits_view(snapshot))
+
+
+app.command("digest")(friendly_errors(digest_command.digest))
 
 
 @app.command()

@@ -10,22 +10,27 @@ from sqlalchemy.orm import Session
 from bot import queries
 from bot.blocks.approval import approval_post
 from bot.blocks.common import SlackPost
+from bot.blocks.digest import digest_post
 from bot.blocks.report import report_post
 from bot.blocks.task import task_post
 from cam.core import runs
 from cam.core.models import CycleRun, Lead, ManualTask, Notification
 from cam.core.report import CAMCycleReport
+from cam.digest import runs as digest_runs
 
 log = logging.getLogger(__name__)
 
 __all__ = ["SlackPost", "render_notification"]
 
 
-def render_notification(session: Session, notification: Notification) -> SlackPost | None:
+def render_notification(
+    session: Session, notification: Notification, *, workspace_url: str | None = None
+) -> SlackPost | None:
     """Build the post for `notification`, or None when there is nothing left to say.
 
     None means the thing it announces is gone (or the topic is not one the bot knows):
-    the caller marks the row delivered rather than retrying it forever.
+    the caller marks the row delivered rather than retrying it forever. `workspace_url` lets
+    the digest link to the messages it lists.
     """
     payload = notification.payload or {}
     if notification.topic == "cycle_report":
@@ -34,6 +39,8 @@ def render_notification(session: Session, notification: Notification) -> SlackPo
         return _approval(session, payload.get("approval_id"))
     if notification.topic == "task":
         return _task(session, payload.get("task_id"))
+    if notification.topic == digest_runs.DIGEST_TOPIC:
+        return _digest(session, payload.get("digest_id"), workspace_url)
     log.warning("notification %s has unknown topic %r", notification.id, notification.topic)
     return None
 
@@ -73,3 +80,8 @@ def _task(session: Session, task_id: object) -> SlackPost | None:
     if task is None or lead is None:
         return None
     return task_post(task, lead)
+
+
+def _digest(session: Session, digest_id: object, workspace_url: str | None) -> SlackPost | None:
+    digest = digest_runs.load_digest(session, digest_id) if isinstance(digest_id, int) else None
+    return digest_post(digest, workspace_url=workspace_url) if digest is not None else None

@@ -16,6 +16,9 @@ from cam.bootstrap import cycle_config
 from cam.core import events, state
 from cam.core.config import CAMCycleConfig
 from cam.core.db import unit_of_work
+from cam.digest import runs as digest_runs
+from cam.digest.build import build_digest
+from cam.digest.model import DigestKind
 from cam.escalation import approvals
 
 COMMAND_REFUSED = "cam.command_refused"
@@ -26,6 +29,7 @@ HELP = """*CAM commands*
 `/cam run`: run a live cycle (only once going live was approved)
 `/cam limits`: each channel's cap, use and room today
 `/cam status`: mode, next run, last run, what waits for approval
+`/cam digest` / `/cam digest week`: post today's digest (or the week in review) now
 `/cam live`: ask an approver to switch dry run off
 `/cam dry`: switch back to dry run at once (approvers)
 `/cam pause` / `/cam resume`: stop or restart all cycles and sends (approvers)
@@ -136,6 +140,32 @@ def _run_cycle(invocation: Invocation, deps: Deps, config: CAMCycleConfig) -> No
     )
 
 
+def post_digest(invocation: Invocation, ack: Ack, deps: Deps) -> None:
+    """Count the digest now and post it to the report channel; anyone may ask (read-only)."""
+    if invocation.args not in ([], ["week"]):
+        ack(text=f"`/cam digest` takes `week` or nothing.\n\n{HELP}", response_type=EPHEMERAL)
+        return
+    kind = DigestKind.weekly if invocation.args == ["week"] else DigestKind.daily
+    ack(
+        text=f"Counting… the digest will be posted in <#{deps.settings.report_channel}>.",
+        response_type=EPHEMERAL,
+    )
+    deps.worker.submit(
+        "digest",
+        lambda: _post_digest(invocation, deps, kind),
+        on_error=lambda error: invocation.answer_later(user_message(error)),
+    )
+
+
+def _post_digest(invocation: Invocation, deps: Deps, kind: DigestKind) -> None:
+    with unit_of_work(deps.session_factory) as session:
+        config = cycle_config(deps.settings, state.get_state(session))
+        digest = build_digest(session, config=config, now=deps.clock(), kind=kind)
+    trigger = f"{SLACK_TRIGGER}{invocation.user}"
+    digest_runs.queue_digest(deps.session_factory, digest, slot=None, trigger=trigger)
+    deps.deliver_notifications()
+
+
 def go_live(invocation: Invocation, ack: Ack, deps: Deps) -> None:
     """Ask for approval to switch dry run off: an approver asks, another approver decides."""
     _require_approver(invocation, deps, "ask to go live")
@@ -214,6 +244,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "help": show_help,
     "limits": show_limits,
     "status": show_status,
+    "digest": post_digest,
     "run": run,
     "live": go_live,
     "dry": go_dry,

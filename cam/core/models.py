@@ -177,7 +177,7 @@ class Lead(Base):
     replied_at: Mapped[datetime | None]
     crm_contact_id: Mapped[str | None] = mapped_column(String(100))
     crm_deal_id: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     @property
@@ -224,6 +224,8 @@ class OutreachMessage(Base):
     __table_args__ = (
         UniqueConstraint("lead_id", "campaign_id", "step", name="uq_outreach_lead_step"),
         Index("ix_outreach_due", "status", "scheduled_at"),
+        # The digest counts failures (hard bounces at send time) by when they happened.
+        Index("ix_outreach_status_updated", "status", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -240,7 +242,7 @@ class OutreachMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     claimed_at: Mapped[datetime | None]
-    sent_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -277,7 +279,7 @@ class Reply(Base):
     # The person asks where we got their address or what we hold (GDPR Art. 14/15): a month.
     data_request: Mapped[bool] = mapped_column(Boolean, default=False)
     mailbox_uid: Mapped[str | None] = mapped_column(String(100))
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -452,3 +454,19 @@ class ReplyLabel(Base):
     snooze_until: Mapped[date | None]
     decided_by: Mapped[str] = mapped_column(String(100))
     decided_at: Mapped[datetime] = mapped_column(index=True)
+
+class DigestRun(Base):
+    """A digest as it was counted and posted: the scheduled one at most once per slot."""
+
+    __tablename__ = "digest_runs"
+    # Several instances race to insert the digest of a scheduled time; one wins.
+    __table_args__ = (UniqueConstraint("slot", name="uq_digest_slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    # The scheduled time (UTC, ISO); none for a digest someone asked for.
+    slot: Mapped[str | None] = mapped_column(String(64))
+    trigger: Mapped[str] = mapped_column(String(40))
+    last_day: Mapped[date]
+    digest: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -25,6 +25,10 @@ SCOPE_OF: dict[str, tuple[str, ...]] = {
     "auth.test": (),
     "chat.postMessage": ("chat:write",),
     "chat.update": ("chat:write",),
+    "files.getUploadURLExternal": ("files:write",),
+    "files.completeUploadExternal": ("files:write",),
+    # The POST of a file's bytes to the URL Slack handed out: no token, no scope.
+    "upload": (),
     "views.publish": (),
     "conversations.history": HISTORY,
     "conversations.replies": HISTORY,
@@ -74,6 +78,7 @@ def test_the_scopes_are_the_smallest_set_the_bot_uses(bot):
     hot_lead_approval(bot)
     linkedin_task(bot)
     bot.slack.command("run dry", response_url=bot.fake_slack.response_url())
+    bot.slack.command("digest", response_url=bot.fake_slack.response_url())
     bot.slack.event({"type": "app_home_opened", "user": "UOUTSIDER9", "tab": "home"})
     bot.settle()
     approval_id = 1

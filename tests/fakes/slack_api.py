@@ -50,6 +50,10 @@ class FakeSlack:
         self.token = token
         self.calls: list[Call] = []
         self.violations: list[str] = []
+        # Files uploaded through files.getUploadURLExternal: the bytes, by file id.
+        self.uploads: dict[str, bytes] = {}
+        # Set to make the upload URL answer 500, as when the transfer fails.
+        self.fail_uploads = False
         # Messages posted, by channel, oldest first: what `conversations.history` reads.
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self._faults: dict[str, list[Fault]] = {}
@@ -151,6 +155,10 @@ class FakeSlack:
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
+        if method == "files.getUploadURLExternal":
+            return self._upload_url(params)
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(params)
         return {"ok": True}
 
     def _keep(self, params: dict[str, Any], ts: str) -> None:
@@ -189,6 +197,35 @@ class FakeSlack:
             "response_metadata": {"next_cursor": str(start + limit) if more else ""},
         }
 
+    def _upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Hand out an upload URL on this server, as Slack hands out one on files.slack.com."""
+        if not params.get("filename") or not str(params.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._ts):08d}"
+        port = self._server.server_address[1]
+        return {
+            "ok": True,
+            "file_id": file_id,
+            "upload_url": f"http://127.0.0.1:{port}/upload/{file_id}",
+        }
+
+    def _receive_upload(self, path: str, body: bytes) -> int:
+        """Keep the bytes POSTed to an upload URL; return the HTTP status to answer."""
+        if self.fail_uploads:
+            return 500
+        with self._lock:
+            self.uploads[path.rsplit("/", 1)[-1]] = body
+        return 200
+
+    def _complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
+        files = params.get("files")
+        listed = json.loads(files) if isinstance(files, str) else files or []
+        with self._lock:
+            missing = [f.get("id") for f in listed if f.get("id") not in self.uploads]
+        if not listed or missing:
+            return {"ok": False, "error": "file_not_found"}
+        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in listed]}
+
     def _check_message(self, method: str, params: dict[str, Any]) -> None:
         if not params.get("text"):
             self.violations.append(f"{method}: no fallback text")
@@ -221,7 +258,11 @@ class FakeSlack:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode()
+                body = self.rfile.read(length)
+                if self.path.startswith("/upload/"):
+                    self._upload(body)
+                    return
+                raw = body.decode()
                 kind = self.headers.get("Content-Type", "")
                 if "json" in kind:
                     params = json.loads(raw or "{}")
@@ -262,6 +303,17 @@ class FakeSlack:
                 self._json(
                     {"ok": True} if method == "response_url" else fake._answer(method, params)
                 )
+
+            def _upload(self, body: bytes) -> None:
+                with fake._lock:
+                    fake.calls.append(Call("upload", {"bytes": len(body)}, dict(self.headers)))
+                status = fake._receive_upload(self.path, body)
+                answer = f"OK - {len(body)}".encode() if status == 200 else b"upload failed"
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
 
             def _json(self, body: dict[str, Any]) -> None:
                 data = json.dumps(body).encode()

@@ -1,0 +1,155 @@
+"""The day-by-day counts behind a digest: one aggregate query per source, never one per lead.
+
+Days are the team's: the UTC instants of its local midnights are computed here (so a day that
+gains or loses an hour at a daylight-saving change is 25 or 23 hours long), and each query
+sorts its rows into those days with a CASE over the bounds. That is the same SQL on SQLite and
+PostgreSQL, and a range condition on the indexed timestamp keeps it to the rows it counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Case, ColumnElement, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql import case
+
+from cam.core import events
+from cam.core.models import (
+    Approval,
+    ApprovalKind,
+    Channel,
+    Event,
+    Lead,
+    ManualTask,
+    OutreachMessage,
+    OutreachStatus,
+    Reply,
+    ReplyClass,
+    TaskStatus,
+)
+from cam.digest.model import Funnel
+from cam.outreach.safety import zone
+
+# The reason `sending` gives a message the receiving server refused outright (a hard bounce).
+REJECTED_PREFIX = "rejected:"
+
+
+def day_bounds(first: date, days: int, timezone: str) -> list[datetime]:
+    """Return the `days + 1` local midnights from `first` on, in UTC: the bounds of each day."""
+    tz = zone(timezone)
+    return [
+        datetime.combine(first + timedelta(days=offset), time(0), tzinfo=tz).astimezone(UTC)
+        for offset in range(days + 1)
+    ]
+
+
+def daily_funnels(session: Session, bounds: Sequence[datetime]) -> list[Funnel]:
+    """Count each day between consecutive `bounds`; return one funnel per day, in order."""
+    funnels = [Funnel() for _ in bounds[1:]]
+    for day, n in _per_day(session, Lead.created_at, bounds):
+        funnels[day].new_leads += n
+    _qualified(session, bounds, funnels)
+    _sent(session, bounds, funnels)
+    for day, n in _per_day(
+        session,
+        OutreachMessage.updated_at,
+        bounds,
+        where=(
+            OutreachMessage.status == OutreachStatus.failed,
+            OutreachMessage.reason.like(f"{REJECTED_PREFIX}%"),
+        ),
+    ):
+        funnels[day].bounced += n
+    for day, name, n in _per_day(session, Reply.received_at, bounds, Reply.classification):
+        replies = funnels[day].replies_by_class
+        replies[str(name)] = replies.get(str(name), 0) + n
+        if name == ReplyClass.bounce:
+            funnels[day].bounced += n
+    for day, status, n in _per_day(
+        session,
+        ManualTask.decided_at,
+        bounds,
+        ManualTask.status,
+        where=(ManualTask.status.in_([TaskStatus.done, TaskStatus.skipped]),),
+    ):
+        if status == TaskStatus.done:
+            funnels[day].tasks_done += n
+        else:
+            funnels[day].tasks_skipped += n
+    for day, n in _per_day(
+        session,
+        Approval.crm_synced_at,
+        bounds,
+        where=(Approval.kind == ApprovalKind.escalate_lead,),
+    ):
+        funnels[day].escalated += n
+    for day, n in _per_day(
+        session, Event.created_at, bounds, where=(Event.name == events.UNSUBSCRIBED,)
+    ):
+        funnels[day].unsubscribed += n
+    return funnels
+
+
+def _qualified(session: Session, bounds: Sequence[datetime], funnels: list[Funnel]) -> None:
+    """Leads that passed qualification, as each qualify pass recorded them."""
+    day = _bucket(Event.created_at, bounds).label("day")
+    scored = Event.details["scored"].as_integer().label("scored")
+    rows = (
+        select(day, scored)
+        .where(
+            Event.name == events.LEADS_PROCESSED,
+            Event.created_at >= bounds[0],
+            Event.created_at < bounds[-1],
+        )
+        .subquery()
+    )
+    query = select(rows.c.day, func.coalesce(func.sum(rows.c.scored), 0)).group_by(rows.c.day)
+    for index, total in session.execute(query):
+        funnels[index].qualified += int(total)
+
+
+def _sent(session: Session, bounds: Sequence[datetime], funnels: list[Funnel]) -> None:
+    """Emails sent by step, and simulated sends (dry run), by the day they went out."""
+    for day, status, step, n in _per_day(
+        session,
+        OutreachMessage.sent_at,
+        bounds,
+        OutreachMessage.status,
+        OutreachMessage.step,
+        where=(
+            OutreachMessage.channel == Channel.email,
+            OutreachMessage.status.in_([OutreachStatus.sent, OutreachStatus.simulated]),
+        ),
+    ):
+        if status == OutreachStatus.simulated:
+            funnels[day].simulated += n
+        else:
+            by_step = funnels[day].sent_by_step
+            by_step[int(step)] = by_step.get(int(step), 0) + n
+
+
+def _bucket(column: InstrumentedAttribute[Any], bounds: Sequence[datetime]) -> Case[Any]:
+    """Return the index of the day a timestamp falls in (rows are already within the bounds)."""
+    return case(*[(column < bound, index) for index, bound in enumerate(bounds[1:])])
+
+
+def _per_day(
+    session: Session,
+    column: InstrumentedAttribute[Any],
+    bounds: Sequence[datetime],
+    *keys: InstrumentedAttribute[Any],
+    where: Sequence[ColumnElement[bool]] = (),
+) -> list[tuple[Any, ...]]:
+    """Return `(day, *keys, count)` rows for the rows whose `column` is within the bounds."""
+    labelled = [key.label(f"k{i}") for i, key in enumerate(keys)]
+    rows = (
+        select(_bucket(column, bounds).label("day"), *labelled)
+        .where(column >= bounds[0], column < bounds[-1], *where)
+        .subquery()
+    )
+    groups = [rows.c.day, *(rows.c[f"k{i}"] for i in range(len(keys)))]
+    query = select(*groups, func.count()).group_by(*groups)
+    return [tuple(row) for row in session.execute(query)]

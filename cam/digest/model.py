@@ -1,0 +1,162 @@
+"""The digest as a contract between engine and bot: what the day (or week) came to."""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from datetime import date, datetime
+from typing import TypeVar
+
+from pydantic import BaseModel, Field
+
+from cam.core.models import Channel
+
+K = TypeVar("K")
+
+
+class DigestKind(enum.StrEnum):
+    daily = "daily"
+    weekly = "weekly"
+
+
+class Funnel(BaseModel):
+    """What happened in a period, counted by when it happened in the team's time zone."""
+
+    new_leads: int = 0
+    qualified: int = 0
+    # Emails really sent, by campaign step (1 = first touch); dry runs count in `simulated`.
+    sent_by_step: dict[int, int] = Field(default_factory=dict)
+    simulated: int = 0
+    tasks_done: int = 0
+    tasks_skipped: int = 0
+    replies_by_class: dict[str, int] = Field(default_factory=dict)
+    escalated: int = 0
+    bounced: int = 0
+    unsubscribed: int = 0
+
+    @property
+    def sent(self) -> int:
+        return sum(self.sent_by_step.values())
+
+    @property
+    def interested(self) -> int:
+        return self.replies_by_class.get("interested", 0)
+
+    @property
+    def replies(self) -> int:
+        """Replies written by people: bounces are the mail system's, not the prospect's."""
+        return sum(n for name, n in self.replies_by_class.items() if name != "bounce")
+
+    def plus(self, other: Funnel) -> Funnel:
+        """Return the sum of two periods."""
+        return Funnel(
+            new_leads=self.new_leads + other.new_leads,
+            qualified=self.qualified + other.qualified,
+            sent_by_step=_add(self.sent_by_step, other.sent_by_step),
+            simulated=self.simulated + other.simulated,
+            tasks_done=self.tasks_done + other.tasks_done,
+            tasks_skipped=self.tasks_skipped + other.tasks_skipped,
+            replies_by_class=_add(self.replies_by_class, other.replies_by_class),
+            escalated=self.escalated + other.escalated,
+            bounced=self.bounced + other.bounced,
+            unsubscribed=self.unsubscribed + other.unsubscribed,
+        )
+
+
+def _add(left: dict[K, int], right: dict[K, int]) -> dict[K, int]:
+    return dict(Counter(left) + Counter(right))
+
+
+class DayPoint(BaseModel):
+    """One day of the chart."""
+
+    day: date
+    sent: int
+    replies: int
+    interested: int
+    bounces: int
+
+
+class RateName(enum.StrEnum):
+    reply = "reply"
+    positive = "positive"
+    bounce = "bounce"
+    unsubscribe = "unsubscribe"
+    spam = "spam"
+
+
+class Rate(BaseModel):
+    """A share of the emails sent, with the line above which it is a warning."""
+
+    name: RateName
+    label: str
+    count: int | None
+    sent: int
+    # Percent above which mailbox providers (or the list) are in trouble; None: no line.
+    warn_above: float | None
+    advice: str
+
+    @property
+    def percent(self) -> float | None:
+        if self.count is None or self.sent == 0:
+            return None
+        return 100.0 * self.count / self.sent
+
+    @property
+    def warning(self) -> bool:
+        percent = self.percent
+        return percent is not None and self.warn_above is not None and percent > self.warn_above
+
+
+class WaitingKind(enum.StrEnum):
+    approval = "approval"
+    reply = "reply"
+    unknown_send = "unknown_send"
+    task = "task"
+
+
+class WaitingItem(BaseModel):
+    """One thing a person has to act on, and where its Slack message is (if it has one)."""
+
+    kind: WaitingKind
+    label: str
+    since: datetime
+    slack_channel: str | None = None
+    slack_ts: str | None = None
+
+
+class Waiting(BaseModel):
+    """Totals per kind (all of them) and the oldest items of each kind (a few)."""
+
+    totals: dict[WaitingKind, int] = Field(default_factory=dict)
+    oldest: dict[WaitingKind, datetime] = Field(default_factory=dict)
+    items: list[WaitingItem] = Field(default_factory=list)
+
+
+class ChannelUse(BaseModel):
+    channel: Channel
+    used_today: int
+    cap_today: int
+    # Planned steps already due but not sent: held back by a cap, the window or spacing.
+    held_back: int
+    # When the held-back steps can go: the next team day if today's cap is used up.
+    held_until: datetime | None
+
+
+class Digest(BaseModel):
+    """The digest of one day, or of a week against the week before (Mondays)."""
+
+    kind: DigestKind
+    first_day: date
+    last_day: date
+    timezone: str
+    generated_at: datetime
+    dry_run: bool
+    paused: bool
+    funnel: Funnel
+    # The period just before, as long as this one (week over week for the weekly digest).
+    previous: Funnel
+    rates: list[Rate]
+    waiting: Waiting
+    limits: list[ChannelUse]
+    series: list[DayPoint]

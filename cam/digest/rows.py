@@ -1,0 +1,95 @@
+"""The digest's wording, shared by the Slack message and the terminal: rows, rates, ages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cam.digest.model import Digest, DigestKind, Rate, WaitingKind
+
+WAITING_TITLES = {
+    WaitingKind.approval: "Approvals pending",
+    WaitingKind.reply: "Replies no one has decided",
+    WaitingKind.unknown_send: "Sends with unknown outcome",
+    WaitingKind.task: "LinkedIn tasks open",
+}
+WAITING_HINTS = {
+    WaitingKind.approval: "approve or reject them on their messages",
+    WaitingKind.reply: "answer them, or mark the lead in the CRM",
+    WaitingKind.unknown_send: "check the sent folder before anything is sent again",
+    WaitingKind.task: "do or skip them on their messages",
+}
+
+
+def title(digest: Digest) -> str:
+    if digest.kind is DigestKind.weekly:
+        return f"CAM week in review · {digest.first_day:%a %d %b} to {digest.last_day:%a %d %b %Y}"
+    return f"CAM digest · {digest.last_day:%a %d %b %Y}"
+
+
+def compared_with(digest: Digest) -> str:
+    return "the 7 days before" if digest.kind is DigestKind.weekly else "the day before"
+
+
+def funnel_rows(digest: Digest) -> list[tuple[str, int, int]]:
+    """(label, this period, the period before) for each line of the funnel."""
+    now, before = digest.funnel, digest.previous
+    rows = [
+        ("New leads", now.new_leads, before.new_leads),
+        ("Qualified", now.qualified, before.qualified),
+        ("Emails sent", now.sent, before.sent),
+    ]
+    for step in sorted({*now.sent_by_step, *before.sent_by_step}):
+        rows.append(
+            (f"  step {step}", now.sent_by_step.get(step, 0), before.sent_by_step.get(step, 0))
+        )
+    if now.simulated or before.simulated:
+        rows.append(("Would send (dry run)", now.simulated, before.simulated))
+    rows += [
+        ("LinkedIn tasks done", now.tasks_done, before.tasks_done),
+        ("LinkedIn tasks skipped", now.tasks_skipped, before.tasks_skipped),
+        ("Replies", now.replies, before.replies),
+    ]
+    classes = sorted({*now.replies_by_class, *before.replies_by_class} - {"bounce"})
+    for name in classes:
+        label = "  " + name.replace("_", " ")
+        counts = now.replies_by_class.get(name, 0), before.replies_by_class.get(name, 0)
+        rows.append((label, *counts))
+    rows += [
+        ("Escalated to the CRM", now.escalated, before.escalated),
+        ("Bounced", now.bounced, before.bounced),
+        ("Unsubscribed", now.unsubscribed, before.unsubscribed),
+    ]
+    return rows
+
+
+def change(now: int, before: int) -> str:
+    """Say how a count moved: `+3 (+50 %)`, `-2`, `±0`."""
+    delta = now - before
+    if delta == 0:
+        return "±0"
+    if before == 0:
+        return f"{delta:+d}"
+    return f"{delta:+d} ({100 * delta / before:+.0f} %)"
+
+
+def rate_text(rate: Rate) -> str:
+    """`Bounce rate 2.5 % (3 of 120)`, with its line, or why it is not known."""
+    percent = rate.percent
+    if rate.count is None:
+        return f"{rate.label}: not known (line {rate.warn_above:g} %)"
+    if percent is None:
+        return f"{rate.label}: no emails sent"
+    text = f"{rate.label} {percent:.1f} % ({rate.count} of {rate.sent})"
+    if rate.warn_above is not None:
+        text += f", line {rate.warn_above:g} %"
+    return text
+
+
+def age(since: datetime, now: datetime) -> str:
+    """How long something has waited: `40 min`, `5 h`, `3 d`."""
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    if minutes < 90:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} d"
