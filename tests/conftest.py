@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import io
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import Engine, text
+from sqlalchemy.pool import NullPool
 
-from cam.core.db import SessionFactory, make_engine, reachable, session_factory, upgrade
+from cam.core.db import (
+    SessionFactory,
+    alembic_config,
+    make_engine,
+    reachable,
+    session_factory,
+    upgrade,
+)
 from tests.fakes.slack_api import FakeSlack, running_fake_slack
 
 PG_URL = os.environ.get("CAM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -20,6 +33,23 @@ if os.environ.get("CAM_REQUIRE_PG") and not PG_AVAILABLE:
     raise RuntimeError(f"CAM_REQUIRE_PG is set but PostgreSQL is not reachable at {PG_URL}")
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per session (per worker), copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "cam.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_schema_sql() -> str:
+    """The migrations as one SQL script (Alembic's offline mode), written once per session."""
+    config = alembic_config(PG_URL)
+    config.output_buffer = io.StringIO()
+    command.upgrade(config, "head", sql=True)
+    return config.output_buffer.getvalue()
+
+
 def pg_schema_url(schema: str) -> str:
     """Return the PostgreSQL URL whose connections use `schema` first."""
     sep = "&" if "?" in PG_URL else "?"
@@ -27,23 +57,30 @@ def pg_schema_url(schema: str) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    """Yield the URL of an empty, migrated database of each kind."""
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Yield the URL of an empty, migrated database of each kind.
+
+    Each is built from the migrations run once per session (a SQLite file copied, the SQL
+    script of PostgreSQL's run): running the migrations for every test cost more than most
+    tests themselves.
+    """
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'cam.core.db'}"
-        upgrade(url)
-        yield url
+        path = tmp_path / "cam.db"
+        template = request.getfixturevalue("sqlite_template")
+        with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(path)) as dest:
+            source.backup(dest)
+        yield f"sqlite:///{path}"
         return
     if not PG_AVAILABLE:
         pytest.skip("PostgreSQL is not reachable")
+    script = request.getfixturevalue("pg_schema_sql")
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = pg_schema_url(schema)
+    admin = make_engine(PG_URL, poolclass=NullPool)
+    with closing(admin.raw_connection()) as raw, closing(raw.cursor()) as cursor:
+        # The script commits itself; the connection is closed after it, search_path with it.
+        cursor.execute(f"CREATE SCHEMA {schema}; SET search_path TO {schema};\n{script}")
     try:
-        upgrade(url)
-        yield url
+        yield pg_schema_url(schema)
     finally:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))

@@ -25,4 +25,18 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-run_migrations_online()
+def run_migrations_offline() -> None:
+    """Write the SQL instead of running it, for a review or a schema built from a script."""
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_metadata,
+        literal_binds=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
