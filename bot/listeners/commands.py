@@ -30,7 +30,7 @@ HELP = """*CAM commands*
 `/cam limits`: each channel's cap, use and room today
 `/cam status`: mode, next run, last run, what waits for approval
 `/cam digest` / `/cam digest week`: post today's digest (or the week in review) now
-`/cam live`: ask an approver to switch dry run off
+`/cam live`: ask another approver to switch dry run off (approvers)
 `/cam dry`: switch back to dry run at once (approvers)
 `/cam pause` / `/cam resume`: stop or restart all cycles and sends (approvers)
 `/cam help`: this list"""
