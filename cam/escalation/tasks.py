@@ -10,9 +10,7 @@ from sqlalchemy.orm import Session
 
 from cam.core import events
 from cam.core.models import Lead, LeadStatus, ManualTask, TaskStatus, utcnow
-
-# A done task moves a lead to `contacted` only from these; a reply or an opt-out outranks it.
-_NOT_YET_CONTACTED = (LeadStatus.new, LeadStatus.scored, LeadStatus.scheduled)
+from cam.leads import lifecycle
 
 
 class UnknownTask(LookupError):
@@ -53,7 +51,8 @@ def decide_task(
             )
             session.execute(
                 update(Lead)
-                .where(Lead.id == task.lead_id, Lead.status.in_(_NOT_YET_CONTACTED))
+                # A reply or an opt-out outranks a done task.
+                .where(Lead.id == task.lead_id, lifecycle.moves_to(LeadStatus.contacted))
                 .values(status=LeadStatus.contacted)
                 .execution_options(synchronize_session=False)
             )

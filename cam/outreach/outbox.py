@@ -2,8 +2,8 @@
 
 Checks (the lead still wants mail, the domain is not blocked, the address is not suppressed,
 the moment is in the recipient's window), rendering with the thread of the first email for
-follow-ups, the quota counters one message takes, and the two set-based repairs of a pass:
-dead claims flagged `unknown`, simulated rows planned again on going live.
+follow-ups, and the quota counters one message takes. How a row moves from status to status is
+`cam.outreach.lifecycle`.
 """
 
 from __future__ import annotations
@@ -13,36 +13,21 @@ from datetime import datetime, timedelta
 from random import Random
 
 from jinja2 import Template
-from sqlalchemy import delete, exists, func, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from cam.core import events
 from cam.core.config import CAMCycleConfig
 from cam.core.context import CycleContext
 from cam.core.models import (
     CampaignStep,
     Channel,
     Lead,
-    LeadStatus,
     OutreachMessage,
     OutreachStatus,
 )
+from cam.leads.lifecycle import STOPPED
 from cam.outreach import safety
 from cam.outreach.templates import TemplateRenderError, compile_template, lead_variables, render
-
-# A lead in one of these states gets nothing more from its sequence.
-STOPPED = frozenset(
-    {
-        LeadStatus.replied,
-        LeadStatus.hot,
-        LeadStatus.escalated,
-        LeadStatus.disqualified,
-        LeadStatus.unsubscribed,
-        LeadStatus.bounced,
-    }
-)
-# Statuses a sequence goes on from.
-ENROLLED = frozenset({LeadStatus.scored, LeadStatus.scheduled, LeadStatus.contacted})
 
 
 @dataclass(frozen=True)
@@ -177,74 +162,3 @@ class Quota:
     def give_back(self, session: Session) -> None:
         for scope, window, _limit in self.scopes:
             safety.release(session, scope, window)
-
-
-def expire_stale_claims(session: Session, claimed_before: datetime) -> int:
-    """Flag rows left `sending` by a dead claim as `unknown`: they may have gone out.
-
-    The event names the rows in the same transaction, so a person learns of each one even if
-    this pass dies before its report is stored.
-    """
-    ids = list(
-        session.scalars(
-            update(OutreachMessage)
-            .where(
-                OutreachMessage.status == OutreachStatus.sending,
-                OutreachMessage.claimed_at < claimed_before,
-            )
-            .values(
-                status=OutreachStatus.unknown,
-                reason="claim expired: the sender stopped before recording the outcome; "
-                "check the mailbox before sending again",
-            )
-            .returning(OutreachMessage.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    if ids:
-        events.record(session, events.OUTREACH_UNKNOWN, {"outreach_ids": sorted(ids)})
-    return len(ids)
-
-
-def replan_simulated(session: Session) -> None:
-    """Going live: plan again the first simulated step of each lead, forget the later ones."""
-    earlier = aliased(OutreachMessage)
-    simulated = OutreachStatus.simulated
-    session.execute(
-        delete(OutreachMessage)
-        .where(
-            OutreachMessage.status == simulated,
-            exists().where(
-                earlier.lead_id == OutreachMessage.lead_id,
-                earlier.campaign_id == OutreachMessage.campaign_id,
-                earlier.status == simulated,
-                earlier.step < OutreachMessage.step,
-            ),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    first_simulated = (
-        select(func.min(OutreachMessage.step))
-        .where(OutreachMessage.lead_id == Lead.id, OutreachMessage.status == simulated)
-        .scalar_subquery()
-    )
-    session.execute(
-        update(Lead)
-        .where(
-            Lead.id.in_(select(OutreachMessage.lead_id).where(OutreachMessage.status == simulated))
-        )
-        .values(steps_planned=first_simulated, next_step_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(OutreachMessage)
-        .where(OutreachMessage.status == simulated)
-        .values(
-            status=OutreachStatus.planned,
-            reason="planned again: going live",
-            sent_at=None,
-            subject=None,
-            body=None,
-        )
-        .execution_options(synchronize_session=False)
-    )

@@ -11,10 +11,11 @@ from __future__ import annotations
 import bisect
 import logging
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from cam.core import events
@@ -31,8 +32,9 @@ from cam.core.models import (
     OutreachStatus,
 )
 from cam.core.state import get_state
+from cam.leads import lifecycle as lead_lifecycle
 from cam.leads.scoring import load_rules
-from cam.outreach import safety
+from cam.outreach import lifecycle, safety
 from cam.outreach.campaigns import sync_campaign_file
 
 log = logging.getLogger(__name__)
@@ -40,16 +42,6 @@ log = logging.getLogger(__name__)
 PHASE = "schedule"
 FIRST_SCOPE = "plan:first"
 FOLLOWUP_SCOPE = "plan:followup"
-# Statuses whose sequence may go on.
-ENROLLED = (LeadStatus.scored, LeadStatus.scheduled, LeadStatus.contacted)
-# Rows that take a slot of their channel on their day.
-SLOT_TAKING = (
-    OutreachStatus.planned,
-    OutreachStatus.sending,
-    OutreachStatus.sent,
-    OutreachStatus.simulated,
-    OutreachStatus.unknown,
-)
 TRIES_PER_WINDOW = 24
 
 _leads = cast(Table, Lead.__table__)
@@ -81,7 +73,7 @@ class SlotPlanner:
             select(OutreachMessage.channel, OutreachMessage.scheduled_at, Lead.domain)
             .join(Lead, Lead.id == OutreachMessage.lead_id)
             .where(
-                OutreachMessage.status.in_(SLOT_TAKING),
+                OutreachMessage.status.in_(lifecycle.SLOT_TAKING),
                 OutreachMessage.scheduled_at >= now - self.gap,
             )
         )
@@ -135,67 +127,45 @@ class SlotPlanner:
 
 
 def schedule_outreach(ctx: CycleContext) -> None:
-    """Enrol leads at or above the threshold; plan the next step of each lead that is due."""
+    """Enrol leads at or above the threshold; plan the next step of each lead that is due.
+
+    When live, simulated steps are planned again first (`lifecycle.replan_simulated`), so no
+    step is planned on top of one that never went out.
+    """
     config = ctx.config
     rules = load_rules(config.scoring_file)
     now = ctx.clock()
     day = safety.day_window(safety.team_day(now, config.timezone))
     with unit_of_work(ctx.session_factory) as session:
+        if not ctx.dry_run:
+            lifecycle.replan_simulated(session)
         campaign = sync_campaign_file(
             session, config.campaign_file, default_threshold=rules.threshold
         )
         steps = {step.position: step for step in campaign.steps}
         enrolled = _enrol(session, campaign, steps, now)
+        due_now = _Due(campaign, len(steps), now, ctx.dry_run)
         first_room = config.max_outreach_per_day - safety.quota_used(session, FIRST_SCOPE, day)
         followup_room = config.max_followups_per_day - safety.quota_used(
             session, FOLLOWUP_SCOPE, day
         )
-        due = _due_leads(session, campaign, len(steps), now, first=True, limit=first_room)
-        due += _due_leads(session, campaign, len(steps), now, first=False, limit=followup_room)
+        due = _due_leads(session, due_now, first=True, limit=first_room)
+        due += _due_leads(session, due_now, first=False, limit=followup_room)
         for first, room, reason in (
             (True, first_room, "max_outreach_per_day"),
             (False, followup_room, "max_followups_per_day"),
         ):
             planned_here = sum(1 for lead in due if (lead.steps_planned == 0) == first)
             if planned_here >= room:
-                waiting = _count_due(session, campaign, len(steps), now, first=first)
+                waiting = _count_due(session, due_now, first=first)
                 if waiting > planned_here:
                     ctx.report.skip(reason, waiting - planned_here)
-
-        planner = SlotPlanner(session, ctx, now)
-        rows: list[dict[str, Any]] = []
-        lead_changes: list[dict[str, Any]] = []
-        planned = {True: 0, False: 0}
-        for lead in due:
-            number = lead.steps_planned + 1
-            step = steps[number]
-            new_status = LeadStatus.scheduled if lead.status is LeadStatus.scored else lead.status
-            if step.channel not in config.channels_enabled:
-                rows.append(
-                    _row(
-                        lead.id, campaign.id, step, now, OutreachStatus.skipped, "channel disabled"
-                    )
-                )
-                lead_changes.append(
-                    _lead_change(lead.id, number, next_step_at(steps, number, now), new_status, now)
-                )
-                continue
-            when = planner.pick(step.channel, lead.timezone, lead.domain)
-            if when is None:
-                ctx.report.skip(f"{step.channel.value}_no_free_slot")
-                continue
-            rows.append(_row(lead.id, campaign.id, step, when, OutreachStatus.planned, None))
-            lead_changes.append(_lead_change(lead.id, number, None, new_status, now))
-            planned[number == 1] += 1
-        if rows:
-            session.execute(insert(OutreachMessage), rows)
-            session.execute(_plan_lead, lead_changes)
+        planned = _plan(session, ctx, campaign, steps, due)
         safety.reserve_up_to(session, FIRST_SCOPE, day, config.max_outreach_per_day, planned[True])
         safety.reserve_up_to(
             session, FOLLOWUP_SCOPE, day, config.max_followups_per_day, planned[False]
         )
-        scheduled = planned[True] + planned[False]
-        ctx.report.outreach_scheduled += scheduled
+        ctx.report.outreach_scheduled += planned[True] + planned[False]
         events.record(
             session,
             events.OUTREACH_SCHEDULED,
@@ -207,6 +177,60 @@ def schedule_outreach(ctx: CycleContext) -> None:
             },
             cycle_id=ctx.cycle_id,
         )
+
+
+def _plan(
+    session: Session,
+    ctx: CycleContext,
+    campaign: Campaign,
+    steps: dict[int, CampaignStep],
+    due: list[Any],
+) -> dict[bool, int]:
+    """Insert the next step of each due lead; return how many (first steps, follow-ups)."""
+    now = ctx.clock()
+    planner = SlotPlanner(session, ctx, now)
+    rows: dict[int, dict[str, Any]] = {}
+    lead_changes: dict[int, dict[str, Any]] = {}
+    for lead in due:
+        number = lead.steps_planned + 1
+        step = steps[number]
+        new_status = lead.status
+        if lead_lifecycle.may_move(lead.status, LeadStatus.scheduled):
+            new_status = LeadStatus.scheduled
+        if step.channel not in ctx.config.channels_enabled:
+            skipped = OutreachStatus.skipped
+            rows[lead.id] = _row(lead.id, campaign.id, step, now, skipped, "channel disabled")
+            next_at = next_step_at(steps, number, now)
+            lead_changes[lead.id] = _lead_change(lead.id, number, next_at, new_status, now)
+            continue
+        when = planner.pick(step.channel, lead.timezone, lead.domain)
+        if when is None:
+            ctx.report.skip(f"{step.channel.value}_no_free_slot")
+            continue
+        rows[lead.id] = _row(lead.id, campaign.id, step, when, OutreachStatus.planned, None)
+        lead_changes[lead.id] = _lead_change(lead.id, number, None, new_status, now)
+    inserted = lifecycle.insert_planned(session, list(rows.values()))
+    for lead_id in sorted(set(rows) - inserted):
+        _not_planned(session, ctx, lead_id, rows[lead_id]["step"])
+    if inserted:
+        session.execute(_plan_lead, [lead_changes[lead_id] for lead_id in sorted(inserted)])
+    planned = {True: 0, False: 0}
+    for lead_id in inserted:
+        if rows[lead_id]["status"] is OutreachStatus.planned:
+            planned[rows[lead_id]["step"] == 1] += 1
+    return planned
+
+
+def _not_planned(session: Session, ctx: CycleContext, lead_id: int, step: int) -> None:
+    """Record one lead whose step is in the outbox already: its error, not the batch's."""
+    message = f"step {step} is already in the outbox; the lead's plan needs a look"
+    ctx.report.error(PHASE, message, item=f"lead {lead_id}")
+    events.record(
+        session,
+        events.OUTREACH_NOT_PLANNED,
+        {"lead_id": lead_id, "step": step, "reason": message},
+        cycle_id=ctx.cycle_id,
+    )
 
 
 def _enrol(
@@ -230,38 +254,46 @@ def _enrol(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _due_filter(campaign: Campaign, step_count: int, now: datetime, *, first: bool) -> list[Any]:
-    return [
-        Lead.campaign_id == campaign.id,
-        Lead.status.in_(ENROLLED),
-        Lead.replied_at.is_(None),
-        Lead.next_step_at <= now,
-        Lead.steps_planned == 0 if first else Lead.steps_planned > 0,
-        Lead.steps_planned < step_count,
-    ]
+@dataclass(frozen=True)
+class _Due:
+    """What makes a lead's next step due: its campaign, the time, and the run's mode."""
+
+    campaign: Campaign
+    step_count: int
+    now: datetime
+    dry_run: bool
+
+    def filter(self, *, first: bool) -> list[Any]:
+        conditions = [
+            Lead.campaign_id == self.campaign.id,
+            Lead.status.in_(sorted(lead_lifecycle.ENROLLED)),
+            Lead.replied_at.is_(None),
+            Lead.next_step_at <= self.now,
+            Lead.steps_planned < self.step_count,
+        ]
+        if first:
+            return [*conditions, Lead.steps_planned == 0]
+        previous = lifecycle.previous_step_done(dry_run=self.dry_run)
+        return [*conditions, Lead.steps_planned > 0, previous]
 
 
-def _due_leads(
-    session: Session, campaign: Campaign, step_count: int, now: datetime, *, first: bool, limit: int
-) -> list[Any]:
+def _due_leads(session: Session, due: _Due, *, first: bool, limit: int) -> list[Any]:
     """Return the leads whose next step is due, best first; locked so two planners differ."""
     if limit <= 0:
         return []
     order = (Lead.score.desc(), Lead.id) if first else (Lead.next_step_at, Lead.id)
     query = (
         select(Lead.id, Lead.status, Lead.steps_planned, Lead.timezone, Lead.domain)
-        .where(*_due_filter(campaign, step_count, now, first=first))
+        .where(*due.filter(first=first))
         .order_by(*order)
         .limit(limit)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=Lead)
     )
     return list(session.execute(query).all())
 
 
-def _count_due(
-    session: Session, campaign: Campaign, step_count: int, now: datetime, *, first: bool
-) -> int:
-    query = select(func.count(Lead.id)).where(*_due_filter(campaign, step_count, now, first=first))
+def _count_due(session: Session, due: _Due, *, first: bool) -> int:
+    query = select(func.count(Lead.id)).where(*due.filter(first=first))
     return int(session.scalar(query) or 0)
 
 

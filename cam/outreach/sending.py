@@ -23,7 +23,7 @@ from contextlib import ExitStack
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cam.core import events
@@ -47,17 +47,15 @@ from cam.gateways.base import (
     SendResult,
     SocialTask,
 )
-from cam.outreach import safety
+from cam.leads import lifecycle as lead_lifecycle
+from cam.outreach import lifecycle, safety
 from cam.outreach.outbox import (
-    ENROLLED,
     Quota,
     Rendered,
     Renderer,
-    expire_stale_claims,
     next_in_window,
     outside_window,
     refusal,
-    replan_simulated,
 )
 from cam.outreach.scheduling import next_step_at
 from cam.outreach.templates import TemplateRenderError
@@ -98,12 +96,14 @@ class SendPass:
 
     def run(self) -> None:
         with unit_of_work(self.ctx.session_factory) as session:
-            self.report.unknown_outcomes += expire_stale_claims(session, self.now - CLAIM_LEASE)
+            self.report.unknown_outcomes += lifecycle.expire_stale_claims(
+                session, self.now - CLAIM_LEASE
+            )
             state = get_state(session)
             paused = state.paused
             self.started_on = state.mailbox_started_on
             if not self.ctx.dry_run:
-                replan_simulated(session)
+                lifecycle.replan_simulated(session)
             for step in session.scalars(select(CampaignStep)):
                 self.steps.setdefault(step.campaign_id, {})[step.position] = step
             if paused:
@@ -178,7 +178,7 @@ class SendPass:
 
     def _advance(self, row: OutreachMessage, lead: Lead, moment: datetime) -> None:
         """Record that the step went out (or would have) and when the next one is due."""
-        if lead.status in ENROLLED and lead.replied_at is None:
+        if lead.status in lead_lifecycle.ENROLLED and lead.replied_at is None:
             steps = self.steps.get(row.campaign_id, {})
             lead.next_step_at = next_step_at(steps, row.step, moment)
 
@@ -384,18 +384,11 @@ class SendPass:
             return
         row.status, row.reason = OutreachStatus.failed, f"rejected: {result.detail}"[:1000]
         self.counts["failed"] += 1
-        lead.status, lead.status_reason = LeadStatus.bounced, row.reason
+        if lead_lifecycle.may_move(lead.status, LeadStatus.bounced):
+            lead.status, lead.status_reason = LeadStatus.bounced, row.reason
         lead.next_step_at = None
         safety.suppress(session, SuppressionKind.email, lead.email, f"hard bounce: {result.detail}")
-        session.execute(
-            update(OutreachMessage)
-            .where(
-                OutreachMessage.lead_id == lead.id,
-                OutreachMessage.status == OutreachStatus.planned,
-            )
-            .values(status=OutreachStatus.skipped, reason="lead bounced")
-            .execution_options(synchronize_session=False)
-        )
+        lifecycle.stop_sequences(session, [lead.id], "lead bounced", now=self.now)
 
     def _unknown(self, session: Session, row: OutreachMessage, lead: Lead, exc: Exception) -> None:
         row.status = OutreachStatus.unknown
@@ -413,7 +406,7 @@ class SendPass:
         row.claimed_by = row.claimed_at = row.message_id = None
 
     def _contacted(self, row: OutreachMessage, lead: Lead) -> None:
-        if lead.status in (LeadStatus.scored, LeadStatus.scheduled):
+        if lead_lifecycle.may_move(lead.status, LeadStatus.contacted):
             lead.status = LeadStatus.contacted
         lead.last_contacted_at = self.now
         self._delivered(row, lead)

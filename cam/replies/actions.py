@@ -8,6 +8,7 @@ question does not cool a hot lead, and nothing revives an unsubscribed or bounce
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -21,19 +22,17 @@ from cam.core.models import (
     Lead,
     LeadStatus,
     OutreachMessage,
-    OutreachStatus,
     ReplyClass,
     Suppression,
     SuppressionKind,
 )
+from cam.leads import lifecycle as lead_lifecycle
+from cam.leads.lifecycle import FINAL
+from cam.outreach import lifecycle
 from cam.replies import unsubscribe
 from cam.replies.rules import Classification
 
-# Statuses a reply from the person moves on; later ones (hot, unsubscribed, ...) stay.
-IN_SEQUENCE = (LeadStatus.new, LeadStatus.scored, LeadStatus.scheduled, LeadStatus.contacted)
-# Outreach rows a stopped sequence cancels, or an absence postpones.
-NOT_YET_SENT = (OutreachStatus.planned, OutreachStatus.simulated)
-FINAL = (LeadStatus.unsubscribed, LeadStatus.bounced)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -85,13 +84,17 @@ class ReplyActions:
         sender: str,
         lead: LeadView | None,
         leads_by_email: dict[str, LeadView],
+        *,
+        by_thread: bool = False,
     ) -> None:
-        """Record what one classified reply does to `lead` (the lead it was matched to)."""
+        """Record what one classified reply does to `lead` (the lead it was matched to).
+
+        `by_thread` says `lead` was found by a Message-ID of our outreach the reply cites.
+        """
         kind = verdict.kind
         if kind is ReplyClass.bounce:
-            for address in verdict.hard_bounces:
-                if (bounced := leads_by_email.get(address)) is not None:
-                    self._bounce(bounced, verdict.matched_rule)
+            for bounced in _bounced_leads(verdict, lead if by_thread else None, leads_by_email):
+                self._bounce(bounced, verdict.matched_rule)
         elif kind is ReplyClass.unsubscribe:
             self._unsubscribe(lead.email if lead is not None else sender, lead)
         elif kind is ReplyClass.out_of_office:
@@ -106,11 +109,11 @@ class ReplyActions:
             return
         if lead.replied_at is None:
             lead.replied_at = self.now
-        if kind is ReplyClass.interested and lead.status in (*IN_SEQUENCE, LeadStatus.replied):
+        if kind is ReplyClass.interested and lead_lifecycle.may_move(lead.status, LeadStatus.hot):
             lead.status = LeadStatus.hot
             lead.status_reason = "replied: interested"
             self.hot += 1
-        elif lead.status in IN_SEQUENCE:
+        elif lead_lifecycle.may_move(lead.status, LeadStatus.replied):
             lead.status = LeadStatus.replied
             lead.status_reason = f"replied: {kind.value}"
         lead.next_step_at = None
@@ -118,7 +121,7 @@ class ReplyActions:
         self.stop.setdefault(lead.id, "replied")
 
     def _bounce(self, lead: LeadView, why: str) -> None:
-        if lead.status not in FINAL:
+        if lead_lifecycle.may_move(lead.status, LeadStatus.bounced):
             lead.status = LeadStatus.bounced
             lead.status_reason = f"hard bounce: {why}"[:500]
         lead.next_step_at = None
@@ -145,12 +148,7 @@ class ReplyActions:
         self._write_leads(list(self.leads.values()))
         for reason in sorted(set(self.stop.values())):
             ids = [lead_id for lead_id, r in self.stop.items() if r == reason]
-            self.session.execute(
-                update(OutreachMessage)
-                .where(OutreachMessage.lead_id.in_(ids), OutreachMessage.status.in_(NOT_YET_SENT))
-                .values(status=OutreachStatus.skipped, reason=reason, updated_at=self.now)
-                .execution_options(synchronize_session=False)
-            )
+            lifecycle.stop_sequences(self.session, ids, reason, now=self.now)
         self._suppress()
         postpone = {k: v for k, v in self.postpone.items() if k not in self.stop}
         if postpone:
@@ -200,7 +198,7 @@ class ReplyActions:
         rows = self.session.execute(
             select(OutreachMessage.id, OutreachMessage.lead_id, OutreachMessage.scheduled_at).where(
                 OutreachMessage.lead_id.in_(postpone),
-                OutreachMessage.status.in_(NOT_YET_SENT),
+                OutreachMessage.status.in_(lifecycle.NOT_YET_SENT),
             )
         ).all()
         moved = []
@@ -238,3 +236,22 @@ class ReplyActions:
 
     def _start_of(self, day: date) -> datetime:
         return datetime.combine(day, time(0, 0), self.zone).astimezone(UTC)
+
+
+def _bounced_leads(
+    verdict: Classification, ours: LeadView | None, leads_by_email: dict[str, LeadView]
+) -> list[LeadView]:
+    """Return the leads a hard bounce is about: exactly the failed recipients, never a guess.
+
+    For a failure the report names no usable address for, the lead our returned message went
+    to (`ours`, matched by Message-ID) wins over the fallback addresses (its To:, flufl.bounce).
+    """
+    fallback = set(verdict.bounce_fallback or ())
+    use_ours = ours is not None and verdict.bounce_fallback is not None
+    addresses = [a for a in verdict.hard_bounces if not (use_ours and a in fallback)]
+    found = {lead.id: lead for a in addresses if (lead := leads_by_email.get(a)) is not None}
+    if use_ours and ours is not None:
+        found[ours.id] = ours
+    if not found:
+        log.warning("hard bounce matches no lead, nothing suppressed: %s", verdict.matched_rule)
+    return list(found.values())

@@ -19,15 +19,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cam.core import events
-from cam.core.models import (
-    Lead,
-    LeadStatus,
-    OutreachMessage,
-    OutreachStatus,
-    Suppression,
-    SuppressionKind,
-)
-from cam.outreach import safety
+from cam.core.models import Lead, LeadStatus, Suppression, SuppressionKind
+from cam.leads import lifecycle as lead_lifecycle
+from cam.outreach import lifecycle, safety
 
 # Keeps these MACs apart from any other use of the same secret (webhook signatures, ...).
 _PURPOSE = b"cam-unsubscribe-v1\x00"
@@ -107,7 +101,7 @@ def unsubscribe(session: Session, email: str, *, source: str) -> bool:
         leads_changed = _rowcount(
             session.execute(
                 update(Lead)
-                .where(Lead.id.in_(lead_ids), Lead.status != LeadStatus.unsubscribed)
+                .where(Lead.id.in_(lead_ids), lead_lifecycle.moves_to(LeadStatus.unsubscribed))
                 .values(
                     status=LeadStatus.unsubscribed,
                     status_reason=f"unsubscribed ({source})",
@@ -116,17 +110,7 @@ def unsubscribe(session: Session, email: str, *, source: str) -> bool:
                 .execution_options(synchronize_session=False)
             )
         )
-        skipped = _rowcount(
-            session.execute(
-                update(OutreachMessage)
-                .where(
-                    OutreachMessage.lead_id.in_(lead_ids),
-                    OutreachMessage.status == OutreachStatus.planned,
-                )
-                .values(status=OutreachStatus.skipped, reason=f"unsubscribed ({source})")
-                .execution_options(synchronize_session=False)
-            )
-        )
+        skipped = lifecycle.stop_sequences(session, lead_ids, f"unsubscribed ({source})")
     changed = added or leads_changed > 0 or skipped > 0
     if changed:
         events.record(
