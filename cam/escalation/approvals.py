@@ -273,7 +273,37 @@ def _refusal(
         expire_stale(session, now)
         session.refresh(approval)
         return "this request has expired; ask again"
-    if approval.kind is ApprovalKind.go_live and approve and by == approval.requested_by:
+    if approval.kind is ApprovalKind.go_live and approve:
+        return _four_eyes_refusal(session, approval, by, approvers, now)
+    return None
+
+
+def _four_eyes_refusal(
+    session: Session, approval: Approval, by: str, approvers: frozenset[str], now: datetime
+) -> str | None:
+    """Going live takes two different approvers: one who asks, another who approves.
+
+    A request by someone who is not an approver (one stored before this rule) is withdrawn,
+    so that its single pending slot does not block an approver's request until it expires.
+    """
+    if approval.requested_by not in approvers:
+        session.execute(
+            update(Approval)
+            .where(Approval.id == approval.id, Approval.status == ApprovalStatus.pending)
+            .values(status=ApprovalStatus.rejected, decided_at=now, dedupe_key=None)
+            .execution_options(synchronize_session=False)
+        )
+        events.record(
+            session,
+            events.APPROVAL_DECIDED,
+            {"approval_id": approval.id, "status": ApprovalStatus.rejected.value, "by": None},
+        )
+        session.refresh(approval)
+        return (
+            "going live needs two approvers, and this request was not made by one; "
+            "it is withdrawn: an approver can ask again with `/cam live`"
+        )
+    if by == approval.requested_by:
         return "going live needs an approver other than the one who asked"
     return None
 
