@@ -45,8 +45,9 @@ DIGEST_JOB = "digest"
 SEND_LEASE = "send_pass"
 # A cycle that could not start on time (busy threads, a suspended host) still runs this late.
 CYCLE_GRACE = timedelta(hours=1)
-# Longer than a send pass takes; a holder that dies frees the lease after this.
-SEND_LEASE_TTL = timedelta(minutes=15)
+# Renewed every third of this while a pass runs: a holder that dies (a restart, a kill) frees
+# the lease within this time, however long a pass may take.
+SEND_LEASE_TTL = timedelta(minutes=1)
 
 
 def instance_id(settings: BotSettings) -> str:
@@ -179,7 +180,9 @@ class BotScheduler:
         """Send due outreach unless paused or another instance is sending."""
         if self._config_unless_paused("send pass") is None:
             return None
-        with leases.held(self.session_factory, SEND_LEASE, self.instance, SEND_LEASE_TTL) as ours:
+        with leases.held(
+            self.session_factory, SEND_LEASE, self.instance, SEND_LEASE_TTL, renew=True
+        ) as ours:
             if not ours:
                 log.debug("send pass running in another instance")
                 return None

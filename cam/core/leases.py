@@ -3,12 +3,17 @@
 A lease is a row in `job_leases`. Taking it is a single INSERT ... ON CONFLICT DO UPDATE whose
 update only happens when the lease has expired or is already ours: the database decides, in one
 statement, on SQLite and PostgreSQL alike. A holder that dies leaves a lease that simply expires.
+
+A job that may run long holds a short lease and renews it from a thread while it runs
+(`renewed`): a process killed mid-job then blocks the others for one short TTL, not for the
+longest the job could take.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -54,14 +59,61 @@ def release(session_factory: SessionFactory, name: str, holder: str) -> bool:
 
 
 @contextmanager
-def held(session_factory: SessionFactory, name: str, holder: str, ttl: timedelta) -> Iterator[bool]:
-    """Hold the lease for the `with` block if it can be taken; yield whether it was."""
+def held(
+    session_factory: SessionFactory,
+    name: str,
+    holder: str,
+    ttl: timedelta,
+    *,
+    renew: bool = False,
+) -> Iterator[bool]:
+    """Hold the lease for the `with` block if it can be taken; yield whether it was.
+
+    With `renew`, the lease is renewed every third of `ttl` while the block runs.
+    """
     taken = acquire(session_factory, name, holder, ttl)
-    try:
-        yield taken
-    finally:
-        if taken:
+    if not taken:
+        yield False
+        return
+    if not renew:
+        try:
+            yield True
+        finally:
             release(session_factory, name, holder)
+        return
+    with renewed(session_factory, name, holder, ttl):
+        yield True
+
+
+@contextmanager
+def renewed(
+    session_factory: SessionFactory,
+    name: str,
+    holder: str,
+    ttl: timedelta,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> Iterator[None]:
+    """Renew `holder`'s lease every third of `ttl` while the block runs; release it after."""
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(ttl.total_seconds() / 3):
+            try:
+                if not acquire(session_factory, name, holder, ttl, clock()):
+                    log.warning("lease %s was taken from %s while it ran", name, holder)
+                    return
+            except Exception as exc:  # the database blinked: try again at the next beat
+                log.warning("lease %s not renewed: %s", name, type(exc).__name__)
+
+    thread = threading.Thread(target=renew, name=f"lease:{name}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        release(session_factory, name, holder)
 
 
 def _insert_for(session: Session) -> Any:

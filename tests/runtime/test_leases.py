@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
 import threading
+import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
 from cam.core import leases
+from cam.core.db import make_engine, session_factory
 from cam.core.models import JobLease
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -67,3 +73,32 @@ def test_concurrent_takers_get_one_lease(sessions):
     assert len(won) == 1
     with sessions() as session:
         assert session.scalars(select(JobLease.holder)).all() == won
+
+
+def _hold_until_killed(db_url: str, ready: Any) -> None:
+    """Child process: hold the lease, renewed, until SIGKILL."""
+    engine = make_engine(db_url)
+    with leases.held(session_factory(engine), "send", "doomed", SHORT, renew=True) as ours:
+        ready.put(ours)
+        time.sleep(600)
+
+
+SHORT = timedelta(seconds=0.6)
+
+
+def test_a_renewed_lease_outlives_its_ttl_and_frees_soon_after_its_holder_is_killed(
+    sessions, db_url
+):
+    context = multiprocessing.get_context("fork")
+    ready = context.Queue()
+    child = context.Process(target=_hold_until_killed, args=(db_url, ready), daemon=True)
+    child.start()
+    try:
+        assert ready.get(timeout=30) is True
+        time.sleep(SHORT.total_seconds() * 3)  # three TTLs: alive only because it is renewed
+        assert not leases.acquire(sessions, "send", "next", SHORT)
+    finally:
+        os.kill(child.pid or 0, signal.SIGKILL)
+        child.join(timeout=10)
+    time.sleep(SHORT.total_seconds() * 1.5)
+    assert leases.acquire(sessions, "send", "next", SHORT)

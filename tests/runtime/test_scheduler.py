@@ -10,10 +10,17 @@ import pytest
 from sqlalchemy import select
 
 from bot.notifier import Notifier, notifier_client
-from bot.scheduler import SEND_LEASE, BotScheduler
+from bot.scheduler import SEND_LEASE, SEND_LEASE_TTL, BotScheduler
 from cam.core import leases
 from cam.core.db import unit_of_work
-from cam.core.models import Approval, ApprovalStatus, CycleRun, Notification, NotificationStatus
+from cam.core.models import (
+    Approval,
+    ApprovalStatus,
+    CycleRun,
+    Notification,
+    NotificationStatus,
+    utcnow,
+)
 from cam.core.state import get_state, set_paused
 from cam.escalation.approvals import request_go_live
 from cam.gateways.factory import build_gateways
@@ -167,3 +174,14 @@ def test_a_report_held_by_an_outage_goes_out_when_slack_is_back(
     with sessions() as session:
         (row,) = session.scalars(select(Notification))
         assert (row.status, row.attempts) == (NotificationStatus.sent, 4)
+
+
+def test_a_send_lease_left_by_a_killed_process_blocks_sending_a_minute_at_most(
+    fake_slack, sessions, db_url
+):
+    # The process that took it was killed 61 seconds ago and renews it no more.
+    killed = utcnow() - timedelta(seconds=61)
+    assert leases.acquire(sessions, SEND_LEASE, "cam@old-host:4242", SEND_LEASE_TTL, killed)
+    scheduler = make_scheduler(fake_slack, sessions, db_url)
+    report = scheduler.run_send_pass()
+    assert report is not None and report.errors == []
