@@ -36,7 +36,7 @@ from bot.blocks.digest import chart_missing_post
 from bot.blocks.render import render_notification
 from bot.settings import BotSettings
 from cam.core.db import SessionFactory, unit_of_work
-from cam.core.models import Notification, NotificationStatus, utcnow
+from cam.core.models import Notification, NotificationStatus, NotificationTopic, utcnow
 from cam.core.report import describe
 from cam.digest import runs as digest_runs
 from cam.digest.chart import render_chart
@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 # Rows the notifier writes itself: one per thread reply, posted after the message they answer.
 THREAD_REPLY = "thread_reply"
 # The chart of a posted digest, uploaded into its thread.
-DIGEST_CHART = "digest_chart"
+DIGEST_CHART = NotificationTopic.digest_chart
 
 MAX_RENDER_ATTEMPTS = 5
 # The message metadata that names the row a message delivers (the key looked for on a retry).

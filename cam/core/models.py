@@ -135,6 +135,9 @@ class NotificationTopic(enum.StrEnum):
     thread_reply = "thread_reply"
     # A reply a person wrote, with its class and the team's buttons.
     reply_card = "reply_card"
+    # The day's digest, and its chart uploaded into the digest's thread.
+    digest = "digest"
+    digest_chart = "digest_chart"
 
 
 class WatchMode(enum.StrEnum):

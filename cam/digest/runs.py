@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session
 
 from cam.core.config import CAMCycleConfig
 from cam.core.db import SessionFactory, unit_of_work
-from cam.core.models import DigestRun, Notification
+from cam.core.models import DigestRun, Notification, NotificationTopic
 from cam.digest.build import build_digest
 from cam.digest.model import Digest, DigestKind
 from cam.outreach.safety import team_day
 
 log = logging.getLogger(__name__)
 
-DIGEST_TOPIC = "digest"
+DIGEST_TOPIC = NotificationTopic.digest
 MONDAY = 0
 
 

@@ -4,6 +4,8 @@ It checks what Slack checks (token, block and text limits) and can be told to fa
 429 + Retry-After, 500 or a slow answer, so retries and outages are tested for real. A slow
 answer can also come after the call was carried out (`accept=True`): the client times out on
 a message that is in the channel, which `conversations.history` then shows, as in Slack.
+Files people share (`share_file`) are described by `files.info` and `files.list` and their bytes
+served at `url_private_download` to the bot's token only, as Slack does.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote, urlsplit
 
 MAX_BLOCKS = 50
 MAX_HOME_BLOCKS = 100
@@ -56,6 +58,9 @@ class FakeSlack:
         self.fail_uploads = False
         # Messages posted, by channel, oldest first: what `conversations.history` reads.
         self.messages: dict[str, list[dict[str, Any]]] = {}
+        # Files people shared (`share_file`), by id, as files.info describes them; their bytes.
+        self.files: dict[str, dict[str, Any]] = {}
+        self.file_bytes: dict[str, bytes] = {}
         self._faults: dict[str, list[Fault]] = {}
         self._ts = itertools.count(1)
         # Slack's ts is the post's Unix time; pass the real time when a test reads history.
@@ -105,6 +110,56 @@ class FakeSlack:
                     accept=accept,
                 )
             )
+
+    def share_file(
+        self,
+        name: str,
+        content: bytes,
+        *,
+        user: str,
+        channel: str,
+        mimetype: str = "text/csv",
+        filetype: str = "csv",
+        size: int | None = None,
+    ) -> dict[str, Any]:
+        """Share a file in `channel` as `user` would (a message holding it); return the file
+        object files.info gives. `size` is what Slack claims, the length of `content` unless
+        told otherwise."""
+        port = self._server.server_address[1]
+        file_id = f"F{next(self._ts):08d}"
+        ts = f"{self._ts_base + next(self._ts)}.000300"
+        file = {
+            "id": file_id,
+            "created": self._ts_base + next(self._ts),
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "filetype": filetype,
+            "user": user,
+            "size": len(content) if size is None else size,
+            "url_private": f"http://127.0.0.1:{port}/files-pri/T0-{file_id}/{quote(name)}",
+            "url_private_download": (
+                f"http://127.0.0.1:{port}/files-pri/T0-{file_id}/download/{quote(name)}"
+            ),
+            "channels": [channel],
+            "shares": {"public": {channel: [{"ts": ts, "channel_name": "cam-reports"}]}},
+        }
+        with self._lock:
+            self.files[file_id] = file
+            self.file_bytes[file_id] = content
+            self.messages.setdefault(channel, []).append(
+                {
+                    "type": "message",
+                    "subtype": "file_share",
+                    "ts": ts,
+                    "user": user,
+                    "text": "",
+                    "thread_ts": None,
+                    "metadata": None,
+                    "files": [{"id": file_id}],
+                }
+            )
+        return file
 
     def heal(self) -> None:
         """Drop every fault still queued: Slack answers normally again."""
@@ -159,7 +214,37 @@ class FakeSlack:
             return self._upload_url(params)
         if method == "files.completeUploadExternal":
             return self._complete_upload(params)
+        if method == "files.info":
+            with self._lock:
+                found = self.files.get(str(params.get("file")))
+            return (
+                {"ok": True, "file": found} if found else {"ok": False, "error": "file_not_found"}
+            )
+        if method == "files.list":
+            return self._list_files(params)
         return {"ok": True}
+
+    def _list_files(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, filtered by `channel` and `user` as Slack does."""
+        with self._lock:
+            found = sorted(self.files.values(), key=lambda f: f["created"], reverse=True)
+        for key, field_of in (("channel", "channels"), ("user", "user")):
+            wanted = params.get(key)
+            if wanted:
+                found = [f for f in found if wanted == f[field_of] or wanted in f[field_of]]
+        count = int(params.get("count") or 100)
+        return {"ok": True, "files": found[:count], "paging": {"count": count, "total": len(found)}}
+
+    def _download(self, path: str, authorization: str) -> tuple[int, bytes]:
+        """The bytes of a shared file, to the bot's token only (as Slack: 401 without it)."""
+        file_id = path.split("/")[2].rpartition("-")[2]
+        with self._lock:
+            content = self.file_bytes.get(file_id)
+        if authorization != f"Bearer {self.token}":
+            return 401, b"unauthorized"
+        if content is None:
+            return 404, b"not found"
+        return 200, content
 
     def _keep(self, params: dict[str, Any], ts: str) -> None:
         metadata = params.get("metadata")
@@ -256,6 +341,13 @@ class FakeSlack:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
+            def do_GET(self) -> None:
+                split = urlsplit(self.path)
+                if split.path.startswith("/files-pri/"):
+                    self._serve_file(split.path)
+                    return
+                self._call(split.path, {k: v[0] for k, v in parse_qs(split.query).items()})
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
@@ -268,7 +360,9 @@ class FakeSlack:
                     params = json.loads(raw or "{}")
                 else:
                     params = {k: v[0] for k, v in parse_qs(raw).items()}
-                path = self.path.split("?")[0]
+                self._call(self.path.split("?")[0], params)
+
+            def _call(self, path: str, params: dict[str, Any]) -> None:
                 method = path.rsplit("/", 1)[-1] if path.startswith("/api/") else "response_url"
                 if method == "response_url":
                     params["_response_name"] = path.rsplit("/", 1)[-1]
@@ -303,6 +397,17 @@ class FakeSlack:
                 self._json(
                     {"ok": True} if method == "response_url" else fake._answer(method, params)
                 )
+
+            def _serve_file(self, path: str) -> None:
+                authorization = self.headers.get("Authorization", "")
+                with fake._lock:
+                    fake.calls.append(Call("download", {"path": path}, dict(self.headers)))
+                status, content = fake._download(path, authorization)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
 
             def _upload(self, body: bytes) -> None:
                 with fake._lock:

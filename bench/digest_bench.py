@@ -1,0 +1,340 @@
+"""The digest over a large history: 1,000,000 outreach rows and 200,000 replies.
+
+    .venv/bin/python -m bench.digest_bench [--leads 200000] [--backends sqlite postgresql]
+
+Seeds `--leads` leads with five sends each (the fifth a LinkedIn step) spread over 60 days,
+one reply per lead, 20,000 LinkedIn tasks, 5,000 approvals and the events the digest counts, by
+`executemany` on SQLite and `COPY` on PostgreSQL. Then times `build_digest` (the week in
+review: the 14-day counts, what waits, the limits) in a fresh session, three times (target
+< 2 s), counts its SQL statements, and times the chart (target < 1 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from bench.cycle_bench import counting, pg_url
+from bench.run_all import emit
+from cam.core.config import CAMCycleConfig
+from cam.core.db import make_engine, session_factory, unit_of_work, upgrade
+from cam.digest.build import build_digest
+from cam.digest.chart import render_chart
+from cam.digest.model import Digest, DigestKind
+
+# Monday 30 November 2026, 17:30 in Berlin.
+NOW = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)
+ZONE = "Europe/Berlin"
+SPAN_DAYS = 60
+STEPS = 5
+TASKS = 20_000
+APPROVALS = 5_000
+BATCH = 50_000
+CLASSES = ("interested", "not_interested", "out_of_office", "question", "other", "bounce")
+DIGEST_TARGET = 2.0
+CHART_TARGET = 1.0
+
+
+def naive(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def at(n: int, spread: int) -> datetime:
+    """A moment in the last SPAN_DAYS, spread evenly by `n` out of `spread`."""
+    return naive(NOW - timedelta(seconds=(n * 7919 % spread) * SPAN_DAYS * 86400 // spread))
+
+
+def tables(leads: int) -> Iterator[tuple[str, Sequence[str], Iterator[tuple[Any, ...]]]]:
+    """Each table's columns and rows, in an order the foreign keys accept."""
+    stamp = naive(NOW)
+    yield (
+        "campaigns",
+        ("id", "key", "name", "active", "score_threshold", "created_at", "updated_at"),
+        iter([(1, "main", "Main", True, 50, stamp, stamp)]),
+    )
+    yield (
+        "leads",
+        (
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "company",
+            "title",
+            "domain",
+            "source",
+            "score",
+            "score_reasons",
+            "status",
+            "custom_fields",
+            "steps_planned",
+            "created_at",
+            "updated_at",
+        ),
+        (
+            (
+                n,
+                f"lead{n}@co{n % 20000}.example",
+                f"F{n}",
+                f"L{n}",
+                "Co",
+                "VP",
+                "co.example",
+                "bench",
+                60,
+                "[]",
+                "contacted" if n % 50 else "replied",
+                "{}",
+                STEPS,
+                at(n, leads),
+                stamp,
+            )
+            for n in range(1, leads + 1)
+        ),
+    )
+    total = leads * STEPS
+    yield (
+        "outreach_messages",
+        (
+            "id",
+            "lead_id",
+            "campaign_id",
+            "step",
+            "channel",
+            "scheduled_at",
+            "status",
+            "attempts",
+            "sent_at",
+            "created_at",
+            "updated_at",
+            "reason",
+        ),
+        (
+            (
+                m,
+                (m - 1) // STEPS + 1,
+                1,
+                (m - 1) % STEPS + 1,
+                "linkedin" if m % STEPS == 0 else "email",
+                at(m, total),
+                _status(m),
+                1,
+                at(m, total),
+                at(m, total),
+                at(m, total),
+                "rejected: 550 unknown user" if m % 97 == 0 else None,
+            )
+            for m in range(1, total + 1)
+        ),
+    )
+    yield (
+        "replies",
+        (
+            "id",
+            "lead_id",
+            "from_address",
+            "subject",
+            "body_excerpt",
+            "classification",
+            "received_at",
+            "created_at",
+        ),
+        (
+            (
+                n,
+                n,
+                f"lead{n}@co.example",
+                "Re: hello",
+                "",
+                CLASSES[n % len(CLASSES)],
+                at(n, leads),
+                at(n, leads),
+            )
+            for n in range(1, leads + 1)
+        ),
+    )
+    yield (
+        "manual_tasks",
+        (
+            "id",
+            "outreach_id",
+            "lead_id",
+            "status",
+            "suggested_message",
+            "decided_at",
+            "created_at",
+        ),
+        (
+            (t, t * STEPS, t, ("open", "done", "skipped")[t % 3], "", at(t, TASKS), at(t, TASKS))
+            for t in range(1, TASKS + 1)
+        ),
+    )
+    yield (
+        "approvals",
+        (
+            "id",
+            "kind",
+            "status",
+            "lead_id",
+            "requested_by",
+            "requested_at",
+            "crm_synced_at",
+        ),
+        (
+            (
+                a,
+                "escalate_lead",
+                "pending" if a % 10 == 0 else "approved",
+                a,
+                "cam",
+                at(a, APPROVALS),
+                None if a % 10 == 0 else at(a, APPROVALS),
+            )
+            for a in range(1, APPROVALS + 1)
+        ),
+    )
+    yield (
+        "events",
+        ("name", "details", "created_at"),
+        (
+            (
+                ("cam.unsubscribed", '{"email": "x"}')
+                if e % 4
+                else ("cam.leads_processed", '{"scored": 40}')
+            )
+            + (at(e, leads // 20),)
+            for e in range(1, leads // 20 + 1)
+        ),
+    )
+
+
+def _status(m: int) -> str:
+    if m % 97 == 0:
+        return "failed"
+    if m % 1013 == 0:
+        return "unknown"
+    return "sent"
+
+
+def seed(engine: Engine, leads: int) -> None:
+    """Bulk-load every table: executemany on SQLite, COPY on PostgreSQL."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if engine.dialect.name == "sqlite":
+            cursor.execute("BEGIN")  # the engine's connections are in autocommit mode
+        for table, columns, rows in tables(leads):
+            names = ", ".join(columns)
+            if engine.dialect.name == "postgresql":
+                with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join("?" for _ in columns)
+                batch: list[tuple[Any, ...]] = []
+                for row in rows:
+                    batch.append(tuple(json.dumps(v) if isinstance(v, bool) else v for v in row))
+                    if len(batch) == BATCH:
+                        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", batch)
+                        batch = []
+                if batch:
+                    cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", batch)
+        raw.commit()
+    finally:
+        raw.close()
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+
+
+def measure(backend: str, url: str, leads: int) -> Digest:
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        began = time.perf_counter()
+        seed(engine, leads)
+        print(
+            f"{backend}: seeded {leads * STEPS:,} outreach rows and {leads:,} replies "
+            f"in {time.perf_counter() - began:.1f} s",
+            flush=True,
+        )
+        with engine.connect() as conn:
+            outreach = conn.execute(text("SELECT count(*) FROM outreach_messages")).scalar_one()
+            replies = conn.execute(text("SELECT count(*) FROM replies")).scalar_one()
+        config = CAMCycleConfig(timezone=ZONE, dry_run=False)
+        sessions = session_factory(engine)
+        times: list[float] = []
+        digest: Digest | None = None
+        for _ in range(3):
+            with counting(engine) as statements:
+                started = time.perf_counter()
+                with unit_of_work(sessions) as session:
+                    digest = build_digest(session, config=config, now=NOW, kind=DigestKind.weekly)
+                times.append(time.perf_counter() - started)
+        assert digest is not None
+        median = statistics.median(times)
+        emit(
+            f"digest over {outreach:,} outreach rows and {replies:,} replies, {backend}, "
+            "median of 3",
+            round(median, 3),
+            "s",
+            f"< {DIGEST_TARGET:g} s",
+            median < DIGEST_TARGET,
+        )
+        emit(f"digest, {backend}, first of 3", round(times[0], 3), "s")
+        emit(f"SQL statements per digest, {backend}", statements[0], "statements")
+        print(
+            f"  week: {digest.funnel.sent:,} sent, {digest.funnel.replies:,} replies, "
+            f"{sum(digest.waiting.totals.values()):,} waiting",
+            flush=True,
+        )
+        return digest
+    finally:
+        engine.dispose()
+
+
+def chart(digest: Digest) -> None:
+    renders = []
+    for _ in range(3):
+        started = time.perf_counter()
+        png = render_chart(digest)
+        renders.append(time.perf_counter() - started)
+    median = statistics.median(renders)
+    emit(
+        "chart render, median of 3",
+        round(median, 3),
+        "s",
+        f"< {CHART_TARGET:g} s",
+        median < CHART_TARGET,
+    )
+    emit("chart render, first (fonts loaded)", round(renders[0], 3), "s")
+    emit("chart PNG size", round(len(png) / 1024, 1), "KiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--leads", type=int, default=200_000)
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    args = parser.parse_args()
+    digest: Digest | None = None
+    with tempfile.TemporaryDirectory(prefix="cam-digest-") as tmp:
+        for backend in args.backends:
+            if backend == "sqlite":
+                digest = measure(backend, f"sqlite:///{Path(tmp) / 'digest.db'}", args.leads)
+            else:
+                with pg_url(args.leads) as url:
+                    digest = measure(backend, url, args.leads)
+    if digest is not None:
+        chart(digest)
+
+
+if __name__ == "__main__":
+    main()
