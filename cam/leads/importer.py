@@ -323,23 +323,29 @@ def import_leads(
     delimiter: str | None = None,
     batch_size: int = BATCH_SIZE,
     progress: ProgressCallback | None = None,
+    name: str | None = None,
+    by: str | None = None,
 ) -> ImportResult:
     """Import the leads of a CSV file; raise `ImportFileError` if the file cannot be read.
 
     `errors_path` receives the rejected rows (none: not written); `source` is stored on
     leads whose row has no source (default: `csv:<file name>`); `delimiter` is the field
     separator (default: guessed from the header line); `progress` is called with
-    (bytes read, total bytes) after each batch.
+    (bytes read, total bytes) after each batch. `name` is the file's name as its owner knows
+    it, when `path` is a downloaded copy (default: the path's); `by` who imported it (a Slack
+    user ID), kept in the event.
     """
+    shown = name or str(path)
+    name = name or path.name
     try:
         detected = detect_encoding(path, encoding)
         total = path.stat().st_size
         raw = path.open("rb")
     except EncodingError as exc:
-        raise ImportFileError(f"{path}: {exc}") from exc
+        raise ImportFileError(f"{shown}: {exc}") from exc
     except OSError as exc:
-        raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    default_source = (source or f"csv:{path.name}")[:200]
+        raise ImportFileError(f"cannot read {shown}: {exc.strerror or exc}") from exc
+    default_source = (source or f"csv:{name}")[:200]
     with raw, io.TextIOWrapper(raw, encoding=detected.name, newline="") as text:
         lines = _Lines(text, LINE_LIMIT)
         with _field_size_limit(FIELD_LIMIT):
@@ -353,7 +359,8 @@ def import_leads(
             try:
                 columns = ColumnMap.from_header(header)
             except HeaderError as exc:
-                raise ImportFileError(f"{path}: {exc}{_separator_hint(header, separator)}") from exc
+                hint = _separator_hint(header, separator)
+                raise ImportFileError(f"{shown}: {exc}{hint}") from exc
             with _ErrorSink(errors_path, header) as sink:
                 importer = _Importer(sessions, sink, batch_size)
                 seen_flags = rows = 0
@@ -386,7 +393,7 @@ def import_leads(
     if progress is not None:
         progress(total, total)
     result = ImportResult(
-        file=str(path),
+        file=shown,
         encoding=detected.name,
         encoding_note=detected.note,
         delimiter=separator,
@@ -402,7 +409,7 @@ def import_leads(
         counts = result.model_dump(
             include={"rows", "imported", "already_present", "duplicates_in_file", "invalid"}
         )
-        events.record(session, events.LEADS_IMPORTED, {"file": path.name, **counts})
+        events.record(session, events.LEADS_IMPORTED, {"file": name, "by": by, **counts})
     return result
 
 
