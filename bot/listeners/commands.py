@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from slack_bolt import Ack, App, Respond
 
@@ -13,7 +15,7 @@ from bot.deps import Deps
 from bot.errors import Refused, user_message
 from cam import cycle
 from cam.bootstrap import cycle_config
-from cam.core import events, state
+from cam.core import events, leases, state
 from cam.core.config import CAMCycleConfig
 from cam.core.db import unit_of_work
 from cam.digest import runs as digest_runs
@@ -22,6 +24,9 @@ from cam.digest.model import DigestKind
 from cam.escalation import approvals
 
 COMMAND_REFUSED = "cam.command_refused"
+MANUAL_CYCLE_LEASE = "manual_cycle"
+# Renewed while the cycle runs: a process killed mid-cycle frees the lease within this.
+MANUAL_CYCLE_TTL = timedelta(minutes=1)
 EPHEMERAL = "ephemeral"
 
 HELP = """*CAM commands*
@@ -111,27 +116,37 @@ def run(invocation: Invocation, ack: Ack, deps: Deps) -> None:
         _require_approver(invocation, deps, "run a live cycle")
     config = config.model_copy(update={"dry_run": dry})
     kind = "dry-run" if dry else "live"
+    channel = f"<#{deps.settings.report_channel}>"
+    # One cycle from Slack at a time, across instances: the lease is taken before the ack.
+    holder = f"{deps.settings.instance_name}:{invocation.user}:{uuid.uuid4().hex}"[:200]
+    if not leases.acquire(deps.session_factory, MANUAL_CYCLE_LEASE, holder, MANUAL_CYCLE_TTL):
+        ack(
+            text=f"A cycle is running already; its report will be posted in {channel}. "
+            "Ask again once it is there.",
+            response_type=EPHEMERAL,
+        )
+        return
     ack(
-        text=f"Running a {kind} cycle… the report will be posted in "
-        f"<#{deps.settings.report_channel}>.",
+        text=f"Running a {kind} cycle… the report will be posted in {channel}.",
         response_type=EPHEMERAL,
     )
     deps.worker.submit(
         "cycle",
-        lambda: _run_cycle(invocation, deps, config),
+        lambda: _run_cycle(invocation, deps, config, holder),
         on_error=lambda error: invocation.answer_later(user_message(error)),
     )
 
 
-def _run_cycle(invocation: Invocation, deps: Deps, config: CAMCycleConfig) -> None:
-    report = cycle.run_daily_cam_cycle(
-        config,
-        session_factory=deps.session_factory,
-        gateways=deps.gateways,
-        clock=deps.clock,
-        trigger=f"{SLACK_TRIGGER}{invocation.user}"[:40],
-        instance=deps.settings.instance_name,
-    )
+def _run_cycle(invocation: Invocation, deps: Deps, config: CAMCycleConfig, holder: str) -> None:
+    with leases.renewed(deps.session_factory, MANUAL_CYCLE_LEASE, holder, MANUAL_CYCLE_TTL):
+        report = cycle.run_daily_cam_cycle(
+            config,
+            session_factory=deps.session_factory,
+            gateways=deps.gateways,
+            clock=deps.clock,
+            trigger=f"{SLACK_TRIGGER}{invocation.user}"[:40],
+            instance=deps.settings.instance_name,
+        )
     deps.answers.invalidate()
     deps.deliver_notifications()
     invocation.answer_later(
