@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 
+from cam.core.mailboxes import DEFAULT_KEY, MailboxConfig
 from cam.core.models import Channel
 from cam.core.settings import DATA_DIR
 
@@ -60,6 +61,19 @@ def default_safety_settings() -> SafetySettings:
     )
 
 
+class Sender(BaseModel):
+    """One mailbox as the planner and the send pass see it: its caps, window and gap."""
+
+    key: str
+    address: str = ""
+    owner: str = ""
+    # Takes new leads; an inactive mailbox only finishes the sequences it started.
+    active: bool = True
+    limits: ChannelLimitConfig
+    window: SendWindow
+    min_gap_seconds: int
+
+
 class CAMCycleConfig(BaseModel):
     max_new_leads_per_day: int = Field(default=500, ge=0)
     max_outreach_per_day: int = Field(default=30, ge=0)
@@ -75,3 +89,42 @@ class CAMCycleConfig(BaseModel):
     sender_domain: str = "cam.invalid"
     # Signs unsubscribe links; empty means links cannot be made (dry-run only).
     secret_key: SecretStr = SecretStr("")
+    # The team's mailboxes file; empty: one `default` mailbox with the email channel's caps.
+    mailboxes: list[MailboxConfig] = Field(default_factory=list)
+
+    def senders(self) -> list[Sender]:
+        """Return each mailbox with its caps, window and gap (the team's where it sets none)."""
+        safety = self.safety_settings
+        if not self.mailboxes:
+            limits = safety.channels.get(Channel.email) or ChannelLimitConfig(daily_cap=0)
+            return [
+                Sender(
+                    key=DEFAULT_KEY,
+                    limits=limits,
+                    window=safety.send_window,
+                    min_gap_seconds=safety.min_gap_seconds,
+                )
+            ]
+        return [_sender(mailbox, safety) for mailbox in self.mailboxes]
+
+
+def _sender(mailbox: MailboxConfig, safety: SafetySettings) -> Sender:
+    window = safety.send_window
+    if mailbox.hours is not None:
+        start, end = mailbox.hours
+        window = SendWindow(start=start, end=end, weekdays=window.weekdays)
+    gap = mailbox.min_gap_seconds
+    return Sender(
+        key=mailbox.key,
+        address=mailbox.address,
+        owner=mailbox.owner,
+        active=mailbox.active,
+        limits=ChannelLimitConfig(
+            daily_cap=mailbox.daily_cap,
+            hourly_cap=mailbox.hourly_cap,
+            warmup_start=mailbox.warmup_start,
+            warmup_increment=mailbox.warmup_increment,
+        ),
+        window=window,
+        min_gap_seconds=safety.min_gap_seconds if gap is None else gap,
+    )

@@ -172,6 +172,8 @@ class Lead(Base):
     status: Mapped[LeadStatus] = mapped_column(default=LeadStatus.new, index=True)
     status_reason: Mapped[str | None] = mapped_column(String(500))
     custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The mailbox (its key) every step of this lead's sequence goes out from: its owner's.
+    mailbox: Mapped[str | None] = mapped_column(String(40), index=True)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
     # Steps of the campaign planned so far; the next one is `steps_planned + 1`.
     steps_planned: Mapped[int] = mapped_column(Integer, default=0)
@@ -390,6 +392,23 @@ class RuntimeState(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class MailboxState(Base):
+    """What the team decided about one sender mailbox at run time: paused alone, warm-up start.
+
+    The `default` mailbox (a team without a mailboxes file) keeps its warm-up start in
+    `RuntimeState.mailbox_started_on`, as before there were several.
+    """
+
+    __tablename__ = "mailbox_states"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused_by: Mapped[str | None] = mapped_column(String(100))
+    # First day the mailbox sent for real: its warm-up ramp counts from it.
+    started_on: Mapped[date | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class Notification(Base):
     """A message for people (report, approval, task), kept until delivered, in order."""
 
@@ -457,6 +476,7 @@ class ReplyLabel(Base):
     snooze_until: Mapped[date | None]
     decided_by: Mapped[str] = mapped_column(String(100))
     decided_at: Mapped[datetime] = mapped_column(index=True)
+
 
 class DigestRun(Base):
     """A digest as it was counted and posted: the scheduled one at most once per slot."""

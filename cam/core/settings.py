@@ -11,6 +11,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DATA_DIR = Path(__file__).parent.parent / "data"
 
 
+def parse_hours(value: str) -> tuple[time, time]:
+    """Parse `HH:MM-HH:MM` into its start and end; raise ValueError saying what is wrong."""
+    start, _, end = value.partition("-")
+    try:
+        hours = time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+    except ValueError as exc:
+        raise ValueError(f"expected HH:MM-HH:MM ({exc})") from exc
+    if hours[0] >= hours[1]:
+        raise ValueError("expected HH:MM-HH:MM (the window must start before it ends)")
+    return hours
+
+
 class Settings(BaseSettings):
     """Everything the engine needs to know about its environment.
 
@@ -41,6 +53,9 @@ class Settings(BaseSettings):
     max_new_leads_per_day: int = Field(default=500, ge=0, alias="CAM_MAX_NEW_LEADS_PER_DAY")
     max_outreach_per_day: int = Field(default=30, ge=0, alias="CAM_MAX_OUTREACH_PER_DAY")
     max_followups_per_day: int = Field(default=30, ge=0, alias="CAM_MAX_FOLLOWUPS_PER_DAY")
+
+    # Several sender mailboxes (TOML); without it, the SMTP/IMAP settings below are the one.
+    mailboxes_file: Path | None = Field(default=None, alias="CAM_MAILBOXES_FILE")
 
     # Outgoing mail (SMTP).
     smtp_host: str = Field(default="", alias="CAM_SMTP_HOST")
@@ -80,18 +95,12 @@ class Settings(BaseSettings):
     @field_validator("send_window")
     @classmethod
     def _window(cls, value: str) -> str:
-        start, _, end = value.partition("-")
-        try:
-            if time.fromisoformat(start.strip()) >= time.fromisoformat(end.strip()):
-                raise ValueError("the window must start before it ends")
-        except ValueError as exc:
-            raise ValueError(f"expected HH:MM-HH:MM ({exc})") from exc
+        parse_hours(value)
         return value
 
     @property
     def send_window_hours(self) -> tuple[time, time]:
-        start, _, end = self.send_window.partition("-")
-        return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+        return parse_hours(self.send_window)
 
     @property
     def blocked_domain_set(self) -> frozenset[str]:

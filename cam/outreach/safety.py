@@ -82,9 +82,14 @@ def team_day(moment: datetime, timezone: str) -> date:
 
 def end_of_team_day(moment: datetime, timezone: str) -> datetime:
     """Return the first instant of the next team day, in UTC."""
+    return team_day_bounds(team_day(moment, timezone), timezone)[1]
+
+
+def team_day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
+    """Return the first instant of the team day and of the next, in UTC (DST-safe)."""
     tz = zone(timezone)
-    tomorrow = moment.astimezone(tz).date() + timedelta(days=1)
-    return datetime.combine(tomorrow, time(0), tzinfo=tz).astimezone(UTC)
+    start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+    return start, datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
 
 
 def channel_cap(

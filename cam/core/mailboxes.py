@@ -1,0 +1,188 @@
+"""The team's sender mailboxes: each with its own accounts, owner, caps, warm-up and window.
+
+A team lists them in a TOML file (`CAM_MAILBOXES_FILE`, see `cam/data/mailboxes.example.toml`).
+Without one, the single-mailbox settings of `CAM_FROM`, `CAM_SMTP_*`, `CAM_IMAP_*` and the email
+caps make one mailbox called `default`, so a team with one sender changes nothing. Passwords
+never sit in the file: it names the environment variable that holds each.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import time
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from cam.core.config_files import load_model
+from cam.core.settings import Settings, parse_hours
+
+DEFAULT_KEY = "default"
+
+
+class MailboxError(ValueError):
+    """The mailboxes file cannot be used; the message names the line and the fix."""
+
+
+class _Account(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(min_length=1)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    username: str = ""
+    # The name of the environment variable holding the password, never the password.
+    password_env: str = Field(default="", pattern=r"^([A-Za-z_][A-Za-z0-9_]*)?$")
+    ca_file: Path | None = None
+
+
+class SmtpAccount(_Account):
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+
+
+class ImapAccount(_Account):
+    security: Literal["starttls", "ssl", "none"] = "ssl"
+    folder: str = "INBOX"
+
+
+class MailboxConfig(BaseModel):
+    """One sender, as the team writes it in the mailboxes file."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
+    from_: str = Field(alias="from", min_length=3)
+    owner: str = Field(default="", pattern=r"^([UW][A-Z0-9]{2,})?$")
+    reply_to: str = ""
+    active: bool = True
+    daily_cap: int = Field(default=20, ge=0)
+    hourly_cap: int | None = Field(default=None, ge=1)
+    warmup_start: int | None = Field(default=None, ge=0)
+    warmup_increment: int = Field(default=5, ge=1)
+    min_gap_seconds: int | None = Field(default=None, ge=0)
+    send_window: str | None = None
+    dkim_selector: str = ""
+    dkim_private_key_file: Path | None = None
+    smtp: SmtpAccount | None = None
+    imap: ImapAccount | None = None
+
+    @field_validator("from_")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        _name, address = parseaddr(value)
+        if "@" not in address or address.startswith("@") or address.endswith("@"):
+            raise ValueError("expected an address such as 'Maya Lind <maya@acme.example>'")
+        return value
+
+    @field_validator("send_window")
+    @classmethod
+    def _window(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_hours(value)
+        return value
+
+    @property
+    def address(self) -> str:
+        """The From address alone, lower case: how replies and owners find the mailbox."""
+        return parseaddr(self.from_)[1].lower()
+
+    @property
+    def hours(self) -> tuple[time, time] | None:
+        """This mailbox's own send window, or None to use the team's."""
+        return parse_hours(self.send_window) if self.send_window else None
+
+
+class MailboxesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mailbox: list[MailboxConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> MailboxesFile:
+        for what, values in (
+            ("key", [m.key for m in self.mailbox]),
+            ("from address", [m.address for m in self.mailbox]),
+        ):
+            repeated = sorted({v for v in values if values.count(v) > 1})
+            if repeated:
+                raise ValueError(f"each mailbox needs its own {what}: {', '.join(repeated)}")
+        return self
+
+
+def load_mailboxes(settings: Settings) -> list[MailboxConfig]:
+    """Return the team's mailboxes: the file's, or the one the single-mailbox settings make."""
+    if settings.mailboxes_file is None:
+        return [default_mailbox(settings)]
+    parsed = load_model(settings.mailboxes_file, MailboxesFile, "mailboxes file", MailboxError)
+    return parsed.mailbox
+
+
+def default_mailbox(settings: Settings) -> MailboxConfig:
+    """The one mailbox of a team without a mailboxes file, from today's settings."""
+    smtp = imap = None
+    if settings.smtp_host:
+        smtp = SmtpAccount(host=settings.smtp_host, port=settings.smtp_port)
+    if settings.imap_host:
+        imap = ImapAccount(host=settings.imap_host, port=settings.imap_port)
+    return MailboxConfig(
+        key=DEFAULT_KEY,
+        from_=settings.mail_from or "CAM <cam@cam.invalid>",
+        reply_to=settings.reply_to,
+        daily_cap=settings.email_daily_cap,
+        hourly_cap=settings.email_hourly_cap,
+        warmup_start=settings.warmup_start,
+        warmup_increment=settings.warmup_increment,
+        smtp=smtp,
+        imap=imap,
+    )
+
+
+def mailbox_settings(
+    base: Settings, mailbox: MailboxConfig, environ: Mapping[str, str] = os.environ
+) -> Settings:
+    """Return the settings as this mailbox's gateways see them (its accounts, From, DKIM).
+
+    The default mailbox *is* the settings. For a listed one, each password is read from the
+    environment variable the file names; a missing variable is an error naming it.
+    """
+    if mailbox.key == DEFAULT_KEY and base.mailboxes_file is None:
+        return base
+    update: dict[str, object] = {
+        "mail_from": mailbox.from_,
+        "reply_to": mailbox.reply_to,
+        "dkim_selector": mailbox.dkim_selector,
+        "dkim_private_key_file": mailbox.dkim_private_key_file,
+        "smtp_host": "",
+        "imap_host": "",
+    }
+    if mailbox.smtp is not None:
+        update |= _account("smtp", mailbox.smtp, mailbox.key, environ)
+    if mailbox.imap is not None:
+        update |= _account("imap", mailbox.imap, mailbox.key, environ)
+        update["imap_folder"] = mailbox.imap.folder
+    return base.model_copy(update=update)
+
+
+def _account(
+    prefix: str, account: SmtpAccount | ImapAccount, key: str, environ: Mapping[str, str]
+) -> dict[str, object]:
+    password = ""
+    if account.password_env:
+        if account.password_env not in environ:
+            raise MailboxError(
+                f"mailbox {key!r}: the environment variable {account.password_env} "
+                f"(its {prefix.upper()} password) is not set"
+            )
+        password = environ[account.password_env]
+    values: dict[str, object] = {
+        f"{prefix}_host": account.host,
+        f"{prefix}_username": account.username,
+        f"{prefix}_password": SecretStr(password),
+        f"{prefix}_security": account.security,
+        f"{prefix}_ca_file": account.ca_file,
+    }
+    if account.port is not None:
+        values[f"{prefix}_port"] = account.port
+    return values
