@@ -235,7 +235,7 @@ def seed(engine: Engine, leads: int) -> None:
         for table, columns, rows in tables(leads):
             names = ", ".join(columns)
             if engine.dialect.name == "postgresql":
-                with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)
             else:

@@ -31,6 +31,7 @@ MAILBOX_PAUSED = "cam.mailbox_paused"
 UNSUBSCRIBED = "cam.unsubscribed"
 TASK_DECIDED = "cam.task_decided"
 LEADS_IMPORTED = "cam.leads_imported"
+LEADS_IMPORT_REFUSED = "cam.leads_import_refused"
 
 
 def record(
