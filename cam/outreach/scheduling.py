@@ -12,7 +12,7 @@ import bisect
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
@@ -22,6 +22,7 @@ from cam.core import events
 from cam.core.config import CAMCycleConfig
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
+from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import (
     Campaign,
     CampaignStep,
@@ -34,7 +35,7 @@ from cam.core.models import (
 from cam.core.state import get_state
 from cam.leads import lifecycle as lead_lifecycle
 from cam.leads.scoring import load_rules
-from cam.outreach import lifecycle, safety
+from cam.outreach import lifecycle, safety, senders
 from cam.outreach.campaigns import sync_campaign_file
 
 log = logging.getLogger(__name__)
@@ -57,71 +58,105 @@ _plan_lead = (
 )
 
 
+# Where sends queue: each email mailbox is a lane of its own, LinkedIn tasks one more.
+Lane = tuple[Channel, str]
+
+
 class SlotPlanner:
-    """Hands out send times: inside the window, apart from each other, within daily caps."""
+    """Hands out send times: inside the window, apart from each other, within daily caps.
+
+    Email is planned per mailbox (its cap, warm-up, window and gap); the per-domain cap counts
+    across mailboxes, so one company never hears from three of us on one day.
+    """
 
     def __init__(self, session: Session, ctx: CycleContext, now: datetime) -> None:
         self.ctx = ctx
         self.now = now
         self.config: CAMCycleConfig = ctx.config
-        self.gap = timedelta(seconds=ctx.config.safety_settings.min_gap_seconds)
-        self.started_on = get_state(session).mailbox_started_on
-        self.taken: dict[Channel, list[datetime]] = defaultdict(list)
-        self.per_day: Counter[tuple[Channel, str]] = Counter()
+        self.senders = {sender.key: sender for sender in ctx.config.senders()}
+        self.started_on = {key: senders.started_on(session, key) for key in self.senders}
+        self.runtime_started_on = get_state(session).mailbox_started_on
+        self.taken: dict[Lane, list[datetime]] = defaultdict(list)
+        self.per_day: Counter[tuple[Lane, str]] = Counter()
         self.per_domain: Counter[tuple[str, str]] = Counter()
+        gaps = [s.min_gap_seconds for s in self.senders.values()]
+        since = now - timedelta(seconds=max(self.config.safety_settings.min_gap_seconds, *gaps))
         rows = session.execute(
-            select(OutreachMessage.channel, OutreachMessage.scheduled_at, Lead.domain)
+            select(OutreachMessage.channel, OutreachMessage.scheduled_at, Lead.domain, Lead.mailbox)
             .join(Lead, Lead.id == OutreachMessage.lead_id)
             .where(
                 OutreachMessage.status.in_(lifecycle.SLOT_TAKING),
-                OutreachMessage.scheduled_at >= now - self.gap,
+                OutreachMessage.scheduled_at >= since,
             )
         )
-        for channel, when, domain in rows:
-            self._take(channel, when, domain)
+        for channel, when, domain, mailbox in rows:
+            self._take(self.lane(channel, mailbox), when, domain)
         for slots in self.taken.values():
             slots.sort()
+
+    @staticmethod
+    def lane(channel: Channel, mailbox: str | None) -> Lane:
+        return (channel, (mailbox or DEFAULT_KEY) if channel is Channel.email else "")
 
     def _day(self, when: datetime) -> str:
         return safety.day_window(safety.team_day(when, self.config.timezone))
 
-    def _take(self, channel: Channel, when: datetime, domain: str) -> None:
-        bisect.insort(self.taken[channel], when)
-        self.per_day[(channel, self._day(when))] += 1
-        if channel is Channel.email:
+    def _take(self, lane: Lane, when: datetime, domain: str) -> None:
+        bisect.insort(self.taken[lane], when)
+        self.per_day[(lane, self._day(when))] += 1
+        if lane[0] is Channel.email:
             self.per_domain[(domain, self._day(when))] += 1
 
-    def _free(self, channel: Channel, when: datetime) -> bool:
-        slots = self.taken[channel]
+    def _gap(self, lane: Lane) -> timedelta:
+        sender = self.senders.get(lane[1])
+        seconds = sender.min_gap_seconds if sender else self.config.safety_settings.min_gap_seconds
+        return timedelta(seconds=seconds)
+
+    def _free(self, lane: Lane, when: datetime) -> bool:
+        slots = self.taken[lane]
         at = bisect.bisect_left(slots, when)
         neighbours = slots[max(at - 1, 0) : at + 1]
-        return all(abs(when - other) >= self.gap for other in neighbours)
+        gap = self._gap(lane)
+        return all(abs(when - other) >= gap for other in neighbours)
 
-    def _room(self, channel: Channel, when: datetime, domain: str) -> bool:
+    def _cap(self, lane: Lane, day: date) -> int:
+        if lane[0] is not Channel.email:
+            settings = self.config.safety_settings
+            return safety.channel_cap(settings, lane[0], day, self.runtime_started_on)
+        sender = self.senders[lane[1]]
+        start = self.started_on[lane[1]]
+        return sender.limits.cap_on_day((day - start).days if start is not None else 0)
+
+    def _room(self, lane: Lane, when: datetime, domain: str) -> bool:
         day = safety.team_day(when, self.config.timezone)
-        settings = self.config.safety_settings
-        cap = safety.channel_cap(settings, channel, day, self.started_on)
         window = safety.day_window(day)
-        if channel is Channel.email and (
-            self.per_domain[(domain, window)] >= settings.per_domain_daily_cap
+        if lane[0] is Channel.email and (
+            self.per_domain[(domain, window)] >= self.config.safety_settings.per_domain_daily_cap
         ):
             return False
-        return self.per_day[(channel, window)] < cap
+        return self.per_day[(lane, window)] < self._cap(lane, day)
 
-    def pick(self, channel: Channel, lead_timezone: str | None, domain: str) -> datetime | None:
+    def pick(
+        self, channel: Channel, lead_timezone: str | None, domain: str, mailbox: str | None = None
+    ) -> datetime | None:
         """Return a free moment for one message, or None if two weeks are full.
 
-        A day is full for the channel at its cap, and for an email domain at the per-domain
-        cap, so what is planned for a day can all go out that day.
+        A day is full for the lane at its cap, and for an email domain at the per-domain
+        cap, so what is planned for a day can all go out that day. An email whose mailbox the
+        team no longer has gets no moment.
         """
+        lane = self.lane(channel, mailbox)
+        sender = self.senders.get(lane[1])
+        if channel is Channel.email and sender is None:
+            return None
         tz = safety.zone(lead_timezone, self.config.timezone)
-        window = self.config.safety_settings.send_window
+        window = sender.window if sender else self.config.safety_settings.send_window
         for start, end in safety.windows_from(self.now, tz, window):
             span = (end - start).total_seconds()
             for _ in range(TRIES_PER_WINDOW):
                 when = start + timedelta(seconds=int(self.ctx.rng.uniform(0, span)))
-                if when < end and self._room(channel, when, domain) and self._free(channel, when):
-                    self._take(channel, when, domain)
+                if when < end and self._room(lane, when, domain) and self._free(lane, when):
+                    self._take(lane, when, domain)
                     return when
         return None
 
@@ -144,6 +179,7 @@ def schedule_outreach(ctx: CycleContext) -> None:
         )
         steps = {step.position: step for step in campaign.steps}
         enrolled = _enrol(session, campaign, steps, now)
+        senders.assign_unowned(session, config, now)
         due_now = _Due(campaign, len(steps), now, ctx.dry_run)
         first_room = config.max_outreach_per_day - safety.quota_used(session, FIRST_SCOPE, day)
         followup_room = config.max_followups_per_day - safety.quota_used(
@@ -203,7 +239,7 @@ def _plan(
             next_at = next_step_at(steps, number, now)
             lead_changes[lead.id] = _lead_change(lead.id, number, next_at, new_status, now)
             continue
-        when = planner.pick(step.channel, lead.timezone, lead.domain)
+        when = planner.pick(step.channel, lead.timezone, lead.domain, lead.mailbox)
         if when is None:
             ctx.report.skip(f"{step.channel.value}_no_free_slot")
             continue
@@ -283,7 +319,7 @@ def _due_leads(session: Session, due: _Due, *, first: bool, limit: int) -> list[
         return []
     order = (Lead.score.desc(), Lead.id) if first else (Lead.next_step_at, Lead.id)
     query = (
-        select(Lead.id, Lead.status, Lead.steps_planned, Lead.timezone, Lead.domain)
+        select(Lead.id, Lead.status, Lead.steps_planned, Lead.timezone, Lead.domain, Lead.mailbox)
         .where(*due.filter(first=first))
         .order_by(*order)
         .limit(limit)

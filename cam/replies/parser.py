@@ -51,12 +51,17 @@ _QUOTE_START = re.compile(
 
 @dataclass(frozen=True)
 class DsnRecipient:
-    """One per-recipient block of an RFC 3464 delivery-status report."""
+    """One per-recipient block of an RFC 3464 delivery-status report.
+
+    The recipient fields are kept as written (`type; address`): an X.400 or garbage address
+    must stay recognisable as one (`cam.replies.bounces` decides which address is usable).
+    """
 
     final_recipient: str
     action: str
     status: str
     diagnostic: str = ""
+    original_recipient: str = ""
 
 
 @dataclass
@@ -65,6 +70,8 @@ class ParsedReply:
     in_reply_to: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     from_address: str = ""
+    # The From header as written: a mail system may sign with no domain or a null address.
+    from_header: str = ""
     subject: str = ""
     date: datetime | None = None
     text: str = ""
@@ -74,8 +81,11 @@ class ParsedReply:
     content_type: str = ""
     is_delivery_report: bool = False
     dsn: tuple[DsnRecipient, ...] = ()
-    # Message-ID of our message as a bounce quotes it back.
+    # Message-ID of our message as a bounce quotes it back, and that message's In-Reply-To
+    # (a follow-up step answers our first message) and To: (the address we sent it to).
     original_message_id: str | None = None
+    returned_in_reply_to: tuple[str, ...] = ()
+    returned_to: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
     # The parsed tree, for detectors that read the message themselves (flufl.bounce).
     message: Message | None = None
@@ -91,6 +101,7 @@ class ParsedReply:
         ids = [*self.in_reply_to, *reversed(self.references)]
         if self.original_message_id:
             ids.append(self.original_message_id)
+        ids.extend(self.returned_in_reply_to)
         return tuple(dict.fromkeys(ids))
 
 
@@ -123,11 +134,13 @@ def _parse(raw: bytes, fallback_id: str) -> ParsedReply:
     message_id = ids[0][:300] if ids else fallback_id
     if not ids:
         notes.append("no Message-ID")
+    from_header = _header(msg, "from", notes)[:1000]
     reply = ParsedReply(
         message_id=message_id,
         in_reply_to=tuple(_MSGID.findall(_header(msg, "in-reply-to", notes))),
         references=tuple(_MSGID.findall(_header(msg, "references", notes))[-50:]),
-        from_address=_address(_header(msg, "from", notes)),
+        from_address=_address(from_header),
+        from_header=from_header,
         subject=_header(msg, "subject", notes)[:1000],
         date=_date(_header(msg, "date", notes)),
         content_type=msg.get_content_type(),
@@ -173,14 +186,21 @@ def _clean_fields(reply: ParsedReply) -> None:
     reply.in_reply_to = tuple(clean_text(i) for i in reply.in_reply_to)
     reply.references = tuple(clean_text(i) for i in reply.references)
     reply.from_address = clean_text(reply.from_address)
+    reply.from_header = clean_text(reply.from_header)
     reply.subject = clean_text(reply.subject)
     reply.text = clean_text(reply.text)
     reply.auto_headers = {k: clean_text(v) for k, v in reply.auto_headers.items()}
     if reply.original_message_id:
         reply.original_message_id = clean_text(reply.original_message_id)
+    reply.returned_in_reply_to = tuple(clean_text(i) for i in reply.returned_in_reply_to)
+    reply.returned_to = tuple(clean_text(a) for a in reply.returned_to)
     reply.dsn = tuple(
         DsnRecipient(
-            clean_text(r.final_recipient), clean_text(r.action), r.status, clean_text(r.diagnostic)
+            final_recipient=clean_text(r.final_recipient),
+            action=clean_text(r.action),
+            status=r.status,
+            diagnostic=clean_text(r.diagnostic),
+            original_recipient=clean_text(r.original_recipient),
         )
         for r in reply.dsn
     )
@@ -223,16 +243,17 @@ def _date(value: str) -> datetime | None:
 
 
 def _read_parts(msg: Message, reply: ParsedReply) -> None:
-    """Collect the best text body, the DSN blocks and the bounced message's id."""
+    """Collect the best text body, the DSN blocks and the bounced message's headers."""
     plain: list[str] = []
     html: list[str] = []
     dsn: list[DsnRecipient] = []
+    returned: Message | None = None
     for part in _walk(msg, reply.notes):
         ctype = part.get_content_type()
         if ctype == "message/delivery-status":
             dsn.extend(_dsn_blocks(part, reply.notes))
         elif ctype in ("message/rfc822", "text/rfc822-headers"):
-            reply.original_message_id = reply.original_message_id or _quoted_message_id(part)
+            returned = returned or _returned_headers(part)
         elif part.is_multipart() or part.get_content_disposition() == "attachment":
             continue
         elif ctype == "text/plain":
@@ -251,6 +272,8 @@ def _read_parts(msg: Message, reply: ParsedReply) -> None:
         text = text[:MAX_TEXT_CHARS]
     reply.text = text.replace("\r\n", "\n").replace("\r", "\n")
     reply.dsn = tuple(dsn)
+    if returned is not None:
+        _read_returned(returned, reply)
 
 
 def _strip_mime_lines(body: str) -> str:
@@ -322,35 +345,44 @@ def _dsn_blocks(part: Message, notes: list[str]) -> list[DsnRecipient]:
     for block in blocks if isinstance(blocks, list) else []:
         if not isinstance(block, Message):
             continue
-        final = _header(block, "final-recipient", notes) or _header(
-            block, "original-recipient", notes
-        )
-        if not final:
-            continue
-        address = final.split(";", 1)[-1].strip().strip("<>").lower()
+        final = _header(block, "final-recipient", notes)
+        original = _header(block, "original-recipient", notes)
+        if not final and not original:
+            continue  # the per-message block (Reporting-MTA, Arrival-Date)
         status_match = _STATUS.search(_header(block, "status", notes))
         recipients.append(
             DsnRecipient(
-                final_recipient=address[:320],
+                final_recipient=final[:400],
                 action=_header(block, "action", notes).lower()[:40],
                 status=".".join(status_match.groups()) if status_match else "",
                 diagnostic=_header(block, "diagnostic-code", notes)[:500],
+                original_recipient=original[:400],
             )
         )
     return recipients
 
 
-def _quoted_message_id(part: Message) -> str | None:
+def _returned_headers(part: Message) -> Message | None:
+    """Return the headers of the message a bounce returns (or a reply attaches)."""
     if part.get_content_type() == "message/rfc822":
         payload = part.get_payload()
         inner = payload[0] if isinstance(payload, list) and payload else None
-        value = inner.get("message-id", "") if isinstance(inner, Message) else ""
-    else:
-        raw = part.get_payload(decode=True)
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else ""
-        value = email.message_from_string(text, policy=policy.compat32).get("message-id", "")
-    ids = _MSGID.findall(str(value))
-    return ids[0][:300] if ids else None
+        return inner if isinstance(inner, Message) else None
+    raw = part.get_payload(decode=True)
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else ""
+    return email.message_from_string(text, policy=policy.compat32)
+
+
+def _read_returned(returned: Message, reply: ParsedReply) -> None:
+    ids = _MSGID.findall(_header(returned, "message-id", reply.notes))
+    reply.original_message_id = ids[0][:300] if ids else None
+    reply.returned_in_reply_to = tuple(
+        i[:300] for i in _MSGID.findall(_header(returned, "in-reply-to", reply.notes))[:5]
+    )
+    to = getaddresses([_header(returned, "to", reply.notes)])
+    reply.returned_to = tuple(
+        dict.fromkeys(a.strip().lower()[:320] for _name, a in to[:10] if "@" in a)
+    )
 
 
 def strip_quoted(text: str) -> str:

@@ -229,7 +229,9 @@ def _store(
         outcome.by_class[verdict.kind.value] += 1
         outcome.unmatched += lead_id is None
         lead = leads.get(lead_id) if lead_id is not None else None
-        actions.apply(verdict, parsed.from_address, lead, leads_by_email)
+        actions.apply(
+            verdict, parsed.from_address, lead, leads_by_email, by_thread=outreach_id is not None
+        )
     if rows:
         session.execute(insert(Reply), rows)
     actions.finish()

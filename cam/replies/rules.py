@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from flufl.bounce import all_failures
 from pydantic import BaseModel, ConfigDict, Field
 
 from cam.core.config_files import load_model
 from cam.core.models import ReplyClass
+from cam.replies import bounces
 from cam.replies.dates import find_return_date
 from cam.replies.parser import ParsedReply
 
@@ -44,6 +44,7 @@ class BounceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     senders: list[str] = Field(default_factory=list)
+    names: list[str] = Field(default_factory=list)
     subjects: list[str] = Field(default_factory=list)
 
 
@@ -79,8 +80,13 @@ class Classification:
     kind: ReplyClass
     matched_rule: str
     return_date: date | None = None
-    # Recipients a delivery report or a known bounce format says failed for good.
+    # Recipients a delivery report or a known bounce format says failed for good (with the
+    # fallback ones below).
     hard_bounces: tuple[str, ...] = ()
+    # Set when a permanent failure names no usable address: which of `hard_bounces` are only
+    # the returned message's To: or flufl.bounce's reading, dropped for the lead our returned
+    # message went to when its Message-ID identifies it.
+    bounce_fallback: tuple[str, ...] | None = None
     # Written by a machine (mail system or auto-responder), not by the person: no sequence stop.
     automated: bool = False
 
@@ -88,6 +94,7 @@ class Classification:
 @dataclass(frozen=True)
 class CompiledRules:
     source: ReplyRules
+    bounce_names: tuple[re.Pattern[str], ...]
     bounce_subjects: tuple[re.Pattern[str], ...]
     auto_subjects: tuple[re.Pattern[str], ...]
     keyword_rules: tuple[tuple[KeywordRule, tuple[re.Pattern[str], ...]], ...]
@@ -106,6 +113,7 @@ def compile_rules(rules: ReplyRules) -> CompiledRules:
     flags = re.IGNORECASE | re.MULTILINE
     return CompiledRules(
         source=rules,
+        bounce_names=tuple(re.compile(p, flags) for p in rules.bounce.names),
         bounce_subjects=tuple(re.compile(p, flags) for p in rules.bounce.subjects),
         auto_subjects=tuple(re.compile(p, flags) for p in rules.auto_reply.subjects),
         keyword_rules=tuple(
@@ -177,61 +185,30 @@ def _out_of_office(
 
 
 def _bounce(reply: ParsedReply, rules: CompiledRules) -> Classification | None:
-    """Decide on delivery reports and mail-system notices; None for anything else."""
-    if reply.dsn:
-        hard = [r for r in reply.dsn if _is_hard(r.action, r.status)]
-        if hard:
-            first = hard[0]
-            return Classification(
-                ReplyClass.bounce,
-                f"delivery report: {first.action or 'failed'} {first.status or 'no status'}"
-                f" for {first.final_recipient}",
-                hard_bounces=tuple(dict.fromkeys(r.final_recipient for r in hard)),
-                automated=True,
-            )
-        first = reply.dsn[0]
-        return Classification(
-            ReplyClass.other,
-            f"delivery report: {first.action or 'no action'} {first.status or 'no status'}"
-            f" for {first.final_recipient} (temporary, not a bounce)",
-            automated=True,
-        )
-    if not _from_mail_system(reply, rules) or reply.message is None:
+    """Decide on any notice from a mail system; None only for a message that is not one.
+
+    Every notice gets its verdict here, before the auto-reply checks: mail systems set
+    `Precedence: bulk` or `Auto-Submitted` on bounces too, and reading one as an absence
+    would keep mailing a dead address.
+    """
+    notice = _from_mail_system(reply, rules)
+    if notice is None:
         return None
-    try:
-        temporary, permanent = all_failures(reply.message)
-    except Exception as exc:
-        reply.notes.append(f"bounce detection failed: {type(exc).__name__}")
-        temporary, permanent = frozenset(), frozenset()
-    if permanent:
-        recipients = sorted(a.decode("ascii", "replace").lower() for a in permanent)
-        return Classification(
-            ReplyClass.bounce,
-            f"bounce format recognised by flufl.bounce: permanent failure for {recipients[0]}",
-            hard_bounces=tuple(recipients),
-            automated=True,
-        )
-    if temporary:
-        soft = sorted(a.decode("ascii", "replace").lower() for a in temporary)[0]
-        return Classification(
-            ReplyClass.other,
-            f"bounce format recognised by flufl.bounce: temporary failure for {soft}"
-            " (not a bounce)",
-            automated=True,
-        )
+    found = bounces.find(reply, notice)
     return Classification(
-        ReplyClass.other, "mail-system notice without a failed recipient", automated=True
+        ReplyClass.bounce if found.permanent else ReplyClass.other,
+        found.why,
+        hard_bounces=found.addresses,
+        bounce_fallback=found.fallback,
+        automated=True,
     )
 
 
-def _is_hard(action: str, status: str) -> bool:
-    if status:
-        return status.startswith("5")
-    return action.startswith(("fail", "error"))
-
-
-def _from_mail_system(reply: ParsedReply, rules: CompiledRules) -> bool:
-    local = reply.from_address.split("@", 1)[0]
-    if reply.is_delivery_report or local in rules.source.bounce.senders:
-        return True
-    return any(p.search(reply.subject) for p in rules.bounce_subjects)
+def _from_mail_system(reply: ParsedReply, rules: CompiledRules) -> str | None:
+    """Say why `reply` is a notice from a mail system, or None."""
+    return bounces.notice_reason(
+        reply,
+        senders=rules.source.bounce.senders,
+        names=rules.bounce_names,
+        subjects=rules.bounce_subjects,
+    )

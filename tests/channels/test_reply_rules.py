@@ -88,11 +88,11 @@ def test_dsn_details_are_parsed() -> None:
     parsed = parse_reply(raw("bounce_postfix_dsn.eml"))
     assert parsed.is_delivery_report
     [recipient] = parsed.dsn
-    assert (recipient.final_recipient, recipient.action, recipient.status) == (
-        "nobody@umbrella.example",
-        "failed",
-        "5.1.1",
+    assert (recipient.final_recipient, recipient.original_recipient) == (
+        "rfc822; nobody@umbrella.example",
+        "rfc822;nobody@umbrella.example",
     )
+    assert (recipient.action, recipient.status) == ("failed", "5.1.1")
     assert "User unknown" in recipient.diagnostic
     assert parsed.original_message_id == "<cam.108.1@acme.example>"
 

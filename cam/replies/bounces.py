@@ -1,0 +1,178 @@
+"""Which recipient a bounce is about, and whether a message is a notice from a mail system.
+
+A delivery report (RFC 3464) is not always right about the address: `Final-Recipient` may be
+an X.400 address, a local name without a domain (the mailbox after aliasing) or garbage, and
+taking it at its word suppresses the wrong address, or none. The failed recipient is read, in
+this order, from a usable `Original-Recipient` (the address as we wrote it), a usable
+`Final-Recipient`, and, when neither names one, from our returned message: the lead of the
+outreach row its Message-ID names (the caller matches it, having the database), else its
+`To:`, else what flufl.bounce reads in the notice. A failure nothing names is still a bounce,
+and says that nothing was found.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from email.utils import getaddresses
+
+from flufl.bounce import all_failures
+
+from cam.leads.addresses import email_problem
+from cam.replies.parser import DsnRecipient, ParsedReply
+
+log = logging.getLogger(__name__)
+
+# Address types of a DSN recipient field that hold a mail address (RFC 3464, RFC 6533).
+MAIL_ADDRESS_TYPES = frozenset({"rfc822", "utf-8"})
+# The null reverse-path (RFC 5321) written as the sender: only a mail system signs with it.
+_NULL_SENDER = re.compile(r"<\s*>")
+
+
+@dataclass(frozen=True)
+class BounceFinding:
+    """What a mail-system notice says about our message's recipient, and why."""
+
+    why: str
+    permanent: bool = False
+    # Permanently failed recipients: those the notice names with a usable address, then the
+    # fallback ones.
+    addresses: tuple[str, ...] = ()
+    # Set when a permanent failure names no usable address: the addresses to suppress unless our
+    # Message-ID identifies the lead (the returned message's To:, else flufl.bounce's reading).
+    fallback: tuple[str, ...] | None = None
+
+
+def usable_address(field: str) -> str | None:
+    """Return the mail address a DSN recipient field (`type; address`) names, or None."""
+    kind, separator, address = field.partition(";")
+    if not separator:
+        kind, address = "rfc822", field
+    if kind.strip().lower() not in MAIL_ADDRESS_TYPES:
+        return None
+    address = address.strip().strip("<>").strip().lower()
+    return address if address and email_problem(address) is None else None
+
+
+def recipient(block: DsnRecipient) -> str | None:
+    """Return the address we sent to that one DSN block reports on, or None."""
+    return usable_address(block.original_recipient) or usable_address(block.final_recipient)
+
+
+def notice_reason(
+    reply: ParsedReply,
+    *,
+    senders: Collection[str],
+    names: Sequence[re.Pattern[str]],
+    subjects: Sequence[re.Pattern[str]],
+) -> str | None:
+    """Say why `reply` is a notice from a mail system, or None when nothing says it is."""
+    if reply.dsn:
+        return "delivery-status report"
+    if reply.content_type == "multipart/report":
+        return "multipart/report"
+    for name, address in getaddresses([reply.from_header]):
+        local = address.rpartition("@")[0] if "@" in address else address
+        local = local.strip().strip('"\\').lower()
+        if local and local in senders:
+            return f"sender {local}"
+        if name and any(p.search(name) for p in names):
+            return f"sender {name[:60]!r}"
+    if _NULL_SENDER.search(reply.from_header):
+        return "null sender <>"
+    for pattern in subjects:
+        if match := pattern.search(reply.subject):
+            return f"subject {match.group(0)[:60]!r}"
+    return None
+
+
+def find(reply: ParsedReply, notice: str) -> BounceFinding:
+    """Read a mail-system notice: a permanent failure and its recipients, or why it is none."""
+    if reply.dsn:
+        hard = [block for block in reply.dsn if is_permanent(block.action, block.status)]
+        return _permanent_report(reply, hard) if hard else _temporary_report(reply.dsn[0])
+    temporary, permanent = _flufl(reply)
+    if permanent:
+        return BounceFinding(
+            f"bounce format recognised by flufl.bounce: permanent failure for {permanent[0]}",
+            permanent=True,
+            addresses=permanent,
+        )
+    if temporary:
+        return BounceFinding(
+            f"bounce format recognised by flufl.bounce: temporary failure for {temporary[0]}"
+            " (not a bounce)"
+        )
+    return BounceFinding(f"mail-system notice ({notice}) without a failed recipient")
+
+
+def is_permanent(action: str, status: str) -> bool:
+    """Tell a permanent failure: status class 5 (RFC 3463), or a failure without a status.
+
+    A 4.x.x status is a persistent transient failure even with `Action: failed` (the server
+    gave up retrying, the address may be fine), and `delayed` is a warning: neither suppresses.
+    """
+    if status:
+        return status.startswith("5")
+    return action.startswith(("fail", "error"))
+
+
+def _permanent_report(reply: ParsedReply, hard: list[DsnRecipient]) -> BounceFinding:
+    head = f"delivery report: {hard[0].action or 'failed'} {hard[0].status or 'no status'}"
+    named = tuple(dict.fromkeys(a for block in hard if (a := recipient(block)) is not None))
+    unnamed = [block for block in hard if recipient(block) is None]
+    if named:
+        head = f"{head} for {named[0]}"
+    if not unnamed:
+        return BounceFinding(head, permanent=True, addresses=named)
+    block = unnamed[0]
+    shown = block.final_recipient or block.original_recipient
+    fallback, source = _fallback(reply)
+    fallback = tuple(a for a in fallback if a not in named)
+    ours = reply.original_message_id or next(iter(reply.returned_in_reply_to), None)
+    steps = ([f"the lead our returned message {ours} went to"] if ours else []) + (
+        [source] if source else []
+    )
+    found = ", else ".join(steps) or "nothing in the report, the returned message or flufl.bounce"
+    why = f"{head}; recipient {shown[:80]!r} is not a usable address: bounced is {found}"
+    if not steps:
+        log.warning("bounce %s names no usable recipient: nothing suppressed", reply.message_id)
+    return BounceFinding(why, permanent=True, addresses=(*named, *fallback), fallback=fallback)
+
+
+def _temporary_report(block: DsnRecipient) -> BounceFinding:
+    shown = recipient(block) or block.final_recipient or block.original_recipient
+    return BounceFinding(
+        f"delivery report: {block.action or 'no action'} {block.status or 'no status'}"
+        f" for {shown[:80]} (temporary, not a bounce)"
+    )
+
+
+def _fallback(reply: ParsedReply) -> tuple[tuple[str, ...], str]:
+    """Return the addresses a failure without a usable recipient falls back to, and whence."""
+    returned = tuple(a for a in reply.returned_to if email_problem(a) is None)
+    if returned:
+        return returned, f"its To: {', '.join(returned)[:120]}"
+    _temporary, permanent = _flufl(reply)
+    if permanent:
+        return permanent, f"flufl.bounce's reading: {', '.join(permanent)[:120]}"
+    return (), ""
+
+
+def _flufl(reply: ParsedReply) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return flufl.bounce's (temporary, permanent) failures that are usable addresses."""
+    if reply.message is None:
+        return (), ()
+    try:
+        temporary, permanent = all_failures(reply.message)
+    except Exception as exc:  # a detector's bug must not stop the phase
+        reply.notes.append(f"bounce detection failed: {type(exc).__name__}")
+        return (), ()
+    return _usable(temporary), _usable(permanent)
+
+
+def _usable(found: Collection[bytes]) -> tuple[str, ...]:
+    decoded = sorted(a.decode("ascii", "replace").strip().lower() for a in found)
+    return tuple(a for a in decoded if email_problem(a) is None)
