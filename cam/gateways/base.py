@@ -7,11 +7,14 @@ it is configured and a no-op otherwise. A no-op never counts as sent.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy.orm import Session
+
+from cam.core.mailboxes import DEFAULT_KEY
 
 
 class GatewayError(Exception):
@@ -144,11 +147,37 @@ class CrmSyncer(Protocol):
 
 
 @dataclass(frozen=True)
+class MailboxGateways:
+    """One listed mailbox's way out (SMTP) and way in (IMAP)."""
+
+    email: EmailSender
+    inbox: InboxReader
+
+
+@dataclass(frozen=True)
 class Gateways:
+    """The gateways of a run. `email` and `inbox` are the `default` mailbox's; a team with a
+    mailboxes file has one `MailboxGateways` per listed mailbox in `mailboxes` instead."""
+
     email: EmailSender
     inbox: InboxReader
     social: SocialPoster
     crm: CrmSyncer
+    mailboxes: Mapping[str, MailboxGateways] = field(default_factory=dict)
+
+    def sender(self, key: str) -> EmailSender | None:
+        """Return the way out of the mailbox `key`, or None when the team has no such one."""
+        if not self.mailboxes:
+            return self.email if key == DEFAULT_KEY else None
+        found = self.mailboxes.get(key)
+        return found.email if found is not None else None
+
+    def inboxes(self) -> list[InboxReader]:
+        """Return every mailbox's way in: replies are read from all of them."""
+        if not self.mailboxes:
+            return [self.inbox]
+        return [mailbox.inbox for mailbox in self.mailboxes.values()]
+
 
     def not_configured(self) -> list[str]:
         """Name the channels that fall back to a no-op."""

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from cam.core.mailboxes import load_mailboxes, mailbox_settings
 from cam.core.settings import Settings
-from cam.gateways.base import CrmSyncer, EmailSender, Gateways, InboxReader, SocialPoster
+from cam.gateways.base import (
+    CrmSyncer,
+    EmailSender,
+    Gateways,
+    InboxReader,
+    MailboxGateways,
+    SocialPoster,
+)
 from cam.gateways.hubspot import HubSpotCrm
 from cam.gateways.imap import ImapInboxReader
 from cam.gateways.linkedin_tasks import LinkedInTaskPoster
@@ -13,12 +21,21 @@ from cam.gateways.webhook import WebhookCrm
 
 
 def build_gateways(settings: Settings) -> Gateways:
-    """Return the gateways the settings configure."""
+    """Return the gateways the settings configure: one SMTP and IMAP pair per mailbox.
+
+    Raise `MailboxError` when the mailboxes file cannot be used (named line or variable).
+    """
+    mailboxes = {}
+    if settings.mailboxes_file is not None:
+        for mailbox in load_mailboxes(settings):
+            seen_as = mailbox_settings(settings, mailbox)
+            mailboxes[mailbox.key] = MailboxGateways(email=_email(seen_as), inbox=_inbox(seen_as))
     return Gateways(
         email=_email(settings),
         inbox=_inbox(settings),
         social=_social(settings),
         crm=_crm(settings),
+        mailboxes=mailboxes,
     )
 
 

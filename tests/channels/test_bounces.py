@@ -17,7 +17,7 @@ from cam.core.models import ReplyClass
 from cam.core.settings import DATA_DIR
 from cam.replies.bounces import usable_address
 from cam.replies.parser import parse_reply
-from cam.replies.rules import classify, load_rules
+from cam.replies.rules import Classification, classify, load_rules
 
 BOUNCES = Path(__file__).parent / "corpus" / "bounces"
 RULES = load_rules(DATA_DIR / "replies.toml")
@@ -176,7 +176,7 @@ FLUFL = (
 )
 
 
-def _classify(file: str):  # type: ignore[no-untyped-def]
+def _classify(file: str) -> Classification:
     return classify(parse_reply((BOUNCES / file).read_bytes()), RULES, today=TODAY)
 
 
