@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, home
+from bot.listeners import actions, commands, files, home
 
 
 def register(app: App) -> None:
     commands.register(app)
     actions.register(app)
     home.register(app)
+    files.register(app)

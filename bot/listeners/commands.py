@@ -9,7 +9,9 @@ from datetime import timedelta
 
 from slack_bolt import Ack, App, Respond
 
+from bot import lead_import
 from bot.blocks.common import escape
+from bot.blocks.imports import how_to_import
 from bot.blocks.report import SLACK_TRIGGER, mode_label, summary_line
 from bot.deps import Deps
 from bot.errors import Refused, user_message
@@ -35,6 +37,7 @@ HELP = """*CAM commands*
 `/cam limits`: each channel's cap, use and room today
 `/cam status`: mode, next run, last run, what waits for approval
 `/cam digest` / `/cam digest week`: post today's digest (or the week in review) now
+`/cam import`: how to import leads (upload a CSV into the report channel)
 `/cam live`: ask another approver to switch dry run off (approvers)
 `/cam dry`: switch back to dry run at once (approvers)
 `/cam pause` / `/cam resume`: stop or restart all cycles and sends (approvers)
@@ -181,6 +184,20 @@ def _post_digest(invocation: Invocation, deps: Deps, kind: DigestKind) -> None:
     deps.deliver_notifications()
 
 
+def import_file(invocation: Invocation, ack: Ack, deps: Deps) -> None:
+    """Say how to import (a command carries no file); here, import the caller's latest CSV."""
+    here = invocation.channel == deps.settings.report_channel
+    ack(text=how_to_import(deps.settings.report_channel, here=here), response_type=EPHEMERAL)
+    if here:
+        deps.worker.submit(
+            "import",
+            lambda: lead_import.import_latest(
+                deps, by=invocation.user, tell=invocation.answer_later
+            ),
+            on_error=lambda error: invocation.answer_later(user_message(error)),
+        )
+
+
 def go_live(invocation: Invocation, ack: Ack, deps: Deps) -> None:
     """Ask for approval to switch dry run off: an approver asks, another approver decides."""
     _require_approver(invocation, deps, "ask to go live")
@@ -260,6 +277,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "limits": show_limits,
     "status": show_status,
     "digest": post_digest,
+    "import": import_file,
     "run": run,
     "live": go_live,
     "dry": go_dry,

@@ -17,6 +17,8 @@ from cam.core.models import utcnow
 from cam.escalation import approvals
 from tests.approvals.helpers import add_lead, cycle_context
 from tests.e2e.seed import hot_lead_approval, linkedin_task
+from tests.e2e.slack_client import OUTSIDER, REPORT_CHANNEL
+from tests.e2e.test_slack_import import file_shared
 
 MANIFEST = Path(__file__).parents[2] / "manifest.yml"
 # The bot scopes each Web API method needs (history: of a public and of a private channel).
@@ -25,6 +27,11 @@ SCOPE_OF: dict[str, tuple[str, ...]] = {
     "auth.test": (),
     "chat.postMessage": ("chat:write",),
     "chat.update": ("chat:write",),
+    "chat.postEphemeral": ("chat:write",),
+    "files.info": ("files:read",),
+    "files.list": ("files:read",),
+    # A shared file's bytes, fetched with the bot token from url_private_download.
+    "download": ("files:read",),
     "files.getUploadURLExternal": ("files:write",),
     "files.completeUploadExternal": ("files:write",),
     # The POST of a file's bytes to the URL Slack handed out: no token, no scope.
@@ -59,7 +66,7 @@ def test_the_manifest_has_what_slack_requires():
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["interactivity"]["request_url"] == command["url"]
     assert settings["event_subscriptions"]["request_url"] == command["url"]
-    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened", "file_shared"]
     assert settings["socket_mode_enabled"] is False
 
 
@@ -80,6 +87,14 @@ def test_the_scopes_are_the_smallest_set_the_bot_uses(bot):
     bot.slack.command("run dry", response_url=bot.fake_slack.response_url())
     bot.slack.command("digest", response_url=bot.fake_slack.response_url())
     bot.slack.event({"type": "app_home_opened", "user": "UOUTSIDER9", "tab": "home"})
+    shared = bot.fake_slack.share_file(
+        "leads.csv",
+        b"email\nada@acme.example\nnot-an-email\n",
+        user=OUTSIDER,
+        channel=REPORT_CHANNEL,
+    )
+    bot.slack.event(file_shared(shared, OUTSIDER))
+    bot.slack.command("import", channel=REPORT_CHANNEL, response_url=bot.fake_slack.response_url())
     bot.settle()
     approval_id = 1
     bot.slack.action(ActionId.approve, ApprovalRef(approval_id=approval_id).dump())
