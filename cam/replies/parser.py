@@ -37,14 +37,24 @@ AUTO_REPLY_HEADERS = (
 
 _MSGID = re.compile(r"<[^<>\s]+>")
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
-# Where the quoted earlier message starts in a reply.
+# Where the quoted earlier message starts in a reply: a mail client's attribution line or
+# header block, in English, German, French, Spanish, Dutch, Italian and Portuguese. A header
+# block in another language than English counts only with its date line ("Von: ...\nGesendet:"),
+# as "De:" or "Da:" may start a line of prose.
 _QUOTE_START = re.compile(
     r"^(?:On .{0,200}wrote:\s*$"
     r"|Am .{0,200}schrieb .{0,100}:\s*$"
     r"|Le .{0,200}a écrit\s*:\s*$"
-    r"|-{2,}\s*Original Message\s*-{2,}"
+    r"|El .{0,200}escribi[óo]\s*:\s*$"
+    r"|Op .{0,200}schreef .{0,100}:\s*$"
+    r"|Il .{0,200}ha scritto\s*:\s*$"
+    r"|Em .{0,200}escreveu\s*:\s*$"
+    r"|-{2,}\s*(?:Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original"
+    r"|Oorspronkelijk bericht|Messaggio originale|Mensagem original)\s*-{2,}"
     r"|_{10,}\s*$"
-    r"|From:\s.+$)",
+    r"|From:\s.+$"
+    r"|(?:Von|De|Van|Da)\s?:\s.+\n(?:.*\n)?\s*(?:Gesendet|Envoyé|Enviado(?: el)?|Verzonden"
+    r"|Inviato|Data|Datum|Date|Sent)\s?:)",
     re.IGNORECASE | re.MULTILINE,
 )
 

@@ -28,11 +28,11 @@ def _compile(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns))
 
 
-# A subject that is nothing but a removal request.
+# A subject that starts with a removal request, or ("stop", "baja") is nothing else.
 _SUBJECT = re.compile(
-    r"^\s*(?:unsubscribe|remove(?:\s+me)?|opt[\s-]?out|stop|abmelden|abmeldung|austragen"
-    r"|desabonnement|desabonner|desinscription|baja|darse\s+de\s+baja|afmelden|uitschrijven"
-    r"|cancellami|cancellazione|disiscrizione|descadastrar|descadastro)\s*[.!]*\s*$"
+    r"^\s*(?:unsubscrib\w*|remove\s+me|opt[\s-]?out|abmeld\w*|austragen|desabonn\w*"
+    r"|desinscri\w*|darse\s+de\s+baja|afmelden|uitschrijven|cancellami|disiscri\w*"
+    r"|descadastr\w*)\b|^\s*(?:stop|baja|remove)\s*[.!]*\s*$"
 )
 
 # GDPR Art. 17 (erasure) and Art. 21 (objection to direct marketing), in any language.
@@ -50,7 +50,7 @@ _GDPR_OBJECTION = _compile(
 
 _REQUEST = _compile(
     # English
-    r"\bunsubscrib",
+    r"\bunsubscrib\w*",
     r"\bopt(?:\s+(?:me|us))?[\s-]*out\b",
     r"\b(?:remove|take|get)\s+(?:me|us|my\s+(?:e-?mail|address|name|details|contact|data))"
     r"\s+(?:off|from|out)\b",
@@ -65,7 +65,7 @@ _REQUEST = _compile(
     r"(?:data|details|information|info|records?|e-?mail|address|contact)",
     r"\b(?:delete|erase)\s+(?:all|any|everything|whatever)\b.{0,40}\babout\s+me\b",
     # German
-    r"\babmeld|\bmelden\s+sie\s+mich\b.{0,30}\bab\b",
+    r"\babmeld\w*|\bmelden\s+sie\s+mich\b.{0,30}\bab\b",
     r"\baustragen\b|\btragen\s+sie\s+(?:mich|uns)\b.{0,40}\baus\b",
     r"\baus\s+(?:ihrem|ihrer|ihren|dem|der|diesem|dieser|eurem|eurer)\s+(?:e-?mail-?)?"
     r"(?:verteiler|liste|mailingliste|datenbank|adressliste|kartei|newsletter)",
@@ -79,7 +79,7 @@ _REQUEST = _compile(
     r"(?:personenbezogenen\s+)?(?:daten|adresse|e-?mail|kontakt)",
     r"\bloschung\s+meiner\b|\buntersage\b|\bhoren\s+sie\s+(?:bitte\s+)?auf\b",
     # French
-    r"\bdesabonn|\bdesinscri",
+    r"\bdesabonn\w*|\bdesinscri\w*",
     r"\bne\s+(?:plus|jamais)\s+(?:me|nous)\s+(?:contacter|solliciter|ecrire|envoyer|relancer|"
     r"appeler|deranger)",
     r"\bne\s+(?:me|nous)\s+(?:contactez|ecrivez|sollicitez|relancez|envoyez|appelez)\s+plus\b",
@@ -103,7 +103,7 @@ _REQUEST = _compile(
     r"molestarme|escribirnos|llamarme)",
     r"\bno\s+(?:quiero|deseo|queremos|deseamos)\s+recibir\s+(?:mas|ningun)",
     # Dutch
-    r"\bafmeld|\buitschrijv|\buitgeschreven\b",
+    r"\bafmeld\w*|\buitschrijv\w*|\buitgeschreven\b",
     r"\bhaal\s+(?:me|mij|ons|mijn\s+\w+)\s+(?:\w+\s+){0,2}?(?:van|uit)\b",
     r"\bverwijder\w*\s+(?:me|mij|ons|mijn)\b",
     r"\bgeen\s+(?:contact|mails?|e-?mails?|berichten)\s+meer\b|\bneem\s+geen\s+contact\b",
@@ -111,7 +111,7 @@ _REQUEST = _compile(
     r"\bniet\s+meer\s+(?:te\s+)?(?:mailen|e-?mailen|benaderen|contacteren|bellen)\b",
     r"\bstop\s+met\s+(?:mailen|e-?mailen|mailtjes|berichten|sturen|benaderen)",
     # Italian
-    r"\bcancellami\b|\bcancellatemi\b|\bdisiscriv|\bdisiscrizione\b",
+    r"\bcancellami\b|\bcancellatemi\b|\bdisiscri\w*",
     r"\b(?:cancellate|cancellare|cancelli|rimuovete|rimuovetemi|rimuovere|rimuova|togliete|"
     r"toglietemi|eliminate|eliminatemi)\s+(?:i\s+miei|il\s+mio|la\s+mia|mi|me|dalla|dai)\b",
     r"\bnon\s+(?:mi\s+)?(?:contattatemi|contattarmi|scrivetemi|scrivermi|contattate|scrivete|"
@@ -119,7 +119,7 @@ _REQUEST = _compile(
     r"\b(?:smettete|smettetela|smetta|smettila)\s+di\s+(?:scrivermi|contattarmi|inviarmi|"
     r"mandarmi|scrivere)",
     # Portuguese
-    r"\bdescadastr|\bcancelar\s+(?:a\s+)?(?:minha\s+)?(?:subscricao|inscricao|assinatura)",
+    r"\bdescadastr\w*|\bcancelar\s+(?:a\s+)?(?:minha\s+)?(?:subscricao|inscricao|assinatura)",
     r"\b(?:removam|remova|remover|retirem|tirem|tire|apaguem|apague|excluam|exclua|eliminem)"
     r"(?:-me)?\s+(?:o\s+meu|os\s+meus|a\s+minha|meu|meus|minha|da|do|dos)\b",
     r"\bnao\s+me\s+(?:contacte|contactem|contate|contatem|envie|enviem|mande|mandem|escreva|"

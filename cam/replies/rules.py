@@ -1,9 +1,12 @@
-"""Classify a parsed reply with explainable rules, recording which rule matched and why.
+"""Classify a parsed reply, recording which rule or which words decided and why.
 
-Bounces are decided first (delivery reports, then flufl.bounce on mail-system notices), then
-auto-reply headers, which RFC 3834 and the big mail systems set on automatic mail, before any
-keyword; then the ordered rules of `replies.toml`. The order and the patterns live in that file
-so a team can read and tune them.
+The deterministic layer decides first: bounces (delivery reports, then flufl.bounce on
+mail-system notices), auto-reply headers, which RFC 3834 and the big mail systems set on
+automatic mail, before any word of the text; then explicit opt-out phrases in seven languages
+(`phrases`), so an opt-out never depends on a model; then the ordered keyword rules of
+`replies.toml`, which a team can read and tune. What a person wrote and no rule decided goes to
+the reply model (`classifier`), whose strongest features are recorded as the reason. A question
+about where we got someone's data is flagged (`data_request`) whatever decided the class.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cam.core.config_files import load_model
 from cam.core.models import ReplyClass
-from cam.replies import bounces
+from cam.replies import bounces, phrases
+from cam.replies.classifier import Prediction, ReplyModel, default_model
 from cam.replies.dates import find_return_date
 from cam.replies.parser import ParsedReply
 
@@ -89,6 +93,13 @@ class Classification:
     bounce_fallback: tuple[str, ...] | None = None
     # Written by a machine (mail system or auto-responder), not by the person: no sequence stop.
     automated: bool = False
+    # How sure the decision is: 1.0 for a rule, the model's probability otherwise.
+    confidence: float = 1.0
+    # The model's strongest features for its class ("concept 'meeting' +4.1"); () for a rule.
+    reasons: tuple[str, ...] = ()
+    # The person asks where we got their data or what we hold (GDPR Art. 14/15): an answer is
+    # due within a month, whatever the class.
+    data_request: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,16 +133,24 @@ def compile_rules(rules: ReplyRules) -> CompiledRules:
     )
 
 
-def classify(reply: ParsedReply, rules: CompiledRules, *, today: date) -> Classification:
-    """Classify `reply`; never raises (a failing step falls back to `other`, explained)."""
+def classify(
+    reply: ParsedReply, rules: CompiledRules, *, today: date, model: ReplyModel | None = None
+) -> Classification:
+    """Classify `reply`; never raises (a failing step falls back to `other`, explained).
+
+    `model` is the reply model to use, for one trained with the team's labels; the model
+    trained on the corpus alone by default.
+    """
     try:
-        return _classify(reply, rules, today)
+        return _classify(reply, rules, today, model)
     except Exception as exc:
         log.exception("classifying %s failed", reply.message_id)
         return Classification(ReplyClass.other, f"classification failed: {type(exc).__name__}")
 
 
-def _classify(reply: ParsedReply, rules: CompiledRules, today: date) -> Classification:
+def _classify(
+    reply: ParsedReply, rules: CompiledRules, today: date, model: ReplyModel | None
+) -> Classification:
     bounce = _bounce(reply, rules)
     if bounce is not None:
         return bounce
@@ -145,6 +164,11 @@ def _classify(reply: ParsedReply, rules: CompiledRules, today: date) -> Classifi
     text = reply.new_text
     if not text.strip() and not reply.subject.strip():
         return Classification(ReplyClass.other, "empty message")
+    data_request = phrases.data_request(text) is not None
+    opt_out = phrases.opt_out(reply.subject, text)
+    if opt_out is not None:
+        matched = f"rule {opt_out.rule}: {opt_out.phrase[:80]!r}"
+        return Classification(ReplyClass.unsubscribe, matched, data_request=data_request)
     for rule, patterns in rules.keyword_rules:
         for pattern in patterns:
             match = _search(pattern, rule.field, text, reply.subject)
@@ -153,8 +177,23 @@ def _classify(reply: ParsedReply, rules: CompiledRules, today: date) -> Classifi
             matched = f"rule {rule.name}: {match.group(0).strip()[:80]!r}"
             if rule.kind is ReplyClass.out_of_office:
                 return _out_of_office(reply, rules, today, matched)
-            return Classification(rule.kind, matched)
-    return Classification(ReplyClass.other, "no rule matched")
+            return Classification(rule.kind, matched, data_request=data_request)
+    return _by_model((model or default_model()).predict(text, reply.subject))
+
+
+def _by_model(prediction: Prediction) -> Classification:
+    if prediction.rule is not None:
+        return Classification(
+            prediction.label, prediction.reasons[0], data_request=prediction.data_request
+        )
+    return Classification(
+        prediction.label,
+        f"model {prediction.label.value} {prediction.confidence:.0%}: "
+        + ", ".join(prediction.reasons),
+        confidence=prediction.confidence,
+        reasons=prediction.reasons,
+        data_request=prediction.data_request,
+    )
 
 
 def _search(pattern: re.Pattern[str], field: str, text: str, subject: str) -> re.Match[str] | None:
