@@ -41,11 +41,12 @@ from cam.escalation.approvals import UnknownApproval
 from cam.escalation.tasks import UnknownTask
 from cam.gateways.base import Gateways
 from cam.gateways.factory import build_gateways
+from cam.replies.triage import TriageRefused, UnknownReply
 
 log = logging.getLogger(__name__)
 
 # Errors that are the user's situation, not a fault of ours: told, not logged as failures.
-EXPECTED = (Refused, BadPayload, UnknownApproval, UnknownTask)
+EXPECTED = (Refused, BadPayload, UnknownApproval, UnknownTask, UnknownReply, TriageRefused)
 
 
 def web_client(settings: BotSettings) -> WebClient:

@@ -8,6 +8,7 @@ from sqlalchemy.exc import OperationalError
 from bot.payloads import BadPayload
 from cam.escalation.approvals import UnknownApproval
 from cam.escalation.tasks import UnknownTask
+from cam.replies.triage import TriageRefused, UnknownReply
 
 
 class Refused(Exception):
@@ -24,6 +25,10 @@ def user_message(error: Exception) -> str:
         return "That approval no longer exists."
     if isinstance(error, UnknownTask):
         return "That task no longer exists."
+    if isinstance(error, UnknownReply):
+        return "That reply no longer exists."
+    if isinstance(error, TriageRefused):
+        return f"Not done: {error}."
     if isinstance(error, OperationalError):
         return "The database cannot be reached right now; try again in a minute."
     if isinstance(error, SlackApiError):

@@ -10,8 +10,15 @@ class ActionId(enum.StrEnum):
     reject = "cam_reject"
     task_done = "cam_task_done"
     task_skip = "cam_task_skip"
+    # The decisions on a reply card.
+    triage_interested = "cam_triage_interested"
+    triage_not_interested = "cam_triage_not_interested"
+    triage_unsubscribe = "cam_triage_unsubscribe"
+    triage_snooze = "cam_triage_snooze"
 
 
 class BlockId(enum.StrEnum):
     approval_actions = "cam_approval_actions"
     task_actions = "cam_task_actions"
+    # `cam_triage_actions:<reply id>`: a date picker has no value, its block names the reply.
+    triage_actions = "cam_triage_actions"

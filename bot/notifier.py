@@ -216,6 +216,10 @@ class Notifier:
     def _render(self, session: Session, row: Notification) -> tuple[SlackPost | None, str | None]:
         if row.topic == digest_runs.DIGEST_TOPIC:
             return render_notification(session, row, workspace_url=self._workspace()), None
+        if row.topic == NotificationTopic.reply_card:
+            # A lead's later replies go in the thread of its first card.
+            parent = session.get(Notification, row.parent_id) if row.parent_id else None
+            return render_notification(session, row), parent.external_id if parent else None
         if row.topic != THREAD_REPLY:
             return render_notification(session, row), None
         parent = session.get(Notification, row.parent_id) if row.parent_id else None

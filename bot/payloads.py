@@ -37,3 +37,7 @@ class TaskRef(_Payload):
     task_id: int = Field(gt=0)
     # Why a task is skipped, chosen from the Skip menu.
     reason: str | None = Field(default=None, max_length=100)
+
+
+class ReplyRef(_Payload):
+    reply_id: int = Field(gt=0)

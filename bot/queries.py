@@ -9,11 +9,24 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.blocks.approval import PendingApproval
+from bot.blocks.reply_card import ReplyCard
 from bot.blocks.status import LastRun, Status
 from cam.core import runs
-from cam.core.models import Approval, CycleRun, Lead, OutreachMessage, OutreachStatus, Reply
+from cam.core.models import (
+    Approval,
+    ApprovalKind,
+    CycleRun,
+    Lead,
+    OutreachMessage,
+    OutreachStatus,
+    Reply,
+    ReplyClass,
+    ReplyLabel,
+    TriageChoice,
+)
 from cam.core.report import CAMCycleReport
 from cam.core.state import get_state
+from cam.replies import watch_state
 
 
 def with_subjects(session: Session, approvals: Sequence[Approval]) -> list[PendingApproval]:
@@ -86,4 +99,28 @@ def status(session: Session, next_run: datetime | None) -> Status:
         ),
         pending=pending(session),
         unknown_outcomes=unknown or 0,
+        replies=watch_state.latest(session),
     )
+
+
+def reply_card(session: Session, reply_id: int) -> ReplyCard | None:
+    """Load a reply with its lead, its label and, when it is about interest, the escalation."""
+    reply = session.get(Reply, reply_id)
+    if reply is None:
+        return None
+    lead = session.get(Lead, reply.lead_id) if reply.lead_id is not None else None
+    label = session.scalars(select(ReplyLabel).where(ReplyLabel.reply_id == reply_id)).first()
+    interested = reply.classification is ReplyClass.interested or (
+        label is not None and label.choice is TriageChoice.interested
+    )
+    escalation = (
+        session.scalars(
+            select(Approval).where(
+                Approval.lead_id == lead.id, Approval.kind == ApprovalKind.escalate_lead
+            )
+        ).first()
+        if lead is not None and interested
+        else None
+    )
+    pending_approval = with_subjects(session, [escalation])[0] if escalation else None
+    return ReplyCard(reply=reply, lead=lead, label=label, approval=pending_approval)

@@ -24,6 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.cron import schedule_trigger
 from bot.notifier import Notifier
 from bot.settings import BotSettings
+from bot.watch import reply_watcher
 from cam import cycle
 from cam.bootstrap import cycle_config
 from cam.core import leases
@@ -115,11 +116,25 @@ class BotScheduler:
                 misfire_grace_time=int(CYCLE_GRACE.total_seconds()),
             )
 
+        # Replies are read as they arrive, by one instance at a time, paused or not.
+        self.watcher = reply_watcher(
+            settings,
+            session_factory,
+            gateways.inbox,
+            instance=self.instance,
+            clock=clock,
+            on_read=self.deliver,
+        )
+
     def start(self) -> None:
         self._scheduler.start()
+        if self.watcher is not None:
+            self.watcher.start()
         log.info("scheduler started as %s; next cycle %s", self.instance, self.next_run_time())
 
     def shutdown(self, *, wait: bool = True) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=wait)
 

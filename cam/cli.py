@@ -35,6 +35,7 @@ from cam.leads.importer import ImportFileError, ImportResult, ProgressCallback, 
 from cam.leads.scoring import ScoringFileError, load_rules
 from cam.outreach import safety
 from cam.outreach.campaigns import CampaignFileError, sync_campaign_file
+from cam.replies import accuracy as reply_accuracy
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -241,6 +242,9 @@ def limits() -> None:
 
 
 app.command("digest")(friendly_errors(digest_command.digest))
+replies_app = typer.Typer(help="What the team decided on replies.", no_args_is_help=True)
+replies_app.command("accuracy")(friendly_errors(reply_accuracy.accuracy))
+app.add_typer(replies_app, name="replies")
 
 
 @app.command()

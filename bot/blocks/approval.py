@@ -79,14 +79,20 @@ def approval_blocks(item: PendingApproval, *, with_header: bool = True) -> list[
         )
     else:
         blocks += _lead_blocks(item)
+    return blocks + approval_actions(item)
+
+
+def approval_actions(item: PendingApproval) -> list[Block]:
+    """The approval's buttons while pending, else its outcome (for a reply card too)."""
+    approval = item.approval
     if approval.status is ApprovalStatus.pending:
+        blocks: list[Block] = []
         if approval.expires_at is not None:
             blocks.append(context(f"Expires {slack_date(approval.expires_at)}"))
-        blocks.append(_buttons(item))
-    else:
-        blocks.append(section(_status_text(approval)))
-        if _sync_failed(approval):
-            blocks.append(_retry_button(approval))
+        return [*blocks, _buttons(item)]
+    blocks = [section(_status_text(approval))]
+    if _sync_failed(approval):
+        blocks.append(_retry_button(approval))
     return blocks
 
 

@@ -11,12 +11,14 @@ from bot import queries
 from bot.blocks.approval import approval_post
 from bot.blocks.common import SlackPost
 from bot.blocks.digest import digest_post
+from bot.blocks.reply_card import reply_card_post
 from bot.blocks.report import report_post
 from bot.blocks.task import task_post
 from cam.core import runs
-from cam.core.models import CycleRun, Lead, ManualTask, Notification
+from cam.core.models import CycleRun, Lead, ManualTask, Notification, NotificationTopic
 from cam.core.report import CAMCycleReport
 from cam.digest import runs as digest_runs
+from cam.replies.cards import ReplyCardPayload
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,9 @@ def render_notification(
         return _approval(session, payload.get("approval_id"))
     if notification.topic == "task":
         return _task(session, payload.get("task_id"))
+    if notification.topic == NotificationTopic.reply_card:
+        card = queries.reply_card(session, ReplyCardPayload.model_validate(payload).reply_id)
+        return reply_card_post(card) if card is not None else None
     if notification.topic == digest_runs.DIGEST_TOPIC:
         return _digest(session, payload.get("digest_id"), workspace_url)
     log.warning("notification %s has unknown topic %r", notification.id, notification.topic)

@@ -9,8 +9,18 @@ from datetime import datetime
 from slack_sdk.models.blocks import Block
 
 from bot.blocks.approval import PendingApproval, pending_line
-from bot.blocks.common import bulleted, context, fields, header, section, slack_date
+from bot.blocks.common import (
+    bulleted,
+    clip,
+    context,
+    escape,
+    fields,
+    header,
+    section,
+    slack_date,
+)
 from bot.blocks.report import mode_label, summary_line, trigger_text
+from cam.core.models import MailboxWatch, WatchMode
 from cam.core.report import CAMCycleReport
 
 MAX_PENDING_SHOWN = 10
@@ -31,6 +41,8 @@ class Status:
     last_run: LastRun | None
     pending: Sequence[PendingApproval] = field(default_factory=tuple)
     unknown_outcomes: int = 0
+    # How the reply watcher reads the mailbox; None before any instance has watched it.
+    replies: MailboxWatch | None = None
 
 
 def status_blocks(status: Status) -> list[Block]:
@@ -49,6 +61,7 @@ def status_blocks(status: Status) -> list[Block]:
             ("Paused", "yes: no cycle, no send" if status.paused else "no"),
             ("Next scheduled run", next_run),
             ("Waiting for approval", len(status.pending)),
+            ("Replies", _replies(status.replies)),
         ]
     )
     if status.last_run is None:
@@ -72,6 +85,18 @@ def status_blocks(status: Status) -> list[Block]:
     if status.dry_run:
         blocks.append(context("Dry run: `/cam live` asks an approver to switch it off."))
     return blocks
+
+
+def _replies(watch: MailboxWatch | None) -> str:
+    """How the mailbox is watched and when it was last read (reading goes on while paused)."""
+    if watch is None:
+        return "not watched yet (no mailbox, or cam-bot not running)"
+    how = "IDLE (the server pushes new mail)" if watch.mode is WatchMode.idle else "polling"
+    when = slack_date(watch.last_read_at) if watch.last_read_at else "never"
+    text = f"{how}; last read {when}"
+    if watch.last_error:
+        text += f"\n:warning: {escape(clip(watch.last_error, 300))}"
+    return text
 
 
 def status_text(status: Status) -> str:

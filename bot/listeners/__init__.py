@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, files, home
+from bot.listeners import actions, commands, files, home, triage
 
 
 def register(app: App) -> None:
@@ -12,3 +12,4 @@ def register(app: App) -> None:
     actions.register(app)
     home.register(app)
     files.register(app)
+    triage.register(app)

@@ -22,6 +22,7 @@ from bot.blocks.task import SKIP_REASONS, task_post
 from bot.deps import Deps
 from bot.errors import user_message
 from bot.ids import ActionId
+from bot.listeners import card_messages
 from bot.listeners.home import publish_home
 from bot.payloads import ApprovalRef, BadPayload, TaskRef
 from cam.core.db import unit_of_work
@@ -66,7 +67,7 @@ def task_done(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, deps: Deps
 ) -> None:
     ref = TaskRef.parse(action.get("value"))
-    _task(ack, _clicked(body, respond), ref, deps, done=True)
+    _task(ack, clicked_of(body, respond), ref, deps, done=True)
 
 
 def task_skip(
@@ -74,10 +75,10 @@ def task_skip(
 ) -> None:
     selected = action.get("selected_option") or {}
     ref = TaskRef.parse(selected.get("value") if isinstance(selected, dict) else None)
-    _task(ack, _clicked(body, respond), ref, deps, done=False)
+    _task(ack, clicked_of(body, respond), ref, deps, done=False)
 
 
-def _clicked(body: dict[str, Any], respond: Respond | None) -> Clicked:
+def clicked_of(body: dict[str, Any], respond: Respond | None) -> Clicked:
     user = body.get("user")
     if not isinstance(user, dict) or not isinstance(user.get("id"), str):
         raise BadPayload("no user in the action")
@@ -102,12 +103,12 @@ def _decide(
     approve: bool,
 ) -> None:
     ref = ApprovalRef.parse(action.get("value"))
-    clicked = _clicked(body, respond)
+    clicked = clicked_of(body, respond)
     ack()
     deps.worker.submit(
         "decide",
         lambda: _decide_later(deps, clicked, ref.approval_id, approve),
-        on_error=lambda error: _tell(deps, clicked, user_message(error)),
+        on_error=lambda error: tell(deps, clicked, user_message(error)),
     )
 
 
@@ -124,19 +125,25 @@ def _decide_later(deps: Deps, clicked: Clicked, approval_id: int, approve: bool)
     deps.answers.invalidate()
     expired = decision.status is ApprovalStatus.expired
     if decision.refused is not None and not expired:
-        _tell(deps, clicked, f"Not done: {decision.refused}.")
+        tell(deps, clicked, f"Not done: {decision.refused}.")
         return
     if decision.changed or decision.crm_synced or decision.error is not None or expired:
         with unit_of_work(deps.session_factory) as session:
             item = queries.approval(session, approval_id)
             post = approval_post(item) if item is not None else None
             targets = _targets(session, clicked, "approval_id", approval_id)
+            lead_id = item.approval.lead_id if item is not None else None
+            # An escalation asked by a reply card is decided on that card: it shows the outcome.
+            cards = card_messages.card_updates(session, None, lead_id=lead_id)
+        for (channel, ts), card in sorted(cards.items()):
+            targets.discard((channel, ts))
+            deps.client.chat_update(channel=channel, ts=ts, text=card.text, blocks=card.blocks)
         if post is not None:
             _update(deps.client, targets, post)
     if expired:
-        _tell(deps, clicked, "This request has expired: `/cam live` asks again.")
+        tell(deps, clicked, "This request has expired: `/cam live` asks again.")
     elif decision.error is not None:
-        _tell(
+        tell(
             deps,
             clicked,
             f"Approved, but the CRM sync failed: {escape(decision.error)}. "
@@ -145,7 +152,7 @@ def _decide_later(deps: Deps, clicked: Clicked, approval_id: int, approve: bool)
     elif not decision.changed:
         when = f" {slack_date(decision.decided_at)}" if decision.decided_at else ""
         status, by = decision.status.value, who(decision.decided_by)
-        _tell(deps, clicked, f"Already {status} by {by}{when}.")
+        tell(deps, clicked, f"Already {status} by {by}{when}.")
     elif clicked.in_home:
         publish_home(deps, clicked.user)
 
@@ -156,7 +163,7 @@ def _task(ack: Ack, clicked: Clicked, ref: TaskRef, deps: Deps, *, done: bool) -
     deps.worker.submit(
         "task",
         lambda: _task_later(deps, clicked, ref.task_id, done, note),
-        on_error=lambda error: _tell(deps, clicked, user_message(error)),
+        on_error=lambda error: tell(deps, clicked, user_message(error)),
     )
 
 
@@ -195,7 +202,7 @@ def _update(client: WebClient, targets: set[tuple[str, str]], post: SlackPost) -
         client.chat_update(channel=channel, ts=ts, text=post.text, blocks=post.blocks)
 
 
-def _tell(deps: Deps, clicked: Clicked, text: str) -> None:
+def tell(deps: Deps, clicked: Clicked, text: str) -> None:
     """Tell only the person who clicked: ephemeral under the message, or atop their Home."""
     if clicked.respond is not None and not clicked.in_home:
         clicked.respond(text=text, response_type="ephemeral", replace_original=False)

@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     imap_folder: str = Field(default="INBOX", alias="CAM_IMAP_FOLDER")
     imap_security: str = Field(default="ssl", alias="CAM_IMAP_SECURITY")
     imap_ca_file: Path | None = Field(default=None, alias="CAM_IMAP_CA_FILE")
+    # The reply watcher polls this often when the server does not offer IMAP IDLE.
+    reply_poll_seconds: float = Field(default=60.0, gt=0, le=3600, alias="CAM_REPLY_POLL_SECONDS")
 
     # CRM.
     hubspot_token: SecretStr = Field(default=SecretStr(""), alias="CAM_HUBSPOT_TOKEN")

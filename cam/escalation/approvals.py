@@ -68,27 +68,44 @@ class Decision(BaseModel):
 def escalate_hot_leads(ctx: CycleContext) -> None:
     """Ask for approval of each hot lead that has none yet, with the reply that made it hot."""
     with unit_of_work(ctx.session_factory) as session:
-        candidates = _unescalated_hot_leads(session)
-        created: list[tuple[int, int | None]] = []
-        for start in range(0, len(candidates), BATCH):
-            created += _insert_escalations(session, candidates[start : start + BATCH], ctx.clock())
-        created.sort()
-        if created:
-            session.execute(
-                insert(Notification),
-                [{"topic": "approval", "payload": {"approval_id": aid}} for aid, _ in created],
-            )
-        events.record_many(
-            session,
-            events.APPROVAL_REQUESTED,
-            [
-                {"approval_id": aid, "kind": ApprovalKind.escalate_lead.value, "lead_id": lid}
-                for aid, lid in created
-            ],
-            ctx.cycle_id,
+        created = request_escalations(
+            session, _unescalated_hot_leads(session), ctx.clock(), cycle_id=ctx.cycle_id
         )
         events.record(session, events.LEADS_ESCALATED, {"count": len(created)}, ctx.cycle_id)
     ctx.report.approvals_requested += len(created)
+
+
+def request_escalations(
+    session: Session,
+    candidates: list[tuple[int, int | None]],
+    now: datetime,
+    *,
+    cycle_id: int | None = None,
+    notify: bool = True,
+) -> list[tuple[int, int | None]]:
+    """Ask for approval of each (lead id, reply id) with none yet; return (approval, lead) ids.
+
+    `notify=False` when the reply's own card carries the approval's buttons: no second message.
+    """
+    created: list[tuple[int, int | None]] = []
+    for start in range(0, len(candidates), BATCH):
+        created += _insert_escalations(session, candidates[start : start + BATCH], now)
+    created.sort()
+    if created and notify:
+        session.execute(
+            insert(Notification),
+            [{"topic": "approval", "payload": {"approval_id": aid}} for aid, _ in created],
+        )
+    events.record_many(
+        session,
+        events.APPROVAL_REQUESTED,
+        [
+            {"approval_id": aid, "kind": ApprovalKind.escalate_lead.value, "lead_id": lid}
+            for aid, lid in created
+        ],
+        cycle_id,
+    )
+    return created
 
 
 def _unescalated_hot_leads(session: Session) -> list[tuple[int, int | None]]:

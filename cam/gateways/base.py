@@ -88,6 +88,20 @@ class InboxReader(Protocol):
         ...
 
 
+class InboxIdle(Protocol):
+    """A connection that waits for news in the folder (IMAP IDLE); used as a context manager."""
+
+    supported: bool
+
+    def __enter__(self) -> InboxIdle: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def wait(self, timeout: float, renew_after: float) -> bool:
+        """Wait up to `timeout` seconds; True when the folder changed. `GatewayError` if lost."""
+        ...
+
+
 @dataclass(frozen=True)
 class SocialTask:
     outreach_id: int
@@ -177,7 +191,6 @@ class Gateways:
         if not self.mailboxes:
             return [self.inbox]
         return [mailbox.inbox for mailbox in self.mailboxes.values()]
-
 
     def not_configured(self) -> list[str]:
         """Name the channels that fall back to a no-op."""

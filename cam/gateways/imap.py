@@ -10,6 +10,7 @@ import ssl
 
 from cam.core.settings import Settings
 from cam.gateways.base import GatewayError, InboxBatch, InboxMessage
+from cam.gateways.imap_idle import ImapIdle
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,10 @@ class ImapInboxReader:
             raise GatewayError(self._safe(f"IMAP read from {self._where} failed: {exc}")) from None
         finally:
             _logout(conn)
+
+    def idle(self) -> ImapIdle:
+        """A second connection, to wait for news with IDLE (enter it to connect)."""
+        return ImapIdle(self._settings, self._safe)
 
     @property
     def _where(self) -> str:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from cam.core import events
 from cam.core.context import CycleContext
-from cam.core.db import unit_of_work
+from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import (
     Lead,
     MailboxCursor,
@@ -33,10 +33,12 @@ from cam.core.models import (
     Reply,
 )
 from cam.core.report import describe
-from cam.gateways.base import GatewayError
+from cam.gateways.base import GatewayError, InboxReader
+from cam.replies import cards
 from cam.replies.actions import LeadView, ReplyActions
+from cam.replies.learning import Classify, LearningClassifier
 from cam.replies.parser import ParsedReply, parse_reply
-from cam.replies.rules import Classification, classify, load_rules
+from cam.replies.rules import Classification
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +56,8 @@ class _Item:
 
 
 @dataclass
-class _Outcome:
-    """What one committed batch did, added to the report only once it is committed."""
+class ReadOutcome:
+    """What committed batches did, added up only once each is committed."""
 
     stored: int = 0
     hot: int = 0
@@ -63,16 +65,31 @@ class _Outcome:
     bounced: int = 0
     postponed: int = 0
     unsubscribed: int = 0
+    cards: int = 0
     by_class: Counter[str] = field(default_factory=Counter)
 
-    def add(self, other: _Outcome) -> None:
+    def add(self, other: ReadOutcome) -> None:
         self.stored += other.stored
         self.hot += other.hot
         self.unmatched += other.unmatched
         self.bounced += other.bounced
         self.postponed += other.postponed
         self.unsubscribed += other.unsubscribed
+        self.cards += other.cards
         self.by_class.update(other.by_class)
+
+
+@dataclass
+class MailboxRead:
+    """One read of the mailbox: what was fetched and stored, and what went wrong."""
+
+    mailbox: str
+    fetched: int = 0
+    outcome: ReadOutcome = field(default_factory=ReadOutcome)
+    # (message, item) of each reply that could not be stored.
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    # Why the mailbox could not be read at all.
+    failed: str | None = None
 
 
 def detect_replies(ctx: CycleContext) -> None:
@@ -84,47 +101,82 @@ def detect_replies(ctx: CycleContext) -> None:
                 session, events.REPLIES_DETECTED, {"configured": False, "replies": 0}, ctx.cycle_id
             )
         return
-    rules = load_rules(ctx.config.reply_rules_file)
+    now = ctx.clock()
+    zone = ZoneInfo(ctx.config.timezone)
+    classifier = LearningClassifier(ctx.session_factory, ctx.config.reply_rules_file, zone)
+    read = read_mailbox(
+        ctx.session_factory,
+        reader,
+        classifier.for_moment(now),
+        now=now,
+        zone=zone,
+        cycle_id=ctx.cycle_id,
+        record_empty=True,
+    )
+    if read.failed is not None:
+        ctx.report.error(PHASE, read.failed, item=read.mailbox)
+    for message, item in read.errors:
+        ctx.report.error(PHASE, message, item=item)
+    ctx.report.replies_detected += read.outcome.stored
+    ctx.report.hot_leads_detected += read.outcome.hot
+
+
+def read_mailbox(
+    session_factory: SessionFactory,
+    reader: InboxReader,
+    classifier: Classify,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    cycle_id: int | None = None,
+    record_empty: bool = False,
+) -> MailboxRead:
+    """Read the mail after the stored cursor, store it in batches, act on the leads.
+
+    The one path of phase 4 and of the reply watcher: each batch of `BATCH` messages is one
+    transaction (replies, lead changes, cards, escalations and the cursor together).
+    """
     mailbox = reader.name
-    with unit_of_work(ctx.session_factory) as session:
+    read = MailboxRead(mailbox)
+    with unit_of_work(session_factory) as session:
         uidvalidity, last_uid = _read_cursor(session, mailbox)
     try:
         batch = reader.fetch_since(uidvalidity, last_uid)
     except GatewayError as exc:
-        ctx.report.error(PHASE, str(exc), item=mailbox)
-        return
-    now = ctx.clock()
-    zone = ZoneInfo(ctx.config.timezone)
-    today = now.astimezone(zone).date()
-    total = _Outcome()
+        read.failed = str(exc)
+        return read
     messages = sorted(batch.messages, key=lambda m: m.uid)
+    read.fetched = len(messages)
     for start in range(0, len(messages), BATCH):
         items = [
-            _Item(m.uid, parsed, classify(parsed, rules, today=today))
+            _Item(m.uid, parsed, classifier(parsed))
             for m in messages[start : start + BATCH]
             for parsed in (parse_reply(m.raw),)
         ]
-        total.add(_store_isolated(ctx, mailbox, batch.uidvalidity, items, now, zone))
-    ctx.report.replies_detected += total.stored
-    ctx.report.hot_leads_detected += total.hot
-    with unit_of_work(ctx.session_factory) as session:
-        events.record(
-            session,
-            events.REPLIES_DETECTED,
-            {
-                "mailbox": mailbox,
-                "uidvalidity_changed": bool(uidvalidity) and uidvalidity != batch.uidvalidity,
-                "fetched": len(messages),
-                "replies": total.stored,
-                "by_class": dict(total.by_class),
-                "hot": total.hot,
-                "unmatched": total.unmatched,
-                "bounced": total.bounced,
-                "unsubscribed": total.unsubscribed,
-                "postponed": total.postponed,
-            },
-            ctx.cycle_id,
+        read.outcome.add(
+            _store_isolated(session_factory, read, batch.uidvalidity, items, now, zone)
         )
+    if read.fetched or record_empty:
+        with unit_of_work(session_factory) as session:
+            events.record(
+                session,
+                events.REPLIES_DETECTED,
+                {
+                    "mailbox": mailbox,
+                    "uidvalidity_changed": bool(uidvalidity) and uidvalidity != batch.uidvalidity,
+                    "fetched": read.fetched,
+                    "replies": read.outcome.stored,
+                    "by_class": dict(read.outcome.by_class),
+                    "hot": read.outcome.hot,
+                    "unmatched": read.outcome.unmatched,
+                    "bounced": read.outcome.bounced,
+                    "unsubscribed": read.outcome.unsubscribed,
+                    "postponed": read.outcome.postponed,
+                    "cards": read.outcome.cards,
+                },
+                cycle_id,
+            )
+    return read
 
 
 def _read_cursor(session: Session, mailbox: str) -> tuple[int, int]:
@@ -140,35 +192,31 @@ def _read_cursor(session: Session, mailbox: str) -> tuple[int, int]:
 
 
 def _store_isolated(
-    ctx: CycleContext,
-    mailbox: str,
+    session_factory: SessionFactory,
+    read: MailboxRead,
     uidvalidity: int,
     items: Sequence[_Item],
     now: datetime,
     zone: ZoneInfo,
-) -> _Outcome:
+) -> ReadOutcome:
     """Store a batch in one transaction; if that fails, each message alone, so one bad one
     costs only itself."""
     try:
-        with unit_of_work(ctx.session_factory) as session:
-            return _store(session, mailbox, uidvalidity, items, now, zone)
+        with unit_of_work(session_factory) as session:
+            return _store(session, read.mailbox, uidvalidity, items, now, zone)
     except Exception:
         log.warning("storing a batch of %d replies failed: retrying one by one", len(items))
-    outcome = _Outcome()
+    outcome = ReadOutcome()
     for item in items:
         try:
-            with unit_of_work(ctx.session_factory) as session:
-                outcome.add(_store(session, mailbox, uidvalidity, [item], now, zone))
+            with unit_of_work(session_factory) as session:
+                outcome.add(_store(session, read.mailbox, uidvalidity, [item], now, zone))
         except Exception as exc:
             log.exception("storing reply uid %s failed", item.uid)
-            ctx.report.error(
-                PHASE,
-                f"reply not stored: {describe(exc)}",
-                item=f"uid {item.uid}",
-            )
+            read.errors.append((f"reply not stored: {describe(exc)}", f"uid {item.uid}"))
             # Move past it, or it would block every later message forever.
-            with unit_of_work(ctx.session_factory) as session:
-                _advance(_locked_cursor(session, mailbox), uidvalidity, [item])
+            with unit_of_work(session_factory) as session:
+                _advance(_locked_cursor(session, read.mailbox), uidvalidity, [item])
     return outcome
 
 
@@ -191,13 +239,13 @@ def _store(
     items: Sequence[_Item],
     now: datetime,
     zone: ZoneInfo,
-) -> _Outcome:
+) -> ReadOutcome:
     """Store `items` and update their leads, then move the cursor past them: all or nothing."""
     cursor = _locked_cursor(session, mailbox)
     if cursor.uidvalidity == uidvalidity:
         # Another instance may have stored some of these since we read the cursor.
         items = [i for i in items if i.uid > cursor.last_uid]
-    outcome = _Outcome()
+    outcome = ReadOutcome()
     if not items:
         return outcome
     _advance(cursor, uidvalidity, items)
@@ -217,14 +265,14 @@ def _store(
     leads_by_email = {lead.email.lower(): lead for lead in leads.values()}
 
     actions = ReplyActions(session, now, zone)
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[dict[str, Any], Classification]] = []
     for item in items:
         parsed, verdict = item.parsed, item.verdict
         if parsed.message_id in known or _norm(parsed.message_id) in outbox:
             continue  # already stored, or a copy of our own outgoing message
         known.add(parsed.message_id)
         outreach_id, lead_id = _match(parsed, verdict, outbox, leads_by_email)
-        rows.append(_reply_row(item, uidvalidity, outreach_id, lead_id, now))
+        rows.append((_reply_row(item, uidvalidity, outreach_id, lead_id, now), verdict))
         outcome.stored += 1
         outcome.by_class[verdict.kind.value] += 1
         outcome.unmatched += lead_id is None
@@ -232,14 +280,29 @@ def _store(
         actions.apply(
             verdict, parsed.from_address, lead, leads_by_email, by_thread=outreach_id is not None
         )
-    if rows:
-        session.execute(insert(Reply), rows)
+    stored = _insert_replies(session, rows)
     actions.finish()
+    outcome.cards = cards.queue_cards(session, stored, now)
     outcome.hot = actions.hot
     outcome.bounced = len(actions.bounced)
     outcome.postponed = actions.postponed
     outcome.unsubscribed = actions.unsubscribed
     return outcome
+
+
+def _insert_replies(
+    session: Session, rows: Sequence[tuple[dict[str, Any], Classification]]
+) -> list[cards.StoredReply]:
+    """Insert the reply rows in one statement; return them with their new ids."""
+    if not rows:
+        return []
+    ids = session.execute(
+        insert(Reply).returning(Reply.id, sort_by_parameter_order=True), [row for row, _ in rows]
+    ).scalars()
+    return [
+        cards.StoredReply(reply_id, row["lead_id"], verdict)
+        for reply_id, (row, verdict) in zip(ids, rows, strict=True)
+    ]
 
 
 def _norm(message_id: str) -> str:
@@ -310,6 +373,7 @@ def _reply_row(
         "matched_rule": verdict.matched_rule[:500],
         "parse_note": parsed.parse_note,
         "return_date": verdict.return_date,
+        "data_request": verdict.data_request,
         "mailbox_uid": f"{uidvalidity}:{item.uid}"[:100],
         "received_at": received,
     }

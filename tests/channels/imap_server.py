@@ -32,8 +32,10 @@ from typing import Any
 import pytest
 import trustme
 from proxyprotocol.reader import ProxyProtocolReader
+from pymap.backend.dict import Config as DictConfig
 from pymap.backend.dict import DictBackend
 from pymap.backend.dict.mailbox import MailboxData
+from pymap.config import BackendCapability
 from pymap.imap import IMAPServer
 from pymap.mailbox import MailboxSnapshot
 from pysasl.hashing import BuiltinHash
@@ -135,6 +137,14 @@ class ImapServer:
             conn.logout()
 
 
+class _ConfigWithoutIdle(DictConfig):
+    """The dict backend's settings, with IDLE left out of CAPABILITY (and refused)."""
+
+    @property
+    def backend_capability(self) -> BackendCapability:
+        return BackendCapability(idle=False, object_id=True, multi_append=True)
+
+
 class _Runner(threading.Thread):
     """Serve pymap on `sock` in this thread's event loop until stopped."""
 
@@ -145,8 +155,10 @@ class _Runner(threading.Thread):
         implicit_tls: bool,
         uidvalidity: int,
         first_uid: int,
+        idle: bool = True,
     ) -> None:
         super().__init__(daemon=True, name="pymap-test-server")
+        self._idle = idle
         self._uidvalidity = uidvalidity
         self._first_uid = first_uid
         self._sock = sock
@@ -191,6 +203,9 @@ class _Runner(threading.Thread):
             # A test password need not resist brute force: hash it fast, logins stay quick.
             hash_context=BuiltinHash(rounds=1),
         )
+        if not self._idle:
+            # pymap takes `disable_idle` but its dict backend announces IDLE regardless.
+            config.__class__ = _ConfigWithoutIdle
         config.apply_context()
         handler = ProxyProtocolReader(config.proxy_protocol).get_callback(
             IMAPServer(backend.login, config)
@@ -225,15 +240,21 @@ def running_imap_server(
     implicit_tls: bool,
     uidvalidity: int = MAX_UID,
     first_uid: int = 1,
+    port: int = 0,
+    idle: bool = True,
 ) -> Iterator[ImapServer]:
-    """Run a fresh, empty server until the block ends (for fixtures and benchmarks)."""
+    """Run a fresh, empty server until the block ends (for fixtures and benchmarks).
+
+    `port` reuses a port (a restart: same address, empty mailbox); `idle=False` leaves IDLE
+    out of CAPABILITY, as some servers do.
+    """
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert(HOST, "localhost").configure_cert(context)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, 0))
+    sock.bind((HOST, port))
     sock.listen(16)
-    runner = _Runner(sock, context, implicit_tls, uidvalidity, first_uid)
+    runner = _Runner(sock, context, implicit_tls, uidvalidity, first_uid, idle)
     runner.start()
     if not runner.ready.wait(timeout=15) or runner.failure is not None:
         raise RuntimeError(f"pymap did not start: {runner.failure!r}")

@@ -1,0 +1,207 @@
+"""The team's decision on a reply card: Interested, Not interested, Unsubscribe, Snooze.
+
+A decision is taken once per reply: its label row (unique per reply) is inserted first, and
+only the call that inserted it carries the decision out, in the same transaction; a double
+click or a retried request finds the label and changes nothing. The label keeps the
+classifier's answer beside the person's, which is what `cam replies accuracy` compares and
+what the classifier learns from. Anyone in the report channel may triage; sending a lead to
+the CRM still takes an approver's Approve on the escalation this may request.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from cam.core import events
+from cam.core.db import SessionFactory, unit_of_work
+from cam.core.models import (
+    Lead,
+    LeadStatus,
+    OutreachMessage,
+    OutreachStatus,
+    Reply,
+    ReplyClass,
+    ReplyLabel,
+    TriageChoice,
+)
+from cam.escalation import approvals
+from cam.leads.lifecycle import FINAL
+from cam.leads.lifecycle import OPEN as IN_SEQUENCE
+from cam.outreach.lifecycle import NOT_YET_SENT
+from cam.replies import unsubscribe
+
+REPLY_TRIAGED = "cam.reply_triaged"
+LABEL_OF = {
+    TriageChoice.interested: ReplyClass.interested,
+    TriageChoice.not_interested: ReplyClass.not_interested,
+    TriageChoice.unsubscribe: ReplyClass.unsubscribe,
+    TriageChoice.snooze: None,
+}
+
+
+class UnknownReply(LookupError):
+    """No reply has this id."""
+
+
+class TriageRefused(ValueError):
+    """The decision cannot be taken as asked (a snooze without a future date)."""
+
+
+class Triage(BaseModel):
+    """What became of one attempt to decide a reply card."""
+
+    reply_id: int
+    choice: TriageChoice
+    decided_by: str
+    decided_at: datetime
+    changed: bool  # this call took the decision
+    approval_id: int | None = None
+
+
+def decide(
+    session_factory: SessionFactory,
+    *,
+    reply_id: int,
+    choice: TriageChoice,
+    by: str,
+    now: datetime,
+    zone: ZoneInfo,
+    snooze_until: date | None = None,
+) -> Triage:
+    """Take `choice` on the reply once, whoever else tries at the same moment."""
+    if choice is TriageChoice.snooze and (
+        snooze_until is None or snooze_until <= now.astimezone(zone).date()
+    ):
+        raise TriageRefused("pick a day after today to snooze until")
+    with unit_of_work(session_factory) as session:
+        reply = session.get(Reply, reply_id)
+        if reply is None:
+            raise UnknownReply(f"no reply with id {reply_id}")
+        if not _insert_label(session, reply, choice, by, now, snooze_until):
+            label = session.scalars(select(ReplyLabel).where(ReplyLabel.reply_id == reply_id)).one()
+            return Triage(
+                reply_id=reply_id,
+                choice=label.choice,
+                decided_by=label.decided_by,
+                decided_at=label.decided_at,
+                changed=False,
+            )
+        lead = session.get(Lead, reply.lead_id) if reply.lead_id is not None else None
+        approval_id = _carry_out(session, reply, lead, choice, by, now, zone, snooze_until)
+        events.record(
+            session,
+            REPLY_TRIAGED,
+            {"reply_id": reply_id, "choice": choice.value, "by": by, "lead_id": reply.lead_id},
+        )
+    return Triage(
+        reply_id=reply_id,
+        choice=choice,
+        decided_by=by,
+        decided_at=now,
+        changed=True,
+        approval_id=approval_id,
+    )
+
+
+def _insert_label(
+    session: Session,
+    reply: Reply,
+    choice: TriageChoice,
+    by: str,
+    now: datetime,
+    snooze_until: date | None,
+) -> bool:
+    """Insert the label unless the reply has one; True if this call inserted it."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(ReplyLabel)
+        .values(
+            reply_id=reply.id,
+            choice=choice,
+            predicted=reply.classification,
+            label=LABEL_OF[choice],
+            snooze_until=snooze_until if choice is TriageChoice.snooze else None,
+            decided_by=by,
+            decided_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["reply_id"])
+        .returning(ReplyLabel.id)
+    )
+    return session.execute(stmt).first() is not None
+
+
+def _carry_out(
+    session: Session,
+    reply: Reply,
+    lead: Lead | None,
+    choice: TriageChoice,
+    by: str,
+    now: datetime,
+    zone: ZoneInfo,
+    snooze_until: date | None,
+) -> int | None:
+    """Do what the decision says to the lead; return the escalation it requested, if any."""
+    if choice is TriageChoice.unsubscribe:
+        unsubscribe.unsubscribe(session, lead.email if lead else reply.from_address, source="slack")
+        return None
+    if lead is None or lead.status in FINAL:
+        return None
+    if choice is TriageChoice.interested:
+        if lead.status in (*IN_SEQUENCE, LeadStatus.replied):
+            _stop(session, lead, LeadStatus.hot, f"marked interested by {by}", now)
+        created = approvals.request_escalations(session, [(lead.id, reply.id)], now, notify=False)
+        return created[0][0] if created else None
+    if choice is TriageChoice.not_interested:
+        status = lead.status if lead.status is LeadStatus.escalated else LeadStatus.replied
+        _stop(session, lead, status, f"closed: not interested, decided by {by}", now)
+        return None
+    assert snooze_until is not None
+    _snooze(session, lead, snooze_until, by, now, zone)
+    return None
+
+
+def _stop(session: Session, lead: Lead, status: LeadStatus, why: str, now: datetime) -> None:
+    """Move the lead to `status` and skip its unsent steps: its sequence ends here."""
+    lead.status, lead.status_reason, lead.next_step_at = status, why[:500], None
+    lead.replied_at = lead.replied_at or now
+    session.execute(
+        update(OutreachMessage)
+        .where(OutreachMessage.lead_id == lead.id, OutreachMessage.status.in_(NOT_YET_SENT))
+        .values(status=OutreachStatus.skipped, reason=why[:1000], updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _snooze(
+    session: Session, lead: Lead, day: date, by: str, now: datetime, zone: ZoneInfo
+) -> None:
+    """Resume the lead's sequence on `day`: steps the reply cancelled go out then, and the
+    next step is planned from then."""
+    start = datetime.combine(day, time(0, 0), zone).astimezone(UTC)
+    why = f"snoozed until {day.isoformat()} by {by}"
+    stopped = session.scalars(
+        select(OutreachMessage).where(
+            OutreachMessage.lead_id == lead.id,
+            OutreachMessage.status.in_((*NOT_YET_SENT, OutreachStatus.skipped)),
+            OutreachMessage.sent_at.is_(None),
+        )
+    ).all()
+    revived = 0
+    for row in stopped:
+        if row.status is OutreachStatus.skipped and row.reason != "replied":
+            continue  # skipped by a safety rule, not by the reply: it stays skipped
+        revived += 1
+        local = row.scheduled_at.astimezone(zone)
+        later = datetime.combine(day, local.timetz()).astimezone(UTC)
+        row.status, row.reason, row.updated_at = OutreachStatus.planned, why, now
+        row.scheduled_at = max(later, start, row.scheduled_at)
+    lead.status = LeadStatus.contacted if lead.last_contacted_at else LeadStatus.scheduled
+    lead.status_reason = why
+    # With a step back in the outbox, its send plans the next one; else planning resumes then.
+    lead.next_step_at = None if revived else start

@@ -1,0 +1,53 @@
+"""How each mailbox is being watched, kept in the database so that every instance can show it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from cam.core.models import MailboxWatch, WatchMode
+
+
+def record_read(
+    session: Session, *, mailbox: str, mode: WatchMode, holder: str, now: datetime
+) -> None:
+    """Note that `mailbox` was read up to date at `now`, watched in `mode`."""
+    _upsert(
+        session,
+        {"mailbox": mailbox, "mode": mode, "holder": holder, "last_read_at": now},
+        now,
+        clear_error=True,
+    )
+
+
+def record_error(
+    session: Session, *, mailbox: str, mode: WatchMode, holder: str, error: str, now: datetime
+) -> None:
+    """Note why `mailbox` cannot be read just now; its last good read stays."""
+    _upsert(
+        session,
+        {"mailbox": mailbox, "mode": mode, "holder": holder, "last_error": error[:1000]},
+        now,
+        clear_error=False,
+    )
+
+
+def latest(session: Session) -> MailboxWatch | None:
+    """The mailbox watched most recently (a team reads one mailbox)."""
+    query = select(MailboxWatch).order_by(MailboxWatch.updated_at.desc()).limit(1)
+    return session.scalars(query).first()
+
+
+def _upsert(
+    session: Session, values: dict[str, object], now: datetime, *, clear_error: bool
+) -> None:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    row = {**values, "updated_at": now}
+    if clear_error:
+        row["last_error"] = None
+    stmt = dialect.insert(MailboxWatch).values(**row)
+    changes = {key: stmt.excluded[key] for key in row if key != "mailbox"}
+    session.execute(stmt.on_conflict_do_update(index_elements=["mailbox"], set_=changes))
