@@ -121,22 +121,21 @@ def is_permanent(action: str, status: str) -> bool:
 
 def _permanent_report(reply: ParsedReply, hard: list[DsnRecipient]) -> BounceFinding:
     head = f"delivery report: {hard[0].action or 'failed'} {hard[0].status or 'no status'}"
-    named = tuple(dict.fromkeys(a for block in hard if (a := recipient(block)) is not None))
-    unnamed = [block for block in hard if recipient(block) is None]
+    found = [(block, recipient(block)) for block in hard]
+    named = tuple(dict.fromkeys(address for _, address in found if address is not None))
+    unnamed = [block for block, address in found if address is None]
     if named:
         head = f"{head} for {named[0]}"
     if not unnamed:
         return BounceFinding(head, permanent=True, addresses=named)
-    block = unnamed[0]
-    shown = block.final_recipient or block.original_recipient
+    shown = unnamed[0].final_recipient or unnamed[0].original_recipient
     fallback, source = _fallback(reply)
     fallback = tuple(a for a in fallback if a not in named)
     ours = reply.original_message_id or next(iter(reply.returned_in_reply_to), None)
-    steps = ([f"the lead our returned message {ours} went to"] if ours else []) + (
-        [source] if source else []
-    )
-    found = ", else ".join(steps) or "nothing in the report, the returned message or flufl.bounce"
-    why = f"{head}; recipient {shown[:80]!r} is not a usable address: bounced is {found}"
+    steps = [f"the lead our message {ours} went to"] if ours else []
+    steps += [source] if source else []
+    whom = ", else ".join(steps) or "nothing in the report, the returned message or flufl.bounce"
+    why = f"{head}; recipient {shown[:80]!r} is not a usable address: bounced is {whom}"
     if not steps:
         log.warning("bounce %s names no usable recipient: nothing suppressed", reply.message_id)
     return BounceFinding(why, permanent=True, addresses=(*named, *fallback), fallback=fallback)
