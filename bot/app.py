@@ -16,6 +16,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -97,11 +98,15 @@ def create_app(
         deliver_notifications=deliver_notifications,
         answers=Answers(settings, session_factory, clock=clock, next_run_time=next_run_time),
     )
+    logging.getLogger("slack_bolt.App").addFilter(_CLIENT_TOKEN_NOTICE)
     app = App(
         name="cam-bot",
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         process_before_response=process_before_response,
+        # `cam-bot` verifies the token itself at start-up, and starts even while Slack is
+        # away (bot/startup.py); Bolt then calls auth.test on the first request.
+        token_verification_enabled=False,
     )
 
     app.middleware(
@@ -116,6 +121,22 @@ def create_app(
     app.error(handle_error)
     listeners.register(app)
     return app
+
+
+class _DropMessage(logging.Filter):
+    """Drop one log message that tells the user nothing they could act on."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self._message = message
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != self._message
+
+
+# Bolt reads SLACK_BOT_TOKEN from the environment as well as taking our client, and warns
+# that the token "will be unused": it is the client's token, so nothing is lost.
+_CLIENT_TOKEN_NOTICE = _DropMessage(warning_client_prioritized_and_token_skipped())
 
 
 def _unscheduled() -> datetime | None:
@@ -143,10 +164,10 @@ def handle_error(
 
 
 class SlackHandler(SlackRequestHandler):
-    """Bolt's WSGI handler that answers a body it cannot parse with 4xx, not a crash.
+    """Bolt's WSGI handler that checks the signature first and answers a bad body with 4xx.
 
-    Bolt parses the body before it checks the signature; here an unparsable body gets 401 when
-    unsigned and 400 when signed, and never reaches the app.
+    Bolt parses the body before it checks the signature, and logs a refused request's body:
+    here an unsigned request gets 401 unread, and a signed one Bolt cannot parse gets 400.
     """
 
     def __init__(self, app: App, signing_secret: str, path: str = "/slack/events") -> None:
@@ -159,15 +180,17 @@ class SlackHandler(SlackRequestHandler):
         if not _flat(headers).get("x-slack-request-timestamp", "").isdigit():
             # Bolt's verifier raises on a timestamp that is not a number: refuse it here.
             return BoltResponse(status=401, body="invalid request")
+        if not self._verifier.is_valid_request(body, _flat(headers)):
+            log.warning("refused a request with a bad or expired signature (%d bytes)", len(body))
+            return BoltResponse(status=401, body="invalid request")
         try:
             bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
             _check_shape(bolt_request.body)
             return self.app.dispatch(bolt_request)
         except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
             # Unparsable, or a shape Bolt's own code indexes blindly (it raised in there).
-            signed = self._verifier.is_valid_request(body, _flat(headers))
-            log.warning("malformed Slack request (%s, signed: %s)", type(exc).__name__, signed)
-            return BoltResponse(status=400 if signed else 401, body="malformed request")
+            log.warning("malformed Slack request (%s)", type(exc).__name__)
+            return BoltResponse(status=400, body="malformed request")
 
 
 def _check_shape(body: object) -> None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 import signal
 import sys
 from collections.abc import Iterable
 from email.parser import BytesParser
 from email.policy import HTTP
+from importlib.metadata import version
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import parse_qs
@@ -23,14 +23,16 @@ import waitress
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import text
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from bot import startup
 from bot.app import create_app, slack_handler
 from bot.notifier import Notifier, notifier_client
 from bot.scheduler import BotScheduler
 from bot.settings import BotSettings, SettingsProblem, load_bot_settings
+from bot.startup import HealthChecks, SlackTokenCheck, StartupError
 from bot.worker import Worker
 from cam.bootstrap import Runtime
+from cam.core import db
 from cam.core.db import SessionFactory, unit_of_work
 from cam.replies import unsubscribe
 
@@ -48,11 +50,16 @@ THREADS = 16
 
 
 def make_wsgi_app(
-    bolt_app: App, settings: BotSettings, session_factory: SessionFactory
+    bolt_app: App,
+    settings: BotSettings,
+    session_factory: SessionFactory,
+    *,
+    health: HealthChecks | None = None,
 ) -> WSGIApplication:
     """Return the WSGI app routing Slack's requests, the health check and unsubscribe links."""
     slack = slack_handler(bolt_app, settings)
     secret = settings.secret_key.get_secret_value()
+    checks = health or HealthChecks(head=db.schema_head())
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
@@ -67,7 +74,7 @@ def make_wsgi_app(
         if path == "/healthz":
             if method not in ("GET", "HEAD"):
                 return _not_allowed(start_response, "GET, HEAD")
-            return _health(start_response, session_factory)
+            return _health(start_response, session_factory, checks)
         if path.startswith(UNSUBSCRIBE_PREFIX):
             token = path[len(UNSUBSCRIBE_PREFIX) :]
             if method in ("GET", "HEAD"):
@@ -80,13 +87,21 @@ def make_wsgi_app(
     return app
 
 
-def _health(start_response: StartResponse, session_factory: SessionFactory) -> Iterable[bytes]:
+def _health(
+    start_response: StartResponse, session_factory: SessionFactory, checks: HealthChecks
+) -> Iterable[bytes]:
+    """503 when the database cannot serve (unreachable, schema behind); degraded without Slack."""
     try:
         with session_factory() as session:
             session.execute(text("SELECT 1"))
+            schema = startup.schema_problem(session.connection(), checks.head)
     except Exception as exc:
         log.warning("health check: database unreachable (%s)", type(exc).__name__)
         return _reply(start_response, "503 Service Unavailable", "database unreachable\n")
+    if schema is not None:
+        return _reply(start_response, "503 Service Unavailable", f"{schema}\n")
+    if checks.slack is not None and checks.slack.problem is not None:
+        return _reply(start_response, "200 OK", f"degraded: {checks.slack.problem}\n")
     return _reply(start_response, "200 OK", "ok\n")
 
 
@@ -211,28 +226,42 @@ def _not_allowed(start_response: StartResponse, allow: str) -> Iterable[bytes]:
     )
 
 
-def configure_logging() -> None:
-    """Log to stderr at `LOG_LEVEL` (INFO by default); HTTP clients stay quiet below WARNING."""
-    level = os.environ.get("LOG_LEVEL", "INFO").upper()
+def configure_logging(level: str) -> None:
+    """Log to stderr at `level`; libraries stay quiet below WARNING.
+
+    APScheduler's INFO lines ("Adding job tentatively", "Added job") say nothing a user
+    could act on.
+    """
     logging.basicConfig(
-        level=level if level in logging.getLevelNamesMapping() else "INFO",
+        level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("slack_sdk", "slack_bolt", "urllib3", "apscheduler.executors"):
+    for noisy in ("slack_sdk", "slack_bolt", "urllib3", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def serve() -> None:
     """Run the bot until SIGTERM or SIGINT (the `cam-bot` command)."""
+    startup.parse_args(sys.argv[1:])
     try:
         settings = load_bot_settings()
-        runtime = Runtime(settings)
     except SettingsProblem as exc:
         _exit_with(str(exc))
-    except (ArgumentError, NoSuchModuleError):
-        _exit_with("invalid settings:\n  DATABASE_URL: not a database URL SQLAlchemy can use")
-    configure_logging()
+    configure_logging(settings.log_level)
+    database = db.redacted_url(settings.database_url)
+    log.info("cam-bot %s, database %s", version("cam-orchestrator"), database)
+    runtime = Runtime(settings)
+    slack_check = SlackTokenCheck(notifier_client(settings))
+    health = HealthChecks(head=db.schema_head(), slack=slack_check)
+    try:
+        unreachable = startup.check_database(runtime.engine, health.head)
+        slack_check.start()
+    except StartupError as exc:
+        runtime.close()
+        _exit_with(str(exc))
+    if unreachable is not None:
+        log.warning("%s; starting anyway, /healthz answers 503 until it answers", unreachable)
     notifier = Notifier(notifier_client(settings), runtime.session_factory, settings)
     scheduler = BotScheduler(settings, runtime.session_factory, runtime.gateways, notifier)
     worker = Worker()
@@ -244,7 +273,7 @@ def serve() -> None:
         next_run_time=scheduler.next_run_time,
         deliver_notifications=scheduler.deliver,
     )
-    wsgi = make_wsgi_app(bolt_app, settings, runtime.session_factory)
+    wsgi = make_wsgi_app(bolt_app, settings, runtime.session_factory, health=health)
     _stop_on(signal.SIGTERM)
     try:
         socket_mode = _start_socket_mode(bolt_app, settings)
@@ -268,6 +297,7 @@ def serve() -> None:
         _exit_with(f"cannot listen on port {settings.port}: {exc.strerror or exc}", code=1)
     finally:
         scheduler.shutdown(wait=False)
+        slack_check.stop()
         # A `/cam run` under way finishes its cycle and posts its report before we exit.
         worker.shutdown(wait=True)
         runtime.close()

@@ -12,6 +12,10 @@ from cam.core.settings import Settings
 SLACK_API_DEFAULT = "https://slack.com/api/"
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_MEMBER_ID_EXAMPLE = (
+    "e.g. CAM_APPROVERS=U0123ABCD,U0456EFGH (in Slack: a profile, ⋮, Copy member ID)"
+)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TEAM_ID = re.compile(r"^[TE][A-Z0-9]{2,}$")
 
 
@@ -33,6 +37,7 @@ class BotSettings(Settings):
     digest_schedule: str = Field(default="30 17 * * mon-fri", alias="CAM_DIGEST_SCHEDULE")
     send_interval_minutes: int = Field(default=5, ge=1, le=60, alias="CAM_SEND_INTERVAL_MINUTES")
     port: int = Field(default=3000, ge=1, le=65535, alias="PORT")
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
 
     @field_validator("slack_bot_token", "slack_signing_secret")
     @classmethod
@@ -67,11 +72,19 @@ class BotSettings(Settings):
     def _user_ids(cls, value: str) -> str:
         ids = [part.strip() for part in value.split(",") if part.strip()]
         if not ids:
-            raise ValueError("must name at least one Slack user ID")
+            raise ValueError(f"must name at least one Slack member ID, {_MEMBER_ID_EXAMPLE}")
         bad = [part for part in ids if not _USER_ID.match(part)]
         if bad:
-            raise ValueError(f"not Slack user IDs: {', '.join(bad)}")
+            raise ValueError(f"not Slack member IDs: {', '.join(bad)}; {_MEMBER_ID_EXAMPLE}")
         return ",".join(ids)
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
 
     @field_validator("schedule")
     @classmethod

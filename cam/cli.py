@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
@@ -18,7 +19,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from cam import cli_views
 from cam.bootstrap import Runtime, cycle_config
@@ -51,9 +52,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: the rich one labels flags with their Python type (`--help <bool>`).
+    rich_markup_mode=None,
 )
-leads_app = typer.Typer(help="Manage leads.", no_args_is_help=True)
-db_app = typer.Typer(help="Manage the database.", no_args_is_help=True)
+leads_app = typer.Typer(help="Manage leads.", no_args_is_help=True, rich_markup_mode=None)
+db_app = typer.Typer(help="Manage the database.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(leads_app, name="leads")
 app.add_typer(db_app, name="db")
 
@@ -69,36 +72,37 @@ class CliError(Exception):
     """A failure to show the user as one line, without a traceback."""
 
 
-def masked_url(url: str) -> str:
-    """Return the database URL with its password hidden."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparsable DATABASE_URL>"
+class SettingsError(CliError):
+    """The settings are missing or invalid (exit code 2, as `cam-bot` uses)."""
 
 
 def _database_message(exc: SQLAlchemyError, url: str) -> str:
     orig = getattr(exc, "orig", None)
     text = str(orig if orig is not None else exc).strip().splitlines()[0]
     hint = ""
-    if "no such table" in text or "does not exist" in text:
+    if db.database_missing(exc):
+        name = make_url(url).database or "it"
+        hint = f" (create the database first, e.g. `createdb {name}`, then run `cam db upgrade`)"
+    elif "no such table" in text or ("relation" in text and "does not exist" in text):
         hint = " (run `cam db upgrade` first)"
-    return f"database error at {masked_url(url)}: {text}{hint}"
+    return f"database error at {db.redacted_url(url)}: {text}{hint}"
 
 
 def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn the errors a user can fix into a one-line message and exit code 1."""
+    """Turn the errors a user can fix into one line: exit code 2 for settings, else 1."""
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        code = 1
         try:
             return command(*args, **kwargs)
         except (CliError, ImportFileError, CampaignFileError, ScoringFileError, OSError) as exc:
             message = str(exc)
+            code = 2 if isinstance(exc, SettingsError) else 1
         except SQLAlchemyError as exc:
             message = _database_message(exc, _database_url.get())
         err_console.print(f"[red]error:[/red] {escape(message)}")
-        raise typer.Exit(1)
+        raise typer.Exit(code)
 
     return wrapper
 
@@ -112,9 +116,29 @@ def load_settings(**overrides: object) -> Settings:
             f"{'.'.join(str(p) for p in error['loc']) or 'settings'}: {error['msg']}"
             for error in exc.errors(include_input=False)
         )
-        raise CliError(f"invalid settings: {problems}") from None
+        raise SettingsError(f"invalid settings: {problems}") from None
     _database_url.set(settings.database_url)
+    shown = escape(db.redacted_url(settings.database_url))
+    err_console.print(f"Database: {shown}", style="dim", soft_wrap=True)
     return settings
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        console.print(f"cam {version('cam-orchestrator')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """CAM Orchestrator: run a sales team's daily client-acquisition cycle, safely."""
 
 
 @contextmanager
@@ -273,7 +297,7 @@ def db_upgrade() -> None:
     """Create the tables, or bring them to the newest schema."""
     settings = load_settings()
     db.upgrade(settings.database_url)
-    console.print(f"Database at {escape(masked_url(settings.database_url))} is up to date.")
+    console.print(f"Database at {escape(db.redacted_url(settings.database_url))} is up to date.")
 
 
 def demo_clock(timezone: str, today: date) -> datetime:

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cam.core import db
+
 DATA_DIR = Path(__file__).parent.parent / "data"
 
 
@@ -31,7 +33,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
-    database_url: str = Field(default="sqlite:///cam.db", alias="DATABASE_URL")
+    database_url: str = Field(default_factory=db.default_database_url, alias="DATABASE_URL")
     timezone: str = Field(default="UTC", alias="CAM_TIMEZONE")
     campaign_file: Path = Field(default=DATA_DIR / "campaign.toml", alias="CAM_CAMPAIGN_FILE")
     scoring_file: Path = Field(default=DATA_DIR / "scoring.toml", alias="CAM_SCORING_FILE")
@@ -93,6 +95,11 @@ class Settings(BaseSettings):
 
     # LinkedIn steps become manual tasks; off unless enabled.
     linkedin_tasks: bool = Field(default=True, alias="CAM_LINKEDIN_TASKS")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return db.check_url(value)
 
     @field_validator("send_window")
     @classmethod
