@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.digest_bench [--leads 200000] [--backends sqlite postgresql]
 
 Seeds `--leads` leads with five sends each (the fifth a LinkedIn step) spread over 60 days,
-one reply per lead, 20,000 LinkedIn tasks, 5,000 approvals and the events the digest counts, by
+one reply per lead, a LinkedIn task for a tenth and an approval for a fortieth of them, and
+the events the digest counts, by
 `executemany` on SQLite and `COPY` on PostgreSQL. Then times `build_digest` (the week in
 review: the 14-day counts, what waits, the limits) in a fresh session, three times (target
 < 2 s), counts its SQL statements, and times the chart (target < 1 s).
@@ -12,7 +13,7 @@ review: the 14-day counts, what waits, the limits) in a fresh session, three tim
 from __future__ import annotations
 
 import argparse
-import json
+import itertools
 import statistics
 import tempfile
 import time
@@ -36,19 +37,20 @@ NOW = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)
 ZONE = "Europe/Berlin"
 SPAN_DAYS = 60
 STEPS = 5
-TASKS = 20_000
-APPROVALS = 5_000
+# A tenth and a fortieth of the leads: LinkedIn tasks and approvals.
+TASKS_PER_LEAD, APPROVALS_PER_LEAD = 10, 40
 BATCH = 50_000
 CLASSES = ("interested", "not_interested", "out_of_office", "question", "other", "bounce")
 DIGEST_TARGET = 2.0
 CHART_TARGET = 1.0
 
 
-def naive(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None)
+def naive(moment: datetime) -> str:
+    """UTC without a zone, written as SQLAlchemy writes it on SQLite (so comparisons agree)."""
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}"
 
 
-def at(n: int, spread: int) -> datetime:
+def at(n: int, spread: int) -> str:
     """A moment in the last SPAN_DAYS, spread evenly by `n` out of `spread`."""
     return naive(NOW - timedelta(seconds=(n * 7919 % spread) * SPAN_DAYS * 86400 // spread))
 
@@ -56,6 +58,7 @@ def at(n: int, spread: int) -> datetime:
 def tables(leads: int) -> Iterator[tuple[str, Sequence[str], Iterator[tuple[Any, ...]]]]:
     """Each table's columns and rows, in an order the foreign keys accept."""
     stamp = naive(NOW)
+    tasks, approvals = leads // TASKS_PER_LEAD, leads // APPROVALS_PER_LEAD
     yield (
         "campaigns",
         ("id", "key", "name", "active", "score_threshold", "created_at", "updated_at"),
@@ -174,8 +177,8 @@ def tables(leads: int) -> Iterator[tuple[str, Sequence[str], Iterator[tuple[Any,
             "created_at",
         ),
         (
-            (t, t * STEPS, t, ("open", "done", "skipped")[t % 3], "", at(t, TASKS), at(t, TASKS))
-            for t in range(1, TASKS + 1)
+            (t, t * STEPS, t, ("open", "done", "skipped")[t % 3], "", at(t, tasks), at(t, tasks))
+            for t in range(1, tasks + 1)
         ),
     )
     yield (
@@ -196,10 +199,10 @@ def tables(leads: int) -> Iterator[tuple[str, Sequence[str], Iterator[tuple[Any,
                 "pending" if a % 10 == 0 else "approved",
                 a,
                 "cam",
-                at(a, APPROVALS),
-                None if a % 10 == 0 else at(a, APPROVALS),
+                at(a, approvals),
+                None if a % 10 == 0 else at(a, approvals),
             )
-            for a in range(1, APPROVALS + 1)
+            for a in range(1, approvals + 1)
         ),
     )
     yield (
@@ -240,14 +243,9 @@ def seed(engine: Engine, leads: int) -> None:
                         copy.write_row(row)
             else:
                 marks = ", ".join("?" for _ in columns)
-                batch: list[tuple[Any, ...]] = []
-                for row in rows:
-                    batch.append(tuple(json.dumps(v) if isinstance(v, bool) else v for v in row))
-                    if len(batch) == BATCH:
-                        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", batch)
-                        batch = []
-                if batch:
-                    cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", batch)
+                insert = f"INSERT INTO {table} ({names}) VALUES ({marks})"
+                while batch := list(itertools.islice(rows, BATCH)):
+                    cursor.executemany(insert, batch)
         raw.commit()
     finally:
         raw.close()
