@@ -6,6 +6,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import OperationalError
 
 from bot.payloads import BadPayload
+from cam.core import db
 from cam.escalation.approvals import UnknownApproval
 from cam.escalation.tasks import UnknownTask
 from cam.replies.triage import TriageRefused, UnknownReply
@@ -30,6 +31,9 @@ def user_message(error: Exception) -> str:
     if isinstance(error, TriageRefused):
         return f"Not done: {error}."
     if isinstance(error, OperationalError):
+        problem = db.storage_problem(error)
+        if problem is not None:
+            return f"Not done: {problem}. An admin must fix it; nothing can be stored until then."
         return "The database cannot be reached right now; try again in a minute."
     if isinstance(error, SlackApiError):
         return f"Slack refused a call: {error.response.get('error', 'unknown error')}"
