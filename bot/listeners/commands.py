@@ -12,8 +12,12 @@ from slack_bolt import Ack, App, Respond
 from bot import lead_import
 from bot.blocks.common import escape
 from bot.blocks.imports import how_to_import
+from bot.blocks.preview import preview_post
 from bot.blocks.report import SLACK_TRIGGER, mode_label, summary_line
+from bot.blocks.common import SlackPost
+from bot.blocks.preflight import preflight_post
 from bot.deps import Deps
+from bot.preflight import bot_preflight
 from bot.errors import Refused, user_message
 from cam import cycle
 from cam.bootstrap import cycle_config
@@ -24,8 +28,11 @@ from cam.digest import runs as digest_runs
 from cam.digest.build import build_digest
 from cam.digest.model import DigestKind
 from cam.escalation import approvals
+from cam.outreach import preview as outreach_preview
 
 COMMAND_REFUSED = "cam.command_refused"
+CHECKING = "Checking what sending for real needs (mail servers, CRM, Slack)… the list follows."
+PRIVATE = {"response_type": "ephemeral"}
 MANUAL_CYCLE_LEASE = "manual_cycle"
 # Renewed while the cycle runs: a process killed mid-cycle frees the lease within this.
 MANUAL_CYCLE_TTL = timedelta(minutes=1)
@@ -38,6 +45,7 @@ HELP = """*CAM commands*
 `/cam status`: mode, next run, last run, what waits for approval
 `/cam digest` / `/cam digest week`: post today's digest (or the week in review) now
 `/cam import`: how to import leads (upload a CSV into the report channel)
+`/cam preview [email]`: the next message CAM would send (to that lead), shown only to you
 `/cam live`: ask another approver to switch dry run off (approvers)
 `/cam dry`: switch back to dry run at once (approvers)
 `/cam pause` / `/cam resume`: stop or restart all cycles and sends (approvers)
@@ -198,33 +206,86 @@ def import_file(invocation: Invocation, ack: Ack, deps: Deps) -> None:
         )
 
 
+def preview(invocation: Invocation, ack: Ack, deps: Deps) -> None:
+    """Show privately the next message CAM would send, to the lead named or the next in line."""
+    if len(invocation.args) > 1:
+        ack(text="`/cam preview` takes one email address, or nothing.", response_type=EPHEMERAL)
+        return
+    # Slack may send an address as a link: <mailto:ada@acme.com|ada@acme.com>.
+    email = invocation.args[0].strip("<>").split("|")[-1] if invocation.args else None
+    with unit_of_work(deps.session_factory) as session:
+        current = state.get_state(session)
+        try:
+            shown = outreach_preview.next_message(
+                session,
+                settings=deps.settings,
+                config=cycle_config(deps.settings, current),
+                paused=current.paused,
+                now=deps.clock(),
+                email=email,
+            )
+        except outreach_preview.PreviewUnavailable as exc:
+            ack(text=f"Nothing to preview: {escape(str(exc))}.", response_type=EPHEMERAL)
+            return
+    post = preview_post(shown)
+    ack(text=post.text, blocks=post.blocks, response_type=EPHEMERAL)
+
+
+def check(invocation: Invocation, ack: Ack, deps: Deps) -> None:
+    """List privately what sending for real needs and what is missing (after the ack)."""
+    ack(text=CHECKING, response_type=EPHEMERAL)
+    deps.worker.submit(
+        "check",
+        lambda: _show(invocation, preflight_post(bot_preflight(deps.settings, deps.client))),
+        on_error=lambda error: invocation.answer_later(user_message(error)),
+    )
+
+
 def go_live(invocation: Invocation, ack: Ack, deps: Deps) -> None:
-    """Ask for approval to switch dry run off: an approver asks, another approver decides."""
+    """Ask to switch dry run off once the preflight passes; another approver decides."""
     _require_approver(invocation, deps, "ask to go live")
+    with unit_of_work(deps.session_factory) as session:
+        live = not state.get_state(session).dry_run
+    if live:
+        ack(text="Emails are already going out for real. `/cam dry` stops that.", **PRIVATE)
+        return
+    ack(text=CHECKING, response_type=EPHEMERAL)
+    deps.worker.submit(
+        "go-live",
+        lambda: _ask_to_go_live(invocation, deps),
+        on_error=lambda error: invocation.answer_later(user_message(error)),
+    )
+
+
+def _ask_to_go_live(invocation: Invocation, deps: Deps) -> None:
+    preflight = bot_preflight(deps.settings, deps.client)
+    if not preflight.ready:
+        _show(invocation, preflight_post(preflight, asked_to_go_live=True))
+        return
     now = deps.clock()
     with unit_of_work(deps.session_factory) as session:
-        if not state.get_state(session).dry_run:
-            ack(
-                text="CAM is live already. `/cam dry` switches back to dry run.",
-                response_type=EPHEMERAL,
-            )
-            return
         approval = approvals.request_go_live(session, requested_by=invocation.user, now=now)
         asked_now = approval.requested_at == now
     deps.answers.invalidate()
     channel = f"<#{deps.settings.report_channel}>"
     if not asked_now:
-        ack(
-            text=f"Going live is already waiting for approval in {channel}.",
-            response_type=EPHEMERAL,
-        )
+        invocation.answer_later(f"Going live is already waiting for an approver in {channel}.")
         return
-    ack(
-        text=f"<@{invocation.user}> asked to go live. An approver other than them can approve "
-        f"it in {channel} within 24 hours.",
-        response_type="in_channel",
-    )
-    deps.worker.submit("deliver", lambda: _deliver(deps))
+    if invocation.respond is not None:
+        invocation.respond(
+            text=f"<@{invocation.user}> asked to start sending for real: every check passed. "
+            f"Another approver can approve it in {channel} within 24 hours.",
+            response_type="in_channel",
+            replace_original=False,
+        )
+    deps.deliver_notifications()
+
+
+def _show(invocation: Invocation, post: SlackPost) -> None:
+    if invocation.respond is not None:
+        invocation.respond(
+            text=post.text, blocks=post.blocks, response_type=EPHEMERAL, replace_original=False
+        )
 
 
 def go_dry(invocation: Invocation, ack: Ack, deps: Deps) -> None:
@@ -278,8 +339,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "status": show_status,
     "digest": post_digest,
     "import": import_file,
+    "preview": preview,
     "run": run,
     "live": go_live,
+    "check": check,
     "dry": go_dry,
     "pause": pause,
     "resume": resume,
