@@ -219,10 +219,12 @@ class BotScheduler:
         return report
 
     def _housekeeping(self) -> None:
-        """Expire overdue approvals and finish CRM syncs a crash or an outage left undone."""
+        """Expire overdue approvals, close (and announce) cycles whose process died, and finish
+        CRM syncs a crash or an outage left undone."""
         now = self.clock()
         with unit_of_work(self.session_factory) as session:
             approvals.expire_stale(session, now)
+            cycle.close_interrupted(session, kind="daily", now=now)
         for decision in approvals.retry_crm_sync(
             self.session_factory, crm=self.gateways.crm, now=now
         ):

@@ -22,7 +22,7 @@ from cam.core import events
 from cam.core.config import CAMCycleConfig
 from cam.core.context import CycleContext
 from cam.core.db import SessionFactory, unit_of_work
-from cam.core.models import CycleRun, Notification, utcnow
+from cam.core.models import CycleRun, Notification, NotificationTopic, utcnow
 from cam.core.report import CAMCycleReport, describe
 from cam.escalation.approvals import escalate_hot_leads
 from cam.gateways.base import Gateways
@@ -129,7 +129,7 @@ def _context(
 
 def _insert_run(ctx: CycleContext, *, kind: str, slot: str | None, trigger: str) -> None:
     with unit_of_work(ctx.session_factory) as session:
-        _close_interrupted(session, kind=kind, now=ctx.report.start)
+        close_interrupted(session, kind=kind, now=ctx.report.start)
         run = CycleRun(
             kind=kind,
             slot=slot,
@@ -149,10 +149,12 @@ def _insert_run(ctx: CycleContext, *, kind: str, slot: str | None, trigger: str)
     ctx.cycle_id = ctx.report.cycle_id = run.id
 
 
-def _close_interrupted(session: Session, *, kind: str, now: datetime) -> None:
+def close_interrupted(session: Session, *, kind: str, now: datetime) -> list[int]:
     """Close runs whose process died (or lost the database) before storing their report.
 
-    They would otherwise stay `running` for ever; the event tells people a report is missing.
+    They would otherwise stay `running` for ever; the event and the Slack notification tell
+    people a report is missing. The next cycle closes them, and so does each send pass, so the
+    team hears of it within about `STALE_RUN`, not at the next daily cycle. Return their ids.
     """
     stale = list(
         session.scalars(
@@ -170,6 +172,10 @@ def _close_interrupted(session: Session, *, kind: str, now: datetime) -> None:
     for run_id in stale:
         message = "the cycle stopped before storing its report; its work is in the events log"
         events.record(session, events.ERROR, {"phase": "cycle", "message": message}, run_id)
+        session.add(
+            Notification(topic=NotificationTopic.cycle_interrupted, payload={"cycle_id": run_id})
+        )
+    return stale
 
 
 def _open_run(ctx: CycleContext, *, kind: str, slot: str | None, trigger: str) -> None:
@@ -209,7 +215,9 @@ def _run(
         or report.tasks_created
     )
     if always_notify or did_something:
-        _close_run(ctx, kind=kind, trigger=trigger, notify=always_notify or bool(report.errors))
+        # Sends of unknown outcome need a person to check the mailbox: always announced.
+        notify = always_notify or bool(report.errors or report.unknown_outcomes)
+        _close_run(ctx, kind=kind, trigger=trigger, notify=notify)
     return report
 
 

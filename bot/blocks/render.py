@@ -12,7 +12,7 @@ from bot.blocks.approval import approval_post
 from bot.blocks.common import SlackPost
 from bot.blocks.digest import digest_post
 from bot.blocks.reply_card import reply_card_post
-from bot.blocks.report import report_post
+from bot.blocks.report import interrupted_post, report_post
 from bot.blocks.task import task_post
 from cam.core import runs
 from cam.core.models import CycleRun, Lead, ManualTask, Notification, NotificationTopic
@@ -37,6 +37,8 @@ def render_notification(
     payload = notification.payload or {}
     if notification.topic == "cycle_report":
         return _cycle_report(session, payload.get("cycle_id"))
+    if notification.topic == NotificationTopic.cycle_interrupted:
+        return _interrupted(session, payload.get("cycle_id"))
     if notification.topic == "approval":
         return _approval(session, payload.get("approval_id"))
     if notification.topic == "task":
@@ -59,6 +61,11 @@ def _cycle_report(session: Session, cycle_id: object) -> SlackPost | None:
     return report_post(
         report, previous=previous, pending=queries.pending(session), trigger=run.trigger
     )
+
+
+def _interrupted(session: Session, cycle_id: object) -> SlackPost | None:
+    run = session.get(CycleRun, cycle_id) if isinstance(cycle_id, int) else None
+    return interrupted_post(run) if run is not None else None
 
 
 def _previous_report(session: Session, run: CycleRun) -> CAMCycleReport | None:

@@ -19,6 +19,7 @@ from bot.blocks.common import (
     slack_date,
     to_dicts,
 )
+from cam.core.models import CycleRun
 from cam.core.report import CAMCycleReport
 
 # How a run started from Slack names who started it (CycleRun.trigger).
@@ -181,3 +182,17 @@ def _pending_blocks(pending: Sequence[PendingApproval]) -> list[Block]:
         [f"*{len(pending)} waiting for approval*", *lines], limit=MAX_PENDING_SHOWN + 1
     )
     return [section(text) for text in texts]
+
+
+def interrupted_post(run: CycleRun) -> SlackPost:
+    """Say that a cycle stopped before its report: its process died (a restart, a crash)."""
+    mode = mode_label(run.dry_run)
+    title = f"Cycle #{run.id} ({mode.lower()}) stopped before it finished"
+    lines = [
+        f":warning: *{title}*",
+        f"It started {slack_date(run.started_at)} ({trigger_text(run.trigger)}) and its process "
+        "stopped (a restart or a crash) before the report was stored.",
+        "What it did until then is in the events log; sends it left unfinished are checked by "
+        "the next send pass, and the next cycle picks up the rest.",
+    ]
+    return SlackPost(text=fallback(title), blocks=to_dicts([section("\n".join(lines))]))

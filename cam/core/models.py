@@ -130,6 +130,8 @@ class NotificationTopic(enum.StrEnum):
     """What a notification announces; the bot renders each topic its own way."""
 
     cycle_report = "cycle_report"
+    # A run closed as interrupted: its process died before it stored its report.
+    cycle_interrupted = "cycle_interrupted"
     approval = "approval"
     task = "task"
     thread_reply = "thread_reply"

@@ -16,9 +16,15 @@ from cam.core.db import unit_of_work
 from cam.core.models import (
     Approval,
     ApprovalStatus,
+    Campaign,
+    Channel,
     CycleRun,
+    Lead,
+    LeadStatus,
     Notification,
     NotificationStatus,
+    OutreachMessage,
+    OutreachStatus,
     utcnow,
 )
 from cam.core.state import get_state, set_paused
@@ -185,3 +191,55 @@ def test_a_send_lease_left_by_a_killed_process_blocks_sending_a_minute_at_most(
     scheduler = make_scheduler(fake_slack, sessions, db_url)
     report = scheduler.run_send_pass()
     assert report is not None and report.errors == []
+
+
+def test_a_cycle_killed_mid_run_is_announced_by_the_next_send_pass(fake_slack, sessions, db_url):
+    now = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
+    with unit_of_work(sessions) as session:
+        # What a process killed mid-cycle leaves behind: a run that stays `running`.
+        killed = CycleRun(
+            kind="daily", trigger="schedule", status="running", started_at=now - timedelta(hours=2)
+        )
+        session.add(killed)
+        session.flush()
+        run_id = killed.id
+    scheduler = make_scheduler(fake_slack, sessions, db_url, clock=lambda: now)
+    assert scheduler.run_send_pass() is not None
+    scheduler.deliver()
+
+    (post,) = fake_slack.of("chat.postMessage")
+    assert f"Cycle #{run_id}" in post.params["text"] and "stopped" in post.params["text"]
+    with sessions() as session:
+        assert session.get_one(CycleRun, run_id).status == "interrupted"
+    assert scheduler.run_send_pass() is not None
+    scheduler.deliver()
+    assert len(fake_slack.of("chat.postMessage")) == 1  # announced once
+
+
+def test_a_send_of_unknown_outcome_found_by_a_later_pass_is_posted(fake_slack, sessions, db_url):
+    now = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
+    with unit_of_work(sessions) as session:
+        lead = Lead(email="ada@acme.example", domain="acme.example", status=LeadStatus.scheduled)
+        campaign = Campaign(key="c1", name="Campaign")
+        session.add_all([lead, campaign])
+        session.flush()
+        # Claimed by a sender that died between handing the mail to SMTP and recording it.
+        session.add(
+            OutreachMessage(
+                lead_id=lead.id,
+                campaign_id=campaign.id,
+                step=1,
+                channel=Channel.email,
+                scheduled_at=now - timedelta(days=1),
+                status=OutreachStatus.sending,
+                claimed_by="cam@old-host:4242",
+                claimed_at=now - timedelta(days=1),
+            )
+        )
+    scheduler = make_scheduler(fake_slack, sessions, db_url, clock=lambda: now)
+    report = scheduler.run_send_pass()
+    assert report is not None and report.unknown_outcomes == 1
+    scheduler.deliver()
+
+    (post,) = fake_slack.of("chat.postMessage")
+    assert "unknown outcome" in str(post.params["blocks"])
