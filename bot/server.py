@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 from collections.abc import Iterable
+from datetime import timedelta
 from email.parser import BytesParser
 from email.policy import HTTP
 from importlib.metadata import version
@@ -32,7 +33,7 @@ from bot.settings import BotSettings, SettingsProblem, load_bot_settings
 from bot.startup import HealthChecks, SlackTokenCheck, StartupError
 from bot.worker import Worker
 from cam.bootstrap import Runtime
-from cam.core import db
+from cam.core import db, leases
 from cam.core.db import SessionFactory, unit_of_work
 from cam.replies import unsubscribe
 
@@ -47,6 +48,8 @@ ONE_CLICK = "One-Click"
 MAX_BODY = 1_000_000
 MAX_UNSUBSCRIBE_BODY = 8_192
 THREADS = 16
+# The lease row the health check writes, proving the database still takes a commit.
+HEALTH_PROBE = "healthz"
 
 
 def make_wsgi_app(
@@ -90,14 +93,21 @@ def make_wsgi_app(
 def _health(
     start_response: StartResponse, session_factory: SessionFactory, checks: HealthChecks
 ) -> Iterable[bytes]:
-    """503 when the database cannot serve (unreachable, schema behind); degraded without Slack."""
+    """503 when the database cannot serve (unreachable, full, read-only, schema behind);
+    degraded without Slack."""
     try:
         with session_factory() as session:
             session.execute(text("SELECT 1"))
             schema = startup.schema_problem(session.connection(), checks.head)
+        if schema is None:
+            # A real commit: a full disk or a read-only file lets reads through, not writes.
+            leases.acquire(session_factory, HEALTH_PROBE, "healthz", timedelta(0))
     except Exception as exc:
-        log.warning("health check: database unreachable (%s)", type(exc).__name__)
-        return _reply(start_response, "503 Service Unavailable", "database unreachable\n")
+        problem = db.storage_problem(exc)
+        log.warning("health check: %s (%s)", problem or "database unreachable", type(exc).__name__)
+        return _reply(
+            start_response, "503 Service Unavailable", f"{problem or 'database unreachable'}\n"
+        )
     if schema is not None:
         return _reply(start_response, "503 Service Unavailable", f"{schema}\n")
     if checks.slack is not None and checks.slack.problem is not None:

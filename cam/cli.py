@@ -85,6 +85,8 @@ def _database_message(exc: SQLAlchemyError, url: str) -> str:
         hint = f" (create the database first, e.g. `createdb {name}`, then run `cam db upgrade`)"
     elif "no such table" in text or ("relation" in text and "does not exist" in text):
         hint = " (run `cam db upgrade` first)"
+    elif (problem := db.storage_problem(exc)) is not None:
+        hint = f" ({problem})"
     return f"database error at {db.redacted_url(url)}: {text}{hint}"
 
 

@@ -219,30 +219,6 @@ def storage_problem(exc: BaseException) -> str | None:
     return None
 
 
-# SQLite's primary result codes (`sqlite3.Error.sqlite_errorcode & 0xFF`) and PostgreSQL's
-# SQLSTATEs for a database that answers but cannot store anything more.
-_SQLITE_READONLY, _SQLITE_FULL = 8, 13
-_PG_DISK_FULL, _PG_READ_ONLY = "53100", "25006"
-
-
-def storage_problem(exc: BaseException) -> str | None:
-    """Name what stops the database from storing: a full disk or a read-only database.
-
-    Both answer like a database that is down (an OperationalError); saying which one tells the
-    admin what to fix. None when the error is neither.
-    """
-    orig = getattr(exc, "orig", None) or exc
-    code = getattr(orig, "sqlite_errorcode", None)
-    primary = code & 0xFF if isinstance(code, int) else None
-    state = getattr(orig, "sqlstate", None)
-    text = str(orig).lower()
-    if primary == _SQLITE_FULL or state == _PG_DISK_FULL or "no space left on device" in text:
-        return "the database's disk is full"
-    if primary == _SQLITE_READONLY or state == _PG_READ_ONLY or "read-only transaction" in text:
-        return "the database is read-only (file permissions, a read-only mount or a replica)"
-    return None
-
-
 def reachable(url: str) -> bool:
     """Tell whether a database answers at `url` (for tests and benchmarks that need one)."""
     engine = make_engine(url)
