@@ -24,6 +24,7 @@ from cam.core.context import CycleContext
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import CycleRun, Notification, NotificationTopic, utcnow
 from cam.core.report import CAMCycleReport, describe
+from cam.core.state import get_state
 from cam.escalation.approvals import escalate_hot_leads
 from cam.gateways.base import Gateways
 from cam.leads.qualify import process_new_leads
@@ -129,6 +130,7 @@ def _context(
 
 def _insert_run(ctx: CycleContext, *, kind: str, slot: str | None, trigger: str) -> None:
     with unit_of_work(ctx.session_factory) as session:
+        ctx.dry_at_start = get_state(session).dry_run
         close_interrupted(session, kind=kind, now=ctx.report.start)
         run = CycleRun(
             kind=kind,

@@ -24,6 +24,8 @@ class CycleContext:
     cycle_id: int | None = None
     # Names who claims outbox rows, so a crashed claim can be told from a live one.
     instance: str = "cam"
+    # The stored dry-run switch when the run began: switching it on later stops a live run.
+    dry_at_start: bool | None = None
 
     @property
     def dry_run(self) -> bool:

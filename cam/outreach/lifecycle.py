@@ -13,8 +13,8 @@ The rules, each kept by one function here:
 - Going live (`replan_simulated`) plans again each lead's first simulated step and forgets
   every later row planned on top of a simulation. The schedule phase and the send pass both
   run it first when live, so nothing is planned or sent on top of a step that never went out.
-- Pause and dry run stop a send pass between two claims (`cam.outreach.sending`); a row
-  already claimed finishes as sent, failed or unknown.
+- Pause and dry run stop a send pass between two claims (`halt_reason`, read before each
+  claim); a row already claimed finishes as sent, failed or unknown.
 - A stopped lead's rows not yet sent are skipped with the reason (`stop_sequences`).
 - A claim older than its lease belongs to a dead process (`expire_stale_claims`): `unknown`,
   for a person to check, never sent again blindly.
@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, aliased
 
 from cam.core import events
 from cam.core.models import Lead, OutreachMessage, OutreachStatus
+from cam.core.state import get_state
 
 # Rows that may still go out: what a stopped sequence skips and an absence postpones.
 NOT_YET_SENT = (OutreachStatus.planned, OutreachStatus.simulated)
@@ -122,6 +123,21 @@ def replan_simulated(session: Session) -> int:
         .execution_options(synchronize_session=False)
     )
     return _rowcount(result)
+
+
+def halt_reason(session: Session, *, dry_run: bool, was_dry: bool) -> str | None:
+    """Return why a send pass must stop before its next claim (`paused`, `dry_run`), or None.
+
+    Read from the database before every claim, so `/cam pause` or `/cam dry` stops a pass in
+    flight after at most the message already claimed. A live run stops when dry run was
+    switched on after it began (`was_dry` is the mode stored then); a pause stops any run.
+    """
+    state = get_state(session)
+    if state.paused:
+        return "paused"
+    if state.dry_run and not dry_run and not was_dry:
+        return "dry_run"
+    return None
 
 
 def stop_sequences(

@@ -57,9 +57,9 @@ from cam.outreach.outbox import (
     outside_window,
     refusal,
 )
+from cam.outreach.outgoing import outgoing_email
 from cam.outreach.scheduling import next_step_at
 from cam.outreach.templates import TemplateRenderError
-from cam.replies.unsubscribe import make_token
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,8 @@ class SendPass:
         self.steps: dict[int, dict[int, CampaignStep]] = {}
         self.started_on: date | None = None
         self.deferred: set[int] = set()
+        # Why the pass stopped early: "paused" or "dry_run" (switched on while it ran).
+        self.halted: str | None = None
         self.counts = {"sent": 0, "followups": 0, "simulated": 0, "tasks": 0, "failed": 0}
 
     # --- the pass --------------------------------------------------------------------------
@@ -100,17 +102,14 @@ class SendPass:
                 session, self.now - CLAIM_LEASE
             )
             state = get_state(session)
-            paused = state.paused
             self.started_on = state.mailbox_started_on
-            if not self.ctx.dry_run:
-                lifecycle.replan_simulated(session)
+            if self.ctx.dry_at_start is None:
+                self.ctx.dry_at_start = state.dry_run
             for step in session.scalars(select(CampaignStep)):
                 self.steps.setdefault(step.campaign_id, {})[step.position] = step
-            if paused:
-                waiting = self._count_due(session, None)
-                if waiting:
-                    self.report.skip("paused", waiting)
-        if not paused:
+            if not self._halted(session) and not self.ctx.dry_run:
+                lifecycle.replan_simulated(session)
+        if self.halted is None:
             if self.ctx.dry_run:
                 self._simulate()
             else:
@@ -119,9 +118,27 @@ class SendPass:
             events.record(
                 session,
                 events.OUTREACH_SENT,
-                {"dry_run": self.ctx.dry_run, "paused": paused, **self.counts},
+                {
+                    "dry_run": self.ctx.dry_run,
+                    "paused": self.halted == "paused",
+                    "halted": self.halted,
+                    **self.counts,
+                },
                 cycle_id=self.ctx.cycle_id,
             )
+
+    def _halted(self, session: Session) -> bool:
+        """Re-read pause and dry run; when either stops the pass, count what waits, once."""
+        if self.halted is not None:
+            return True
+        was_dry = bool(self.ctx.dry_at_start)
+        self.halted = lifecycle.halt_reason(session, dry_run=self.ctx.dry_run, was_dry=was_dry)
+        if self.halted is None:
+            return False
+        waiting = self._count_due(session, None)
+        if waiting:
+            self.report.skip(self.halted, waiting)
+        return True
 
     def _caps(self, channel: Channel, day: date) -> dict[str, int]:
         safety_settings = self.config.safety_settings
@@ -276,6 +293,8 @@ class SendPass:
         """Claim the next due email in its own transaction, or None when done for this pass."""
         while True:
             with unit_of_work(self.ctx.session_factory) as session:
+                if self._halted(session):
+                    return None
                 found = session.execute(
                     self._due(Channel.email, self.now)
                     .limit(1)
@@ -308,18 +327,8 @@ class SendPass:
                 row.body = rendered.text
                 row.reason = None
                 self._start_mailbox(session, quota)
-                references = (rendered.in_reply_to,) if rendered.in_reply_to else ()
-                message = OutgoingEmail(
-                    to=lead.email.strip().lower(),
-                    subject=rendered.subject,
-                    text=rendered.text,
-                    html=rendered.html,
-                    message_id=row.message_id,
-                    unsubscribe_token=make_token(secret, lead.email),
-                    lead_id=lead.id,
-                    step=row.step,
-                    in_reply_to=rendered.in_reply_to,
-                    references=references,
+                message = outgoing_email(
+                    lead, row, rendered, secret=secret, message_id=row.message_id
                 )
                 return row.id, message, quota
 
@@ -432,6 +441,8 @@ class SendPass:
 
     def _post_one_task(self) -> bool:
         with unit_of_work(self.ctx.session_factory) as session:
+            if self._halted(session):
+                return False
             found = session.execute(
                 self._due(Channel.linkedin, self.now)
                 .limit(1)
