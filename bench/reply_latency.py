@@ -73,8 +73,8 @@ def latencies(replies: int, *, idle: bool, poll: float, rng: random.Random) -> l
                         add_prospect(session, email)
                 notifier = Notifier(web_client(settings), sessions, settings)
                 scheduler = BotScheduler(settings, sessions, build_gateways(settings), notifier)
-                assert scheduler.watcher is not None
-                scheduler.watcher.start()
+                [watcher] = scheduler.watchers
+                watcher.start()
                 try:
                     return [
                         _one(imap.append, slack, email, n, wait=rng.uniform(0, poll))

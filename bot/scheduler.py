@@ -24,7 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.cron import schedule_trigger
 from bot.notifier import Notifier
 from bot.settings import BotSettings
-from bot.watch import reply_watcher
+from bot.watch import reply_watchers
 from cam import cycle
 from cam.bootstrap import cycle_config
 from cam.core import leases
@@ -117,10 +117,10 @@ class BotScheduler:
             )
 
         # Replies are read as they arrive, by one instance at a time, paused or not.
-        self.watcher = reply_watcher(
+        self.watchers = reply_watchers(
             settings,
             session_factory,
-            gateways.inbox,
+            gateways,
             instance=self.instance,
             clock=clock,
             on_read=self.deliver,
@@ -128,13 +128,13 @@ class BotScheduler:
 
     def start(self) -> None:
         self._scheduler.start()
-        if self.watcher is not None:
-            self.watcher.start()
+        for watcher in self.watchers:
+            watcher.start()
         log.info("scheduler started as %s; next cycle %s", self.instance, self.next_run_time())
 
     def shutdown(self, *, wait: bool = True) -> None:
-        if self.watcher is not None:
-            self.watcher.stop()
+        for watcher in self.watchers:
+            watcher.stop()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=wait)
 

@@ -93,9 +93,9 @@ class MailboxRead:
 
 
 def detect_replies(ctx: CycleContext) -> None:
-    """Fetch the mail that arrived since the cursor, store and classify it, update the leads."""
-    reader = ctx.gateways.inbox
-    if not reader.configured:
+    """Fetch the mail that arrived in each mailbox since its cursor, store and classify it."""
+    readers = [reader for reader in ctx.gateways.inboxes() if reader.configured]
+    if not readers:
         with unit_of_work(ctx.session_factory) as session:
             events.record(
                 session, events.REPLIES_DETECTED, {"configured": False, "replies": 0}, ctx.cycle_id
@@ -103,22 +103,25 @@ def detect_replies(ctx: CycleContext) -> None:
         return
     now = ctx.clock()
     zone = ZoneInfo(ctx.config.timezone)
-    classifier = LearningClassifier(ctx.session_factory, ctx.config.reply_rules_file, zone)
-    read = read_mailbox(
-        ctx.session_factory,
-        reader,
-        classifier.for_moment(now),
-        now=now,
-        zone=zone,
-        cycle_id=ctx.cycle_id,
-        record_empty=True,
-    )
-    if read.failed is not None:
-        ctx.report.error(PHASE, read.failed, item=read.mailbox)
-    for message, item in read.errors:
-        ctx.report.error(PHASE, message, item=item)
-    ctx.report.replies_detected += read.outcome.stored
-    ctx.report.hot_leads_detected += read.outcome.hot
+    classify = LearningClassifier(
+        ctx.session_factory, ctx.config.reply_rules_file, zone
+    ).for_moment(now)
+    for reader in readers:
+        read = read_mailbox(
+            ctx.session_factory,
+            reader,
+            classify,
+            now=now,
+            zone=zone,
+            cycle_id=ctx.cycle_id,
+            record_empty=True,
+        )
+        if read.failed is not None:
+            ctx.report.error(PHASE, read.failed, item=read.mailbox)
+        for message, item in read.errors:
+            ctx.report.error(PHASE, message, item=item)
+        ctx.report.replies_detected += read.outcome.stored
+        ctx.report.hot_leads_detected += read.outcome.hot
 
 
 def read_mailbox(

@@ -6,7 +6,8 @@ own `read_mailbox` from the stored cursor (parse, classify, act, cards: one tran
 batch), so a reconnect, a restarted server or a new UIDVALIDITY is handled as the daily phase
 handles it, and the daily phase still reads whatever is left.
 
-One instance watches at a time: the watcher holds the `reply_watcher` lease and renews it while
+One instance watches a mailbox at a time: its watcher holds the mailbox's lease
+(`reply_watcher`, or `reply_watcher:<key>` for each of several mailboxes) and renews it while
 it runs; another instance takes over when it lapses. A lost connection is retried with
 exponential backoff. The watcher ignores the pause switch on purpose: pausing stops sending,
 never reading, because an unsubscribe request must be honoured at once.
@@ -58,6 +59,7 @@ class ReplyWatcher:
         backoff_seconds: float = 1.0,
         max_backoff_seconds: float = 300.0,
         lease_ttl: timedelta = timedelta(minutes=2),
+        lease: str = LEASE,
     ) -> None:
         self._sessions = session_factory
         self._reader = reader
@@ -73,6 +75,7 @@ class ReplyWatcher:
         self._backoff = backoff_seconds
         self._max_backoff = max_backoff_seconds
         self._lease_ttl = lease_ttl
+        self._lease = lease
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lease_renewed = 0.0
@@ -109,7 +112,7 @@ class ReplyWatcher:
                 self._note_error(str(exc) if isinstance(exc, GatewayError) else type(exc).__name__)
             self._stop.wait(pause)
         with contextlib.suppress(Exception):
-            leases.release(self._sessions, LEASE, self.instance)
+            leases.release(self._sessions, self._lease, self.instance)
 
     def _watch(self) -> None:
         if self._idle is not None:
@@ -165,7 +168,7 @@ class ReplyWatcher:
         fresh = time.monotonic() - self._lease_renewed < self._lease_ttl.total_seconds() / 4
         if fresh and not force:
             return True
-        ours = leases.acquire(self._sessions, LEASE, self.instance, self._lease_ttl)
+        ours = leases.acquire(self._sessions, self._lease, self.instance, self._lease_ttl)
         if ours:
             self._lease_renewed = time.monotonic()
         elif not force:

@@ -96,8 +96,8 @@ def watched(
         )
         notifier = Notifier(web_client(bot.settings), bot.sessions, bot.settings)
         scheduler = BotScheduler(bot.settings, bot.sessions, build_gateways(bot.settings), notifier)
-        assert scheduler.watcher is not None
-        scheduler.watcher.start()
+        [watcher] = scheduler.watchers
+        watcher.start()
         try:
             yield Watched(bot, imap)
         finally:
