@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from cam.core.settings import DATA_DIR, Settings
+from cam.core.config import CAMCycleConfig
 from cam.core.mailboxes import (
     DEFAULT_KEY,
     MailboxError,
     load_mailboxes,
     mailbox_settings,
 )
+from cam.core.settings import DATA_DIR, Settings
 
 EXAMPLE = DATA_DIR / "mailboxes.example.toml"
 SECRETS = {
@@ -23,16 +26,18 @@ SECRETS = {
 }
 
 
-def _settings(**values: object) -> Settings:
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+def _settings(**values: Any) -> Settings:
+    return Settings(_env_file=None, **values)
 
 
 def test_the_example_file_lists_two_senders_with_their_own_accounts() -> None:
     settings = _settings(CAM_MAILBOXES_FILE=EXAMPLE, CAM_SMTP_HOST="ignored.example")
     maya, jonas = load_mailboxes(settings)
     assert (maya.key, maya.address, maya.owner) == ("maya", "maya@acme.example", "U0123MAYA")
-    assert maya.limits.cap_on_day(0) == 5 and maya.limits.cap_on_day(10) == 30
-    assert jonas.limits.cap_on_day(0) == 20
+    maya_sends, jonas_sends = CAMCycleConfig(mailboxes=[maya, jonas]).senders()
+    assert maya_sends.limits.cap_on_day(0) == 5 and maya_sends.limits.cap_on_day(10) == 30
+    assert (maya_sends.window.start, maya_sends.min_gap_seconds) == (time(8, 30), 240)
+    assert jonas_sends.limits.cap_on_day(0) == 20 and jonas_sends.window.start == time(9)
 
     seen = mailbox_settings(settings, maya, SECRETS)
     assert (seen.mail_from, seen.smtp_host, seen.smtp_username) == (
