@@ -14,6 +14,7 @@ was written, not how often prospects decline.
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 from collections.abc import Iterable, Mapping
@@ -86,11 +87,13 @@ class ReplyModel:
     def __init__(
         self,
         classes: tuple[ReplyClass, ...],
-        log_likelihoods: dict[str, tuple[float, ...]],
+        weights: dict[str, tuple[float, ...]],
         lexicon: Lexicon,
     ) -> None:
         self.classes = classes
-        self._weights = log_likelihoods
+        # Per feature, what it adds to each class's score: its kind's weight times its log
+        # likelihood in the class.
+        self._weights = weights
         self._lexicon = lexicon
 
     def predict(self, text: str, subject: str = "") -> Prediction:
@@ -106,28 +109,23 @@ class ReplyModel:
 
     def _by_model(self, subject: str, written: str) -> Prediction:
         present = [
-            (feature, KIND_WEIGHTS.get(feature[0], 1.0), weights)
+            (feature, weights)
             for feature in features(subject, written, self._lexicon)
             if (weights := self._weights.get(feature)) is not None
         ]
-        scores = [0.0] * len(self.classes)
-        for _feature, value, weights in present:
-            for k, weight in enumerate(weights):
-                scores[k] += value * weight
+        scores = [sum(column) for column in zip(*(w for _f, w in present), strict=True)]
+        if not scores:
+            scores = [0.0] * len(self.classes)
         ranked = sorted(range(len(self.classes)), key=scores.__getitem__, reverse=True)
-        best, runner_up = ranked[0], ranked[1] if len(ranked) > 1 else ranked[0]
-        top = max(scores)
-        exps = [math.exp((s - top) / TEMPERATURE) for s in scores]
-        contributions = sorted(
-            (
-                (value * (w[best] - w[runner_up]) / TEMPERATURE, feature)
-                for feature, value, w in present
-            ),
-            reverse=True,
+        best, runner_up = ranked[0], ranked[1]
+        top = scores[best]
+        exps = [math.exp((score - top) / TEMPERATURE) for score in scores]
+        strongest = heapq.nlargest(
+            REASONS, ((w[best] - w[runner_up], feature) for feature, w in present)
         )
         reasons = tuple(
-            f"{describe(feature)} {weight:+.1f}"
-            for weight, feature in contributions[:REASONS]
+            f"{describe(feature)} {weight / TEMPERATURE:+.1f}"
+            for weight, feature in strongest
             if weight > 0
         )
         return Prediction(
@@ -137,29 +135,13 @@ class ReplyModel:
         )
 
 
+Counts = dict[ReplyClass, dict[str, float]]
+
+
 def train(examples: Iterable[LabelledText], lexicon: Lexicon | None = None) -> ReplyModel:
     """Count each class's features over `examples`, each counted `weight` times."""
     lexicon = lexicon or load_lexicon()
-    counts: dict[ReplyClass, dict[str, float]] = {}
-    for example in examples:
-        found = features(example.subject, strip_quoted(example.text), lexicon)
-        class_counts = counts.setdefault(example.label, {})
-        for feature in found:
-            value = example.weight * KIND_WEIGHTS.get(feature[0], 1.0)
-            class_counts[feature] = class_counts.get(feature, 0.0) + value
-    if len(counts) < 2:
-        raise ValueError("training needs examples of at least two classes")
-    classes = tuple(sorted(counts))
-    vocabulary = set().union(*counts.values())
-    denominators = [sum(counts[c].values()) + ALPHA * len(vocabulary) for c in classes]
-    log_likelihoods = {
-        feature: tuple(
-            math.log((counts[c].get(feature, 0.0) + ALPHA) / denominator)
-            for c, denominator in zip(classes, denominators, strict=True)
-        )
-        for feature in vocabulary
-    }
-    return ReplyModel(classes, log_likelihoods, lexicon)
+    return _fit(_count(examples, lexicon), lexicon)
 
 
 def read_corpus(path: Path = CORPUS_FILE) -> list[CorpusRow]:
@@ -187,14 +169,57 @@ def team_example(text: str, label: ReplyClass, subject: str = "") -> LabelledTex
 
 
 def model_with(team: Iterable[LabelledText]) -> ReplyModel:
-    """Train on the corpus and the team's labels (see `team_example`)."""
-    return train([*corpus_examples(), *team])
+    """Train on the corpus and the team's labels (see `team_example`).
+
+    The corpus is counted once per process; only the team's labels are counted again.
+    """
+    lexicon = load_lexicon()
+    counts = {label: dict(found) for label, found in _corpus_counts().items()}
+    for label, found in _count(team, lexicon).items():
+        merged = counts.setdefault(label, {})
+        for feature, value in found.items():
+            merged[feature] = merged.get(feature, 0.0) + value
+    return _fit(counts, lexicon)
 
 
 @lru_cache(maxsize=1)
 def default_model() -> ReplyModel:
     """Return the model trained on the corpus alone, trained once per process."""
-    return train(corpus_examples())
+    return _fit(_corpus_counts(), load_lexicon())
+
+
+@lru_cache(maxsize=1)
+def _corpus_counts() -> Counts:
+    return _count(corpus_examples(), load_lexicon())
+
+
+def _count(examples: Iterable[LabelledText], lexicon: Lexicon) -> Counts:
+    counts: Counts = {}
+    for example in examples:
+        found = features(example.subject, strip_quoted(example.text), lexicon)
+        class_counts = counts.setdefault(example.label, {})
+        for feature in found:
+            value = example.weight * KIND_WEIGHTS.get(feature[0], 1.0)
+            class_counts[feature] = class_counts.get(feature, 0.0) + value
+    return counts
+
+
+def _fit(counts: Counts, lexicon: Lexicon) -> ReplyModel:
+    """Turn feature counts into weights: smoothed log likelihoods, times each kind's weight."""
+    if len(counts) < 2:
+        raise ValueError("training needs examples of at least two classes")
+    classes = tuple(sorted(counts))
+    vocabulary = set().union(*counts.values())
+    log_totals = [math.log(sum(counts[c].values()) + ALPHA * len(vocabulary)) for c in classes]
+    weights = {
+        feature: tuple(
+            KIND_WEIGHTS.get(feature[0], 1.0)
+            * (math.log(counts[c].get(feature, 0.0) + ALPHA) - log_total)
+            for c, log_total in zip(classes, log_totals, strict=True)
+        )
+        for feature in vocabulary
+    }
+    return ReplyModel(classes, weights, lexicon)
 
 
 def _by_rule(label: ReplyClass, match: phrases.PhraseMatch, data_request: bool) -> Prediction:

@@ -41,6 +41,8 @@ _PHONE = re.compile(r"[+(]?\d[\d ()/-]{7,}\d")
 _DIGITS = re.compile(r"\d+")
 # Words, and the marks that end a clause: a negation does not reach past them.
 _TOKEN = re.compile(r"[a-z0-9_]+|[?!.;,:\n]")
+# Accents and other combining marks, as NFKD decomposition leaves them.
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _HOST_LABEL = re.compile(r"(?:^|\.)([a-z0-9-]+)\.[a-z]{2,}$")
 _OUR_SUBJECT = re.compile(r"\s*(re|aw|r|rif|sv|antw|wg|fw|fwd|tr|rv|enc)\s*:", re.IGNORECASE)
 
@@ -92,8 +94,9 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
 def fold(text: str) -> str:
     """Lower-case and strip accents: "Préférence" and "preference" are the same word."""
     text = text.lower().replace("ß", "ss").replace("\u2019", "'")
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():
+        return text
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
 
 
 def normalise(text: str) -> str:

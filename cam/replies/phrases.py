@@ -56,11 +56,14 @@ _REQUEST = _compile(
     r"\s+(?:off|from|out)\b",
     r"\bremove\s+(?:me|us)\b|\b(?:remove|delete)\s+my\s+(?:e-?mail|address|contact)",
     r"\boff\s+(?:your|the|this|all)\s+(?:mailing\s+|distribution\s+|e-?mail\s+)?lists?\b",
-    r"\b(?:stop|quit|cease)\s+(?:e-?mailing|contacting|sending|writing|messaging|spamming)\b",
+    # "stop emailing", but not "does it stop emailing ...?" about the product.
+    r"(?<!it )(?<!to )\b(?:stop|quit|cease)\s+"
+    r"(?:e-?mailing|contacting|writing|messaging|spamming"
+    r"|sending\s+(?:me|us|these|this|those|your|e-?mails|mails))\b",
     r"\b(?:do\s+not|don'?t|never)\s+(?:ever\s+)?(?:contact|e-?mail|write\s+to|message|call)"
     r"\s+(?:me|us)\b",
     r"\bno\s+(?:more|further)\s+(?:e-?mails?|mails?|messages|contact|emails)\b",
-    r"\b(?:not|no\s+longer)\s+(?:want|wish)\s+to\s+(?:receive|get|hear)\b",
+    r"\b(?:not|don'?t|no\s+longer|never)\s+(?:want|wish)\s+to\s+(?:receive|get|hear|be\s+contacted)",
     r"\b(?:delete|erase)\s+(?:all\s+(?:of\s+)?)?my\s+(?:personal\s+)?"
     r"(?:data|details|information|info|records?|e-?mail|address|contact)",
     r"\b(?:delete|erase)\s+(?:all|any|everything|whatever)\b.{0,40}\babout\s+me\b",
@@ -71,7 +74,7 @@ _REQUEST = _compile(
     r"(?:verteiler|liste|mailingliste|datenbank|adressliste|kartei|newsletter)",
     r"\bnicht\s+(?:mehr|weiter|wieder)\s+(?:zu\s+)?(?:kontaktier|anschreib|anzuschreib|anruf|"
     r"schreib|belastig|anmail|mail|e-?mail)",
-    r"\b(?:kontaktieren|anschreiben|schreiben|mailen|anrufen|belastigen)\s+sie\s+(?:mich|uns)"
+    r"\b(?:kontaktieren|anschreiben|schreiben|mailen|anrufen|belastigen)\s+sie\s+(?:mich|mir|uns)"
     r"\s+(?:bitte\s+)?(?:nicht\s+mehr|nie\s+wieder)\b",
     r"\bkeine\s+weiteren\s+(?:e-?mails|mails|nachrichten|zusendungen|kontakt|werbung)",
     r"\bkeine\s+(?:e-?mails?|mails?|nachrichten|werbung)\s+mehr\b",
@@ -82,7 +85,8 @@ _REQUEST = _compile(
     r"\bdesabonn\w*|\bdesinscri\w*",
     r"\bne\s+(?:plus|jamais)\s+(?:me|nous)\s+(?:contacter|solliciter|ecrire|envoyer|relancer|"
     r"appeler|deranger)",
-    r"\bne\s+(?:me|nous)\s+(?:contactez|ecrivez|sollicitez|relancez|envoyez|appelez)\s+plus\b",
+    r"\bne\s+(?:me\s+|m'\s*|nous\s+)(?:contactez|ecrivez|sollicitez|relancez|envoyez|appelez)"
+    r"\s+plus\b",
     r"\b(?:retir|supprim|effac|enlev|ray)\w*\s+(?:moi|mon\s+adresse|mon\s+(?:e-?mail|mail|nom)"
     r"|mes\s+(?:coordonnees|donnees|informations))\b",
     r"\bme\s+(?:retirer|desinscrire|supprimer|rayer|enlever)\s+de\b",
@@ -102,6 +106,7 @@ _REQUEST = _compile(
     r"\b(?:dejen|deje|dejad|deja)\s+de\s+(?:escribirme|enviarme|contactarme|mandarme|"
     r"molestarme|escribirnos|llamarme)",
     r"\bno\s+(?:quiero|deseo|queremos|deseamos)\s+recibir\s+(?:mas|ningun)",
+    r"\bno\s+(?:quiero|deseo|queremos)\s+que\s+(?:me|nos)\s+(?:vuelv|escrib|contact|llam|envi|mand)",
     # Dutch
     r"\bafmeld\w*|\buitschrijv\w*|\buitgeschreven\b",
     r"\bhaal\s+(?:me|mij|ons|mijn\s+\w+)\s+(?:\w+\s+){0,2}?(?:van|uit)\b",
@@ -118,6 +123,8 @@ _REQUEST = _compile(
     r"mandatemi|inviatemi|contatti|scriva)\s+(?:piu|ancora)\b",
     r"\b(?:smettete|smettetela|smetta|smettila)\s+di\s+(?:scrivermi|contattarmi|inviarmi|"
     r"mandarmi|scrivere)",
+    r"\b(?:rimuovermi|cancellarmi|togliermi|eliminarmi)\b",
+    r"\bnon\s+(?:voglio|vogliamo|desidero|desideriamo)\s+piu\s+ricevere\b",
     # Portuguese
     r"\bdescadastr\w*|\bcancelar\s+(?:a\s+)?(?:minha\s+)?(?:subscricao|inscricao|assinatura)",
     r"\b(?:removam|remova|remover|retirem|tirem|tire|apaguem|apague|excluam|exclua|eliminem)"
@@ -164,7 +171,8 @@ _DATA_REQUEST = _compile(
     r"\bcome\s+(?:avete|ha)\s+(?:avuto|ottenuto|trovato)\s+(?:i\s+miei|il\s+mio|la\s+mia)",
     r"\bda\s+dove\s+provengono\b|\bquali\s+dati\s+personali\b",
     # Portuguese
-    r"\bonde\s+(?:conseguiram|obtiveram|arranjaram|encontraram|pegaram|conseguiu|obteve)\b",
+    r"\bonde\s+(?:voces\s+|vcs\s+)?(?:conseguiram|obtiveram|arranjaram|encontraram|pegaram|"
+    r"tiraram|conseguiu|obteve)\b",
     r"\bcomo\s+(?:obtiveram|conseguiram|obteve|conseguiu)\s+(?:o\s+meu|os\s+meus|meu|meus|"
     r"a\s+minha|minha)",
     r"\borigem\s+dos\s+(?:meus\s+)?dados\b|\bacesso\s+aos\s+dados\b",
