@@ -17,7 +17,7 @@ from __future__ import annotations
 import heapq
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -87,7 +87,7 @@ class ReplyModel:
     def __init__(
         self,
         classes: tuple[ReplyClass, ...],
-        weights: dict[str, tuple[float, ...]],
+        weights: Mapping[str, Sequence[float]],
         lexicon: Lexicon,
     ) -> None:
         self.classes = classes
@@ -199,7 +199,7 @@ def _count(examples: Iterable[LabelledText], lexicon: Lexicon) -> Counts:
         found = features(example.subject, strip_quoted(example.text), lexicon)
         class_counts = counts.setdefault(example.label, {})
         for feature in found:
-            value = example.weight * KIND_WEIGHTS.get(feature[0], 1.0)
+            value = example.weight * KIND_WEIGHTS[feature[0]]
             class_counts[feature] = class_counts.get(feature, 0.0) + value
     return counts
 
@@ -209,16 +209,20 @@ def _fit(counts: Counts, lexicon: Lexicon) -> ReplyModel:
     if len(counts) < 2:
         raise ValueError("training needs examples of at least two classes")
     classes = tuple(sorted(counts))
-    vocabulary = set().union(*counts.values())
-    log_totals = [math.log(sum(counts[c].values()) + ALPHA * len(vocabulary)) for c in classes]
-    weights = {
-        feature: tuple(
-            KIND_WEIGHTS.get(feature[0], 1.0)
-            * (math.log(counts[c].get(feature, 0.0) + ALPHA) - log_total)
-            for c, log_total in zip(classes, log_totals, strict=True)
-        )
-        for feature in vocabulary
+    vocabulary = len(set().union(*counts.values()))
+    log_totals = [math.log(sum(counts[c].values()) + ALPHA * vocabulary) for c in classes]
+    # What a feature a class never showed weighs in it, per kind of feature.
+    unseen = {
+        kind: [weight * (math.log(ALPHA) - log_total) for log_total in log_totals]
+        for kind, weight in KIND_WEIGHTS.items()
     }
+    weights: dict[str, list[float]] = {}
+    for k, (label, log_total) in enumerate(zip(classes, log_totals, strict=True)):
+        for feature, count in counts[label].items():
+            row = weights.get(feature)
+            if row is None:
+                row = weights[feature] = list(unseen[feature[0]])
+            row[k] = KIND_WEIGHTS[feature[0]] * (math.log(count + ALPHA) - log_total)
     return ReplyModel(classes, weights, lexicon)
 
 

@@ -19,7 +19,7 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -64,6 +64,19 @@ class Lexicon:
     prefix_sizes: tuple[int, ...]
     # First word -> (the phrase's words, its concept); a last word ending in "*" is a prefix.
     phrases: dict[str, tuple[tuple[tuple[str, ...], str], ...]]
+    _by_word: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    def word_concepts(self, word: str) -> tuple[str, ...]:
+        """Return the concepts one word stands for, as itself or by a prefix (cached)."""
+        found = self._by_word.get(word)
+        if found is None:
+            matches = list(self.words.get(word, ()))
+            for size in self.prefix_sizes:
+                if size > len(word):
+                    break
+                matches.extend(self.prefixes.get(word[:size], ()))
+            found = self._by_word[word] = tuple(matches)
+        return found
 
 
 @lru_cache(maxsize=4)
@@ -119,9 +132,7 @@ def features(subject: str, written: str, lexicon: Lexicon | None = None) -> set[
     found: set[str] = {f"w:{w}" for w in words}
     found.update(f"b:{a} {b}" for a, b in itertools.pairwise(tokens) if _is_word(a) and _is_word(b))
     for word in set(words):
-        padded = f" {word} "
-        for size in CHAR_SIZES:
-            found.update(f"c:{padded[i : i + size]}" for i in range(len(padded) - size + 1))
+        found.update(_char_grams(word))
     found.update(concepts(tokens, lexicon or load_lexicon()))
     if "?" in tokens:
         found.add("w:_question_mark_")
@@ -164,13 +175,18 @@ def describe(feature: str) -> str:
     return f"{name} {value.strip()!r}"
 
 
+@lru_cache(maxsize=65536)
+def _char_grams(word: str) -> tuple[str, ...]:
+    """Return the character n-gram features of a word (most words recur: cached)."""
+    padded = f" {word} "
+    return tuple(
+        f"c:{padded[i : i + size]}" for size in CHAR_SIZES for i in range(len(padded) - size + 1)
+    )
+
+
 def _concepts_at(tokens: Sequence[str], i: int, lexicon: Lexicon) -> list[str]:
     token = tokens[i]
-    found = list(lexicon.words.get(token, ()))
-    for size in lexicon.prefix_sizes:
-        if size > len(token):
-            break
-        found.extend(lexicon.prefixes.get(token[:size], ()))
+    found = list(lexicon.word_concepts(token))
     for parts, concept in lexicon.phrases.get(token, ()):
         if all(
             i + k < len(tokens) and _matches(part, tokens[i + k])
