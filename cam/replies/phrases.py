@@ -63,6 +63,9 @@ _REQUEST = _compile(
     r"\b(?:do\s+not|don'?t|never)\s+(?:ever\s+)?(?:contact|e-?mail|write\s+to|message|call)"
     r"\s+(?:me|us)\b",
     r"\bno\s+(?:more|further)\s+(?:e-?mails?|mails?|messages|contact|emails)\b",
+    r"\bdo[\s-]not[\s-](?:contact|call|e-?mail)\s+list\b|\bsuppression\s+list\b",
+    r"\b(?:sperrliste|robinsonliste|blacklist|bel-me-niet)|\bliste\s+(?:noire|d'opposition)",
+    r"\blista\s+(?:robinson|negra)\b",
     r"\b(?:not|don'?t|no\s+longer|never)\s+(?:want|wish)\s+to\s+(?:receive|get|hear|be\s+contacted)",
     r"\b(?:delete|erase)\s+(?:all\s+(?:of\s+)?)?my\s+(?:personal\s+)?"
     r"(?:data|details|information|info|records?|e-?mail|address|contact)",
