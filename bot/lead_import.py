@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.blocks.common import SlackPost
+from bot.blocks.common import SlackPost, escape
 from bot.blocks.imports import errors_file_name, import_refused_post, import_result_post
 from bot.deps import Deps
 from bot.shared_files import FileKind, FileRefused, SharedFile, download
@@ -63,7 +63,7 @@ def import_latest(deps: Deps, *, by: str, tell: Callable[[str], None]) -> None:
         file = SharedFile.from_info(found, channel)
         if file.kind is not FileKind.other:
             import_shared_file(deps, file_id=file.id, by=by, asked=True)
-            tell(f"Done: the answer is in the thread of {file.name} in <#{channel}>.")
+            tell(f"Done: the answer is in the thread of {escape(file.name)} in <#{channel}>.")
             return
     tell(f"You have not shared a CSV in <#{channel}> yet: upload one there.")
 

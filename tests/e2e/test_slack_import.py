@@ -194,7 +194,8 @@ def test_cam_import_explains_and_imports_again_the_callers_latest_csv(bot: Runni
     bot.settle()
     [answer] = thread_posts(bot, file)
     assert "*3 new leads*" in shown(blocks_of(answer))
-    assert "the answer is in the thread of" in bot.fake_slack.of("response_url")[-1].params["text"]
+    told = bot.fake_slack.of("response_url")[-1].params["text"]
+    assert "the answer is in the thread of Q3 &lt;!here&gt; prospects.csv" in told
     assert len(lead_rows(bot.sessions)) == 3
 
 
