@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from cam import cli_views
+from cam import cli_check, cli_views
 from cam.bootstrap import Runtime, cycle_config
 from cam.core import db
 from cam.core.models import Channel, Event, Lead, OutreachMessage, OutreachStatus, utcnow
@@ -268,6 +268,7 @@ def limits() -> None:
 
 
 app.command("digest")(friendly_errors(digest_command.digest))
+app.command("check")(friendly_errors(cli_check.check))
 replies_app = typer.Typer(help="What the team decided on replies.", no_args_is_help=True)
 replies_app.command("accuracy")(friendly_errors(reply_accuracy.accuracy))
 app.add_typer(replies_app, name="replies")

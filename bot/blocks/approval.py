@@ -52,7 +52,7 @@ def pending_line(item: PendingApproval) -> str:
     """One line naming what waits for approval (report, status, home)."""
     approval = item.approval
     if approval.kind is ApprovalKind.go_live:
-        return f"Go live, asked by {who(approval.requested_by)}"
+        return f"Start sending emails for real, asked by {who(approval.requested_by)}"
     return f"Escalate {_lead_name(item.lead)}"
 
 
@@ -60,7 +60,7 @@ def approval_post(item: PendingApproval) -> SlackPost:
     """Build the approval message in its current form (buttons only while pending)."""
     title = _title(item)
     return SlackPost(
-        text=fallback(f"{title}: {_status_words(item.approval)}"),
+        text=fallback(f"{title} {_status_words(item.approval)}"),
         blocks=to_dicts(approval_blocks(item)),
     )
 
@@ -72,9 +72,10 @@ def approval_blocks(item: PendingApproval, *, with_header: bool = True) -> list[
     if approval.kind is ApprovalKind.go_live:
         blocks.append(
             section(
-                f"{who(approval.requested_by)} asks to switch dry run *off*: real messages will "
-                "go out, within the daily caps. An approver other than the one who asked must "
-                "approve."
+                f"{who(approval.requested_by)} asks to start sending emails for real. Everything "
+                "sending needs passed the check when they asked (`/cam check` shows the list). "
+                "Once approved, emails go out within the daily limits; `/cam dry` stops them at "
+                "once. A second approver, not the one who asked, decides."
             )
         )
     else:
@@ -120,7 +121,7 @@ def _retry_button(approval: Approval) -> ActionsBlock:
 
 def _title(item: PendingApproval) -> str:
     if item.approval.kind is ApprovalKind.go_live:
-        return "Go live?"
+        return "Start sending emails for real?"
     return f"Hot lead: {_lead_name(item.lead, mrkdwn=False)}"
 
 
@@ -158,7 +159,7 @@ def _buttons(item: PendingApproval) -> ActionsBlock:
     approval = item.approval
     value = ApprovalRef(approval_id=approval.id).dump()
     if approval.kind is ApprovalKind.go_live:
-        ask = "Switch dry run off? Real messages will be sent from now on."
+        ask = "Start sending emails for real? They go out from now on, within the daily limits."
     else:
         ask = f"Escalate {_lead_name(item.lead, mrkdwn=False)} to the CRM?"
     return ActionsBlock(
@@ -185,13 +186,13 @@ def _buttons(item: PendingApproval) -> ActionsBlock:
 def _status_words(approval: Approval) -> str:
     """The status in plain words, for the fallback text (escaped there)."""
     if approval.status is ApprovalStatus.pending:
-        return "waiting for an approver"
-    return approval.status.value
+        return "An approver's decision is needed."
+    return f"{approval.status.value.capitalize()}."
 
 
 def _status_text(approval: Approval) -> str:
     if approval.status is ApprovalStatus.pending:
-        return "waiting for an approver"
+        return "Waiting for an approver's decision."
     icon = DECIDED_ICON[approval.status]
     when = f" {slack_date(approval.decided_at)}" if approval.decided_at else ""
     if approval.status is ApprovalStatus.expired:

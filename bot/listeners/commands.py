@@ -10,15 +10,14 @@ from datetime import timedelta
 from slack_bolt import Ack, App, Respond
 
 from bot import lead_import
-from bot.blocks.common import escape
+from bot.blocks.common import SlackPost, escape
 from bot.blocks.imports import how_to_import
+from bot.blocks.preflight import preflight_post
 from bot.blocks.preview import preview_post
 from bot.blocks.report import SLACK_TRIGGER, mode_label, summary_line
-from bot.blocks.common import SlackPost
-from bot.blocks.preflight import preflight_post
 from bot.deps import Deps
-from bot.preflight import bot_preflight
 from bot.errors import Refused, user_message
+from bot.preflight import bot_preflight
 from cam import cycle
 from cam.bootstrap import cycle_config
 from cam.core import events, leases, state
@@ -32,7 +31,6 @@ from cam.outreach import preview as outreach_preview
 
 COMMAND_REFUSED = "cam.command_refused"
 CHECKING = "Checking what sending for real needs (mail servers, CRM, Slack)… the list follows."
-PRIVATE = {"response_type": "ephemeral"}
 MANUAL_CYCLE_LEASE = "manual_cycle"
 # Renewed while the cycle runs: a process killed mid-cycle frees the lease within this.
 MANUAL_CYCLE_TTL = timedelta(minutes=1)
@@ -41,12 +39,13 @@ EPHEMERAL = "ephemeral"
 HELP = """*CAM commands*
 `/cam run dry`: run a dry-run cycle now and post its report
 `/cam run`: run a live cycle (only once going live was approved)
-`/cam limits`: each channel's cap, use and room today
+`/cam limits`: how many emails and LinkedIn tasks CAM may still send today
 `/cam status`: mode, next run, last run, what waits for approval
 `/cam digest` / `/cam digest week`: post today's digest (or the week in review) now
 `/cam import`: how to import leads (upload a CSV into the report channel)
 `/cam preview [email]`: the next message CAM would send (to that lead), shown only to you
-`/cam live`: ask another approver to switch dry run off (approvers)
+`/cam check`: what sending for real needs, and what is still missing
+`/cam live`: start sending for real, once `/cam check` passes and another approver agrees
 `/cam dry`: switch back to dry run at once (approvers)
 `/cam pause` / `/cam resume`: stop or restart all cycles and sends (approvers)
 `/cam help`: this list"""
@@ -247,7 +246,10 @@ def go_live(invocation: Invocation, ack: Ack, deps: Deps) -> None:
     with unit_of_work(deps.session_factory) as session:
         live = not state.get_state(session).dry_run
     if live:
-        ack(text="Emails are already going out for real. `/cam dry` stops that.", **PRIVATE)
+        ack(
+            text="Emails are already going out for real. `/cam dry` stops that.",
+            response_type=EPHEMERAL,
+        )
         return
     ack(text=CHECKING, response_type=EPHEMERAL)
     deps.worker.submit(
@@ -327,10 +329,6 @@ def _require_approver(invocation: Invocation, deps: Deps, what: str) -> None:
     with unit_of_work(deps.session_factory) as session:
         events.record(session, COMMAND_REFUSED, {"by": invocation.user, "action": what})
     raise Refused(f"Only approvers may {what}.")
-
-
-def _deliver(deps: Deps) -> None:
-    deps.deliver_notifications()
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {

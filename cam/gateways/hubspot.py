@@ -62,6 +62,10 @@ class HubSpotCrm:
             stage=settings.hubspot_stage,
         )
 
+    def check(self) -> None:
+        """Read one contact: proves the token and its scope without changing anything."""
+        self._http.request("GET", "/crm/v3/objects/contacts?limit=1")
+
     def sync(self, lead: CrmLead) -> CrmRefs:
         """Upsert the contact, create the deal once, associate them, attach the reply."""
         contact_id, deal_id = lead.contact_id, lead.deal_id

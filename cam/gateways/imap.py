@@ -51,6 +51,24 @@ class ImapInboxReader:
         finally:
             _logout(conn)
 
+    def check(self) -> None:
+        """Log in and open the folder read-only, then leave (the go-live preflight)."""
+        folder = self._settings.imap_folder
+        try:
+            conn = self._connect()
+        except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
+            raise GatewayError(
+                self._safe(f"IMAP connection to {self._where} failed: {exc}")
+            ) from None
+        try:
+            status, data = conn.select(_quote(folder), readonly=True)
+            if status != "OK":
+                raise GatewayError(self._safe(f"cannot open folder {folder!r}: {data}"))
+        except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
+            raise GatewayError(self._safe(f"cannot open folder {folder!r}: {exc}")) from None
+        finally:
+            _logout(conn)
+
     def idle(self) -> ImapIdle:
         """A second connection, to wait for news with IDLE (enter it to connect)."""
         return ImapIdle(self._settings, self._safe)

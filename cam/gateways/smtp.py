@@ -65,6 +65,14 @@ class SmtpEmailSender:
             except (smtplib.SMTPException, OSError):
                 client.close()
 
+    def check(self) -> None:
+        """Connect, secure and log in, then leave without sending (the go-live preflight)."""
+        client = self._open()
+        try:
+            client.quit()
+        except (smtplib.SMTPException, OSError):
+            client.close()
+
     def _open(self) -> smtplib.SMTP:
         settings = self.settings
         where = f"{settings.smtp_host}:{settings.smtp_port}"

@@ -104,6 +104,10 @@ class FakeCrm:
         """Return (status, answer) the way HubSpot's v3/v4 API does."""
         parts = path.strip("/").split("/")
         with self._lock:
+            if method == "GET" and path == "/crm/v3/objects/contacts":
+                limit = int(query.get("limit", "10"))
+                page = [{"id": c, "properties": p} for c, p in self.contacts.items()][:limit]
+                return 200, {"results": page}
             if method == "POST" and path == "/crm/v3/objects/contacts":
                 props = body["properties"]
                 for cid, existing in self.contacts.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import Any
 
 from sqlalchemy import select
 
@@ -145,25 +146,36 @@ def test_slack_retries_of_the_same_click_change_nothing_more(bot):
         assert len(list(decided)) == 1
 
 
-def test_going_live_needs_a_second_approver(bot):
-    reply = bot.slack.command("live", user=APPROVER)
+def ask_to_go_live(bot, user: str = APPROVER, name: str = "live") -> dict[str, Any]:
+    """`/cam live` and what it answered after its preflight (through response_url)."""
+    reply = bot.slack.command("live", user=user, response_url=bot.fake_slack.response_url(name))
     assert reply.status == 200
-    assert reply.json["response_type"] == "in_channel"
-    assert "asked to go live" in reply.json["text"]
+    assert reply.json["response_type"] == "ephemeral" and "Checking" in reply.json["text"]
     bot.settle()
+    [answer] = [c for c in bot.fake_slack.of("response_url") if c.params["_response_name"] == name]
+    return dict(answer.params)
+
+
+def test_going_live_needs_a_second_approver(start_bot, ready_to_go_live):
+    bot = start_bot(**ready_to_go_live)
+    asked = ask_to_go_live(bot)
+    assert asked["response_type"] == "in_channel"
+    assert "asked to start sending for real: every check passed" in asked["text"]
     [post] = bot.fake_slack.of("chat.postMessage")
-    assert "Go live?" in json.dumps(blocks_of(post))
+    assert "Start sending emails for real?" in json.dumps(blocks_of(post))
     with unit_of_work(bot.sessions) as session:
         approval_id = session.scalars(select(Approval.id)).one()
 
     # Asking again reuses the request.
-    again = bot.slack.command("live", user=SECOND_APPROVER)
-    assert "already waiting" in again.json["text"]
+    again = ask_to_go_live(bot, user=SECOND_APPROVER, name="again")
+    assert "already waiting" in again["text"]
 
     # The one who asked cannot approve it.
     assert click(bot, approval_id, user=APPROVER, name="self").status == 200
     bot.settle()
-    [refusal] = bot.fake_slack.of("response_url")
+    [refusal] = [
+        c for c in bot.fake_slack.of("response_url") if c.params["_response_name"] == "self"
+    ]
     assert "other than the one who asked" in refusal.params["text"]
     with unit_of_work(bot.sessions) as session:
         assert get_state(session).dry_run is True
@@ -217,9 +229,9 @@ def test_two_bot_instances_clicked_at_once_decide_once(start_bot):
         assert len(list(decided)) == 1
 
 
-def test_an_expired_go_live_request_is_shown_expired_when_clicked(bot):
-    bot.slack.command("live", user=APPROVER)
-    bot.settle()
+def test_an_expired_go_live_request_is_shown_expired_when_clicked(start_bot, ready_to_go_live):
+    bot = start_bot(**ready_to_go_live)
+    ask_to_go_live(bot)
     with unit_of_work(bot.sessions) as session:
         approval = session.scalars(select(Approval)).one()
         approval.expires_at = approval.requested_at  # a day went by
@@ -232,7 +244,7 @@ def test_an_expired_go_live_request_is_shown_expired_when_clicked(bot):
     [update] = bot.fake_slack.of("chat.update")
     assert "*Expired*" in json.dumps(blocks_of(update))
     assert not [b for b in blocks_of(update) if b["type"] == "actions"]
-    [told] = bot.fake_slack.of("response_url")
+    [told] = [c for c in bot.fake_slack.of("response_url") if c.params["_response_name"] == "r1"]
     assert "expired" in told.params["text"] and "`/cam live`" in told.params["text"]
 
 
@@ -276,3 +288,44 @@ def test_retry_crm_sync_finishes_a_failed_sync_with_one_deal(bot):
     with unit_of_work(bot.sessions) as session:
         approval = session.get_one(Approval, approval_id)
         assert approval.crm_synced_at is not None and approval.crm_error is None
+
+
+def test_going_live_is_not_asked_while_the_preflight_fails(bot):
+    asked = ask_to_go_live(bot)
+    assert asked["response_type"] == "ephemeral"
+    assert asked["text"].startswith("Not asking to go live yet:")
+    listed = json.dumps(asked["blocks"])
+    lines = [
+        line
+        for block in asked["blocks"]
+        for line in (block.get("text") or {}).get("text", "").splitlines()
+    ]
+    failing = [line for line in lines if line.startswith(":x:")]
+    for missing in ("CAM_FROM", "CAM_POSTAL_ADDRESS", "CAM_SMTP_*", "CAM_IMAP_*", "CAM_PUBLIC_URL"):
+        assert [line for line in failing if f"({missing})" in line], missing
+    assert len(failing) == 5
+    assert ":white_check_mark: *Slack (SLACK_BOT_TOKEN)*" in listed
+    assert ":white_check_mark: *CRM" in listed  # HubSpot's stand-in answered the read
+    assert bot.crm.of("GET", "/crm/v3/objects/contacts")
+    with unit_of_work(bot.sessions) as session:
+        assert session.scalars(select(Approval)).all() == []
+        assert get_state(session).dry_run is True
+    assert bot.fake_slack.of("chat.postMessage") == []
+
+
+def test_cam_check_lists_everything_and_sends_nothing(
+    start_bot, ready_to_go_live, plain_smtp_server
+):
+    bot = start_bot(**ready_to_go_live)
+    reply = bot.slack.command("check", user=OUTSIDER, response_url=bot.fake_slack.response_url("c"))
+    assert reply.json["response_type"] == "ephemeral"
+    bot.settle()
+    [answer] = bot.fake_slack.of("response_url")
+    assert answer.params["response_type"] == "ephemeral"
+    assert answer.params["text"].startswith("Ready to go live.")
+    listed = json.dumps(answer.params["blocks"])
+    assert ":x:" not in listed
+    assert "logged in to 127.0.0.1" in listed and "(no mail sent)" in listed
+    assert "logged in and opened INBOX" in listed
+    assert plain_smtp_server.handler.messages == []
+    assert bot.crm.of("POST", "/") == [] and bot.crm.of("GET", "/crm/v3/objects/contacts")

@@ -174,7 +174,8 @@ def test_dry_switches_back_at_once(bot):
         assert get_state(session).dry_run is True
 
 
-def test_status_shows_last_run_waiting_approvals_and_unknown_outcomes(bot):
+def test_status_shows_last_run_waiting_approvals_and_unknown_outcomes(start_bot, ready_to_go_live):
+    bot = start_bot(**ready_to_go_live)
     add_leads(bot.sessions, 2)
     bot.slack.command("run dry", response_url=bot.fake_slack.response_url())
     bot.settle()
@@ -198,6 +199,9 @@ def test_status_shows_last_run_waiting_approvals_and_unknown_outcomes(bot):
     text = shown(reply.json)
     assert reply.json["response_type"] == "ephemeral"
     assert "*Last run* (dry run," in text and "2 leads processed" in text
-    assert "*Waiting for approval*\\n1" in text and f"Go live, asked by <@{APPROVER}>" in text
+    assert (
+        "*Waiting for approval*\\n1" in text
+        and f"Start sending emails for real, asked by <@{APPROVER}>" in text
+    )
     if campaign_id is not None:
         assert "1 sends with unknown outcome" in text

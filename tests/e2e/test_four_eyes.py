@@ -26,7 +26,10 @@ def test_someone_who_is_not_an_approver_cannot_ask_to_go_live(bot: RunningBot) -
         assert session.scalars(select(Approval)).all() == []
 
 
-def test_one_approver_cannot_take_a_non_approvers_request_live(bot: RunningBot) -> None:
+def test_one_approver_cannot_take_a_non_approvers_request_live(
+    start_bot, ready_to_go_live: dict[str, str]
+) -> None:
+    bot: RunningBot = start_bot(**ready_to_go_live)
     # A request stored by an earlier version, which let anyone ask.
     with unit_of_work(bot.sessions) as session:
         approval_id = request_go_live(session, requested_by=OUTSIDER, now=utcnow()).id
@@ -41,8 +44,10 @@ def test_one_approver_cannot_take_a_non_approvers_request_live(bot: RunningBot) 
         assert session.get_one(Approval, approval_id).status is ApprovalStatus.rejected
 
     # Its slot is free: an approver asks, a second one approves.
-    assert "asked to go live" in bot.slack.command("live", user=APPROVER).json["text"]
+    bot.slack.command("live", user=APPROVER, response_url=bot.fake_slack.response_url("ask"))
     bot.settle()
+    [asked] = [c for c in bot.fake_slack.of("response_url") if c.params["_response_name"] == "ask"]
+    assert "asked to start sending for real" in asked.params["text"]
     with unit_of_work(bot.sessions) as session:
         pending = session.scalars(
             select(Approval.id).where(Approval.status == ApprovalStatus.pending)

@@ -213,7 +213,7 @@ def test_the_cli_shows_no_secret(tmp_path: Path, smtp_server: SmtpServer) -> Non
     assert outputs["run"].returncode == 1
     assert "535" in outputs["run"].stdout
     assert outputs["limits, database down"].returncode == 1
-    assert outputs["run, bad setting"].returncode == 1
+    assert outputs["run, bad setting"].returncode == 2
     for name, done in outputs.items():
         assert_no_secret(done.stdout + done.stderr, f"`cam {name}`")
 
