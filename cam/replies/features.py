@@ -43,6 +43,8 @@ _DIGITS = re.compile(r"\d+")
 _TOKEN = re.compile(r"[a-z0-9_]+|[?!.;,:\n]")
 # Accents and other combining marks, as NFKD decomposition leaves them.
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_WRONG_PERSON = frozenset({"k:!person", "k:!owner"})
+_REFERRAL = frozenset({"k:colleague", "k:contact_them", "k:owner", "w:_email_"})
 _HOST_LABEL = re.compile(r"(?:^|\.)([a-z0-9-]+)\.[a-z]{2,}$")
 _OUR_SUBJECT = re.compile(r"\s*(re|aw|r|rif|sv|antw|wg|fw|fwd|tr|rv|enc)\s*:", re.IGNORECASE)
 
@@ -134,6 +136,9 @@ def features(subject: str, written: str, lexicon: Lexicon | None = None) -> set[
     for word in set(words):
         found.update(_char_grams(word))
     found.update(concepts(tokens, lexicon or load_lexicon()))
+    # "Not the right person" names someone else to talk to (a referral) or no one (a decline).
+    if not found.isdisjoint(_WRONG_PERSON):
+        found.add("k:wrong_person_" + ("referred" if found & _REFERRAL else "alone"))
     if "?" in tokens:
         found.add("w:_question_mark_")
     found.add("n:" + ("none" if not words else "short" if len(words) <= 4 else "long"))
