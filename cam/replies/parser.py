@@ -37,18 +37,19 @@ AUTO_REPLY_HEADERS = (
 
 _MSGID = re.compile(r"<[^<>\s]+>")
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
-# Where the quoted earlier message starts in a reply: a mail client's attribution line or
-# header block, in English, German, French, Spanish, Dutch, Italian and Portuguese. A header
-# block in another language than English counts only with its date line ("Von: ...\nGesendet:"),
-# as "De:" or "Da:" may start a line of prose.
+# Where the quoted earlier message starts in a reply: a mail client's attribution line (which
+# a client may wrap once) or header block, in English, German, French, Spanish, Dutch, Italian
+# and Portuguese. A header block in another language than English counts only with its date line
+# ("Von: ...\nGesendet:"), as "De:" or "Da:" may start a line of prose.
+_LINE = r"[^\n]{0,200}(?:\n[^\n]{0,200})?"
 _QUOTE_START = re.compile(
-    r"^(?:On .{0,200}wrote:\s*$"
-    r"|Am .{0,200}schrieb .{0,100}:\s*$"
-    r"|Le .{0,200}a écrit\s*:\s*$"
-    r"|El .{0,200}escribi[óo]\s*:\s*$"
-    r"|Op .{0,200}schreef .{0,100}:\s*$"
-    r"|Il .{0,200}ha scritto\s*:\s*$"
-    r"|Em .{0,200}escreveu\s*:\s*$"
+    rf"^(?:On {_LINE}wrote:\s*$"
+    rf"|Am {_LINE}schrieb [^\n]{{0,100}}:\s*$"
+    rf"|Le {_LINE}a écrit\s*:\s*$"
+    rf"|El {_LINE}escribi[óo]\s*:\s*$"
+    rf"|Op {_LINE}schreef [^\n]{{0,100}}:\s*$"
+    rf"|Il {_LINE}ha scritto\s*:\s*$"
+    rf"|Em {_LINE}escreveu\s*:\s*$"
     r"|-{2,}\s*(?:Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original"
     r"|Oorspronkelijk bericht|Messaggio originale|Mensagem original)\s*-{2,}"
     r"|_{10,}\s*$"

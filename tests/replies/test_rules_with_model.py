@@ -94,3 +94,11 @@ def test_quoted_history_in_each_language_is_left_out(quote: str):
 def test_a_line_starting_like_a_header_is_kept():
     text = "De acuerdo, hablamos el lunes.\nDe: nada, gracias a ti."
     assert strip_quoted(text) == text
+
+
+def test_an_attribution_line_wrapped_by_the_mail_client_is_found():
+    text = (
+        "Yes, Tuesday works.\n\n"
+        "On Tue, 3 Nov 2026 at 10:02, Maya Jensen <\nmaya@acme.example> wrote:\n> Hi"
+    )
+    assert strip_quoted(text) == "Yes, Tuesday works."
