@@ -4,6 +4,7 @@ the file's thread; oversized, binary and foreign files refused with nothing impo
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,17 @@ def test_an_oversized_binary_or_foreign_file_is_refused_and_nothing_imported(
     assert not bot.fake_slack.of("files.completeUploadExternal")
     if "size" in options or "mimetype" in options:
         assert not bot.fake_slack.of("download"), "refused before downloading"
+
+
+def test_the_event_is_acked_before_slack_is_asked_about_the_file(bot: RunningBot) -> None:
+    bot.fake_slack.fail("files.info", 200, delay=3.5)
+    file = bot.fake_slack.share_file(NAME, CSV, user=OUTSIDER, channel=REPORT_CHANNEL)
+    started = time.monotonic()
+    reply = bot.slack.event(file_shared(file, OUTSIDER))
+    assert reply.status == 200 and time.monotonic() - started < 1.5
+    assert not bot.fake_slack.of("download")
+    bot.settle()
+    assert len(lead_rows(bot.sessions)) == 3
 
 
 def test_files_elsewhere_pictures_and_the_bots_own_uploads_are_let_be(bot: RunningBot) -> None:
