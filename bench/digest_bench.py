@@ -3,8 +3,9 @@
     .venv/bin/python -m bench.digest_bench [--leads 200000] [--backends sqlite postgresql]
 
 Seeds `--leads` leads with five sends each (the fifth a LinkedIn step) spread over 60 days,
-one reply per lead, a LinkedIn task for a tenth and an approval for a fortieth of them, and
-the events the digest counts, by
+one reply per lead, a LinkedIn task for a tenth and an approval for a fortieth of them, the
+Slack message of each (a card per reply a person wrote), three in four of the questions
+decided, and the events the digest counts, by
 `executemany` on SQLite and `COPY` on PostgreSQL. Then times `build_digest` (the week in
 review: the 14-day counts, what waits, the limits) in a fresh session, three times (target
 < 2 s), counts its SQL statements, and times the chart (target < 1 s).
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import statistics
 import tempfile
 import time
@@ -41,6 +43,7 @@ STEPS = 5
 TASKS_PER_LEAD, APPROVALS_PER_LEAD = 10, 40
 BATCH = 50_000
 CLASSES = ("interested", "not_interested", "out_of_office", "question", "other", "bounce")
+AUTOMATIC = ("out_of_office", "bounce")
 DIGEST_TARGET = 2.0
 CHART_TARGET = 1.0
 
@@ -218,6 +221,42 @@ def tables(leads: int) -> Iterator[tuple[str, Sequence[str], Iterator[tuple[Any,
             for e in range(1, leads // 20 + 1)
         ),
     )
+    yield (
+        "reply_labels",
+        LABEL_COLUMNS,
+        (
+            (n, "snooze", CLASSES[n % len(CLASSES)], None, "U1", at(n, leads))
+            for n in range(1, leads + 1)
+            if CLASSES[n % len(CLASSES)] in ("question", "other") and n % 4
+        ),
+    )
+    yield "notifications", NOTIFICATION_COLUMNS, notifications(leads, tasks, approvals, stamp)
+
+
+LABEL_COLUMNS = ("reply_id", "choice", "predicted", "label", "decided_by", "decided_at")
+NOTIFICATION_COLUMNS = (
+    "topic",
+    "payload",
+    "status",
+    "attempts",
+    "channel",
+    "external_id",
+    "created_at",
+)
+
+
+def notifications(leads: int, tasks: int, approvals: int, stamp: str) -> Iterator[tuple[Any, ...]]:
+    """A posted message per approval, task and reply a person wrote (its card)."""
+    for topic, key, count in (
+        ("approval", "approval_id", approvals),
+        ("task", "task_id", tasks),
+        ("reply_card", "reply_id", leads),
+    ):
+        for n in range(1, count + 1):
+            if topic == "reply_card" and CLASSES[n % len(CLASSES)] in AUTOMATIC:
+                continue
+            payload = json.dumps({key: n})
+            yield topic, payload, "sent", 1, "C0REPORTS", f"{1_700_000_000 + n}.000100", stamp
 
 
 def _status(m: int) -> str:

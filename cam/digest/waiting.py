@@ -1,145 +1,148 @@
 """What waits for people: per kind, the total, the oldest, and a few items with their message.
 
-Two queries a kind (the totals, then the oldest few with their lead and Slack message), so
-500 pending approvals cost what 5 do.
+Per kind one query counts (and dates the oldest), one lists the oldest few with their lead, and
+one finds those few's Slack messages (approval, task, reply card): 500 pending approvals cost
+what 5 do, and however many notifications there are, only the listed items are looked up.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from cam.core.models import (
     Approval,
     ApprovalKind,
     ApprovalStatus,
     Lead,
-    LeadStatus,
     ManualTask,
     Notification,
     NotificationStatus,
+    NotificationTopic,
     OutreachMessage,
     OutreachStatus,
     Reply,
     ReplyClass,
+    ReplyLabel,
     TaskStatus,
 )
 from cam.digest.model import Waiting, WaitingItem, WaitingKind
 
-# A query listing waiting items: what, first name, last name, email, since[, channel, ts].
-Listing = Select[*tuple[Any, ...]]
 # Items listed per kind; the totals count all of them.
 SHOWN_PER_KIND = 10
-# Replies no rule acts on: a person has to answer or decide.
+# Replies a person has to answer: no rule acts on them (an interested one waits as an approval).
 UNDECIDED = (ReplyClass.question, ReplyClass.other)
+
+
+@dataclass(frozen=True)
+class _Kind:
+    kind: WaitingKind
+    # The id of the thing, what it is (a kind, a class, a step), and since when it waits.
+    ident: InstrumentedAttribute[Any]
+    what: InstrumentedAttribute[Any]
+    since: InstrumentedAttribute[Any]
+    lead_id: InstrumentedAttribute[Any]
+    condition: ColumnElement[bool]
+    # The notification whose message shows it, and the payload key naming it.
+    message: tuple[str, str] | None
+
+
+def _kinds() -> tuple[_Kind, ...]:
+    undecided = and_(
+        Reply.classification.in_(UNDECIDED),
+        ~select(ReplyLabel.id).where(ReplyLabel.reply_id == Reply.id).exists(),
+    )
+    return (
+        _Kind(
+            WaitingKind.approval,
+            Approval.id,
+            Approval.kind,
+            Approval.requested_at,
+            Approval.lead_id,
+            Approval.status == ApprovalStatus.pending,
+            (NotificationTopic.approval, "approval_id"),
+        ),
+        _Kind(
+            WaitingKind.reply,
+            Reply.id,
+            Reply.classification,
+            Reply.received_at,
+            Reply.lead_id,
+            undecided,
+            (NotificationTopic.reply_card, "reply_id"),
+        ),
+        _Kind(
+            WaitingKind.unknown_send,
+            OutreachMessage.id,
+            OutreachMessage.step,
+            OutreachMessage.updated_at,
+            OutreachMessage.lead_id,
+            OutreachMessage.status == OutreachStatus.unknown,
+            None,
+        ),
+        _Kind(
+            WaitingKind.task,
+            ManualTask.id,
+            ManualTask.id,
+            ManualTask.created_at,
+            ManualTask.lead_id,
+            ManualTask.status == TaskStatus.open,
+            (NotificationTopic.task, "task_id"),
+        ),
+    )
 
 
 def waiting(session: Session) -> Waiting:
     """Gather the approvals, undecided replies, unknown sends and open tasks."""
     result = Waiting()
-    for kind, since, condition, listing in (
-        (
-            WaitingKind.approval,
-            Approval.requested_at,
-            Approval.status == ApprovalStatus.pending,
-            _approvals(),
-        ),
-        (WaitingKind.reply, Reply.received_at, _undecided(), _replies()),
-        (
-            WaitingKind.unknown_send,
-            OutreachMessage.updated_at,
-            OutreachMessage.status == OutreachStatus.unknown,
-            _unknown_sends(),
-        ),
-        (WaitingKind.task, ManualTask.created_at, ManualTask.status == TaskStatus.open, _tasks()),
-    ):
+    for kind in _kinds():
         total, oldest = session.execute(
-            select(func.count(), func.min(since)).where(condition)
+            select(func.count(), func.min(kind.since)).where(kind.condition)
         ).one()
         if not total:
             continue
-        result.totals[kind] = int(total)
-        result.oldest[kind] = oldest
-        rows = session.execute(listing.where(condition).order_by(since).limit(SHOWN_PER_KIND))
-        result.items += [_item(kind, row) for row in rows]
+        result.totals[kind.kind] = int(total)
+        result.oldest[kind.kind] = oldest
+        rows = session.execute(_listing(kind)).all()
+        messages = _messages(session, kind.message, [row[0] for row in rows])
+        result.items += [_item(kind.kind, row, messages.get(row[0])) for row in rows]
     return result
 
 
-def _undecided() -> ColumnElement[bool]:
-    return and_(
-        Reply.classification.in_(UNDECIDED),
-        Reply.lead_id.in_(select(Lead.id).where(Lead.status == LeadStatus.replied)),
-    )
-
-
-def _message_of(topic: str, key: str, ident: Any) -> Any:
-    """The sent Slack message of a notification about `ident` (outer-joined, may be none)."""
-    return and_(
-        Notification.topic == topic,
-        Notification.status == NotificationStatus.sent,
-        Notification.payload[key].as_integer() == ident,
-    )
-
-
-def _approvals() -> Listing:
+def _listing(kind: _Kind) -> Select[Any]:
     return (
-        select(
-            Approval.kind,
-            Lead.first_name,
-            Lead.last_name,
-            Lead.email,
-            Approval.requested_at,
-            Notification.channel,
-            Notification.external_id,
-        )
-        .select_from(Approval)
-        .outerjoin(Lead, Lead.id == Approval.lead_id)
-        .outerjoin(Notification, _message_of("approval", "approval_id", Approval.id))
+        select(kind.ident, kind.what, Lead.first_name, Lead.last_name, Lead.email, kind.since)
+        .outerjoin(Lead, Lead.id == kind.lead_id)
+        .where(kind.condition)
+        .order_by(kind.since, kind.ident)
+        .limit(SHOWN_PER_KIND)
     )
 
 
-def _replies() -> Listing:
-    return select(
-        Reply.classification,
-        Lead.first_name,
-        Lead.last_name,
-        Lead.email,
-        Reply.received_at,
-    ).join(Lead, Lead.id == Reply.lead_id)
-
-
-def _unknown_sends() -> Listing:
-    return select(
-        OutreachMessage.step,
-        Lead.first_name,
-        Lead.last_name,
-        Lead.email,
-        OutreachMessage.updated_at,
-    ).join(Lead, Lead.id == OutreachMessage.lead_id)
-
-
-def _tasks() -> Listing:
-    return (
-        select(
-            ManualTask.id,
-            Lead.first_name,
-            Lead.last_name,
-            Lead.email,
-            ManualTask.created_at,
-            Notification.channel,
-            Notification.external_id,
+def _messages(
+    session: Session, message: tuple[str, str] | None, ids: list[int]
+) -> dict[int, tuple[str, str]]:
+    """Where each listed item's Slack message is: (channel, ts) by the item's id."""
+    if message is None or not ids:
+        return {}
+    topic, key = message
+    ident = Notification.payload[key].as_integer()
+    rows = session.execute(
+        select(ident, Notification.channel, Notification.external_id).where(
+            Notification.topic == topic,
+            Notification.status == NotificationStatus.sent,
+            ident.in_(ids),
         )
-        .select_from(ManualTask)
-        .join(Lead, Lead.id == ManualTask.lead_id)
-        .outerjoin(Notification, _message_of("task", "task_id", ManualTask.id))
     )
+    return {int(i): (channel, ts) for i, channel, ts in rows if channel and ts}
 
 
-def _item(kind: WaitingKind, row: Any) -> WaitingItem:
-    what, first, last, email, since, *message = row
-    who = f"{first} {last}".strip() or email or "unknown lead"
+def _item(kind: WaitingKind, row: Any, message: tuple[str, str] | None) -> WaitingItem:
+    _ident, what, first, last, email, since = row
+    who = f"{first or ''} {last or ''}".strip() or email or "unknown lead"
     if kind is WaitingKind.approval:
         label = "Go live" if what == ApprovalKind.go_live else f"Escalate {who}"
     elif kind is WaitingKind.reply:
@@ -148,5 +151,5 @@ def _item(kind: WaitingKind, row: Any) -> WaitingItem:
         label = f"{who}: step {what}"
     else:
         label = f"LinkedIn step for {who}"
-    channel, ts = message if message else (None, None)
+    channel, ts = message if message is not None else (None, None)
     return WaitingItem(kind=kind, label=label, since=since, slack_channel=channel, slack_ts=ts)
