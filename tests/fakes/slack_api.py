@@ -61,6 +61,9 @@ class FakeSlack:
         # Files people shared (`share_file`), by id, as files.info describes them; their bytes.
         self.files: dict[str, dict[str, Any]] = {}
         self.file_bytes: dict[str, bytes] = {}
+        # Socket Mode: `apps.connections.open` with this app-level token returns this URL.
+        self.app_token: str | None = None
+        self.socket_mode_url: str | None = None
         self._faults: dict[str, list[Fault]] = {}
         self._ts = itertools.count(1)
         # Slack's ts is the post's Unix time; pass the real time when a test reads history.
@@ -388,6 +391,11 @@ class FakeSlack:
                         self.send_header("Content-Type", "application/json")
                         self.end_headers()
                         self.wfile.write(b'{"ok": false, "error": "ratelimited"}')
+                        return
+                if method == "apps.connections.open" and fake.socket_mode_url is not None:
+                    auth = self.headers.get("Authorization", "")
+                    if auth == f"Bearer {fake.app_token}":
+                        self._json({"ok": True, "url": fake.socket_mode_url})
                         return
                 if method != "response_url":
                     auth = self.headers.get("Authorization", "")
