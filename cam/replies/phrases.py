@@ -70,6 +70,15 @@ _REQUEST = _compile(
     r"\b(?:delete|erase)\s+(?:all\s+(?:of\s+)?)?my\s+(?:personal\s+)?"
     r"(?:data|details|information|info|records?|e-?mail|address|contact)",
     r"\b(?:delete|erase)\s+(?:all|any|everything|whatever)\b.{0,40}\babout\s+me\b",
+    r"\bmy\s+(?:personal\s+)?(?:data|details|information|address|e-?mail)\s+(?:to\s+be\s+)?"
+    r"(?:deleted|erased|removed)\b",
+    # "the erasure of my data" in each language
+    r"\b(?:deletion|erasure|removal)\s+of\s+(?:all\s+)?my\b|\bloschung\s+(?:aller\s+)?meiner\b",
+    r"\b(?:suppression|effacement)\s+de\s+(?:toutes\s+)?mes\s+(?:donnees|coordonnees)",
+    r"\b(?:eliminacion|supresion|borrado)\s+de\s+(?:todos\s+)?mis\s+datos",
+    r"\bverwijdering\s+van\s+(?:al\s+)?mijn\b",
+    r"\b(?:cancellazione|eliminazione|rimozione)\s+dei\s+miei\s+dati",
+    r"\b(?:exclusao|eliminacao|apagamento|remocao)\s+dos\s+(?:meus\s+)?dados",
     # German
     r"\babmeld\w*|\bmelden\s+sie\s+mich\b.{0,30}\bab\b",
     r"\baustragen\b|\btragen\s+sie\s+(?:mich|uns)\b.{0,40}\baus\b",
@@ -79,14 +88,14 @@ _REQUEST = _compile(
     r"schreib|belastig|anmail|mail|e-?mail)",
     r"\b(?:kontaktieren|anschreiben|schreiben|mailen|anrufen|belastigen)\s+sie\s+(?:mich|mir|uns)"
     r"\s+(?:bitte\s+)?(?:nicht\s+mehr|nie\s+wieder)\b",
-    r"\bkeine\s+weiteren\s+(?:e-?mails|mails|nachrichten|zusendungen|kontakt|werbung)",
+    r"\bkeine\s+weiteren?\s+(?:e-?mails|mails|nachrichten|zusendungen|kontakt\w*|werbung)",
     r"\bkeine\s+(?:e-?mails?|mails?|nachrichten|werbung)\s+mehr\b",
     r"\b(?:losch|entfern)\w*\s+(?:sie\s+)?(?:bitte\s+)?(?:alle\s+)?meine[rn]?\s+"
     r"(?:personenbezogenen\s+)?(?:daten|adresse|e-?mail|kontakt)",
-    r"\bloschung\s+meiner\b|\buntersage\b|\bhoren\s+sie\s+(?:bitte\s+)?auf\b",
+    r"\buntersage\b|\bhoren\s+sie\s+(?:bitte\s+)?auf\b",
     # French
     r"\bdesabonn\w*|\bdesinscri\w*",
-    r"\bne\s+(?:plus|jamais)\s+(?:me|nous)\s+(?:contacter|solliciter|ecrire|envoyer|relancer|"
+    r"\bne\s+(?:plus|jamais)\s+(?:me\s+|m'\s*|nous\s+)(?:contacter|solliciter|ecrire|envoyer|relancer|"
     r"appeler|deranger)",
     r"\bne\s+(?:me\s+|m'\s*|nous\s+)(?:contactez|ecrivez|sollicitez|relancez|envoyez|appelez)"
     r"\s+plus\b",
@@ -139,46 +148,51 @@ _REQUEST = _compile(
     r"\bnao\s+(?:quero|desejo|queremos)\s+(?:mais\s+)?receber\b",
 )
 
+# A request about personal data is found either by a phrase that says it all (Art. 15, "how
+# did you find me") or, within one sentence, by a question about where something came from
+# together with the person's own data ("where did you get" + "my email").
 _DATA_REQUEST = _compile(
-    # English
-    r"\bwhere\s+(?:did|do|have)\s+(?:you|u)\s+(?:get|got|find|found|obtain|source|buy|pull)",
-    r"\bhow\s+(?:did|do|have)\s+(?:you|u)\s+(?:get|got|find|found|obtain)\w*\s+"
-    r"(?:my|me|hold|this)\b",
-    r"\bhow\s+you\s+(?:got|get|found|obtained)\s+(?:my|me)\b",
-    r"\bsource\s+of\s+(?:my|the|this|your)\s+(?:data|information|details|contact|address)",
-    r"\bwhat\s+(?:personal\s+)?(?:data|information)\s+(?:do\s+)?you\s+(?:hold|have|store|keep)",
-    r"\bwhich\s+list\b|\bsubject\s+access\s+request\b",
     r"\bart(?:\.|icle|ikel|iculo|icolo|igo)?\s*1[45]\b",
-    # German
-    r"\bwoher\s+(?:haben|hast|habt|stammt|stammen|kommt|kommen|wissen)\b",
-    r"\bwie\s+(?:sind|seid|bist)\s+(?:sie|ihr|du)\s+(?:an|auf)\s+(?:meine|mich|meinen|uns)\b",
-    r"\baus\s+welcher\s+quelle\b|\bselbstauskunft\b",
+    r"\bsubject\s+access\s+request\b|\bselbstauskunft\b|\binzageverzoek\b",
+    r"\bhow\s+(?:did|do)\s+(?:you|u)\s+(?:find|found|get|got)\s+(?:me|hold\s+of\s+me)\b",
+    r"\bsource\s+of\s+(?:my|this)\s+(?:data|information|details|contact|address|e-?mail)",
     r"\bauskunft\s+(?:nach|gemass|uber\s+(?:die\s+)?(?:meine|gespeicherten|verarbeiteten))",
-    # French
-    r"\bd'?\s*ou\s+(?:tenez|tirez|avez|viennent|provient|proviennent|sortez|vient)\b",
-    r"\bcomment\s+avez-?\s*vous\s+(?:eu|obtenu|trouve|recupere)\s+(?:mes|mon|ma)\b",
+    r"\bwie\s+(?:sind|seid|bist)\s+(?:sie|ihr|du)\s+(?:an|auf)\s+(?:meine|mich|meinen)\b",
+    r"\baus\s+welcher\s+quelle\b",
     r"\bsource\s+de\s+(?:ces|mes)\s+(?:donnees|coordonnees)",
-    r"\bquelles\s+donnees\s+(?:personnelles\s+)?vous\s+(?:detenez|avez)",
-    # Spanish
-    r"\bde\s+donde\s+(?:sacaron|sacaste|sacasteis|obtuvieron|obtuviste|han\s+sacado|"
-    r"han\s+obtenido|tienen|tiene|tienes|salio|sale|proceden?)\b",
-    r"\bcomo\s+(?:consiguieron|obtuvieron|han\s+conseguido|han\s+obtenido|consiguio|obtuvo)"
-    r"\s+mis?\b",
-    r"\borigen\s+de\s+mis\s+datos\b|\bacceso\s+a\s+(?:los|mis)\s+datos\b",
-    # Dutch
-    r"\bhoe\s+(?:komen|komt|kwamen|kwam)\s+(?:jullie|u|je)\s+aan\s+(?:mijn|me)\b",
-    r"\bwaar\s+(?:heeft|hebben|heb)\s+(?:u|jullie|je)\s+mijn\b.{0,40}\bvandaan\b",
-    r"\boverzicht\s+van\s+(?:de\s+)?persoonsgegevens\b|\binzageverzoek\b",
-    # Italian
-    r"\bdove\s+avete\s+(?:preso|trovato|ottenuto|recuperato)\s+(?:il\s+mio|i\s+miei|la\s+mia)",
-    r"\bcome\s+(?:avete|ha)\s+(?:avuto|ottenuto|trovato)\s+(?:i\s+miei|il\s+mio|la\s+mia)",
-    r"\bda\s+dove\s+provengono\b|\bquali\s+dati\s+personali\b",
-    # Portuguese
-    r"\bonde\s+(?:voces\s+|vcs\s+)?(?:conseguiram|obtiveram|arranjaram|encontraram|pegaram|"
-    r"tiraram|conseguiu|obteve)\b",
-    r"\bcomo\s+(?:obtiveram|conseguiram|obteve|conseguiu)\s+(?:o\s+meu|os\s+meus|meu|meus|"
-    r"a\s+minha|minha)",
-    r"\borigem\s+dos\s+(?:meus\s+)?dados\b|\bacesso\s+aos\s+dados\b",
+    r"\borigen\s+de\s+mis\s+datos\b|\bacceso\s+a\s+(?:los|mis)\s+datos\s+personales\b",
+    r"\boverzicht\s+van\s+(?:de\s+)?persoonsgegevens\b",
+    r"\borigem\s+dos\s+(?:meus\s+)?dados\b",
+)
+_SENTENCE = re.compile(r"[.!?;\n]+")
+# Where from, who gave, how come: in our seven languages.
+_FROM_WHERE = _compile(
+    r"\b(?:where|whence|woher|von\s+wem|d'?\s*ou|de\s+donde|donde|van\s+wie|da\s+dove|dove"
+    r"|de\s+onde|onde)\b",
+    r"\bwho\s+gave\b|\bwer\s+hat\s+ihnen\b|\bqui\s+vous\s+a\b|\bquien\s+(?:les|le|te|os)\b",
+    r"\bwie\s+heeft\b|\bchi\s+(?:vi|le|ti)\b|\bquem\s+(?:vos|lhes|te|lhe)\b",
+    r"\b(?:how|why)\s+(?:did|do|have)\s+(?:you|u)\b|\bwhich\s+(?:list|database|source|file)\b",
+    r"\bwie\s+kommen\s+sie\b|\bwo\s+haben\s+sie\b|\bwaar\s+(?:heeft|hebben|heb)\b",
+    r"\bcomment\s+avez-?\s*vous\b|\bhoe\s+(?:komen|komt|kwamen|kwam)\b|\bcome\s+(?:avete|ha)\b",
+    r"\bcomo\s+(?:obtuvieron|consiguieron|han\s+obtenido|han\s+conseguido|tienen|obtiveram"
+    r"|conseguiram|arranjaram|teem|tem)\b",
+)
+# The person's own data: "my email", "meine Adresse", "mes coordonnées", "i miei dati", ...
+_MY_DATA = _compile(
+    r"\bmy\s+(?:\w+\s+)?(?:e-?mail|address|contact|details|data|name|number|info\w*)",
+    r"\bmeine[nrs]?\s+[\w-]*(?:adresse|daten|mail|namen|nummer)",
+    r"\b(?:mes|mon|ma)\s+(?:adresse|coordonnees|donnees|e-?mail|mail|nom|numero|informations)",
+    r"\bmis?\s+(?:datos|correo|direccion|e-?mail|nombre|numero|contacto)",
+    r"\bmijn\s+[\w-]*(?:gegevens|adres|naam|nummer)",
+    r"\b(?:miei|mio|mia)\s+(?:dati|indirizzo|e-?mail|mail|contatto|nome|numero)",
+    r"\b(?:meus|meu|minha)\s+(?:dados|e-?mail|endereco|contacto|contato|nome|numero)",
+)
+# What is held about the person: "what data do you hold about me", "welche Daten ... über mich".
+_HELD_ABOUT_ME = re.compile(
+    r"\b(?:what|which|welche\w*|quelles?|que|cuales|welke|quali|quais)\s+(?:\w+\s+){0,2}"
+    r"(?:data|daten|donnees|datos|gegevens|dati|dados|informations?|informationen|informacion"
+    r"|informazioni|informacoes)\b.*(?:\b(?:about|on)\s+me\b|\buber\s+mich\b|\bsur\s+moi\b"
+    r"|\bsobre\s+mim?\b|\b(?:van|over)\s+mij\b|\bsu\s+di\s+me\b|\byou\s+(?:hold|store|keep)\b)"
 )
 
 
@@ -196,6 +210,12 @@ def opt_out(subject: str, written: str) -> PhraseMatch | None:
 
 def data_request(written: str) -> PhraseMatch | None:
     """Return the words asking where our data came from or what we hold (GDPR Art. 14/15)."""
-    if match := _DATA_REQUEST.search(fold(written)):
+    text = fold(written)
+    if match := _DATA_REQUEST.search(text):
         return PhraseMatch("data_request", match.group(0).strip())
+    for sentence in _SENTENCE.split(text):
+        if (_FROM_WHERE.search(sentence) and _MY_DATA.search(sentence)) or _HELD_ABOUT_ME.search(
+            sentence
+        ):
+            return PhraseMatch("data_request", sentence.strip()[:80])
     return None

@@ -49,6 +49,14 @@ DATA_REQUESTS = [
     ("it", "Da dove avete preso il mio contatto? Quali dati personali avete?"),
     ("pt", "De onde vocês tiraram meu email?"),
     ("en", "Please send me a copy of my data under Article 15."),
+    ("en", "Which database did you pull my name from?"),
+    ("de", "Von wem haben Sie meine E-Mail-Adresse?"),
+    ("de", "Bitte teilen Sie mir mit, welche Daten Sie über mich gespeichert haben."),
+    ("fr", "Qui vous a donné mes coordonnées ?"),
+    ("es", "¿Qué datos personales tienen sobre mí?"),
+    ("nl", "Van wie hebben jullie mijn gegevens?"),
+    ("it", "Chi vi ha dato i miei dati?"),
+    ("pt", "De onde vêm os meus dados?"),
 ]
 
 
@@ -105,6 +113,16 @@ def test_a_data_request_with_an_opt_out_is_an_unsubscribe_still_flagged():
     assert (prediction.label, prediction.data_request) == (ReplyClass.unsubscribe, True)
 
 
-def test_no_data_request_in_an_ordinary_question():
-    prediction = default_model().predict("Where is your office? We could meet there.")
-    assert not prediction.data_request
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Where is your office? We could meet there.",
+        "Where did you get the idea for this product?",
+        "Where should we send the contract? My address is below.",
+        "Woher kommt die Software, aus Deutschland?",
+        "D'où vient votre entreprise ?",
+        "Welche Daten brauchen Sie von uns für das Review?",
+    ],
+)
+def test_no_data_request_in_an_ordinary_question(text: str):
+    assert phrases.data_request(text) is None
