@@ -14,7 +14,7 @@ WAITING_TITLES = {
 }
 WAITING_HINTS = {
     WaitingKind.approval: "approve or reject them on their messages",
-    WaitingKind.reply: "answer them, or mark the lead in the CRM",
+    WaitingKind.reply: "answer them, then decide on their cards",
     WaitingKind.unknown_send: "check the sent folder before anything is sent again",
     WaitingKind.task: "do or skip them on their messages",
 }
@@ -74,15 +74,14 @@ def change(now: int, before: int) -> str:
 
 def rate_text(rate: Rate) -> str:
     """`Bounce rate 2.5 % (3 of 120)`, with its line, or why it is not known."""
+    line = f"line {rate.warn_above:g} %" if rate.warn_above is not None else ""
     percent = rate.percent
     if rate.count is None:
-        return f"{rate.label}: not known (line {rate.warn_above:g} %)"
+        return f"{rate.label}: not known" + (f" ({line})" if line else "")
     if percent is None:
         return f"{rate.label}: no emails sent"
     text = f"{rate.label} {percent:.1f} % ({rate.count} of {rate.sent})"
-    if rate.warn_above is not None:
-        text += f", line {rate.warn_above:g} %"
-    return text
+    return f"{text}, {line}" if line else text
 
 
 def age(since: datetime, now: datetime) -> str:
