@@ -52,8 +52,11 @@ def digest_post(digest: Digest, *, workspace_url: str | None = None) -> SlackPos
 
 def chart_missing_post(error: str) -> SlackPost:
     """The thread reply that stands in for a chart Slack would not take."""
-    text = CHART_MISSING.format(error=escape(error))
-    return SlackPost(text=fallback(text), blocks=to_dicts([section(text)]))
+    shown = CHART_MISSING.format(error=escape(error))
+    # The fallback escapes its own text: it gets the plain words.
+    return SlackPost(
+        text=fallback(CHART_MISSING.format(error=error)), blocks=to_dicts([section(shown)])
+    )
 
 
 def _about(digest: Digest) -> str:
