@@ -14,6 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from cam.core import holds
 from cam.core.models import CycleRun, Event
 from cam.core.report import CAMCycleReport
 from cam.leads.importer import ImportResult
@@ -78,16 +79,15 @@ def report_view(report: CAMCycleReport, *, title: str = "Cycle report") -> Rende
         if value or field not in ("unknown_outcomes", "tasks_created"):
             table.add_row(label, str(value))
     parts: list[RenderableType] = [table]
-    if report.skipped_by_limits:
-        skips = Table(title="Held back by limits", box=box.SIMPLE, title_justify="left")
-        skips.add_column("Limit")
-        skips.add_column("Messages", justify="right")
-        for reason, count in sorted(report.skipped_by_limits.items()):
-            skips.add_row(escape(reason), str(count))
-        parts.append(skips)
-    if report.channels_not_configured:
-        names = ", ".join(report.channels_not_configured)
-        parts.append(Text(f"Not configured (no-op): {names}", style="dim"))
+    leads = holds.leads_line(report)
+    if leads is not None:
+        parts.append(Text(f"Leads: {leads}"))
+    held = holds.held_lines(report)
+    if held:
+        parts.append(Text("Held back:\n" + "\n".join(f"  • {line}" for line in held)))
+    missing = holds.not_set_up(report)
+    if missing is not None:
+        parts.append(Text(f"Not set up yet (nothing done for these): {missing}", style="dim"))
     if report.phase_durations:
         timings = ", ".join(f"{name} {secs:.2f}s" for name, secs in report.phase_durations.items())
         parts.append(Text(f"Phases: {timings}", style="dim"))

@@ -19,6 +19,7 @@ from bot.blocks.common import (
     slack_date,
     to_dicts,
 )
+from cam.core import holds
 from cam.core.models import CycleRun
 from cam.core.report import CAMCycleReport
 
@@ -73,15 +74,15 @@ def report_blocks(report: CAMCycleReport, *, trigger: str | None = None) -> list
     """The body of a report: what ran, the counters, what held back, what is missing."""
     blocks: list[Block] = [header(report_title(report)), context(_run_line(report, trigger))]
     blocks += fields(_counters(report))
-    if report.skipped_by_limits:
-        lines = [
-            f"• {escape(reason)}: {count}"
-            for reason, count in sorted(report.skipped_by_limits.items(), key=lambda kv: -kv[1])
-        ]
-        blocks += [section(text) for text in bulleted(["*Held back by limits*", *lines], limit=21)]
-    if report.channels_not_configured:
-        names = ", ".join(report.channels_not_configured)
-        blocks.append(section(f"*Not configured* (nothing sent or read): {escape(names)}"))
+    leads = holds.leads_line(report)
+    if leads is not None:
+        blocks.append(section(f"*Leads:* {escape(leads)}"))
+    held = [f"• {escape(line)}" for line in holds.held_lines(report)]
+    if held:
+        blocks += [section(text) for text in bulleted(["*Held back*", *held], limit=21)]
+    missing = holds.not_set_up(report)
+    if missing is not None:
+        blocks.append(section(f"*Not set up yet* (nothing done for these): {escape(missing)}"))
     if report.unknown_outcomes:
         blocks.append(
             section(
@@ -108,7 +109,7 @@ def summary_line(report: CAMCycleReport) -> str:
     ]
     held = sum(report.skipped_by_limits.values())
     if held:
-        parts.append(f"{held} held back by limits")
+        parts.append(f"{held} held back")
     if report.errors:
         parts.append(f"{len(report.errors)} errors")
     return ", ".join(parts)

@@ -101,5 +101,8 @@ def _replies(watch: MailboxWatch | None) -> str:
 
 def status_text(status: Status) -> str:
     """The fallback text of the status answer."""
-    paused = ", paused" if status.paused else ""
-    return f"CAM is in {mode_label(status.dry_run).lower()}{paused}; {len(status.pending)} waiting"
+    mode = "Dry run: nothing is sent" if status.dry_run else "Sending for real"
+    paused = " (paused: nothing runs until an approver resumes)" if status.paused else ""
+    waiting = len(status.pending)
+    asks = f"; {waiting} waiting for an approver" if waiting else ""
+    return f"{mode}{paused}{asks}"

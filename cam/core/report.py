@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import StatementError
@@ -24,12 +24,19 @@ class CAMCycleReport(BaseModel):
     leads_created: int = 0
     leads_processed: int = 0
     leads_disqualified: int = 0
+    # How many of each kind of disqualification (words from `holds.disqualified_kind`).
+    disqualified_why: dict[str, int] = Field(default_factory=dict)
+    # Scored leads that entered the campaign, and those that scored under its threshold.
+    leads_enrolled: int = 0
+    leads_below_threshold: int = 0
     outreach_scheduled: int = 0
     outreach_sent: int = 0
     followups_sent: int = 0
     simulated: int = 0
     tasks_created: int = 0
     skipped_by_limits: dict[str, int] = Field(default_factory=dict)
+    # For holds that end on a known day (planned for a later day): the first such day.
+    held_until: dict[str, date] = Field(default_factory=dict)
     replies_detected: int = 0
     hot_leads_detected: int = 0
     approvals_requested: int = 0
@@ -41,6 +48,12 @@ class CAMCycleReport(BaseModel):
     def skip(self, reason: str, count: int = 1) -> None:
         """Count `count` messages held back by the limit named `reason`."""
         self.skipped_by_limits[reason] = self.skipped_by_limits.get(reason, 0) + count
+
+    def hold(self, reason: str, until: date) -> None:
+        """Count one message planned for `until`, a later day, because of `reason`."""
+        self.skip(reason)
+        known = self.held_until.get(reason)
+        self.held_until[reason] = until if known is None else min(known, until)
 
     def error(self, phase: str, message: str, item: str | None = None) -> None:
         self.errors.append(CycleError(phase=phase, item=item, message=message))

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from cam.core import events
+from cam.core import events, holds
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
 from cam.core.models import CycleRun, Lead, LeadStatus, Suppression, SuppressionKind
@@ -116,7 +116,11 @@ def process_new_leads(ctx: CycleContext) -> None:
                     continue
                 change.update(lead_id=lead_id, now=now)
                 changes.append(change)
-                disqualified += change["new_status"] is LeadStatus.disqualified
+                if change["new_status"] is LeadStatus.disqualified:
+                    disqualified += 1
+                    kind = holds.disqualified_kind(change["new_reason"])
+                    why = ctx.report.disqualified_why
+                    why[kind] = why.get(kind, 0) + 1
             _write(session, changes, now)
             processed = len(changes)
             if len(rows) == allowance:

@@ -136,6 +136,18 @@ class SlotPlanner:
             return False
         return self.per_day[(lane, window)] < self._cap(lane, day)
 
+    def why_not_today(self, channel: Channel, domain: str, mailbox: str | None = None) -> str:
+        """Name what kept a message off today: a daily cap, else today's window (over or shut)."""
+        lane = self.lane(channel, mailbox)
+        today = safety.team_day(self.now, self.config.timezone)
+        window = safety.day_window(today)
+        per_domain = self.config.safety_settings.per_domain_daily_cap
+        if channel is Channel.email and self.per_domain[(domain, window)] >= per_domain:
+            return "domain_daily_cap"
+        if self.per_day[(lane, window)] >= self._cap(lane, today):
+            return f"{channel.value}_daily_cap"
+        return "send_window"
+
     def pick(
         self, channel: Channel, lead_timezone: str | None, domain: str, mailbox: str | None = None
     ) -> datetime | None:
@@ -179,6 +191,8 @@ def schedule_outreach(ctx: CycleContext) -> None:
         )
         steps = {step.position: step for step in campaign.steps}
         enrolled = _enrol(session, campaign, steps, now)
+        ctx.report.leads_enrolled += enrolled
+        ctx.report.leads_below_threshold += _below_threshold(session, campaign, ctx.report.start)
         senders.assign_unowned(session, config, now)
         due_now = _Due(campaign, len(steps), now, ctx.dry_run)
         first_room = config.max_outreach_per_day - safety.quota_used(session, FIRST_SCOPE, day)
@@ -224,6 +238,7 @@ def _plan(
 ) -> dict[bool, int]:
     """Insert the next step of each due lead; return how many (first steps, follow-ups)."""
     now = ctx.clock()
+    today = safety.team_day(now, ctx.config.timezone)
     planner = SlotPlanner(session, ctx, now)
     rows: dict[int, dict[str, Any]] = {}
     lead_changes: dict[int, dict[str, Any]] = {}
@@ -239,10 +254,14 @@ def _plan(
             next_at = next_step_at(steps, number, now)
             lead_changes[lead.id] = _lead_change(lead.id, number, next_at, new_status, now)
             continue
+        why_later = planner.why_not_today(step.channel, lead.domain, lead.mailbox)
         when = planner.pick(step.channel, lead.timezone, lead.domain, lead.mailbox)
         if when is None:
             ctx.report.skip(f"{step.channel.value}_no_free_slot")
             continue
+        on = safety.team_day(when, ctx.config.timezone)
+        if on > today:
+            ctx.report.hold(why_later, on)
         rows[lead.id] = _row(lead.id, campaign.id, step, when, OutreachStatus.planned, None)
         lead_changes[lead.id] = _lead_change(lead.id, number, None, new_status, now)
     inserted = lifecycle.insert_planned(session, list(rows.values()))
@@ -288,6 +307,21 @@ def _enrol(
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _below_threshold(session: Session, campaign: Campaign, since: datetime) -> int:
+    """Count the leads scored in this cycle that stay out of the campaign: under its bar."""
+    return int(
+        session.scalar(
+            select(func.count(Lead.id)).where(
+                Lead.status == LeadStatus.scored,
+                Lead.campaign_id.is_(None),
+                Lead.score < campaign.score_threshold,
+                Lead.updated_at >= since,
+            )
+        )
+        or 0
+    )
 
 
 @dataclass(frozen=True)

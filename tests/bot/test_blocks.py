@@ -12,7 +12,7 @@ from bot.blocks.common import MAX_BLOCKS, MAX_HEADER, MAX_HOME_BLOCKS, MAX_SECTI
 from bot.blocks.home import home_view
 from bot.blocks.limits import limits_blocks, window_text
 from bot.blocks.report import errors_post, report_post
-from bot.blocks.status import LastRun, Status, status_blocks
+from bot.blocks.status import LastRun, Status, status_blocks, status_text
 from bot.blocks.task import task_post
 from bot.payloads import ApprovalRef, BadPayload, TaskRef
 from cam.core.config import SendWindow
@@ -141,8 +141,28 @@ def test_a_report_with_hundreds_of_errors_keeps_them_in_a_bounded_thread():
 def test_a_clean_report_has_no_thread_and_names_what_is_not_configured():
     post = report_post(big_report())
     assert post.thread == []
-    assert "*Not configured* (nothing sent or read): email, inbox, crm" in str(post.blocks)
+    assert (
+        "*Not set up yet* (nothing done for these): sending email, reading replies, "
+        "handing hot leads to a CRM" in str(post.blocks)
+    )
     assert post.text.startswith("CAM report · 2026-11-25 · DRY RUN: 290 leads processed")
+
+
+def test_held_back_and_leads_are_in_words_with_until_when():
+    report = big_report()
+    report.leads_disqualified, report.disqualified_why = 2, {"on a blocked domain": 2}
+    report.leads_below_threshold, report.leads_enrolled = 88, 200
+    report.skip("max_outreach_per_day", 158)
+    report.hold("email_daily_cap", date(2026, 11, 26))
+    text = str(report_post(report).blocks)
+    assert "*Leads:* 290 leads looked at: 2 disqualified (2 on a blocked domain), 88 scored" in text
+    assert (
+        "158 leads waiting for a first message: the day's first-message limit (until tomorrow)"
+        in text
+    )
+    assert "1 emails waiting: the day's email limit (until Thu 26 Nov)" in text
+    assert "max_outreach_per_day" not in text and "email_daily_cap" not in text
+    assert report_post(report).text.endswith("159 held back")
 
 
 def test_errors_post_names_phase_item_and_message():
@@ -246,3 +266,12 @@ def test_task_open_and_decided():
 def test_payloads_refuse_what_we_did_not_make(value):
     with pytest.raises(BadPayload):
         ApprovalRef.parse(value)
+
+
+def test_status_text_says_what_is_happening_in_words():
+    live = Status(dry_run=False, paused=False, next_run=None, last_run=None)
+    assert status_text(live) == "Sending for real"
+    dry = Status(dry_run=True, paused=True, next_run=None, last_run=None)
+    assert status_text(dry) == (
+        "Dry run: nothing is sent (paused: nothing runs until an approver resumes)"
+    )

@@ -1,0 +1,105 @@
+"""What held work back, in the words a sales person reads (reports in Slack and the terminal).
+
+The engine counts held-back messages under a limit's key (`email_daily_cap`,
+`max_outreach_per_day`...); people read what waits, why, and until when.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from cam.core.report import CAMCycleReport
+
+# Key -> (what waits, why). A count goes before "what waits".
+_HOLDS: dict[str, tuple[str, str]] = {
+    "max_new_leads_per_day": ("new leads not looked at yet", "the day's limit of new leads"),
+    "max_outreach_per_day": ("leads waiting for a first message", "the day's first-message limit"),
+    "max_followups_per_day": ("follow-ups waiting", "the day's follow-up limit"),
+    "email_daily_cap": ("emails waiting", "the day's email limit"),
+    "linkedin_daily_cap": ("LinkedIn tasks waiting", "the day's LinkedIn limit"),
+    "email_hourly_cap": ("emails waiting", "this hour's email limit"),
+    "domain_daily_cap": ("emails waiting", "the day's limit of emails to one company"),
+    "send_window": ("messages waiting", "outside business hours in the recipient's time zone"),
+    "email_spacing": ("emails waiting a few minutes", "spaced out so they never go in a burst"),
+    "email_retry_later": ("emails to try again", "the mail server asked us to retry later"),
+    "email_not_configured": ("emails not sent", "no mail server is set up (CAM_SMTP_HOST)"),
+    "linkedin_not_configured": ("LinkedIn tasks not created", "LinkedIn tasks are off"),
+    "email_no_free_slot": ("emails not planned", "no free time in the next two weeks"),
+    "linkedin_no_free_slot": ("LinkedIn tasks not planned", "no free time in the next two weeks"),
+    "paused": ("messages waiting", "CAM is paused until an approver resumes it"),
+}
+# When a hold lifts by itself, if it does.
+_UNTIL: dict[str, str] = {
+    "max_new_leads_per_day": "tomorrow",
+    "max_outreach_per_day": "tomorrow",
+    "max_followups_per_day": "tomorrow",
+    "email_daily_cap": "tomorrow",
+    "linkedin_daily_cap": "tomorrow",
+    "domain_daily_cap": "tomorrow",
+    "email_hourly_cap": "the next hour",
+    "send_window": "the next business hours",
+}
+# Why a lead was disqualified, by the start of its recorded reason.
+DISQUALIFIED_WORDS = {
+    "invalid email": "with an invalid address",
+    "blocked domain": "on a blocked domain",
+    "suppressed address": "who asked not to be contacted",
+    "suppressed domain": "at a company that asked not to be contacted",
+}
+
+
+def hold_line(reason: str, count: int, until: date | None = None) -> str:
+    """Say what waits, why and until when: "10 emails waiting: the day's email limit (until
+    Tue 2 Dec)"."""
+    what, why = _HOLDS.get(reason, ("messages waiting", reason.replace("_", " ")))
+    lifts = f"{until:%a %-d %b}" if until is not None else _UNTIL.get(reason)
+    return f"{count} {what}: {why}" + (f" (until {lifts})" if lifts else "")
+
+
+def disqualified_kind(reason: str) -> str:
+    """Return the words for a disqualification reason, without its particulars."""
+    for start, words in DISQUALIFIED_WORDS.items():
+        if reason.startswith(start):
+            return words
+    return reason
+
+
+NOT_SET_UP_WORDS = {
+    "email": "sending email",
+    "inbox": "reading replies",
+    "linkedin": "LinkedIn tasks",
+    "crm": "handing hot leads to a CRM",
+}
+
+
+def leads_line(report: CAMCycleReport) -> str | None:
+    """Account for every lead looked at: disqualified (why), under the bar, enrolled."""
+    if not report.leads_processed and not report.leads_enrolled:
+        return None
+    why = ", ".join(
+        f"{count} {kind}" for kind, count in sorted(report.disqualified_why.items(), key=_most)
+    )
+    parts = [
+        f"{report.leads_disqualified} disqualified" + (f" ({why})" if why else ""),
+        f"{report.leads_below_threshold} scored below the campaign's bar",
+        f"{report.leads_enrolled} entered the campaign",
+    ]
+    return f"{report.leads_processed} leads looked at: " + ", ".join(parts)
+
+
+def held_lines(report: CAMCycleReport) -> list[str]:
+    """One line per hold, the largest first."""
+    return [
+        hold_line(reason, count, report.held_until.get(reason))
+        for reason, count in sorted(report.skipped_by_limits.items(), key=_most)
+    ]
+
+
+def not_set_up(report: CAMCycleReport) -> str | None:
+    """Name, in words, what is not set up (so nothing was sent or read through it)."""
+    names = [NOT_SET_UP_WORDS.get(name, name) for name in report.channels_not_configured]
+    return ", ".join(names) or None
+
+
+def _most(item: tuple[str, int]) -> tuple[int, str]:
+    return -item[1], item[0]
