@@ -38,6 +38,7 @@ SENT_AT = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 SUBJECT = "{{ company }} & your <pipeline>"
 BODY = "Hi {{ first_name }},\n\nA question for {{ company }}: <!channel> *bold*?\n\nMaya\n"
 FOLLOW_UP = "Hi {{ first_name }},\n\nFollowing up on my note below.\n"
+LINKEDIN = "Hi {{ first_name }}, glad to connect here too."
 
 
 @pytest.fixture
@@ -69,6 +70,7 @@ def plan(sessions: SessionFactory, email: str, *, at: datetime, step: int = 1, *
                     html_template="<p>Hi {{ first_name }}</p>",
                 ),
                 CampaignStep(position=2, channel=Channel.email, body_template=FOLLOW_UP),
+                CampaignStep(position=3, channel=Channel.linkedin, body_template=LINKEDIN),
             ]
             session.add(campaign)
         found = session.scalar(select(Lead).where(Lead.email == email))
@@ -85,7 +87,7 @@ def plan(sessions: SessionFactory, email: str, *, at: datetime, step: int = 1, *
             lead_id=found.id,
             campaign_id=campaign.id,
             step=step,
-            channel=Channel.email,
+            channel=Channel.linkedin if step == 3 else Channel.email,
             scheduled_at=at,
         )
         session.add(row)
@@ -197,6 +199,14 @@ def test_no_email_shows_the_next_in_line_and_unknown_ones_are_told(mail_bot: Run
     assert "blocks" not in unknown or not unknown["blocks"]
     too_many = preview_of(mail_bot, "preview a@b.example c@d.example")
     assert "takes one email address" in too_many["text"]
+
+
+def test_a_linkedin_step_shows_the_task_text(mail_bot: RunningBot) -> None:
+    plan(mail_bot.sessions, "ada@acme.example", at=SENT_AT, step=3)
+    answer = preview_of(mail_bot, "preview ada@acme.example")
+    assert plain_sections(answer) == ["Hi Ada, glad to connect here too."]
+    assert "LinkedIn message, step 3 of Intro <b>" in answer["blocks"][0]["text"]["text"]
+    assert "*Mailbox*\\nLinkedIn task" in shown(answer)
 
 
 def test_a_lead_with_nothing_planned_is_told_so(mail_bot: RunningBot) -> None:
