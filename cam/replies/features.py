@@ -43,6 +43,7 @@ _DIGITS = re.compile(r"\d+")
 _TOKEN = re.compile(r"[a-z0-9_]+|[?!.;,:\n]")
 # Accents and other combining marks, as NFKD decomposition leaves them.
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_COURTESY = frozenset({"k:thanks", "k:received", "k:season", "k:wishes"})
 _WRONG_PERSON = frozenset({"k:!person", "k:!owner"})
 _REFERRAL = frozenset({"k:colleague", "k:contact_them", "k:owner", "w:_email_"})
 _HOST_LABEL = re.compile(r"(?:^|\.)([a-z0-9-]+)\.[a-z]{2,}$")
@@ -135,7 +136,12 @@ def features(subject: str, written: str, lexicon: Lexicon | None = None) -> set[
     found.update(f"b:{a} {b}" for a, b in itertools.pairwise(tokens) if _is_word(a) and _is_word(b))
     for word in set(words):
         found.update(_char_grams(word))
-    found.update(concepts(tokens, lexicon or load_lexicon()))
+    lexicon = lexicon or load_lexicon()
+    found.update(concepts(tokens, lexicon))
+    # Thanks and good wishes with nothing else: an acknowledgement, not a decision.
+    said = {f for f in found if f.startswith("k:")}
+    if said and said <= _COURTESY and lexicon.negations.isdisjoint(words):
+        found.add("k:courtesy_only")
     # "Not the right person" names someone else to talk to (a referral) or no one (a decline).
     if not found.isdisjoint(_WRONG_PERSON):
         found.add("k:wrong_person_" + ("referred" if found & _REFERRAL else "alone"))
