@@ -57,27 +57,41 @@ def queue_cards(session: Session, stored: Sequence[StoredReply], now: datetime) 
     if not human:
         return 0
     parents = _first_cards(session, {s.lead_id for s in human if s.lead_id is not None})
-    later: list[dict[str, Any]] = []
+    firsts: list[StoredReply] = []
+    later: list[StoredReply] = []
     for item in human:
-        parent = parents.get(item.lead_id) if item.lead_id is not None else None
-        row: dict[str, Any] = {
-            "topic": NotificationTopic.reply_card.value,
-            "payload": ReplyCardPayload(reply_id=item.reply_id, lead_id=item.lead_id).model_dump(),
-            "parent_id": parent,
-        }
-        if parent is None and item.lead_id is not None:
-            # The lead's first card: its id is the parent of the lead's later replies.
-            insert_one = insert(Notification).values(**row).returning(Notification.id)
-            parents[item.lead_id] = session.execute(insert_one).scalar_one()
+        if item.lead_id is not None and item.lead_id not in parents:
+            parents[item.lead_id] = None  # its first card is in this batch
+            firsts.append(item)
         else:
-            later.append(row)
+            later.append(item)
+    if firsts:
+        # Each lead's first card: its id is the parent of the lead's later replies.
+        # RETURNING without a row order keeps it one statement (SQLite gives no order).
+        inserted = session.execute(
+            insert(Notification).returning(Notification.id, Notification.payload),
+            [_row(item, None) for item in firsts],
+        )
+        parents.update((int(payload["lead_id"]), card_id) for card_id, payload in inserted)
     if later:
-        session.execute(insert(Notification), later)
+        session.execute(
+            insert(Notification),
+            [_row(item, parents.get(item.lead_id) if item.lead_id else None) for item in later],
+        )
     _escalate_interested(session, human, now)
     return len(human)
 
 
-def _first_cards(session: Session, lead_ids: set[int]) -> dict[int | None, int]:
+def _row(item: StoredReply, parent: int | None) -> dict[str, Any]:
+    payload = ReplyCardPayload(reply_id=item.reply_id, lead_id=item.lead_id)
+    return {
+        "topic": NotificationTopic.reply_card.value,
+        "payload": payload.model_dump(),
+        "parent_id": parent,
+    }
+
+
+def _first_cards(session: Session, lead_ids: set[int]) -> dict[int | None, int | None]:
     """Map each lead to its first card still shown (pending or sent), if it has one."""
     if not lead_ids:
         return {}

@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session
 
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Reply, ReplyLabel
-from cam.replies.classifier import LabelledText, ReplyModel, model_with, team_example
+from cam.replies.classifier import (
+    LabelledText,
+    ReplyModel,
+    default_model,
+    model_with,
+    team_example,
+)
 from cam.replies.parser import ParsedReply
 from cam.replies.rules import Classification, classify, load_rules
 
@@ -59,7 +65,8 @@ class LearningClassifier:
                 if self._model is not None and key == self._trained_on:
                     return self._model
             examples = team_examples(session)
-        model = model_with(examples)
+        # Without labels the corpus model is the answer, trained once per process.
+        model = model_with(examples) if examples else default_model()
         with self._lock:
             self._model, self._trained_on = model, key
         return model

@@ -299,12 +299,14 @@ def _insert_replies(
     """Insert the reply rows in one statement; return them with their new ids."""
     if not rows:
         return []
-    ids = session.execute(
-        insert(Reply).returning(Reply.id, sort_by_parameter_order=True), [row for row, _ in rows]
-    ).scalars()
+    # RETURNING without a row order keeps it one statement (SQLite gives no order): the
+    # Message-ID, unique, tells which id is whose.
+    inserted = session.execute(
+        insert(Reply).returning(Reply.id, Reply.message_id), [row for row, _ in rows]
+    )
+    ids = {message_id: reply_id for reply_id, message_id in inserted}
     return [
-        cards.StoredReply(reply_id, row["lead_id"], verdict)
-        for reply_id, (row, verdict) in zip(ids, rows, strict=True)
+        cards.StoredReply(ids[row["message_id"]], row["lead_id"], verdict) for row, verdict in rows
     ]
 
 

@@ -164,7 +164,7 @@ def test_one_instance_watches_and_another_takes_over_when_it_stops(
 ) -> None:
     for email in ("a@tailspin.example", "b@tailspin.example"):
         _prospect(sessions, email)
-    ttl = {"lease_ttl": timedelta(seconds=1), "poll_seconds": 3600}
+    ttl = {"lease_ttl": timedelta(seconds=6), "poll_seconds": 3600}
     with watching(sessions, imap_server, "first", **ttl):
         wait_for(lambda: _watch(sessions))
         with watching(sessions, imap_server, "second", **ttl):
