@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +109,9 @@ def test_a_shared_csv_is_imported_as_the_cli_imports_it(
         download.headers["Authorization"]
         == f"Bearer {bot.settings.slack_bot_token.get_secret_value()}"
     )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(file["url_private_download"], timeout=5)
+    assert refused.value.code == 401, "the file is served to the bot's token only"
     [event] = recorded(bot.sessions, events.LEADS_IMPORTED)
     assert event["by"] == OUTSIDER and event["file"] == NAME and event["imported"] == 3
     from_slack = lead_rows(bot.sessions)
