@@ -16,7 +16,7 @@ from jinja2 import Template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cam.core.config import CAMCycleConfig
+from cam.core.config import CAMCycleConfig, Sender, SendWindow
 from cam.core.context import CycleContext
 from cam.core.models import (
     CampaignStep,
@@ -26,8 +26,14 @@ from cam.core.models import (
     OutreachStatus,
 )
 from cam.leads.lifecycle import STOPPED
-from cam.outreach import safety
-from cam.outreach.templates import TemplateRenderError, compile_template, lead_variables, render
+from cam.outreach import safety, senders
+from cam.outreach.templates import (
+    TemplateRenderError,
+    compile_template,
+    flowing,
+    lead_variables,
+    render,
+)
 
 
 @dataclass(frozen=True)
@@ -49,17 +55,28 @@ def refusal(session: Session, config: CAMCycleConfig, lead: Lead) -> str | None:
     return safety.suppression_reason(session, lead.email)
 
 
-def outside_window(config: CAMCycleConfig, lead: Lead, moment: datetime) -> bool:
+def outside_window(
+    config: CAMCycleConfig, lead: Lead, moment: datetime, window: SendWindow | None = None
+) -> bool:
+    """Tell whether `moment` is outside the window (the team's unless a mailbox has its own)."""
     tz = safety.zone(lead.timezone, config.timezone)
-    return not safety.in_send_window(moment, tz, config.safety_settings.send_window)
+    return not safety.in_send_window(moment, tz, window or config.safety_settings.send_window)
 
 
-def next_in_window(config: CAMCycleConfig, lead: Lead, moment: datetime, rng: Random) -> datetime:
-    """Return a moment shortly after the recipient's window next opens."""
+def next_in_window(
+    config: CAMCycleConfig,
+    lead: Lead,
+    moment: datetime,
+    rng: Random,
+    sender: Sender | None = None,
+) -> datetime:
+    """Return a moment shortly after the recipient's window (the mailbox's) next opens."""
     tz = safety.zone(lead.timezone, config.timezone)
-    start = safety.next_window_start(moment, tz, config.safety_settings.send_window)
     safety_settings = config.safety_settings
-    jitter = safety_settings.min_gap_seconds + rng.uniform(0, safety_settings.max_extra_gap_seconds)
+    window = sender.window if sender else safety_settings.send_window
+    gap = sender.min_gap_seconds if sender else safety_settings.min_gap_seconds
+    start = safety.next_window_start(moment, tz, window)
+    jitter = gap + rng.uniform(0, safety_settings.max_extra_gap_seconds)
     return start + timedelta(seconds=int(jitter))
 
 
@@ -80,7 +97,7 @@ class Renderer:
     ) -> Rendered:
         """Render the step for the lead; raise `TemplateRenderError` with the reason."""
         variables = lead_variables(lead)
-        text = render(self._template(step, "body", step.body_template), variables).strip()
+        text = flowing(render(self._template(step, "body", step.body_template), variables))
         if not text:
             raise TemplateRenderError("the message body is empty")
         if step.channel is Channel.linkedin:
@@ -129,22 +146,32 @@ def thread_root(session: Session, row: OutreachMessage) -> tuple[str | None, str
 
 
 class Quota:
-    """The counters one message takes: channel per day, per hour, and its domain per day."""
+    """The counters one message takes: its mailbox's (or channel's) per day and per hour, and
+    its domain's per day, across mailboxes."""
 
-    def __init__(self, ctx: CycleContext, channel: Channel, domain: str, moment: datetime):
+    def __init__(
+        self,
+        ctx: CycleContext,
+        channel: Channel,
+        domain: str,
+        moment: datetime,
+        sender: Sender | None = None,
+    ):
         config = ctx.config
         dry = ctx.dry_run
         self.day = safety.team_day(moment, config.timezone)
         day = safety.day_window(self.day)
-        limits = config.safety_settings.channels.get(channel)
-        self.scopes: list[tuple[str, str, str]] = [
-            (safety.channel_scope(dry, channel), day, f"{channel.value}_daily_cap")
-        ]
-        if limits is not None and limits.hourly_cap is not None:
-            hour = safety.hour_window(moment, config.timezone)
-            self.scopes.append(
-                (safety.hourly_scope(dry, channel), hour, f"{channel.value}_hourly_cap")
-            )
+        hour = safety.hour_window(moment, config.timezone)
+        daily, hourly = f"{channel.value}_daily_cap", f"{channel.value}_hourly_cap"
+        if sender is not None:
+            self.scopes: list[tuple[str, str, str]] = [(senders.scope(dry, sender.key), day, daily)]
+            if sender.limits.hourly_cap is not None:
+                self.scopes.append((senders.hour_scope(dry, sender.key), hour, hourly))
+        else:
+            limits = config.safety_settings.channels.get(channel)
+            self.scopes = [(safety.channel_scope(dry, channel), day, daily)]
+            if limits is not None and limits.hourly_cap is not None:
+                self.scopes.append((safety.hourly_scope(dry, channel), hour, hourly))
         if channel is Channel.email and domain:
             self.scopes.append((safety.domain_scope(dry, domain), day, "domain_daily_cap"))
 

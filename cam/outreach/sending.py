@@ -23,12 +23,14 @@ from contextlib import ExitStack
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from cam.core import events
+from cam.core.config import ChannelLimitConfig, Sender
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
+from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import (
     CampaignStep,
     Channel,
@@ -40,7 +42,9 @@ from cam.core.models import (
 )
 from cam.core.state import get_state
 from cam.gateways.base import (
+    DeliveryUnknownError,
     EmailConnection,
+    EmailSender,
     GatewayError,
     OutgoingEmail,
     SendOutcome,
@@ -48,7 +52,7 @@ from cam.gateways.base import (
     SocialTask,
 )
 from cam.leads import lifecycle as lead_lifecycle
-from cam.outreach import lifecycle, safety
+from cam.outreach import lifecycle, safety, senders
 from cam.outreach.outbox import (
     Quota,
     Rendered,
@@ -88,7 +92,9 @@ class SendPass:
         self.now = ctx.clock()
         self.renderer = Renderer()
         self.steps: dict[int, dict[int, CampaignStep]] = {}
-        self.started_on: date | None = None
+        self.senders = {sender.key: sender for sender in ctx.config.senders()}
+        self.started_on: dict[str, date | None] = {}
+        self.linkedin_started_on: date | None = None
         self.deferred: set[int] = set()
         # Why the pass stopped early: "paused" or "dry_run" (switched on while it ran).
         self.halted: str | None = None
@@ -102,7 +108,10 @@ class SendPass:
                 session, self.now - CLAIM_LEASE
             )
             state = get_state(session)
-            self.started_on = state.mailbox_started_on
+            self.linkedin_started_on = state.mailbox_started_on
+            self.started_on = {key: senders.started_on(session, key) for key in self.senders}
+            if self.config.mailboxes:
+                senders.assign_unowned(session, self.config, self.now)
             if self.ctx.dry_at_start is None:
                 self.ctx.dry_at_start = state.dry_run
             for step in session.scalars(select(CampaignStep)):
@@ -140,18 +149,32 @@ class SendPass:
             self.report.skip(self.halted, waiting)
         return True
 
-    def _caps(self, channel: Channel, day: date) -> dict[str, int]:
+    def _caps(self, channel: Channel, day: date, sender: Sender | None = None) -> dict[str, int]:
         safety_settings = self.config.safety_settings
-        limits = safety_settings.channels.get(channel)
+        if sender is not None:
+            start = self.started_on.get(sender.key)
+            limits = sender.limits
+            cap = limits.cap_on_day((day - start).days if start is not None else 0)
+        else:
+            limits = safety_settings.channels.get(channel) or ChannelLimitConfig(daily_cap=0)
+            cap = safety.channel_cap(safety_settings, channel, day, self.linkedin_started_on)
         return {
-            f"{channel.value}_daily_cap": safety.channel_cap(
-                safety_settings, channel, day, self.started_on
-            ),
-            f"{channel.value}_hourly_cap": (limits.hourly_cap or 0) if limits else 0,
+            f"{channel.value}_daily_cap": cap,
+            f"{channel.value}_hourly_cap": limits.hourly_cap or 0,
             "domain_daily_cap": safety_settings.per_domain_daily_cap,
         }
 
-    def _due(self, channel: Channel | None, until: datetime) -> Any:
+    def _sender_of(self, lead: Lead) -> Sender | None:
+        """The mailbox a lead's email goes from (the default one for a lead without)."""
+        return self.senders.get(lead.mailbox or DEFAULT_KEY)
+
+    def _of_mailbox(self, key: str) -> ColumnElement[bool]:
+        """Leads of mailbox `key`; without a mailboxes file, also those never assigned one."""
+        if key == DEFAULT_KEY and not self.config.mailboxes:
+            return or_(Lead.mailbox.is_(None), Lead.mailbox == key)
+        return Lead.mailbox == key
+
+    def _due(self, channel: Channel | None, until: datetime, mailbox: str | None = None) -> Any:
         query = select(OutreachMessage, Lead).join(Lead, Lead.id == OutreachMessage.lead_id)
         query = query.where(
             OutreachMessage.status == OutreachStatus.planned,
@@ -161,12 +184,16 @@ class SendPass:
             query = query.where(OutreachMessage.channel == channel)
         else:
             query = query.where(OutreachMessage.channel.in_(self.config.channels_enabled))
+        if mailbox is not None:
+            query = query.where(self._of_mailbox(mailbox))
         if self.deferred:
             query = query.where(OutreachMessage.id.not_in(self.deferred))
         return query.order_by(OutreachMessage.scheduled_at, OutreachMessage.id)
 
-    def _count_due(self, session: Session, channel: Channel | None) -> int:
-        due = self._due(channel, self.now).subquery()
+    def _count_due(
+        self, session: Session, channel: Channel | None, mailbox: str | None = None
+    ) -> int:
+        due = self._due(channel, self.now, mailbox).subquery()
         return int(session.scalar(select(func.count()).select_from(due)) or 0)
 
     def _gate(
@@ -177,8 +204,13 @@ class SendPass:
         if reason is not None:
             row.status, row.reason = OutreachStatus.skipped, reason
             return None
-        if outside_window(self.config, lead, moment):
-            row.scheduled_at = next_in_window(self.config, lead, moment, self.ctx.rng)
+        sender = self._sender_of(lead) if row.channel is Channel.email else None
+        if row.channel is Channel.email and sender is None:
+            row.status = OutreachStatus.skipped
+            row.reason = f"mailbox {lead.mailbox} is no longer in the mailboxes file"
+            return None
+        if outside_window(self.config, lead, moment, sender.window if sender else None):
+            row.scheduled_at = next_in_window(self.config, lead, moment, self.ctx.rng, sender)
             self.report.skip("send_window")
             return None
         step = self.steps.get(row.campaign_id, {}).get(row.step)
@@ -203,23 +235,29 @@ class SendPass:
 
     def _simulate(self) -> None:
         until = safety.end_of_team_day(self.now, self.config.timezone)
-        full: set[tuple[Channel, str]] = set()
+        full: set[tuple[Channel, str, str]] = set()
         with unit_of_work(self.ctx.session_factory) as session:
+            paused = senders.paused_keys(session)
             rows = session.execute(self._due(None, until).limit(DRY_RUN_BATCH)).all()
             for row, lead in rows:
                 moment = max(row.scheduled_at, self.now)
-                quota = Quota(self.ctx, row.channel, lead.domain, moment)
-                if (row.channel, str(quota.day)) in full:
+                sender = self._sender_of(lead) if row.channel is Channel.email else None
+                if sender is not None and sender.key in paused:
+                    self.report.skip("mailbox_paused")
+                    continue
+                quota = Quota(self.ctx, row.channel, lead.domain, moment, sender)
+                lane = (row.channel, sender.key if sender else "", str(quota.day))
+                if lane in full:
                     self.report.skip(f"{row.channel.value}_daily_cap")
                     continue
                 rendered = self._gate(session, row, lead, moment)
                 if rendered is None:
                     continue
-                refused = quota.take(session, self._caps(row.channel, quota.day))
+                refused = quota.take(session, self._caps(row.channel, quota.day, sender))
                 if refused is not None:
                     self.report.skip(refused)
                     if refused == f"{row.channel.value}_daily_cap":
-                        full.add((row.channel, str(quota.day)))
+                        full.add(lane)
                     continue
                 row.status = OutreachStatus.simulated
                 row.reason = "dry run: not sent"
@@ -233,24 +271,29 @@ class SendPass:
     # --- live ------------------------------------------------------------------------------
 
     def _send_live(self) -> None:
-        gateways = self.ctx.gateways
-        for channel, configured, send in (
-            (Channel.email, gateways.email.configured, self._send_emails),
-            (Channel.linkedin, gateways.social.configured, self._post_tasks),
-        ):
-            if channel not in self.config.channels_enabled:
-                continue
-            if not configured:
-                if channel.value not in self.report.channels_not_configured:
-                    self.report.channels_not_configured.append(channel.value)
-                with unit_of_work(self.ctx.session_factory) as session:
-                    waiting = self._count_due(session, channel)
-                if waiting:
-                    self.report.skip(f"{channel.value}_not_configured", waiting)
-                continue
-            send()
+        if Channel.email in self.config.channels_enabled:
+            self._send_emails()
+        if Channel.linkedin in self.config.channels_enabled:
+            if self.ctx.gateways.social.configured:
+                self._post_tasks()
+            else:
+                self._not_configured(Channel.linkedin, None)
+
+    def _not_configured(self, channel: Channel, mailbox: str | None) -> None:
+        """Name a channel (or mailbox) that has no gateway, and what waits for it."""
+        name = channel.value if mailbox in (None, DEFAULT_KEY) else f"{channel.value} {mailbox}"
+        if name not in self.report.channels_not_configured:
+            self.report.channels_not_configured.append(name)
+        with unit_of_work(self.ctx.session_factory) as session:
+            waiting = self._count_due(session, channel, mailbox)
+        if waiting:
+            self.report.skip(f"{channel.value}_not_configured", waiting)
 
     def _send_emails(self) -> None:
+        """Send each mailbox's due emails through its own connection, one mailbox after another.
+
+        A mailbox whose server fails stops alone: the others go on.
+        """
         secret = self.config.secret_key.get_secret_value()
         if not secret:
             with unit_of_work(self.ctx.session_factory) as session:
@@ -261,42 +304,59 @@ class SendPass:
                     f"CAM_SECRET_KEY is not set: {waiting} due emails need an unsubscribe link",
                 )
             return
+        for sender in self.senders.values():
+            gateway = self.ctx.gateways.sender(sender.key)
+            if gateway is None or not gateway.configured:
+                self._not_configured(Channel.email, sender.key)
+                continue
+            self._send_mailbox(secret, sender, gateway)
+            if self.halted is not None:
+                return
+
+    def _send_mailbox(self, secret: str, sender: Sender, gateway: EmailSender) -> None:
         with ExitStack() as stack:
             connection: EmailConnection | None = None
             while True:
-                claim = self._claim_email(secret)
+                claim = self._claim_email(secret, sender)
                 if claim is None:
-                    break
+                    return
                 row_id, message, quota = claim
-                if connection is None:
-                    try:
-                        connection = stack.enter_context(self.ctx.gateways.email.connect())
-                    except Exception as exc:
-                        # No connection, so nothing went out: the claim is given back.
-                        self._release(row_id, quota, f"not sent: {exc}")
-                        self.report.error(PHASE, f"email gateway: {exc}", item=message.to)
-                        return
                 try:
+                    if connection is None:
+                        connection = stack.enter_context(gateway.connect())
                     result = connection.send(message)
                 except GatewayError as exc:
+                    # Refused or unreachable before the message was handed over: give it back.
                     self._release(row_id, quota, f"not sent: {exc}")
-                    self.report.error(PHASE, f"email gateway: {exc}", item=message.to)
+                    self.report.error(
+                        PHASE, f"email gateway {gateway.name}: {exc}", item=message.to
+                    )
+                    return
+                except DeliveryUnknownError as exc:
+                    # The link broke after the message was handed over: a person must check.
+                    self._finish(row_id, self._unknown, exc)
+                    self.report.error(PHASE, f"email send failed: {exc!r}", item=message.to)
                     return
                 except Exception as exc:
-                    # We cannot tell whether the server took it: a person must check.
+                    # A fault inside the gateway is as ambiguous: never send it again blindly.
                     self._finish(row_id, self._unknown, exc)
                     self.report.error(PHASE, f"email send failed: {exc!r}", item=message.to)
                     return
                 self._finish(row_id, self._outcome, result, quota)
 
-    def _claim_email(self, secret: str) -> tuple[int, OutgoingEmail, Quota] | None:
-        """Claim the next due email in its own transaction, or None when done for this pass."""
+    def _claim_email(self, secret: str, sender: Sender) -> tuple[int, OutgoingEmail, Quota] | None:
+        """Claim the mailbox's next due email in its own transaction, or None when it is done."""
         while True:
             with unit_of_work(self.ctx.session_factory) as session:
                 if self._halted(session):
                     return None
+                if sender.key in senders.paused_keys(session):
+                    self.report.skip(
+                        "mailbox_paused", self._count_due(session, Channel.email, sender.key)
+                    )
+                    return None
                 found = session.execute(
-                    self._due(Channel.email, self.now)
+                    self._due(Channel.email, self.now, sender.key)
                     .limit(1)
                     .with_for_update(skip_locked=True, of=OutreachMessage)
                 ).first()
@@ -306,55 +366,52 @@ class SendPass:
                 rendered = self._gate(session, row, lead, self.now)
                 if rendered is None:
                     continue
-                if self._too_soon(session):
-                    self.report.skip("email_spacing", self._count_due(session, Channel.email))
+                if self._too_soon(session, sender):
+                    waiting = self._count_due(session, Channel.email, sender.key)
+                    self.report.skip("email_spacing", waiting)
                     return None
-                quota = Quota(self.ctx, Channel.email, lead.domain, self.now)
-                refused = quota.take(session, self._caps(Channel.email, quota.day))
+                quota = Quota(self.ctx, Channel.email, lead.domain, self.now, sender)
+                refused = quota.take(session, self._caps(Channel.email, quota.day, sender))
                 if refused == "domain_daily_cap":
                     self.deferred.add(row.id)
                     self.report.skip(refused)
                     continue
                 if refused is not None:
-                    self.report.skip(refused, self._count_due(session, Channel.email))
+                    self.report.skip(refused, self._count_due(session, Channel.email, sender.key))
                     return None
                 row.status = OutreachStatus.sending
                 row.claimed_by = self.ctx.instance
                 row.claimed_at = self.now
                 row.attempts += 1
-                row.message_id = f"<{uuid.uuid4().hex}@{self.config.sender_domain}>"
+                domain = safety.domain_of(sender.address) or self.config.sender_domain
+                row.message_id = f"<{uuid.uuid4().hex}@{domain}>"
                 row.subject = rendered.subject
                 row.body = rendered.text
                 row.reason = None
-                self._start_mailbox(session, quota)
+                self.started_on[sender.key] = senders.mark_started(session, sender.key, quota.day)
                 message = outgoing_email(
                     lead, row, rendered, secret=secret, message_id=row.message_id
                 )
                 return row.id, message, quota
 
-    def _too_soon(self, session: Session) -> bool:
-        """Tell whether an email went out less than the minimum gap ago (no bursts)."""
-        gap = self.config.safety_settings.min_gap_seconds
+    def _too_soon(self, session: Session, sender: Sender) -> bool:
+        """Tell whether the mailbox sent less than its minimum gap ago (no bursts)."""
+        gap = sender.min_gap_seconds
         if gap <= 0:
             return False
         recent = session.scalar(
-            select(func.count(OutreachMessage.id)).where(
+            select(func.count(OutreachMessage.id))
+            .join(Lead, Lead.id == OutreachMessage.lead_id)
+            .where(
                 OutreachMessage.channel == Channel.email,
                 OutreachMessage.status.in_(
                     [OutreachStatus.sending, OutreachStatus.sent, OutreachStatus.unknown]
                 ),
                 OutreachMessage.claimed_at > self.now - timedelta(seconds=gap),
+                self._of_mailbox(sender.key),
             )
         )
         return bool(recent)
-
-    def _start_mailbox(self, session: Session, quota: Quota) -> None:
-        # The warm-up ramp counts from the first day the mailbox really sends.
-        if self.started_on is None:
-            state = get_state(session, for_update=True)
-            if state.mailbox_started_on is None:
-                state.mailbox_started_on = quota.day
-            self.started_on = state.mailbox_started_on
 
     def _finish(self, row_id: int, apply: Callable[..., None], *args: Any) -> None:
         """Record what became of a claimed row, if it is still ours to record."""
