@@ -8,7 +8,9 @@ huge strings fails cleanly instead of running.
 
 from __future__ import annotations
 
+import itertools
 import operator
+import re
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateError
@@ -19,6 +21,10 @@ from cam.core.models import Lead
 
 # Largest string or sequence a template may build by `*` or `**` (a message is small).
 MAX_PRODUCT = 100_000
+# A line this short keeps its break when paragraphs are joined: "Best," above a name.
+KEEP_BREAK_UNDER = 40
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_LIST_ITEM = re.compile(r"[-*•]\s|\d+[.)]\s")
 
 
 class TemplateRenderError(Exception):
@@ -69,6 +75,26 @@ def render(template: Template | str, variables: dict[str, Any], *, html: bool = 
         raise TemplateRenderError(f"template error: {exc}") from exc
     except (ArithmeticError, TypeError, ValueError, LookupError) as exc:
         raise TemplateRenderError(f"template error: {type(exc).__name__}: {exc}") from exc
+
+
+def flowing(text: str) -> str:
+    """Join each paragraph's lines into one line, so mail apps wrap them to the screen.
+
+    Templates are written wrapped at an editor's width; sent as they are, those breaks fall
+    mid-sentence on a phone. Blank lines still separate paragraphs, and a break stays after a
+    short line (a greeting, "Best,") and before a list item.
+    """
+    paragraphs = []
+    for paragraph in _PARAGRAPH_BREAK.split(text.strip()):
+        lines = [line.strip() for line in paragraph.splitlines()]
+        if not lines:
+            continue
+        joined = lines[0]
+        for before, line in itertools.pairwise(lines):
+            keep = len(before) < KEEP_BREAK_UNDER or _LIST_ITEM.match(line)
+            joined += ("\n" if keep else " ") + line
+        paragraphs.append(joined)
+    return "\n\n".join(paragraphs)
 
 
 def lead_variables(lead: Lead) -> dict[str, Any]:

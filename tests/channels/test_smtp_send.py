@@ -303,3 +303,14 @@ def test_a_server_that_never_answers_times_out(smtp_server: SmtpServer) -> None:
         with pytest.raises(GatewayError, match="timed out"):
             connect_once(settings)
     assert time.monotonic() - started < 5
+
+
+def test_a_long_paragraph_arrives_as_one_line(smtp_server: SmtpServer) -> None:
+    paragraph = " ".join(["More qualified meetings without adding headcount."] * 6)
+    email = outgoing("joe@example.com", text=f"Hi Joe,\n\n{paragraph}\n\nAna")
+    with SmtpEmailSender(smtp_server.settings()).connect() as conn:
+        conn.send(email)
+    [mail] = smtp_server.handler.messages
+    plain = mail.message.get_body(("plain",))
+    assert plain is not None
+    assert paragraph in plain.get_content().splitlines()

@@ -134,3 +134,12 @@ def test_missing_tables_and_missing_database_get_different_advice(tmp_path: Path
     message = " ".join(missing.stderr.split())
     assert "create the database first, e.g. `createdb cam_no_such_db_4711`" in message
     assert "(run `cam db upgrade` first)" not in message
+
+
+def test_the_demo_preview_shows_paragraphs_as_sent(tmp_path: Path) -> None:
+    done = cam(tmp_path, "demo", "--emails", "1", COLUMNS="250", XDG_DATA_HOME=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    lines = [line.strip(" │") for line in done.stdout.splitlines()]
+    flowing = [line for line in lines if "more qualified meetings without adding headcount" in line]
+    assert flowing and flowing[0].endswith("lose a third of their pipeline to slow follow-up.")
+    assert "Best," in lines and "Maya" in lines

@@ -18,7 +18,7 @@ from cam.outreach.campaigns import (
     sync_campaign,
     sync_campaign_file,
 )
-from cam.outreach.templates import TemplateRenderError, lead_variables, render
+from cam.outreach.templates import TemplateRenderError, flowing, lead_variables, render
 
 
 def test_missing_variable_fails_instead_of_rendering_half():
@@ -140,3 +140,17 @@ def test_scoring_file_errors_are_clear(tmp_path: Path):
     bad.write_text('[[custom_fields]]\nfield = "x"\npoints = 3\n')
     with pytest.raises(ScoringFileError, match="exactly one"):
         load_rules(bad)
+
+
+def test_paragraphs_flow_and_short_lines_keep_their_breaks():
+    source = (
+        "Hi Ada,\n\nI work with sales teams at companies like Acme who want more qualified"
+        " meetings\nwithout adding headcount. Most of them lose a third of their pipeline.\n\n"
+        "Three things we look at:\n- response times\n- follow-up cadence\n\n\n\nBest,\nMaya\n"
+    )
+    assert flowing(source) == (
+        "Hi Ada,\n\nI work with sales teams at companies like Acme who want more qualified"
+        " meetings without adding headcount. Most of them lose a third of their pipeline.\n\n"
+        "Three things we look at:\n- response times\n- follow-up cadence\n\nBest,\nMaya"
+    )
+    assert flowing("  \n\n ") == ""
