@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from slack_bolt import BoltContext, BoltResponse
 from slack_bolt.request import BoltRequest
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import RequestNonce
@@ -36,6 +36,10 @@ Middleware = Callable[[BoltRequest, BoltContext, Callable[[], BoltResponse]], Bo
 def first_use(session_factory: SessionFactory, nonce: str, now: datetime) -> bool:
     """Record `nonce`; True the first time, False when any instance recorded it before."""
     with unit_of_work(session_factory) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # No wait for the WAL flush on the ack path: a crash may forget the last moment's
+            # nonces, never store a wrong one (PostgreSQL's asynchronous commit).
+            session.execute(text("SET LOCAL synchronous_commit TO OFF"))
         session.execute(delete(RequestNonce).where(RequestNonce.expires_at < now))
         stmt = insert_ignoring_conflicts(
             session,
