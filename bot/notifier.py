@@ -55,6 +55,9 @@ METADATA_EVENT = "cam_notification"
 # How far before the row's creation to look (clocks of Slack and of the database differ).
 LOOKBACK_MARGIN = timedelta(minutes=5)
 HISTORY_PAGE = 200
+# Slack's answers that say this install may never read the channel (an app installed before it
+# asked for the history scopes): the look is skipped, not retried for ever.
+CANNOT_LOOK = frozenset({"missing_scope", "not_allowed_token_type", "no_permission"})
 MAX_HISTORY_PAGES = 10
 
 # Slack's answers that say the message itself is wrong: posting it again cannot help.
@@ -251,6 +254,15 @@ class Notifier:
                 if not cursor:
                     return None
         except SlackApiError as exc:
+            if _error_code(exc) in CANNOT_LOOK:
+                # This install cannot read the channel: post again, as before the look existed.
+                log.warning(
+                    "notification %s: cannot look for an earlier post (%s: the app needs the "
+                    "channels:history and groups:history scopes); posting it again",
+                    claimed.id,
+                    _error_code(exc),
+                )
+                return None
             return _Outcome(error=f"cannot look for an earlier post: {_slack_error(exc)}")
         except Exception as exc:  # timeouts, refused connections, unreadable answers
             return _Outcome(error=f"cannot look for an earlier post: {describe(exc)}")
@@ -404,10 +416,13 @@ def _delivers(message: Any, key: dict[str, Any]) -> bool:
     return metadata.get("event_payload") == key and "ts" in message
 
 
-def _slack_error(exc: SlackApiError) -> str:
+def _error_code(exc: SlackApiError) -> str:
     data = exc.response.data
-    error = str(data.get("error", "")) if isinstance(data, dict) else ""
-    return f"HTTP {exc.response.status_code} {error}".strip()
+    return str(data.get("error", "")) if isinstance(data, dict) else ""
+
+
+def _slack_error(exc: SlackApiError) -> str:
+    return f"HTTP {exc.response.status_code} {_error_code(exc)}".strip()
 
 
 def _retry_after(headers: Any) -> timedelta | None:

@@ -43,6 +43,7 @@ class Fault:
     delay: float = 0.0
     remaining: int = 1
     accept: bool = False  # carry the call out, then answer late (or not at all)
+    error: str | None = None  # answer 200 with `ok: false` and this error (e.g. missing_scope)
 
 
 class FakeSlack:
@@ -100,9 +101,11 @@ class FakeSlack:
         retry_after: int | None = None,
         delay: float = 0.0,
         accept: bool = False,
+        error: str | None = None,
     ) -> None:
         """Answer the next `times` calls of `method` with `status` (after `delay` seconds);
-        with `accept`, carry each call out first, as Slack does when only its answer is slow."""
+        with `accept`, carry each call out first, as Slack does when only its answer is slow;
+        with `error`, answer `{"ok": false, "error": error}` as Slack refuses a call."""
         with self._lock:
             self._faults.setdefault(method, []).append(
                 Fault(
@@ -111,6 +114,7 @@ class FakeSlack:
                     delay=delay,
                     remaining=times,
                     accept=accept,
+                    error=error,
                 )
             )
 
@@ -384,6 +388,9 @@ class FakeSlack:
                     return
                 if fault is not None:
                     time.sleep(fault.delay)
+                    if fault.error is not None:
+                        self._json({"ok": False, "error": fault.error})
+                        return
                     if fault.status != 200:
                         self.send_response(fault.status)
                         if fault.retry_after is not None:

@@ -275,3 +275,19 @@ def test_one_slow_minute_of_slack_gives_exactly_one_report(sessions, db_url):
         assert slack.of("conversations.replies")
     finally:
         slack.stop()
+
+
+def test_an_install_without_the_history_scope_posts_again_rather_than_never(
+    fake_slack, sessions, db_url, caplog
+):
+    add_report(sessions)
+    clock = Clock()
+    notifier = make_notifier(fake_slack, sessions, db_url, clock, timeout=1)
+    fake_slack.fail("chat.postMessage", 200, delay=1.3, accept=True)
+    fake_slack.fail("conversations.history", 200, error="missing_scope")
+    assert notifier.deliver_pending() == 0
+    clock.advance(5)
+    assert notifier.deliver_pending() == 1
+    assert rows(sessions)[0].status == NotificationStatus.sent
+    assert len(fake_slack.of("chat.postMessage")) == 2
+    assert any("channels:history" in r.getMessage() for r in caplog.records)
