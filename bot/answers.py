@@ -32,7 +32,7 @@ from bot.settings import BotSettings
 from cam.bootstrap import cycle_config
 from cam.core import state
 from cam.core.db import SessionFactory, unit_of_work
-from cam.outreach.safety import limits_snapshot
+from cam.outreach.limits import limits_snapshot
 
 log = logging.getLogger(__name__)
 

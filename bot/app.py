@@ -36,6 +36,7 @@ from bot.payloads import BadPayload
 from bot.request_guard import request_guard
 from bot.settings import BotSettings
 from bot.worker import Worker
+from cam.core import mailboxes
 from cam.core.db import SessionFactory
 from cam.core.models import utcnow
 from cam.escalation.approvals import UnknownApproval
@@ -97,6 +98,7 @@ def create_app(
         next_run_time=next_run_time,
         deliver_notifications=deliver_notifications,
         answers=Answers(settings, session_factory, clock=clock, next_run_time=next_run_time),
+        owners=mailboxes.owners(settings),
     )
     logging.getLogger("slack_bolt.App").addFilter(_CLIENT_TOKEN_NOTICE)
     app = App(
@@ -109,9 +111,7 @@ def create_app(
         token_verification_enabled=False,
     )
 
-    app.middleware(
-        request_guard(session_factory, team_id=settings.slack_team_id, clock=clock)
-    )
+    app.middleware(request_guard(session_factory, team_id=settings.slack_team_id, clock=clock))
 
     @app.middleware
     def provide_deps(context: BoltContext, next: Callable[[], None]) -> None:

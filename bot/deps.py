@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from slack_sdk import WebClient
@@ -29,3 +29,5 @@ class Deps:
     deliver_notifications: Callable[[], object]
     # `/cam limits` and `/cam status`, served from memory; invalidated after each change.
     answers: Answers
+    # Mailbox key -> its owner's Slack user ID, mentioned on the cards of the mailbox's leads.
+    owners: Mapping[str, str] = field(default_factory=dict)

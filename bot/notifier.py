@@ -35,6 +35,7 @@ from bot.blocks.common import SlackPost
 from bot.blocks.digest import chart_missing_post
 from bot.blocks.render import render_notification
 from bot.settings import BotSettings
+from cam.core import mailboxes
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Notification, NotificationStatus, NotificationTopic, utcnow
 from cam.core.report import describe
@@ -141,6 +142,8 @@ class Notifier:
         self.claim_ttl = claim_ttl
         # The workspace's address (from auth.test) for links to messages; "" when unknown.
         self._workspace_url: str | None = None
+        # Whom a lead's cards mention: the owner of the lead's mailbox.
+        self.owners = mailboxes.owners(settings)
 
     def deliver_pending(self) -> int:
         """Post due notifications in id order until none is left or one cannot go; return the
@@ -219,12 +222,14 @@ class Notifier:
     def _render(self, session: Session, row: Notification) -> tuple[SlackPost | None, str | None]:
         if row.topic == digest_runs.DIGEST_TOPIC:
             return render_notification(session, row, workspace_url=self._workspace()), None
+        owners = self.owners
         if row.topic == NotificationTopic.reply_card:
             # A lead's later replies go in the thread of its first card.
             parent = session.get(Notification, row.parent_id) if row.parent_id else None
-            return render_notification(session, row), parent.external_id if parent else None
+            post = render_notification(session, row, owners=owners)
+            return post, parent.external_id if parent else None
         if row.topic != THREAD_REPLY:
-            return render_notification(session, row), None
+            return render_notification(session, row, owners=owners), None
         parent = session.get(Notification, row.parent_id) if row.parent_id else None
         if parent is None or parent.external_id is None:
             return None, None

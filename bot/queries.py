@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from types import MappingProxyType
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,9 +29,20 @@ from cam.core.report import CAMCycleReport
 from cam.core.state import get_state
 from cam.replies import watch_state
 
+# Mailbox key -> its owner's Slack user ID: who is mentioned on a lead's cards.
+Owners = Mapping[str, str]
+NO_OWNERS: Owners = MappingProxyType({})
 
-def with_subjects(session: Session, approvals: Sequence[Approval]) -> list[PendingApproval]:
-    """Attach each approval's lead and reply, loaded in two queries for all of them."""
+
+def owner_of(lead: Lead | None, owners: Owners) -> str:
+    """The Slack user ID owning the lead's mailbox, or "" when it has none."""
+    return owners.get(lead.mailbox or "", "") if lead is not None else ""
+
+
+def with_subjects(
+    session: Session, approvals: Sequence[Approval], owners: Owners = NO_OWNERS
+) -> list[PendingApproval]:
+    """Attach each approval's lead, reply and owner, loaded in two queries for all of them."""
     lead_ids = {a.lead_id for a in approvals if a.lead_id is not None}
     reply_ids = {a.reply_id for a in approvals if a.reply_id is not None}
     leads = (
@@ -43,14 +55,14 @@ def with_subjects(session: Session, approvals: Sequence[Approval]) -> list[Pendi
         if reply_ids
         else {}
     )
-    return [
-        PendingApproval(
-            approval=a,
-            lead=leads.get(a.lead_id) if a.lead_id is not None else None,
-            reply=replies.get(a.reply_id) if a.reply_id is not None else None,
+    found = []
+    for a in approvals:
+        lead = leads.get(a.lead_id) if a.lead_id is not None else None
+        reply = replies.get(a.reply_id) if a.reply_id is not None else None
+        found.append(
+            PendingApproval(approval=a, lead=lead, reply=reply, owner=owner_of(lead, owners))
         )
-        for a in approvals
-    ]
+    return found
 
 
 def pending(session: Session) -> list[PendingApproval]:
@@ -58,9 +70,11 @@ def pending(session: Session) -> list[PendingApproval]:
     return with_subjects(session, runs.pending_approvals(session))
 
 
-def approval(session: Session, approval_id: int) -> PendingApproval | None:
+def approval(
+    session: Session, approval_id: int, owners: Owners = NO_OWNERS
+) -> PendingApproval | None:
     found = session.get(Approval, approval_id)
-    return None if found is None else with_subjects(session, [found])[0]
+    return None if found is None else with_subjects(session, [found], owners)[0]
 
 
 def run_report(run: CycleRun) -> CAMCycleReport | None:
@@ -103,7 +117,7 @@ def status(session: Session, next_run: datetime | None) -> Status:
     )
 
 
-def reply_card(session: Session, reply_id: int) -> ReplyCard | None:
+def reply_card(session: Session, reply_id: int, owners: Owners = NO_OWNERS) -> ReplyCard | None:
     """Load a reply with its lead, its label and, when it is about interest, the escalation."""
     reply = session.get(Reply, reply_id)
     if reply is None:
@@ -122,5 +136,11 @@ def reply_card(session: Session, reply_id: int) -> ReplyCard | None:
         if lead is not None and interested
         else None
     )
-    pending_approval = with_subjects(session, [escalation])[0] if escalation else None
-    return ReplyCard(reply=reply, lead=lead, label=label, approval=pending_approval)
+    pending_approval = with_subjects(session, [escalation], owners)[0] if escalation else None
+    return ReplyCard(
+        reply=reply,
+        lead=lead,
+        label=label,
+        approval=pending_approval,
+        owner=owner_of(lead, owners),
+    )

@@ -36,6 +36,7 @@ from cam.leads.importer import ImportFileError, ImportResult, ProgressCallback, 
 from cam.leads.scoring import ScoringFileError, load_rules
 from cam.outreach import safety
 from cam.outreach.campaigns import CampaignFileError, sync_campaign_file
+from cam.outreach.limits import limits_snapshot
 from cam.replies import accuracy as reply_accuracy
 
 P = ParamSpec("P")
@@ -263,7 +264,7 @@ def limits() -> None:
     settings = load_settings()
     with Runtime(settings) as runtime, db.unit_of_work(runtime.session_factory) as session:
         config = cycle_config(settings, get_state(session))
-        snapshot = safety.limits_snapshot(session, config, utcnow())
+        snapshot = limits_snapshot(session, config, utcnow())
     console.print(cli_views.limits_view(snapshot))
 
 

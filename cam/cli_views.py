@@ -18,7 +18,7 @@ from cam.core import holds
 from cam.core.models import CycleRun, Event
 from cam.core.report import CAMCycleReport
 from cam.leads.importer import ImportResult
-from cam.outreach.safety import LimitsSnapshot
+from cam.outreach.limits import LimitsSnapshot, MailboxLimits
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # Report counters in the order people read them, with their labels.
@@ -150,6 +150,9 @@ def limits_view(snapshot: LimitsSnapshot) -> RenderableType:
             str(channel.used_this_hour),
             str(channel.warmup_day) if channel.warmup_day is not None else "-",
         )
+    tables: list[RenderableType] = [table]
+    if snapshot.mailboxes:
+        tables.append(_mailboxes_table(snapshot.mailboxes))
     window = snapshot.send_window
     days = ", ".join(WEEKDAYS[d] for d in sorted(window.weekdays))
     hours = f"{window.start:%H:%M}-{window.end:%H:%M}"
@@ -158,7 +161,30 @@ def limits_view(snapshot: LimitsSnapshot) -> RenderableType:
         f"Send window: {hours} on {days}, in each recipient's time zone",
         f"Blocked domains: {snapshot.blocked_domains}    Suppressions: {snapshot.suppressions}",
     ]
-    return Group(table, Text("\n".join(lines)))
+    return Group(*tables, Text("\n".join(lines)))
+
+
+def _mailboxes_table(mailboxes: Sequence[MailboxLimits]) -> Table:
+    table = Table(title="Mailboxes", box=box.SIMPLE_HEAVY)
+    table.add_column("Mailbox", style="bold")
+    table.add_column("Address")
+    for name in ("Cap today", "Used", "Remaining", "Hourly cap", "This hour", "Warm-up day"):
+        table.add_column(name, justify="right")
+    table.add_column("State")
+    for mailbox in mailboxes:
+        state = "paused" if mailbox.paused else ("active" if mailbox.active else "no new leads")
+        table.add_row(
+            mailbox.key,
+            escape(mailbox.address),
+            str(mailbox.cap_today),
+            str(mailbox.used_today),
+            str(mailbox.remaining),
+            str(mailbox.hourly_cap) if mailbox.hourly_cap is not None else "-",
+            str(mailbox.used_this_hour),
+            str(mailbox.warmup_day) if mailbox.warmup_day is not None else "-",
+            state,
+        )
+    return table
 
 
 def events_table(events: Sequence[Event]) -> RenderableType:

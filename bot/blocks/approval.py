@@ -39,6 +39,8 @@ class PendingApproval:
     approval: Approval
     lead: Lead | None = None
     reply: Reply | None = None
+    # The Slack user ID owning the lead's mailbox, mentioned on the card ("" for none).
+    owner: str = ""
 
 
 def who(actor: str | None) -> str:
@@ -46,6 +48,11 @@ def who(actor: str | None) -> str:
     if actor is None:
         return "nobody"
     return f"<@{actor}>" if _USER_ID.match(actor) else escape(actor)
+
+
+def owner_line(owner: str) -> list[Block]:
+    """Mention the lead's owner, when their mailbox names one."""
+    return [context(f"Owner: {who(owner)}")] if owner else []
 
 
 def pending_line(item: PendingApproval) -> str:
@@ -141,7 +148,7 @@ def _lead_blocks(item: PendingApproval) -> list[Block]:
     if lead.title or lead.company:
         facts.append(escape(" at ".join(part for part in (lead.title, lead.company) if part)))
     facts.append(escape(lead.email))
-    blocks: list[Block] = [section("\n".join(facts))]
+    blocks: list[Block] = [section("\n".join(facts)), *owner_line(item.owner)]
     reasons = "\n".join(f"• {escape(reason)}" for reason in lead.score_reasons) or "• no reasons"
     blocks.append(section(f"*Score {lead.score}*\n{reasons}"))
     if item.reply is not None:

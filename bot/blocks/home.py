@@ -12,7 +12,7 @@ from bot.blocks.common import MAX_HOME_BLOCKS, context, header, section, to_dict
 from bot.blocks.limits import limits_blocks
 from bot.blocks.report import report_blocks
 from bot.blocks.status import Status, status_blocks
-from cam.outreach.safety import LimitsSnapshot
+from cam.outreach.limits import LimitsSnapshot
 
 # Room kept for the approvals after status and limits; the rest are counted, not shown.
 MAX_APPROVALS_SHOWN = 8

@@ -1,13 +1,14 @@
-"""`/cam limits`: each channel's cap, use and room today, and the other safety limits."""
+"""`/cam limits`: each channel's and mailbox's cap, use and room today, and the other limits."""
 
 from __future__ import annotations
 
 from slack_sdk.models.blocks import Block
 
-from bot.blocks.common import context, fields, header, section
+from bot.blocks.approval import who
+from bot.blocks.common import context, escape, fields, header, section
 from bot.blocks.report import mode_label
 from cam.core.config import SendWindow
-from cam.outreach.safety import ChannelLimits, LimitsSnapshot
+from cam.outreach.limits import ChannelLimits, LimitsSnapshot, MailboxLimits
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 CHANNEL_NAMES = {"email": "Email", "linkedin": "LinkedIn"}
@@ -21,6 +22,7 @@ def limits_blocks(snapshot: LimitsSnapshot) -> list[Block]:
         context(f"Counted in {counted}, day in {snapshot.timezone}."),
     ]
     blocks += [section(_channel_text(channel)) for channel in snapshot.channels]
+    blocks += [section(mailbox_text(mailbox)) for mailbox in snapshot.mailboxes]
     blocks += fields(
         [
             ("Per domain", f"{snapshot.per_domain_daily_cap} a day"),
@@ -35,6 +37,10 @@ def limits_blocks(snapshot: LimitsSnapshot) -> list[Block]:
 def limits_text(snapshot: LimitsSnapshot) -> str:
     """The fallback text: remaining room per channel."""
     parts = [f"{c.channel.value} {c.used_today}/{c.cap_today}" for c in snapshot.channels]
+    parts += [
+        f"{m.key} {m.used_today}/{m.cap_today}" + (" paused" if m.paused else "")
+        for m in snapshot.mailboxes
+    ]
     return "CAM limits today: " + (", ".join(parts) or "no channels")
 
 
@@ -57,4 +63,23 @@ def _channel_text(channel: ChannelLimits) -> str:
         lines.append(f"This hour: {channel.used_this_hour} of {channel.hourly_cap}")
     if channel.warmup_day is not None:
         lines.append(f"Warm-up: day {channel.warmup_day + 1} of the ramp")
+    return "\n".join(lines)
+
+
+def mailbox_text(mailbox: MailboxLimits) -> str:
+    """One mailbox: whose it is, its use and cap today, its ramp day, and whether it is paused."""
+    owner = f" · {who(mailbox.owner)}" if mailbox.owner else ""
+    state = ""
+    if mailbox.paused:
+        state = " · :double_vertical_bar: *paused* (`/cam resume " + mailbox.key + "`)"
+    elif not mailbox.active:
+        state = " · finishing its sequences, no new leads"
+    lines = [
+        f"*Mailbox {escape(mailbox.key)}* ({escape(mailbox.address)}){owner}{state}",
+        f"{mailbox.used_today} of {mailbox.cap_today} used today, *{mailbox.remaining} left*",
+    ]
+    if mailbox.hourly_cap is not None:
+        lines.append(f"This hour: {mailbox.used_this_hour} of {mailbox.hourly_cap}")
+    if mailbox.warmup_day is not None:
+        lines.append(f"Warm-up: day {mailbox.warmup_day + 1} of the ramp")
     return "\n".join(lines)

@@ -26,13 +26,17 @@ __all__ = ["SlackPost", "render_notification"]
 
 
 def render_notification(
-    session: Session, notification: Notification, *, workspace_url: str | None = None
+    session: Session,
+    notification: Notification,
+    *,
+    workspace_url: str | None = None,
+    owners: queries.Owners = queries.NO_OWNERS,
 ) -> SlackPost | None:
     """Build the post for `notification`, or None when there is nothing left to say.
 
     None means the thing it announces is gone (or the topic is not one the bot knows):
     the caller marks the row delivered rather than retrying it forever. `workspace_url` lets
-    the digest link to the messages it lists.
+    the digest link to the messages it lists; `owners` names whom a lead's cards mention.
     """
     payload = notification.payload or {}
     if notification.topic == "cycle_report":
@@ -40,11 +44,12 @@ def render_notification(
     if notification.topic == NotificationTopic.cycle_interrupted:
         return _interrupted(session, payload.get("cycle_id"))
     if notification.topic == "approval":
-        return _approval(session, payload.get("approval_id"))
+        return _approval(session, payload.get("approval_id"), owners)
     if notification.topic == "task":
-        return _task(session, payload.get("task_id"))
+        return _task(session, payload.get("task_id"), owners)
     if notification.topic == NotificationTopic.reply_card:
-        card = queries.reply_card(session, ReplyCardPayload.model_validate(payload).reply_id)
+        reply_id = ReplyCardPayload.model_validate(payload).reply_id
+        card = queries.reply_card(session, reply_id, owners)
         return reply_card_post(card) if card is not None else None
     if notification.topic == digest_runs.DIGEST_TOPIC:
         return _digest(session, payload.get("digest_id"), workspace_url)
@@ -81,17 +86,19 @@ def _previous_report(session: Session, run: CycleRun) -> CAMCycleReport | None:
         return None
 
 
-def _approval(session: Session, approval_id: object) -> SlackPost | None:
-    item = queries.approval(session, approval_id) if isinstance(approval_id, int) else None
+def _approval(session: Session, approval_id: object, owners: queries.Owners) -> SlackPost | None:
+    if not isinstance(approval_id, int):
+        return None
+    item = queries.approval(session, approval_id, owners)
     return approval_post(item) if item is not None else None
 
 
-def _task(session: Session, task_id: object) -> SlackPost | None:
+def _task(session: Session, task_id: object, owners: queries.Owners) -> SlackPost | None:
     task = session.get(ManualTask, task_id) if isinstance(task_id, int) else None
     lead = session.get(Lead, task.lead_id) if task is not None else None
     if task is None or lead is None:
         return None
-    return task_post(task, lead)
+    return task_post(task, lead, owner=queries.owner_of(lead, owners))
 
 
 def _digest(session: Session, digest_id: object, workspace_url: str | None) -> SlackPost | None:

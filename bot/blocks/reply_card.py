@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DatePickerElement
 
-from bot.blocks.approval import PendingApproval, approval_actions, who
+from bot.blocks.approval import PendingApproval, approval_actions, owner_line, who
 from bot.blocks.common import (
     SlackPost,
     confirm,
@@ -47,6 +47,8 @@ class ReplyCard:
     lead: Lead | None = None
     label: ReplyLabel | None = None
     approval: PendingApproval | None = None
+    # The Slack user ID owning the lead's mailbox, mentioned on the card ("" for none).
+    owner: str = ""
 
 
 def reply_card_post(card: ReplyCard) -> SlackPost:
@@ -56,7 +58,7 @@ def reply_card_post(card: ReplyCard) -> SlackPost:
 
 def reply_card_blocks(card: ReplyCard) -> list[Block]:
     reply = card.reply
-    blocks: list[Block] = [header(_title(card)), *_lead_blocks(card.lead)]
+    blocks: list[Block] = [header(_title(card)), *_lead_blocks(card.lead), *owner_line(card.owner)]
     subject = escape(reply.subject) if reply.subject else "(no subject)"
     quoted = "\n".join(f"> {escape(line)}" for line in _excerpt(reply).splitlines())
     blocks.append(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, Option, StaticSelectElement
 
-from bot.blocks.approval import who
+from bot.blocks.approval import owner_line, who
 from bot.blocks.common import (
     SlackPost,
     clip,
@@ -30,8 +30,11 @@ SKIP_REASONS = {
 }
 
 
-def task_post(task: ManualTask, lead: Lead) -> SlackPost:
-    """Build the task message in its current form (buttons only while open)."""
+def task_post(task: ManualTask, lead: Lead, *, owner: str = "") -> SlackPost:
+    """Build the task message in its current form (buttons only while open).
+
+    `owner`, the Slack user ID owning the lead's mailbox, is mentioned: the task is theirs.
+    """
     name = lead.full_name or lead.email
     title = f"LinkedIn: contact {name}"
     blocks: list[Block] = [header(title)]
@@ -39,7 +42,7 @@ def task_post(task: ManualTask, lead: Lead) -> SlackPost:
     if lead.title or lead.company:
         facts.append(escape(" at ".join(part for part in (lead.title, lead.company) if part)))
     facts.append(_profile_line(lead.linkedin_url))
-    blocks.append(section("\n".join(facts)))
+    blocks += [section("\n".join(facts)), *owner_line(owner)]
     message = clip(task.suggested_message.strip() or "(no suggested message)", MAX_MESSAGE)
     blocks.append(section(f"*Suggested message*\n```{escape(message)}```"))
     if task.status is TaskStatus.open:

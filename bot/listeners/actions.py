@@ -129,12 +129,12 @@ def _decide_later(deps: Deps, clicked: Clicked, approval_id: int, approve: bool)
         return
     if decision.changed or decision.crm_synced or decision.error is not None or expired:
         with unit_of_work(deps.session_factory) as session:
-            item = queries.approval(session, approval_id)
+            item = queries.approval(session, approval_id, deps.owners)
             post = approval_post(item) if item is not None else None
             targets = _targets(session, clicked, "approval_id", approval_id)
             lead_id = item.approval.lead_id if item is not None else None
             # An escalation asked by a reply card is decided on that card: it shows the outcome.
-            cards = card_messages.card_updates(session, None, lead_id=lead_id)
+            cards = card_messages.card_updates(session, None, lead_id=lead_id, owners=deps.owners)
         for (channel, ts), card in sorted(cards.items()):
             targets.discard((channel, ts))
             deps.client.chat_update(channel=channel, ts=ts, text=card.text, blocks=card.blocks)
@@ -173,7 +173,8 @@ def _task_later(deps: Deps, clicked: Clicked, task_id: int, done: bool, note: st
             session, task_id=task_id, by=clicked.user, done=done, note=note, now=deps.clock()
         )
         lead = session.get(Lead, task.lead_id)
-        post = task_post(task, lead) if lead is not None else None
+        owner = queries.owner_of(lead, deps.owners)
+        post = task_post(task, lead, owner=owner) if lead is not None else None
         targets = _targets(session, clicked, "task_id", task_id)
     deps.answers.invalidate()
     if post is not None:

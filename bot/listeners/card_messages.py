@@ -17,6 +17,7 @@ def card_updates(
     *,
     reply_id: int | None = None,
     lead_id: int | None = None,
+    owners: queries.Owners = queries.NO_OWNERS,
 ) -> dict[tuple[str, str], SlackPost]:
     """The posted cards of a reply (or of every reply of a lead), each in its current form.
 
@@ -37,7 +38,7 @@ def card_updates(
         where[(clicked[0], clicked[1])] = reply_id
     updates: dict[tuple[str, str], SlackPost] = {}
     for (channel, ts), card_reply in where.items():
-        card = queries.reply_card(session, card_reply)
+        card = queries.reply_card(session, card_reply, owners)
         if channel and ts and card is not None:
             updates[(channel, ts)] = reply_card_post(card)
     return updates

@@ -28,6 +28,7 @@ from cam.digest.build import build_digest
 from cam.digest.model import DigestKind
 from cam.escalation import approvals
 from cam.outreach import preview as outreach_preview
+from cam.outreach import senders
 
 COMMAND_REFUSED = "cam.command_refused"
 CHECKING = "Checking what sending for real needs (mail servers, CRM, Slack)… the list follows."
@@ -48,6 +49,7 @@ HELP = """*CAM commands*
 `/cam live`: start sending for real, once `/cam check` passes and another approver agrees
 `/cam dry`: switch back to dry run at once (approvers)
 `/cam pause` / `/cam resume`: stop or restart all cycles and sends (approvers)
+`/cam pause <mailbox>` / `/cam resume <mailbox>`: stop or restart one mailbox (approvers)
 `/cam help`: this list"""
 
 
@@ -310,6 +312,9 @@ def resume(invocation: Invocation, ack: Ack, deps: Deps) -> None:
 
 
 def _set_paused(invocation: Invocation, ack: Ack, deps: Deps, *, paused: bool) -> None:
+    if invocation.args:
+        _set_mailbox_paused(invocation, ack, deps, paused=paused)
+        return
     _require_approver(invocation, deps, "pause CAM" if paused else "resume CAM")
     with unit_of_work(deps.session_factory) as session:
         state.set_paused(session, paused=paused, by=invocation.user, now=deps.clock())
@@ -318,6 +323,37 @@ def _set_paused(invocation: Invocation, ack: Ack, deps: Deps, *, paused: bool) -
         "paused CAM: no cycle runs and nothing is sent until `/cam resume`."
         if paused
         else "resumed CAM: cycles and sends run on schedule again."
+    )
+    ack(text=f"<@{invocation.user}> {text}", response_type="in_channel")
+
+
+def _set_mailbox_paused(invocation: Invocation, ack: Ack, deps: Deps, *, paused: bool) -> None:
+    """Pause or resume one sender mailbox; the others go on sending."""
+    key = invocation.args[0]
+    verb = "pause" if paused else "resume"
+    _require_approver(invocation, deps, f"{verb} a mailbox")
+    with unit_of_work(deps.session_factory) as session:
+        config = cycle_config(deps.settings, state.get_state(session))
+        keys = [sender.key for sender in config.senders()]
+        if not config.mailboxes:
+            raise Refused(f"This team sends from one mailbox: `/cam {verb}` alone {verb}s it.")
+        try:
+            changed = senders.set_paused(session, config, key, paused=paused, by=invocation.user)
+        except senders.UnknownMailbox:
+            named = ", ".join(f"`{known}`" for known in keys)
+            raise Refused(
+                f"No mailbox is called `{escape(key[:40])}`. The mailboxes: {named}."
+            ) from None
+    deps.answers.invalidate()
+    if not changed:
+        already = "paused" if paused else "sending"
+        ack(text=f"Mailbox `{key}` is already {already}.", response_type=EPHEMERAL)
+        return
+    text = (
+        f"paused mailbox `{key}`: it sends nothing until `/cam resume {key}`; "
+        "the other mailboxes go on."
+        if paused
+        else f"resumed mailbox `{key}`: it sends on schedule again."
     )
     ack(text=f"<@{invocation.user}> {text}", response_type="in_channel")
 

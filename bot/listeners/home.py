@@ -12,7 +12,7 @@ from bot.deps import Deps
 from cam.bootstrap import cycle_config
 from cam.core import state
 from cam.core.db import unit_of_work
-from cam.outreach.safety import limits_snapshot
+from cam.outreach.limits import limits_snapshot
 
 
 def register(app: App) -> None:

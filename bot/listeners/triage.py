@@ -97,7 +97,7 @@ def _decide_later(
         return
     with unit_of_work(deps.session_factory) as session:
         updates = card_messages.card_updates(
-            session, (clicked.channel, clicked.ts), reply_id=reply_id
+            session, (clicked.channel, clicked.ts), reply_id=reply_id, owners=deps.owners
         )
     for (channel, ts), post in sorted(updates.items()):
         deps.client.chat_update(channel=channel, ts=ts, text=post.text, blocks=post.blocks)

@@ -119,6 +119,13 @@ def load_mailboxes(settings: Settings) -> list[MailboxConfig]:
     return parsed.mailbox
 
 
+def owners(settings: Settings) -> dict[str, str]:
+    """Return each mailbox's owner (a Slack user ID the file's check let through), by key."""
+    if settings.mailboxes_file is None:
+        return {}
+    return {mailbox.key: mailbox.owner for mailbox in load_mailboxes(settings) if mailbox.owner}
+
+
 def default_mailbox(settings: Settings) -> MailboxConfig:
     """The one mailbox of a team without a mailboxes file, from today's settings."""
     smtp = imap = None

@@ -15,10 +15,11 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cam.core.config import CAMCycleConfig
+from cam.core.config import CAMCycleConfig, Sender
+from cam.core.mailboxes import DEFAULT_KEY, MailboxError, mailbox_settings
 from cam.core.models import CampaignStep, Channel, Lead, OutreachMessage, OutreachStatus
 from cam.core.settings import Settings
-from cam.outreach import safety
+from cam.outreach import safety, senders
 from cam.outreach.mail import Composer, MailError
 from cam.outreach.outbox import Rendered, Renderer, outside_window, refusal
 from cam.outreach.outgoing import outgoing_email
@@ -77,9 +78,15 @@ def next_message(
         ) from exc
     goes_out = max(row.scheduled_at, now)
     held = _held(session, config, lead, paused=paused)
-    if outside_window(config, lead, goes_out):
+    sender = None
+    if row.channel is Channel.email:
+        sender = _sender(session, config, lead, now)
+        if sender.key in senders.paused_keys(session):
+            held.append(f"its mailbox {sender.key} is paused: `/cam resume {sender.key}`")
+    window = sender.window if sender is not None else config.safety_settings.send_window
+    if outside_window(config, lead, goes_out, window):
         tz = safety.zone(lead.timezone, config.timezone)
-        goes_out = safety.next_window_start(goes_out, tz, config.safety_settings.send_window)
+        goes_out = safety.next_window_start(goes_out, tz, window)
     preview = MessagePreview(
         lead_email=lead.email,
         lead_name=lead.full_name or lead.email,
@@ -95,9 +102,18 @@ def next_message(
         goes_out_at=goes_out,
         held=held,
     )
-    if row.channel is not Channel.email:
+    if sender is None:
         return preview
-    return _as_email(preview, settings, config, lead, row, rendered)
+    return _as_email(preview, settings, config, sender, lead, row, rendered)
+
+
+def _sender(session: Session, config: CAMCycleConfig, lead: Lead, now: datetime) -> Sender:
+    """The mailbox the lead's emails leave from (the one the send pass would give it)."""
+    key = lead.mailbox or senders.mailbox_for(session, config, lead, now) or DEFAULT_KEY
+    for sender in config.senders():
+        if sender.key == key:
+            return sender
+    raise PreviewUnavailable(f"its mailbox {key} is no longer in the mailboxes file")
 
 
 def _next_row(
@@ -147,24 +163,26 @@ def _as_email(
     preview: MessagePreview,
     settings: Settings,
     config: CAMCycleConfig,
+    sender: Sender,
     lead: Lead,
     row: OutreachMessage,
     rendered: Rendered,
 ) -> MessagePreview:
     """Fill in what the mail server would receive: From, subject and the text with its footer.
 
-    Today every email leaves from the one sender of the settings (CAM_FROM).
+    The From is the lead's mailbox's, as its SMTP gateway would write it.
     """
     secret = config.secret_key.get_secret_value()
     if not secret:
         raise PreviewUnavailable("CAM_SECRET_KEY is not set: no email goes out without it")
+    listed = [mailbox for mailbox in config.mailboxes if mailbox.key == sender.key]
+    domain = safety.domain_of(sender.address) or config.sender_domain
     try:
-        composer = Composer.from_settings(settings)
-        email = outgoing_email(
-            lead, row, rendered, secret=secret, message_id=f"<preview@{config.sender_domain}>"
-        )
+        seen_as = mailbox_settings(settings, listed[0]) if listed else settings
+        composer = Composer.from_settings(seen_as)
+        email = outgoing_email(lead, row, rendered, secret=secret, message_id=f"<preview@{domain}>")
         message = composer.message(email, now=preview.goes_out_at)
-    except MailError as exc:
+    except (MailError, MailboxError) as exc:
         raise PreviewUnavailable(f"the email cannot be built: {exc}") from exc
     body = message.get_body(preferencelist=("plain",))
     text = body.get_content() if body is not None else rendered.text

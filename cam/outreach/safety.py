@@ -13,14 +13,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from cam.core.config import CAMCycleConfig, SafetySettings, SendWindow
+from cam.core.config import SafetySettings, SendWindow
 from cam.core.models import Base, Channel, SendQuota, Suppression, SuppressionKind
-from cam.core.state import get_state
 
 
 @lru_cache(maxsize=512)
@@ -260,72 +258,3 @@ def day_window(day: date) -> str:
 
 def hour_window(moment: datetime, timezone: str) -> str:
     return moment.astimezone(zone(timezone)).strftime("%Y-%m-%dT%H")
-
-
-# --- the snapshot /cam limits shows ---------------------------------------------------------
-
-
-class ChannelLimits(BaseModel):
-    channel: Channel
-    cap_today: int
-    used_today: int
-    remaining: int
-    hourly_cap: int | None
-    used_this_hour: int
-    # Day of the warm-up ramp (0 = first day), None when the channel has no ramp.
-    warmup_day: int | None
-
-
-class LimitsSnapshot(BaseModel):
-    dry_run: bool
-    day: date
-    timezone: str
-    channels: list[ChannelLimits]
-    per_domain_daily_cap: int
-    send_window: SendWindow
-    blocked_domains: int
-    suppressions: int
-
-
-def limits_snapshot(session: Session, config: CAMCycleConfig, now: datetime) -> LimitsSnapshot:
-    """Return each channel's cap today (warm-up aware), what is used, and the other limits."""
-    safety = config.safety_settings
-    day = team_day(now, config.timezone)
-    started_on = get_state(session).mailbox_started_on
-    rows = session.execute(
-        select(SendQuota.scope, SendQuota.window, SendQuota.used).where(
-            SendQuota.window.in_([day_window(day), hour_window(now, config.timezone)])
-        )
-    ).all()
-    used = {(scope, window): count for scope, window, count in rows}
-    channels = []
-    for channel, limits in sorted(safety.channels.items()):
-        cap = channel_cap(safety, channel, day, started_on)
-        today = used.get((channel_scope(config.dry_run, channel), day_window(day)), 0)
-        hour = used.get(
-            (hourly_scope(config.dry_run, channel), hour_window(now, config.timezone)), 0
-        )
-        ramp_day = None
-        if limits.warmup_start is not None:
-            ramp_day = (day - started_on).days if started_on is not None else 0
-        channels.append(
-            ChannelLimits(
-                channel=channel,
-                cap_today=cap,
-                used_today=today,
-                remaining=max(cap - today, 0),
-                hourly_cap=limits.hourly_cap,
-                used_this_hour=hour,
-                warmup_day=ramp_day,
-            )
-        )
-    return LimitsSnapshot(
-        dry_run=config.dry_run,
-        day=day,
-        timezone=config.timezone,
-        channels=channels,
-        per_domain_daily_cap=safety.per_domain_daily_cap,
-        send_window=safety.send_window,
-        blocked_domains=len(safety.blocked_domains),
-        suppressions=session.scalar(select(func.count(Suppression.id))) or 0,
-    )

@@ -168,6 +168,17 @@ def assign_unowned(session: Session, config: CAMCycleConfig, now: datetime) -> i
     return sum(len(ids) for ids in chosen.values())
 
 
+def mailbox_for(session: Session, config: CAMCycleConfig, lead: Lead, now: datetime) -> str | None:
+    """The mailbox an unassigned lead would get: its owner's, else the roomiest today."""
+    key = owner_of(config, str((lead.custom_fields or {}).get("owner", "")))
+    if key is not None:
+        return key
+    paused = paused_keys(session)
+    open_senders = [s for s in config.senders() if s.active and s.key not in paused]
+    room = _room_today(session, config, open_senders, now)
+    return max(room, key=room.__getitem__) if room else None
+
+
 def _room_today(
     session: Session, config: CAMCycleConfig, senders: list[Sender], now: datetime
 ) -> dict[str, int]:

@@ -28,7 +28,7 @@ from cam.core.models import (
     TaskStatus,
 )
 from cam.core.report import CAMCycleReport
-from cam.outreach.safety import ChannelLimits, LimitsSnapshot
+from cam.outreach.limits import ChannelLimits, LimitsSnapshot
 
 START = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from cam.core.config import ChannelLimitConfig, SendWindow, default_safety_setti
 from cam.core.db import unit_of_work
 from cam.core.models import Channel, SendQuota, Suppression, SuppressionKind
 from cam.core.state import get_state
-from cam.outreach import safety
+from cam.outreach import limits, safety
 from tests.engine.helpers import WEDNESDAY, config
 
 WINDOW = SendWindow()
@@ -119,7 +119,7 @@ def test_limits_snapshot_reports_caps_usage_and_counts(sessions):
         safety.reserve(session, "dry:email", "2026-11-25", 20)
         safety.suppress(session, SuppressionKind.email, "x@y.com", "bounce")
     with unit_of_work(sessions) as session:
-        snap = safety.limits_snapshot(session, cfg, WEDNESDAY)
+        snap = limits.limits_snapshot(session, cfg, WEDNESDAY)
     email = next(c for c in snap.channels if c.channel is Channel.email)
     assert (email.cap_today, email.used_today, email.remaining) == (20, 4, 16)
     assert snap.per_domain_daily_cap == 3

@@ -1,0 +1,149 @@
+"""The snapshot `/cam limits`, `cam limits`, App Home and the digest show: room left today.
+
+Each channel's cap (on its warm-up ramp), what is used of it today and this hour, and, for a
+team with a mailboxes file, the same for each mailbox and whether it is paused alone. Read from
+the quota counters the send pass bumps, so it shows what the database will allow.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cam.core.config import CAMCycleConfig, ChannelLimitConfig, SendWindow
+from cam.core.models import Channel, SendQuota, Suppression
+from cam.core.state import get_state
+from cam.outreach import senders
+from cam.outreach.safety import (
+    channel_cap,
+    channel_scope,
+    day_window,
+    hour_window,
+    hourly_scope,
+    team_day,
+)
+
+
+class ChannelLimits(BaseModel):
+    channel: Channel
+    cap_today: int
+    used_today: int
+    remaining: int
+    hourly_cap: int | None
+    used_this_hour: int
+    # Day of the warm-up ramp (0 = first day), None when the channel has no ramp.
+    warmup_day: int | None
+
+
+class MailboxLimits(BaseModel):
+    """One sender mailbox's room today."""
+
+    key: str
+    address: str
+    # The Slack user ID of its owner ("" when none is named).
+    owner: str
+    active: bool
+    paused: bool
+    cap_today: int
+    used_today: int
+    remaining: int
+    hourly_cap: int | None
+    used_this_hour: int
+    warmup_day: int | None
+
+
+class LimitsSnapshot(BaseModel):
+    dry_run: bool
+    day: date
+    timezone: str
+    channels: list[ChannelLimits]
+    # Empty for a team without a mailboxes file: its one mailbox is the email channel.
+    mailboxes: list[MailboxLimits] = []
+    per_domain_daily_cap: int
+    send_window: SendWindow
+    blocked_domains: int
+    suppressions: int
+
+
+def limits_snapshot(session: Session, config: CAMCycleConfig, now: datetime) -> LimitsSnapshot:
+    """Return each channel's and each mailbox's cap today (warm-up aware) and use."""
+    safety = config.safety_settings
+    day = team_day(now, config.timezone)
+    today, this_hour = day_window(day), hour_window(now, config.timezone)
+    rows = session.execute(
+        select(SendQuota.scope, SendQuota.window, SendQuota.used).where(
+            SendQuota.window.in_([today, this_hour])
+        )
+    ).all()
+    used = {(scope, window): count for scope, window, count in rows}
+    started_on = get_state(session).mailbox_started_on
+    channels = []
+    for channel, limits in sorted(safety.channels.items()):
+        cap = channel_cap(safety, channel, day, started_on)
+        used_today = used.get((channel_scope(config.dry_run, channel), today), 0)
+        channels.append(
+            ChannelLimits(
+                channel=channel,
+                cap_today=cap,
+                used_today=used_today,
+                remaining=max(cap - used_today, 0),
+                hourly_cap=limits.hourly_cap,
+                used_this_hour=used.get((hourly_scope(config.dry_run, channel), this_hour), 0),
+                warmup_day=_ramp_day(limits, day, started_on),
+            )
+        )
+    return LimitsSnapshot(
+        dry_run=config.dry_run,
+        day=day,
+        timezone=config.timezone,
+        channels=channels,
+        mailboxes=_mailboxes(session, config, day, used, this_hour),
+        per_domain_daily_cap=safety.per_domain_daily_cap,
+        send_window=safety.send_window,
+        blocked_domains=len(safety.blocked_domains),
+        suppressions=session.scalar(select(func.count(Suppression.id))) or 0,
+    )
+
+
+def _mailboxes(
+    session: Session,
+    config: CAMCycleConfig,
+    day: date,
+    used: dict[tuple[str, str], int],
+    this_hour: str,
+) -> list[MailboxLimits]:
+    if not config.mailboxes:
+        return []
+    paused = senders.paused_keys(session)
+    found = []
+    for sender in config.senders():
+        started_on = senders.started_on(session, sender.key)
+        cap = sender.limits.cap_on_day((day - started_on).days if started_on else 0)
+        used_today = used.get((senders.scope(config.dry_run, sender.key), day_window(day)), 0)
+        hour_scope = senders.hour_scope(config.dry_run, sender.key)
+        found.append(
+            MailboxLimits(
+                key=sender.key,
+                address=sender.address,
+                owner=sender.owner,
+                active=sender.active,
+                paused=sender.key in paused,
+                cap_today=cap,
+                used_today=used_today,
+                remaining=max(cap - used_today, 0),
+                hourly_cap=sender.limits.hourly_cap,
+                used_this_hour=used.get((hour_scope, this_hour), 0),
+                warmup_day=_ramp_day(sender.limits, day, started_on),
+            )
+        )
+    return found
+
+
+def _ramp_day(limits: ChannelLimitConfig, day: date, started_on: date | None) -> int | None:
+    """The day of the warm-up ramp (0 = first), or None when there is no ramp."""
+    if limits.warmup_start is None:
+        return None
+    return (day - started_on).days if started_on is not None else 0
