@@ -27,8 +27,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from cam.core.models import ReplyClass
 from cam.core.settings import DATA_DIR
 from cam.replies import phrases
+from cam.replies.excerpt import clean_excerpt
 from cam.replies.features import Lexicon, describe, features, load_lexicon
-from cam.replies.parser import strip_quoted
+from cam.replies.memory import TeamMemory
+from cam.replies.parser import MAX_TEXT_CHARS
 
 CORPUS_FILE = DATA_DIR / "reply_corpus.jsonl"
 # How much one label from the team counts against one corpus reply: a person who corrected
@@ -77,7 +79,8 @@ class Prediction:
     confidence: float
     reasons: tuple[str, ...]
     data_request: bool = False
-    # The explicit phrase rule that decided ("unsubscribe.request"); None when the model did.
+    # The rule that decided: an explicit phrase ("unsubscribe.request") or "team_label" for a
+    # reply nearly the same as one the team labelled; None when the model did.
     rule: str | None = None
 
 
@@ -89,22 +92,34 @@ class ReplyModel:
         classes: tuple[ReplyClass, ...],
         weights: Mapping[str, Sequence[float]],
         lexicon: Lexicon,
+        memory: TeamMemory | None = None,
     ) -> None:
         self.classes = classes
         # Per feature, what it adds to each class's score: its kind's weight times its log
         # likelihood in the class.
         self._weights = weights
         self._lexicon = lexicon
+        self._memory = memory or TeamMemory(())
 
     def predict(self, text: str, subject: str = "") -> Prediction:
         """Classify a reply's text (quoted history included or not) and subject."""
-        written = strip_quoted(text)
+        written = written_part(text)
         data_request = phrases.data_request(written)
         opt_out = phrases.opt_out(subject, written)
         if opt_out is not None:
             return _by_rule(ReplyClass.unsubscribe, opt_out, data_request is not None)
         if data_request is not None:
             return _by_rule(ReplyClass.question, data_request, True)
+        if self._memory and (recalled := self._memory.recall(written)) is not None:
+            return Prediction(
+                label=recalled.label,
+                confidence=recalled.similarity,
+                reasons=(
+                    f"the team labelled a reply with {recalled.similarity:.0%} of these words"
+                    f" {recalled.label.value}: {recalled.excerpt!r}",
+                ),
+                rule="team_label",
+            )
         return self._by_model(subject, written)
 
     def _by_model(self, subject: str, written: str) -> Prediction:
@@ -136,6 +151,15 @@ class ReplyModel:
 
 
 Counts = dict[ReplyClass, dict[str, float]]
+
+
+def written_part(text: str) -> str:
+    """Return what the person wrote: no quoted history, no signature, disclaimer or footer.
+
+    A signature says who wrote, not what they decided, and a long one (titles, phone numbers,
+    a legal disclaimer) would outweigh a one-line answer.
+    """
+    return clean_excerpt(text, limit=MAX_TEXT_CHARS)
 
 
 def train(examples: Iterable[LabelledText], lexicon: Lexicon | None = None) -> ReplyModel:
@@ -171,15 +195,20 @@ def team_example(text: str, label: ReplyClass, subject: str = "") -> LabelledTex
 def model_with(team: Iterable[LabelledText]) -> ReplyModel:
     """Train on the corpus and the team's labels (see `team_example`).
 
-    The corpus is counted once per process; only the team's labels are counted again.
+    The corpus is counted once per process; only the team's labels are counted again. A team
+    label raises its own features in its class, but the classes keep the sizes the corpus gave
+    them: a heavy label would otherwise make its class less likely for every unrelated reply.
     """
+    team = list(team)
     lexicon = load_lexicon()
-    counts = {label: dict(found) for label, found in _corpus_counts().items()}
+    corpus = _corpus_counts()
+    counts = {label: dict(found) for label, found in corpus.items()}
     for label, found in _count(team, lexicon).items():
         merged = counts.setdefault(label, {})
         for feature, value in found.items():
             merged[feature] = merged.get(feature, 0.0) + value
-    return _fit(counts, lexicon)
+    memory = TeamMemory((written_part(e.text), e.label) for e in team)
+    return _fit(counts, lexicon, sizes=corpus, memory=memory)
 
 
 @lru_cache(maxsize=1)
@@ -196,7 +225,7 @@ def _corpus_counts() -> Counts:
 def _count(examples: Iterable[LabelledText], lexicon: Lexicon) -> Counts:
     counts: Counts = {}
     for example in examples:
-        found = features(example.subject, strip_quoted(example.text), lexicon)
+        found = features(example.subject, written_part(example.text), lexicon)
         class_counts = counts.setdefault(example.label, {})
         for feature in found:
             value = example.weight * KIND_WEIGHTS[feature[0]]
@@ -204,13 +233,24 @@ def _count(examples: Iterable[LabelledText], lexicon: Lexicon) -> Counts:
     return counts
 
 
-def _fit(counts: Counts, lexicon: Lexicon) -> ReplyModel:
-    """Turn feature counts into weights: smoothed log likelihoods, times each kind's weight."""
+def _fit(
+    counts: Counts,
+    lexicon: Lexicon,
+    sizes: Counts | None = None,
+    memory: TeamMemory | None = None,
+) -> ReplyModel:
+    """Turn feature counts into weights: smoothed log likelihoods, times each kind's weight.
+
+    `sizes` holds the counts that size each class (its total), when not `counts` themselves.
+    """
     if len(counts) < 2:
         raise ValueError("training needs examples of at least two classes")
     classes = tuple(sorted(counts))
     vocabulary = len(set().union(*counts.values()))
-    log_totals = [math.log(sum(counts[c].values()) + ALPHA * vocabulary) for c in classes]
+    sizes = sizes or counts
+    log_totals = [
+        math.log(sum(sizes.get(c, counts[c]).values()) + ALPHA * vocabulary) for c in classes
+    ]
     # What a feature a class never showed weighs in it, per kind of feature.
     unseen = {
         kind: [weight * (math.log(ALPHA) - log_total) for log_total in log_totals]
@@ -223,7 +263,7 @@ def _fit(counts: Counts, lexicon: Lexicon) -> ReplyModel:
             if row is None:
                 row = weights[feature] = list(unseen[feature[0]])
             row[k] = KIND_WEIGHTS[feature[0]] * (math.log(count + ALPHA) - log_total)
-    return ReplyModel(classes, weights, lexicon)
+    return ReplyModel(classes, weights, lexicon, memory)
 
 
 def _by_rule(label: ReplyClass, match: phrases.PhraseMatch, data_request: bool) -> Prediction:

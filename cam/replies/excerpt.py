@@ -1,4 +1,5 @@
-"""What a person wrote, for a card: no quoted history, no signature, no mobile footer."""
+"""What a person wrote, for a card and the reply model: no quoted history, no signature, no mobile
+footer."""
 
 from __future__ import annotations
 
@@ -11,14 +12,18 @@ MAX_CHARS = 700
 # line (the seven languages the classifier reads).
 _SIGNATURE = re.compile(
     r"^(?:-- ?$"
-    r"|sent from my .{0,40}$|get outlook for .{0,20}$|von meinem .{0,40}gesendet$"
-    r"|envoy[ée] de mon .{0,40}$|enviado desde mi .{0,40}$"
-    r"|(?:best|kind|warm|many thanks and|with best)? ?regards,?$|best,?$|cheers,?$|thanks,?$"
-    r"|thank you,?$|mit freundlichen gr(?:ü|ue)(?:ß|ss)en,?$|viele gr(?:ü|ue)(?:ß|ss)e,?$"
-    r"|beste gr(?:ü|ue)(?:ß|ss)e,?$|lg,?$|cordialement,?$|bien (?:à vous|cordialement),?$"
-    r"|saludos(?: cordiales)?,?$|un saludo,?$|met vriendelijke groet(?:en)?,?$|groeten,?$"
-    r"|cordiali saluti,?$|distinti saluti,?$|saluti,?$|atenciosamente,?$|cumprimentos,?$"
-    r"|abra[çc]os,?$)",
+    r"|sent from .{0,40}$|get outlook for .{0,20}$|von meinem .{0,40}gesendet$"
+    r"|gesendet von .{0,40}$|envoy[ée] de(?:puis)? (?:mon )?.{0,40}$|enviado desde .{0,40}$"
+    r"|verzonden (?:vanaf|met) .{0,40}$|inviato da .{0,40}$|enviado do .{0,40}$"
+    r"|(?:best|kind|warm|many thanks and|with best|thanks and)? ?regards,?$|best,?$|cheers,?$"
+    r"|thanks,?$|thank you,?$|many thanks,?$|sincerely,?$|yours(?: truly| sincerely)?,?$"
+    r"|all the best,?$|mit freundlichen gr(?:ü|ue)(?:ß|ss)en,?$|mfg,?$"
+    r"|(?:viele|beste|liebe|herzliche|freundliche)? ?gr(?:ü|ue)(?:ß|ss)e?,?$|lg,?$|danke,?$"
+    r"|cordialement,?$|bien (?:à vous|cordialement),?$|salutations,?$|amicalement,?$|merci,?$"
+    r"|saludos(?: cordiales)?,?$|un saludo,?$|atentamente,?$|un abrazo,?$|gracias,?$"
+    r"|met vriendelijke groet(?:en)?,?$|(?:vriendelijke )?groet(?:en|jes)?,?$|mvg,?$|gr,?$"
+    r"|bedankt,?$|cordiali saluti,?$|distinti saluti,?$|saluti,?$|a presto,?$|grazie,?$"
+    r"|atenciosamente,?$|cumprimentos,?$|abra[çc]os?,?$|abs,?$|att,?$|obrigad[oa],?$)",
     re.IGNORECASE,
 )
 

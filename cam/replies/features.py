@@ -154,6 +154,11 @@ def features(subject: str, written: str, lexicon: Lexicon | None = None) -> set[
     return found
 
 
+def words(written: str) -> list[str]:
+    """Return the words of a text as the model reads them (normalised, no punctuation)."""
+    return [t for t in _TOKEN.findall(normalise(written)) if _is_word(t)]
+
+
 def concepts(tokens: Sequence[str], lexicon: Lexicon) -> set[str]:
     """Return the lexicon's concepts in `tokens`, as "k:meeting" or, negated, "k:!meeting"."""
     found: set[str] = set()

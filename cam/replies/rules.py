@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cam.core.config_files import load_model
 from cam.core.models import ReplyClass
 from cam.replies import bounces, phrases
-from cam.replies.classifier import Prediction, ReplyModel, default_model
+from cam.replies.classifier import Prediction, ReplyModel, default_model, written_part
 from cam.replies.dates import find_return_date
 from cam.replies.parser import ParsedReply
 
@@ -164,8 +164,9 @@ def _classify(
     text = reply.new_text
     if not text.strip() and not reply.subject.strip():
         return Classification(ReplyClass.other, "empty message")
-    data_request = phrases.data_request(text) is not None
-    opt_out = phrases.opt_out(reply.subject, text)
+    written = written_part(text)
+    data_request = phrases.data_request(written) is not None
+    opt_out = phrases.opt_out(reply.subject, written)
     if opt_out is not None:
         matched = f"rule {opt_out.rule}: {opt_out.phrase[:80]!r}"
         return Classification(ReplyClass.unsubscribe, matched, data_request=data_request)

@@ -149,3 +149,16 @@ def test_cross_validated_accuracy_on_the_corpus():
             model.predict(rows[i].text, rows[i].subject).label is rows[i].label for i in held
         )
     assert right / len(rows) >= 0.9
+
+
+def test_a_reply_nearly_the_same_as_a_labelled_one_gets_the_team_label():
+    labelled = "Thank you for your message. Your request has been forwarded to our sales team."
+    again = "Thank you for your message, your request has been forwarded to our sales team!"
+    model = model_with([team_example(labelled, NO)])
+    prediction = model.predict(again)
+    assert (prediction.label, prediction.rule) == (NO, "team_label")
+    assert prediction.reasons[0].startswith("the team labelled a reply with 100% of these words")
+    # An opt-out phrase still wins over any label.
+    assert model.predict(f"{again} Please unsubscribe me.").label is ReplyClass.unsubscribe
+    # A different reply is left to the model.
+    assert model.predict("Yes, let's meet on Tuesday at 10.").label is YES
