@@ -162,3 +162,18 @@ def test_a_reply_nearly_the_same_as_a_labelled_one_gets_the_team_label():
     assert model.predict(f"{again} Please unsubscribe me.").label is ReplyClass.unsubscribe
     # A different reply is left to the model.
     assert model.predict("Yes, let's meet on Tuesday at 10.").label is YES
+
+
+def test_a_signature_and_its_disclaimer_do_not_count():
+    signature = (
+        "\n\nMit freundlichen Grüßen\nPetra Neumann\nLeiterin Einkauf\nMusterfirma AG | "
+        "Hauptstr. 1 | 10115 Berlin | T +49 30 1234567 | www.musterfirma.example\n"
+        "Diese E-Mail enthält vertrauliche Informationen. Wenn Sie nicht der richtige Adressat "
+        "sind, informieren Sie bitte sofort den Absender. Newsletter abbestellen: abmelden@x.example"
+    )
+    for text, expected in [
+        ("Danke, wir sind gut versorgt.", NO),
+        ("Vielen Dank, ist angekommen.", OTHER),
+        ("Gerne, passt Ihnen Donnerstag um 10 Uhr?", YES),
+    ]:
+        assert default_model().predict(text + signature, "AW: Termin").label is expected, text
