@@ -22,8 +22,6 @@ _LABELS = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
 _PLAIN_DOMAIN = re.compile(_LABELS + r"\Z")
 _DOT_ATOM = re.compile(_ATOM + r"\Z")
-# One match for the whole address, any case: the usual row costs a single regex call.
-_PLAIN_ADDRESS = re.compile(f"({_ATOM})@({_LABELS})", re.IGNORECASE)
 
 
 @lru_cache(maxsize=100_000)
@@ -73,12 +71,13 @@ def email_problem(address: str) -> str | None:
 
 def normalise_email(value: str) -> str:
     """Return the address in lower case, or raise `EmailNotValidError`."""
-    plain = _PLAIN_ADDRESS.fullmatch(value)
+    local, at, domain = value.rpartition("@")
     if (
-        plain is not None
+        at
         and len(value) <= MAX_ADDRESS
-        and plain.end(1) <= MAX_LOCAL_PART
-        and plain_domain(plain[2].lower())
+        and len(local) <= MAX_LOCAL_PART
+        and _DOT_ATOM.match(local)
+        and plain_domain(domain.lower())
     ):
         return value.lower()
     return validate_email(value, check_deliverability=False).normalized.lower()

@@ -42,12 +42,14 @@ from cam.leads.rows import (
     read_row,
 )
 
-BATCH_SIZE = 5000
+BATCH_SIZE = 10_000
 # The csv module's own ceiling on a field; longer ones are a row error, not a crash.
 FIELD_LIMIT = 4 * 1024 * 1024
 # A line longer than this is skipped unread, so one bad line cannot fill the memory.
 LINE_LIMIT = 2 * FIELD_LIMIT
 KEPT_ERRORS = 100
+# Distinct custom-field sets kept serialised (a bound on memory, whatever the file holds).
+CUSTOM_MEMO = 4096
 
 ProgressCallback = Callable[[int, int], None]
 _CONSTANT_COLUMNS = (
@@ -199,6 +201,8 @@ class _BatchWriter:
             for name in ("custom_fields", *_CONSTANT_COLUMNS)
         }
         self._empty_custom = self._bind("custom_fields", {})
+        self._bind_custom = self._process["custom_fields"] or _unchanged
+        self._custom_seen: dict[tuple[tuple[str, str], ...], Any] = {}
         # SQLite's driver takes `?`; psycopg's `%s` (both positional).
         self._mark = "?" if dialect.paramstyle == "qmark" else "%s"
         self._stored_sql: dict[int, str] = {}
@@ -217,6 +221,16 @@ class _BatchWriter:
             self._stored_sql[len(emails)] = sql
         return [(email, lead_id) for email, lead_id in conn.exec_driver_sql(sql, tuple(emails))]
 
+    def _custom(self, fields: dict[str, str]) -> Any:
+        """Serialise custom fields once per distinct set: lists repeat them (industry, region)."""
+        key = tuple(fields.items())
+        bound = self._custom_seen.get(key)
+        if bound is None:
+            if len(self._custom_seen) >= CUSTOM_MEMO:
+                self._custom_seen.clear()
+            bound = self._custom_seen[key] = self._bind_custom(fields)
+        return bound
+
     def _bind(self, name: str, value: Any) -> Any:
         process = self._process[name]
         return value if process is None else process(value)
@@ -232,13 +246,9 @@ class _BatchWriter:
             self._bind("updated_at", now),
         )
         empty = self._empty_custom
-        bind_custom = self._process["custom_fields"] or _unchanged
+        custom = self._custom
         out = [
-            (
-                *row.values,
-                bind_custom(row.custom_fields) if row.custom_fields else empty,
-                *constants,
-            )
+            (*row.values, custom(row.custom_fields) if row.custom_fields else empty, *constants)
             for row in rows
         ]
         if self._named:
