@@ -169,7 +169,8 @@ def test_a_signature_and_its_disclaimer_do_not_count():
         "\n\nMit freundlichen Grüßen\nPetra Neumann\nLeiterin Einkauf\nMusterfirma AG | "
         "Hauptstr. 1 | 10115 Berlin | T +49 30 1234567 | www.musterfirma.example\n"
         "Diese E-Mail enthält vertrauliche Informationen. Wenn Sie nicht der richtige Adressat "
-        "sind, informieren Sie bitte sofort den Absender. Newsletter abbestellen: abmelden@x.example"
+        "sind, informieren Sie bitte sofort den Absender. "
+        "Newsletter abbestellen: abmelden@x.example"
     )
     for text, expected in [
         ("Danke, wir sind gut versorgt.", NO),
