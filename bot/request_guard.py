@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from slack_bolt import BoltContext, BoltResponse
 from slack_bolt.request import BoltRequest
 from sqlalchemy import delete, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import RequestNonce
@@ -74,9 +75,20 @@ def request_guard(
             return BoltResponse(status=403, body="this app serves another workspace")
         signature = req.headers.get(SIGNATURE_HEADER, [""])[0]
         signed = req.mode != "socket_mode" and bool(signature)
-        if signed and not first_use(session_factory, signature, clock()):
+        if signed and not _first_use_or_unknown(session_factory, signature, clock()):
             log.warning("refused a replayed Slack request (signature seen before)")
             return BoltResponse(status=401, body="request already served")
         return next()
 
     return guard
+
+
+def _first_use_or_unknown(session_factory: SessionFactory, nonce: str, now: datetime) -> bool:
+    """`first_use`, but True when the database cannot record it: whatever a replay could
+    change is stored in that same database, so nothing can change; `/cam status` still answers
+    from memory meanwhile."""
+    try:
+        return first_use(session_factory, nonce, now)
+    except SQLAlchemyError as exc:
+        log.warning("replay check skipped: the database cannot be written (%s)", type(exc).__name__)
+        return True
