@@ -37,7 +37,7 @@ def digest_post(digest: Digest, *, workspace_url: str | None = None) -> SlackPos
     blocks: list[Block] = [header(rows.title(digest)), context(_about(digest))]
     blocks += fields(
         [
-            (label.strip(), f"{now}  ({rows.change(now, before)})")
+            (label.replace("  ", "↳ ", 1), f"{now}  ({rows.change(now, before)})")
             for label, now, before in rows.funnel_rows(digest)
             if not label.startswith(" ") or now or before
         ]
