@@ -65,7 +65,8 @@ def latencies(replies: int, *, idle: bool, poll: float, rng: random.Random) -> l
                     CAM_IMAP_PASSWORD=PASSWORD,
                     CAM_IMAP_SECURITY="starttls",
                     CAM_IMAP_CA_FILE=str(ca_file),
-                    CAM_REPLY_POLL_SECONDS=str(poll),
+                    # With IDLE no poll may help: an hour between catch-up reads.
+                    CAM_REPLY_POLL_SECONDS=str(3600.0 if idle else poll),
                 )
                 emails = [f"p{i}@prospect{i}.example" for i in range(replies)]
                 with unit_of_work(sessions) as session:

@@ -31,10 +31,12 @@ from cam.core.models import (
     Notification,
     Reply,
     ReplyClass,
+    TriageChoice,
 )
 from cam.core.state import set_dry_run
 from cam.gateways.base import CrmLead, CrmRefs, CrmSyncer, CrmSyncError
 from cam.leads import lifecycle as lead_lifecycle
+from cam.replies import labels
 
 log = logging.getLogger(__name__)
 
@@ -358,6 +360,10 @@ def _apply(session: Session, approval: Approval, by: str, approve: bool, now: da
             if lead_lifecycle.may_move(lead.status, LeadStatus.escalated):
                 lead.status = LeadStatus.escalated
             lead.status_reason = f"escalation approved by {by}"
+            reply = session.get(Reply, approval.reply_id) if approval.reply_id else None
+            if reply is not None:
+                # Approving confirms the reply is interest: a label the classifier learns from.
+                labels.record(session, reply, TriageChoice.interested, by=by, now=now)
         elif lead is not None:
             lead.status_reason = f"escalation rejected by {by}"
     events.record(

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cam.core import events
@@ -26,7 +25,6 @@ from cam.core.models import (
     OutreachMessage,
     OutreachStatus,
     Reply,
-    ReplyClass,
     ReplyLabel,
     TriageChoice,
 )
@@ -34,15 +32,9 @@ from cam.escalation import approvals
 from cam.leads.lifecycle import FINAL
 from cam.leads.lifecycle import OPEN as IN_SEQUENCE
 from cam.outreach.lifecycle import NOT_YET_SENT
-from cam.replies import unsubscribe
+from cam.replies import labels, unsubscribe
 
 REPLY_TRIAGED = "cam.reply_triaged"
-LABEL_OF = {
-    TriageChoice.interested: ReplyClass.interested,
-    TriageChoice.not_interested: ReplyClass.not_interested,
-    TriageChoice.unsubscribe: ReplyClass.unsubscribe,
-    TriageChoice.snooze: None,
-}
 
 
 class UnknownReply(LookupError):
@@ -83,7 +75,7 @@ def decide(
         reply = session.get(Reply, reply_id)
         if reply is None:
             raise UnknownReply(f"no reply with id {reply_id}")
-        if not _insert_label(session, reply, choice, by, now, snooze_until):
+        if not labels.record(session, reply, choice, by=by, now=now, snooze_until=snooze_until):
             label = session.scalars(select(ReplyLabel).where(ReplyLabel.reply_id == reply_id)).one()
             return Triage(
                 reply_id=reply_id,
@@ -107,33 +99,6 @@ def decide(
         changed=True,
         approval_id=approval_id,
     )
-
-
-def _insert_label(
-    session: Session,
-    reply: Reply,
-    choice: TriageChoice,
-    by: str,
-    now: datetime,
-    snooze_until: date | None,
-) -> bool:
-    """Insert the label unless the reply has one; True if this call inserted it."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = (
-        dialect.insert(ReplyLabel)
-        .values(
-            reply_id=reply.id,
-            choice=choice,
-            predicted=reply.classification,
-            label=LABEL_OF[choice],
-            snooze_until=snooze_until if choice is TriageChoice.snooze else None,
-            decided_by=by,
-            decided_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["reply_id"])
-        .returning(ReplyLabel.id)
-    )
-    return session.execute(stmt).first() is not None
 
 
 def _carry_out(

@@ -1,7 +1,8 @@
 """The reply watcher: replies are read as they arrive, not once a day.
 
 With IMAP IDLE (RFC 2177), when the server announces it, the server tells us of new mail and
-we read at once; otherwise we poll every `poll_seconds`. Either way each read is phase 4's
+we read at once (and every `poll_seconds` all the same, in case a notice never came);
+otherwise we poll every `poll_seconds`. Either way each read is phase 4's
 own `read_mailbox` from the stored cursor (parse, classify, act, cards: one transaction per
 batch), so a reconnect, a restarted server or a new UIDVALIDITY is handled as the daily phase
 handles it, and the daily phase still reads whatever is left.
@@ -127,11 +128,12 @@ class ReplyWatcher:
     def _idle_loop(self, connection: InboxIdle) -> None:
         self.read()
         last_read = time.monotonic()
+        # A notice the server fails to send (it happens) costs one poll interval at most.
+        catch_up = min(self.poll_seconds, self.idle_renew_seconds)
         while not self._stop.is_set():
             self._hold_lease()
             news = connection.wait(1.0, self.idle_renew_seconds)
-            # Read on news, and after each renewal too: a lost notice costs one renewal at most.
-            if news or time.monotonic() - last_read >= self.idle_renew_seconds:
+            if news or time.monotonic() - last_read >= catch_up:
                 self.read()
                 last_read = time.monotonic()
 

@@ -93,6 +93,9 @@ def watched(
             CAM_IMAP_PASSWORD=PASSWORD,
             CAM_IMAP_SECURITY="starttls",
             CAM_IMAP_CA_FILE=str(imap.ca_file),
+            # IDLE brings each reply; the poll behind it catches a notice pymap drops now and
+            # then (test_reply_watcher.py proves IDLE alone, with an hour between polls).
+            CAM_REPLY_POLL_SECONDS="2",
         )
         notifier = Notifier(web_client(bot.settings), bot.sessions, bot.settings)
         scheduler = BotScheduler(bot.settings, bot.sessions, build_gateways(bot.settings), notifier)
@@ -174,6 +177,28 @@ def test_a_reply_arriving_while_the_bot_runs_becomes_a_card_with_its_approval(
     assert _lead(watched, lead_id).status is LeadStatus.hot
     assert watched.bot.fake_slack.violations == []
 
+    status = shown(watched.bot.slack.command("status", user=OUTSIDER).json)
+    assert "*Replies*\\nIDLE (the server pushes new mail); last read" in status
+
+    # Approving confirms the classifier: a label for `cam replies accuracy` and the model.
+    bot = watched.bot
+    value = ApprovalRef(approval_id=_approval_of(watched, lead_id)).dump()
+    ts = _ts_of(watched, _reply_id(watched, "dana@northwind.example"))
+    bot.slack.action(ActionId.approve, value, user=APPROVER, ts=ts, response_url=_url(bot))
+    bot.settle()
+    with bot.sessions() as session:
+        label = session.scalars(select(ReplyLabel)).one()
+    assert (label.predicted, label.label, label.decided_by) == (
+        ReplyClass.interested,
+        ReplyClass.interested,
+        APPROVER,
+    )
+
+
+def _approval_of(watched: Watched, lead_id: int) -> int:
+    with watched.bot.sessions() as session:
+        return session.scalars(select(Approval.id).where(Approval.lead_id == lead_id)).one()
+
 
 def test_not_interested_closes_the_lead_once_for_anyone_in_the_channel(watched: Watched) -> None:
     lead_id = watched.prospect("li@contoso.example")
@@ -223,11 +248,9 @@ def test_interested_asks_for_approval_and_only_an_approver_sends_to_the_crm(
     [update] = watched.bot.fake_slack.of("chat.update")
     assert [e["action_id"] for e in _actions(update)] == [ActionId.approve, ActionId.reject]
     assert _lead(watched, lead_id).status is LeadStatus.hot
-    with watched.bot.sessions() as session:
-        approval = session.scalars(select(Approval).where(Approval.lead_id == lead_id)).one()
-
+    approval_id = _approval_of(watched, lead_id)
     bot = watched.bot
-    value = ApprovalRef(approval_id=approval.id).dump()
+    value = ApprovalRef(approval_id=approval_id).dump()
     ts = str(update.params["ts"])
     for user in (OUTSIDER, APPROVER, APPROVER):
         bot.slack.action(ActionId.approve, value, user=user, ts=ts, response_url=_url(bot))
@@ -239,7 +262,9 @@ def test_interested_asks_for_approval_and_only_an_approver_sends_to_the_crm(
     assert last.params["ts"] == ts and f"Approved* by <@{APPROVER}>" in shown(blocks_of(last))
     assert "Reply from Sam" in shown(blocks_of(last))  # still the reply card
     with bot.sessions() as session:
-        assert session.get_one(Approval, approval.id).status is ApprovalStatus.approved
+        assert session.get_one(Approval, approval_id).status is ApprovalStatus.approved
+        # The card's Interested was the label; approving does not add a second one.
+        assert session.scalars(select(ReplyLabel.decided_by)).all() == [OUTSIDER]
         assert session.get_one(Lead, lead_id).status is LeadStatus.escalated
 
 
