@@ -2,7 +2,8 @@
 
 Explicit phrases decide first (`phrases`: an opt-out in any of our seven languages is an
 `unsubscribe`, a question about where we got someone's data is a `question` flagged as a data
-request). Everything else goes to a multinomial naive Bayes model over the reply's features
+request), then a reply nearly the same as one the team labelled takes the team's label
+(`memory`). Everything else goes to a multinomial naive Bayes model over the reply's features
 (`features`: words, word pairs, character n-grams and cross-language concepts). Naive Bayes
 because it trains in one counting pass, in pure Python, in well under a second at load time,
 so the team's own labels join the corpus by simply retraining; and because each feature adds
@@ -163,7 +164,7 @@ def written_part(text: str) -> str:
 
 
 def train(examples: Iterable[LabelledText], lexicon: Lexicon | None = None) -> ReplyModel:
-    """Count each class's features over `examples`, each counted `weight` times."""
+    """Train a model on `examples`, each counted `weight` times."""
     lexicon = lexicon or load_lexicon()
     return _fit(_count(examples, lexicon), lexicon)
 

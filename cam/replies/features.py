@@ -9,6 +9,9 @@ path). Features are:
 - character 3-5-grams inside word boundaries, for inflections, typos and unseen compounds;
 - concepts from `reply_lexicon.toml` ("termin", "afspraak" and "call" are one `meeting`),
   negated within three words of a negation, so a little data in one language helps the others;
+- two features derived from concepts, for what one word cannot say: thanks and good wishes
+  with nothing else (an acknowledgement, not a polite no), and "not the right person" with or
+  without someone else named (a referral or a decline);
 - whether the person asked something ("?"), the length of what they wrote, and the words of a
   subject they wrote themselves.
 """
@@ -128,26 +131,26 @@ def normalise(text: str) -> str:
 def features(subject: str, written: str, lexicon: Lexicon | None = None) -> set[str]:
     """Return the feature set of a reply: its subject and what the person wrote.
 
-    `written` is the text without the quoted earlier message (`parser.strip_quoted`).
+    `written` is the text without quoted history and signature (`classifier.written_part`).
     """
     tokens = _TOKEN.findall(normalise(written))
-    words = [t for t in tokens if _is_word(t)]
-    found: set[str] = {f"w:{w}" for w in words}
+    word_tokens = [t for t in tokens if _is_word(t)]
+    found: set[str] = {f"w:{w}" for w in word_tokens}
     found.update(f"b:{a} {b}" for a, b in itertools.pairwise(tokens) if _is_word(a) and _is_word(b))
-    for word in set(words):
+    for word in set(word_tokens):
         found.update(_char_grams(word))
     lexicon = lexicon or load_lexicon()
     found.update(concepts(tokens, lexicon))
     # Thanks and good wishes with nothing else: an acknowledgement, not a decision.
     said = {f for f in found if f.startswith("k:")}
-    if said and said <= _COURTESY and lexicon.negations.isdisjoint(words):
+    if said and said <= _COURTESY and lexicon.negations.isdisjoint(word_tokens):
         found.add("k:courtesy_only")
     # "Not the right person" names someone else to talk to (a referral) or no one (a decline).
     if not found.isdisjoint(_WRONG_PERSON):
         found.add("k:wrong_person_" + ("referred" if found & _REFERRAL else "alone"))
     if "?" in tokens:
         found.add("w:_question_mark_")
-    found.add("n:" + ("none" if not words else "short" if len(words) <= 4 else "long"))
+    found.add("n:" + ("none" if not word_tokens else "short" if len(word_tokens) <= 4 else "long"))
     # Subjects are mostly ours ("Re: <our subject>"); only a subject the person wrote tells.
     if not _OUR_SUBJECT.match(subject):
         found.update(f"s:{t}" for t in _TOKEN.findall(normalise(subject)) if _is_word(t))
