@@ -9,6 +9,7 @@ their line number and written, formula-safe, to an errors CSV.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import itertools
 import operator
@@ -158,6 +159,23 @@ class _ErrorSink:
     ) -> None:
         if self._file is not None:
             self._file.close()
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while rows stream in.
+
+    A batch keeps thousands of rows alive, and the collector would walk them again and again
+    (a third of an import's time) though rows hold no reference cycles: reference counting
+    frees each batch as soon as it is written.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @contextmanager
@@ -358,7 +376,7 @@ def import_leads(
     default_source = (source or f"csv:{name}")[:200]
     with raw, io.TextIOWrapper(raw, encoding=detected.name, newline="") as text:
         lines = _Lines(text, LINE_LIMIT)
-        with _field_size_limit(FIELD_LIMIT):
+        with _field_size_limit(FIELD_LIMIT), _cyclic_gc_paused():
             stream = iter(lines)
             head = _head(stream)
             separator = delimiter or detect_delimiter(head[-1] if head else "")
