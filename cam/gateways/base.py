@@ -12,8 +12,6 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sqlalchemy.orm import Session
-
 from cam.core.mailboxes import DEFAULT_KEY
 
 
@@ -117,8 +115,12 @@ class SocialPoster(Protocol):
     name: str
     configured: bool
 
-    def create_task(self, session: Session, task: SocialTask) -> str:
-        """Hand the step to a person, in the caller's transaction; return a reference."""
+    def create_task(self, task: SocialTask) -> None:
+        """Hand a queued step to whoever sends it; `GatewayError` if that is impossible.
+
+        The engine writes the task and its notification first, in its own transaction; a
+        raise rolls both back.
+        """
         ...
 
 

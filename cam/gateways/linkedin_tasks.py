@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from cam.core.models import ManualTask, Notification
 from cam.gateways.base import SocialTask
 
 
 class LinkedInTaskPoster:
-    """Write a manual task and the notification that brings it to Slack, in one transaction."""
+    """Hand LinkedIn steps to a person through Slack.
+
+    The task card is a notification the engine writes with the task (`escalation.tasks.open_task`)
+    and the notifier delivers: nothing outside the database is left to do here.
+    """
 
     name = "linkedin-tasks"
     configured = True
 
-    def create_task(self, session: Session, task: SocialTask) -> str:
-        """Queue the step for a person; a step already queued keeps its one task."""
-        existing = session.scalars(
-            select(ManualTask.id).where(ManualTask.outreach_id == task.outreach_id)
-        ).first()
-        if existing is not None:
-            return f"task:{existing}"
-        manual = ManualTask(
-            outreach_id=task.outreach_id, lead_id=task.lead_id, suggested_message=task.message
-        )
-        session.add(manual)
-        session.flush()
-        session.add(Notification(topic="task", payload={"task_id": manual.id}))
-        return f"task:{manual.id}"
+    def create_task(self, task: SocialTask) -> None:
+        """Accept the step: its queued task card is what reaches the person."""

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy.orm import Session
-
 from cam.gateways.base import (
     CrmLead,
     CrmRefs,
@@ -39,7 +37,7 @@ class NoopSocialPoster:
     name = "noop-linkedin"
     configured = False
 
-    def create_task(self, session: Session, task: SocialTask) -> str:
+    def create_task(self, task: SocialTask) -> None:
         raise GatewayError("LinkedIn tasks are not configured (set CAM_LINKEDIN_TASKS)")
 
 

@@ -41,6 +41,7 @@ from cam.core.models import (
     SuppressionKind,
 )
 from cam.core.state import get_state
+from cam.escalation import tasks
 from cam.gateways.base import (
     DeliveryUnknownError,
     EmailConnection,
@@ -516,8 +517,9 @@ class SendPass:
             if refused is not None:
                 self.report.skip(refused, self._count_due(session, Channel.linkedin))
                 return False
-            self.ctx.gateways.social.create_task(
+            tasks.open_task(
                 session,
+                self.ctx.gateways.social,
                 SocialTask(
                     outreach_id=row.id,
                     lead_id=lead.id,

@@ -19,9 +19,10 @@ from cam.core.models import (
     OutreachStatus,
     TaskStatus,
 )
-from cam.escalation.tasks import UnknownTask, decide_task
-from cam.gateways.base import SocialTask
+from cam.escalation.tasks import UnknownTask, decide_task, open_task
+from cam.gateways.base import GatewayError, SocialTask
 from cam.gateways.linkedin_tasks import LinkedInTaskPoster
+from cam.gateways.noop import NoopSocialPoster
 from tests.approvals.helpers import NOW, add_lead
 
 
@@ -53,21 +54,21 @@ def linkedin_step(sessions, status: LeadStatus = LeadStatus.scheduled) -> Social
         )
 
 
-def create(sessions, step: SocialTask) -> str:
+def create(sessions, step: SocialTask) -> int:
     with unit_of_work(sessions) as session:
-        return LinkedInTaskPoster().create_task(session, step)
+        return open_task(session, LinkedInTaskPoster(), step)
 
 
 def test_a_task_and_its_notification_land_together_once(sessions):
     step = linkedin_step(sessions)
 
-    ref = create(sessions, step)
+    task_id = create(sessions, step)
     again = create(sessions, step)
 
-    assert ref == again
+    assert task_id == again
     with unit_of_work(sessions) as session:
         task = session.scalars(select(ManualTask)).one()
-        assert ref == f"task:{task.id}"
+        assert task_id == task.id
         assert (task.outreach_id, task.lead_id, task.status) == (
             step.outreach_id,
             step.lead_id,
@@ -82,8 +83,19 @@ def test_a_rolled_back_step_leaves_no_task(sessions):
     step = linkedin_step(sessions)
 
     with pytest.raises(RuntimeError), unit_of_work(sessions) as session:
-        LinkedInTaskPoster().create_task(session, step)
+        open_task(session, LinkedInTaskPoster(), step)
         raise RuntimeError("the send pass failed after the task was written")
+
+    with unit_of_work(sessions) as session:
+        assert session.scalar(select(func.count()).select_from(ManualTask)) == 0
+        assert session.scalar(select(func.count()).select_from(Notification)) == 0
+
+
+def test_a_poster_that_cannot_hand_over_leaves_no_task(sessions):
+    step = linkedin_step(sessions)
+
+    with pytest.raises(GatewayError, match="CAM_LINKEDIN_TASKS"), unit_of_work(sessions) as session:
+        open_task(session, NoopSocialPoster(), step)
 
     with unit_of_work(sessions) as session:
         assert session.scalar(select(func.count()).select_from(ManualTask)) == 0
@@ -92,7 +104,7 @@ def test_a_rolled_back_step_leaves_no_task(sessions):
 
 def test_done_marks_the_lead_contacted_once(sessions):
     step = linkedin_step(sessions)
-    task_id = int(create(sessions, step).split(":")[1])
+    task_id = create(sessions, step)
 
     with unit_of_work(sessions) as session:
         done = decide_task(session, task_id=task_id, by="U_ANA", done=True, now=NOW)
@@ -109,7 +121,7 @@ def test_done_marks_the_lead_contacted_once(sessions):
 
 def test_skip_records_why_and_leaves_the_lead(sessions):
     step = linkedin_step(sessions)
-    task_id = int(create(sessions, step).split(":")[1])
+    task_id = create(sessions, step)
 
     with unit_of_work(sessions) as session:
         skipped = decide_task(
@@ -124,7 +136,7 @@ def test_skip_records_why_and_leaves_the_lead(sessions):
 
 def test_done_never_downgrades_a_lead_that_replied(sessions):
     step = linkedin_step(sessions, status=LeadStatus.hot)
-    task_id = int(create(sessions, step).split(":")[1])
+    task_id = create(sessions, step)
 
     with unit_of_work(sessions) as session:
         decide_task(session, task_id=task_id, by="U_ANA", done=True, now=NOW)

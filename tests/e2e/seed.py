@@ -19,6 +19,7 @@ from cam.core.models import (
 )
 from cam.core.runs import pending_approvals
 from cam.escalation import approvals
+from cam.escalation.tasks import open_task
 from cam.gateways.base import SocialTask
 from cam.gateways.linkedin_tasks import LinkedInTaskPoster
 from tests.approvals.helpers import add_lead, cycle_context
@@ -75,8 +76,9 @@ def linkedin_task(bot: RunningBot, email: str = "grace@acme.example", **fields: 
         )
         session.add(outreach)
         session.flush()
-        LinkedInTaskPoster().create_task(
+        open_task(
             session,
+            LinkedInTaskPoster(),
             SocialTask(
                 outreach_id=outreach.id,
                 lead_id=lead.id,
