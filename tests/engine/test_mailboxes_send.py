@@ -29,6 +29,7 @@ from cam.core.models import (
 )
 from cam.core.report import CAMCycleReport
 from cam.escalation.approvals import request_escalations
+from cam.escalation.tasks import open_task
 from cam.gateways.base import SocialTask
 from cam.gateways.factory import build_gateways
 from cam.gateways.linkedin_tasks import LinkedInTaskPoster
@@ -267,8 +268,9 @@ def test_the_owner_is_mentioned_on_approval_and_linkedin_task_cards(
     [maya_row, jonas_row] = [row for row in outreach(sessions) if row.step == 1]
     with unit_of_work(sessions) as session:
         request_escalations(session, [(maya_row.lead_id, None)], clock())
-        LinkedInTaskPoster().create_task(
+        open_task(
             session,
+            LinkedInTaskPoster(),
             SocialTask(
                 outreach_id=jonas_row.id,
                 lead_id=jonas_row.lead_id,
