@@ -17,7 +17,15 @@ from sqlalchemy import Engine, select
 
 from bot.ids import ActionId
 from cam.core.db import SessionFactory, unit_of_work
-from cam.core.models import Base, Lead, LeadStatus, OutreachMessage, OutreachStatus, SendQuota
+from cam.core.models import (
+    Base,
+    Lead,
+    LeadStatus,
+    OutreachMessage,
+    OutreachStatus,
+    RequestNonce,
+    SendQuota,
+)
 from cam.core.state import get_state
 from cam.cycle import run_send_pass
 from cam.gateways.factory import build_gateways
@@ -37,8 +45,14 @@ def bot(bot: RunningBot) -> RunningBot:
     return bot
 
 
+# The replay guard records the signature of every genuine signed request, answered or refused
+# afterwards: bookkeeping of what arrived, not a decision, so `snapshot` leaves it out.
+# Forged requests never reach the guard, and `nonces` checks they store none either.
+BOOKKEEPING = {RequestNonce.__tablename__}
+
+
 def snapshot(sessions: SessionFactory) -> Snapshot:
-    """Every row of every table, in primary-key order."""
+    """Every row of every table but the replay guard's nonces, in primary-key order."""
     with sessions() as session:
         return {
             table.name: [
@@ -46,7 +60,14 @@ def snapshot(sessions: SessionFactory) -> Snapshot:
                 for row in session.execute(select(table).order_by(*table.primary_key.columns)).all()
             ]
             for table in Base.metadata.sorted_tables
+            if table.name not in BOOKKEEPING
         }
+
+
+def nonces(sessions: SessionFactory) -> list[str]:
+    """The signatures the replay guard has recorded."""
+    with sessions() as session:
+        return list(session.scalars(select(RequestNonce.nonce).order_by(RequestNonce.nonce)))
 
 
 # --- templates ---------------------------------------------------------------------------
@@ -132,12 +153,14 @@ def _harmless(text: str) -> bool:
 @example(text="\u202eevil\u202c help")
 @example(text="help " * 300)
 def test_fuzzed_cam_texts_get_an_answer_and_change_nothing(bot: RunningBot, text: str) -> None:
-    before = snapshot(bot.sessions)
+    before, recorded = snapshot(bot.sessions), nonces(bot.sessions)
     reply = bot.slack.command(text, user=APPROVER)
     assert reply.status == 200
     assert reply.json["response_type"] == "ephemeral"
     assert reply.json["text"]
     assert snapshot(bot.sessions) == before
+    # This request's signature, and nothing else, was recorded (older ones may have expired).
+    assert len(set(nonces(bot.sessions)) - set(recorded)) == 1
 
 
 @pytest.mark.parametrize("text", ["run now", "run dry please", "run live dry", "run --force"])
@@ -200,22 +223,24 @@ def test_forged_requests_get_401_and_change_nothing(bot: RunningBot) -> None:
             "X-Slack-Signature": _signed(bot, body, now).replace("v0=", "v1="),
         },
     }
-    before = snapshot(bot.sessions)
+    before, recorded = snapshot(bot.sessions), nonces(bot.sessions)
     for name, headers in forged.items():
         reply = _raw_post(bot, body, headers)
         assert reply == 401, name
     assert snapshot(bot.sessions) == before
+    assert nonces(bot.sessions) == recorded
 
 
 @pytest.mark.parametrize("stamp", ["abc", "", "1.5e9"])
 def test_a_timestamp_that_is_not_a_number_gets_401(bot: RunningBot, stamp: str) -> None:
     body = _pause_form()
-    before = snapshot(bot.sessions)
+    before, recorded = snapshot(bot.sessions), nonces(bot.sessions)
     reply = _raw_post(
         bot, body, {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": "v0=" + "0" * 64}
     )
     assert reply == 401
     assert snapshot(bot.sessions) == before
+    assert nonces(bot.sessions) == recorded
 
 
 def _raw_post(bot: RunningBot, body: str, headers: dict[str, str]) -> int:
