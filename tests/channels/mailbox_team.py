@@ -11,7 +11,7 @@ process does (`CAM_MAILBOXES_FILE`, passwords from `team.env`).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import time
@@ -83,12 +83,15 @@ def use_env(env: Mapping[str, str]) -> None:
 
 @contextmanager
 def running_team(
-    smtp_ca: tuple[trustme.CA, Path], imap_ca: tuple[trustme.CA, Path], directory: Path
+    smtp_ca: tuple[trustme.CA, Path],
+    imap_ca: tuple[trustme.CA, Path],
+    directory: Path,
+    specs: Sequence[MailboxSpec] = SPECS,
 ) -> Iterator[Team]:
     """Start each mailbox's SMTP and IMAP server and write the mailboxes file that lists them."""
     with ExitStack() as stack:
         mailboxes = {}
-        for spec in SPECS:
+        for spec in specs:
             ca, ca_file = smtp_ca if spec.tls_auth else (None, None)
             security = "starttls" if spec.tls_auth else "none"
             smtp = stack.enter_context(
