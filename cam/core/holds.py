@@ -27,6 +27,9 @@ _HOLDS: dict[str, tuple[str, str]] = {
     "email_no_free_slot": ("emails not planned", "no free time in the next two weeks"),
     "linkedin_no_free_slot": ("LinkedIn tasks not planned", "no free time in the next two weeks"),
     "paused": ("messages waiting", "CAM is paused until an approver resumes it"),
+    "dry_run": ("messages not sent", "CAM was switched back to dry run"),
+    "mailbox_paused": ("emails waiting", "their mailbox is paused"),
+    "linkedin_hourly_cap": ("LinkedIn tasks waiting", "this hour's LinkedIn limit"),
 }
 # When a hold lifts by itself, if it does.
 _UNTIL: dict[str, str] = {
@@ -37,6 +40,7 @@ _UNTIL: dict[str, str] = {
     "linkedin_daily_cap": "tomorrow",
     "domain_daily_cap": "tomorrow",
     "email_hourly_cap": "the next hour",
+    "linkedin_hourly_cap": "the next hour",
     "send_window": "the next business hours",
 }
 # Why a lead was disqualified, by the start of its recorded reason.
