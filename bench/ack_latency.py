@@ -67,7 +67,7 @@ from cam.core.models import (
 )
 from cam.core.report import CAMCycleReport
 from cam.core.state import get_state
-from cam.escalation import approvals
+from cam.escalation import go_live
 from tests.fakes.slack_api import FakeSlack
 
 SECRET = "bench-signing-secret"
@@ -154,7 +154,7 @@ def seed(db_url: str) -> None:
                     lead_id=lead_id,
                 )
             )
-        approvals.request_go_live(session, requested_by="UAPPROVER1", now=now)
+        go_live.request_go_live(session, requested_by="UAPPROVER1", now=now)
         get_state(session)  # the switches row exists, so reading the status writes nothing
         session.query(Notification).delete()
     engine.dispose()

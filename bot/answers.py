@@ -10,8 +10,9 @@ served from memory meanwhile:
 - older, never computed, or invalidated: computed in the request.
 
 This process invalidates both answers after every change it makes (switches, decisions,
-cycles), so whoever acts sees the change at once; a change made by another instance or by the
-scheduler shows within `fresh_for` plus one read.
+cycles): listeners and services write through `invalidating(...)`'s session factory, whose
+commits that wrote anything invalidate them, so whoever acts sees the change at once. A change
+made by another instance or by the scheduler shows within `fresh_for` plus one read.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, sessionmaker
 
 from bot import queries
 from bot.blocks.common import to_dicts
@@ -150,3 +154,38 @@ class Answers:
         with unit_of_work(self._session_factory) as session:
             status = queries.status(session, next_run if isinstance(next_run, datetime) else None)
         return Rendered(status_text(status), to_dicts(status_blocks(status)))
+
+
+_WROTE = "cam_wrote"
+
+
+def invalidating(session_factory: SessionFactory, answers: Answers) -> SessionFactory:
+    """A factory like `session_factory` whose commits that wrote anything invalidate `answers`.
+
+    The one place the answers are invalidated: a listener cannot forget it. Read-only
+    transactions (the answers' own, `/cam help`) leave the cache alone.
+    """
+    factory: SessionFactory = sessionmaker(class_=session_factory.class_, **session_factory.kw)
+
+    def wrote(session: Session) -> None:
+        session.info[_WROTE] = True
+
+    def on_execute(state: ORMExecuteState) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            wrote(state.session)
+
+    def on_flush(session: Session, _flush: UOWTransaction) -> None:
+        wrote(session)
+
+    def on_commit(session: Session) -> None:
+        if session.info.pop(_WROTE, False):
+            answers.invalidate()
+
+    def on_rollback(session: Session) -> None:
+        session.info.pop(_WROTE, None)
+
+    event.listen(factory, "do_orm_execute", on_execute)
+    event.listen(factory, "after_flush", on_flush)
+    event.listen(factory, "after_commit", on_commit)
+    event.listen(factory, "after_rollback", on_rollback)
+    return factory

@@ -28,7 +28,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.exc import OperationalError
 
 from bot import listeners
-from bot.answers import Answers
+from bot.answers import Answers, invalidating
 from bot.deps import Deps
 from bot.errors import Refused, user_message
 from bot.notifier import Notifier
@@ -39,7 +39,7 @@ from bot.worker import Worker
 from cam.core import mailboxes
 from cam.core.db import SessionFactory
 from cam.core.models import utcnow
-from cam.escalation.approvals import UnknownApproval
+from cam.escalation.outcomes import UnknownApproval
 from cam.escalation.tasks import UnknownTask
 from cam.gateways.base import Gateways
 from cam.gateways.factory import build_gateways
@@ -88,16 +88,17 @@ def create_app(
             client, session_factory, settings, clock=clock
         ).deliver_pending
     next_run_time = next_run_time or _unscheduled
+    answers = Answers(settings, session_factory, clock=clock, next_run_time=next_run_time)
     deps = Deps(
         settings=settings,
         client=client,
-        session_factory=session_factory,
+        session_factory=invalidating(session_factory, answers),
         gateways=gateways if gateways is not None else build_gateways(settings),
         worker=worker if worker is not None else Worker(),
         clock=clock,
         next_run_time=next_run_time,
         deliver_notifications=deliver_notifications,
-        answers=Answers(settings, session_factory, clock=clock, next_run_time=next_run_time),
+        answers=answers,
         owners=mailboxes.owners(settings),
     )
     logging.getLogger("slack_bolt.App").addFilter(_CLIENT_TOKEN_NOTICE)

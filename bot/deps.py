@@ -19,6 +19,7 @@ from cam.gateways.base import Gateways
 class Deps:
     settings: BotSettings
     client: WebClient
+    # Its commits that write invalidate `answers` (bot/answers.py `invalidating`).
     session_factory: SessionFactory
     gateways: Gateways
     worker: Worker
@@ -27,7 +28,7 @@ class Deps:
     next_run_time: Callable[[], datetime | None]
     # Post the notifications the engine queued (reports, approvals) now, not at the next pass.
     deliver_notifications: Callable[[], object]
-    # `/cam limits` and `/cam status`, served from memory; invalidated after each change.
+    # `/cam limits` and `/cam status`, served from memory; invalidated by each change.
     answers: Answers
     # Mailbox key -> its owner's Slack user ID, mentioned on the cards of the mailbox's leads.
     owners: Mapping[str, str] = field(default_factory=dict)

@@ -7,7 +7,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.payloads import BadPayload
 from cam.core import db
-from cam.escalation.approvals import UnknownApproval
+from cam.escalation.outcomes import UnknownApproval
 from cam.escalation.tasks import UnknownTask
 from cam.replies.triage import TriageRefused, UnknownReply
 

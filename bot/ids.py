@@ -8,6 +8,8 @@ import enum
 class ActionId(enum.StrEnum):
     approve = "cam_approve"
     reject = "cam_reject"
+    # Finish the failed CRM sync of an approved escalation.
+    retry_crm_sync = "cam_retry_crm_sync"
     task_done = "cam_task_done"
     task_skip = "cam_task_skip"
     # The decisions on a reply card.

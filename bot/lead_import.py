@@ -50,7 +50,6 @@ def import_shared_file(deps: Deps, *, file_id: str, by: str, asked: bool = False
                 filename=errors_file_name(file.name),
                 title=f"Rows not imported from {file.name}",
             )
-    deps.answers.invalidate()
 
 
 def import_latest(deps: Deps, *, by: str, tell: Callable[[str], None]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,6 +19,9 @@ from cam.core.models import (
     ApprovalKind,
     CycleRun,
     Lead,
+    Notification,
+    NotificationStatus,
+    NotificationTopic,
     OutreachMessage,
     OutreachStatus,
     Reply,
@@ -144,3 +148,29 @@ def reply_card(session: Session, reply_id: int, owners: Owners = NO_OWNERS) -> R
         approval=pending_approval,
         owner=owner_of(lead, owners),
     )
+
+
+def posted(
+    session: Session, topic: NotificationTopic, key: str, value: int
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """(channel, ts, payload) of each message posted for `topic` whose payload's `key` is
+    `value`: where to update it after a decision."""
+    rows = session.execute(
+        select(Notification.channel, Notification.external_id, Notification.payload).where(
+            Notification.topic == topic,
+            Notification.status == NotificationStatus.sent,
+            Notification.payload[key].as_integer() == value,
+        )
+    ).all()
+    return [(channel, ts, payload) for channel, ts, payload in rows if channel and ts]
+
+
+# The payload key naming the item an approval or task message shows.
+_ITEM_KEYS = {NotificationTopic.approval: "approval_id", NotificationTopic.task: "task_id"}
+
+
+def posted_messages(
+    session: Session, topic: NotificationTopic, item_id: int
+) -> set[tuple[str, str]]:
+    """(channel, ts) of each message posted about this approval or task."""
+    return {(channel, ts) for channel, ts, _ in posted(session, topic, _ITEM_KEYS[topic], item_id)}

@@ -34,7 +34,7 @@ from cam.core.models import utcnow
 from cam.core.report import CAMCycleReport
 from cam.core.state import get_state
 from cam.digest import runs as digest_runs
-from cam.escalation import approvals
+from cam.escalation import crm_sync, expiry
 from cam.gateways.base import Gateways
 
 log = logging.getLogger(__name__)
@@ -223,14 +223,14 @@ class BotScheduler:
         CRM syncs a crash or an outage left undone."""
         now = self.clock()
         with unit_of_work(self.session_factory) as session:
-            approvals.expire_stale(session, now)
+            expiry.expire_stale(session, now)
             cycle.close_interrupted(session, kind="daily", now=now)
-        for decision in approvals.retry_crm_sync(
+        for decision in crm_sync.retry_crm_sync(
             self.session_factory, crm=self.gateways.crm, now=now
         ):
-            if decision.error:
+            if decision.crm_error:
                 log.warning(
-                    "CRM sync of approval %s failed: %s", decision.approval_id, decision.error
+                    "CRM sync of approval %s failed: %s", decision.approval_id, decision.crm_error
                 )
 
     def deliver(self) -> int:

@@ -25,7 +25,7 @@ from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import CycleRun, Notification, NotificationTopic, utcnow
 from cam.core.report import CAMCycleReport, describe
 from cam.core.state import get_state
-from cam.escalation.approvals import escalate_hot_leads
+from cam.escalation.escalations import escalate_hot_leads
 from cam.gateways.base import Gateways
 from cam.leads.qualify import process_new_leads
 from cam.outreach.scheduling import schedule_outreach

@@ -119,7 +119,7 @@ def _retry_button(approval: Approval) -> ActionsBlock:
         elements=[
             ButtonElement(
                 text="Retry CRM sync",
-                action_id=ActionId.approve,
+                action_id=ActionId.retry_crm_sync,
                 value=ApprovalRef(approval_id=approval.id).dump(),
             )
         ],

@@ -1,23 +1,24 @@
-"""Buttons: approve / reject an approval, done / skip a LinkedIn task.
+"""Buttons: approve / reject an approval, retry its CRM sync, done / skip a LinkedIn task.
 
 The ack comes at once; the decision, the CRM call and the message update run on the worker.
 The engine makes each decision once, so a double click or a retried request changes nothing
-more; only the call that decided (or finished the CRM sync) updates the message.
+more; what the person sees follows from the decision's `Outcome` (bot/blocks/decision.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import queries
-from bot.blocks.approval import approval_post, who
-from bot.blocks.common import SlackPost, escape, slack_date
+from bot.blocks.approval import approval_post
+from bot.blocks.common import SlackPost
+from bot.blocks.decision import ANSWERS
 from bot.blocks.task import SKIP_REASONS, task_post
 from bot.deps import Deps
 from bot.errors import user_message
@@ -26,8 +27,9 @@ from bot.listeners import card_messages
 from bot.listeners.home import publish_home
 from bot.payloads import ApprovalRef, BadPayload, TaskRef
 from cam.core.db import unit_of_work
-from cam.core.models import ApprovalStatus, Lead, Notification, NotificationStatus
-from cam.escalation import approvals, tasks
+from cam.core.models import Lead, NotificationTopic
+from cam.escalation import crm_sync, decisions, tasks
+from cam.escalation.outcomes import Decision
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Clicked:
 def register(app: App) -> None:
     app.action(ActionId.approve)(approve)
     app.action(ActionId.reject)(reject)
+    app.action(ActionId.retry_crm_sync)(retry_crm_sync)
     app.action(ActionId.task_done)(task_done)
     app.action(ActionId.task_skip)(task_skip)
 
@@ -105,56 +108,76 @@ def _decide(
     ref = ApprovalRef.parse(action.get("value"))
     clicked = clicked_of(body, respond)
     ack()
+    _later(
+        deps,
+        clicked,
+        ref.approval_id,
+        lambda: decisions.decide(
+            deps.session_factory,
+            approval_id=ref.approval_id,
+            decided_by=clicked.user,
+            approve=approve,
+            approvers=deps.settings.approver_ids,
+            crm=deps.gateways.crm,
+            now=deps.clock(),
+        ),
+    )
+
+
+def retry_crm_sync(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, deps: Deps
+) -> None:
+    ref = ApprovalRef.parse(action.get("value"))
+    clicked = clicked_of(body, respond)
+    ack()
+    _later(
+        deps,
+        clicked,
+        ref.approval_id,
+        lambda: crm_sync.retry_sync(
+            deps.session_factory,
+            approval_id=ref.approval_id,
+            by=clicked.user,
+            approvers=deps.settings.approver_ids,
+            crm=deps.gateways.crm,
+            now=deps.clock(),
+        ),
+    )
+
+
+def _later(deps: Deps, clicked: Clicked, approval_id: int, act: Callable[[], Decision]) -> None:
+    """Run `act` on the worker, then show its outcome: the messages, and the clicker's answer."""
+
+    def show() -> None:
+        decision = act()
+        answer = ANSWERS[decision.outcome]
+        if answer.refresh:
+            _refresh_approval(deps, clicked, approval_id)
+        told = answer.told(decision)
+        if told is not None:
+            tell(deps, clicked, told)
+        elif clicked.in_home:
+            publish_home(deps, clicked.user)
+
     deps.worker.submit(
-        "decide",
-        lambda: _decide_later(deps, clicked, ref.approval_id, approve),
-        on_error=lambda error: tell(deps, clicked, user_message(error)),
+        "decide", show, on_error=lambda error: tell(deps, clicked, user_message(error))
     )
 
 
-def _decide_later(deps: Deps, clicked: Clicked, approval_id: int, approve: bool) -> None:
-    decision = approvals.decide(
-        deps.session_factory,
-        approval_id=approval_id,
-        decided_by=clicked.user,
-        approve=approve,
-        approvers=deps.settings.approver_ids,
-        crm=deps.gateways.crm,
-        now=deps.clock(),
-    )
-    deps.answers.invalidate()
-    expired = decision.status is ApprovalStatus.expired
-    if decision.refused is not None and not expired:
-        tell(deps, clicked, f"Not done: {decision.refused}.")
-        return
-    if decision.changed or decision.crm_synced or decision.error is not None or expired:
-        with unit_of_work(deps.session_factory) as session:
-            item = queries.approval(session, approval_id, deps.owners)
-            post = approval_post(item) if item is not None else None
-            targets = _targets(session, clicked, "approval_id", approval_id)
-            lead_id = item.approval.lead_id if item is not None else None
-            # An escalation asked by a reply card is decided on that card: it shows the outcome.
-            cards = card_messages.card_updates(session, None, lead_id=lead_id, owners=deps.owners)
-        for (channel, ts), card in sorted(cards.items()):
-            targets.discard((channel, ts))
-            deps.client.chat_update(channel=channel, ts=ts, text=card.text, blocks=card.blocks)
-        if post is not None:
-            _update(deps.client, targets, post)
-    if expired:
-        tell(deps, clicked, "This request has expired: `/cam live` asks again.")
-    elif decision.error is not None:
-        tell(
-            deps,
-            clicked,
-            f"Approved, but the CRM sync failed: {escape(decision.error)}. "
-            "Press *Retry CRM sync* to try again.",
-        )
-    elif not decision.changed:
-        when = f" {slack_date(decision.decided_at)}" if decision.decided_at else ""
-        status, by = decision.status.value, who(decision.decided_by)
-        tell(deps, clicked, f"Already {status} by {by}{when}.")
-    elif clicked.in_home:
-        publish_home(deps, clicked.user)
+def _refresh_approval(deps: Deps, clicked: Clicked, approval_id: int) -> None:
+    """Show the approval as it is now wherever it was posted, and on its reply's cards."""
+    with unit_of_work(deps.session_factory) as session:
+        item = queries.approval(session, approval_id, deps.owners)
+        post = approval_post(item) if item is not None else None
+        targets = _targets(session, clicked, NotificationTopic.approval, approval_id)
+        lead_id = item.approval.lead_id if item is not None else None
+        # An escalation asked by a reply card is decided on that card: it shows the outcome.
+        cards = card_messages.card_updates(session, None, lead_id=lead_id, owners=deps.owners)
+    for (channel, ts), card in sorted(cards.items()):
+        targets.discard((channel, ts))
+        deps.client.chat_update(channel=channel, ts=ts, text=card.text, blocks=card.blocks)
+    if post is not None:
+        _update(deps.client, targets, post)
 
 
 def _task(ack: Ack, clicked: Clicked, ref: TaskRef, deps: Deps, *, done: bool) -> None:
@@ -175,26 +198,18 @@ def _task_later(deps: Deps, clicked: Clicked, task_id: int, done: bool, note: st
         lead = session.get(Lead, task.lead_id)
         owner = queries.owner_of(lead, deps.owners)
         post = task_post(task, lead, owner=owner) if lead is not None else None
-        targets = _targets(session, clicked, "task_id", task_id)
-    deps.answers.invalidate()
+        targets = _targets(session, clicked, NotificationTopic.task, task_id)
     if post is not None:
         _update(deps.client, targets, post)
 
 
-def _targets(session: Session, clicked: Clicked, key: str, value: int) -> set[tuple[str, str]]:
+def _targets(
+    session: Session, clicked: Clicked, topic: NotificationTopic, item_id: int
+) -> set[tuple[str, str]]:
     """Where the message about this approval or task is: the clicked one, and the posted one."""
-    found: set[tuple[str, str]] = set()
+    found = queries.posted_messages(session, topic, item_id)
     if clicked.channel and clicked.ts:
         found.add((clicked.channel, clicked.ts))
-    topic = "approval" if key == "approval_id" else "task"
-    rows = session.execute(
-        select(Notification.channel, Notification.external_id).where(
-            Notification.topic == topic,
-            Notification.status == NotificationStatus.sent,
-            Notification.payload[key].as_integer() == value,
-        )
-    ).all()
-    found.update((channel, ts) for channel, ts in rows if channel and ts)
     return found
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import queries
 from bot.blocks.common import SlackPost
 from bot.blocks.reply_card import reply_card_post
-from cam.core.models import Notification, NotificationStatus, NotificationTopic
+from cam.core.models import NotificationTopic
 
 
 def card_updates(
@@ -26,13 +25,7 @@ def card_updates(
     key, wanted = ("reply_id", reply_id) if reply_id is not None else ("lead_id", lead_id)
     if wanted is None:
         return {}
-    rows = session.execute(
-        select(Notification.channel, Notification.external_id, Notification.payload).where(
-            Notification.topic == NotificationTopic.reply_card.value,
-            Notification.status == NotificationStatus.sent,
-            Notification.payload[key].as_integer() == wanted,
-        )
-    ).all()
+    rows = queries.posted(session, NotificationTopic.reply_card, key, wanted)
     where = {(channel, ts): int(payload["reply_id"]) for channel, ts, payload in rows}
     if clicked is not None and clicked[0] and clicked[1] and reply_id is not None:
         where[(clicked[0], clicked[1])] = reply_id

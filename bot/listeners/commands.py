@@ -26,7 +26,7 @@ from cam.core.db import unit_of_work
 from cam.digest import runs as digest_runs
 from cam.digest.build import build_digest
 from cam.digest.model import DigestKind
-from cam.escalation import approvals
+from cam.escalation import go_live as go_live_requests
 from cam.outreach import preview as outreach_preview
 from cam.outreach import senders
 
@@ -159,7 +159,6 @@ def _run_cycle(invocation: Invocation, deps: Deps, config: CAMCycleConfig, holde
             trigger=f"{SLACK_TRIGGER}{invocation.user}"[:40],
             instance=deps.settings.instance_name,
         )
-    deps.answers.invalidate()
     deps.deliver_notifications()
     invocation.answer_later(
         f"{mode_label(report.dry_run).capitalize()} cycle done: {summary_line(report)}. "
@@ -268,9 +267,8 @@ def _ask_to_go_live(invocation: Invocation, deps: Deps) -> None:
         return
     now = deps.clock()
     with unit_of_work(deps.session_factory) as session:
-        approval = approvals.request_go_live(session, requested_by=invocation.user, now=now)
+        approval = go_live_requests.request_go_live(session, requested_by=invocation.user, now=now)
         asked_now = approval.requested_at == now
-    deps.answers.invalidate()
     channel = f"<#{deps.settings.report_channel}>"
     if not asked_now:
         invocation.answer_later(f"Going live is already waiting for an approver in {channel}.")
@@ -296,7 +294,6 @@ def go_dry(invocation: Invocation, ack: Ack, deps: Deps) -> None:
     _require_approver(invocation, deps, "switch dry run on")
     with unit_of_work(deps.session_factory) as session:
         state.set_dry_run(session, dry_run=True, by=invocation.user, now=deps.clock())
-    deps.answers.invalidate()
     ack(
         text=f"<@{invocation.user}> switched dry run on: nothing is sent from now on.",
         response_type="in_channel",
@@ -318,7 +315,6 @@ def _set_paused(invocation: Invocation, ack: Ack, deps: Deps, *, paused: bool) -
     _require_approver(invocation, deps, "pause CAM" if paused else "resume CAM")
     with unit_of_work(deps.session_factory) as session:
         state.set_paused(session, paused=paused, by=invocation.user, now=deps.clock())
-    deps.answers.invalidate()
     text = (
         "paused CAM: no cycle runs and nothing is sent until `/cam resume`."
         if paused
@@ -344,7 +340,6 @@ def _set_mailbox_paused(invocation: Invocation, ack: Ack, deps: Deps, *, paused:
             raise Refused(
                 f"No mailbox is called `{escape(key[:40])}`. The mailboxes: {named}."
             ) from None
-    deps.answers.invalidate()
     if not changed:
         already = "paused" if paused else "sending"
         ack(text=f"Mailbox `{key}` is already {already}.", response_type=EPHEMERAL)

@@ -89,7 +89,6 @@ def _decide_later(
         zone=ZoneInfo(deps.settings.timezone),
         snooze_until=until,
     )
-    deps.answers.invalidate()
     if not result.changed:
         what = result.choice.value.replace("_", " ")
         when = slack_date(result.decided_at)

@@ -25,7 +25,7 @@ from cam.core.models import (
     NotificationTopic,
     ReplyClass,
 )
-from cam.escalation import approvals
+from cam.escalation import escalations
 from cam.replies.rules import Classification
 
 
@@ -120,6 +120,6 @@ def _escalate_interested(session: Session, human: Sequence[StoredReply], now: da
     hot = session.scalars(
         select(Lead.id).where(Lead.id.in_(wanted), Lead.status == LeadStatus.hot)
     ).all()
-    approvals.request_escalations(
+    escalations.request_escalations(
         session, [(lead_id, wanted[lead_id]) for lead_id in sorted(hot)], now, notify=False
     )

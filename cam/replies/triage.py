@@ -28,7 +28,7 @@ from cam.core.models import (
     ReplyLabel,
     TriageChoice,
 )
-from cam.escalation import approvals
+from cam.escalation import escalations
 from cam.leads.lifecycle import FINAL
 from cam.leads.lifecycle import OPEN as IN_SEQUENCE
 from cam.outreach.lifecycle import NOT_YET_SENT
@@ -120,7 +120,7 @@ def _carry_out(
     if choice is TriageChoice.interested:
         if lead.status in (*IN_SEQUENCE, LeadStatus.replied):
             _stop(session, lead, LeadStatus.hot, f"marked interested by {by}", now)
-        created = approvals.request_escalations(session, [(lead.id, reply.id)], now, notify=False)
+        created = escalations.request_escalations(session, [(lead.id, reply.id)], now, notify=False)
         return created[0][0] if created else None
     if choice is TriageChoice.not_interested:
         status = lead.status if lead.status is LeadStatus.escalated else LeadStatus.replied

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from cam.core.db import make_engine, session_factory
 from cam.core.models import utcnow
-from cam.escalation.approvals import decide
+from cam.escalation.decisions import decide
 from cam.gateways.hubspot import HubSpotCrm
 from tests.approvals.helpers import APPROVERS
 from tests.channels.crm_server import TOKEN

@@ -16,13 +16,11 @@ from sqlalchemy import func, select
 from cam.core import events
 from cam.core.db import unit_of_work
 from cam.core.models import Approval, ApprovalStatus, Event, Lead, LeadStatus, Notification
-from cam.escalation.approvals import (
-    Decision,
-    decide,
-    escalate_hot_leads,
-    request_go_live,
-    retry_crm_sync,
-)
+from cam.escalation.crm_sync import retry_crm_sync
+from cam.escalation.decisions import decide
+from cam.escalation.escalations import escalate_hot_leads
+from cam.escalation.go_live import request_go_live
+from cam.escalation.outcomes import Decision, Outcome
 from tests.approvals.helpers import APPROVERS, NOW, RecordingCrm, add_lead, cycle_context
 from tests.channels.crm_server import running_fake_crm
 
@@ -89,8 +87,8 @@ def test_threads_deciding_at_once_make_one_decision_and_one_crm_call(sessions):
     results = all_at_once([click(n) for n in range(THREADS)])
 
     assert all(isinstance(r, Decision) for r in results), results
-    winners = [r for r in results if r.changed]
-    assert len(winners) == 1
+    winners = [r for r in results if r.outcome is not Outcome.already_decided]
+    assert [r.outcome for r in winners] == [Outcome.approved_and_synced]
     assert {r.decided_by for r in results} == {winners[0].decided_by}
     assert len(crm.calls) == 1
     assert decided_events(sessions) == 1
@@ -117,8 +115,11 @@ def test_approve_and_reject_racing_give_one_outcome(sessions):
 
     results = all_at_once([click(n) for n in range(THREADS)])
 
-    winners = [r for r in results if r.changed]
-    assert len(winners) == 1
+    winners = [r for r in results if r.outcome is not Outcome.already_decided]
+    assert [r.outcome for r in winners] in (
+        [Outcome.approved_and_synced],
+        [Outcome.rejected],
+    )
     assert {r.status for r in results} == {winners[0].status}
     approved = winners[0].status is ApprovalStatus.approved
     assert len(crm.calls) == (1 if approved else 0)
@@ -148,9 +149,9 @@ def test_concurrent_retries_call_the_crm_once(sessions):
     assert all(isinstance(r, list) for r in results), results
     assert len(crm.calls) == 2  # the failed first call, and exactly one retry
     assert crm.calls[1].contact_id == "contact-ada@analytical.example"
-    synced = [d for batch in results for d in batch if d.crm_synced]
-    assert len(synced) >= 1
-    assert not [d for batch in results for d in batch if d.error]
+    outcomes = [d.outcome for batch in results for d in batch]
+    assert outcomes.count(Outcome.approved_and_synced) == 1
+    assert set(outcomes) <= {Outcome.approved_and_synced, Outcome.already_decided}
 
 
 def test_two_processes_deciding_at_once_sync_the_crm_once(sessions, db_url, crm_server, tmp_path):
@@ -186,7 +187,10 @@ def test_two_processes_deciding_at_once_sync_the_crm_once(sessions, db_url, crm_
 
     assert [w.returncode for w in workers] == [0, 0], [err for _, err in outputs]
     decisions = [Decision.model_validate(json.loads(out)) for out, _ in outputs]
-    assert sorted(d.changed for d in decisions) == [False, True]
+    assert sorted(d.outcome for d in decisions) == [
+        Outcome.already_decided,
+        Outcome.approved_and_synced,
+    ]
     assert len(crm_server.of("POST", "/crm/v3/objects/contacts")) == 1
     assert len(crm_server.contacts) == 1
     assert len(crm_server.deals) == 1

@@ -13,7 +13,10 @@ from sqlalchemy import select
 from cam.core import events
 from cam.core.db import unit_of_work
 from cam.core.models import Approval, ApprovalStatus, Event, Lead, LeadStatus
-from cam.escalation.approvals import UnknownApproval, decide, escalate_hot_leads, retry_crm_sync
+from cam.escalation.crm_sync import retry_crm_sync, retry_sync
+from cam.escalation.decisions import decide
+from cam.escalation.escalations import escalate_hot_leads
+from cam.escalation.outcomes import REFUSALS, Outcome, UnknownApproval
 from cam.gateways.http_client import RetryPolicy
 from cam.gateways.hubspot import HubSpotCrm
 from cam.gateways.noop import NoopCrmSyncer
@@ -52,13 +55,13 @@ def test_approver_approves_crm_called_once_and_lead_escalated(sessions):
         now=NOW,
     )
 
-    assert decision.changed and decision.crm_synced
+    assert decision.outcome is Outcome.approved_and_synced
     assert (decision.status, decision.decided_by, decision.decided_at) == (
         ApprovalStatus.approved,
         "U_ANA",
         NOW,
     )
-    assert decision.refused is None and decision.error is None
+    assert decision.crm_error is None
     assert len(crm.calls) == 1
     sent = crm.calls[0]
     assert (sent.email, sent.first_name, sent.score) == ("ada@analytical.example", "Ada", 70)
@@ -95,7 +98,7 @@ def test_approver_approves_crm_called_once_and_lead_escalated(sessions):
             crm=crm,
             now=NOW,
         )
-        assert not again.changed and again.decided_by == "U_ANA" and again.crm_synced
+        assert again.outcome is Outcome.already_decided and again.decided_by == "U_ANA"
     assert len(crm.calls) == 1
     assert len(event_details(sessions, events.APPROVAL_DECIDED)) == 1
 
@@ -123,8 +126,9 @@ def test_reject_calls_no_crm_and_keeps_the_lead_out_of_it(sessions):
         now=NOW,
     )
 
-    assert decision.changed and decision.status is ApprovalStatus.rejected
-    assert not late_approve.changed and late_approve.status is ApprovalStatus.rejected
+    assert decision.outcome is Outcome.rejected and decision.status is ApprovalStatus.rejected
+    assert late_approve.outcome is Outcome.already_decided
+    assert late_approve.status is ApprovalStatus.rejected
     assert crm.calls == []
     with unit_of_work(sessions) as session:
         lead = session.get_one(Lead, lead_id)
@@ -147,8 +151,8 @@ def test_non_approver_is_refused_and_the_attempt_logged(sessions):
         now=NOW,
     )
 
-    assert not decision.changed
-    assert decision.refused == "only approvers may decide"
+    assert decision.outcome is Outcome.not_an_approver
+    assert REFUSALS[decision.outcome] == "only approvers may decide"
     assert decision.status is ApprovalStatus.pending and decision.decided_by is None
     assert crm.calls == []
     with unit_of_work(sessions) as session:
@@ -174,9 +178,9 @@ def test_crm_failure_keeps_the_approval_then_a_retry_reuses_the_ids(sessions):
         now=NOW,
     )
 
-    assert failed.changed and failed.status is ApprovalStatus.approved
-    assert not failed.crm_synced
-    assert failed.error == "CRM answered 500 to POST /deals"
+    assert failed.outcome is Outcome.approved_sync_failed
+    assert failed.status is ApprovalStatus.approved
+    assert failed.crm_error == "CRM answered 500 to POST /deals"
     with unit_of_work(sessions) as session:
         approval = session.get_one(Approval, approval_id)
         assert approval.crm_synced_at is None and approval.crm_sync_started_at is None
@@ -189,8 +193,8 @@ def test_crm_failure_keeps_the_approval_then_a_retry_reuses_the_ids(sessions):
 
     retried = retry_crm_sync(sessions, crm=crm, now=NOW)
 
-    assert [(d.approval_id, d.crm_synced, d.error, d.changed) for d in retried] == [
-        (approval_id, True, None, False)
+    assert [(d.approval_id, d.outcome, d.crm_error) for d in retried] == [
+        (approval_id, Outcome.approved_and_synced, None)
     ]
     assert len(crm.calls) == 2
     assert crm.calls[1].contact_id == "contact-ada@analytical.example"
@@ -213,7 +217,7 @@ def test_crm_failure_keeps_the_approval_then_a_retry_reuses_the_ids(sessions):
     assert len(crm.calls) == 2
 
 
-def test_a_second_approve_retries_a_failed_sync(sessions):
+def test_the_retry_button_finishes_a_failed_sync_and_approve_again_does_not(sessions):
     approval_id, _ = escalation(sessions)
     crm = RecordingCrm(failures=1)
     kwargs: dict[str, Any] = dict(
@@ -221,11 +225,15 @@ def test_a_second_approve_retries_a_failed_sync(sessions):
     )
 
     first = decide(sessions, decided_by="U_ANA", **kwargs)
-    second = decide(sessions, decided_by="U_BOB", **kwargs)
+    again = decide(sessions, decided_by="U_BOB", **kwargs)
+    retried = retry_sync(
+        sessions, approval_id=approval_id, by="U_BOB", approvers=APPROVERS, crm=crm, now=NOW
+    )
 
-    assert first.error is not None
-    assert not second.changed and second.decided_by == "U_ANA"
-    assert second.crm_synced and second.error is None
+    assert first.outcome is Outcome.approved_sync_failed and first.crm_error is not None
+    assert again.outcome is Outcome.already_decided and again.decided_by == "U_ANA"
+    assert retried.outcome is Outcome.approved_and_synced and retried.decided_by == "U_ANA"
+    assert retried.crm_error is None
     assert len(crm.calls) == 2
 
 
@@ -242,18 +250,14 @@ def test_a_non_approver_cannot_trigger_a_retry(sessions):
         now=NOW,
     )
 
-    refused = decide(
-        sessions,
-        approval_id=approval_id,
-        decided_by="U_EVE",
-        approve=True,
-        approvers=APPROVERS,
-        crm=crm,
-        now=NOW,
+    refused = retry_sync(
+        sessions, approval_id=approval_id, by="U_EVE", approvers=APPROVERS, crm=crm, now=NOW
     )
 
-    assert refused.refused is not None
+    assert refused.outcome is Outcome.not_an_approver
     assert len(crm.calls) == 1
+    refusals = event_details(sessions, events.APPROVAL_REFUSED)
+    assert [(e["by"], e["reason"]) for e in refusals] == [("U_EVE", "only approvers may decide")]
 
 
 def test_unknown_approval(sessions):
@@ -290,9 +294,9 @@ def test_with_hubspot_a_failed_note_is_retried_without_a_second_contact_or_deal(
         )
         retried = retry_crm_sync(sessions, crm=hubspot, now=NOW)
 
-        assert failed.changed and not failed.crm_synced
-        assert "500" in (failed.error or "") and TOKEN not in (failed.error or "")
-        assert [d.crm_synced for d in retried] == [True]
+        assert failed.outcome is Outcome.approved_sync_failed
+        assert "500" in (failed.crm_error or "") and TOKEN not in (failed.crm_error or "")
+        assert [d.outcome for d in retried] == [Outcome.approved_and_synced]
         assert len(server.contacts) == 1
         assert len(server.deals) == 1
         assert len(server.notes) == 1
@@ -317,11 +321,13 @@ def test_without_a_crm_the_approval_stands_and_the_backlog_waits(sessions):
         now=NOW,
     )
 
-    assert decision.changed and decision.status is ApprovalStatus.approved
-    assert decision.error is not None and "no CRM is configured" in decision.error
+    assert decision.outcome is Outcome.approved_sync_failed
+    assert decision.status is ApprovalStatus.approved
+    assert decision.crm_error is not None and "no CRM is configured" in decision.crm_error
     assert retry_crm_sync(sessions, crm=NoopCrmSyncer(), now=NOW) == []
     crm = RecordingCrm()
-    assert [d.crm_synced for d in retry_crm_sync(sessions, crm=crm, now=NOW)] == [True]
+    retried = retry_crm_sync(sessions, crm=crm, now=NOW)
+    assert [d.outcome for d in retried] == [Outcome.approved_and_synced]
     assert len(crm.calls) == 1
 
 
@@ -354,7 +360,7 @@ def test_crm_secrets_never_reach_logs_events_or_decisions(sessions, caplog):
         )
         (webhook_failed,) = retry_crm_sync(sessions, crm=webhook, now=NOW)
 
-    assert failed.error is not None and webhook_failed.error is not None
+    assert failed.crm_error is not None and webhook_failed.crm_error is not None
     with unit_of_work(sessions) as session:
         stored = [repr(e.details) for e in session.scalars(select(Event))]
         stored.append(repr(session.get_one(Approval, approval_id).crm_error))

@@ -17,7 +17,7 @@ from cam.core.models import (
     Reply,
     ReplyClass,
 )
-from cam.escalation.approvals import escalate_hot_leads
+from cam.escalation.escalations import escalate_hot_leads
 from tests.approvals.helpers import add_lead, cycle_context
 
 

@@ -10,7 +10,10 @@ from cam.core import events
 from cam.core.db import unit_of_work
 from cam.core.models import Approval, ApprovalKind, ApprovalStatus, Event, Notification
 from cam.core.state import get_state
-from cam.escalation.approvals import decide, expire_stale, request_go_live
+from cam.escalation.decisions import decide
+from cam.escalation.expiry import expire_stale
+from cam.escalation.go_live import request_go_live
+from cam.escalation.outcomes import REFUSALS, Outcome
 from tests.approvals.helpers import APPROVERS, NOW, RecordingCrm
 
 
@@ -50,15 +53,15 @@ def test_the_requester_cannot_approve_but_another_approver_can(sessions):
 
     own = go_live(sessions, approval_id, "U_ANA")
 
-    assert not own.changed
-    assert own.refused == "going live needs an approver other than the one who asked"
+    assert own.outcome is Outcome.same_approver
+    assert REFUSALS[own.outcome] == "going live needs an approver other than the one who asked"
     with unit_of_work(sessions) as session:
         assert get_state(session).dry_run is True
 
     later = NOW + timedelta(hours=2)
     other = go_live(sessions, approval_id, "U_BOB", now=later)
 
-    assert other.changed and other.status is ApprovalStatus.approved
+    assert other.outcome is Outcome.approved and other.status is ApprovalStatus.approved
     with unit_of_work(sessions) as session:
         state = get_state(session)
         assert state.dry_run is False
@@ -78,7 +81,7 @@ def test_the_requester_may_withdraw_their_own_request(sessions):
 
     withdrawn = go_live(sessions, approval_id, "U_ANA", approve=False)
 
-    assert withdrawn.changed and withdrawn.status is ApprovalStatus.rejected
+    assert withdrawn.outcome is Outcome.rejected and withdrawn.status is ApprovalStatus.rejected
     with unit_of_work(sessions) as session:
         assert get_state(session).dry_run is True
 
@@ -88,9 +91,9 @@ def test_expires_after_24_hours(sessions):
 
     late = go_live(sessions, approval_id, "U_BOB", now=NOW + timedelta(hours=24))
 
-    assert not late.changed
+    assert late.outcome is Outcome.expired
     assert late.status is ApprovalStatus.expired
-    assert late.refused == "this request has expired; ask again"
+    assert REFUSALS[late.outcome] == "this request has expired; ask again"
     with unit_of_work(sessions) as session:
         assert get_state(session).dry_run is True
         expired = session.get_one(Approval, approval_id)

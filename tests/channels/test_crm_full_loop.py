@@ -15,7 +15,8 @@ from cam.core.db import unit_of_work
 from cam.core.models import Approval, ApprovalStatus, Lead, LeadStatus, Reply, ReplyClass
 from cam.core.state import get_state, set_dry_run
 from cam.cycle import run_daily_cam_cycle, run_send_pass
-from cam.escalation.approvals import decide
+from cam.escalation.decisions import decide
+from cam.escalation.outcomes import Outcome
 from cam.leads.importer import import_leads
 from tests.channels.crm_server import TOKEN, running_fake_crm
 from tests.channels.imap_server import HOST as IMAP_HOST
@@ -121,8 +122,11 @@ def test_import_send_reply_escalate_and_sync_once(
                 for _ in range(2)
             ]
 
-            assert [d.changed for d in decisions] == [True, False]
-            assert decisions[0].crm_synced and decisions[0].error is None
+            assert [d.outcome for d in decisions] == [
+                Outcome.approved_and_synced,
+                Outcome.already_decided,
+            ]
+            assert decisions[0].crm_error is None
             assert len(crm.contacts) == 1 and len(crm.deals) == 1 and len(crm.notes) == 1
             (contact,) = crm.contacts.values()
             assert contact["email"] == "ada@analytical.example"

@@ -18,7 +18,7 @@ from cam.core.models import (
     utcnow,
 )
 from cam.core.runs import pending_approvals
-from cam.escalation import approvals
+from cam.escalation import escalations
 from cam.escalation.tasks import open_task
 from cam.gateways.base import SocialTask
 from cam.gateways.linkedin_tasks import LinkedInTaskPoster
@@ -37,7 +37,7 @@ def hot_lead_approval(bot: RunningBot, email: str = "ada@acme.example", **fields
         lead = add_lead(session, email)
         for name, value in fields.items():
             setattr(lead, name, value)
-    approvals.escalate_hot_leads(cycle_context(bot.sessions, now=utcnow()))
+    escalations.escalate_hot_leads(cycle_context(bot.sessions, now=utcnow()))
     deliver(bot)
     with unit_of_work(bot.sessions) as session:
         lead_id = session.scalars(select(Lead.id).where(Lead.email == email)).one()

@@ -261,6 +261,7 @@ def test_without_a_crm_the_approval_stands_and_says_the_sync_failed(start_bot):
     [update] = bot.fake_slack.of("chat.update")
     [retry] = [b for b in blocks_of(update) if b["type"] == "actions"]
     assert [e["text"]["text"] for e in retry["elements"]] == ["Retry CRM sync"]
+    assert [e["action_id"] for e in retry["elements"]] == [ActionId.retry_crm_sync]
     [told] = bot.fake_slack.of("response_url")
     assert told.params["text"].startswith("Approved, but the CRM sync failed: no CRM is configured")
     assert bot.crm.requests == []
@@ -278,7 +279,11 @@ def test_retry_crm_sync_finishes_a_failed_sync_with_one_deal(bot):
         bot.crm._faults.clear()  # the CRM is back
     assert attempts >= 1
 
-    assert click(bot, approval_id, name="retry").status == 200
+    # Approving again does not retry: the sync has its own button.
+    assert click(bot, approval_id, name="again").status == 200
+    bot.settle()
+    assert len(bot.crm.deals) == 0
+    assert click(bot, approval_id, action=ActionId.retry_crm_sync, name="retry").status == 200
     bot.settle()
     final = bot.fake_slack.of("chat.update")[-1]
     assert "synced to the CRM" in json.dumps(blocks_of(final))

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from cam.core.db import unit_of_work
 from cam.core.models import Approval, ApprovalStatus, utcnow
 from cam.core.state import get_state
-from cam.escalation.approvals import request_go_live
+from cam.escalation.go_live import request_go_live
 from tests.e2e.seed import deliver
 from tests.e2e.slack_client import APPROVER, OUTSIDER, SECOND_APPROVER, RunningBot
 from tests.e2e.test_approvals import click

@@ -14,7 +14,7 @@ from bot.notifier import Notifier, notifier_client
 from bot.payloads import ApprovalRef
 from cam.core.db import unit_of_work
 from cam.core.models import utcnow
-from cam.escalation import approvals
+from cam.escalation import escalations
 from tests.approvals.helpers import add_lead, cycle_context
 from tests.e2e.seed import hot_lead_approval, linkedin_task
 from tests.e2e.slack_client import OUTSIDER, REPORT_CHANNEL
@@ -75,7 +75,7 @@ def test_the_scopes_are_the_smallest_set_the_bot_uses(bot):
     bot.fake_slack.fail("chat.postMessage", 200, delay=1.3, accept=True)
     with unit_of_work(bot.sessions) as session:
         add_lead(session, "slow@acme.example")
-    approvals.escalate_hot_leads(cycle_context(bot.sessions, now=utcnow()))
+    escalations.escalate_hot_leads(cycle_context(bot.sessions, now=utcnow()))
     timeout = Notifier(notifier_client(bot.settings, timeout=1), bot.sessions, bot.settings)
     assert timeout.deliver_pending() == 0
     retry = Notifier(

@@ -28,7 +28,7 @@ from cam.core.models import (
     Reply,
 )
 from cam.core.report import CAMCycleReport
-from cam.escalation.approvals import request_escalations
+from cam.escalation.escalations import request_escalations
 from cam.escalation.tasks import open_task
 from cam.gateways.base import SocialTask
 from cam.gateways.factory import build_gateways

@@ -28,7 +28,7 @@ from cam.core.models import (
     utcnow,
 )
 from cam.core.state import get_state, set_paused
-from cam.escalation.approvals import request_go_live
+from cam.escalation.go_live import request_go_live
 from cam.gateways.factory import build_gateways
 from tests.e2e.slack_client import settings_for
 

@@ -27,7 +27,7 @@ from cam.core.models import Approval, Base
 from cam.core.settings import Settings
 from cam.core.state import set_dry_run
 from cam.cycle import run_daily_cam_cycle
-from cam.escalation import approvals
+from cam.escalation import decisions
 from cam.gateways.factory import build_gateways
 from tests.approvals.helpers import add_lead
 from tests.channels.crm_server import FakeCrm, running_fake_crm
@@ -150,7 +150,7 @@ def test_a_failing_cycle_and_decision_show_no_secret(
     )
     with sessions() as session:
         approval_id = session.scalars(select(Approval.id)).one()
-    decision = approvals.decide(
+    decision = decisions.decide(
         sessions,
         approval_id=approval_id,
         decided_by=APPROVER,
