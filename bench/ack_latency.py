@@ -46,7 +46,7 @@ from waitress.server import create_server
 
 from bench.run_all import emit
 from bot.app import create_app
-from bot.server import make_wsgi_app
+from bot.routes import make_wsgi_app
 from bot.settings import BotSettings
 from cam.core.db import (
     _sqlite_pragmas,

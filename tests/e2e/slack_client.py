@@ -24,7 +24,7 @@ from slack_sdk.signature import SignatureVerifier
 from waitress.server import create_server
 
 from bot.app import create_app
-from bot.server import make_wsgi_app
+from bot.routes import make_wsgi_app
 from bot.settings import BotSettings
 from bot.worker import Worker
 from cam.core.db import SessionFactory

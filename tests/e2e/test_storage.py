@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import create_app
-from bot.server import make_wsgi_app
+from bot.routes import make_wsgi_app
 from bot.worker import Worker
 from cam.core.db import make_engine, session_factory, upgrade
 from cam.gateways.factory import build_gateways

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import create_app
-from bot.server import make_wsgi_app
+from bot.routes import make_wsgi_app
 from bot.worker import Worker
 from cam.core.db import make_engine, session_factory, unit_of_work
 from cam.core.models import (

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from bot.app import create_app
-from bot.server import make_wsgi_app
+from bot.routes import make_wsgi_app
 from bot.worker import Worker
 from cam.core.db import SessionFactory, make_engine, unit_of_work, upgrade
 from cam.core.models import Approval, Base
