@@ -30,8 +30,8 @@ from cam.core.settings import DATA_DIR
 from cam.replies import phrases
 from cam.replies.excerpt import clean_excerpt
 from cam.replies.features import Lexicon, describe, features, load_lexicon
+from cam.replies.mail_text import MAX_TEXT_CHARS
 from cam.replies.memory import TeamMemory
-from cam.replies.parser import MAX_TEXT_CHARS
 
 CORPUS_FILE = DATA_DIR / "reply_corpus.jsonl"
 # How much one label from the team counts against one corpus reply: a person who corrected
@@ -47,7 +47,9 @@ KIND_WEIGHTS: Mapping[str, float] = {"w": 1.0, "b": 1.0, "c": 0.3, "s": 1.0, "k"
 # so are the weights shown as reasons. Chosen by cross-validation on the corpus, so that a
 # confidence of 0.7-0.9 is right about as often as it says.
 TEMPERATURE = 10.0
-REASONS = 3
+# Reasons shown per answer: what the sentences do (a request, a question) often weighs most,
+# and the fourth leaves room for what they are about (a meeting, a price).
+REASONS = 4
 
 
 class CorpusRow(BaseModel):

@@ -8,10 +8,14 @@ path). Features are:
 - word unigrams and bigrams (bigrams carry negation: "not interested", "kein interesse");
 - character 3-5-grams inside word boundaries, for inflections, typos and unseen compounds;
 - concepts from `reply_lexicon.toml` ("termin", "afspraak" and "call" are one `meeting`),
-  negated within three words of a negation, so a little data in one language helps the others;
-- two features derived from concepts, for what one word cannot say: thanks and good wishes
-  with nothing else (an acknowledgement, not a polite no), and "not the right person" with or
-  without someone else named (a referral or a decline);
+  so a little data in one language helps the others. A concept after a negation in the same
+  clause counts as negated ("we won't be booking a demo": no booking, no demo), and one right
+  after "thanks for" as what was received ("merci pour l'information" asks for none);
+- what the sentences do (`speech_acts`): ask a question, or ask for something, which
+  overrides a question;
+- features derived from concepts, for what one word cannot say: thanks and good wishes with
+  nothing else asked (an acknowledgement, not a polite no), and "not the right person" with
+  or without someone else named (a referral or a decline);
 - whether the person asked something ("?"), the length of what they wrote, and the words of a
   subject they wrote themselves.
 """
@@ -30,11 +34,15 @@ from pydantic import BaseModel, ConfigDict
 
 from cam.core.config_files import load_model
 from cam.core.settings import DATA_DIR
+from cam.replies.speech_acts import Entries, Sentence, acts, word_matches
 
 LEXICON_FILE = DATA_DIR / "reply_lexicon.toml"
 CHAR_SIZES = (3, 4, 5)
-# How many words after a negation it reaches ("not really that interested").
-NEGATION_REACH = 3
+# How many words after a negation it reaches within its clause: a negated verb's object is
+# negated too ("nous ne prendrons pas de rendez-vous pour une démo").
+NEGATION_REACH = 6
+# How many words after "thanks for" name what was received ("thank you for the quick info").
+THANKS_REACH = 3
 
 _URL = re.compile(r"\b(?:https?://|www\.)([^\s/<>]+)\S*", re.IGNORECASE)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
@@ -42,8 +50,10 @@ _DATE = re.compile(r"\b\d{1,2}[./-]\d{1,2}(?:[./-]\d{2,4}\b|\.(?!\d))|\b\d{4}-\d
 _TIME = re.compile(r"\b\d{1,2}(?::\d{2}|h\d{0,2}\b|\s?(?:am|pm|uhr|uur)\b)", re.IGNORECASE)
 _PHONE = re.compile(r"[+(]?\d[\d ()/-]{7,}\d")
 _DIGITS = re.compile(r"\d+")
-# Words, and the marks that end a clause: a negation does not reach past them.
-_TOKEN = re.compile(r"[a-z0-9_]+|[?!.;,:\n]")
+# Words, and the marks that end a clause (a dash set off by spaces is one): a negation does not
+# reach past them.
+_TOKEN = re.compile(r"[a-z0-9_]+|[?!.;,:\n\u2013\u2014]|(?<=\s)-(?=\s)")
+_SENTENCE_END = frozenset("?!.;\n")
 # Accents and other combining marks, as NFKD decomposition leaves them.
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _COURTESY = frozenset({"k:thanks", "k:received", "k:season", "k:wishes"})
@@ -57,6 +67,10 @@ class LexiconFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     negations: list[str]
+    clause_breaks: list[str]
+    question_openers: list[str]
+    imperatives: list[str]
+    thanks_for: list[str]
     concepts: dict[str, list[str]]
 
 
@@ -70,6 +84,10 @@ class Lexicon:
     prefix_sizes: tuple[int, ...]
     # First word -> (the phrase's words, its concept); a last word ending in "*" is a prefix.
     phrases: dict[str, tuple[tuple[tuple[str, ...], str], ...]]
+    clause_breaks: frozenset[str]
+    question_openers: Entries
+    imperatives: Entries
+    thanks_for: frozenset[str]
     _by_word: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def word_concepts(self, word: str) -> tuple[str, ...]:
@@ -107,6 +125,10 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
         prefixes={p: tuple(dict.fromkeys(c)) for p, c in prefixes.items()},
         prefix_sizes=tuple(sorted({len(p) for p in prefixes})),
         phrases={w: tuple(p) for w, p in phrases.items()},
+        clause_breaks=frozenset(fold(w) for w in source.clause_breaks),
+        question_openers=tuple(tuple(fold(e).split()) for e in source.question_openers),
+        imperatives=tuple(tuple(fold(e).split()) for e in source.imperatives),
+        thanks_for=frozenset(fold(w) for w in source.thanks_for),
     )
 
 
@@ -140,11 +162,14 @@ def features(subject: str, written: str, lexicon: Lexicon | None = None) -> set[
     for word in set(word_tokens):
         found.update(_char_grams(word))
     lexicon = lexicon or load_lexicon()
-    found.update(concepts(tokens, lexicon))
-    # Thanks and good wishes with nothing else: an acknowledgement, not a decision.
-    said = {f for f in found if f.startswith("k:")}
-    if said and said <= _COURTESY and lexicon.negations.isdisjoint(word_tokens):
+    read = sentences(tokens, lexicon)
+    found.update(f"k:{c}" for sentence in read for c in sentence.concepts)
+    doing = acts(read, lexicon.question_openers, lexicon.imperatives)
+    # Thanks and good wishes, asking nothing: an acknowledgement, not a decision.
+    said = {f for f in found if f.startswith("k:") and not f.startswith("k:~")}
+    if said and said <= _COURTESY and not doing and lexicon.negations.isdisjoint(word_tokens):
         found.add("k:courtesy_only")
+    found.update(doing)
     # "Not the right person" names someone else to talk to (a referral) or no one (a decline).
     if not found.isdisjoint(_WRONG_PERSON):
         found.add("k:wrong_person_" + ("referred" if found & _REFERRAL else "alone"))
@@ -162,19 +187,37 @@ def words(written: str) -> list[str]:
     return [t for t in _TOKEN.findall(normalise(written)) if _is_word(t)]
 
 
-def concepts(tokens: Sequence[str], lexicon: Lexicon) -> set[str]:
-    """Return the lexicon's concepts in `tokens`, as "k:meeting" or, negated, "k:!meeting"."""
-    found: set[str] = set()
-    negated_until = -1
-    for i, token in enumerate(tokens):
-        if not _is_word(token):
-            negated_until = -1
+def sentences(tokens: Sequence[str], lexicon: Lexicon) -> list[Sentence]:
+    """Split `tokens` into sentences with their concepts.
+
+    A concept is named as in the lexicon ("meeting"), negated ("!meeting") within a negation's
+    reach in its clause, thanked for ("~information") right after "thanks for".
+    """
+    found: list[Sentence] = []
+    words: list[str] = []
+    said: set[str] = set()
+    negated_until = thanked_until = thanks_at = -1
+    for i, part in enumerate(tokens):
+        if not _is_word(part):
+            negated_until = thanked_until = -1
+            if part in _SENTENCE_END and (words or said):
+                found.append(Sentence(tuple(words), frozenset(said), part == "?"))
+                words, said = [], set()
             continue
-        mark = "!" if i <= negated_until else ""
-        for concept in _concepts_at(tokens, i, lexicon):
-            found.add(f"k:{mark}{concept}")
-        if token in lexicon.negations:
+        words.append(part)
+        if part in lexicon.clause_breaks:
+            negated_until = -1
+        mark = "!" if i <= negated_until else "~" if i <= thanked_until else ""
+        meant = _concepts_at(tokens, i, lexicon)
+        said.update(mark + concept for concept in meant)
+        if part in lexicon.negations:
             negated_until = i + NEGATION_REACH
+        elif "thanks" in meant:
+            thanks_at = i
+        elif part in lexicon.thanks_for and i - thanks_at <= 2:
+            thanked_until = i + THANKS_REACH
+    if words or said:
+        found.append(Sentence(tuple(words), frozenset(said), False))
     return found
 
 
@@ -208,7 +251,7 @@ def _concepts_at(tokens: Sequence[str], i: int, lexicon: Lexicon) -> list[str]:
     found = list(lexicon.word_concepts(token))
     for parts, concept in lexicon.phrases.get(token, ()):
         if all(
-            i + k < len(tokens) and _matches(part, tokens[i + k])
+            i + k < len(tokens) and word_matches(part, tokens[i + k])
             for k, part in enumerate(parts[1:], start=1)
         ):
             found.append(concept)
@@ -217,10 +260,6 @@ def _concepts_at(tokens: Sequence[str], i: int, lexicon: Lexicon) -> list[str]:
 
 def _is_word(token: str) -> bool:
     return token[0].isalnum() or token[0] == "_"
-
-
-def _matches(part: str, token: str) -> bool:
-    return token.startswith(part[:-1]) if part.endswith("*") else token == part
 
 
 def _url_token(match: re.Match[str]) -> str:
