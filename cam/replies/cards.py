@@ -45,17 +45,25 @@ class StoredReply:
     verdict: Classification
 
 
+@dataclass(frozen=True)
+class Queued:
+    """What a batch of stored replies asked of the team: cards, and approvals of hot leads."""
+
+    cards: int = 0
+    approvals: int = 0
+
+
 def written_by_a_person(verdict: Classification) -> bool:
     """Whether a person wrote it: a card, not just a count."""
     return not verdict.automated and verdict.kind is not ReplyClass.bounce
 
 
-def queue_cards(session: Session, stored: Sequence[StoredReply], now: datetime) -> int:
+def queue_cards(session: Session, stored: Sequence[StoredReply], now: datetime) -> Queued:
     """Queue a card for each reply a person wrote, threaded under the lead's first card;
-    escalate the leads an interested reply made hot. Return the number of cards."""
+    escalate the leads an interested reply made hot. Return how many cards and approvals."""
     human = [s for s in stored if written_by_a_person(s.verdict)]
     if not human:
-        return 0
+        return Queued()
     parents = _first_cards(session, {s.lead_id for s in human if s.lead_id is not None})
     firsts: list[StoredReply] = []
     later: list[StoredReply] = []
@@ -78,8 +86,7 @@ def queue_cards(session: Session, stored: Sequence[StoredReply], now: datetime) 
             insert(Notification),
             [_row(item, parents.get(item.lead_id) if item.lead_id else None) for item in later],
         )
-    _escalate_interested(session, human, now)
-    return len(human)
+    return Queued(cards=len(human), approvals=_escalate_interested(session, human, now))
 
 
 def _row(item: StoredReply, parent: int | None) -> dict[str, Any]:
@@ -109,17 +116,19 @@ def _first_cards(session: Session, lead_ids: set[int]) -> dict[int | None, int |
     return {lead_id: card_id for lead_id, card_id in rows}
 
 
-def _escalate_interested(session: Session, human: Sequence[StoredReply], now: datetime) -> None:
+def _escalate_interested(session: Session, human: Sequence[StoredReply], now: datetime) -> int:
+    """Ask for approval of each lead an interested reply made hot; return how many were new."""
     wanted = {
         s.lead_id: s.reply_id
         for s in human
         if s.lead_id is not None and s.verdict.kind is ReplyClass.interested
     }
     if not wanted:
-        return
+        return 0
     hot = session.scalars(
         select(Lead.id).where(Lead.id.in_(wanted), Lead.status == LeadStatus.hot)
     ).all()
-    escalations.request_escalations(
+    created = escalations.request_escalations(
         session, [(lead_id, wanted[lead_id]) for lead_id in sorted(hot)], now, notify=False
     )
+    return len(created)

@@ -66,6 +66,8 @@ class ReadOutcome:
     postponed: int = 0
     unsubscribed: int = 0
     cards: int = 0
+    # Approvals of hot leads asked for with their interested replies' cards.
+    approvals: int = 0
     by_class: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: ReadOutcome) -> None:
@@ -76,6 +78,7 @@ class ReadOutcome:
         self.postponed += other.postponed
         self.unsubscribed += other.unsubscribed
         self.cards += other.cards
+        self.approvals += other.approvals
         self.by_class.update(other.by_class)
 
 
@@ -122,6 +125,8 @@ def detect_replies(ctx: CycleContext) -> None:
             ctx.report.error(PHASE, message, item=item)
         ctx.report.replies_detected += read.outcome.stored
         ctx.report.hot_leads_detected += read.outcome.hot
+        # Phase 5 finds these leads already escalated: the approvals are counted here.
+        ctx.report.approvals_requested += read.outcome.approvals
 
 
 def read_mailbox(
@@ -285,7 +290,8 @@ def _store(
         )
     stored = _insert_replies(session, rows)
     actions.finish()
-    outcome.cards = cards.queue_cards(session, stored, now)
+    queued = cards.queue_cards(session, stored, now)
+    outcome.cards, outcome.approvals = queued.cards, queued.approvals
     outcome.hot = actions.hot
     outcome.bounced = len(actions.bounced)
     outcome.postponed = actions.postponed
