@@ -18,7 +18,7 @@ from cam.core import holds
 from cam.core.models import CycleRun, Event
 from cam.core.report import CAMCycleReport
 from cam.leads.importer import ImportResult
-from cam.outreach.limits import LimitsSnapshot, MailboxLimits
+from cam.outreach.limits import ChannelLimits, LimitsSnapshot, MailboxLimits
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # Report counters in the order people read them, with their labels.
@@ -141,15 +141,7 @@ def limits_view(snapshot: LimitsSnapshot) -> RenderableType:
     for name in ("Cap today", "Used", "Remaining", "Hourly cap", "This hour", "Warm-up day"):
         table.add_column(name, justify="right")
     for channel in snapshot.channels:
-        table.add_row(
-            channel.channel.value,
-            str(channel.cap_today),
-            str(channel.used_today),
-            str(channel.remaining),
-            str(channel.hourly_cap) if channel.hourly_cap is not None else "-",
-            str(channel.used_this_hour),
-            str(channel.warmup_day) if channel.warmup_day is not None else "-",
-        )
+        table.add_row(channel.channel.value, *_use_cells(channel))
     tables: list[RenderableType] = [table]
     if snapshot.mailboxes:
         tables.append(_mailboxes_table(snapshot.mailboxes))
@@ -164,10 +156,22 @@ def limits_view(snapshot: LimitsSnapshot) -> RenderableType:
     return Group(*tables, Text("\n".join(lines)))
 
 
+def _use_cells(limits: ChannelLimits | MailboxLimits) -> list[str]:
+    """Cap today, used, remaining, hourly cap, this hour, warm-up day ("-" where none)."""
+    return [
+        str(limits.cap_today),
+        str(limits.used_today),
+        str(limits.remaining),
+        str(limits.hourly_cap) if limits.hourly_cap is not None else "-",
+        str(limits.used_this_hour),
+        str(limits.warmup_day) if limits.warmup_day is not None else "-",
+    ]
+
+
 def _mailboxes_table(mailboxes: Sequence[MailboxLimits]) -> Table:
     table = Table(title="Mailboxes", box=box.SIMPLE_HEAVY)
     table.add_column("Mailbox", style="bold")
-    table.add_column("Address")
+    table.add_column("Address", overflow="fold")
     for name in ("Cap today", "Used", "Remaining", "Hourly cap", "This hour", "Warm-up day"):
         table.add_column(name, justify="right")
     table.add_column("State")
@@ -176,12 +180,7 @@ def _mailboxes_table(mailboxes: Sequence[MailboxLimits]) -> Table:
         table.add_row(
             mailbox.key,
             escape(mailbox.address),
-            str(mailbox.cap_today),
-            str(mailbox.used_today),
-            str(mailbox.remaining),
-            str(mailbox.hourly_cap) if mailbox.hourly_cap is not None else "-",
-            str(mailbox.used_this_hour),
-            str(mailbox.warmup_day) if mailbox.warmup_day is not None else "-",
+            *_use_cells(mailbox),
             state,
         )
     return table

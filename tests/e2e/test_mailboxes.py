@@ -1,0 +1,119 @@
+"""A team's mailboxes in Slack: pause and resume one, its limits, over signed HTTP to the bot.
+
+The bot runs with the example mailboxes file (`maya` and `jonas`, their passwords in the
+environment); `/cam limits`, App Home and `cam limits` show each mailbox's use, cap of the
+day, warm-up day and pause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from bot.listeners.commands import COMMAND_REFUSED
+from cam.cli import app as cli_app
+from cam.core.db import unit_of_work
+from cam.core.models import Event, MailboxState, SendQuota, utcnow
+from cam.core.settings import DATA_DIR
+from cam.outreach import senders
+from cam.outreach.safety import day_window, team_day
+from tests.e2e.slack_client import APPROVER, OUTSIDER, RunningBot, shown
+
+EXAMPLE = DATA_DIR / "mailboxes.example.toml"
+PASSWORDS = {
+    "MAYA_SMTP_PASSWORD": "maya-smtp-pw",
+    "MAYA_IMAP_PASSWORD": "maya-imap-pw",
+    "JONAS_SMTP_PASSWORD": "jonas-smtp-pw",
+    "JONAS_IMAP_PASSWORD": "jonas-imap-pw",
+}
+
+
+@pytest.fixture
+def team_bot(start_bot: Callable[..., RunningBot], monkeypatch: pytest.MonkeyPatch) -> RunningBot:
+    for name, value in PASSWORDS.items():
+        monkeypatch.setenv(name, value)
+    return start_bot(CAM_MAILBOXES_FILE=str(EXAMPLE))
+
+
+def paused(bot: RunningBot) -> set[str]:
+    with unit_of_work(bot.sessions) as session:
+        return senders.paused_keys(session)
+
+
+def test_an_approver_pauses_and_resumes_one_mailbox(team_bot: RunningBot) -> None:
+    refused = team_bot.slack.command("pause jonas", user=OUTSIDER)
+    assert "Only approvers may pause a mailbox" in refused.json["text"]
+    assert paused(team_bot) == set()
+    with unit_of_work(team_bot.sessions) as session:
+        assert session.scalars(select(Event).where(Event.name == COMMAND_REFUSED)).first()
+
+    unknown = team_bot.slack.command("pause <!channel>", user=APPROVER)
+    assert "No mailbox is called `&lt;!channel&gt;`" in unknown.json["text"]
+    assert "`maya`, `jonas`" in unknown.json["text"] and paused(team_bot) == set()
+
+    answer = team_bot.slack.command("pause jonas", user=APPROVER)
+    assert answer.json["response_type"] == "in_channel"
+    assert f"<@{APPROVER}> paused mailbox `jonas`" in answer.json["text"]
+    assert "`/cam resume jonas`" in answer.json["text"]
+    assert paused(team_bot) == {"jonas"}
+    with unit_of_work(team_bot.sessions) as session:
+        state = session.get(MailboxState, "jonas")
+        assert state is not None and state.paused_by == APPROVER
+    again = team_bot.slack.command("pause jonas", user=APPROVER)
+    assert "already paused" in again.json["text"]
+
+    limits = shown(team_bot.slack.command("limits", user=OUTSIDER).json)
+    assert (
+        "*Mailbox jonas* (jonas@acme.example) · <@U0456JONAS> · :double_vertical_bar: *paused*"
+        in limits
+    )
+    assert "*Mailbox maya* (maya@acme.example) · <@U0123MAYA>\\n" in limits
+
+    resumed = team_bot.slack.command("resume jonas", user=APPROVER)
+    assert f"<@{APPROVER}> resumed mailbox `jonas`" in resumed.json["text"]
+    assert paused(team_bot) == set()
+
+
+def test_limits_and_home_show_each_mailboxs_use_cap_and_warm_up_day(
+    team_bot: RunningBot, db_url: str
+) -> None:
+    today = team_day(utcnow(), "UTC")
+    with unit_of_work(team_bot.sessions) as session:
+        # Maya started her ramp yesterday (5, then +5 a day: 10 today) and sent 3 today.
+        session.add(
+            MailboxState(
+                key="maya",
+                paused=False,
+                started_on=today - timedelta(days=1),
+                updated_at=utcnow(),
+            )
+        )
+        session.add(SendQuota(scope="dry:mailbox:maya", window=day_window(today), used=3))
+    text = shown(team_bot.slack.command("limits", user=OUTSIDER).json)
+    assert "3 of 10 used today, *7 left*" in text
+    assert "Warm-up: day 2 of the ramp" in text
+    assert "0 of 20 used today, *20 left*" in text
+
+    team_bot.slack.event({"type": "app_home_opened", "user": OUTSIDER, "tab": "home"})
+    [home] = team_bot.fake_slack.wait_for("views.publish")
+    assert "3 of 10 used today, *7 left*" in shown(home.params)
+    assert "*Mailbox jonas* (jonas@acme.example)" in shown(home.params)
+
+    env = {"DATABASE_URL": db_url, "CAM_MAILBOXES_FILE": str(EXAMPLE), **PASSWORDS}
+    cli = CliRunner().invoke(cli_app, ["limits"], env=env)
+    assert cli.exit_code == 0, cli.output
+    maya = next(line for line in cli.output.splitlines() if line.strip().startswith("maya"))
+    # Cap, used, remaining, hourly cap, this hour, warm-up day (from 0), state; the address
+    # column folds in a narrow terminal.
+    assert maya.split()[1].startswith("maya@")
+    assert maya.split()[2:] == ["10", "3", "7", "8", "0", "1", "active"]
+
+
+def test_a_team_with_one_mailbox_is_told_to_pause_cam_itself(bot: RunningBot) -> None:
+    answer = bot.slack.command("pause maya", user=APPROVER)
+    assert "sends from one mailbox" in answer.json["text"]
+    assert paused(bot) == set()
