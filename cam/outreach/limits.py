@@ -80,8 +80,12 @@ def limits_snapshot(session: Session, config: CAMCycleConfig, now: datetime) -> 
     ).all()
     used = {(scope, window): count for scope, window, count in rows}
     started_on = get_state(session).mailbox_started_on
+    mailboxes = _mailboxes(session, config, day, used, this_hour)
     channels = []
     for channel, limits in sorted(safety.channels.items()):
+        if channel is Channel.email and mailboxes:
+            channels.append(_team_email(mailboxes))
+            continue
         cap = channel_cap(safety, channel, day, started_on)
         used_today = used.get((channel_scope(config.dry_run, channel), today), 0)
         channels.append(
@@ -100,7 +104,7 @@ def limits_snapshot(session: Session, config: CAMCycleConfig, now: datetime) -> 
         day=day,
         timezone=config.timezone,
         channels=channels,
-        mailboxes=_mailboxes(session, config, day, used, this_hour),
+        mailboxes=mailboxes,
         per_domain_daily_cap=safety.per_domain_daily_cap,
         send_window=safety.send_window,
         blocked_domains=len(safety.blocked_domains),
@@ -140,6 +144,19 @@ def _mailboxes(
             )
         )
     return found
+
+
+def _team_email(mailboxes: list[MailboxLimits]) -> ChannelLimits:
+    """Email as the sum of the team's mailboxes: the channel's own caps do not apply to them."""
+    return ChannelLimits(
+        channel=Channel.email,
+        cap_today=sum(m.cap_today for m in mailboxes),
+        used_today=sum(m.used_today for m in mailboxes),
+        remaining=sum(m.remaining for m in mailboxes),
+        hourly_cap=None,
+        used_this_hour=sum(m.used_this_hour for m in mailboxes),
+        warmup_day=None,
+    )
 
 
 def _ramp_day(limits: ChannelLimitConfig, day: date, started_on: date | None) -> int | None:

@@ -94,6 +94,8 @@ def test_limits_and_home_show_each_mailboxs_use_cap_and_warm_up_day(
         )
         session.add(SendQuota(scope="dry:mailbox:maya", window=day_window(today), used=3))
     text = shown(team_bot.slack.command("limits", user=OUTSIDER).json)
+    # Email is the team's mailboxes together (CAM_EMAIL_DAILY_CAP does not apply to them).
+    assert "*Email*: 3 of 30 used today, *27 left*" in text
     assert "3 of 10 used today, *7 left*" in text
     assert "Warm-up: day 2 of the ramp" in text
     assert "0 of 20 used today, *20 left*" in text
