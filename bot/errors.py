@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.payloads import BadPayload
 from cam.core import db
@@ -30,6 +30,11 @@ def user_message(error: Exception) -> str:
         return "That reply no longer exists."
     if isinstance(error, TriageRefused):
         return f"Not done: {error}."
+    if isinstance(error, DBAPIError) and db.tables_missing(error):
+        return (
+            "Not done: CAM's database has no tables for this version yet. An admin runs "
+            "`cam db upgrade`."
+        )
     if isinstance(error, OperationalError):
         problem = db.storage_problem(error)
         if problem is not None:

@@ -29,6 +29,8 @@ _POSTGRES_SCHEMES = ("postgres", "postgresql")
 POSTGRES_DRIVER = "postgresql+psycopg"
 # PostgreSQL's SQLSTATE for "database does not exist".
 _INVALID_CATALOG = "3D000"
+# PostgreSQL's SQLSTATE for "relation does not exist".
+_UNDEFINED_TABLE = "42P01"
 _NO_DATABASE = re.compile(r'FATAL:\s+database ".*" does not exist')
 _SECRET_QUERY = re.compile(r"(?i)([?&](?:password|passwd|pwd|sslpassword)=)[^&]*")
 
@@ -217,6 +219,13 @@ def storage_problem(exc: BaseException) -> str | None:
     if primary == _SQLITE_READONLY or state == _PG_READ_ONLY or "read-only transaction" in text:
         return "the database is read-only (file permissions, a read-only mount or a replica)"
     return None
+
+
+def tables_missing(exc: BaseException) -> bool:
+    """Tell whether a statement failed because a table is missing: `cam db upgrade` not run."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig)
+    return getattr(orig, "sqlstate", None) == _UNDEFINED_TABLE or "no such table" in text
 
 
 def reachable(url: str) -> bool:
