@@ -38,6 +38,7 @@ from bot.settings import BotSettings
 from cam.core import mailboxes
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Notification, NotificationStatus, NotificationTopic, utcnow
+from cam.core.notices import DigestPayload, ThreadReplyPayload, notice, payload_of
 from cam.core.report import describe
 from cam.digest import runs as digest_runs
 from cam.digest.chart import render_chart
@@ -45,10 +46,6 @@ from cam.digest.model import Digest
 
 log = logging.getLogger(__name__)
 
-# Rows the notifier writes itself: one per thread reply, posted after the message they answer.
-THREAD_REPLY = "thread_reply"
-# The chart of a posted digest, uploaded into its thread.
-DIGEST_CHART = NotificationTopic.digest_chart
 
 MAX_RENDER_ATTEMPTS = 5
 # The message metadata that names the row a message delivers (the key looked for on a retry).
@@ -209,7 +206,8 @@ class Notifier:
                 return None  # another instance claimed it first
             try:
                 with session.begin_nested():
-                    if row.topic == DIGEST_CHART:
+                    # The chart of a posted digest, uploaded into its thread.
+                    if row.topic == NotificationTopic.digest_chart:
                         chart, thread_ts = self._chart_of(session, row)
                         return _Claimed(row.id, row.attempts + 1, None, thread_ts, chart=chart)
                     post, thread_ts = self._render(session, row)
@@ -220,7 +218,7 @@ class Notifier:
             return _Claimed(row.id, row.attempts + 1, post, thread_ts, row.created_at)
 
     def _render(self, session: Session, row: Notification) -> tuple[SlackPost | None, str | None]:
-        if row.topic == digest_runs.DIGEST_TOPIC:
+        if row.topic == NotificationTopic.digest:
             return render_notification(session, row, workspace_url=self._workspace()), None
         owners = self.owners
         if row.topic == NotificationTopic.reply_card:
@@ -228,15 +226,13 @@ class Notifier:
             parent = session.get(Notification, row.parent_id) if row.parent_id else None
             post = render_notification(session, row, owners=owners)
             return post, parent.external_id if parent else None
-        if row.topic != THREAD_REPLY:
+        if row.topic != NotificationTopic.thread_reply:
             return render_notification(session, row, owners=owners), None
         parent = session.get(Notification, row.parent_id) if row.parent_id else None
         if parent is None or parent.external_id is None:
             return None, None
-        payload = row.payload
-        return SlackPost(text=str(payload["text"]), blocks=list(payload["blocks"])), (
-            parent.external_id
-        )
+        payload = payload_of(row, ThreadReplyPayload)
+        return SlackPost(text=payload.text, blocks=payload.blocks), parent.external_id
 
     def _earlier_post(self, claimed: _Claimed) -> _Outcome | None:
         """Find the message an earlier attempt posted though its answer was lost; None if
@@ -319,8 +315,8 @@ class Notifier:
     def _chart_of(self, session: Session, row: Notification) -> tuple[Digest | None, str | None]:
         """The digest to chart and the thread it goes in; nothing when the digest is gone."""
         parent = session.get(Notification, row.parent_id) if row.parent_id else None
-        digest_id = row.payload.get("digest_id")
-        if parent is None or parent.external_id is None or not isinstance(digest_id, int):
+        digest_id = payload_of(row, DigestPayload).digest_id
+        if parent is None or parent.external_id is None:
             return None, None
         return digest_runs.load_digest(session, digest_id), parent.external_id
 
@@ -398,16 +394,12 @@ class Notifier:
 
     def _queue_thread(self, session: Session, row: Notification, post: SlackPost) -> None:
         """Keep each thread reply as its own row, so a failed reply never reposts the parent."""
-        if row.topic == digest_runs.DIGEST_TOPIC:
-            session.add(Notification(topic=DIGEST_CHART, parent_id=row.id, payload=row.payload))
+        if row.topic == NotificationTopic.digest:
+            chart = payload_of(row, DigestPayload)
+            session.add(notice(NotificationTopic.digest_chart, chart, parent_id=row.id))
         for reply in post.thread:
-            session.add(
-                Notification(
-                    topic=THREAD_REPLY,
-                    parent_id=row.id,
-                    payload={"text": reply.text, "blocks": reply.blocks},
-                )
-            )
+            thread = ThreadReplyPayload(text=reply.text, blocks=reply.blocks)
+            session.add(notice(NotificationTopic.thread_reply, thread, parent_id=row.id))
 
     def _backoff(self, attempts: int) -> timedelta:
         return min(self.max_delay, self.base_delay * (1 << min(max(attempts - 1, 0), 16)))

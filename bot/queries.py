@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.blocks.approval import PendingApproval
 from bot.blocks.reply_card import ReplyCard
 from bot.blocks.status import LastRun, Status
-from cam.core import runs
+from cam.core import notices, runs
 from cam.core.models import (
     Approval,
     ApprovalKind,
@@ -29,6 +28,7 @@ from cam.core.models import (
     ReplyLabel,
     TriageChoice,
 )
+from cam.core.notices import NoticePayload
 from cam.core.report import CAMCycleReport
 from cam.core.state import get_state
 from cam.replies import watch_state
@@ -152,17 +152,22 @@ def reply_card(session: Session, reply_id: int, owners: Owners = NO_OWNERS) -> R
 
 def posted(
     session: Session, topic: NotificationTopic, key: str, value: int
-) -> list[tuple[str, str, dict[str, Any]]]:
+) -> list[tuple[str, str, NoticePayload]]:
     """(channel, ts, payload) of each message posted for `topic` whose payload's `key` is
     `value`: where to update it after a decision."""
     rows = session.execute(
         select(Notification.channel, Notification.external_id, Notification.payload).where(
             Notification.topic == topic,
             Notification.status == NotificationStatus.sent,
-            Notification.payload[key].as_integer() == value,
+            notices.id_field(topic, key) == value,
         )
     ).all()
-    return [(channel, ts, payload) for channel, ts, payload in rows if channel and ts]
+    model = notices.PAYLOADS[topic]
+    return [
+        (channel, ts, model.model_validate(payload))
+        for channel, ts, payload in rows
+        if channel and ts
+    ]
 
 
 # The payload key naming the item an approval or task message shows.

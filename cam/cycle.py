@@ -22,7 +22,8 @@ from cam.core import events
 from cam.core.config import CAMCycleConfig
 from cam.core.context import CycleContext
 from cam.core.db import SessionFactory, unit_of_work
-from cam.core.models import CycleRun, Notification, NotificationTopic, utcnow
+from cam.core.models import CycleRun, NotificationTopic, utcnow
+from cam.core.notices import CyclePayload, notice
 from cam.core.report import CAMCycleReport, describe
 from cam.core.state import get_state
 from cam.escalation.escalations import escalate_hot_leads
@@ -174,9 +175,7 @@ def close_interrupted(session: Session, *, kind: str, now: datetime) -> list[int
     for run_id in stale:
         message = "the cycle stopped before storing its report; its work is in the events log"
         events.record(session, events.ERROR, {"phase": "cycle", "message": message}, run_id)
-        session.add(
-            Notification(topic=NotificationTopic.cycle_interrupted, payload={"cycle_id": run_id})
-        )
+        session.add(notice(NotificationTopic.cycle_interrupted, CyclePayload(cycle_id=run_id)))
     return stale
 
 
@@ -260,7 +259,9 @@ def _close_run(ctx: CycleContext, *, kind: str, trigger: str, notify: bool) -> N
                 cycle_id=ctx.cycle_id,
             )
             if notify:
-                session.add(Notification(topic="cycle_report", payload={"cycle_id": ctx.cycle_id}))
+                session.add(
+                    notice(NotificationTopic.cycle_report, CyclePayload(cycle_id=ctx.cycle_id))
+                )
     except Exception as exc:
         log.error("cannot store the report of cycle %s: %s", ctx.cycle_id, describe(exc))
         report.error("cycle", f"cannot store the report: {describe(exc)}")

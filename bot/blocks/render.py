@@ -16,9 +16,16 @@ from bot.blocks.report import interrupted_post, report_post
 from bot.blocks.task import task_post
 from cam.core import runs
 from cam.core.models import CycleRun, Lead, ManualTask, Notification, NotificationTopic
+from cam.core.notices import (
+    ApprovalPayload,
+    CyclePayload,
+    DigestPayload,
+    ReplyCardPayload,
+    TaskPayload,
+    payload_of,
+)
 from cam.core.report import CAMCycleReport
 from cam.digest import runs as digest_runs
-from cam.replies.cards import ReplyCardPayload
 
 log = logging.getLogger(__name__)
 
@@ -38,39 +45,40 @@ def render_notification(
     the caller marks the row delivered rather than retrying it forever. `workspace_url` lets
     the digest link to the messages it lists; `owners` names whom a lead's cards mention.
     """
-    payload = notification.payload or {}
-    if notification.topic == "cycle_report":
-        return _cycle_report(session, payload.get("cycle_id"))
-    if notification.topic == NotificationTopic.cycle_interrupted:
-        return _interrupted(session, payload.get("cycle_id"))
-    if notification.topic == "approval":
-        return _approval(session, payload.get("approval_id"), owners)
-    if notification.topic == "task":
-        return _task(session, payload.get("task_id"), owners)
-    if notification.topic == NotificationTopic.reply_card:
-        reply_id = ReplyCardPayload.model_validate(payload).reply_id
+    try:
+        topic = NotificationTopic(notification.topic)
+    except ValueError:
+        log.warning("notification %s has unknown topic %r", notification.id, notification.topic)
+        return None
+    if topic in (NotificationTopic.cycle_report, NotificationTopic.cycle_interrupted):
+        run = session.get(CycleRun, payload_of(notification, CyclePayload).cycle_id)
+        if run is None:
+            return None
+        if topic is NotificationTopic.cycle_interrupted:
+            return interrupted_post(run)
+        return _cycle_report(session, run)
+    if topic is NotificationTopic.approval:
+        return _approval(session, payload_of(notification, ApprovalPayload).approval_id, owners)
+    if topic is NotificationTopic.task:
+        return _task(session, payload_of(notification, TaskPayload).task_id, owners)
+    if topic is NotificationTopic.reply_card:
+        reply_id = payload_of(notification, ReplyCardPayload).reply_id
         card = queries.reply_card(session, reply_id, owners)
         return reply_card_post(card) if card is not None else None
-    if notification.topic == digest_runs.DIGEST_TOPIC:
-        return _digest(session, payload.get("digest_id"), workspace_url)
-    log.warning("notification %s has unknown topic %r", notification.id, notification.topic)
+    if topic is NotificationTopic.digest:
+        return _digest(session, payload_of(notification, DigestPayload).digest_id, workspace_url)
+    log.warning("notification %s: the notifier renders %s itself", notification.id, topic.value)
     return None
 
 
-def _cycle_report(session: Session, cycle_id: object) -> SlackPost | None:
-    run = session.get(CycleRun, cycle_id) if isinstance(cycle_id, int) else None
-    report = queries.run_report(run) if run is not None else None
-    if run is None or report is None:
+def _cycle_report(session: Session, run: CycleRun) -> SlackPost | None:
+    report = queries.run_report(run)
+    if report is None:
         return None
     previous = _previous_report(session, run)
     return report_post(
         report, previous=previous, pending=queries.pending(session), trigger=run.trigger
     )
-
-
-def _interrupted(session: Session, cycle_id: object) -> SlackPost | None:
-    run = session.get(CycleRun, cycle_id) if isinstance(cycle_id, int) else None
-    return interrupted_post(run) if run is not None else None
 
 
 def _previous_report(session: Session, run: CycleRun) -> CAMCycleReport | None:
@@ -86,21 +94,19 @@ def _previous_report(session: Session, run: CycleRun) -> CAMCycleReport | None:
         return None
 
 
-def _approval(session: Session, approval_id: object, owners: queries.Owners) -> SlackPost | None:
-    if not isinstance(approval_id, int):
-        return None
+def _approval(session: Session, approval_id: int, owners: queries.Owners) -> SlackPost | None:
     item = queries.approval(session, approval_id, owners)
     return approval_post(item) if item is not None else None
 
 
-def _task(session: Session, task_id: object, owners: queries.Owners) -> SlackPost | None:
-    task = session.get(ManualTask, task_id) if isinstance(task_id, int) else None
+def _task(session: Session, task_id: int, owners: queries.Owners) -> SlackPost | None:
+    task = session.get(ManualTask, task_id)
     lead = session.get(Lead, task.lead_id) if task is not None else None
     if task is None or lead is None:
         return None
     return task_post(task, lead, owner=queries.owner_of(lead, owners))
 
 
-def _digest(session: Session, digest_id: object, workspace_url: str | None) -> SlackPost | None:
-    digest = digest_runs.load_digest(session, digest_id) if isinstance(digest_id, int) else None
+def _digest(session: Session, digest_id: int, workspace_url: str | None) -> SlackPost | None:
+    digest = digest_runs.load_digest(session, digest_id)
     return digest_post(digest, workspace_url=workspace_url) if digest is not None else None

@@ -8,6 +8,7 @@ from bot import queries
 from bot.blocks.common import SlackPost
 from bot.blocks.reply_card import reply_card_post
 from cam.core.models import NotificationTopic
+from cam.core.notices import ReplyCardPayload
 
 
 def card_updates(
@@ -26,7 +27,11 @@ def card_updates(
     if wanted is None:
         return {}
     rows = queries.posted(session, NotificationTopic.reply_card, key, wanted)
-    where = {(channel, ts): int(payload["reply_id"]) for channel, ts, payload in rows}
+    where = {
+        (channel, ts): payload.reply_id
+        for channel, ts, payload in rows
+        if isinstance(payload, ReplyCardPayload)
+    }
     if clicked is not None and clicked[0] and clicked[1] and reply_id is not None:
         where[(clicked[0], clicked[1])] = reply_id
     updates: dict[tuple[str, str], SlackPost] = {}

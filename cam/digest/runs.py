@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session
 
 from cam.core.config import CAMCycleConfig
 from cam.core.db import SessionFactory, unit_of_work
-from cam.core.models import DigestRun, Notification, NotificationTopic
+from cam.core.models import DigestRun, NotificationTopic
+from cam.core.notices import DigestPayload, notice
 from cam.digest.build import build_digest
 from cam.digest.model import Digest, DigestKind
 from cam.outreach.safety import team_day
 
 log = logging.getLogger(__name__)
 
-DIGEST_TOPIC = NotificationTopic.digest
 MONDAY = 0
 
 
@@ -47,7 +47,7 @@ def queue_digest(
             )
             session.add(run)
             session.flush()
-            session.add(Notification(topic=DIGEST_TOPIC, payload={"digest_id": run.id}))
+            session.add(notice(NotificationTopic.digest, DigestPayload(digest_id=run.id)))
     except IntegrityError:
         log.info("digest of slot %s is already queued by another instance", slot)
         return None

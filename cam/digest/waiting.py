@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from cam.core import notices
 from cam.core.models import (
     Approval,
     ApprovalKind,
@@ -47,7 +48,7 @@ class _Kind:
     lead_id: InstrumentedAttribute[Any]
     condition: ColumnElement[bool]
     # The notification whose message shows it, and the payload key naming it.
-    message: tuple[str, str] | None
+    message: tuple[NotificationTopic, str] | None
 
 
 def _kinds() -> tuple[_Kind, ...]:
@@ -123,13 +124,13 @@ def _listing(kind: _Kind) -> Select[Any]:
 
 
 def _messages(
-    session: Session, message: tuple[str, str] | None, ids: list[int]
+    session: Session, message: tuple[NotificationTopic, str] | None, ids: list[int]
 ) -> dict[int, tuple[str, str]]:
     """Where each listed item's Slack message is: (channel, ts) by the item's id."""
     if message is None or not ids:
         return {}
     topic, key = message
-    ident = Notification.payload[key].as_integer()
+    ident = notices.id_field(topic, key)
     rows = session.execute(
         select(ident, Notification.channel, Notification.external_id).where(
             Notification.topic == topic,

@@ -26,6 +26,7 @@ from cam.core.models import (
     Reply,
     ReplyClass,
 )
+from cam.core.notices import ApprovalPayload, row
 
 BATCH = 500
 
@@ -60,7 +61,7 @@ def request_escalations(
         session.execute(
             insert(Notification),
             [
-                {"topic": NotificationTopic.approval, "payload": {"approval_id": aid}}
+                row(NotificationTopic.approval, ApprovalPayload(approval_id=aid))
                 for aid, _ in created
             ],
         )

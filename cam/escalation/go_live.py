@@ -17,9 +17,9 @@ from cam.core.models import (
     Approval,
     ApprovalKind,
     ApprovalStatus,
-    Notification,
     NotificationTopic,
 )
+from cam.core.notices import ApprovalPayload, notice
 from cam.escalation.expiry import expire_stale
 from cam.escalation.outcomes import Outcome
 
@@ -50,9 +50,7 @@ def request_go_live(session: Session, *, requested_by: str, now: datetime) -> Ap
         if pending is None:
             raise
         return pending
-    session.add(
-        Notification(topic=NotificationTopic.approval, payload={"approval_id": approval.id})
-    )
+    session.add(notice(NotificationTopic.approval, ApprovalPayload(approval_id=approval.id)))
     events.record(
         session,
         events.APPROVAL_REQUESTED,

@@ -13,11 +13,11 @@ from cam.core.models import (
     Lead,
     LeadStatus,
     ManualTask,
-    Notification,
     NotificationTopic,
     TaskStatus,
     utcnow,
 )
+from cam.core.notices import TaskPayload, notice
 from cam.gateways.base import SocialPoster, SocialTask
 from cam.leads import lifecycle
 
@@ -43,7 +43,7 @@ def open_task(session: Session, poster: SocialPoster, task: SocialTask) -> int:
     )
     session.add(manual)
     session.flush()
-    session.add(Notification(topic=NotificationTopic.task, payload={"task_id": manual.id}))
+    session.add(notice(NotificationTopic.task, TaskPayload(task_id=manual.id)))
     poster.create_task(task)
     return manual.id
 

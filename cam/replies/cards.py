@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from cam.core import notices
 from cam.core.models import (
     Lead,
     LeadStatus,
@@ -25,17 +25,9 @@ from cam.core.models import (
     NotificationTopic,
     ReplyClass,
 )
+from cam.core.notices import ReplyCardPayload
 from cam.escalation import escalations
 from cam.replies.rules import Classification
-
-
-class ReplyCardPayload(BaseModel):
-    """The payload of a `reply_card` notification."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    reply_id: int = Field(gt=0)
-    lead_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -80,7 +72,9 @@ def queue_cards(session: Session, stored: Sequence[StoredReply], now: datetime) 
             insert(Notification).returning(Notification.id, Notification.payload),
             [_row(item, None) for item in firsts],
         )
-        parents.update((int(payload["lead_id"]), card_id) for card_id, payload in inserted)
+        for card_id, payload in inserted:
+            lead_id = ReplyCardPayload.model_validate(payload).lead_id
+            parents[lead_id] = card_id
     if later:
         session.execute(
             insert(Notification),
@@ -91,18 +85,14 @@ def queue_cards(session: Session, stored: Sequence[StoredReply], now: datetime) 
 
 def _row(item: StoredReply, parent: int | None) -> dict[str, Any]:
     payload = ReplyCardPayload(reply_id=item.reply_id, lead_id=item.lead_id)
-    return {
-        "topic": NotificationTopic.reply_card.value,
-        "payload": payload.model_dump(),
-        "parent_id": parent,
-    }
+    return {**notices.row(NotificationTopic.reply_card, payload), "parent_id": parent}
 
 
 def _first_cards(session: Session, lead_ids: set[int]) -> dict[int | None, int | None]:
     """Map each lead to its first card still shown (pending or sent), if it has one."""
     if not lead_ids:
         return {}
-    lead = Notification.payload["lead_id"].as_integer()
+    lead = notices.id_field(NotificationTopic.reply_card, "lead_id")
     rows = session.execute(
         select(lead, func.min(Notification.id))
         .where(

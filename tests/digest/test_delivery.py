@@ -11,7 +11,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from bot.blocks.digest import digest_post
-from bot.notifier import DIGEST_CHART, Notifier, notifier_client
+from bot.notifier import Notifier, notifier_client
 from bot.scheduler import BotScheduler
 from cam.core.config import CAMCycleConfig
 from cam.core.db import unit_of_work
@@ -25,6 +25,7 @@ from cam.core.models import (
     ManualTask,
     Notification,
     NotificationStatus,
+    NotificationTopic,
     OutreachMessage,
 )
 from cam.digest import runs
@@ -54,7 +55,11 @@ def queue(sessions, kind=DigestKind.daily) -> int:
 
 def chart_rows(sessions) -> list[Notification]:
     with sessions() as session:
-        return list(session.scalars(select(Notification).where(Notification.topic == DIGEST_CHART)))
+        return list(
+            session.scalars(
+                select(Notification).where(Notification.topic == NotificationTopic.digest_chart)
+            )
+        )
 
 
 def test_the_digest_is_posted_and_its_chart_uploaded_into_its_thread(fake_slack, sessions, db_url):
@@ -79,7 +84,9 @@ def test_the_digest_is_posted_and_its_chart_uploaded_into_its_thread(fake_slack,
 
 def digest_ts(sessions) -> str:
     with sessions() as session:
-        query = select(Notification.external_id).where(Notification.topic == runs.DIGEST_TOPIC)
+        query = select(Notification.external_id).where(
+            Notification.topic == NotificationTopic.digest
+        )
         return str(session.scalars(query).one())
 
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.notifier import MAX_RENDER_ATTEMPTS, THREAD_REPLY, Notifier, notifier_client
+from bot.notifier import MAX_RENDER_ATTEMPTS, Notifier, notifier_client
 from cam.core.db import unit_of_work
-from cam.core.models import CycleRun, Notification, NotificationStatus
+from cam.core.models import CycleRun, Notification, NotificationStatus, NotificationTopic
 from tests.e2e.slack_client import REPORT_CHANNEL as CHANNEL
 from tests.e2e.slack_client import settings_for
 from tests.fakes.slack_api import FakeSlack
@@ -64,7 +64,7 @@ def test_reports_go_out_in_order_with_errors_in_a_thread(fake_slack, sessions, d
     # Reports were posted in id order: Slack's ts grows with each post.
     stamps = [float(row.external_id or 0) for row in reports]
     assert stamps == sorted(stamps)
-    (reply,) = [row for row in found if row.topic == THREAD_REPLY]
+    (reply,) = [row for row in found if row.topic == NotificationTopic.thread_reply]
     assert reply.parent_id == reports[1].id
     reply_call = posts[-1]
     assert reply_call.params["thread_ts"] == reports[1].external_id
