@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cam.core.config_files import load_model
 from cam.core.settings import DATA_DIR
-from cam.replies.speech_acts import Entries, Sentence, acts, word_matches
+from cam.replies.speech_acts import Openers, Sentence, acts, word_matches
 
 LEXICON_FILE = DATA_DIR / "reply_lexicon.toml"
 CHAR_SIZES = (3, 4, 5)
@@ -85,8 +85,8 @@ class Lexicon:
     # First word -> (the phrase's words, its concept); a last word ending in "*" is a prefix.
     phrases: dict[str, tuple[tuple[tuple[str, ...], str], ...]]
     clause_breaks: frozenset[str]
-    question_openers: Entries
-    imperatives: Entries
+    question_openers: Openers
+    imperatives: Openers
     thanks_for: frozenset[str]
     _by_word: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
@@ -126,8 +126,8 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
         prefix_sizes=tuple(sorted({len(p) for p in prefixes})),
         phrases={w: tuple(p) for w, p in phrases.items()},
         clause_breaks=frozenset(fold(w) for w in source.clause_breaks),
-        question_openers=tuple(tuple(fold(e).split()) for e in source.question_openers),
-        imperatives=tuple(tuple(fold(e).split()) for e in source.imperatives),
+        question_openers=Openers.of(tuple(fold(e).split()) for e in source.question_openers),
+        imperatives=Openers.of(tuple(fold(e).split()) for e in source.imperatives),
         thanks_for=frozenset(fold(w) for w in source.thanks_for),
     )
 

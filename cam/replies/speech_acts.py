@@ -8,10 +8,10 @@ thanks for something received. Grammar tells them apart in every one of our lang
   German and Dutch, a verb ("is there", "gibt es", "werkt het");
 - a request pairs a form that asks ("could we", "pouvez-vous", "kunt u", "me gustaría"), a
   glad acceptance ("gerne", "volontiers") or "when?" with what is asked for (a meeting, a time,
-  a proposal, a price, material); or asks what something costs ("how much", "wat kost"); or
-  opens with an imperative ("send me", "schicken Sie mir", "envoyez-moi", "pásame", "stuur
-  me", "mandami", "marque-me"); or proposes a time (a day or an hour in a sentence that asks,
-  or that speaks of meeting or being free);
+  "30 minutes", a proposal, a price, material); or asks what something costs ("how much is",
+  "wat kost"); or opens with an imperative ("send me", "schicken Sie mir", "envoyez-moi",
+  "pásame", "stuur me", "mandami", "marque-me"); or proposes a time (a day or an hour in a
+  sentence that asks, or that speaks of meeting or being free);
 - a request overrides a question: "can you send pricing?" asks for pricing.
 
 The result is two features: `k:request` when some sentence asks for something, `k:question`
@@ -21,7 +21,7 @@ when some sentence asks and none requests.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # What a request can ask for (concepts of the lexicon).
 REQUESTED = frozenset(
@@ -36,6 +36,7 @@ REQUESTED = frozenset(
         "trial",
         "availability",
         "when",
+        "duration",
     }
 )
 # Concepts that ask for something on their own, in a sentence where they are not negated.
@@ -46,6 +47,26 @@ TIME_CONTEXT = frozenset({"availability", "meeting", "schedule"})
 POLITE = frozenset({"please", "pls", "bitte", "gern", "gerne", "merci", "por", "favor", "graag"})
 
 Entries = tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Openers:
+    """Lexicon entries that count when they open a sentence, indexed by their first word."""
+
+    exact: dict[str, Entries] = field(default_factory=dict)
+    # Entries whose first word is a prefix ("welche*"): few, tried one by one.
+    prefixed: Entries = ()
+
+    @classmethod
+    def of(cls, entries: Iterable[tuple[str, ...]]) -> Openers:
+        exact: dict[str, list[tuple[str, ...]]] = {}
+        prefixed = []
+        for parts in entries:
+            if parts[0].endswith("*"):
+                prefixed.append(parts)
+            else:
+                exact.setdefault(parts[0], []).append(parts)
+        return cls({w: tuple(e) for w, e in exact.items()}, tuple(prefixed))
 
 
 @dataclass(frozen=True)
@@ -61,7 +82,7 @@ class Sentence:
     question_mark: bool
 
 
-def acts(sentences: Iterable[Sentence], openers: Entries, imperatives: Entries) -> set[str]:
+def acts(sentences: Iterable[Sentence], openers: Openers, imperatives: Openers) -> set[str]:
     """Return `k:request` and/or `k:question` for a reply's sentences (see the module)."""
     asked = requested = False
     for sentence in sentences:
@@ -73,15 +94,18 @@ def acts(sentences: Iterable[Sentence], openers: Entries, imperatives: Entries) 
     return {"k:question"} if asked else set()
 
 
-def opens_with(words: Sequence[str], entries: Entries, skip: frozenset[str] = frozenset()) -> bool:
+def opens_with(words: Sequence[str], entries: Openers, skip: frozenset[str] = frozenset()) -> bool:
     """Say whether `words` start with one of `entries`, after any words of `skip`."""
     start = 0
     while start < len(words) and words[start] in skip:
         start += 1
+    if start == len(words):
+        return False
+    candidates = entries.exact.get(words[start], ()) + entries.prefixed
     return any(
         len(words) - start >= len(parts)
         and all(word_matches(part, words[start + k]) for k, part in enumerate(parts))
-        for parts in entries
+        for parts in candidates
     )
 
 
@@ -90,7 +114,7 @@ def word_matches(part: str, word: str) -> bool:
     return word.startswith(part[:-1]) if part.endswith("*") else word == part
 
 
-def _requests(sentence: Sentence, asks: bool, imperatives: Entries) -> bool:
+def _requests(sentence: Sentence, asks: bool, imperatives: Openers) -> bool:
     said = sentence.concepts
     if not said.isdisjoint(REQUESTS_ALONE) or opens_with(sentence.words, imperatives, POLITE):
         return True
