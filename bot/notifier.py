@@ -35,6 +35,15 @@ from bot.blocks.common import SlackPost
 from bot.blocks.digest import chart_missing_post
 from bot.blocks.render import render_notification
 from bot.settings import BotSettings
+from bot.slack_outcome import (
+    CANNOT_LOOK,
+    MALFORMED,
+    PostOutcome,
+    error_code,
+    retry_after,
+    slack_error,
+    upload_error,
+)
 from cam.core import mailboxes
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Notification, NotificationStatus, NotificationTopic, utcnow
@@ -53,27 +62,7 @@ METADATA_EVENT = "cam_notification"
 # How far before the row's creation to look (clocks of Slack and of the database differ).
 LOOKBACK_MARGIN = timedelta(minutes=5)
 HISTORY_PAGE = 200
-# Slack's answers that say this install may never read the channel (an app installed before it
-# asked for the history scopes): the look is skipped, not retried for ever.
-CANNOT_LOOK = frozenset({"missing_scope", "not_allowed_token_type", "no_permission"})
 MAX_HISTORY_PAGES = 10
-
-# Slack's answers that say the message itself is wrong: posting it again cannot help.
-MALFORMED = frozenset(
-    {
-        "invalid_arguments",
-        "invalid_attachments",
-        "invalid_blocks",
-        "invalid_blocks_format",
-        "markdown_text_conflict",
-        "msg_too_long",
-        "no_text",
-        "too_many_attachments",
-        "invalid_metadata_format",
-        "invalid_metadata_schema",
-        "metadata_too_large",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -85,21 +74,6 @@ class _Claimed:
     created_at: datetime | None = None
     render_error: str | None = None
     chart: Digest | None = None
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    """What one post came to: a ts, or an error to retry (after `retry_in`, if Slack said)."""
-
-    channel: str | None = None
-    ts: str | None = None
-    error: str | None = None
-    permanent: bool = False
-    retry_in: timedelta | None = None
-
-    @property
-    def retry(self) -> bool:
-        return self.error is not None and not self.permanent
 
 
 def notifier_client(settings: BotSettings, timeout: int = 10) -> WebClient:
@@ -153,7 +127,7 @@ class Notifier:
             if claimed.render_error is not None:
                 # Perhaps the database blinked; after a few tries it is this row, so let it go.
                 permanent = claimed.attempts >= MAX_RENDER_ATTEMPTS
-                self._finish(claimed, _Outcome(error=claimed.render_error, permanent=permanent))
+                self._finish(claimed, PostOutcome(error=claimed.render_error, permanent=permanent))
                 if permanent:
                     continue
                 return delivered
@@ -165,7 +139,7 @@ class Notifier:
                 delivered += outcome.error is None
                 continue
             if claimed.post is None:
-                self._finish(claimed, _Outcome())
+                self._finish(claimed, PostOutcome())
                 continue
             earlier = self._earlier_post(claimed) if claimed.attempts > 1 else None
             outcome = earlier or self._post(claimed.id, claimed.post, claimed.thread_ts)
@@ -234,7 +208,7 @@ class Notifier:
         payload = payload_of(row, ThreadReplyPayload)
         return SlackPost(text=payload.text, blocks=payload.blocks), parent.external_id
 
-    def _earlier_post(self, claimed: _Claimed) -> _Outcome | None:
+    def _earlier_post(self, claimed: _Claimed) -> PostOutcome | None:
         """Find the message an earlier attempt posted though its answer was lost; None if
         there is none, an error outcome (retried later) if Slack cannot tell us now."""
         created = claimed.created_at or self.clock()
@@ -250,23 +224,23 @@ class Notifier:
                         log.info(
                             "notification %s was posted already (ts %s)", claimed.id, message["ts"]
                         )
-                        return _Outcome(channel=self.channel, ts=str(message["ts"]))
+                        return PostOutcome(channel=self.channel, ts=str(message["ts"]))
                 cursor = (page.get("response_metadata") or {}).get("next_cursor")
                 if not cursor:
                     return None
         except SlackApiError as exc:
-            if _error_code(exc) in CANNOT_LOOK:
+            if error_code(exc) in CANNOT_LOOK:
                 # This install cannot read the channel: post again, as before the look existed.
                 log.warning(
                     "notification %s: cannot look for an earlier post (%s: the app needs the "
                     "channels:history and groups:history scopes); posting it again",
                     claimed.id,
-                    _error_code(exc),
+                    error_code(exc),
                 )
                 return None
-            return _Outcome(error=f"cannot look for an earlier post: {_slack_error(exc)}")
+            return PostOutcome(error=f"cannot look for an earlier post: {slack_error(exc)}")
         except Exception as exc:  # timeouts, refused connections, unreadable answers
-            return _Outcome(error=f"cannot look for an earlier post: {describe(exc)}")
+            return PostOutcome(error=f"cannot look for an earlier post: {describe(exc)}")
         return None
 
     def _key(self, row_id: int) -> dict[str, Any]:
@@ -290,7 +264,7 @@ class Notifier:
             include_all_metadata=True,
         )
 
-    def _post(self, row_id: int, post: SlackPost, thread_ts: str | None) -> _Outcome:
+    def _post(self, row_id: int, post: SlackPost, thread_ts: str | None) -> PostOutcome:
         try:
             response = self.client.chat_postMessage(
                 channel=self.channel,
@@ -305,12 +279,12 @@ class Notifier:
                 str(exc.response.get("error", "")) if isinstance(exc.response.data, dict) else ""
             )
             if status == 200 and error in MALFORMED:
-                return _Outcome(error=f"Slack refused the message: {error}", permanent=True)
-            retry_after = _retry_after(exc.response.headers) if status == 429 else None
-            return _Outcome(error=f"HTTP {status} {error}".strip(), retry_in=retry_after)
+                return PostOutcome(error=f"Slack refused the message: {error}", permanent=True)
+            wait = retry_after(exc.response.headers) if status == 429 else None
+            return PostOutcome(error=f"HTTP {status} {error}".strip(), retry_in=wait)
         except Exception as exc:  # timeouts, refused connections, unreadable answers
-            return _Outcome(error=describe(exc))
-        return _Outcome(channel=str(response["channel"]), ts=str(response["ts"]))
+            return PostOutcome(error=describe(exc))
+        return PostOutcome(channel=str(response["channel"]), ts=str(response["ts"]))
 
     def _chart_of(self, session: Session, row: Notification) -> tuple[Digest | None, str | None]:
         """The digest to chart and the thread it goes in; nothing when the digest is gone."""
@@ -331,7 +305,7 @@ class Notifier:
             self._workspace_url = url if url.startswith("https://") and url.endswith("/") else ""
         return self._workspace_url or None
 
-    def _upload_chart(self, digest: Digest, thread_ts: str) -> _Outcome:
+    def _upload_chart(self, digest: Digest, thread_ts: str) -> PostOutcome:
         """Upload the chart into the digest's thread, or say there that it is missing; only
         a note that cannot be posted either is retried (with the upload)."""
         try:
@@ -345,20 +319,20 @@ class Notifier:
             )
         except Exception as exc:
             log.warning("the digest's chart was not uploaded: %s", describe(exc))
-            note = chart_missing_post(_upload_error(exc))
+            note = chart_missing_post(upload_error(exc))
             try:
                 self.client.chat_postMessage(
                     channel=self.channel, text=note.text, blocks=note.blocks, thread_ts=thread_ts
                 )
             except Exception as note_exc:
-                return _Outcome(error=f"chart and note not posted: {describe(note_exc)}")
-            return _Outcome(
-                channel=self.channel, error=f"chart missing: {_upload_error(exc)}", permanent=True
+                return PostOutcome(error=f"chart and note not posted: {describe(note_exc)}")
+            return PostOutcome(
+                channel=self.channel, error=f"chart missing: {upload_error(exc)}", permanent=True
             )
         file = response.get("file") or {}
-        return _Outcome(channel=self.channel, ts=str(file.get("id") or "") or None)
+        return PostOutcome(channel=self.channel, ts=str(file.get("id") or "") or None)
 
-    def _finish(self, claimed: _Claimed, outcome: _Outcome) -> None:
+    def _finish(self, claimed: _Claimed, outcome: PostOutcome) -> None:
         now = self.clock()
         with unit_of_work(self.session_factory) as session:
             row = session.get(Notification, claimed.id, with_for_update=True)
@@ -411,32 +385,3 @@ def _delivers(message: Any, key: dict[str, Any]) -> bool:
     if not isinstance(metadata, dict) or metadata.get("event_type") != METADATA_EVENT:
         return False
     return metadata.get("event_payload") == key and "ts" in message
-
-
-def _error_code(exc: SlackApiError) -> str:
-    data = exc.response.data
-    return str(data.get("error", "")) if isinstance(data, dict) else ""
-
-
-def _slack_error(exc: SlackApiError) -> str:
-    return f"HTTP {exc.response.status_code} {_error_code(exc)}".strip()
-
-
-def _retry_after(headers: Any) -> timedelta | None:
-    for key in ("Retry-After", "retry-after"):
-        value = headers.get(key) if headers else None
-        if isinstance(value, list):
-            value = value[0] if value else None
-        if value is not None:
-            try:
-                return timedelta(seconds=max(1, int(str(value).strip())))
-            except ValueError:
-                return None
-    return None
-
-
-def _upload_error(exc: Exception) -> str:
-    """Slack's error code when it gave one (e.g. missing_scope), else what failed."""
-    if isinstance(exc, SlackApiError) and isinstance(exc.response.data, dict):
-        return str(exc.response.data.get("error") or f"HTTP {exc.response.status_code}")
-    return describe(exc)
