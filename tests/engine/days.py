@@ -7,12 +7,16 @@ does, so a test switches it with `set_dry_run` between days.
 from __future__ import annotations
 
 import random
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from cam.core.config import CAMCycleConfig
 from cam.core.db import SessionFactory, unit_of_work
+from cam.core.models import OutreachMessage, OutreachStatus
 from cam.core.report import CAMCycleReport
 from cam.core.state import get_state, set_dry_run
 from cam.cycle import run_daily_cam_cycle, run_send_pass
@@ -24,6 +28,8 @@ MONDAY = datetime(2026, 11, 23, tzinfo=UTC)
 CYCLE_AT = time(9, 5)
 PASS_EVERY = timedelta(minutes=20)
 LAST_PASS = time(17, 0)
+# Rows that reached (or may have reached) the recipient.
+WENT_OUT = (OutreachStatus.sent, OutreachStatus.sending, OutreachStatus.unknown)
 
 
 @dataclass
@@ -91,3 +97,25 @@ class TeamDays:
 
     def errors(self) -> list[str]:
         return [f"{e.phase}: {e.message}" for r in self.reports for e in r.errors]
+
+
+def steps_out_of_order(sessions: SessionFactory) -> list[str]:
+    """Name each step that went out before the step before it really had."""
+    with unit_of_work(sessions) as session:
+        rows = session.scalars(select(OutreachMessage)).all()
+    by_lead: dict[int, dict[int, OutreachMessage]] = defaultdict(dict)
+    for row in rows:
+        by_lead[row.lead_id][row.step] = row
+    wrong = []
+    for lead_id, steps in by_lead.items():
+        for number, row in steps.items():
+            if row.status not in WENT_OUT or number == 1:
+                continue
+            before = steps.get(number - 1)
+            if before is None or before.status is not OutreachStatus.sent:
+                wrong.append(f"lead {lead_id} step {number} before step {number - 1} went out")
+            elif before.sent_at is None or row.claimed_at is None:
+                wrong.append(f"lead {lead_id} step {number}: no time recorded")
+            elif before.sent_at > row.claimed_at:
+                wrong.append(f"lead {lead_id} step {number} sent before step {number - 1}")
+    return wrong

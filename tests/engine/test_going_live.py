@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import time
 
 import pytest
@@ -11,28 +10,8 @@ from sqlalchemy import select, update
 from cam.core import events
 from cam.core.db import unit_of_work
 from cam.core.models import Event, Lead, OutreachMessage, OutreachStatus
-from tests.engine.days import TeamDays
+from tests.engine.days import TeamDays, steps_out_of_order
 from tests.engine.helpers import RecordingEmailSender, add_leads, gateways
-
-
-def out_of_order(days: TeamDays) -> list[str]:
-    """Name each step that went out before the step before it really had."""
-    with unit_of_work(days.sessions) as session:
-        rows = session.scalars(select(OutreachMessage)).all()
-    by_lead: dict[int, dict[int, OutreachMessage]] = defaultdict(dict)
-    for row in rows:
-        by_lead[row.lead_id][row.step] = row
-    wrong = []
-    for lead_id, steps in by_lead.items():
-        for number, row in steps.items():
-            if row.status is not OutreachStatus.sent or number == 1:
-                continue
-            before = steps.get(number - 1)
-            if before is None or before.status is not OutreachStatus.sent:
-                wrong.append(f"lead {lead_id} step {number} before step {number - 1} went out")
-            elif before.sent_at is None or row.sent_at is None or before.sent_at > row.sent_at:
-                wrong.append(f"lead {lead_id} step {number} sent before step {number - 1}")
-    return wrong
 
 
 def first_steps_sent(days: TeamDays) -> set[int]:
@@ -59,7 +38,7 @@ def test_going_live_after_dry_days_keeps_planning_in_order(sessions, dry_days: i
             add_leads(sessions, 10, start=60)
         days.day()
     assert days.errors() == []
-    assert out_of_order(days) == []
+    assert steps_out_of_order(sessions) == []
     with unit_of_work(sessions) as session:
         lead_ids = set(session.scalars(select(Lead.id)))
     assert first_steps_sent(days) == lead_ids

@@ -1,0 +1,280 @@
+"""Weeks of a team's life on a fake clock, as a hypothesis state machine, on both databases.
+
+The rules are what a team and the world do: import leads (with duplicates), run the day's
+cycle and send passes, go live and back to dry run, pause and resume, reply (interested, not
+interested, a question, out of office with a return date, unsubscribe, a bounce), click an
+unsubscribe link, edit the campaign, kill the process mid-pass (its claim expires later), and
+take Slack down for a while. The invariants are checked after every step.
+
+`CAM_SIM_EXAMPLES` sets the examples per database (default: a short run for the quick loop);
+`.ci/run` runs the long one. The horizon is at most `HORIZON_DAYS` simulated days.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from sqlalchemy import select
+
+from cam.core.db import unit_of_work
+from cam.core.models import Channel, Lead, OutreachMessage, OutreachStatus
+from cam.core.state import set_dry_run, set_paused
+from cam.replies.unsubscribe import unsubscribe
+from tests.channels.smtp_server import SmtpServer
+from tests.engine.days import CYCLE_AT, MONDAY, steps_out_of_order
+from tests.sim import invariants as check
+from tests.sim.world import CAMPAIGNS, REPLY_BODIES, ProcessKilled, World, write_campaign
+
+pytestmark = pytest.mark.sim
+
+EXAMPLES = int(os.environ.get("CAM_SIM_EXAMPLES", "3"))
+# A long run takes many short lives (fewer steps, fewer dry days first) instead of a few long
+# ones, so that 500 of them per database fit in the CI's time.
+LONG = EXAMPLES > 20
+STEPS = int(os.environ.get("CAM_SIM_STEPS", "2" if LONG else "20"))
+DRY_DAYS = 1 if LONG else 4
+DAYS_PER_STEP = 1 if LONG else 3
+PASSES = 3 if LONG else 5
+HORIZON_DAYS = 90
+REPLY_KINDS = ("interested", "not_interested", "question", "out_of_office", "unsubscribe", "bounce")
+
+
+def make_machine(db_url: str, smtp: SmtpServer, folder: Path) -> type[RuleBasedStateMachine]:
+    class TeamLife(RuleBasedStateMachine):
+        """One team from its first import, for up to HORIZON_DAYS days."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.world = World(db_url, smtp, folder, seed=len(smtp.handler.messages))
+            self.days = self.world.days
+            self.stopped_at: dict[int, datetime] = {}
+            # Leads whose reply, bounce or opt-out waits in the inbox: the next cycle stops them.
+            self.awaiting_stop: set[str] = set()
+            self.variant = 0
+            self.checked_reports = 0
+
+        def teardown(self) -> None:
+            try:
+                self._all_reports_reach_slack_once()
+                self._tell_what_happened()
+            finally:
+                self.world.close()
+
+        def _tell_what_happened(self) -> None:
+            """Label the example, so `--hypothesis-show-statistics` shows what was covered."""
+            with unit_of_work(self.world.sessions) as session:
+                statuses = set(session.scalars(select(OutreachMessage.status).distinct()))
+            mails = len(self.world.smtp.handler.messages)
+            event(f"emails delivered: {'none' if not mails else '1-9' if mails < 10 else '10+'}")
+            event(f"days simulated: {(self.days.clock.now - MONDAY).days // 10 * 10}+")
+            event(f"leads stopped: {'some' if self.stopped_at else 'none'}")
+            for status in sorted(statuses):
+                event(f"outbox row {status.value}")
+
+        # --- what the team and the world do ---------------------------------------------
+
+        @initialize(count=st.integers(5, 30), dry_days=st.integers(0, DRY_DAYS), live=st.booleans())
+        def first_import(self, count: int, dry_days: int, live: bool) -> None:
+            """The team imports its first leads, tries a few dry days, and may go live."""
+            self.world.import_leads(count, 0)
+            for _ in range(dry_days):
+                self._day(passes=2)
+            if live:
+                self.days.go_live()
+
+        @rule(count=st.integers(1, 12), duplicates=st.integers(0, 4))
+        def import_leads(self, count: int, duplicates: int) -> None:
+            self.world.import_leads(count, duplicates)
+
+        @precondition(lambda self: self._days_left() > 3)
+        @rule(days=st.integers(1, DAYS_PER_STEP), passes=st.integers(1, PASSES))
+        def run_days(self, days: int, passes: int) -> None:
+            """Each day: the cycle at 09:05, send passes, Slack delivery; then the next day."""
+            for _ in range(days):
+                self._day(passes)
+
+        @precondition(lambda self: self._days_left() > 7)
+        @rule(days=st.integers(1, 7))
+        def days_pass(self, days: int) -> None:
+            """Nothing runs for a few days (a weekend, the bot down)."""
+            self.days.clock.advance(days=days)
+
+        @rule(minutes=st.integers(10, 120))
+        def send_pass_later(self, minutes: int) -> None:
+            self.days.clock.advance(minutes=minutes)
+            self._send_pass()
+
+        @rule()
+        def go_live(self) -> None:
+            self.days.go_live()
+
+        @rule()
+        def go_dry(self) -> None:
+            with unit_of_work(self.world.sessions) as session:
+                set_dry_run(session, dry_run=True, by="UAPPROVER", now=self.days.clock.now)
+
+        @rule(paused=st.booleans())
+        def pause_or_resume(self, paused: bool) -> None:
+            with unit_of_work(self.world.sessions) as session:
+                set_paused(session, paused=paused, by="UOPS", now=self.days.clock.now)
+
+        @rule(pick=st.integers(0, 10_000), kind=st.sampled_from(REPLY_KINDS))
+        def reply(self, pick: int, kind: str) -> None:
+            """A lead (one that was mailed, when there is one) answers; read at the next cycle."""
+            target = self._mailed_lead(pick)
+            if target is None:
+                return
+            address, message_id = target
+            inbox = self.world.inbox
+            if kind != "out_of_office" and (kind != "bounce" or message_id is not None):
+                # A bounce for an address never mailed need not stop anything.
+                self.awaiting_stop.add(address.lower())
+            if kind == "out_of_office":
+                back = self.days.clock.now.date() + timedelta(days=1 + pick % 20)
+                inbox.out_of_office(address, message_id, back)
+            elif kind == "bounce":
+                inbox.bounce(address, message_id)
+            elif kind == "unsubscribe":
+                inbox.reply(address, message_id, "Please unsubscribe me and remove my address.")
+            else:
+                inbox.reply(address, message_id, REPLY_BODIES[kind])
+
+        @rule(pick=st.integers(0, 10_000))
+        def unsubscribe_link(self, pick: int) -> None:
+            with unit_of_work(self.world.sessions) as session:
+                leads = session.scalars(select(Lead).order_by(Lead.id)).all()
+                if not leads:
+                    return
+                lead = leads[pick % len(leads)]
+                unsubscribe(session, lead.email, source="link")
+            self.stopped_at.setdefault(lead.id, self.days.clock.now)
+
+        @rule(variant=st.integers(0, len(CAMPAIGNS) - 1))
+        def edit_campaign(self, variant: int) -> None:
+            """Edit templates and delays; a campaign only ever loses steps (see the README)."""
+            if len(CAMPAIGNS[variant]) <= len(CAMPAIGNS[self.variant]):
+                self.variant = variant
+                write_campaign(self.world.campaign_file, variant)
+
+        @rule()
+        def kill_mid_pass(self) -> None:
+            """The process dies right after a message went out; its claim is left behind."""
+            self.world.sender.die_after_next = True
+            # Nothing of the pass survives: no report, and the claim stays `sending`.
+            with contextlib.suppress(ProcessKilled):
+                self._send_pass()
+            self.world.sender.die_after_next = False
+
+        @rule(failures=st.integers(1, 6))
+        def slack_outage(self, failures: int) -> None:
+            self.world.slack_outage(failures)
+            self.world.deliver_to_slack()
+
+        # --- invariants ------------------------------------------------------------------
+
+        @invariant()
+        def no_phase_error(self) -> None:
+            reports = self.days.reports[self.checked_reports :]
+            self.checked_reports = len(self.days.reports)
+            assert [e for r in reports for e in r.errors] == []
+
+        @invariant()
+        def outreach_is_safe(self) -> None:
+            rows = check.gone_out(self.world.sessions)
+            received = list(self.world.smtp.handler.messages)
+            assert check.caps_exceeded(rows) == []
+            assert check.sent_twice(rows, received) == []
+            assert check.sent_after_stop(rows, self.stopped_at) == []
+            assert steps_out_of_order(self.world.sessions) == []
+
+        @invariant()
+        def every_lead_moves_or_says_why(self) -> None:
+            steps = len(CAMPAIGNS[self.variant])
+            assert check.stuck_leads(self.world.sessions, steps) == []
+            assert check.unqualified_without_reason(self.world.sessions) == []
+
+        @invariant()
+        def no_report_posted_twice(self) -> None:
+            _ids, posted = check.reports_posted(self.world.sessions, self.world.slack)
+            assert [i for i, n in posted.items() if n > 1] == []
+
+        # --- helpers ---------------------------------------------------------------------
+
+        def _days_left(self) -> int:
+            return HORIZON_DAYS - (self.days.clock.now - MONDAY).days
+
+        def _day(self, passes: int) -> None:
+            self.days.at(CYCLE_AT)
+            self.days.cycle()
+            self._note_stops()
+            for _ in range(passes):
+                self.days.clock.advance(minutes=25)
+                self._send_pass()
+            self.world.deliver_to_slack()
+            self.days.next_day()
+
+        def _send_pass(self) -> None:
+            self.days.send_pass()
+
+        def _note_stops(self) -> None:
+            """Note when the engine learned of each stop; every reply read must have stopped."""
+            for lead_id in check.newly_stopped(self.world.sessions, self.stopped_at):
+                self.stopped_at[lead_id] = self.days.clock.now
+            ignored = check.still_going(self.world.sessions, self.awaiting_stop)
+            self.awaiting_stop.clear()
+            assert ignored == []
+
+        def _mailed_lead(self, pick: int) -> tuple[str, str | None] | None:
+            with unit_of_work(self.world.sessions) as session:
+                mailed = session.execute(
+                    select(Lead.email, OutreachMessage.message_id)
+                    .join(OutreachMessage, OutreachMessage.lead_id == Lead.id)
+                    .where(
+                        OutreachMessage.channel == Channel.email,
+                        OutreachMessage.status == OutreachStatus.sent,
+                    )
+                    .order_by(OutreachMessage.id)
+                ).all()
+                if mailed:
+                    email, message_id = mailed[pick % len(mailed)]
+                    return email, message_id
+                emails = session.scalars(select(Lead.email).order_by(Lead.id)).all()
+            return (emails[pick % len(emails)], None) if emails else None
+
+        def _all_reports_reach_slack_once(self) -> None:
+            self.world.slack.heal()
+            for _ in range(10):
+                self.days.clock.advance(minutes=10)
+                self.world.deliver_to_slack()
+            ids, posted = check.reports_posted(self.world.sessions, self.world.slack)
+            assert {i: posted[i] for i in ids} == dict.fromkeys(ids, 1)
+
+    return TeamLife
+
+
+def test_weeks_of_a_team(db_url: str, sim_smtp: SmtpServer, tmp_path: Path) -> None:
+    machine = make_machine(db_url, sim_smtp, tmp_path)
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=STEPS,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )

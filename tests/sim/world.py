@@ -1,0 +1,253 @@
+"""The world a simulated team lives in: its database, mail, inbox, Slack and campaign file.
+
+Only the edges are stand-ins: mail goes to a real SMTP server on loopback (a wrapper can make
+the process "die" right after a message is handed over), replies come from a scripted inbox
+that implements the engine's `InboxReader`, LinkedIn steps become real manual tasks, and the
+bot's notifier posts to the fake Slack Web API.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from bot.notifier import Notifier, notifier_client
+from cam.core.config import ChannelLimitConfig, SafetySettings
+from cam.core.db import make_engine, session_factory
+from cam.core.models import Base, Channel
+from cam.gateways.base import (
+    EmailConnection,
+    Gateways,
+    InboxBatch,
+    InboxMessage,
+    OutgoingEmail,
+    SendResult,
+)
+from cam.gateways.linkedin_tasks import LinkedInTaskPoster
+from cam.gateways.noop import NoopCrmSyncer
+from cam.gateways.smtp import SmtpEmailSender
+from cam.leads.importer import import_leads
+from tests.channels.smtp_server import SECRET_KEY, SmtpServer
+from tests.e2e.slack_client import settings_for
+from tests.engine.days import MONDAY, TeamDays
+from tests.fakes.slack_api import FakeSlack
+
+DOMAINS = ("alpha.example", "beta.example", "gamma.example", "delta.example", "omega.example")
+TITLES = ("VP Sales", "Head of Sales", "CEO", "Intern", "Founder")
+EMAIL_CAP, EMAIL_HOURLY_CAP, LINKEDIN_CAP, DOMAIN_CAP = 12, 4, 6, 3
+STEP = """
+[[steps]]
+channel = "{channel}"
+delay_days = {delay}
+subject = "{subject}"
+body = "Hi {{{{ first_name }}}}, step {number} for {{{{ company }}}}."
+"""
+# Campaign variants an edit switches between: steps (channel, delay days, subject).
+CAMPAIGNS = (
+    (("email", 0, "Hello {{ company }}"), ("linkedin", 2, ""), ("email", 3, "")),
+    (("email", 0, "A question for {{ company }}"), ("email", 1, ""), ("linkedin", 2, "")),
+    (("email", 0, "Hello again, {{ company }}"), ("email", 4, "")),
+)
+REPLY_BODIES = {
+    "interested": "Good timing, we are interested. Let's set up a call next week.",
+    "not_interested": "Thanks, but we are not interested. We have a solution in place.",
+    "question": "What does it cost, and does it work with our CRM?",
+}
+
+
+class ProcessKilled(BaseException):
+    """The process died: nothing of ours catches it, as nothing survives a SIGKILL."""
+
+
+@dataclass
+class DyingSender:
+    """The real SMTP sender; when told to, the process dies right after a message went out."""
+
+    inner: SmtpEmailSender
+    name: str = "smtp"
+    configured: bool = True
+    die_after_next: bool = False
+
+    @contextmanager
+    def connect(self) -> Iterator[EmailConnection]:
+        with self.inner.connect() as connection:
+            yield _DyingConnection(self, connection)
+
+
+@dataclass
+class _DyingConnection:
+    owner: DyingSender
+    connection: EmailConnection
+
+    def send(self, message: OutgoingEmail) -> SendResult:
+        result = self.connection.send(message)
+        if self.owner.die_after_next:
+            self.owner.die_after_next = False
+            raise ProcessKilled(message.to)
+        return result
+
+
+@dataclass
+class ScriptedInbox:
+    """An `InboxReader` whose mail the simulation writes."""
+
+    name: str = "scripted-inbox"
+    configured: bool = True
+    uidvalidity: int = 1
+    messages: list[bytes] = field(default_factory=list)
+
+    def fetch_since(self, uidvalidity: int, last_uid: int) -> InboxBatch:
+        start = 0 if uidvalidity != self.uidvalidity else last_uid
+        found = [InboxMessage(uid, raw) for uid, raw in enumerate(self.messages, 1)]
+        return InboxBatch(self.uidvalidity, [m for m in found if m.uid > start])
+
+    def reply(self, sender: str, answering: str | None, body: str, *, headers: str = "") -> None:
+        thread = f"In-Reply-To: {answering}\nReferences: {answering}\n" if answering else ""
+        self.messages.append(
+            (
+                f"From: {sender}\nTo: ana@acme.example\nSubject: Re: our note\n"
+                f"Date: {format_datetime(datetime(2026, 11, 23, tzinfo=UTC))}\n"
+                f"Message-ID: <{uuid.uuid4().hex}@reply.example>\n{thread}{headers}"
+                f"Content-Type: text/plain; charset=utf-8\n\n{body}\n"
+            ).encode()
+        )
+
+    def out_of_office(self, sender: str, answering: str | None, back: date) -> None:
+        body = f"I am out of the office and will be back on {back:%d %B %Y}."
+        headers = "Auto-Submitted: auto-replied\n"
+        self.reply(sender, answering, body, headers=headers)
+
+    def bounce(self, address: str, answering: str | None) -> None:
+        quoted = f"Message-ID: {answering}\n" if answering else ""
+        boundary = uuid.uuid4().hex
+        self.messages.append(
+            (
+                "From: MAILER-DAEMON@mx.acme.example (Mail Delivery System)\n"
+                "To: ana@acme.example\nSubject: Undelivered Mail Returned to Sender\n"
+                f"Message-ID: <{uuid.uuid4().hex}@mx.acme.example>\n"
+                "Auto-Submitted: auto-replied\nMIME-Version: 1.0\n"
+                "Content-Type: multipart/report; report-type=delivery-status;\n"
+                f' boundary="{boundary}"\n\n--{boundary}\nContent-Type: text/plain\n\n'
+                f"<{address}>: 550 5.1.1 User unknown\n\n--{boundary}\n"
+                "Content-Type: message/delivery-status\n\nReporting-MTA: dns; mx.acme.example\n\n"
+                f"Final-Recipient: rfc822; {address}\nAction: failed\nStatus: 5.1.1\n\n"
+                f"--{boundary}\nContent-Type: text/rfc822-headers\n\n{quoted}"
+                f"To: {address}\n\n--{boundary}--\n"
+            ).encode()
+        )
+
+
+def safety_settings() -> SafetySettings:
+    """Small caps, so a few days of the simulation meet each of them."""
+    return SafetySettings(
+        channels={
+            Channel.email: ChannelLimitConfig(daily_cap=EMAIL_CAP, hourly_cap=EMAIL_HOURLY_CAP),
+            Channel.linkedin: ChannelLimitConfig(daily_cap=LINKEDIN_CAP),
+        },
+        per_domain_daily_cap=DOMAIN_CAP,
+        min_gap_seconds=120,
+        max_extra_gap_seconds=300,
+    )
+
+
+def write_campaign(path: Path, variant: int) -> None:
+    steps = "".join(
+        STEP.format(channel=channel, delay=delay, subject=subject, number=number)
+        for number, (channel, delay, subject) in enumerate(CAMPAIGNS[variant], 1)
+    )
+    path.write_text(f'key = "sim"\nname = "Simulated"\nscore_threshold = 50\n{steps}')
+
+
+def wipe(engine: Engine) -> None:
+    """Empty every table: each example starts from a fresh, migrated database."""
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+class World:
+    """One example's world; `close()` stops what it started."""
+
+    def __init__(self, db_url: str, smtp: SmtpServer, folder: Path, seed: int) -> None:
+        self.engine = make_engine(db_url)
+        wipe(self.engine)
+        self.sessions = session_factory(self.engine)
+        self.folder = folder
+        self.campaign_file = folder / "campaign.toml"
+        write_campaign(self.campaign_file, 0)
+        smtp.handler.messages.clear()
+        self.smtp = smtp
+        self.sender = DyingSender(SmtpEmailSender(smtp.settings(secret_key=SECRET_KEY)))
+        self.inbox = ScriptedInbox()
+        gateways = Gateways(
+            email=self.sender, inbox=self.inbox, social=LinkedInTaskPoster(), crm=NoopCrmSyncer()
+        )
+        self.days = TeamDays(
+            self.sessions,
+            gateways,
+            rng=random.Random(seed),
+            overrides={
+                "safety_settings": safety_settings(),
+                "campaign_file": self.campaign_file,
+                "max_outreach_per_day": 10,
+                "max_followups_per_day": 10,
+            },
+        )
+        self.days.clock.now = MONDAY + timedelta(hours=8)
+        self.slack = FakeSlack().start()
+        settings = settings_for(self.slack, db_url)
+        self.notifier = Notifier(
+            notifier_client(settings, timeout=5),
+            self.sessions,
+            settings,
+            clock=self.days.clock,
+            base_delay=timedelta(seconds=5),
+            max_delay=timedelta(minutes=5),
+        )
+        self.imported = 0
+
+    def close(self) -> None:
+        self.slack.stop()
+        self.engine.dispose()
+
+    def import_leads(self, count: int, duplicates: int) -> None:
+        """Import `count` new leads and `duplicates` earlier ones again (in upper case)."""
+        rows = []
+        for n in range(self.imported, self.imported + count):
+            rows.append(self._lead_row(n, upper=False))
+        for n in range(min(duplicates, self.imported)):
+            rows.append(self._lead_row(n, upper=True))
+        self.imported += count
+        path = self.folder / f"leads-{self.imported}-{len(rows)}.csv"
+        with path.open("w", newline="") as handle:
+            writer = csv.DictWriter(
+                handle, fieldnames=["email", "first_name", "last_name", "company", "title"]
+            )
+            writer.writeheader()
+            writer.writerows(rows)
+        import_leads(self.sessions, path)
+
+    def _lead_row(self, n: int, *, upper: bool) -> dict[str, str]:
+        email = f"lead{n}@{DOMAINS[n % len(DOMAINS)]}"
+        return {
+            "email": email.upper() if upper else email,
+            "first_name": f"First{n}",
+            "last_name": f"Last{n}",
+            "company": f"Company {n}",
+            "title": TITLES[n % len(TITLES)],
+        }
+
+    def deliver_to_slack(self) -> None:
+        self.notifier.deliver_pending()
+
+    def slack_outage(self, failures: int) -> None:
+        self.slack.fail("chat.postMessage", 503, times=failures)
