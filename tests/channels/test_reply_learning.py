@@ -20,8 +20,13 @@ from tests.channels.prospects import add_prospect, reply
 
 NOW = datetime(2026, 11, 30, 8, 10, tzinfo=UTC)
 ZONE = ZoneInfo("Europe/Berlin")
-PORTAL = "Our procurement portal handles all vendor requests, please register there."
-SIMILAR = "Please register on our procurement portal, it handles vendor requests."
+# "Register on our purchasing portal": a polite no that the corpus model does not read as one.
+PORTAL = (
+    "Toutes nos demandes fournisseurs passent par notre portail achats, merci de vous y inscrire."
+)
+SIMILAR = (
+    "Merci de vous inscrire d'abord sur notre portail fournisseurs, il gère toutes les demandes."
+)
 
 
 def _read(sessions: SessionFactory, server: ImapServer) -> ReplyClass:
@@ -49,7 +54,8 @@ def test_a_corrected_class_is_predicted_for_a_similar_reply_afterwards(
         for email in ("ana@litware.example", "ben@litware.example"):
             add_prospect(session, email, company="Litware")
     imap_server.append(reply("ana@litware.example", PORTAL))
-    assert _read(sessions, imap_server) is ReplyClass.interested  # the model's mistake
+    mistake = _read(sessions, imap_server)
+    assert mistake is not ReplyClass.not_interested
 
     decided = triage.decide(
         sessions,
@@ -66,7 +72,7 @@ def test_a_corrected_class_is_predicted_for_a_similar_reply_afterwards(
 
     with sessions() as session:
         matrix = accuracy.confusion(session, NOW - timedelta(days=7))
-    assert matrix.counts == {(ReplyClass.interested, ReplyClass.not_interested): 1}
+    assert matrix.counts == {(mistake, ReplyClass.not_interested): 1}
     assert (matrix.total, matrix.agreed) == (1, 0)
     console = Console(width=100, record=True)
     console.print(accuracy.confusion_table(matrix, 7))
