@@ -165,7 +165,11 @@ def make_machine(db_url: str, smtp: SmtpServer, folder: Path) -> type[RuleBasedS
 
         @rule(variant=st.integers(0, len(CAMPAIGNS) - 1))
         def edit_campaign(self, variant: int) -> None:
-            """Edit templates and delays; a campaign only ever loses steps (see the README)."""
+            """Edit templates, delays and channels, or drop steps.
+
+            Never add steps: a lead that finished the shorter campaign has no time set for a
+            step added later, so it would wait for ever (left for a later change).
+            """
             if len(CAMPAIGNS[variant]) <= len(CAMPAIGNS[self.variant]):
                 self.variant = variant
                 write_campaign(self.world.campaign_file, variant)
