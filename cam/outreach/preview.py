@@ -184,11 +184,12 @@ def _as_email(
         message = composer.message(email, now=preview.goes_out_at)
     except (MailError, MailboxError) as exc:
         raise PreviewUnavailable(f"the email cannot be built: {exc}") from exc
+    address = composer.sender.addr_spec
     body = message.get_body(preferencelist=("plain",))
     text = body.get_content() if body is not None else rendered.text
     return preview.model_copy(
         update={
-            "mailbox": composer.sender.addr_spec,
+            "mailbox": f"{sender.key} ({address})" if listed else address,
             "sender": str(message["From"]),
             "subject": str(message["Subject"]),
             "text": text,

@@ -8,20 +8,25 @@ day, warm-up day and pause.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.listeners.commands import COMMAND_REFUSED
+from cam.bootstrap import cycle_config
 from cam.cli import app as cli_app
 from cam.core.db import unit_of_work
 from cam.core.models import Event, MailboxState, SendQuota, utcnow
 from cam.core.settings import DATA_DIR
+from cam.core.state import get_state
 from cam.outreach import senders
 from cam.outreach.safety import day_window, team_day
+from tests.channels.smtp_server import POSTAL_ADDRESS
 from tests.e2e.slack_client import APPROVER, OUTSIDER, RunningBot, shown
+from tests.e2e.test_preview import plan
 
 EXAMPLE = DATA_DIR / "mailboxes.example.toml"
 PASSWORDS = {
@@ -119,3 +124,33 @@ def test_a_team_with_one_mailbox_is_told_to_pause_cam_itself(bot: RunningBot) ->
     answer = bot.slack.command("pause maya", user=APPROVER)
     assert "sends from one mailbox" in answer.json["text"]
     assert paused(bot) == set()
+
+
+def test_preview_shows_the_leads_mailbox_its_from_and_its_window(
+    start_bot: Callable[..., RunningBot], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name, value in PASSWORDS.items():
+        monkeypatch.setenv(name, value)
+    # The example without its DKIM key (a path on the team's server).
+    lines = EXAMPLE.read_text().splitlines()
+    unsigned = tmp_path / "mailboxes.toml"
+    unsigned.write_text("\n".join(line for line in lines if not line.startswith("dkim_")))
+    bot = start_bot(CAM_MAILBOXES_FILE=str(unsigned), CAM_POSTAL_ADDRESS=POSTAL_ADDRESS)
+    # A Wednesday, 16:45 UTC: inside the team's window (09:00-17:00), after Maya's (to 16:30).
+    planned = datetime(2030, 1, 2, 16, 45, tzinfo=UTC)
+    plan(bot.sessions, "ada@north.example", at=planned, mailbox="maya")
+    plan(bot.sessions, "bo@south.example", at=planned, mailbox="jonas")
+
+    maya = shown(bot.slack.command("preview ada@north.example", user=OUTSIDER).json)
+    assert "*From*\\nMaya Lind &lt;maya@acme.example&gt;" in maya
+    assert "*Mailbox*\\nmaya (maya@acme.example)" in maya
+    thursday_0830 = datetime(2030, 1, 3, 8, 30, tzinfo=UTC)
+    assert f"<!date^{int(thursday_0830.timestamp())}^" in maya
+
+    with unit_of_work(bot.sessions) as session:
+        config = cycle_config(bot.settings, get_state(session))
+        senders.set_paused(session, config, "jonas", paused=True, by=APPROVER)
+    jonas = shown(bot.slack.command("preview bo@south.example", user=OUTSIDER).json)
+    assert "*From*\\nJonas Berg &lt;jonas@acme.example&gt;" in jonas
+    assert f"<!date^{int(planned.timestamp())}^" in jonas
+    assert "its mailbox jonas is paused" in jonas
