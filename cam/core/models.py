@@ -1,18 +1,17 @@
-"""The database schema: typed SQLAlchemy 2 mappings, the same on SQLite and PostgreSQL."""
+"""The database schema: typed SQLAlchemy 2 mappings, the same on SQLite and PostgreSQL.
+
+Leads, campaigns, the outbox and what comes back live here; the enums, the base and the
+engine's own records have modules of their own and are importable from here as well.
+"""
 
 from __future__ import annotations
 
-import enum
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
-    Date,
-    DateTime,
-    Dialect,
     ForeignKey,
     Index,
     Integer,
@@ -20,140 +19,72 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy import Enum as SAEnum
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from cam.core.bookkeeping import (
+    CycleRun,
+    DigestRun,
+    Event,
+    JobLease,
+    MailboxState,
+    MailboxWatch,
+    Notification,
+    RequestNonce,
+    RuntimeState,
+)
+from cam.core.columns import Base, UTCDateTime, utcnow
+from cam.core.enums import (
+    ApprovalKind,
+    ApprovalStatus,
+    Channel,
+    LeadStatus,
+    NotificationStatus,
+    NotificationTopic,
+    OutreachStatus,
+    ReplyClass,
+    SuppressionKind,
+    TaskStatus,
+    TriageChoice,
+    WatchMode,
+)
 
-def utcnow() -> datetime:
-    """Return the current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Store naive UTC, hand back aware UTC: SQLite keeps no zone, PostgreSQL must agree."""
-
-    impl = DateTime(timezone=False)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {
-        datetime: UTCDateTime(),
-        date: Date(),
-        dict[str, Any]: JSON(),
-        list[str]: JSON(),
-        list[dict[str, Any]]: JSON(),
-        enum.Enum: SAEnum(enum.Enum, native_enum=False, length=24, validate_strings=True),
-    }
-
-
-class LeadStatus(enum.StrEnum):
-    new = "new"
-    scored = "scored"
-    scheduled = "scheduled"
-    contacted = "contacted"
-    replied = "replied"
-    hot = "hot"
-    escalated = "escalated"
-    disqualified = "disqualified"
-    unsubscribed = "unsubscribed"
-    bounced = "bounced"
-
-
-class Channel(enum.StrEnum):
-    email = "email"
-    linkedin = "linkedin"
-
-
-class OutreachStatus(enum.StrEnum):
-    planned = "planned"
-    sending = "sending"
-    sent = "sent"
-    simulated = "simulated"
-    skipped = "skipped"
-    failed = "failed"
-    # The process died between the gateway accepting and our commit: a person must check.
-    unknown = "unknown"
-
-
-class ReplyClass(enum.StrEnum):
-    interested = "interested"
-    not_interested = "not_interested"
-    out_of_office = "out_of_office"
-    unsubscribe = "unsubscribe"
-    bounce = "bounce"
-    question = "question"
-    other = "other"
-
-
-class ApprovalKind(enum.StrEnum):
-    escalate_lead = "escalate_lead"
-    go_live = "go_live"
-
-
-class ApprovalStatus(enum.StrEnum):
-    pending = "pending"
-    approved = "approved"
-    rejected = "rejected"
-    expired = "expired"
-
-
-class SuppressionKind(enum.StrEnum):
-    email = "email"
-    domain = "domain"
-
-
-class TaskStatus(enum.StrEnum):
-    open = "open"
-    done = "done"
-    skipped = "skipped"
-
-
-class NotificationStatus(enum.StrEnum):
-    pending = "pending"
-    sent = "sent"
-    failed = "failed"
-
-
-class NotificationTopic(enum.StrEnum):
-    """What a notification announces; the bot renders each topic its own way."""
-
-    cycle_report = "cycle_report"
-    # A run closed as interrupted: its process died before it stored its report.
-    cycle_interrupted = "cycle_interrupted"
-    approval = "approval"
-    task = "task"
-    thread_reply = "thread_reply"
-    # A reply a person wrote, with its class and the team's buttons.
-    reply_card = "reply_card"
-    # The day's digest, and its chart uploaded into the digest's thread.
-    digest = "digest"
-    digest_chart = "digest_chart"
-
-
-class WatchMode(enum.StrEnum):
-    idle = "idle"  # the server pushes news (IMAP IDLE)
-    polling = "polling"
-
-
-class TriageChoice(enum.StrEnum):
-    """What a person decided on a reply card."""
-
-    interested = "interested"
-    not_interested = "not_interested"
-    unsubscribe = "unsubscribe"
-    snooze = "snooze"
+__all__ = [
+    "Approval",
+    "ApprovalKind",
+    "ApprovalStatus",
+    "Base",
+    "Campaign",
+    "CampaignStep",
+    "Channel",
+    "CycleRun",
+    "DigestRun",
+    "Event",
+    "JobLease",
+    "Lead",
+    "LeadStatus",
+    "MailboxCursor",
+    "MailboxState",
+    "MailboxWatch",
+    "ManualTask",
+    "Notification",
+    "NotificationStatus",
+    "NotificationTopic",
+    "OutreachMessage",
+    "OutreachStatus",
+    "Reply",
+    "ReplyClass",
+    "ReplyLabel",
+    "RequestNonce",
+    "RuntimeState",
+    "SendQuota",
+    "Suppression",
+    "SuppressionKind",
+    "TaskStatus",
+    "TriageChoice",
+    "UTCDateTime",
+    "WatchMode",
+    "utcnow",
+]
 
 
 class Lead(Base):
@@ -357,117 +288,6 @@ class ManualTask(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class CycleRun(Base):
-    __tablename__ = "cycle_runs"
-    # One run per (kind, scheduled time): several instances race to insert, one wins.
-    __table_args__ = (UniqueConstraint("kind", "slot", name="uq_cycle_slot"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20), default="daily")
-    slot: Mapped[str | None] = mapped_column(String(64))
-    trigger: Mapped[str] = mapped_column(String(40), default="manual")
-    dry_run: Mapped[bool] = mapped_column(Boolean, default=True)
-    status: Mapped[str] = mapped_column(String(20), default="running")
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[datetime | None]
-    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-
-
-class Event(Base):
-    __tablename__ = "events"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), index=True)
-    cycle_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-
-
-class RuntimeState(Base):
-    """The single row of switches a team flips at run time."""
-
-    __tablename__ = "runtime_state"
-
-    id: Mapped[int] = mapped_column(primary_key=True, default=1)
-    dry_run: Mapped[bool] = mapped_column(Boolean, default=True)
-    paused: Mapped[bool] = mapped_column(Boolean, default=False)
-    live_since: Mapped[datetime | None]
-    # First day the mailbox sent for real: the warm-up ramp counts from it.
-    mailbox_started_on: Mapped[date | None]
-    updated_by: Mapped[str | None] = mapped_column(String(100))
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-class MailboxState(Base):
-    """What the team decided about one sender mailbox at run time: paused alone, warm-up start.
-
-    The `default` mailbox (a team without a mailboxes file) keeps its warm-up start in
-    `RuntimeState.mailbox_started_on`, as before there were several.
-    """
-
-    __tablename__ = "mailbox_states"
-
-    key: Mapped[str] = mapped_column(String(40), primary_key=True)
-    paused: Mapped[bool] = mapped_column(Boolean, default=False)
-    paused_by: Mapped[str | None] = mapped_column(String(100))
-    # First day the mailbox sent for real: its warm-up ramp counts from it.
-    started_on: Mapped[date | None]
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-class Notification(Base):
-    """A message for people (report, approval, task), kept until delivered, in order."""
-
-    __tablename__ = "notifications"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    topic: Mapped[str] = mapped_column(String(40))
-    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))
-    status: Mapped[NotificationStatus] = mapped_column(
-        default=NotificationStatus.pending, index=True
-    )
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(String(1000))
-    channel: Mapped[str | None] = mapped_column(String(100))
-    external_id: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[datetime | None]
-
-
-class JobLease(Base):
-    """A lease on a scheduled job, so that among several instances one runs it at a time."""
-
-    __tablename__ = "job_leases"
-
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(200))
-    expires_at: Mapped[datetime]
-
-
-class RequestNonce(Base):
-    """A signed Slack request already served, kept while its signature could be replayed."""
-
-    __tablename__ = "request_nonces"
-
-    nonce: Mapped[str] = mapped_column(String(100), primary_key=True)
-    expires_at: Mapped[datetime] = mapped_column(index=True)
-
-
-class MailboxWatch(Base):
-    """How the reply watcher reads a mailbox, for every instance's `/cam status` to show."""
-
-    __tablename__ = "mailbox_watches"
-
-    mailbox: Mapped[str] = mapped_column(String(300), primary_key=True)
-    mode: Mapped[WatchMode]
-    holder: Mapped[str] = mapped_column(String(200))
-    last_read_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(String(1000))
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class ReplyLabel(Base):
     """A person's decision on a reply card, beside what the classifier said: one per reply."""
 
@@ -482,20 +302,3 @@ class ReplyLabel(Base):
     snooze_until: Mapped[date | None]
     decided_by: Mapped[str] = mapped_column(String(100))
     decided_at: Mapped[datetime] = mapped_column(index=True)
-
-
-class DigestRun(Base):
-    """A digest as it was counted and posted: the scheduled one at most once per slot."""
-
-    __tablename__ = "digest_runs"
-    # Several instances race to insert the digest of a scheduled time; one wins.
-    __table_args__ = (UniqueConstraint("slot", name="uq_digest_slot"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    # The scheduled time (UTC, ISO); none for a digest someone asked for.
-    slot: Mapped[str | None] = mapped_column(String(64))
-    trigger: Mapped[str] = mapped_column(String(40))
-    last_day: Mapped[date]
-    digest: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)

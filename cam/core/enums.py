@@ -1,0 +1,103 @@
+"""The states and kinds the schema stores: string enums shared by the engine and the bot."""
+
+from __future__ import annotations
+
+import enum
+
+
+class LeadStatus(enum.StrEnum):
+    new = "new"
+    scored = "scored"
+    scheduled = "scheduled"
+    contacted = "contacted"
+    replied = "replied"
+    hot = "hot"
+    escalated = "escalated"
+    disqualified = "disqualified"
+    unsubscribed = "unsubscribed"
+    bounced = "bounced"
+
+
+class Channel(enum.StrEnum):
+    email = "email"
+    linkedin = "linkedin"
+
+
+class OutreachStatus(enum.StrEnum):
+    planned = "planned"
+    sending = "sending"
+    sent = "sent"
+    simulated = "simulated"
+    skipped = "skipped"
+    failed = "failed"
+    # The process died between the gateway accepting and our commit: a person must check.
+    unknown = "unknown"
+
+
+class ReplyClass(enum.StrEnum):
+    interested = "interested"
+    not_interested = "not_interested"
+    out_of_office = "out_of_office"
+    unsubscribe = "unsubscribe"
+    bounce = "bounce"
+    question = "question"
+    other = "other"
+
+
+class ApprovalKind(enum.StrEnum):
+    escalate_lead = "escalate_lead"
+    go_live = "go_live"
+
+
+class ApprovalStatus(enum.StrEnum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+    expired = "expired"
+
+
+class SuppressionKind(enum.StrEnum):
+    email = "email"
+    domain = "domain"
+
+
+class TaskStatus(enum.StrEnum):
+    open = "open"
+    done = "done"
+    skipped = "skipped"
+
+
+class NotificationStatus(enum.StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+
+
+class NotificationTopic(enum.StrEnum):
+    """What a notification announces; the bot renders each topic its own way."""
+
+    cycle_report = "cycle_report"
+    # A run closed as interrupted: its process died before it stored its report.
+    cycle_interrupted = "cycle_interrupted"
+    approval = "approval"
+    task = "task"
+    thread_reply = "thread_reply"
+    # A reply a person wrote, with its class and the team's buttons.
+    reply_card = "reply_card"
+    # The day's digest, and its chart uploaded into the digest's thread.
+    digest = "digest"
+    digest_chart = "digest_chart"
+
+
+class WatchMode(enum.StrEnum):
+    idle = "idle"  # the server pushes news (IMAP IDLE)
+    polling = "polling"
+
+
+class TriageChoice(enum.StrEnum):
+    """What a person decided on a reply card."""
+
+    interested = "interested"
+    not_interested = "not_interested"
+    unsubscribe = "unsubscribe"
+    snooze = "snooze"
