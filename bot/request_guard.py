@@ -20,9 +20,9 @@ from slack_bolt.request import BoltRequest
 from sqlalchemy import delete, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from cam.core import bulk
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import RequestNonce
-from cam.outreach.safety import insert_ignoring_conflicts
 
 log = logging.getLogger(__name__)
 
@@ -37,18 +37,14 @@ Middleware = Callable[[BoltRequest, BoltContext, Callable[[], BoltResponse]], Bo
 def first_use(session_factory: SessionFactory, nonce: str, now: datetime) -> bool:
     """Record `nonce`; True the first time, False when any instance recorded it before."""
     with unit_of_work(session_factory) as session:
-        if session.get_bind().dialect.name == "postgresql":
+        if bulk.is_postgresql(session):
             # No wait for the WAL flush on the ack path: a crash may forget the last moment's
             # nonces, never store a wrong one (PostgreSQL's asynchronous commit).
             session.execute(text("SET LOCAL synchronous_commit TO OFF"))
         session.execute(delete(RequestNonce).where(RequestNonce.expires_at < now))
-        stmt = insert_ignoring_conflicts(
-            session,
-            RequestNonce,
-            nonce=nonce[:100],
-            expires_at=now + REPLAY_WINDOW + CLOCK_MARGIN,
-        )
-        return session.execute(stmt.returning(RequestNonce.nonce)).first() is not None
+        row = {"nonce": nonce[:100], "expires_at": now + REPLAY_WINDOW + CLOCK_MARGIN}
+        stored = bulk.insert_ignoring(session, RequestNonce, [row], returning=[RequestNonce.nonce])
+        return bool(stored)
 
 
 def request_guard(

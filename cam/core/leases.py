@@ -16,12 +16,11 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, or_
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import SQLAlchemyError
 
+from cam.core import bulk
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import JobLease, utcnow
 
@@ -38,15 +37,17 @@ def acquire(
     """Take (or renew) the lease `name` for `holder` until `now + ttl`; True if it is ours."""
     now = now or utcnow()
     with unit_of_work(session_factory) as session:
-        insert = _insert_for(session)
-        stmt = insert(JobLease).values(name=name, holder=holder, expires_at=now + ttl)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[JobLease.name],
-            set_={"holder": stmt.excluded.holder, "expires_at": stmt.excluded.expires_at},
-            where=or_(JobLease.expires_at <= now, JobLease.holder == holder),
-        ).returning(JobLease.name)
         # A row comes back only when the insert or the conditional update happened.
-        taken = session.execute(stmt).first() is not None
+        taken = bool(
+            bulk.upsert(
+                session,
+                JobLease,
+                {"name": name, "holder": holder, "expires_at": now + ttl},
+                key=["name"],
+                where=or_(JobLease.expires_at <= now, JobLease.holder == holder),
+                returning=[JobLease.name],
+            )
+        )
     log.debug("lease %s %s by %s", name, "taken" if taken else "busy", holder)
     return taken
 
@@ -103,7 +104,7 @@ def renewed(
                 if not acquire(session_factory, name, holder, ttl, clock()):
                     log.warning("lease %s was taken from %s while it ran", name, holder)
                     return
-            except Exception as exc:  # the database blinked: try again at the next beat
+            except SQLAlchemyError as exc:  # the database blinked: try again at the next beat
                 log.warning("lease %s not renewed: %s", name, type(exc).__name__)
 
     thread = threading.Thread(target=renew, name=f"lease:{name}", daemon=True)
@@ -114,8 +115,3 @@ def renewed(
         stop.set()
         thread.join()
         release(session_factory, name, holder)
-
-
-def _insert_for(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert

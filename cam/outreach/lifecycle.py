@@ -27,10 +27,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, delete, exists, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from cam.core import events
+from cam.core import bulk, events
 from cam.core.models import Lead, OutreachMessage, OutreachStatus
 from cam.core.state import get_state
 
@@ -63,15 +62,14 @@ def previous_step_done(*, dry_run: bool) -> ColumnElement[bool]:
 
 def insert_planned(session: Session, rows: list[dict[str, Any]]) -> set[int]:
     """Insert outbox rows, skipping any (lead, campaign, step) already there; return lead ids."""
-    if not rows:
-        return set()
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = (
-        dialect.insert(OutreachMessage)
-        .on_conflict_do_nothing(index_elements=["lead_id", "campaign_id", "step"])
-        .returning(OutreachMessage.lead_id)
+    inserted = bulk.insert_ignoring(
+        session,
+        OutreachMessage,
+        rows,
+        on=["lead_id", "campaign_id", "step"],
+        returning=[OutreachMessage.lead_id],
     )
-    return set(session.scalars(stmt, rows))
+    return {lead_id for (lead_id,) in inserted}
 
 
 def replan_simulated(session: Session) -> int:

@@ -14,11 +14,11 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from cam.core import bulk
 from cam.core.config import SafetySettings, SendWindow
-from cam.core.models import Base, Channel, SendQuota, Suppression, SuppressionKind
+from cam.core.models import Channel, SendQuota, Suppression, SuppressionKind
 
 
 @lru_cache(maxsize=512)
@@ -159,29 +159,16 @@ def suppression_reason(session: Session, email: str) -> str | None:
 
 def suppress(session: Session, kind: SuppressionKind, value: str, reason: str) -> bool:
     """Add a suppression (lower case) unless it exists; True when this call added it."""
-    stmt = insert_ignoring_conflicts(
-        session, Suppression, kind=kind, value=value.strip().lower(), reason=reason[:500]
-    )
-    return session.scalar(stmt.returning(Suppression.id)) is not None
+    row = {"kind": kind, "value": value.strip().lower(), "reason": reason[:500]}
+    return bool(bulk.insert_ignoring(session, Suppression, [row], returning=[Suppression.id]))
 
 
 # --- quotas ----------------------------------------------------------------------------------
 
 
-def insert_ignoring_conflicts(
-    session: Session, model: type[Base], **values: object
-) -> postgresql.Insert | sqlite.Insert:
-    """Return an INSERT that does nothing when the row exists, on either database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model).values(**values).on_conflict_do_nothing()
-    return sqlite.insert(model).values(**values).on_conflict_do_nothing()
-
-
 def ensure_quota(session: Session, scope: str, window: str) -> None:
     """Create the counter row if missing; two instances racing both succeed."""
-    session.execute(
-        insert_ignoring_conflicts(session, SendQuota, scope=scope, window=window, used=0)
-    )
+    bulk.insert_ignoring(session, SendQuota, [{"scope": scope, "window": window, "used": 0}])
 
 
 def reserve(session: Session, scope: str, window: str, cap: int) -> bool:

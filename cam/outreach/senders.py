@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from cam.core import events
+from cam.core import bulk, events
 from cam.core.config import CAMCycleConfig, Sender
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import (
@@ -62,10 +62,8 @@ def _state(session: Session, key: str, *, for_update: bool = False) -> MailboxSt
 
 def _ensure(session: Session, key: str) -> None:
     """Create the mailbox's row if missing; two instances racing both succeed."""
-    session.execute(
-        safety.insert_ignoring_conflicts(
-            session, MailboxState, key=key, paused=False, updated_at=utcnow()
-        )
+    bulk.insert_ignoring(
+        session, MailboxState, [{"key": key, "paused": False, "updated_at": utcnow()}]
     )
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from cam.core import bulk
 from cam.core.models import Reply, ReplyClass, ReplyLabel, TriageChoice
 
 # The class each decision says the reply is; a snooze says when to write again, not what.
@@ -29,19 +29,16 @@ def record(
 ) -> bool:
     """Keep `choice` beside the classifier's answer unless the reply has a label; True if
     this call stored it (one INSERT ... ON CONFLICT DO NOTHING: concurrent calls store one)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = (
-        dialect.insert(ReplyLabel)
-        .values(
-            reply_id=reply.id,
-            choice=choice,
-            predicted=reply.classification,
-            label=LABEL_OF[choice],
-            snooze_until=snooze_until if choice is TriageChoice.snooze else None,
-            decided_by=by,
-            decided_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["reply_id"])
-        .returning(ReplyLabel.id)
+    row = {
+        "reply_id": reply.id,
+        "choice": choice,
+        "predicted": reply.classification,
+        "label": LABEL_OF[choice],
+        "snooze_until": snooze_until if choice is TriageChoice.snooze else None,
+        "decided_by": by,
+        "decided_at": now,
+    }
+    inserted = bulk.insert_ignoring(
+        session, ReplyLabel, [row], on=["reply_id"], returning=[ReplyLabel.id]
     )
-    return session.execute(stmt).first() is not None
+    return bool(inserted)

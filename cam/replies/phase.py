@@ -20,10 +20,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from cam.core import events
+from cam.core import bulk, events
 from cam.core.context import CycleContext
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import (
@@ -189,12 +188,8 @@ def read_mailbox(
 
 def _read_cursor(session: Session, mailbox: str) -> tuple[int, int]:
     """Return (UIDVALIDITY, last UID) of `mailbox`, creating its cursor row if it has none."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(
-        dialect.insert(MailboxCursor)
-        .values(mailbox=mailbox, uidvalidity=0, last_uid=0, updated_at=datetime.now(UTC))
-        .on_conflict_do_nothing()
-    )
+    row = {"mailbox": mailbox, "uidvalidity": 0, "last_uid": 0, "updated_at": datetime.now(UTC)}
+    bulk.insert_ignoring(session, MailboxCursor, [row])
     cursor = session.scalars(select(MailboxCursor).where(MailboxCursor.mailbox == mailbox)).one()
     return cursor.uidvalidity, cursor.last_uid
 
@@ -212,14 +207,14 @@ def _store_isolated(
     try:
         with unit_of_work(session_factory) as session:
             return _store(session, read.mailbox, uidvalidity, items, now, zone)
-    except Exception:
+    except Exception:  # never crash: whatever failed the batch is retried message by message
         log.warning("storing a batch of %d replies failed: retrying one by one", len(items))
     outcome = ReadOutcome()
     for item in items:
         try:
             with unit_of_work(session_factory) as session:
                 outcome.add(_store(session, read.mailbox, uidvalidity, [item], now, zone))
-        except Exception as exc:
+        except Exception as exc:  # never crash: one message that cannot be stored costs itself
             log.exception("storing reply uid %s failed", item.uid)
             read.errors.append((f"reply not stored: {describe(exc)}", f"uid {item.uid}"))
             # Move past it, or it would block every later message forever.

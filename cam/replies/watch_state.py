@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from cam.core import bulk
 from cam.core.models import MailboxWatch, WatchMode
 
 
@@ -44,10 +44,7 @@ def latest(session: Session) -> MailboxWatch | None:
 def _upsert(
     session: Session, values: dict[str, object], now: datetime, *, clear_error: bool
 ) -> None:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     row = {**values, "updated_at": now}
     if clear_error:
         row["last_error"] = None
-    stmt = dialect.insert(MailboxWatch).values(**row)
-    changes = {key: stmt.excluded[key] for key in row if key != "mailbox"}
-    session.execute(stmt.on_conflict_do_update(index_elements=["mailbox"], set_=changes))
+    bulk.upsert(session, MailboxWatch, row, key=["mailbox"])

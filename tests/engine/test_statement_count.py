@@ -8,10 +8,10 @@ from contextlib import contextmanager
 
 from sqlalchemy import delete, event
 
+from cam.core.bulk import UPDATE_BATCH as BATCH_SIZE
 from cam.core.db import unit_of_work
 from cam.core.models import Base
 from cam.cycle import run_daily_cam_cycle
-from cam.leads.qualify import BATCH_SIZE
 from tests.engine.helpers import Clock, add_leads, config, gateways, rng
 
 
