@@ -166,7 +166,7 @@ def _flufl(reply: ParsedReply) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return (), ()
     try:
         temporary, permanent = all_failures(reply.message)
-    except Exception as exc:  # a detector's bug must not stop the phase
+    except Exception as exc:  # never crash: a bug in flufl.bounce must not stop the phase
         reply.notes.append(f"bounce detection failed: {type(exc).__name__}")
         return (), ()
     return _usable(temporary), _usable(permanent)

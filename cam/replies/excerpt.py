@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from cam.replies.parser import strip_quoted
+from cam.replies.mail_text import strip_quoted
 
 MAX_CHARS = 700
 # Where a signature starts: the RFC 3676 delimiter, a mobile footer, or a sign-off on its own

@@ -15,15 +15,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
+from email.errors import MessageError
 from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
-from html.parser import HTMLParser
+
+from cam.replies.mail_text import MAX_TEXT_CHARS, clean_text, html_to_text, strip_quoted
 
 # Read at most this much of a message: replies are short, anything bigger is an attachment.
 MAX_RAW_BYTES = 2_000_000
-# Keep at most this much decoded text of one message.
-MAX_TEXT_CHARS = 20_000
 # Walk at most this many MIME parts.
 MAX_PARTS = 200
 
@@ -37,27 +37,6 @@ AUTO_REPLY_HEADERS = (
 
 _MSGID = re.compile(r"<[^<>\s]+>")
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
-# Where the quoted earlier message starts in a reply: a mail client's attribution line (which
-# a client may wrap once) or header block, in English, German, French, Spanish, Dutch, Italian
-# and Portuguese. A header block in another language than English counts only with its date line
-# ("Von: ...\nGesendet:"), as "De:" or "Da:" may start a line of prose.
-_LINE = r"[^\n]{0,200}(?:\n[^\n]{0,200})?"
-_QUOTE_START = re.compile(
-    rf"^(?:On {_LINE}wrote:\s*$"
-    rf"|Am {_LINE}schrieb [^\n]{{0,100}}:\s*$"
-    rf"|Le {_LINE}a écrit\s*:\s*$"
-    rf"|El {_LINE}escribi[óo]\s*:\s*$"
-    rf"|Op {_LINE}schreef [^\n]{{0,100}}:\s*$"
-    rf"|Il {_LINE}ha scritto\s*:\s*$"
-    rf"|Em {_LINE}escreveu\s*:\s*$"
-    r"|-{2,}\s*(?:Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original"
-    r"|Oorspronkelijk bericht|Messaggio originale|Mensagem original)\s*-{2,}"
-    r"|_{10,}\s*$"
-    r"|From:\s.+$"
-    r"|(?:Von|De|Van|Da)\s?:\s.+\n(?:.*\n)?\s*(?:Gesendet|Envoyé|Enviado(?: el)?|Verzonden"
-    r"|Inviato|Data|Datum|Date|Sent)\s?:)",
-    re.IGNORECASE | re.MULTILINE,
-)
 
 
 @dataclass(frozen=True)
@@ -176,22 +155,6 @@ def _parse(raw: bytes, fallback_id: str) -> ParsedReply:
     return reply
 
 
-def clean_text(text: str) -> str:
-    """Return `text` as a database will store it: valid UTF-8, no NUL characters.
-
-    Headers of raw 8-bit mail come back from the email package with surrogate escapes, which
-    neither PostgreSQL nor SQLite can encode; NUL is refused by PostgreSQL text columns.
-    """
-    if any("\ud800" <= ch <= "\udfff" for ch in text):
-        raw = text.encode("utf-8", "surrogateescape")
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = raw.decode("windows-1252", errors="replace")
-        text = text.encode("utf-8", "replace").decode("utf-8")
-    return text.replace("\x00", "")
-
-
 def _clean_fields(reply: ParsedReply) -> None:
     reply.message_id = clean_text(reply.message_id)
     reply.in_reply_to = tuple(clean_text(i) for i in reply.in_reply_to)
@@ -227,7 +190,8 @@ def _header(msg: Message, name: str, notes: list[str]) -> str:
     value = clean_text(value)
     try:
         text = str(make_header(decode_header(value)))
-    except Exception:
+    # A bad encoded word, an unknown charset, bytes that are not in it.
+    except (MessageError, LookupError, ValueError):
         notes.append(f"undecodable {name} header")
         text = value
     return " ".join(text.split())
@@ -318,7 +282,7 @@ def _decode(part: Message, notes: list[str]) -> str:
     """Decode a text part with its declared charset, falling back when it is unknown or lies."""
     try:
         payload = part.get_payload(decode=True)
-    except Exception:
+    except Exception:  # never crash: a part the email package cannot decode is noted, not fatal
         notes.append("undecodable transfer encoding")
         payload = None
     if not isinstance(payload, bytes):
@@ -394,48 +358,3 @@ def _read_returned(returned: Message, reply: ParsedReply) -> None:
     reply.returned_to = tuple(
         dict.fromkeys(a.strip().lower()[:320] for _name, a in to[:10] if "@" in a)
     )
-
-
-def strip_quoted(text: str) -> str:
-    """Return what the sender wrote above the quoted earlier message and its `>` lines."""
-    match = _QUOTE_START.search(text)
-    head = text[: match.start()] if match and match.start() > 0 else text
-    lines = [line for line in head.split("\n") if not line.lstrip().startswith(">")]
-    return "\n".join(lines).strip()
-
-
-class _TextExtractor(HTMLParser):
-    _BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "blockquote"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "head"):
-            self._skip += 1
-        elif tag in self._BLOCKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "head"):
-            self._skip = max(0, self._skip - 1)
-        elif tag in self._BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
-def html_to_text(html: str) -> str:
-    """Return the readable text of an HTML body: tags, scripts and styles dropped."""
-    extractor = _TextExtractor()
-    try:
-        extractor.feed(html[: MAX_TEXT_CHARS * 4])
-        extractor.close()
-    except Exception:
-        return re.sub(r"<[^>]*>", " ", html)
-    lines = (" ".join(line.split()) for line in "".join(extractor.parts).split("\n"))
-    return "\n".join(line for line in lines if line)

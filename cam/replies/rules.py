@@ -143,7 +143,7 @@ def classify(
     """
     try:
         return _classify(reply, rules, today, model)
-    except Exception as exc:
+    except Exception as exc:  # never crash: a failing step (rules, model) classifies as other
         log.exception("classifying %s failed", reply.message_id)
         return Classification(ReplyClass.other, f"classification failed: {type(exc).__name__}")
 

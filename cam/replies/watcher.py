@@ -106,7 +106,7 @@ class ReplyWatcher:
             except LeaseLost:
                 log.info("reply watcher: the lease went to another instance")
                 continue
-            except Exception as exc:
+            except Exception as exc:  # never crash: the watcher thread backs off and tries again
                 self._failures += 1
                 pause = min(self._max_backoff, self._backoff * 2 ** min(self._failures - 1, 20))
                 log.warning("reply watcher: %s; trying again in %.1f s", exc, pause)
@@ -188,5 +188,5 @@ class ReplyWatcher:
                     error=error,
                     now=self._clock(),
                 )
-        except Exception:
+        except Exception:  # never crash: the state shown in /cam status is best effort
             log.warning("reply watcher: its state could not be stored", exc_info=True)

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from cam.core.models import ReplyClass
 from cam.core.settings import DATA_DIR
-from cam.replies.parser import MAX_RAW_BYTES, MAX_TEXT_CHARS, parse_reply, synthetic_message_id
+from cam.replies.mail_text import MAX_TEXT_CHARS
+from cam.replies.parser import MAX_RAW_BYTES, parse_reply, synthetic_message_id
 from cam.replies.rules import classify, load_rules
 from tests.channels.reply_corpus import EXPECTED, TODAY, raw
 

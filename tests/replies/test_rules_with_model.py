@@ -9,7 +9,8 @@ import pytest
 from cam.core.models import ReplyClass
 from cam.core.settings import DATA_DIR
 from cam.replies.classifier import model_with, team_example
-from cam.replies.parser import parse_reply, strip_quoted
+from cam.replies.mail_text import strip_quoted
+from cam.replies.parser import parse_reply
 from cam.replies.rules import classify, load_rules
 from tests.channels.reply_corpus import TODAY
 
