@@ -9,34 +9,31 @@ their line number and written, formula-safe, to an errors CSV.
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import itertools
-import operator
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Protocol
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy import func, select
 
 from cam.core import events
 from cam.core.db import SessionFactory, unit_of_work
-from cam.core.models import Lead, LeadStatus, utcnow
+from cam.core.models import Lead
+from cam.leads.batch_insert import BatchWriter
 from cam.leads.csv_files import (
     DELIMITER_NAMES,
+    DetectedEncoding,
     EncodingError,
     SafeCsvWriter,
     detect_delimiter,
     detect_encoding,
 )
+from cam.leads.csv_stream import Lines, cyclic_gc_paused, field_size_limit, head_lines
 from cam.leads.rows import (
     MAX_CUSTOM_VALUE,
-    ROW_COLUMNS,
     ColumnMap,
     HeaderError,
     LeadRow,
@@ -49,19 +46,8 @@ FIELD_LIMIT = 4 * 1024 * 1024
 # A line longer than this is skipped unread, so one bad line cannot fill the memory.
 LINE_LIMIT = 2 * FIELD_LIMIT
 KEPT_ERRORS = 100
-# Distinct custom-field sets kept serialised (a bound on memory, whatever the file holds).
-CUSTOM_MEMO = 4096
 
 ProgressCallback = Callable[[int, int], None]
-_CONSTANT_COLUMNS = (
-    "score",
-    "score_reasons",
-    "status",
-    "steps_planned",
-    "created_at",
-    "updated_at",
-)
-_LEADS = Lead.__table__
 
 
 class ImportFileError(Exception):
@@ -92,37 +78,6 @@ class ImportResult(BaseModel):
     @property
     def rejected(self) -> int:
         return self.duplicates_in_file + self.invalid
-
-
-class _Lines:
-    """The lines of a text stream, cutting short any longer than `limit` (flat memory).
-
-    A line too long is skipped and stands as an empty line; `flagged` counts it, and every
-    line holding a NUL byte, so the reader can reject the record it falls in.
-    """
-
-    def __init__(self, stream: IO[str], limit: int) -> None:
-        self._stream = stream
-        self._limit = limit
-        self.flagged = 0
-        self.why = ""
-
-    def __iter__(self) -> Iterator[str]:
-        readline, limit = self._stream.readline, self._limit
-        while line := readline(limit):
-            if len(line) == limit and not line.endswith(("\n", "\r")):
-                while (rest := readline(limit)) and len(rest) == limit:
-                    if rest.endswith(("\n", "\r")):
-                        break
-                self._flag(f"line is longer than {limit} characters")
-                line = "\n"
-            elif "\x00" in line:
-                self._flag("contains a NUL byte")
-            yield line
-
-    def _flag(self, why: str) -> None:
-        self.flagged += 1
-        self.why = why
 
 
 class _ErrorSink:
@@ -161,123 +116,13 @@ class _ErrorSink:
             self._file.close()
 
 
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while rows stream in.
+class _Records(Protocol):
+    """A csv reader: records, and the line the last one ended on."""
 
-    A batch keeps thousands of rows alive, and the collector would walk them again and again
-    (a third of an import's time) though rows hold no reference cycles: reference counting
-    frees each batch as soon as it is written.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+    @property
+    def line_num(self) -> int: ...
 
-
-@contextmanager
-def _field_size_limit(limit: int) -> Iterator[None]:
-    previous = csv.field_size_limit(limit)
-    try:
-        yield
-    finally:
-        csv.field_size_limit(previous)
-
-
-def _insert_statement(dialect_name: str) -> Insert:
-    if dialect_name == "sqlite":
-        return sqlite.insert(Lead).on_conflict_do_nothing(index_elements=["email"]).inline()
-    if dialect_name == "postgresql":
-        return postgresql.insert(Lead).on_conflict_do_nothing(index_elements=["email"]).inline()
-    return insert(Lead).inline()
-
-
-class _BatchWriter:
-    """Insert batches of rows with one statement compiled once and run with executemany.
-
-    The constant columns are converted once per batch and the rest handed to the driver
-    as they are, which keeps the cost per row close to a bare `executemany`.
-    """
-
-    def __init__(self, conn: Connection) -> None:
-        dialect = conn.dialect
-        columns = (*ROW_COLUMNS, *_CONSTANT_COLUMNS)
-        compiled = _insert_statement(dialect.name).compile(dialect=dialect, column_keys=columns)
-        self.sql = compiled.string
-        self._names = columns
-        # Named parameters (PostgreSQL) take dicts; positional ones (SQLite) tuples, reordered
-        # only if the compiled statement lists the columns in another order.
-        self._named = not compiled.positional
-        positions = [columns.index(name) for name in compiled.positiontup or []]
-        in_order = positions == list(range(len(columns)))
-        self._reorder = None if self._named or in_order else operator.itemgetter(*positions)
-        self._process = {
-            name: _LEADS.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-            for name in ("custom_fields", *_CONSTANT_COLUMNS)
-        }
-        self._empty_custom = self._bind("custom_fields", {})
-        self._bind_custom = self._process["custom_fields"] or _unchanged
-        self._custom_seen: dict[tuple[tuple[str, str], ...], Any] = {}
-        # SQLite's driver takes `?`; psycopg's `%s` (both positional).
-        self._mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        self._stored_sql: dict[int, str] = {}
-
-    def stored(self, conn: Connection, emails: list[str]) -> list[tuple[str, int]]:
-        """Return (email, id) of the given emails already stored, in one query.
-
-        Written out once per batch size: SQLAlchemy's expanding IN would compile the query
-        again for every batch, a parameter name per email.
-        """
-        sql = self._stored_sql.get(len(emails))
-        if sql is None:
-            marks = ", ".join([self._mark] * len(emails))
-            table, email, lead_id = Lead.__tablename__, "email", "id"
-            sql = f"SELECT {email}, {lead_id} FROM {table} WHERE {email} IN ({marks})"
-            self._stored_sql[len(emails)] = sql
-        return [(email, lead_id) for email, lead_id in conn.exec_driver_sql(sql, tuple(emails))]
-
-    def _custom(self, fields: dict[str, str]) -> Any:
-        """Serialise custom fields once per distinct set: lists repeat them (industry, region)."""
-        key = tuple(fields.items())
-        bound = self._custom_seen.get(key)
-        if bound is None:
-            if len(self._custom_seen) >= CUSTOM_MEMO:
-                self._custom_seen.clear()
-            bound = self._custom_seen[key] = self._bind_custom(fields)
-        return bound
-
-    def _bind(self, name: str, value: Any) -> Any:
-        process = self._process[name]
-        return value if process is None else process(value)
-
-    def params(self, rows: list[LeadRow]) -> list[Any]:
-        now = utcnow()
-        constants = (
-            self._bind("score", 0),
-            self._bind("score_reasons", []),
-            self._bind("status", LeadStatus.new),
-            self._bind("steps_planned", 0),
-            self._bind("created_at", now),
-            self._bind("updated_at", now),
-        )
-        empty = self._empty_custom
-        custom = self._custom
-        out = [
-            (*row.values, custom(row.custom_fields) if row.custom_fields else empty, *constants)
-            for row in rows
-        ]
-        if self._named:
-            return [dict(zip(self._names, values, strict=True)) for values in out]
-        if self._reorder is not None:
-            return list(map(self._reorder, out))
-        return out
-
-
-def _unchanged(value: Any) -> Any:
-    return value
+    def __next__(self) -> list[str]: ...
 
 
 class _Importer:
@@ -286,9 +131,9 @@ class _Importer:
     def __init__(self, sessions: SessionFactory, sink: _ErrorSink, batch_size: int) -> None:
         self._sessions = sessions
         self._sink = sink
-        self._batch_size = batch_size
+        self.batch_size = batch_size
         self._batch: dict[str, tuple[LeadRow, list[str]]] = {}
-        self._writer: _BatchWriter | None = None
+        self._writer: BatchWriter | None = None
         self.rows = self.imported = self.already_present = self.duplicates = self.invalid = 0
         self.errors: list[RowError] = []
         with unit_of_work(sessions) as session:
@@ -310,7 +155,7 @@ class _Importer:
             self.reject(row.line, reason, fields, duplicate=True)
             return
         self._batch[row.email] = (row, fields)
-        if len(self._batch) >= self._batch_size:
+        if len(self._batch) >= self.batch_size:
             self.flush()
 
     def flush(self) -> None:
@@ -321,7 +166,7 @@ class _Importer:
         with unit_of_work(self._sessions) as session:
             conn = session.connection()
             if self._writer is None:
-                self._writer = _BatchWriter(conn)
+                self._writer = BatchWriter(conn)
             for email, lead_id in self._writer.stored(conn, list(batch)):
                 row, fields = batch.pop(email)
                 if lead_id > self._baseline:
@@ -365,59 +210,20 @@ def import_leads(
     """
     shown = name or str(path)
     name = name or path.name
-    try:
-        detected = detect_encoding(path, encoding)
-        total = path.stat().st_size
-        raw = path.open("rb")
-    except EncodingError as exc:
-        raise ImportFileError(f"{shown}: {exc}") from exc
-    except OSError as exc:
-        raise ImportFileError(f"cannot read {shown}: {exc.strerror or exc}") from exc
+    detected, total, raw = _open(path, encoding, shown)
     default_source = (source or f"csv:{name}")[:200]
     with raw, io.TextIOWrapper(raw, encoding=detected.name, newline="") as text:
-        lines = _Lines(text, LINE_LIMIT)
-        with _field_size_limit(FIELD_LIMIT), _cyclic_gc_paused():
+        lines = Lines(text, LINE_LIMIT)
+        with field_size_limit(FIELD_LIMIT), cyclic_gc_paused():
             stream = iter(lines)
-            head = _head(stream)
+            head = head_lines(stream)
             separator = delimiter or detect_delimiter(head[-1] if head else "")
             reader = csv.reader(itertools.chain(head, stream), delimiter=separator)
-            header = _read_header(reader)
-            if lines.flagged:
-                raise ImportFileError(f"the header row cannot be read: {lines.why}")
-            try:
-                columns = ColumnMap.from_header(header)
-            except HeaderError as exc:
-                hint = _separator_hint(header, separator)
-                raise ImportFileError(f"{shown}: {exc}{hint}") from exc
+            header, columns = _columns(reader, lines, separator, shown)
             with _ErrorSink(errors_path, header) as sink:
                 importer = _Importer(sessions, sink, batch_size)
-                seen_flags = rows = 0
-                add = importer.add
-                while True:
-                    line = reader.line_num + 1
-                    problem: str | None = None
-                    try:
-                        fields = next(reader)
-                    except StopIteration:
-                        break
-                    except csv.Error as exc:
-                        fields, problem = [], f"unreadable CSV: {exc}"
-                    if lines.flagged != seen_flags:
-                        seen_flags = lines.flagged
-                        fields = [f.replace("\x00", "") for f in fields]
-                        problem = lines.why
-                    elif problem is None and not any(fields):
-                        continue
-                    rows += 1
-                    row = problem or read_row(fields, columns, line, default_source)
-                    if isinstance(row, str):
-                        importer.reject(line, row, fields)
-                    else:
-                        add(row, fields)
-                    if progress is not None and rows % batch_size == 0:
-                        progress(raw.tell(), total)
-                importer.flush()
-                importer.rows = rows
+                on_batch = None if progress is None else lambda: progress(raw.tell(), total)
+                _feed(reader, lines, columns, default_source, importer, on_batch)
     if progress is not None:
         progress(total, total)
     result = ImportResult(
@@ -441,14 +247,70 @@ def import_leads(
     return result
 
 
-def _head(lines: Iterator[str]) -> list[str]:
-    """Read up to the first line that is not blank (the header), to guess the delimiter."""
-    head = []
-    for line in lines:
-        head.append(line)
-        if line.strip():
+def _open(path: Path, encoding: str | None, shown: str) -> tuple[DetectedEncoding, int, IO[bytes]]:
+    """Detect the file's encoding and open it: (encoding, size in bytes, binary stream)."""
+    try:
+        detected = detect_encoding(path, encoding)
+        return detected, path.stat().st_size, path.open("rb")
+    except EncodingError as exc:
+        raise ImportFileError(f"{shown}: {exc}") from exc
+    except OSError as exc:
+        raise ImportFileError(f"cannot read {shown}: {exc.strerror or exc}") from exc
+
+
+def _feed(
+    reader: _Records,
+    lines: Lines,
+    columns: ColumnMap,
+    default_source: str,
+    importer: _Importer,
+    on_batch: Callable[[], None] | None,
+) -> None:
+    """Check each record after the header and hand it to `importer`; flush the last batch.
+
+    One tight loop with local names: it runs once per row of files of millions of rows.
+    """
+    seen_flags = rows = 0
+    add, batch_size = importer.add, importer.batch_size
+    while True:
+        line = reader.line_num + 1
+        problem: str | None = None
+        try:
+            fields = next(reader)
+        except StopIteration:
             break
-    return head
+        except csv.Error as exc:
+            fields, problem = [], f"unreadable CSV: {exc}"
+        if lines.flagged != seen_flags:
+            seen_flags = lines.flagged
+            fields = [f.replace("\x00", "") for f in fields]
+            problem = lines.why
+        elif problem is None and not any(fields):
+            continue
+        rows += 1
+        row = problem or read_row(fields, columns, line, default_source)
+        if isinstance(row, str):
+            importer.reject(line, row, fields)
+        else:
+            add(row, fields)
+        if on_batch is not None and rows % batch_size == 0:
+            on_batch()
+    importer.flush()
+    importer.rows = rows
+
+
+def _columns(
+    reader: Iterator[list[str]], lines: Lines, separator: str, shown: str
+) -> tuple[list[str], ColumnMap]:
+    """Read the header row and map its columns; `ImportFileError` says why it cannot be."""
+    header = _read_header(reader)
+    if lines.flagged:
+        raise ImportFileError(f"the header row cannot be read: {lines.why}")
+    try:
+        return header, ColumnMap.from_header(header)
+    except HeaderError as exc:
+        hint = _separator_hint(header, separator)
+        raise ImportFileError(f"{shown}: {exc}{hint}") from exc
 
 
 def _separator_hint(header: list[str], separator: str) -> str:
