@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cam.cli_common import console, load_settings
 from cam.core.settings import Settings
 from cam.preflight import CheckStatus, Preflight, run_preflight
 
@@ -16,10 +17,6 @@ MARK = {CheckStatus.ok: "[green]ok[/green]", CheckStatus.failed: "[red]missing[/
 
 def check() -> None:
     """Check everything sending for real needs (settings, mail servers, CRM); nothing is sent."""
-    # Imported here: cam.cli imports this module, and its settings loader is the one place
-    # that turns bad settings into a message.
-    from cam.cli import console, load_settings
-
     settings: Settings = load_settings()
     preflight = run_preflight(settings)
     _show(console, preflight)

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from cam.bootstrap import Runtime, cycle_config
+from cam.cli_common import CliError, load_settings
 from cam.core import db
 from cam.core.models import utcnow
 from cam.core.state import get_state
@@ -31,9 +32,6 @@ def digest(
     png: Annotated[Path | None, typer.Option(help="Write the 14-day chart to this file.")] = None,
 ) -> None:
     """Show the digest the bot posts (the day's funnel, rates, what waits, limits)."""
-    # cam.cli registers this command, so its settings loader is imported here, not at the top.
-    from cam.cli import CliError, load_settings
-
     try:
         last = date.fromisoformat(day) if day else None
     except ValueError:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cam.bootstrap import Runtime
+from cam.cli_common import load_settings
 from cam.core import db
 from cam.core.models import ReplyClass, ReplyLabel, utcnow
 
@@ -78,9 +79,6 @@ def accuracy(
     days: Annotated[int, typer.Option(min=1, help="Count the decisions of the last N days.")] = 30,
 ) -> None:
     """Show the confusion matrix of the classifier against the team's decisions on cards."""
-    # cam.cli registers this command, so its settings loader is imported here, not at the top.
-    from cam.cli import load_settings
-
     with Runtime(load_settings()) as runtime, db.unit_of_work(runtime.session_factory) as session:
         result = confusion(session, utcnow() - timedelta(days=days))
     if not result.total:

@@ -16,7 +16,8 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from cam.cli import DEMO_BLOCKED_DOMAINS, SAMPLE_LEADS, app, demo_clock
+from cam.cli import app
+from cam.cli_demo import DEMO_BLOCKED_DOMAINS, SAMPLE_LEADS, demo_clock
 from cam.core.config import default_safety_settings
 from cam.core.db import make_engine, session_factory, unit_of_work
 from cam.core.models import (

@@ -1,0 +1,128 @@
+"""`cam demo`: the sample leads in a fresh SQLite database, and a dry-run cycle over them."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from sqlalchemy import select
+
+from cam import cli_views
+from cam.bootstrap import Runtime, cycle_config
+from cam.cli_common import console, import_file, load_settings
+from cam.core import db
+from cam.core.models import Channel, Lead, OutreachMessage, OutreachStatus, utcnow
+from cam.core.settings import DATA_DIR
+from cam.core.state import get_state
+from cam.cycle import run_daily_cam_cycle
+from cam.leads.scoring import load_rules
+from cam.outreach import safety
+from cam.outreach.campaigns import sync_campaign_file
+
+SAMPLE_LEADS = DATA_DIR / "sample_leads.csv"
+# The sample's competitor domain, blocked in the demo to show a disqualification.
+DEMO_BLOCKED_DOMAINS = frozenset({"rivalreach.com"})
+DEMO_SEED = 7
+DEMO_TIME = time(9, 5)
+
+
+def demo_clock(timezone: str, today: date) -> datetime:
+    """Return 09:05 in the team's zone on `today`, or on the next weekday if it is a weekend."""
+    day = today
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, DEMO_TIME, tzinfo=safety.zone(timezone)).astimezone(UTC)
+
+
+def demo(
+    database: Annotated[
+        Path, typer.Option("--db", help="SQLite file to (re)create for the demo.")
+    ] = Path("cam-demo.db"),
+    emails: Annotated[int, typer.Option(min=0, help="Rendered emails to preview.")] = 3,
+) -> None:
+    """Import the sample leads into a fresh SQLite database and run a dry-run cycle."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{database.resolve()}"
+    settings = load_settings(DATABASE_URL=url)
+    db.upgrade(url)
+    console.print(f"[bold]Demo database:[/bold] {escape(str(database))} (dry run: nothing is sent)")
+    errors_path = database.with_name(f"{database.stem}-errors.csv")
+    with Runtime(settings) as runtime:
+        result = import_file(runtime, SAMPLE_LEADS, errors_path)
+        console.print(cli_views.import_summary(result))
+        with db.unit_of_work(runtime.session_factory) as session:
+            rules = load_rules(settings.scoring_file)
+            campaign = sync_campaign_file(
+                session, settings.campaign_file, default_threshold=rules.threshold
+            )
+            console.print(
+                f"[bold]Campaign:[/bold] {escape(campaign.name)}: {len(campaign.steps)} steps, "
+                f"leads scoring {campaign.score_threshold} or more are enrolled"
+            )
+            config = cycle_config(settings, get_state(session))
+        safety_settings = config.safety_settings.model_copy(
+            update={"blocked_domains": DEMO_BLOCKED_DOMAINS}
+        )
+        config = config.model_copy(update={"safety_settings": safety_settings})
+        now = demo_clock(
+            settings.timezone, utcnow().astimezone(safety.zone(settings.timezone)).date()
+        )
+        console.print(
+            f"[bold]Clock:[/bold] {cli_views.when(now)} (a weekday morning, inside the send "
+            f"window); blocked domain: {', '.join(sorted(DEMO_BLOCKED_DOMAINS))}"
+        )
+        report = run_daily_cam_cycle(
+            config,
+            session_factory=runtime.session_factory,
+            gateways=runtime.gateways,
+            clock=lambda: now,
+            rng=random.Random(DEMO_SEED),
+            trigger="demo",
+            instance=settings.instance_name,
+        )
+        console.print(cli_views.report_view(report, title="Dry-run cycle"))
+        _preview(runtime, emails)
+    if result.errors_file is not None:
+        console.print(
+            f"Rejected rows ({result.rejected}) are in [bold]{escape(str(errors_path))}[/bold], "
+            "with their line numbers and reasons."
+        )
+    console.print(
+        "Next: `cam report`, `cam limits`, `cam events` (with "
+        f"DATABASE_URL={escape(url)} to read the demo database)."
+    )
+
+
+def _preview(runtime: Runtime, count: int) -> None:
+    if count == 0:
+        return
+    query = (
+        select(OutreachMessage, Lead)
+        .join(Lead, Lead.id == OutreachMessage.lead_id)
+        .where(
+            OutreachMessage.status == OutreachStatus.simulated,
+            OutreachMessage.channel == Channel.email,
+        )
+        .order_by(OutreachMessage.sent_at, OutreachMessage.id)
+        .limit(count)
+    )
+    with db.unit_of_work(runtime.session_factory) as session:
+        rows = session.execute(query).all()
+        if not rows:
+            console.print("No email would go out in this cycle.")
+            return
+        console.print(f"[bold]The first {len(rows)} emails the cycle would send:[/bold]")
+        for message, lead in rows:
+            console.print(
+                cli_views.email_preview(
+                    lead.email,
+                    message.subject or "",
+                    message.body or "",
+                    message.sent_at or message.scheduled_at,
+                )
+            )
