@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -84,38 +85,7 @@ class BotScheduler:
             else None
         )
         self._scheduler = BackgroundScheduler(timezone=self.zone)
-        self._scheduler.add_job(
-            self._cycle_job,
-            self.trigger,
-            id=CYCLE_JOB,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=int(CYCLE_GRACE.total_seconds()),
-        )
-        self._scheduler.add_job(
-            self._send_job,
-            IntervalTrigger(minutes=settings.send_interval_minutes, timezone=self.zone),
-            id=SEND_JOB,
-            coalesce=True,
-            max_instances=1,
-        )
-        self._scheduler.add_job(
-            self.deliver,
-            IntervalTrigger(seconds=notify_every.total_seconds(), timezone=self.zone),
-            id=NOTIFY_JOB,
-            coalesce=True,
-            max_instances=1,
-        )
-        if self.digest_trigger is not None:
-            self._scheduler.add_job(
-                self._digest_job,
-                self.digest_trigger,
-                id=DIGEST_JOB,
-                coalesce=True,
-                max_instances=1,
-                misfire_grace_time=int(CYCLE_GRACE.total_seconds()),
-            )
-
+        self._add_jobs(notify_every)
         # Replies are read as they arrive, by one instance at a time, paused or not.
         self.watchers = reply_watchers(
             settings,
@@ -125,6 +95,26 @@ class BotScheduler:
             clock=clock,
             on_read=self.deliver,
         )
+
+    def _add_jobs(self, notify_every: timedelta) -> None:
+        """Register the cycle, the send pass, delivery and, if scheduled, the digest."""
+        grace = int(CYCLE_GRACE.total_seconds())
+        minutes = self.settings.send_interval_minutes
+        self._add(self._cycle_job, self.trigger, CYCLE_JOB, misfire_grace_time=grace)
+        self._add(self._send_job, IntervalTrigger(minutes=minutes, timezone=self.zone), SEND_JOB)
+        self._add(
+            self.deliver,
+            IntervalTrigger(seconds=notify_every.total_seconds(), timezone=self.zone),
+            NOTIFY_JOB,
+        )
+        if self.digest_trigger is not None:
+            self._add(self._digest_job, self.digest_trigger, DIGEST_JOB, misfire_grace_time=grace)
+
+    def _add(
+        self, job: Callable[[], object], trigger: BaseTrigger, job_id: str, **options: int
+    ) -> None:
+        """Add a job that never runs twice at once and runs once for beats it missed."""
+        self._scheduler.add_job(job, trigger, id=job_id, coalesce=True, max_instances=1, **options)
 
     def start(self) -> None:
         self._scheduler.start()
