@@ -36,29 +36,24 @@ START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 @contextmanager
 def database(kind: str, workdir: Path) -> Iterator[SessionFactory]:
     """Yield sessions on a fresh migrated database of `kind`."""
-    if kind == "sqlite":
+    schema = None if kind == "sqlite" else f"bench_{uuid.uuid4().hex[:10]}"
+    admin = None if schema is None else make_engine(PG_URL)
+    if admin is None:
         url = f"sqlite:///{workdir / 'guard.db'}"
-        upgrade(url)
-        engine = make_engine(url)
-        try:
-            yield session_factory(engine)
-        finally:
-            engine.dispose()
-        return
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    else:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        url = f"{PG_URL}?options=-csearch_path%3D{schema}"
     upgrade(url)
     engine = make_engine(url)
     try:
         yield session_factory(engine)
     finally:
         engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+        if admin is not None:
+            with admin.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            admin.dispose()
 
 
 def timed(sessions: SessionFactory, requests: int, threads: int) -> list[float]:

@@ -38,12 +38,7 @@ class ImapInboxReader:
 
     def fetch_since(self, uidvalidity: int, last_uid: int) -> InboxBatch:
         """Return messages after `last_uid`, or all of them if UIDVALIDITY changed."""
-        try:
-            conn = self._connect()
-        except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
-            raise GatewayError(
-                self._safe(f"IMAP connection to {self._where} failed: {exc}")
-            ) from None
+        conn = self._connected()
         try:
             return self._fetch(conn, uidvalidity, last_uid)
         except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
@@ -54,12 +49,7 @@ class ImapInboxReader:
     def check(self) -> None:
         """Log in and open the folder read-only, then leave (the go-live preflight)."""
         folder = self._settings.imap_folder
-        try:
-            conn = self._connect()
-        except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
-            raise GatewayError(
-                self._safe(f"IMAP connection to {self._where} failed: {exc}")
-            ) from None
+        conn = self._connected()
         try:
             status, data = conn.select(_quote(folder), readonly=True)
             if status != "OK":
@@ -72,6 +62,15 @@ class ImapInboxReader:
     def idle(self) -> ImapIdle:
         """A second connection, to wait for news with IDLE (enter it to connect)."""
         return ImapIdle(self._settings, self._safe)
+
+    def _connected(self) -> imaplib.IMAP4:
+        """Connect and log in; `GatewayError` naming the server if that fails."""
+        try:
+            return self._connect()
+        except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
+            raise GatewayError(
+                self._safe(f"IMAP connection to {self._where} failed: {exc}")
+            ) from None
 
     @property
     def _where(self) -> str:
