@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -71,6 +71,7 @@ class LexiconFile(BaseModel):
     question_openers: list[str]
     imperatives: list[str]
     thanks_for: list[str]
+    greetings: list[str]
     concepts: dict[str, list[str]]
 
 
@@ -88,6 +89,8 @@ class Lexicon:
     question_openers: Openers
     imperatives: Openers
     thanks_for: frozenset[str]
+    # First word -> the greetings that start with it, as word tuples.
+    greetings: dict[str, tuple[tuple[str, ...], ...]]
     _by_word: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def word_concepts(self, word: str) -> tuple[str, ...]:
@@ -129,7 +132,15 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
         question_openers=Openers.of(tuple(fold(e).split()) for e in source.question_openers),
         imperatives=Openers.of(tuple(fold(e).split()) for e in source.imperatives),
         thanks_for=frozenset(fold(w) for w in source.thanks_for),
+        greetings=_by_first_word(tuple(fold(g).split()) for g in source.greetings),
     )
+
+
+def _by_first_word(entries: Iterable[tuple[str, ...]]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    indexed: dict[str, list[tuple[str, ...]]] = {}
+    for parts in entries:
+        indexed.setdefault(parts[0], []).append(parts)
+    return {word: tuple(found) for word, found in indexed.items()}
 
 
 def fold(text: str) -> str:
@@ -196,7 +207,7 @@ def sentences(tokens: Sequence[str], lexicon: Lexicon) -> list[Sentence]:
     found: list[Sentence] = []
     words: list[str] = []
     said: set[str] = set()
-    negated_until = thanked_until = thanks_at = -1
+    negated_until = thanked_until = thanks_at = greeting_until = -1
     for i, part in enumerate(tokens):
         if not _is_word(part):
             negated_until = thanked_until = -1
@@ -205,6 +216,10 @@ def sentences(tokens: Sequence[str], lexicon: Lexicon) -> list[Sentence]:
                 words, said = [], set()
             continue
         words.append(part)
+        if i > greeting_until:
+            greeting_until = i + _greeting_length(tokens, i, lexicon) - 1
+        if i <= greeting_until:
+            continue  # "good morning" names no time
         if part in lexicon.clause_breaks:
             negated_until = -1
         mark = "!" if i <= negated_until else "~" if i <= thanked_until else ""
@@ -256,6 +271,14 @@ def _concepts_at(tokens: Sequence[str], i: int, lexicon: Lexicon) -> list[str]:
         ):
             found.append(concept)
     return found
+
+
+def _greeting_length(tokens: Sequence[str], i: int, lexicon: Lexicon) -> int:
+    """Return how many words of a greeting start at `i` (0 for none)."""
+    for parts in lexicon.greetings.get(tokens[i], ()):
+        if tuple(tokens[i : i + len(parts)]) == parts:
+            return len(parts)
+    return 0
 
 
 def _is_word(token: str) -> bool:

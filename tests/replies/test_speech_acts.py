@@ -122,3 +122,20 @@ def test_thanks_that_also_ask_are_no_acknowledgement():
 def test_the_model_reads_questions_requests_and_declines(text: str, expected: ReplyClass):
     prediction = default_model().predict(text, "Re: our note")
     assert prediction.label is expected, prediction.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Good morning Maya, is the demo live or recorded?",
+        "Guten Morgen, ist die Demo live?",
+        "Boa tarde, a demo é gravada?",
+    ],
+)
+def test_a_greeting_proposes_no_time(text: str):
+    assert acts(text) == {"k:question"}
+
+
+def test_a_time_after_a_greeting_is_still_proposed():
+    assert acts("Guten Morgen, passt Ihnen morgen um 10 Uhr?") == {"k:request"}
+    assert acts("Good morning! Could we talk tomorrow morning?") == {"k:request"}
