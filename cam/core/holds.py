@@ -1,47 +1,95 @@
 """What held work back, in the words a sales person reads (reports in Slack and the terminal).
 
-The engine counts held-back messages under a limit's key (`email_daily_cap`,
+The engine counts held-back messages under a `Limit` (`email_daily_cap`,
 `max_outreach_per_day`...); people read what waits, why, and until when.
 """
 
 from __future__ import annotations
 
+import enum
 from datetime import date
 
+from cam.core.models import Channel
 from cam.core.report import CAMCycleReport
 
-# Key -> (what waits, why). A count goes before "what waits".
-_HOLDS: dict[str, tuple[str, str]] = {
-    "max_new_leads_per_day": ("new leads not looked at yet", "the day's limit of new leads"),
-    "max_outreach_per_day": ("leads waiting for a first message", "the day's first-message limit"),
-    "max_followups_per_day": ("follow-ups waiting", "the day's follow-up limit"),
-    "email_daily_cap": ("emails waiting", "the day's email limit"),
-    "linkedin_daily_cap": ("LinkedIn tasks waiting", "the day's LinkedIn limit"),
-    "email_hourly_cap": ("emails waiting", "this hour's email limit"),
-    "domain_daily_cap": ("emails waiting", "the day's limit of emails to one company"),
-    "send_window": ("messages waiting", "outside business hours in the recipient's time zone"),
-    "email_spacing": ("emails waiting a few minutes", "spaced out so they never go in a burst"),
-    "email_retry_later": ("emails to try again", "the mail server asked us to retry later"),
-    "email_not_configured": ("emails not sent", "no mail server is set up (CAM_SMTP_HOST)"),
-    "linkedin_not_configured": ("LinkedIn tasks not created", "LinkedIn tasks are off"),
-    "email_no_free_slot": ("emails not planned", "no free time in the next two weeks"),
-    "linkedin_no_free_slot": ("LinkedIn tasks not planned", "no free time in the next two weeks"),
-    "paused": ("messages waiting", "CAM is paused until an approver resumes it"),
-    "dry_run": ("messages not sent", "CAM was switched back to dry run"),
-    "mailbox_paused": ("emails waiting", "their mailbox is paused"),
-    "linkedin_hourly_cap": ("LinkedIn tasks waiting", "this hour's LinkedIn limit"),
+
+class Limit(enum.StrEnum):
+    """What holds work back; reports store and print these values."""
+
+    max_new_leads_per_day = "max_new_leads_per_day"
+    max_outreach_per_day = "max_outreach_per_day"
+    max_followups_per_day = "max_followups_per_day"
+    email_daily_cap = "email_daily_cap"
+    linkedin_daily_cap = "linkedin_daily_cap"
+    email_hourly_cap = "email_hourly_cap"
+    linkedin_hourly_cap = "linkedin_hourly_cap"
+    domain_daily_cap = "domain_daily_cap"
+    send_window = "send_window"
+    email_spacing = "email_spacing"
+    email_retry_later = "email_retry_later"
+    email_not_configured = "email_not_configured"
+    linkedin_not_configured = "linkedin_not_configured"
+    email_no_free_slot = "email_no_free_slot"
+    linkedin_no_free_slot = "linkedin_no_free_slot"
+    paused = "paused"
+    dry_run = "dry_run"
+    mailbox_paused = "mailbox_paused"
+
+    @classmethod
+    def daily_cap(cls, channel: Channel) -> Limit:
+        return cls(f"{channel.value}_daily_cap")
+
+    @classmethod
+    def hourly_cap(cls, channel: Channel) -> Limit:
+        return cls(f"{channel.value}_hourly_cap")
+
+    @classmethod
+    def not_configured(cls, channel: Channel) -> Limit:
+        return cls(f"{channel.value}_not_configured")
+
+    @classmethod
+    def no_free_slot(cls, channel: Channel) -> Limit:
+        return cls(f"{channel.value}_no_free_slot")
+
+
+# Limit -> (what waits, why). A count goes before "what waits".
+_HOLDS: dict[Limit, tuple[str, str]] = {
+    Limit.max_new_leads_per_day: ("new leads not looked at yet", "the day's limit of new leads"),
+    Limit.max_outreach_per_day: (
+        "leads waiting for a first message",
+        "the day's first-message limit",
+    ),
+    Limit.max_followups_per_day: ("follow-ups waiting", "the day's follow-up limit"),
+    Limit.email_daily_cap: ("emails waiting", "the day's email limit"),
+    Limit.linkedin_daily_cap: ("LinkedIn tasks waiting", "the day's LinkedIn limit"),
+    Limit.email_hourly_cap: ("emails waiting", "this hour's email limit"),
+    Limit.domain_daily_cap: ("emails waiting", "the day's limit of emails to one company"),
+    Limit.send_window: ("messages waiting", "outside business hours in the recipient's time zone"),
+    Limit.email_spacing: ("emails waiting a few minutes", "spaced out so they never go in a burst"),
+    Limit.email_retry_later: ("emails to try again", "the mail server asked us to retry later"),
+    Limit.email_not_configured: ("emails not sent", "no mail server is set up (CAM_SMTP_HOST)"),
+    Limit.linkedin_not_configured: ("LinkedIn tasks not created", "LinkedIn tasks are off"),
+    Limit.email_no_free_slot: ("emails not planned", "no free time in the next two weeks"),
+    Limit.linkedin_no_free_slot: (
+        "LinkedIn tasks not planned",
+        "no free time in the next two weeks",
+    ),
+    Limit.paused: ("messages waiting", "CAM is paused until an approver resumes it"),
+    Limit.dry_run: ("messages not sent", "CAM was switched back to dry run"),
+    Limit.mailbox_paused: ("emails waiting", "their mailbox is paused"),
+    Limit.linkedin_hourly_cap: ("LinkedIn tasks waiting", "this hour's LinkedIn limit"),
 }
 # When a hold lifts by itself, if it does.
-_UNTIL: dict[str, str] = {
-    "max_new_leads_per_day": "tomorrow",
-    "max_outreach_per_day": "tomorrow",
-    "max_followups_per_day": "tomorrow",
-    "email_daily_cap": "tomorrow",
-    "linkedin_daily_cap": "tomorrow",
-    "domain_daily_cap": "tomorrow",
-    "email_hourly_cap": "the next hour",
-    "linkedin_hourly_cap": "the next hour",
-    "send_window": "the next business hours",
+_UNTIL: dict[Limit, str] = {
+    Limit.max_new_leads_per_day: "tomorrow",
+    Limit.max_outreach_per_day: "tomorrow",
+    Limit.max_followups_per_day: "tomorrow",
+    Limit.email_daily_cap: "tomorrow",
+    Limit.linkedin_daily_cap: "tomorrow",
+    Limit.domain_daily_cap: "tomorrow",
+    Limit.email_hourly_cap: "the next hour",
+    Limit.linkedin_hourly_cap: "the next hour",
+    Limit.send_window: "the next business hours",
 }
 # Why a lead was disqualified, by the start of its recorded reason.
 DISQUALIFIED_WORDS = {
@@ -52,11 +100,23 @@ DISQUALIFIED_WORDS = {
 }
 
 
+def _as_limit(reason: str) -> Limit | None:
+    """The limit a stored reason names; None for one an older version stored."""
+    try:
+        return Limit(reason)
+    except ValueError:
+        return None
+
+
 def hold_line(reason: str, count: int, until: date | None = None) -> str:
     """Say what waits, why and until when: "10 emails waiting: the day's email limit (until
     Tue 2 Dec)"."""
-    what, why = _HOLDS.get(reason, ("messages waiting", reason.replace("_", " ")))
-    lifts = f"{until:%a %-d %b}" if until is not None else _UNTIL.get(reason)
+    limit = _as_limit(reason)
+    unknown = ("messages waiting", reason.replace("_", " "))
+    what, why = _HOLDS.get(limit, unknown) if limit is not None else unknown
+    lifts = f"{until:%a %-d %b}" if until is not None else None
+    if lifts is None and limit is not None:
+        lifts = _UNTIL.get(limit)
     return f"{count} {what}: {why}" + (f" (until {lifts})" if lifts else "")
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from cam.core.config import CAMCycleConfig, Sender, SendWindow
 from cam.core.context import CycleContext
+from cam.core.holds import Limit
 from cam.core.models import (
     CampaignStep,
     Channel,
@@ -162,9 +163,11 @@ class Quota:
         self.day = safety.team_day(moment, config.timezone)
         day = safety.day_window(self.day)
         hour = safety.hour_window(moment, config.timezone)
-        daily, hourly = f"{channel.value}_daily_cap", f"{channel.value}_hourly_cap"
+        daily, hourly = Limit.daily_cap(channel), Limit.hourly_cap(channel)
         if sender is not None:
-            self.scopes: list[tuple[str, str, str]] = [(senders.scope(dry, sender.key), day, daily)]
+            self.scopes: list[tuple[str, str, Limit]] = [
+                (senders.scope(dry, sender.key), day, daily)
+            ]
             if sender.limits.hourly_cap is not None:
                 self.scopes.append((senders.hour_scope(dry, sender.key), hour, hourly))
         else:
@@ -173,9 +176,9 @@ class Quota:
             if limits is not None and limits.hourly_cap is not None:
                 self.scopes.append((safety.hourly_scope(dry, channel), hour, hourly))
         if channel is Channel.email and domain:
-            self.scopes.append((safety.domain_scope(dry, domain), day, "domain_daily_cap"))
+            self.scopes.append((safety.domain_scope(dry, domain), day, Limit.domain_daily_cap))
 
-    def take(self, session: Session, caps: dict[str, int]) -> str | None:
+    def take(self, session: Session, caps: dict[Limit, int]) -> Limit | None:
         """Take every counter or none; return the name of the limit that refused."""
         taken: list[tuple[str, str]] = []
         for scope, window, limit in self.scopes:

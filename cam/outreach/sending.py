@@ -30,6 +30,7 @@ from cam.core import events
 from cam.core.config import ChannelLimitConfig, Sender
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
+from cam.core.holds import Limit
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import (
     CampaignStep,
@@ -150,7 +151,7 @@ class SendPass:
             self.report.skip(self.halted, waiting)
         return True
 
-    def _caps(self, channel: Channel, day: date, sender: Sender | None = None) -> dict[str, int]:
+    def _caps(self, channel: Channel, day: date, sender: Sender | None = None) -> dict[Limit, int]:
         safety_settings = self.config.safety_settings
         if sender is not None:
             start = self.started_on.get(sender.key)
@@ -160,9 +161,9 @@ class SendPass:
             limits = safety_settings.channels.get(channel) or ChannelLimitConfig(daily_cap=0)
             cap = safety.channel_cap(safety_settings, channel, day, self.linkedin_started_on)
         return {
-            f"{channel.value}_daily_cap": cap,
-            f"{channel.value}_hourly_cap": limits.hourly_cap or 0,
-            "domain_daily_cap": safety_settings.per_domain_daily_cap,
+            Limit.daily_cap(channel): cap,
+            Limit.hourly_cap(channel): limits.hourly_cap or 0,
+            Limit.domain_daily_cap: safety_settings.per_domain_daily_cap,
         }
 
     def _sender_of(self, lead: Lead) -> Sender | None:
@@ -212,7 +213,7 @@ class SendPass:
             return None
         if outside_window(self.config, lead, moment, sender.window if sender else None):
             row.scheduled_at = next_in_window(self.config, lead, moment, self.ctx.rng, sender)
-            self.report.skip("send_window")
+            self.report.skip(Limit.send_window)
             return None
         step = self.steps.get(row.campaign_id, {}).get(row.step)
         if step is None:
@@ -244,12 +245,12 @@ class SendPass:
                 moment = max(row.scheduled_at, self.now)
                 sender = self._sender_of(lead) if row.channel is Channel.email else None
                 if sender is not None and sender.key in paused:
-                    self.report.skip("mailbox_paused")
+                    self.report.skip(Limit.mailbox_paused)
                     continue
                 quota = Quota(self.ctx, row.channel, lead.domain, moment, sender)
                 lane = (row.channel, sender.key if sender else "", str(quota.day))
                 if lane in full:
-                    self.report.skip(f"{row.channel.value}_daily_cap")
+                    self.report.skip(Limit.daily_cap(row.channel))
                     continue
                 rendered = self._gate(session, row, lead, moment)
                 if rendered is None:
@@ -257,7 +258,7 @@ class SendPass:
                 refused = quota.take(session, self._caps(row.channel, quota.day, sender))
                 if refused is not None:
                     self.report.skip(refused)
-                    if refused == f"{row.channel.value}_daily_cap":
+                    if refused is Limit.daily_cap(row.channel):
                         full.add(lane)
                     continue
                 row.status = OutreachStatus.simulated
@@ -288,7 +289,7 @@ class SendPass:
         with unit_of_work(self.ctx.session_factory) as session:
             waiting = self._count_due(session, channel, mailbox)
         if waiting:
-            self.report.skip(f"{channel.value}_not_configured", waiting)
+            self.report.skip(Limit.not_configured(channel), waiting)
 
     def _send_emails(self) -> None:
         """Send each mailbox's due emails through its own connection, one mailbox after another.
@@ -369,7 +370,7 @@ class SendPass:
                     continue
                 if self._too_soon(session, sender):
                     waiting = self._count_due(session, Channel.email, sender.key)
-                    self.report.skip("email_spacing", waiting)
+                    self.report.skip(Limit.email_spacing, waiting)
                     return None
                 quota = Quota(self.ctx, Channel.email, lead.domain, self.now, sender)
                 refused = quota.take(session, self._caps(Channel.email, quota.day, sender))
@@ -438,7 +439,7 @@ class SendPass:
             return
         if result.outcome is SendOutcome.retry_later:
             quota.give_back(session)
-            self.report.skip("email_retry_later")
+            self.report.skip(Limit.email_retry_later)
             if row.attempts >= MAX_ATTEMPTS:
                 row.status = OutreachStatus.failed
                 row.reason = f"gave up after {row.attempts} attempts: {result.detail}"[:1000]
