@@ -159,8 +159,8 @@ class Answers:
 _WROTE = "cam_wrote"
 
 
-def invalidating(session_factory: SessionFactory, answers: Answers) -> SessionFactory:
-    """A factory like `session_factory` whose commits that wrote anything invalidate `answers`.
+def invalidating(session_factory: SessionFactory, on_change: Callable[[], None]) -> SessionFactory:
+    """A factory like `session_factory` whose commits that wrote anything call `on_change`.
 
     The one place the answers are invalidated: a listener cannot forget it. Read-only
     transactions (the answers' own, `/cam help`) leave the cache alone.
@@ -179,7 +179,7 @@ def invalidating(session_factory: SessionFactory, answers: Answers) -> SessionFa
 
     def on_commit(session: Session) -> None:
         if session.info.pop(_WROTE, False):
-            answers.invalidate()
+            on_change()
 
     def on_rollback(session: Session) -> None:
         session.info.pop(_WROTE, None)

@@ -92,7 +92,7 @@ def create_app(
     deps = Deps(
         settings=settings,
         client=client,
-        session_factory=invalidating(session_factory, answers),
+        session_factory=invalidating(session_factory, answers.invalidate),
         gateways=gateways if gateways is not None else build_gateways(settings),
         worker=worker if worker is not None else Worker(),
         clock=clock,

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import threading
 
-from bot.answers import CachedAnswer
+from sqlalchemy import select, update
+
+from bot.answers import CachedAnswer, invalidating
+from cam.core.db import SessionFactory, unit_of_work
+from cam.core.models import RuntimeState
+from cam.core.state import get_state
 
 
 class Counter:
@@ -92,3 +97,30 @@ def test_a_new_key_means_a_new_answer():
     assert answer.get() == "08:00:1"
     key[0] = "09:00"
     assert answer.get() == "09:00:2"
+
+
+def test_only_commits_that_wrote_invalidate(sessions: SessionFactory):
+    changes: list[int] = []
+    writes = invalidating(sessions, lambda: changes.append(1))
+    with unit_of_work(sessions) as session:
+        get_state(session)  # the row exists before the counting starts
+
+    with unit_of_work(writes) as session:
+        session.scalars(select(RuntimeState)).all()
+    assert changes == []
+
+    with unit_of_work(writes) as session:
+        session.execute(update(RuntimeState).values(paused=True))  # a statement
+    with unit_of_work(writes) as session:
+        get_state(session).paused = False  # an ORM change, flushed at commit
+    assert changes == [1, 1]
+
+    try:
+        with unit_of_work(writes) as session:
+            session.execute(update(RuntimeState).values(paused=True))
+            raise RuntimeError("rolled back")
+    except RuntimeError:
+        pass
+    with unit_of_work(writes) as session:
+        session.scalars(select(RuntimeState)).all()
+    assert changes == [1, 1]  # a rolled-back write changed nothing
