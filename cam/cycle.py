@@ -83,8 +83,7 @@ def run_scheduled_cycle(
     except IntegrityError:
         log.info("cycle slot %s is already taken by another instance", slot)
         return None
-    except Exception as exc:
-        # No database: nothing can run, but the caller still learns why.
+    except Exception as exc:  # never crash: no database, nothing runs, the caller learns why
         ctx.report.error("cycle", describe(exc))
         ctx.report.end = ctx.clock()
         return ctx.report
@@ -182,7 +181,7 @@ def close_interrupted(session: Session, *, kind: str, now: datetime) -> list[int
 def _open_run(ctx: CycleContext, *, kind: str, slot: str | None, trigger: str) -> None:
     try:
         _insert_run(ctx, kind=kind, slot=slot, trigger=trigger)
-    except Exception as exc:
+    except Exception as exc:  # never crash: the phases still run and the report says why
         ctx.report.error("cycle", f"cannot record the start of the cycle: {describe(exc)}")
 
 
@@ -202,7 +201,7 @@ def _run(
         began = time.perf_counter()
         try:
             phase(ctx)
-        except Exception as exc:
+        except Exception as exc:  # never crash: a failed phase is reported, the next one runs
             log.exception("phase %s failed", name)
             report.error(name, describe(exc))
         finally:
@@ -262,6 +261,6 @@ def _close_run(ctx: CycleContext, *, kind: str, trigger: str, notify: bool) -> N
                 session.add(
                     notice(NotificationTopic.cycle_report, CyclePayload(cycle_id=ctx.cycle_id))
                 )
-    except Exception as exc:
+    except Exception as exc:  # never crash: the run still returns its report
         log.error("cannot store the report of cycle %s: %s", ctx.cycle_id, describe(exc))
         report.error("cycle", f"cannot store the report: {describe(exc)}")

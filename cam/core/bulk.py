@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Column, ColumnElement, MetaData, Row, Table, bindparam, text, update
+from sqlalchemy import Column, ColumnElement, MetaData, Table, bindparam, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -46,7 +46,7 @@ def insert_ignoring(
     *,
     on: Sequence[str] | None = None,
     returning: Sequence[Any] = (),
-) -> list[Row[Any]]:
+) -> list[tuple[Any, ...]]:
     """Insert `rows`, skipping those whose unique key (`on`, else any) is taken.
 
     Returns the `returning` columns of the rows this call inserted: two callers racing
@@ -58,7 +58,7 @@ def insert_ignoring(
     if not returning:
         session.execute(stmt, list(rows))
         return []
-    return list(session.execute(stmt.returning(*returning), list(rows)).all())
+    return [tuple(row) for row in session.execute(stmt.returning(*returning), list(rows))]
 
 
 def upsert(
@@ -69,7 +69,7 @@ def upsert(
     key: Sequence[str],
     where: ColumnElement[bool] | None = None,
     returning: Sequence[Any] = (),
-) -> list[Row[Any]]:
+) -> list[tuple[Any, ...]]:
     """Insert `row`, or update every other column of the row that has its `key` (if `where`).
 
     Returns the `returning` columns when the insert or the update happened.
@@ -80,7 +80,7 @@ def upsert(
     if not returning:
         session.execute(upserted)
         return []
-    return list(session.execute(upserted.returning(*returning)).all())
+    return [tuple(row) for row in session.execute(upserted.returning(*returning))]
 
 
 def update_rows(

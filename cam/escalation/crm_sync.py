@@ -87,7 +87,7 @@ def sync(
         refs = crm.sync(crm_lead)
     except CrmSyncError as exc:
         return _finish(session_factory, approval_id, exc.refs, str(exc), now)
-    except Exception as exc:
+    except Exception as exc:  # never crash: any CRM failure is kept on the approval for a retry
         log.exception("CRM sync of approval %s failed", approval_id)
         return _finish(session_factory, approval_id, None, str(exc) or type(exc).__name__, now)
     return _finish(session_factory, approval_id, refs, None, now)

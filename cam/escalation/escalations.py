@@ -9,10 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import exists, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from cam.core import events
+from cam.core import bulk, events
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
 from cam.core.models import (
@@ -121,12 +120,7 @@ def _insert_escalations(
         }
         for lead_id, reply_id in batch
     ]
-    dialect = session.get_bind().dialect.name
-    insert_ignoring = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert_ignoring(Approval)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(Approval.id, Approval.lead_id)
+    inserted = bulk.insert_ignoring(
+        session, Approval, rows, on=["dedupe_key"], returning=[Approval.id, Approval.lead_id]
     )
-    return [(approval_id, lead_id) for approval_id, lead_id in session.execute(stmt).all()]
+    return [(approval_id, lead_id) for approval_id, lead_id in inserted]
