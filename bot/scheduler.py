@@ -232,24 +232,26 @@ class BotScheduler:
             return 0
 
     def _cycle_job(self) -> None:
-        slot = self.slot_at(self.clock())
-        if slot is None:
-            log.warning("daily cycle fired outside its schedule; skipped")
-            return
-        try:
-            self.run_cycle(slot)
-        except Exception:
-            log.exception("daily cycle of %s failed", slot)
+        self._run_slot("daily cycle", self.slot_at, self.run_cycle)
 
     def _digest_job(self) -> None:
-        slot = self.digest_slot_at(self.clock())
+        self._run_slot("digest", self.digest_slot_at, self.run_digest)
+
+    def _run_slot(
+        self,
+        what: str,
+        slot_at: Callable[[datetime], str | None],
+        run: Callable[[str], object],
+    ) -> None:
+        """Run `what` for the scheduled time that fired; a beat outside the schedule is skipped."""
+        slot = slot_at(self.clock())
         if slot is None:
-            log.warning("digest fired outside its schedule; skipped")
+            log.warning("%s fired outside its schedule; skipped", what)
             return
         try:
-            self.run_digest(slot)
-        except Exception:
-            log.exception("digest of %s failed", slot)
+            run(slot)
+        except Exception:  # never crash: the job must fire again at its next scheduled time
+            log.exception("%s of %s failed", what, slot)
 
     def _send_job(self) -> None:
         try:
