@@ -49,7 +49,7 @@ HELP = """*CAM commands*
 `/cam live`: start sending for real, once `/cam check` passes and another approver agrees
 `/cam dry`: switch back to dry run at once (approvers)
 `/cam pause` / `/cam resume`: stop or restart all cycles and sends (approvers)
-`/cam pause <mailbox>` / `/cam resume <mailbox>`: stop or restart one mailbox (approvers)
+`/cam pause &lt;mailbox&gt;` / `/cam resume &lt;mailbox&gt;`: stop or restart one mailbox
 `/cam help`: this list"""
 
 

@@ -50,6 +50,9 @@ def paused(bot: RunningBot) -> set[str]:
 
 
 def test_an_approver_pauses_and_resumes_one_mailbox(team_bot: RunningBot) -> None:
+    # The help names the argument escaped: `<mailbox>` would be Slack markup.
+    help_text = team_bot.slack.command("help", user=OUTSIDER).json["text"]
+    assert "`/cam pause &lt;mailbox&gt;` / `/cam resume &lt;mailbox&gt;`" in help_text
     refused = team_bot.slack.command("pause jonas", user=OUTSIDER)
     assert "Only approvers may pause a mailbox" in refused.json["text"]
     assert paused(team_bot) == set()
