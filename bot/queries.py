@@ -117,7 +117,7 @@ def status(session: Session, next_run: datetime | None) -> Status:
         ),
         pending=pending(session),
         unknown_outcomes=unknown or 0,
-        replies=watch_state.latest(session),
+        replies=watch_state.watched(session),
     )
 
 

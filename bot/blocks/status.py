@@ -41,8 +41,8 @@ class Status:
     last_run: LastRun | None
     pending: Sequence[PendingApproval] = field(default_factory=tuple)
     unknown_outcomes: int = 0
-    # How the reply watcher reads the mailbox; None before any instance has watched it.
-    replies: MailboxWatch | None = None
+    # How the reply watchers read each mailbox; empty before any instance has watched one.
+    replies: Sequence[MailboxWatch] = field(default_factory=tuple)
 
 
 def status_blocks(status: Status) -> list[Block]:
@@ -87,13 +87,19 @@ def status_blocks(status: Status) -> list[Block]:
     return blocks
 
 
-def _replies(watch: MailboxWatch | None) -> str:
-    """How the mailbox is watched and when it was last read (reading goes on while paused)."""
-    if watch is None:
+def _replies(watches: Sequence[MailboxWatch]) -> str:
+    """How each mailbox is watched and when it was last read (reading goes on while paused)."""
+    if not watches:
         return "not watched yet (no mailbox, or cam-bot not running)"
+    return "\n".join(_watch_line(watch, named=len(watches) > 1) for watch in watches)
+
+
+def _watch_line(watch: MailboxWatch, *, named: bool) -> str:
     how = "IDLE (the server pushes new mail)" if watch.mode is WatchMode.idle else "polling"
     when = slack_date(watch.last_read_at) if watch.last_read_at else "never"
     text = f"{how}; last read {when}"
+    if named:
+        text = f"{escape(clip(watch.mailbox, 100))}: {text}"
     if watch.last_error:
         text += f"\n:warning: {escape(clip(watch.last_error, 300))}"
     return text

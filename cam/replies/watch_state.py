@@ -35,10 +35,9 @@ def record_error(
     )
 
 
-def latest(session: Session) -> MailboxWatch | None:
-    """The mailbox watched most recently (a team reads one mailbox)."""
-    query = select(MailboxWatch).order_by(MailboxWatch.updated_at.desc()).limit(1)
-    return session.scalars(query).first()
+def watched(session: Session) -> list[MailboxWatch]:
+    """Every mailbox a watcher has read, by name."""
+    return list(session.scalars(select(MailboxWatch).order_by(MailboxWatch.mailbox)))
 
 
 def _upsert(
