@@ -39,9 +39,9 @@ from tests.engine.days import CYCLE_AT, MONDAY, steps_out_of_order
 from tests.sim import invariants as check
 from tests.sim.world import CAMPAIGNS, REPLY_BODIES, ProcessKilled, World, write_campaign
 
-pytestmark = pytest.mark.sim
-
 EXAMPLES = int(os.environ.get("CAM_SIM_EXAMPLES", "3"))
+# The suite's 300 s per test is for one test; a long run gets 6 s an example on a busy machine.
+pytestmark = [pytest.mark.sim, pytest.mark.timeout(max(300, EXAMPLES * 6))]
 # A long run takes many short lives (fewer steps, fewer dry days first) instead of a few long
 # ones, so that 500 of them per database fit in the CI's time.
 LONG = EXAMPLES > 20
