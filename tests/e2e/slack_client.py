@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -28,6 +30,7 @@ from bot.routes import make_wsgi_app
 from bot.settings import BotSettings
 from bot.worker import Worker
 from cam.core.db import SessionFactory
+from cam.core.models import utcnow
 from cam.gateways.factory import build_gateways
 from tests.channels.crm_server import TOKEN as CRM_TOKEN
 from tests.channels.crm_server import FakeCrm, running_fake_crm
@@ -290,3 +293,13 @@ def start_bot(
 def bot(start_bot: Callable[..., RunningBot]) -> RunningBot:
     """The whole bot over HTTP: Slack requests in, Web API and CRM calls out, all on loopback."""
     return start_bot()
+
+
+def clear_of_midnight(margin: float = 30.0) -> None:
+    """Wait past UTC midnight if it is near: the bot and `cam limits` read the real day."""
+    now = utcnow()
+    left = (
+        datetime.combine(now.date() + timedelta(days=1), clock_time(0), UTC) - now
+    ).total_seconds()
+    if left < margin:
+        time.sleep(left + 1)

@@ -23,7 +23,14 @@ from cam.core.models import (
 )
 from cam.core.state import get_state, set_dry_run, set_paused
 from cam.outreach.safety import channel_scope, day_window, team_day
-from tests.e2e.slack_client import APPROVER, OUTSIDER, REPORT_CHANNEL, blocks_of, shown
+from tests.e2e.slack_client import (
+    APPROVER,
+    OUTSIDER,
+    REPORT_CHANNEL,
+    blocks_of,
+    clear_of_midnight,
+    shown,
+)
 
 
 def add_leads(sessions, n: int) -> None:
@@ -51,6 +58,7 @@ def test_help_and_anything_unknown_get_the_list_of_commands(bot):
 
 
 def test_limits_show_caps_use_and_room(bot):
+    clear_of_midnight()
     with unit_of_work(bot.sessions) as session:
         day = team_day(utcnow(), "UTC")
         session.add(

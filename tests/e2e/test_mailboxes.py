@@ -8,9 +8,8 @@ day, warm-up day and pause.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from time import sleep
 
 import pytest
 from sqlalchemy import select
@@ -26,7 +25,7 @@ from cam.core.state import get_state
 from cam.outreach import senders
 from cam.outreach.safety import day_window, team_day
 from tests.channels.smtp_server import POSTAL_ADDRESS
-from tests.e2e.slack_client import APPROVER, OUTSIDER, RunningBot, shown
+from tests.e2e.slack_client import APPROVER, OUTSIDER, RunningBot, clear_of_midnight, shown
 from tests.e2e.test_preview import plan
 
 EXAMPLE = DATA_DIR / "mailboxes.example.toml"
@@ -85,14 +84,6 @@ def test_an_approver_pauses_and_resumes_one_mailbox(team_bot: RunningBot) -> Non
     resumed = team_bot.slack.command("resume jonas", user=APPROVER)
     assert f"<@{APPROVER}> resumed mailbox `jonas`" in resumed.json["text"]
     assert paused(team_bot) == set()
-
-
-def clear_of_midnight(margin: float = 30.0) -> None:
-    """Wait past UTC midnight if it is near: the bot and `cam limits` read the real day."""
-    now = utcnow()
-    left = (datetime.combine(now.date() + timedelta(days=1), time(0), UTC) - now).total_seconds()
-    if left < margin:
-        sleep(left + 1)
 
 
 def test_limits_and_home_show_each_mailboxs_use_cap_and_warm_up_day(
