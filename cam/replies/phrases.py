@@ -3,7 +3,9 @@
 An opt-out must never depend on a model's mood: a person who writes "abmelden" or "no me
 contacten más" is suppressed whatever else the reply says. A question about where we got an
 address (GDPR Art. 14/15) must be answered within a month, so it is flagged wherever it
-appears. The phrases are matched on folded text (lower case, no accents: see
+appears. Complaints that only a person who wants no more mail writes ("this is spam", "how
+many times do I have to tell you", "I never asked for these emails") count as opt-outs too.
+The phrases are matched on folded text (lower case, no accents: see
 `features.fold`), so "désabonner", "desabonner" and "DÉSABONNER" are one phrase. They cover
 English, German, French, Spanish, Dutch, Italian and Portuguese.
 """
@@ -35,17 +37,75 @@ _SUBJECT = re.compile(
     r"|descadastr\w*)\b|^\s*(?:stop|baja|remove)\s*[.!]*\s*$"
 )
 
-# GDPR Art. 17 (erasure) and Art. 21 (objection to direct marketing), in any language.
+# GDPR Art. 17 (erasure) and Art. 21 (objection to direct marketing), in any language; an
+# objection needs no article: "je m'oppose", "me opongo", "Widerspruch" say it all.
 _GDPR_OBJECTION = _compile(
     r"\bart(?:\.|icle|ikel|iculo|icolo|igo)?\s*(?:17|21)\b",
-    r"\bobject\s+to\s+(?:the\s+)?processing\b",
-    r"\bright\s+to\s+(?:erasure|be\s+forgotten|object)\b",
-    r"\bwiderspreche\b|\bwiderspruch\s+gegen\b",
-    r"\bm'?\s*oppose\s+au\s+traitement\b|\bdroit\s+(?:d'?\s*opposition|a\s+l'?\s*effacement)",
-    r"\bme\s+opongo\s+al\s+tratamiento\b|\bderecho\s+de\s+(?:supresion|oposicion)\b",
-    r"\bbezwaar\s+tegen\s+(?:de\s+)?verwerking\b",
-    r"\bmi\s+oppongo\s+al\s+trattamento\b|\bdiritto\s+(?:all'?\s*oblio|di\s+opposizione)",
-    r"\boponho-?\s*me\s+ao\s+tratamento\b|\bdireito\s+(?:ao\s+apagamento|de\s+oposicao)",
+    r"(?<!n't )(?<!not )(?<!dont )\bobject\s+to\s+(?:the\s+|you\s+|your\s+|any\s+)?(?:further\s+)?"
+    r"(?:processing|using|use\s+of|direct\s+marketing|marketing)\b",
+    r"\bright\s+to\s+(?:erasure|be\s+forgotten|object)\b|\bwithdraw\s+(?:my|our|any)\s+consent\b",
+    r"\bwiderspreche\b|\bwiderspruch\s+(?:gegen|nach|gem\w*|zur|zum)\b"
+    r"|\b(?:erhebe|lege)\w*\s+(?:ich\s+)?(?:hiermit\s+)?widerspruch\b|\bwiderrufe\s+(?:meine|jede)\s+einwilligung",
+    r"\bloschung\s+(?:meiner|aller|der\s+(?:zu\s+mir|uber\s+mich|meine))",
+    r"\bje\s+m'?\s*oppose\b|\bnous\s+nous\s+opposons\b|\bopposition\s+au\s+traitement\b"
+    r"|\bdroit\s+(?:d'?\s*opposition|a\s+l'?\s*effacement|a\s+l'?\s*oubli)",
+    r"\beffacement\s+(?:de\s+(?:toutes\s+)?mes|des\s+donnees\s+(?:me\s+concernant|personnelles))",
+    r"(?<!no )\bme\s+opongo\b|\bderecho\s+(?:de\s+(?:supresion|oposicion)|al\s+olvido)\b",
+    r"\bsupresion\s+de\s+(?:todos\s+)?mis\b",
+    r"\bbezwaar\s+tegen\s+(?:de\s+|het\s+)?(?:verwerking|gebruik|direct)"
+    r"|(?<!geen )\bmaak\w*\s+(?:ik\s+|hierbij\s+)*bezwaar\b"
+    r"|\brecht\s+op\s+(?:verwijdering|vergetelheid|bezwaar)",
+    r"\bverwijdering\s+van\s+(?:al\s+)?mijn\b",
+    r"(?<!non )\bmi\s+oppongo\b"
+    r"|\bdiritto\s+(?:all'?\s*oblio|di\s+opposizione|alla\s+cancellazione)",
+    r"\bcancellazione\s+(?:di\s+tutti\s+)?(?:dei\s+)?miei\b",
+    r"(?<!nao )\boponho-?\s*me\b|(?<!nao )\bme\s+oponho\b"
+    r"|\bdireito\s+(?:ao\s+apagamento|de\s+oposicao|a\s+eliminacao|ao\s+esquecimento)",
+    r"\beliminacao\s+(?:de\s+todos\s+)?(?:os\s+)?(?:dos\s+)?meus\b",
+)
+
+# Complaints that only someone who wants no more mail writes: "this is spam", "how many times
+# do I have to tell you", "I will report you".
+_COMPLAINT = _compile(
+    r"\b(?:this|that|it|these|thats|this\s+email)\s+(?:is|are|s)\s+(?:just\s+|pure\s+|plain\s+)?"
+    r"(?:spam|junk)\b",
+    r"\bstop\s+(?:the\s+|this\s+|your\s+)?spam\b|\bspam(?:ming)?\s+(?:me|us)\b",
+    r"\b(?:how\s+many\s+times|wie\s+oft|combien\s+de\s+fois|cuantas\s+veces|hoe\s+vaak"
+    r"|quante\s+volte|quantas\s+vezes)\b.{0,40}\b(?:tell|ask|say|repeat|unsubscrib|sagen"
+    r"|bitten|wiederhol|schreiben|dire|repet|demand|decir|repetir|pedir|zeggen|vragen|herhal"
+    r"|ripet|chieder|dirv|dizer)",
+    r"\breport(?:ing|ed)?\s+(?:you|your\s+(?:company|firm|domain))(?:\s+(?:to|for)\b|\s*[.!]|$)"
+    r"|\b(?:report|reported|flag|flagged|mark|marked)\s+(?:this|it|you)?\s*as\s+spam\b",
+    r"\b(?:das|dies|es)\s+ist\s+(?:doch\s+|reiner\s+|nur\s+)?spam\b|\bzeige\s+(?:ich\s+)?sie\s+an\b"
+    r"|\bmelde\s+(?:ich\s+)?sie\b.{0,30}\bdatenschutz|\babmahnung\b",
+    r"\bc'?\s*est\s+du\s+(?:spam|harcelement)\b"
+    r"|\bsignal\w*\s+(?:a\s+la\s+cnil|comme\s+spam)\b",
+    r"\b(?:esto|eso)\s+es\s+spam\b|\bdenunciar(?:les|le)?\b",
+    r"\b(?:dit|dat)\s+is\s+spam\b",
+    r"\b(?:questo|questa)\s+e\s+spam\b",
+    r"\b(?:isto|isso)\s+e\s+spam\b",
+)
+
+# "I never asked for these emails": unsolicited mail named as such, in one sentence.
+_NEVER_ASKED = _compile(
+    r"\bnever\s+(?:asked|signed\s+up|subscribed|requested|agreed|opted\s+in|consented)",
+    r"\bnie\s+(?:angefordert|zugestimmt|bestellt|eingewilligt|angemeldet|abonniert)",
+    r"\bjamais\s+(?:demande|inscrit|consenti|accepte|abonne)",
+    r"\bnunca\s+(?:pedi|solicite|me\s+suscribi|me\s+inscribi|di\s+mi|acepte|autorice)",
+    r"\bnooit\s+(?:om\b|aangemeld|ingeschreven|toestemming|gevraagd)",
+    r"\bmai\s+(?:chiesto|iscritto|richiesto|acconsentito|autorizzato)",
+    r"\bnunca\s+(?:solicitei|me\s+inscrevi|autorizei|aceitei|consenti)",
+)
+_MAIL_WORDS = re.compile(
+    r"\b(?:e-?mails?|mails|messages?|newsletters?|nachrichten|zusendungen|werbung|courriels"
+    r"|correos?|mensajes|berichten|mailtjes|messaggi|mensagens|comunicacoes|this|these|dies\w*"
+    r"|das|ces|cela|estos|esto|deze|dit|queste|questo|isto|estes|esses|isso|recevoir|recibir"
+    r"|ricevere|receber|ontvangen|erhalten|receive)\b"
+)
+
+# The whole written text is one removal word.
+_BARE = re.compile(
+    r"^\W*(?:stop|stopp|remove|delete|baja|arret|arrete|basta|pare|parem|halt|spam)\W*$"
 )
 
 _REQUEST = _compile(
@@ -79,6 +139,15 @@ _REQUEST = _compile(
     r"\bverwijdering\s+van\s+(?:al\s+)?mijn\b",
     r"\b(?:cancellazione|eliminazione|rimozione)\s+dei\s+miei\s+dati",
     r"\b(?:exclusao|eliminacao|apagamento|remocao)\s+dos\s+(?:meus\s+)?dados",
+    r"\b(?:remove|delete|erase|take)\s+(?:me|us)\b|\bdelete\s+my\s+(?:account|profile|record)",
+    r"\b(?:remove|delete|erase|take|get|strike)\s+(?:me|us|my|our|this\s+(?:e-?mail|address)"
+    r"|him|her|them)\b.{0,30}\b(?:from|off|out\s+of)\s+"
+    r"(?:your|the|this|all\s+your|any)\s+(?:mailing\s+|contact\s+|distribution\s+|e-?mail\s+|"
+    r"marketing\s+|sales\s+)?(?:lists?|database|records|system|crm|files|mailings?)\b",
+    r"\b(?:want|like|wish|ask|need)\s+to\s+be\s+(?:removed|taken\s+off|unsubscribed|deleted|erased)",
+    r"\b(?:don'?t|do\s+not|never)\s+(?:ever\s+)?(?:send|write)\s+(?:me|us)\s+(?:any|anything)\b",
+    r"\bany\s*more\s+(?:e-?mails|mails|messages|newsletters|spam|of\s+(?:this|these|your))\b",
+    r"\bleave\s+(?:me|us)\s+alone\b",
     # German
     r"\babmeld\w*|\bmelden\s+sie\s+mich\b.{0,30}\bab\b",
     r"\baustragen\b|\btragen\s+sie\s+(?:mich|uns)\b.{0,40}\baus\b",
@@ -93,19 +162,25 @@ _REQUEST = _compile(
     r"\b(?:losch|entfern)\w*\s+(?:sie\s+)?(?:bitte\s+)?(?:alle\s+)?meine[rn]?\s+"
     r"(?:personenbezogenen\s+)?(?:daten|adresse|e-?mail|kontakt)",
     r"\buntersage\b|\bhoren\s+sie\s+(?:bitte\s+)?auf\b",
+    r"\b(?:losch|entfern|streich|nehm)\w*\s+sie\s+(?:mich|uns)\b",
+    r"\b(?:geloscht|entfernt|ausgetragen|abgemeldet|gestrichen)\s+(?:zu\s+)?werden\b",
+    r"\bnicht\s+(?:mehr\s+)?(?:weiter\s+)?(?:angeschrieben|kontaktiert|angerufen|belastigt)\b",
     # French
     r"\bdesabonn\w*|\bdesinscri\w*",
     r"\bne\s+(?:plus|jamais)\s+(?:me\s+|m'\s*|nous\s+)(?:contacter|solliciter|ecrire|envoyer|relancer|"
     r"appeler|deranger)",
     r"\bne\s+(?:me\s+|m'\s*|nous\s+)(?:contactez|ecrivez|sollicitez|relancez|envoyez|appelez)"
     r"\s+plus\b",
-    r"\b(?:retir|supprim|effac|enlev|ray)\w*\s+(?:moi|mon\s+adresse|mon\s+(?:e-?mail|mail|nom)"
+    r"\b(?:retir|supprim|effac|enlev|ray)\w*[\s-]+(?:moi|mon\s+adresse|mon\s+(?:e-?mail|mail|nom)"
     r"|mes\s+(?:coordonnees|donnees|informations))\b",
     r"\bme\s+(?:retirer|desinscrire|supprimer|rayer|enlever)\s+de\b",
     r"\b(?:arret|cess)\w*\s+(?:de\s+m'?\s*(?:envoyer|ecrire|contacter|solliciter|spammer)"
     r"|tout\s+envoi|vos\s+(?:envois|mails|e-?mails|messages))",
     r"\bne\s+(?:veux|souhaite|voulons|souhaitons)\s+plus\s+(?:recevoir|etre\s+contacte)",
     r"\bplus\s+de\s+(?:mails|e-?mails|messages|courriels|sollicitations)\s*(?:svp|merci|[.!])",
+    r"\b(?:etre|soit|sois)\s+(?:retire|supprime|desinscrit|raye|efface)e?s?\s+de\b",
+    r"\bne\s+(?:plus|jamais)\s+(?:etre\s+)?(?:recontacte|contacte|sollicite)",
+    r"\bne\s+(?:me|nous)\s+(?:\w+\s+)?(?:recontactez|contactez|ecrivez|envoyez)\s+(?:plus|jamais)\b",
     # Spanish
     r"\b(?:dar|darme|darse|darnos|denme|deme|dame)\s+de\s+baja\b",
     r"\bbaja\s+de\s+(?:la|su|vuestra|esta|sus)\s+(?:lista|base)",
@@ -119,6 +194,9 @@ _REQUEST = _compile(
     r"molestarme|escribirnos|llamarme)",
     r"\bno\s+(?:quiero|deseo|queremos|deseamos)\s+recibir\s+(?:mas|ningun)",
     r"\bno\s+(?:quiero|deseo|queremos)\s+que\s+(?:me|nos)\s+(?:vuelv|escrib|contact|llam|envi|mand)",
+    r"\bque\s+(?:me|nos)\s+(?:borren|eliminen|quiten|saquen|retiren|den\s+de\s+baja)\b",
+    r"\bser\s+(?:eliminad|borrad|retirad|excluid|quitad)[oa]s?\s+de\b",
+    r"\bno\s+(?:me|nos)\s+(?:vuelv\w+\s+a\s+)?(?:llamen|molesten|contacten|escriban)\s+(?:nunca\s+)?mas\b",
     # Dutch
     r"\bafmeld\w*|\buitschrijv\w*|\buitgeschreven\b",
     r"\bhaal\s+(?:me|mij|ons|mijn\s+\w+)\s+(?:\w+\s+){0,2}?(?:van|uit)\b",
@@ -127,6 +205,9 @@ _REQUEST = _compile(
     r"\b(?:mail|e-?mail|bel|contacteer|benader)\s+(?:me|mij|ons)\s+(?:\w+\s+)?niet\s+meer\b",
     r"\bniet\s+meer\s+(?:te\s+)?(?:mailen|e-?mailen|benaderen|contacteren|bellen)\b",
     r"\bstop\s+met\s+(?:mailen|e-?mailen|mailtjes|berichten|sturen|benaderen)",
+    r"\b(?:verwijderd|uitgeschreven|afgemeld)\s+(?:te\s+)?worden\b",
+    r"\b(?:haal|verwijder|schrap)\w*\b.{0,40}\b(?:van|uit)\s+(?:je|jullie|uw|de|het)\s+(?:mailing)?(?:lijst|bestand|database|verzendlijst)\b",
+    r"\bniet\s+meer\s+(?:ge)?(?:benaderd|gemaild|gecontacteerd|gebeld)\b",
     # Italian
     r"\bcancellami\b|\bcancellatemi\b|\bdisiscri\w*",
     r"\b(?:cancellate|cancellare|cancelli|rimuovete|rimuovetemi|rimuovere|rimuova|togliete|"
@@ -137,6 +218,11 @@ _REQUEST = _compile(
     r"mandarmi|scrivere)",
     r"\b(?:rimuovermi|cancellarmi|togliermi|eliminarmi)\b",
     r"\bnon\s+(?:voglio|vogliamo|desidero|desideriamo)\s+piu\s+ricevere\b",
+    r"\bessere\s+(?:rimoss|cancellat|eliminat|tolt)[oaie]\b",
+    r"\bnon\s+(?:voglio|vogliamo|desidero|desideriamo)\s+(?:piu\s+)?ricevere\s+"
+    r"(?:altre|ulteriori|piu|nessun)",
+    r"\bnon\s+(?:mi|ci)\s+(?:contattate|scrivete|mandate|inviate|contatti|scriva)\s+(?:piu|mai)\b",
+    r"\b(?:rimuov|cancell|togli|elimin|lev)\w*\b.{0,40}\b(?:dalla|dalle)\s+(?:vostra\s+|vostre\s+|sua\s+)?(?:lista|liste|mailing\s+list|banca\s+dati)",
     # Portuguese
     r"\bdescadastr\w*|\bcancelar\s+(?:a\s+)?(?:minha\s+)?(?:subscricao|inscricao|assinatura)",
     r"\b(?:removam|remova|remover|retirem|tirem|tire|apaguem|apague|excluam|exclua|eliminem)"
@@ -146,6 +232,9 @@ _REQUEST = _compile(
     r"\b(?:parem|pare|deixem|deixe)\s+de\s+(?:me\s+)?(?:mandar|enviar|escrever|contactar|"
     r"contatar|ligar)",
     r"\bnao\s+(?:quero|desejo|queremos)\s+(?:mais\s+)?receber\b",
+    r"\b(?:removam|remova|retirem|tirem|apaguem|excluam|eliminem|descadastrem)-me\b",
+    r"\bser\s+(?:removid|excluid|retirad|descadastrad|eliminad|apagad)[oa]s?\b",
+    r"\b(?:remov|retir|tir|exclu|apag|elimin)\w*\b.{0,40}\b(?:da|das)\s+(?:vossa\s+|sua\s+)?(?:lista|listas|base\s+de\s+dados|mailing)\b",
 )
 
 # A request about personal data is found either by a phrase that says it all (Art. 15, "how
@@ -153,33 +242,50 @@ _REQUEST = _compile(
 # together with the person's own data ("where did you get" + "my email").
 _DATA_REQUEST = _compile(
     r"\bart(?:\.|icle|ikel|iculo|icolo|igo)?\s*1[45]\b",
+    r"\blgpd\b.{0,40}\bart(?:\.|igo)?\s*18\b|\bart(?:\.|igo)?\s*18\b.{0,40}\blgpd\b",
     r"\bsubject\s+access\s+request\b|\bselbstauskunft\b|\binzageverzoek\b",
-    r"\bhow\s+(?:did|do)\s+(?:you|u)\s+(?:find|found|get|got)\s+(?:me|hold\s+of\s+me)\b",
-    r"\bsource\s+of\s+(?:my|this)\s+(?:data|information|details|contact|address|e-?mail)",
+    r"\bright\s+of\s+access\b|\bauskunftsrecht\b|\bauskunftsersuchen\b|\bdroit\s+d'?\s*acces\b"
+    r"|\bderecho\s+de\s+acceso\b|\brecht\s+op\s+inzage\b|\bdiritto\s+di\s+accesso\b"
+    r"|\bdireito\s+de\s+acesso\b",
+    r"\bwho\s+(?:gave|sold|passed|provided)\s+(?:you|u)\s+(?:my|our|this)\b",
+    r"\bwhich\s+(?:list|database|data\s*base|source|provider)\s+(?:did|do|am|are|have|is|was)\b",
+    r"\bhow\s+(?:did|do|have)\s+(?:you|u)\s+(?:find|found|get|got|obtain\w*|come\s+across)"
+    r"\s+(?:me|us|hold\s+of\s+(?:me|us))\b",
+    r"\bsource\s+of\s+(?:my|our|this|the)\s+(?:personal\s+)?"
+    r"(?:data|information|details|contact|address|e-?mail)",
     r"\bauskunft\s+(?:nach|gemass|uber\s+(?:die\s+)?(?:meine|gespeicherten|verarbeiteten))",
     r"\bwie\s+(?:sind|seid|bist)\s+(?:sie|ihr|du)\s+(?:an|auf)\s+(?:meine|mich|meinen)\b",
     r"\baus\s+welcher\s+quelle\b",
-    r"\bsource\s+de\s+(?:ces|mes)\s+(?:donnees|coordonnees)",
-    r"\borigen\s+de\s+mis\s+datos\b|\bacceso\s+a\s+(?:los|mis)\s+datos\s+personales\b",
+    r"\b(?:source|origine|provenance)\s+de\s+(?:ces|mes|nos)\s+(?:donnees|coordonnees)",
+    r"\b(?:herkunft|quelle)\s+(?:meiner|unserer)\s+(?:daten|adresse|kontakt)",
+    r"\b(?:origen|procedencia|fuente)\s+de\s+(?:mis|nuestros)\s+datos\b|\bacceso\s+a\s+(?:los|mis)\s+datos\s+personales\b",
     r"\boverzicht\s+van\s+(?:de\s+)?persoonsgegevens\b",
-    r"\borigem\s+dos\s+(?:meus\s+)?dados\b",
+    r"\b(?:bron|herkomst)\s+van\s+(?:mijn|onze)\s+(?:\w+\s+)?gegevens\b",
+    r"\b(?:origine|provenienza|fonte)\s+dei\s+(?:miei|nostri)\s+dati\b",
+    r"\b(?:origem|fonte|procedencia)\s+dos\s+(?:meus\s+|nossos\s+)?dados\b",
 )
 _SENTENCE = re.compile(r"[.!?;\n]+")
 # Where from, who gave, how come: in our seven languages.
 _FROM_WHERE = _compile(
     r"\b(?:where|whence|woher|von\s+wem|d'?\s*ou|de\s+donde|donde|van\s+wie|da\s+dove|dove"
     r"|de\s+onde|onde)\b",
-    r"\bwho\s+gave\b|\bwer\s+hat\s+ihnen\b|\bqui\s+vous\s+a\b|\bquien\s+(?:les|le|te|os)\b",
-    r"\bwie\s+heeft\b|\bchi\s+(?:vi|le|ti)\b|\bquem\s+(?:vos|lhes|te|lhe)\b",
+    r"\bwho\s+(?:gave|sold|passed|provided)\b|\bquien\s+(?:les|le|te|os)\b|\bwer\s+hat\s+ihnen\b|\bqui\s+vous\s+a\b|\bquien\s+(?:les|le|te|os)\b",
+    r"\bwie\s+heeft\b|\bchi\s+(?:vi|le|ti)\b|\bquem\s+(?:vos|lhes|te|lhe)\b|\bwer\s+hat\b",
     r"\b(?:how|why)\s+(?:did|do|have)\s+(?:you|u)\b|\bwhich\s+(?:list|database|source|file)\b",
     r"\bwie\s+kommen\s+sie\b|\bwo\s+haben\s+sie\b|\bwaar\s+(?:heeft|hebben|heb)\b",
-    r"\bcomment\s+avez-?\s*vous\b|\bhoe\s+(?:komen|komt|kwamen|kwam)\b|\bcome\s+(?:avete|ha)\b",
+    r"\b(?:comment|ou)\s+avez-?\s*vous\b|\bhoe\s+(?:komen|komt|kwamen|kwam)\b|\bcome\s+(?:avete|ha)\b",
     r"\bcomo\s+(?:obtuvieron|consiguieron|han\s+obtenido|han\s+conseguido|tienen|obtiveram"
     r"|conseguiram|arranjaram|teem|tem)\b",
 )
 # The person's own data: "my email", "meine Adresse", "mes coordonnées", "i miei dati", ...
 _MY_DATA = _compile(
-    r"\bmy\s+(?:\w+\s+)?(?:e-?mail|address|contact|details|data|name|number|info\w*)",
+    r"\b(?:my|our)\s+(?:\w+\s+)?(?:e-?mail|address|contact|details|data|name|number|info\w*)",
+    r"\bunsere[nrs]?\s+[\w-]*(?:adresse|daten|mail|namen|nummer)",
+    r"\b(?:nos|notre)\s+(?:adresse|coordonnees|donnees|e-?mail|mail|numero|informations)",
+    r"\bnuestr[oa]s?\s+(?:datos|correo|direccion|e-?mail|numero|contacto)",
+    r"\bonze\s+[\w-]*(?:gegevens|adres|naam|nummer)|\bons\s+[\w-]*(?:adres|nummer)\b",
+    r"\b(?:nostri|nostro|nostra)\s+(?:dati|indirizzo|e-?mail|mail|contatto|numero)",
+    r"\b(?:nossos|nosso|nossa)\s+(?:dados|e-?mail|endereco|contacto|contato|numero)",
     r"\bmeine[nrs]?\s+[\w-]*(?:adresse|daten|mail|namen|nummer)",
     r"\b(?:mes|mon|ma)\s+(?:adresse|coordonnees|donnees|e-?mail|mail|nom|numero|informations)",
     r"\bmis?\s+(?:datos|correo|direccion|e-?mail|nombre|numero|contacto)",
@@ -192,7 +298,9 @@ _HELD_ABOUT_ME = re.compile(
     r"\b(?:what|which|welche\w*|quelles?|que|cuales|welke|quali|quais)\s+(?:\w+\s+){0,2}"
     r"(?:data|daten|donnees|datos|gegevens|dati|dados|informations?|informationen|informacion"
     r"|informazioni|informacoes)\b.*(?:\b(?:about|on)\s+me\b|\buber\s+mich\b|\bsur\s+moi\b"
-    r"|\bsobre\s+mim?\b|\b(?:van|over)\s+mij\b|\bsu\s+di\s+me\b|\byou\s+(?:hold|store|keep)\b)"
+    r"|\bsobre\s+mim?\b|\b(?:van|over)\s+mij\b|\bsu\s+di\s+me\b|\b(?:about|on)\s+us\b|\buber\s+uns\b"
+    r"|\bsur\s+nous\b|\bsobre\s+(?:nosotros|nos)\b|\bover\s+ons\b|\bsu\s+di\s+noi\b"
+    r"|\byou\s+(?:hold|store|keep|process|have\s+(?:on|about))\b)"
 )
 
 
@@ -203,8 +311,13 @@ def opt_out(subject: str, written: str) -> PhraseMatch | None:
     text = fold(written)
     if match := _GDPR_OBJECTION.search(text):
         return PhraseMatch("unsubscribe.gdpr", match.group(0).strip())
-    if match := _REQUEST.search(text):
+    if (match := _REQUEST.search(text)) or (match := _BARE.match(text)):
         return PhraseMatch("unsubscribe.request", match.group(0).strip())
+    if match := _COMPLAINT.search(text):
+        return PhraseMatch("unsubscribe.complaint", match.group(0).strip())
+    for sentence in _SENTENCE.split(text):
+        if (match := _NEVER_ASKED.search(sentence)) and _MAIL_WORDS.search(sentence):
+            return PhraseMatch("unsubscribe.complaint", sentence.strip()[:80])
     return None
 
 
