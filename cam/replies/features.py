@@ -14,8 +14,9 @@ path). Features are:
 - what the sentences do (`speech_acts`): ask a question, or ask for something, which
   overrides a question;
 - features derived from concepts, for what one word cannot say: thanks and good wishes with
-  nothing else asked (an acknowledgement, not a polite no), and "not the right person" with
-  or without someone else named (a referral or a decline);
+  nothing else asked (an acknowledgement, not a polite no), a short reply that decides nothing
+  (thanks, "who is this?", "passed it on": no request, no decline, no product question), and
+  "not the right person" with or without someone else named (a referral or a decline);
 - whether the person asked something ("?"), the length of what they wrote, and the words of a
   subject they wrote themselves.
 """
@@ -57,6 +58,19 @@ _SENTENCE_END = frozenset("?!.;\n")
 # Accents and other combining marks, as NFKD decomposition leaves them.
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _COURTESY = frozenset({"k:thanks", "k:received", "k:season", "k:wishes"})
+# What a reply that decides nothing may say: thanks, a note that it was passed on or will be
+# looked at, not knowing who wrote. A short reply saying only these (`k:nothing_decided`) asks
+# for nothing, declines nothing and asks nothing about the product.
+_NOTHING_DECIDED = _COURTESY | {
+    "k:confused",
+    "k:forwarded",
+    "k:internal",
+    "k:later",
+    "k:away",
+    "k:wh",
+}
+# Words in a reply short enough for `k:nothing_decided`.
+SHORT_REPLY = 8
 _WRONG_PERSON = frozenset({"k:!person", "k:!owner"})
 _REFERRAL = frozenset({"k:colleague", "k:contact_them", "k:owner", "w:_email_"})
 _HOST_LABEL = re.compile(r"(?:^|\.)([a-z0-9-]+)\.[a-z]{2,}$")
@@ -180,6 +194,15 @@ def features(subject: str, written: str, lexicon: Lexicon | None = None) -> set[
     said = {f for f in found if f.startswith("k:") and not f.startswith("k:~")}
     if said and said <= _COURTESY and not doing and lexicon.negations.isdisjoint(word_tokens):
         found.add("k:courtesy_only")
+    if (
+        len(word_tokens) <= SHORT_REPLY
+        and said
+        and said <= _NOTHING_DECIDED
+        and "k:request" not in doing
+        and ("k:question" not in doing or "k:confused" in said)
+        and lexicon.negations.isdisjoint(word_tokens)
+    ):
+        found.add("k:nothing_decided")
     found.update(doing)
     # "Not the right person" names someone else to talk to (a referral) or no one (a decline).
     if not found.isdisjoint(_WRONG_PERSON):

@@ -79,3 +79,35 @@ def test_a_broken_lexicon_is_named(tmp_path: Path):
     path.write_text("negations = []\n[concepts]\nmeeting = 'call'\n")
     with pytest.raises(ValueError, match=r"lexicon\.toml"):
         load_lexicon(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Who is this?",
+        "Wer sind Sie?",
+        "C'est quoi ?",
+        "¿Quién es usted?",
+        "Wie bent u?",
+        "Chi siete?",
+        "Quem é você?",
+        "Thanks, received.",
+        "Forwarded internally.",
+    ],
+)
+def test_a_short_reply_that_decides_nothing_is_marked_so(text: str):
+    assert "k:nothing_decided" in features("Re: x", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sí.",
+        "Does it work with Salesforce?",
+        "Who is this? Not interested.",
+        "Thanks, send me the pricing.",
+        "Thanks, we already have a provider.",
+    ],
+)
+def test_a_request_decline_or_product_question_decides_something(text: str):
+    assert "k:nothing_decided" not in features("Re: x", text)
