@@ -18,7 +18,7 @@ from cam.core.report import CAMCycleReport
 from cam.core.settings import Settings
 from cam.cycle import run_send_pass
 from cam.gateways.factory import build_gateways
-from cam.outreach.sending import MAX_ATTEMPTS, RETRY_BACKOFF
+from cam.outreach.send_outcomes import MAX_ATTEMPTS, RETRY_BACKOFF
 from tests.channels.smtp_server import (
     SmtpServer,
     free_port,
