@@ -51,6 +51,10 @@ _DATE = re.compile(r"\b\d{1,2}[./-]\d{1,2}(?:[./-]\d{2,4}\b|\.(?!\d))|\b\d{4}-\d
 _TIME = re.compile(r"\b\d{1,2}(?::\d{2}|h\d{0,2}\b|\s?(?:am|pm|uhr|uur)\b)", re.IGNORECASE)
 _PHONE = re.compile(r"[+(]?\d[\d ()/-]{7,}\d")
 _DIGITS = re.compile(r"\d+")
+# Words whose accent is all that tells them from another word once folded: Spanish "sí" and
+# Italian "sì" say yes ("si" is "if"), Portuguese "já" says already (German "ja" is yes).
+_ACCENTED_WORDS = {"si": "_yes_", "ja": "_already_"}
+_ACCENTED = re.compile(r"\b(s[íì]|j[áà])\b", re.IGNORECASE)
 # Words, and the marks that end a clause (a dash set off by spaces is one): a negation does not
 # reach past them.
 _TOKEN = re.compile(r"[a-z0-9_]+|[?!.;,:\n\u2013\u2014]|(?<=\s)-(?=\s)")
@@ -63,6 +67,7 @@ _COURTESY = frozenset({"k:thanks", "k:received", "k:season", "k:wishes"})
 # for nothing, declines nothing and asks nothing about the product.
 _NOTHING_DECIDED = _COURTESY | {
     "k:confused",
+    "k:fyi",
     "k:forwarded",
     "k:internal",
     "k:later",
@@ -172,6 +177,7 @@ def normalise(text: str) -> str:
     text = _DATE.sub(" _date_ ", text)
     text = _TIME.sub(" _time_ ", text)
     text = _PHONE.sub(" _phone_ ", text)
+    text = _ACCENTED.sub(lambda m: f" {_ACCENTED_WORDS[fold(m.group(1))]} ", text)
     return _DIGITS.sub("0", fold(text))
 
 
@@ -204,9 +210,12 @@ def features(subject: str, written: str, lexicon: Lexicon | None = None) -> set[
     ):
         found.add("k:nothing_decided")
     found.update(doing)
-    # "Not the right person" names someone else to talk to (a referral) or no one (a decline).
+    # "Not the right person" names someone else to talk to (a referral) or no one (a decline);
+    # "X is the right person", with X copied in or named, refers too.
     if not found.isdisjoint(_WRONG_PERSON):
         found.add("k:wrong_person_" + ("referred" if found & _REFERRAL else "alone"))
+    elif "k:person" in found and found & _REFERRAL:
+        found.add("k:wrong_person_referred")
     if "?" in tokens:
         found.add("w:_question_mark_")
     found.add("n:" + ("none" if not word_tokens else "short" if len(word_tokens) <= 4 else "long"))

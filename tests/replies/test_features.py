@@ -111,3 +111,11 @@ def test_a_short_reply_that_decides_nothing_is_marked_so(text: str):
 )
 def test_a_request_decline_or_product_question_decides_something(text: str):
     assert "k:nothing_decided" not in features("Re: x", text)
+
+
+def test_an_accent_tells_yes_and_already_from_their_folded_twins():
+    assert "k:yes" in features("Re: x", "Sí.")
+    assert "k:yes" in features("Re: x", "Sì, va bene.")
+    assert "k:yes" not in features("Re: x", "Si tienen tiempo, hablamos.")
+    said = features("Re: x", "Já foi paga.")
+    assert "k:already" in said and "k:yes" not in said
