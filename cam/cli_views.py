@@ -18,7 +18,7 @@ from cam.core import holds
 from cam.core.models import CycleRun, Event
 from cam.core.report import CAMCycleReport
 from cam.leads.importer import ImportResult
-from cam.outreach.limits import ChannelLimits, LimitsSnapshot, MailboxLimits
+from cam.outreach.limits import DailyUse, LimitsSnapshot, MailboxLimits
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # Report counters in the order people read them, with their labels.
@@ -156,7 +156,7 @@ def limits_view(snapshot: LimitsSnapshot) -> RenderableType:
     return Group(*tables, Text("\n".join(lines)))
 
 
-def _use_cells(limits: ChannelLimits | MailboxLimits) -> list[str]:
+def _use_cells(limits: DailyUse) -> list[str]:
     """Cap today, used, remaining, hourly cap, this hour, warm-up day ("-" where none)."""
     return [
         str(limits.cap_today),

@@ -8,7 +8,7 @@ from bot.blocks.approval import who
 from bot.blocks.common import context, escape, fields, header, section
 from bot.blocks.report import mode_label
 from cam.core.config import SendWindow
-from cam.outreach.limits import ChannelLimits, LimitsSnapshot, MailboxLimits
+from cam.outreach.limits import ChannelLimits, DailyUse, LimitsSnapshot, MailboxLimits
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 CHANNEL_NAMES = {"email": "Email", "linkedin": "LinkedIn"}
@@ -59,11 +59,7 @@ def _channel_text(channel: ChannelLimits) -> str:
         f"*{name}*: {channel.used_today} of {channel.cap_today} used today, "
         f"*{channel.remaining} left*"
     ]
-    if channel.hourly_cap is not None:
-        lines.append(f"This hour: {channel.used_this_hour} of {channel.hourly_cap}")
-    if channel.warmup_day is not None:
-        lines.append(f"Warm-up: day {channel.warmup_day + 1} of the ramp")
-    return "\n".join(lines)
+    return "\n".join(lines + _hour_and_ramp(channel))
 
 
 def mailbox_text(mailbox: MailboxLimits) -> str:
@@ -78,8 +74,14 @@ def mailbox_text(mailbox: MailboxLimits) -> str:
         f"*Mailbox {escape(mailbox.key)}* ({escape(mailbox.address)}){owner}{state}",
         f"{mailbox.used_today} of {mailbox.cap_today} used today, *{mailbox.remaining} left*",
     ]
-    if mailbox.hourly_cap is not None:
-        lines.append(f"This hour: {mailbox.used_this_hour} of {mailbox.hourly_cap}")
-    if mailbox.warmup_day is not None:
-        lines.append(f"Warm-up: day {mailbox.warmup_day + 1} of the ramp")
-    return "\n".join(lines)
+    return "\n".join(lines + _hour_and_ramp(mailbox))
+
+
+def _hour_and_ramp(use: DailyUse) -> list[str]:
+    """The hourly cap's use and the warm-up day, where there are any."""
+    lines = []
+    if use.hourly_cap is not None:
+        lines.append(f"This hour: {use.used_this_hour} of {use.hourly_cap}")
+    if use.warmup_day is not None:
+        lines.append(f"Warm-up: day {use.warmup_day + 1} of the ramp")
+    return lines

@@ -27,18 +27,23 @@ from cam.outreach.safety import (
 )
 
 
-class ChannelLimits(BaseModel):
-    channel: Channel
+class DailyUse(BaseModel):
+    """A cap today and this hour, and what is used of each."""
+
     cap_today: int
     used_today: int
     remaining: int
     hourly_cap: int | None
     used_this_hour: int
-    # Day of the warm-up ramp (0 = first day), None when the channel has no ramp.
+    # Day of the warm-up ramp (0 = first day), None when there is no ramp.
     warmup_day: int | None
 
 
-class MailboxLimits(BaseModel):
+class ChannelLimits(DailyUse):
+    channel: Channel
+
+
+class MailboxLimits(DailyUse):
     """One sender mailbox's room today."""
 
     key: str
@@ -47,12 +52,6 @@ class MailboxLimits(BaseModel):
     owner: str
     active: bool
     paused: bool
-    cap_today: int
-    used_today: int
-    remaining: int
-    hourly_cap: int | None
-    used_this_hour: int
-    warmup_day: int | None
 
 
 class LimitsSnapshot(BaseModel):
