@@ -139,14 +139,15 @@ _REQUEST = _compile(
     r"\bverwijdering\s+van\s+(?:al\s+)?mijn\b",
     r"\b(?:cancellazione|eliminazione|rimozione)\s+dei\s+miei\s+dati",
     r"\b(?:exclusao|eliminacao|apagamento|remocao)\s+dos\s+(?:meus\s+)?dados",
-    r"\b(?:remove|delete|erase|take)\s+(?:me|us)\b|\bdelete\s+my\s+(?:account|profile|record)",
+    r"\b(?:remove|delete|erase)\s+(?:me|us)\b|\bdelete\s+my\s+(?:account|profile|record)",
     r"\b(?:remove|delete|erase|take|get|strike)\s+(?:me|us|my|our|this\s+(?:e-?mail|address)"
     r"|him|her|them)\b.{0,30}\b(?:from|off|out\s+of)\s+"
     r"(?:your|the|this|all\s+your|any)\s+(?:mailing\s+|contact\s+|distribution\s+|e-?mail\s+|"
     r"marketing\s+|sales\s+)?(?:lists?|database|records|system|crm|files|mailings?)\b",
     r"\b(?:want|like|wish|ask|need)\s+to\s+be\s+(?:removed|taken\s+off|unsubscribed|deleted|erased)",
-    r"\b(?:don'?t|do\s+not|never)\s+(?:ever\s+)?(?:send|write)\s+(?:me|us)\s+(?:any|anything)\b",
-    r"\bany\s*more\s+(?:e-?mails|mails|messages|newsletters|spam|of\s+(?:this|these|your))\b",
+    r"\b(?:don'?t|do\s+not|never)\s+(?:ever\s+)?(?:send|write)\s+(?:me|us)\s+(?:anything\s+"
+    r"(?:else|more|further|again)|any\s+(?:more|further|other))\b",
+    r"\bany\s*more\s+(?:e-?mails|mails|messages|newsletters|spam)\b",
     r"\bleave\s+(?:me|us)\s+alone\b",
     # German
     r"\babmeld\w*|\bmelden\s+sie\s+mich\b.{0,30}\bab\b",
@@ -162,8 +163,9 @@ _REQUEST = _compile(
     r"\b(?:losch|entfern)\w*\s+(?:sie\s+)?(?:bitte\s+)?(?:alle\s+)?meine[rn]?\s+"
     r"(?:personenbezogenen\s+)?(?:daten|adresse|e-?mail|kontakt)",
     r"\buntersage\b|\bhoren\s+sie\s+(?:bitte\s+)?auf\b",
-    r"\b(?:losch|entfern|streich|nehm)\w*\s+sie\s+(?:mich|uns)\b",
-    r"\b(?:geloscht|entfernt|ausgetragen|abgemeldet|gestrichen)\s+(?:zu\s+)?werden\b",
+    r"\b(?:losch|entfern|streich)\w*\s+sie\s+(?:mich|uns)\b",
+    r"\b(?:mochte|mochten|will|wollen|wunsche|bitte)\b.{0,40}\b(?:geloscht|entfernt|ausgetragen"
+    r"|abgemeldet|gestrichen)\s+(?:zu\s+)?werden\b",
     r"\bnicht\s+(?:mehr\s+)?(?:weiter\s+)?(?:angeschrieben|kontaktiert|angerufen|belastigt)\b",
     # French
     r"\bdesabonn\w*|\bdesinscri\w*",
@@ -178,7 +180,8 @@ _REQUEST = _compile(
     r"|tout\s+envoi|vos\s+(?:envois|mails|e-?mails|messages))",
     r"\bne\s+(?:veux|souhaite|voulons|souhaitons)\s+plus\s+(?:recevoir|etre\s+contacte)",
     r"\bplus\s+de\s+(?:mails|e-?mails|messages|courriels|sollicitations)\s*(?:svp|merci|[.!])",
-    r"\b(?:etre|soit|sois)\s+(?:retire|supprime|desinscrit|raye|efface)e?s?\s+de\b",
+    r"\b(?:veux|voudrais|souhaite|souhaiterais|demande\s+a)\s+(?:\w+\s+)?etre\s+(?:retire|supprime"
+    r"|desinscrit|raye|efface)e?s?\b",
     r"\bne\s+(?:plus|jamais)\s+(?:etre\s+)?(?:recontacte|contacte|sollicite)",
     r"\bne\s+(?:me|nous)\s+(?:\w+\s+)?(?:recontactez|contactez|ecrivez|envoyez)\s+(?:plus|jamais)\b",
     # Spanish
@@ -195,7 +198,8 @@ _REQUEST = _compile(
     r"\bno\s+(?:quiero|deseo|queremos|deseamos)\s+recibir\s+(?:mas|ningun)",
     r"\bno\s+(?:quiero|deseo|queremos)\s+que\s+(?:me|nos)\s+(?:vuelv|escrib|contact|llam|envi|mand)",
     r"\bque\s+(?:me|nos)\s+(?:borren|eliminen|quiten|saquen|retiren|den\s+de\s+baja)\b",
-    r"\bser\s+(?:eliminad|borrad|retirad|excluid|quitad)[oa]s?\s+de\b",
+    r"\b(?:quiero|deseo|solicito|pido|quisiera)\s+ser\s+(?:eliminad|borrad|retirad|excluid"
+    r"|quitad)[oa]s?\b",
     r"\bno\s+(?:me|nos)\s+(?:vuelv\w+\s+a\s+)?(?:llamen|molesten|contacten|escriban)\s+(?:nunca\s+)?mas\b",
     # Dutch
     r"\bafmeld\w*|\buitschrijv\w*|\buitgeschreven\b",
@@ -205,7 +209,8 @@ _REQUEST = _compile(
     r"\b(?:mail|e-?mail|bel|contacteer|benader)\s+(?:me|mij|ons)\s+(?:\w+\s+)?niet\s+meer\b",
     r"\bniet\s+meer\s+(?:te\s+)?(?:mailen|e-?mailen|benaderen|contacteren|bellen)\b",
     r"\bstop\s+met\s+(?:mailen|e-?mailen|mailtjes|berichten|sturen|benaderen)",
-    r"\b(?:verwijderd|uitgeschreven|afgemeld)\s+(?:te\s+)?worden\b",
+    r"\b(?:wil|willen|wens|graag)\b.{0,40}\b(?:verwijderd|uitgeschreven|afgemeld)\s+"
+    r"(?:te\s+)?worden\b",
     r"\b(?:haal|verwijder|schrap)\w*\b.{0,40}\b(?:van|uit)\s+(?:je|jullie|uw|de|het)\s+(?:mailing)?(?:lijst|bestand|database|verzendlijst)\b",
     r"\bniet\s+meer\s+(?:ge)?(?:benaderd|gemaild|gecontacteerd|gebeld)\b",
     # Italian
@@ -218,7 +223,8 @@ _REQUEST = _compile(
     r"mandarmi|scrivere)",
     r"\b(?:rimuovermi|cancellarmi|togliermi|eliminarmi)\b",
     r"\bnon\s+(?:voglio|vogliamo|desidero|desideriamo)\s+piu\s+ricevere\b",
-    r"\bessere\s+(?:rimoss|cancellat|eliminat|tolt)[oaie]\b",
+    r"\b(?:voglio|vorrei|desidero|chiedo\s+di|prego\s+di)\s+essere\s+(?:rimoss|cancellat"
+    r"|eliminat|tolt)[oaie]\b",
     r"\bnon\s+(?:voglio|vogliamo|desidero|desideriamo)\s+(?:piu\s+)?ricevere\s+"
     r"(?:altre|ulteriori|piu|nessun)",
     r"\bnon\s+(?:mi|ci)\s+(?:contattate|scrivete|mandate|inviate|contatti|scriva)\s+(?:piu|mai)\b",
@@ -233,7 +239,8 @@ _REQUEST = _compile(
     r"contatar|ligar)",
     r"\bnao\s+(?:quero|desejo|queremos)\s+(?:mais\s+)?receber\b",
     r"\b(?:removam|remova|retirem|tirem|apaguem|excluam|eliminem|descadastrem)-me\b",
-    r"\bser\s+(?:removid|excluid|retirad|descadastrad|eliminad|apagad)[oa]s?\b",
+    r"\b(?:quero|desejo|solicito|gostaria\s+de|peco\s+para)\s+ser\s+(?:removid|excluid|retirad"
+    r"|descadastrad|eliminad|apagad)[oa]s?\b",
     r"\b(?:remov|retir|tir|exclu|apag|elimin)\w*\b.{0,40}\b(?:da|das)\s+(?:vossa\s+|sua\s+)?(?:lista|listas|base\s+de\s+dados|mailing)\b",
 )
 

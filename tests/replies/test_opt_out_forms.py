@@ -133,6 +133,16 @@ NO_OPT_OUT = [
     "Non mi oppongo a una chiamata.",
     "Can you share a sample of the report you'd produce?",
     "Ik heb een naam uit de lijst gekozen voor de demo.",
+    "Could you take us through the pricing on a call?",
+    "Do you have any more of your case studies?",
+    "Don't send me anything before Monday, I'm travelling.",
+    "Nehmen Sie uns gerne in die Demo auf.",
+    "Können Duplikate automatisch entfernt werden?",
+    "Les doublons peuvent-ils être supprimés de la base ?",
+    "¿Pueden ser eliminados los duplicados?",
+    "Kunnen dubbele contacten automatisch verwijderd worden?",
+    "I duplicati possono essere rimossi?",
+    "Os duplicados podem ser removidos automaticamente?",
 ]
 
 DATA_REQUESTS = {
