@@ -31,7 +31,7 @@ from cam.bootstrap import cycle_config
 from cam.core import leases
 from cam.core.config import CAMCycleConfig
 from cam.core.db import SessionFactory, unit_of_work
-from cam.core.models import utcnow
+from cam.core.models import RunKind, utcnow
 from cam.core.report import CAMCycleReport
 from cam.core.state import get_state
 from cam.digest import runs as digest_runs
@@ -214,7 +214,7 @@ class BotScheduler:
         now = self.clock()
         with unit_of_work(self.session_factory) as session:
             expiry.expire_stale(session, now)
-            cycle.close_interrupted(session, kind="daily", now=now)
+            cycle.close_interrupted(session, kind=RunKind.daily, now=now)
         for decision in crm_sync.retry_crm_sync(
             self.session_factory, crm=self.gateways.crm, now=now
         ):

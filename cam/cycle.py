@@ -22,7 +22,7 @@ from cam.core import events
 from cam.core.config import CAMCycleConfig
 from cam.core.context import CycleContext
 from cam.core.db import SessionFactory, unit_of_work
-from cam.core.models import CycleRun, NotificationTopic, utcnow
+from cam.core.models import CycleRun, NotificationTopic, RunKind, RunStatus, utcnow
 from cam.core.notices import CyclePayload, notice
 from cam.core.report import CAMCycleReport, describe
 from cam.core.state import get_state
@@ -61,8 +61,8 @@ def run_daily_cam_cycle(
 ) -> CAMCycleReport:
     """Run the five phases now and return the report; never raises."""
     ctx = _context(config, session_factory, gateways, clock, rng, instance)
-    _open_run(ctx, kind="daily", slot=None, trigger=trigger)
-    return _run(ctx, DAILY_PHASES, kind="daily", trigger=trigger, always_notify=True)
+    _open_run(ctx, kind=RunKind.daily, slot=None, trigger=trigger)
+    return _run(ctx, DAILY_PHASES, kind=RunKind.daily, trigger=trigger, always_notify=True)
 
 
 def run_scheduled_cycle(
@@ -79,7 +79,7 @@ def run_scheduled_cycle(
     """Run the cycle of one scheduled `slot`, unless another instance already took it."""
     ctx = _context(config, session_factory, gateways, clock, rng, instance)
     try:
-        _insert_run(ctx, kind="daily", slot=slot, trigger=trigger)
+        _insert_run(ctx, kind=RunKind.daily, slot=slot, trigger=trigger)
     except IntegrityError:
         log.info("cycle slot %s is already taken by another instance", slot)
         return None
@@ -87,7 +87,7 @@ def run_scheduled_cycle(
         ctx.report.error("cycle", describe(exc))
         ctx.report.end = ctx.clock()
         return ctx.report
-    return _run(ctx, DAILY_PHASES, kind="daily", trigger=trigger, always_notify=True)
+    return _run(ctx, DAILY_PHASES, kind=RunKind.daily, trigger=trigger, always_notify=True)
 
 
 def run_send_pass(
@@ -105,7 +105,7 @@ def run_send_pass(
     A pass that did nothing leaves no run behind; one with errors also leaves a notification.
     """
     ctx = _context(config, session_factory, gateways, clock, rng, instance)
-    return _run(ctx, SEND_PHASES, kind="send", trigger=trigger, always_notify=False)
+    return _run(ctx, SEND_PHASES, kind=RunKind.send, trigger=trigger, always_notify=False)
 
 
 def _context(
@@ -128,7 +128,7 @@ def _context(
     )
 
 
-def _insert_run(ctx: CycleContext, *, kind: str, slot: str | None, trigger: str) -> None:
+def _insert_run(ctx: CycleContext, *, kind: RunKind, slot: str | None, trigger: str) -> None:
     with unit_of_work(ctx.session_factory) as session:
         ctx.dry_at_start = get_state(session).dry_run
         close_interrupted(session, kind=kind, now=ctx.report.start)
@@ -137,7 +137,7 @@ def _insert_run(ctx: CycleContext, *, kind: str, slot: str | None, trigger: str)
             slot=slot,
             trigger=trigger,
             dry_run=ctx.dry_run,
-            status="running",
+            status=RunStatus.running,
             started_at=ctx.report.start,
         )
         session.add(run)
@@ -151,7 +151,7 @@ def _insert_run(ctx: CycleContext, *, kind: str, slot: str | None, trigger: str)
     ctx.cycle_id = ctx.report.cycle_id = run.id
 
 
-def close_interrupted(session: Session, *, kind: str, now: datetime) -> list[int]:
+def close_interrupted(session: Session, *, kind: RunKind, now: datetime) -> list[int]:
     """Close runs whose process died (or lost the database) before storing their report.
 
     They would otherwise stay `running` for ever; the event and the Slack notification tell
@@ -163,10 +163,10 @@ def close_interrupted(session: Session, *, kind: str, now: datetime) -> list[int
             update(CycleRun)
             .where(
                 CycleRun.kind == kind,
-                CycleRun.status == "running",
+                CycleRun.status == RunStatus.running,
                 CycleRun.started_at < now - STALE_RUN,
             )
-            .values(status="interrupted", finished_at=now)
+            .values(status=RunStatus.interrupted, finished_at=now)
             .returning(CycleRun.id)
             .execution_options(synchronize_session=False)
         )
@@ -178,7 +178,7 @@ def close_interrupted(session: Session, *, kind: str, now: datetime) -> list[int
     return stale
 
 
-def _open_run(ctx: CycleContext, *, kind: str, slot: str | None, trigger: str) -> None:
+def _open_run(ctx: CycleContext, *, kind: RunKind, slot: str | None, trigger: str) -> None:
     try:
         _insert_run(ctx, kind=kind, slot=slot, trigger=trigger)
     except Exception as exc:  # never crash: the phases still run and the report says why
@@ -189,7 +189,7 @@ def _run(
     ctx: CycleContext,
     phases: tuple[tuple[str, Phase], ...],
     *,
-    kind: str,
+    kind: RunKind,
     trigger: str,
     always_notify: bool,
 ) -> CAMCycleReport:
@@ -221,7 +221,7 @@ def _run(
     return report
 
 
-def _close_run(ctx: CycleContext, *, kind: str, trigger: str, notify: bool) -> None:
+def _close_run(ctx: CycleContext, *, kind: RunKind, trigger: str, notify: bool) -> None:
     """Store the report, its events and its notification together; log if even that fails."""
     report = ctx.report
     try:
@@ -236,7 +236,7 @@ def _close_run(ctx: CycleContext, *, kind: str, trigger: str, notify: bool) -> N
                 session.add(run)
                 session.flush()
                 ctx.cycle_id = report.cycle_id = run.id
-            status = "with_errors" if report.errors else "completed"
+            status = RunStatus.with_errors if report.errors else RunStatus.completed
             payload = report.model_dump(mode="json")
             session.execute(
                 update(CycleRun)

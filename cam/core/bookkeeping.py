@@ -3,14 +3,21 @@ request nonces, mailbox watches and digests."""
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cam.core.columns import Base, utcnow
-from cam.core.enums import NotificationStatus, WatchMode
+from cam.core.enums import NotificationStatus, RunKind, RunStatus, WatchMode
+
+
+def _run_enum(kind: type[enum.Enum]) -> SAEnum:
+    """VARCHAR(20) as the first migration made these columns, read back as the enum."""
+    return SAEnum(kind, native_enum=False, length=20, validate_strings=True)
 
 
 class CycleRun(Base):
@@ -19,11 +26,11 @@ class CycleRun(Base):
     __table_args__ = (UniqueConstraint("kind", "slot", name="uq_cycle_slot"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20), default="daily")
+    kind: Mapped[RunKind] = mapped_column(_run_enum(RunKind), default=RunKind.daily)
     slot: Mapped[str | None] = mapped_column(String(64))
     trigger: Mapped[str] = mapped_column(String(40), default="manual")
     dry_run: Mapped[bool] = mapped_column(Boolean, default=True)
-    status: Mapped[str] = mapped_column(String(20), default="running")
+    status: Mapped[RunStatus] = mapped_column(_run_enum(RunStatus), default=RunStatus.running)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     report: Mapped[dict[str, Any] | None] = mapped_column(JSON)

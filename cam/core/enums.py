@@ -89,6 +89,20 @@ class NotificationTopic(enum.StrEnum):
     digest_chart = "digest_chart"
 
 
+class RunKind(enum.StrEnum):
+    """What a cycle run is: the daily cycle, or a send pass between cycles."""
+
+    daily = "daily"
+    send = "send"
+
+
+class RunStatus(enum.StrEnum):
+    running = "running"
+    completed = "completed"
+    with_errors = "with_errors"  # finished; its report lists the errors
+    interrupted = "interrupted"  # its process died before it stored its report
+
+
 class WatchMode(enum.StrEnum):
     idle = "idle"  # the server pushes news (IMAP IDLE)
     polling = "polling"

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from cam.core import bulk, events, holds
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
-from cam.core.models import CycleRun, Lead, LeadStatus, Suppression, SuppressionKind
+from cam.core.models import CycleRun, Lead, LeadStatus, RunKind, Suppression, SuppressionKind
 from cam.leads.addresses import email_problem
 from cam.leads.scoring import Scorer, load_rules
 from cam.outreach import safety
@@ -172,7 +172,7 @@ def _suppressed_lead_emails(session: Session) -> set[int]:
 
 def _leads_created_since_last_cycle(session: Session, ctx: CycleContext) -> int:
     """Count leads added since the previous daily cycle started (all of them on the first)."""
-    previous = select(func.max(CycleRun.started_at)).where(CycleRun.kind == "daily")
+    previous = select(func.max(CycleRun.started_at)).where(CycleRun.kind == RunKind.daily)
     if ctx.cycle_id is not None:
         previous = previous.where(CycleRun.id != ctx.cycle_id)
     query = select(func.count(Lead.id)).where(

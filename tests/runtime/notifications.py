@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from cam.core.db import SessionFactory, unit_of_work
-from cam.core.models import CycleRun, Notification
+from cam.core.models import CycleRun, Notification, RunKind, RunStatus
 from cam.core.report import CAMCycleReport, CycleError
 
 
@@ -25,7 +25,9 @@ def add_report(
         ],
     )
     with unit_of_work(sessions) as session:
-        run = CycleRun(kind="manual", trigger="test", status="finished", started_at=start)
+        run = CycleRun(
+            kind=RunKind.daily, trigger="test", status=RunStatus.completed, started_at=start
+        )
         session.add(run)
         session.flush()
         report.cycle_id = run.id

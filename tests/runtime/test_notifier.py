@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.notifier import MAX_RENDER_ATTEMPTS, Notifier, notifier_client
 from cam.core.db import unit_of_work
-from cam.core.models import CycleRun, Notification, NotificationStatus, NotificationTopic
+from cam.core.models import CycleRun, Notification, NotificationStatus, NotificationTopic, RunKind
 from tests.e2e.slack_client import REPORT_CHANNEL as CHANNEL
 from tests.e2e.slack_client import settings_for
 from tests.fakes.slack_api import FakeSlack
@@ -197,7 +197,7 @@ def test_a_row_that_cannot_be_rendered_is_retried_then_let_go(fake_slack, sessio
         run = session.get(CycleRun, run_id)
         assert run is not None
         run.report = {"not": "a report"}
-        run.kind = "send"  # so the next report does not compare itself with this one
+        run.kind = RunKind.send  # so the next report does not compare itself with this one
     add_report(sessions)
     clock = Clock()
     notifier = make_notifier(fake_slack, sessions, db_url, clock)
