@@ -118,6 +118,17 @@ def update_rows(
     loaded.drop(session.connection())
 
 
+def analyze(session: Session, model: type[Base]) -> None:
+    """Refresh the planner statistics of `model`'s table on PostgreSQL (SQLite needs none).
+
+    A table filled in bulk has none until autovacuum's first ANALYZE, and PostgreSQL then
+    joins it in a nested loop: the send claim over 5,000 fresh leads took 3 s, not 13 ms.
+    SQLite plans those queries by their indexes alone, and never refreshes statistics itself.
+    """
+    if is_postgresql(session):
+        session.execute(text(f"ANALYZE {cast(Table, model.__table__).name}"))
+
+
 def _copied(
     session: Session, table: Table, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
 ) -> Table:

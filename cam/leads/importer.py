@@ -19,7 +19,7 @@ from typing import IO, Protocol
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from cam.core import events
+from cam.core import bulk, events
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Lead
 from cam.leads.batch_insert import BatchWriter
@@ -46,6 +46,8 @@ FIELD_LIMIT = 4 * 1024 * 1024
 # A line longer than this is skipped unread, so one bad line cannot fill the memory.
 LINE_LIMIT = 2 * FIELD_LIMIT
 KEPT_ERRORS = 100
+# An import adding this many leads refreshes the table's planner statistics (see bulk.analyze).
+ANALYZE_AFTER = 1_000
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -244,6 +246,8 @@ def import_leads(
             include={"rows", "imported", "already_present", "duplicates_in_file", "invalid"}
         )
         events.record(session, events.LEADS_IMPORTED, {"file": name, "by": by, **counts})
+        if importer.imported >= ANALYZE_AFTER:
+            bulk.analyze(session, Lead)
     return result
 
 
