@@ -49,7 +49,7 @@ _GDPR_OBJECTION = _compile(
     r"\bloschung\s+(?:meiner|aller|der\s+(?:zu\s+mir|uber\s+mich|meine))",
     r"\bje\s+m'?\s*oppose\b|\bnous\s+nous\s+opposons\b|\bopposition\s+au\s+traitement\b"
     r"|\bdroit\s+(?:d'?\s*opposition|a\s+l'?\s*effacement|a\s+l'?\s*oubli)",
-    r"\beffacement\s+(?:de\s+(?:toutes\s+)?mes|des\s+donnees\s+(?:me\s+concernant|personnelles))",
+    r"\beffacement\s+(?:de\s+(?:toutes\s+)?mes|des\s+donnees\s+me\s+concernant)",
     r"(?<!no )\bme\s+opongo\b|\bderecho\s+(?:de\s+(?:supresion|oposicion)|al\s+olvido)\b",
     r"\bsupresion\s+de\s+(?:todos\s+)?mis\b",
     r"\bbezwaar\s+tegen\s+(?:de\s+|het\s+)?(?:verwerking|gebruik|direct)"
