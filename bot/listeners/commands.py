@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from slack_bolt import Ack, App, Respond
 
-from bot import lead_import
+from bot import cycle_requests, lead_import
 from bot.blocks.common import SlackPost, escape
 from bot.blocks.imports import how_to_import
 from bot.blocks.preflight import preflight_post
 from bot.blocks.preview import preview_post
 from bot.blocks.report import SLACK_TRIGGER, mode_label, summary_line
+from bot.cycle_requests import MANUAL_CYCLE_LEASE, MANUAL_CYCLE_TTL, RunRequest
 from bot.deps import Deps
 from bot.errors import Refused, user_message
 from bot.preflight import bot_preflight
@@ -30,11 +29,7 @@ from cam.escalation import go_live as go_live_requests
 from cam.outreach import preview as outreach_preview
 from cam.outreach import senders
 
-COMMAND_REFUSED = "cam.command_refused"
 CHECKING = "Checking what sending for real needs (mail servers, CRM, Slack)… the list follows."
-MANUAL_CYCLE_LEASE = "manual_cycle"
-# Renewed while the cycle runs: a process killed mid-cycle frees the lease within this.
-MANUAL_CYCLE_TTL = timedelta(minutes=1)
 EPHEMERAL = "ephemeral"
 
 HELP = """*CAM commands*
@@ -113,31 +108,15 @@ def run(invocation: Invocation, ack: Ack, deps: Deps) -> None:
         ack(text=f"`/cam run` takes `dry` or nothing.\n\n{HELP}", response_type=EPHEMERAL)
         return
     dry = invocation.args == ["dry"]
-    with unit_of_work(deps.session_factory) as session:
-        current = state.get_state(session)
-        paused, live = current.paused, not current.dry_run
-        config = cycle_config(deps.settings, current)
-    if paused:
-        raise Refused("CAM is paused, so nothing runs. An approver can `/cam resume` it.")
-    if not dry and not live:
-        raise Refused(
-            "CAM is still in dry run: going live has not been approved. "
-            "Use `/cam run dry` to try a cycle, or `/cam live` to ask an approver."
-        )
-    if not dry:
-        _require_approver(invocation, deps, "run a live cycle")
-    config = config.model_copy(update={"dry_run": dry})
-    kind = "dry-run" if dry else "live"
+    asked = cycle_requests.request_run(
+        deps.session_factory, deps.settings, by=invocation.user, dry=dry
+    )
     channel = f"<#{deps.settings.report_channel}>"
-    # One cycle from Slack at a time, across instances: the lease is taken before the ack.
-    holder = f"{deps.settings.instance_name}:{invocation.user}:{uuid.uuid4().hex}"[:200]
-    if not leases.acquire(deps.session_factory, MANUAL_CYCLE_LEASE, holder, MANUAL_CYCLE_TTL):
-        ack(
-            text=f"A cycle is running already; its report will be posted in {channel}. "
-            "Ask again once it is there.",
-            response_type=EPHEMERAL,
-        )
+    if asked.outcome is not RunRequest.started or asked.config is None:
+        _not_run(asked.outcome, ack, channel)
         return
+    config, holder = asked.config, asked.holder
+    kind = "dry-run" if dry else "live"
     ack(
         text=f"Running a {kind} cycle… the report will be posted in {channel}.",
         response_type=EPHEMERAL,
@@ -147,6 +126,28 @@ def run(invocation: Invocation, ack: Ack, deps: Deps) -> None:
         lambda: _run_cycle(invocation, deps, config, holder),
         on_error=lambda error: invocation.answer_later(user_message(error)),
     )
+
+
+def _not_run(outcome: RunRequest, ack: Ack, channel: str) -> None:
+    """Say why no cycle starts: a refusal, or the one from Slack already running."""
+    if outcome is RunRequest.busy:
+        ack(
+            text=f"A cycle is running already; its report will be posted in {channel}. "
+            "Ask again once it is there.",
+            response_type=EPHEMERAL,
+        )
+        return
+    raise Refused(NOT_RUN[outcome])
+
+
+NOT_RUN = {
+    RunRequest.paused: "CAM is paused, so nothing runs. An approver can `/cam resume` it.",
+    RunRequest.not_live: (
+        "CAM is still in dry run: going live has not been approved. "
+        "Use `/cam run dry` to try a cycle, or `/cam live` to ask an approver."
+    ),
+    RunRequest.not_an_approver: "Only approvers may run a live cycle.",
+}
 
 
 def _run_cycle(invocation: Invocation, deps: Deps, config: CAMCycleConfig, holder: str) -> None:
@@ -358,7 +359,7 @@ def _require_approver(invocation: Invocation, deps: Deps, what: str) -> None:
     if invocation.user in deps.settings.approver_ids:
         return
     with unit_of_work(deps.session_factory) as session:
-        events.record(session, COMMAND_REFUSED, {"by": invocation.user, "action": what})
+        events.record(session, events.COMMAND_REFUSED, {"by": invocation.user, "action": what})
     raise Refused(f"Only approvers may {what}.")
 
 

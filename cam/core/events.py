@@ -25,6 +25,8 @@ ERROR = "cam.error"
 APPROVAL_REQUESTED = "cam.approval_requested"
 APPROVAL_DECIDED = "cam.approval_decided"
 APPROVAL_REFUSED = "cam.approval_refused"
+# A `/cam` command refused to someone who may not use it.
+COMMAND_REFUSED = "cam.command_refused"
 CRM_SYNCED = "cam.crm_synced"
 STATE_CHANGED = "cam.state_changed"
 MAILBOX_PAUSED = "cam.mailbox_paused"

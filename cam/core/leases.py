@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from cam.core import bulk
 from cam.core.db import SessionFactory, unit_of_work
@@ -35,19 +36,26 @@ def acquire(
     now: datetime | None = None,
 ) -> bool:
     """Take (or renew) the lease `name` for `holder` until `now + ttl`; True if it is ours."""
-    now = now or utcnow()
     with unit_of_work(session_factory) as session:
-        # A row comes back only when the insert or the conditional update happened.
-        taken = bool(
-            bulk.upsert(
-                session,
-                JobLease,
-                {"name": name, "holder": holder, "expires_at": now + ttl},
-                key=["name"],
-                where=or_(JobLease.expires_at <= now, JobLease.holder == holder),
-                returning=[JobLease.name],
-            )
+        return take(session, name, holder, ttl, now)
+
+
+def take(
+    session: Session, name: str, holder: str, ttl: timedelta, now: datetime | None = None
+) -> bool:
+    """`acquire` inside the caller's transaction: the lease is ours once it commits."""
+    now = now or utcnow()
+    # A row comes back only when the insert or the conditional update happened.
+    taken = bool(
+        bulk.upsert(
+            session,
+            JobLease,
+            {"name": name, "holder": holder, "expires_at": now + ttl},
+            key=["name"],
+            where=or_(JobLease.expires_at <= now, JobLease.holder == holder),
+            returning=[JobLease.name],
         )
+    )
     log.debug("lease %s %s by %s", name, "taken" if taken else "busy", holder)
     return taken
 

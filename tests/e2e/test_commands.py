@@ -6,7 +6,6 @@ import json
 
 from sqlalchemy import select
 
-from bot.listeners.commands import COMMAND_REFUSED
 from cam.core import events
 from cam.core.db import unit_of_work
 from cam.core.models import (
@@ -168,7 +167,7 @@ def test_only_approvers_flip_switches_and_refusals_are_logged(bot):
     with unit_of_work(bot.sessions) as session:
         state = get_state(session)
         assert state.dry_run is False and state.paused is False
-        refused = session.scalars(select(Event).where(Event.name == COMMAND_REFUSED))
+        refused = session.scalars(select(Event).where(Event.name == events.COMMAND_REFUSED))
         assert [e.details["by"] for e in refused] == [OUTSIDER] * 3
 
 

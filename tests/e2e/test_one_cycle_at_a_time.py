@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
-from bot.listeners.commands import MANUAL_CYCLE_LEASE, MANUAL_CYCLE_TTL
+from bot.cycle_requests import MANUAL_CYCLE_LEASE, MANUAL_CYCLE_TTL
 from cam.core import leases
 from cam.core.db import unit_of_work
 from cam.core.models import CycleRun
