@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from cam.core import events
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Approval, ApprovalKind, ApprovalStatus, Lead, Reply
-from cam.escalation.outcomes import Decision, Outcome, UnknownApproval, decision_of, refuse
+from cam.escalation.outcomes import Decision, Outcome, decision_of, get_approval, refuse
 from cam.gateways.base import CrmLead, CrmRefs, CrmSyncer, CrmSyncError
 
 log = logging.getLogger(__name__)
@@ -37,9 +37,7 @@ def retry_sync(
 ) -> Decision:
     """Finish the failed CRM sync of one approved escalation (the "Retry CRM sync" button)."""
     with unit_of_work(session_factory) as session:
-        approval = session.get(Approval, approval_id)
-        if approval is None:
-            raise UnknownApproval(f"no approval with id {approval_id}")
+        approval = get_approval(session, approval_id)
         if by not in approvers:
             refuse(session, approval_id, by, Outcome.not_an_approver)
             return decision_of(approval, Outcome.not_an_approver)

@@ -29,7 +29,7 @@ from cam.core.state import set_dry_run
 from cam.escalation import crm_sync
 from cam.escalation.expiry import expire_stale
 from cam.escalation.go_live import four_eyes_refusal
-from cam.escalation.outcomes import Decision, Outcome, UnknownApproval, decision_of, refuse
+from cam.escalation.outcomes import Decision, Outcome, decision_of, get_approval, refuse
 from cam.gateways.base import CrmSyncer
 from cam.leads import lifecycle as lead_lifecycle
 from cam.replies import labels
@@ -47,9 +47,7 @@ def decide(
 ) -> Decision:
     """Approve or reject an approval once, whoever else tries at the same moment."""
     with unit_of_work(session_factory) as session:
-        approval = session.get(Approval, approval_id)
-        if approval is None:
-            raise UnknownApproval(f"no approval with id {approval_id}")
+        approval = get_approval(session, approval_id)
         refusal = _refusal(session, approval, decided_by, approve, approvers, now)
         if refusal is not None:
             refuse(session, approval_id, decided_by, refusal)

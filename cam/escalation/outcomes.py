@@ -80,3 +80,11 @@ def decision_of(approval: Approval, outcome: Outcome, crm_error: str | None = No
         outcome=outcome,
         crm_error=crm_error,
     )
+
+
+def get_approval(session: Session, approval_id: int) -> Approval:
+    """The approval a click names; `UnknownApproval` when none has this id."""
+    approval = session.get(Approval, approval_id)
+    if approval is None:
+        raise UnknownApproval(f"no approval with id {approval_id}")
+    return approval

@@ -46,7 +46,7 @@ def process_new_leads(ctx: CycleContext) -> None:
         if len(rows) == max(allowance, 0):
             left = session.scalar(select(func.count(Lead.id)).where(Lead.status == LeadStatus.new))
             if left:
-                ctx.report.skip("max_new_leads_per_day", int(left))
+                ctx.report.skip(holds.Limit.max_new_leads_per_day, int(left))
         if rows:
             safety.reserve_up_to(session, QUOTA_SCOPE, day, cap, len(changes))
         disqualified = sum(1 for c in changes if c["status"] is LeadStatus.disqualified)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from cam.core import events
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
+from cam.core.holds import Limit
 from cam.core.models import (
     Campaign,
     CampaignStep,
@@ -80,8 +81,8 @@ def schedule_outreach(ctx: CycleContext) -> None:
         due = _due_leads(session, due_now, first=True, limit=first_room)
         due += _due_leads(session, due_now, first=False, limit=followup_room)
         for first, room, reason in (
-            (True, first_room, "max_outreach_per_day"),
-            (False, followup_room, "max_followups_per_day"),
+            (True, first_room, Limit.max_outreach_per_day),
+            (False, followup_room, Limit.max_followups_per_day),
         ):
             planned_here = sum(1 for lead in due if (lead.steps_planned == 0) == first)
             if planned_here >= room:
@@ -135,7 +136,7 @@ def _plan(
         why_later = planner.why_not_today(step.channel, lead.domain, lead.mailbox)
         when = planner.pick(step.channel, lead.timezone, lead.domain, lead.mailbox)
         if when is None:
-            ctx.report.skip(f"{step.channel.value}_no_free_slot")
+            ctx.report.skip(Limit.no_free_slot(step.channel))
             continue
         on = safety.team_day(when, ctx.config.timezone)
         if on > today:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from cam.core.config import CAMCycleConfig
 from cam.core.context import CycleContext
+from cam.core.holds import Limit
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import Channel, Lead, OutreachMessage
 from cam.core.state import get_state
@@ -96,17 +97,17 @@ class SlotPlanner:
             return False
         return self.per_day[(lane, window)] < self._cap(lane, day)
 
-    def why_not_today(self, channel: Channel, domain: str, mailbox: str | None = None) -> str:
+    def why_not_today(self, channel: Channel, domain: str, mailbox: str | None = None) -> Limit:
         """Name what kept a message off today: a daily cap, else today's window (over or shut)."""
         lane = self.lane(channel, mailbox)
         today = safety.team_day(self.now, self.config.timezone)
         window = safety.day_window(today)
         per_domain = self.config.safety_settings.per_domain_daily_cap
         if channel is Channel.email and self.per_domain[(domain, window)] >= per_domain:
-            return "domain_daily_cap"
+            return Limit.domain_daily_cap
         if self.per_day[(lane, window)] >= self._cap(lane, today):
-            return f"{channel.value}_daily_cap"
-        return "send_window"
+            return Limit.daily_cap(channel)
+        return Limit.send_window
 
     def pick(
         self, channel: Channel, lead_timezone: str | None, domain: str, mailbox: str | None = None
