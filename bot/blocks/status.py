@@ -24,6 +24,11 @@ from cam.core.models import MailboxWatch, WatchMode
 from cam.core.report import CAMCycleReport
 
 MAX_PENDING_SHOWN = 10
+# Mailboxes listed a line each; a line stays under a section's 3,000 characters even when
+# every character of its name and error is escaped.
+MAX_MAILBOXES_SHOWN = 10
+MAX_MAILBOX_NAME = 100
+MAX_WATCH_ERROR = 300
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,9 @@ def status_blocks(status: Status) -> list[Block]:
             ("Replies", _replies(status.replies)),
         ]
     )
+    if len(status.replies) > 1:
+        lines = [f"• {_watch_line(watch)}" for watch in status.replies]
+        blocks += [section(text) for text in bulleted(lines, limit=MAX_MAILBOXES_SHOWN)]
     if status.last_run is None:
         blocks.append(section("*Last run:* none yet. Try `/cam run dry`."))
     else:
@@ -88,20 +96,26 @@ def status_blocks(status: Status) -> list[Block]:
 
 
 def _replies(watches: Sequence[MailboxWatch]) -> str:
-    """How each mailbox is watched and when it was last read (reading goes on while paused)."""
+    """How the mailbox is watched and when it was last read (reading goes on while paused).
+
+    Several mailboxes get a line each in sections of their own below: a field holds 2,000
+    characters, and a line cut there could end inside an escape or a date.
+    """
     if not watches:
         return "not watched yet (no mailbox, or cam-bot not running)"
-    return "\n".join(_watch_line(watch, named=len(watches) > 1) for watch in watches)
+    if len(watches) > 1:
+        return f"{len(watches)} mailboxes, each below"
+    return _watch_line(watches[0], named=False)
 
 
-def _watch_line(watch: MailboxWatch, *, named: bool) -> str:
+def _watch_line(watch: MailboxWatch, *, named: bool = True) -> str:
     how = "IDLE (the server pushes new mail)" if watch.mode is WatchMode.idle else "polling"
     when = slack_date(watch.last_read_at) if watch.last_read_at else "never"
     text = f"{how}; last read {when}"
     if named:
-        text = f"{escape(clip(watch.mailbox, 100))}: {text}"
+        text = f"{escape(clip(watch.mailbox, MAX_MAILBOX_NAME))}: {text}"
     if watch.last_error:
-        text += f"\n:warning: {escape(clip(watch.last_error, 300))}"
+        text += f" · :warning: {escape(clip(watch.last_error, MAX_WATCH_ERROR))}"
     return text
 
 
