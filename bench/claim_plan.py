@@ -4,7 +4,7 @@
 
 Plans a due first email to N leads of one mailbox (seeded in bulk, as an import leaves them:
 no planner statistics), then times the send pass's claim query (the next due row,
-`FOR UPDATE SKIP LOCKED`, built by `PassState.due`) as the median of a few runs: first as
+`FOR UPDATE SKIP LOCKED`: `PassState.next_due`) as the median of a few runs: first as
 seeded, then after `bulk.analyze(session, Lead)`, the call the importer makes after adding
 `ANALYZE_AFTER` leads or more, and last with the outbox analysed too (as autovacuum ends up
 doing). Also times the ANALYZE itself, which the import pays once. On SQLite `bulk.analyze`
@@ -56,16 +56,11 @@ def claim_ms(engine: Engine, leads: int) -> float:
         report=CAMCycleReport(start=CLOCK),
     )
     state = PassState(ctx)
-    claim = (
-        state.due(Channel.email, CLOCK, MAILBOX)
-        .limit(1)
-        .with_for_update(skip_locked=True, of=OutreachMessage)
-    )
     times = []
     with Session(engine) as session:
         for _ in range(RUNS):
             started = time.perf_counter()
-            assert session.execute(claim).first() is not None
+            assert state.next_due(session, Channel.email, MAILBOX) is not None
             times.append(time.perf_counter() - started)
             session.rollback()
     return 1000 * statistics.median(times)

@@ -92,11 +92,7 @@ def _claim_email(
                     Limit.mailbox_paused, state.count_due(session, Channel.email, sender.key)
                 )
                 return None
-            found = session.execute(
-                state.due(Channel.email, state.now, sender.key)
-                .limit(1)
-                .with_for_update(skip_locked=True, of=OutreachMessage)
-            ).first()
+            found = state.next_due(session, Channel.email, sender.key)
             if found is None:
                 return None
             row, lead = found

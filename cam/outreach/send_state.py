@@ -115,6 +115,17 @@ class PassState:
             query = query.where(OutreachMessage.id.not_in(self.deferred))
         return query.order_by(OutreachMessage.scheduled_at, OutreachMessage.id)
 
+    def next_due(
+        self, session: Session, channel: Channel, mailbox: str | None = None
+    ) -> tuple[OutreachMessage, Lead] | None:
+        """Lock the next due row (another instance skips it, never waits) with its lead."""
+        found = session.execute(
+            self.due(channel, self.now, mailbox)
+            .limit(1)
+            .with_for_update(skip_locked=True, of=OutreachMessage)
+        ).first()
+        return None if found is None else (found[0], found[1])
+
     def count_due(
         self, session: Session, channel: Channel | None, mailbox: str | None = None
     ) -> int:

@@ -4,7 +4,7 @@ marks its step sent, so a step never becomes two tasks."""
 from __future__ import annotations
 
 from cam.core.db import unit_of_work
-from cam.core.models import Channel, OutreachMessage, OutreachStatus
+from cam.core.models import Channel, OutreachStatus
 from cam.escalation import tasks
 from cam.gateways.base import GatewayError, SocialTask
 from cam.outreach.outbox import Quota
@@ -28,11 +28,7 @@ def _post_one_task(state: PassState) -> bool:
     with unit_of_work(state.ctx.session_factory) as session:
         if state.is_halted(session):
             return False
-        found = session.execute(
-            state.due(Channel.linkedin, state.now)
-            .limit(1)
-            .with_for_update(skip_locked=True, of=OutreachMessage)
-        ).first()
+        found = state.next_due(session, Channel.linkedin)
         if found is None:
             return False
         row, lead = found
