@@ -30,6 +30,7 @@ from bench.cycle_bench import counting, pg_url
 from bench.run_all import emit
 from cam.core.config import CAMCycleConfig
 from cam.core.db import make_engine, session_factory, unit_of_work, upgrade
+from cam.core.models import NotificationTopic
 from cam.digest.build import build_digest
 from cam.digest.chart import render_chart
 from cam.digest.model import Digest, DigestKind
@@ -248,15 +249,15 @@ NOTIFICATION_COLUMNS = (
 def notifications(leads: int, tasks: int, approvals: int, stamp: str) -> Iterator[tuple[Any, ...]]:
     """A posted message per approval, task and reply a person wrote (its card)."""
     for topic, key, count in (
-        ("approval", "approval_id", approvals),
-        ("task", "task_id", tasks),
-        ("reply_card", "reply_id", leads),
+        (NotificationTopic.approval, "approval_id", approvals),
+        (NotificationTopic.task, "task_id", tasks),
+        (NotificationTopic.reply_card, "reply_id", leads),
     ):
         for n in range(1, count + 1):
-            if topic == "reply_card" and CLASSES[n % len(CLASSES)] in AUTOMATIC:
+            if topic is NotificationTopic.reply_card and CLASSES[n % len(CLASSES)] in AUTOMATIC:
                 continue
             payload = json.dumps({key: n})
-            yield topic, payload, "sent", 1, "C0REPORTS", f"{1_700_000_000 + n}.000100", stamp
+            yield topic.value, payload, "sent", 1, "C0REPORTS", f"{1_700_000_000 + n}.000100", stamp
 
 
 def _status(m: int) -> str:
