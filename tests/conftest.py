@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh migrated database per test, on SQLite and on PostgreSQL."""
+"""Shared fixtures: a fresh migrated database per test, on SQLite and on PostgreSQL, a fake
+Slack, and the mail servers on loopback (tests/gateways)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,18 @@ from cam.core.db import (
     upgrade,
 )
 from tests.fakes.slack_api import FakeSlack, running_fake_slack
+from tests.gateways.imap_server import imap_ca, imap_server, imaps_server
+from tests.gateways.smtp_server import plain_smtp_server, smtp_ca, smtp_server, smtps_server
+
+__all__ = [
+    "imap_ca",
+    "imap_server",
+    "imaps_server",
+    "plain_smtp_server",
+    "smtp_ca",
+    "smtp_server",
+    "smtps_server",
+]
 
 PG_URL = os.environ.get("CAM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -8,8 +8,8 @@ import pytest
 from pydantic import SecretStr
 
 from cam.core.settings import Settings
-from tests.channels.imap_server import ImapServer
-from tests.channels.smtp_server import SmtpServer
+from tests.gateways.imap_server import ImapServer
+from tests.gateways.smtp_server import SmtpServer
 
 
 def environment_of(settings: Settings) -> dict[str, str]:

@@ -22,8 +22,8 @@ from cam.escalation import escalations
 from cam.escalation.tasks import open_task
 from cam.gateways.base import SocialTask
 from cam.gateways.linkedin_tasks import LinkedInTaskPoster
-from tests.approvals.helpers import add_lead, cycle_context
 from tests.e2e.slack_client import RunningBot
+from tests.escalation.helpers import add_lead, cycle_context
 
 
 def deliver(bot: RunningBot) -> int:

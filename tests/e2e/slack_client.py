@@ -32,9 +32,9 @@ from bot.worker import Worker
 from cam.core.db import SessionFactory
 from cam.core.models import utcnow
 from cam.gateways.factory import build_gateways
-from tests.channels.crm_server import TOKEN as CRM_TOKEN
-from tests.channels.crm_server import FakeCrm, running_fake_crm
 from tests.fakes.slack_api import Call, FakeSlack
+from tests.gateways.crm_server import TOKEN as CRM_TOKEN
+from tests.gateways.crm_server import FakeCrm, running_fake_crm
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"

@@ -24,9 +24,9 @@ from cam.core.settings import DATA_DIR
 from cam.core.state import get_state
 from cam.outreach import senders
 from cam.outreach.safety import day_window, team_day
-from tests.channels.smtp_server import POSTAL_ADDRESS
 from tests.e2e.slack_client import APPROVER, OUTSIDER, RunningBot, clear_of_midnight, shown
 from tests.e2e.test_preview import plan
+from tests.gateways.smtp_server import POSTAL_ADDRESS
 
 EXAMPLE = DATA_DIR / "mailboxes.example.toml"
 PASSWORDS = {

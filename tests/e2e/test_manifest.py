@@ -15,10 +15,10 @@ from bot.payloads import ApprovalRef
 from cam.core.db import unit_of_work
 from cam.core.models import utcnow
 from cam.escalation import escalations
-from tests.approvals.helpers import add_lead, cycle_context
 from tests.e2e.seed import hot_lead_approval, linkedin_task
 from tests.e2e.slack_client import OUTSIDER, REPORT_CHANNEL
 from tests.e2e.test_slack_import import file_shared
+from tests.escalation.helpers import add_lead, cycle_context
 
 MANIFEST = Path(__file__).parents[2] / "manifest.yml"
 # The bot scopes each Web API method needs (history: of a public and of a private channel).

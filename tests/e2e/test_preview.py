@@ -28,10 +28,10 @@ from cam.core.state import get_state, set_paused
 from cam.cycle import run_send_pass
 from cam.gateways.factory import build_gateways
 from cam.outreach import preview
-from tests.channels.smtp_server import MAIL_FROM, POSTAL_ADDRESS, PUBLIC_URL, SmtpServer
 from tests.e2e.slack_client import OUTSIDER, RunningBot, settings_for, shown
 from tests.fakes.slack_api import FakeSlack
 from tests.faults.outbox import Caps, live_config
+from tests.gateways.smtp_server import MAIL_FROM, POSTAL_ADDRESS, PUBLIC_URL, SmtpServer
 
 # A Wednesday, 10:00 UTC: inside the window of the live config below.
 SENT_AT = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

@@ -41,15 +41,6 @@ from cam.core.models import (
     TriageChoice,
 )
 from cam.gateways.factory import build_gateways
-from tests.channels.imap_server import (
-    HOST,
-    PASSWORD,
-    USERNAME,
-    ImapServer,
-    imap_ca,
-    running_imap_server,
-)
-from tests.channels.prospects import add_prospect, reply, wait_for
 from tests.e2e.slack_client import (
     APPROVER,
     OUTSIDER,
@@ -60,6 +51,15 @@ from tests.e2e.slack_client import (
     shown,
 )
 from tests.fakes.slack_api import Call
+from tests.gateways.imap_server import (
+    HOST,
+    PASSWORD,
+    USERNAME,
+    ImapServer,
+    imap_ca,
+    running_imap_server,
+)
+from tests.replies.prospects import add_prospect, reply, wait_for
 
 __all__ = ["imap_ca"]
 

@@ -21,11 +21,11 @@ from bot.scheduler import BotScheduler
 from cam.core.db import unit_of_work
 from cam.core.models import MailboxWatch
 from cam.gateways.factory import build_gateways
-from tests.channels import imap_server
-from tests.channels.mailbox_team import JONAS, MAYA, running_team
-from tests.channels.prospects import wait_for
-from tests.channels.smtp_server import smtp_ca
 from tests.e2e.slack_client import OUTSIDER, RunningBot, shown
+from tests.gateways import imap_server
+from tests.gateways.mailbox_team import JONAS, MAYA, running_team
+from tests.gateways.smtp_server import smtp_ca
+from tests.replies.prospects import wait_for
 
 __all__ = ["smtp_ca"]
 

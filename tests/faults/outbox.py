@@ -18,7 +18,7 @@ from cam.bootstrap import sender_domain
 from cam.core.config import CAMCycleConfig, ChannelLimitConfig, SafetySettings, SendWindow
 from cam.core.models import Campaign, CampaignStep, Channel, Lead, LeadStatus, OutreachMessage
 from cam.core.settings import Settings
-from tests.channels.smtp_server import ReceivedMail
+from tests.gateways.smtp_server import ReceivedMail
 
 # A Wednesday before the window below opens, so hours of clock can pass on one day.
 BASE = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)

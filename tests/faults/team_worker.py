@@ -16,8 +16,8 @@ from datetime import datetime
 from cam.bootstrap import Runtime
 from cam.core.settings import Settings
 from cam.cycle import run_send_pass
-from tests.channels.mailbox_team import team_config, use_env
 from tests.faults.outbox import moving_clock
+from tests.gateways.mailbox_team import team_config, use_env
 
 
 def run(settings: Settings, env: Mapping[str, str], per_domain: int, clock_start: datetime) -> None:

@@ -29,10 +29,10 @@ from cam.core.models import (
 from cam.core.state import get_state
 from cam.cycle import run_send_pass
 from cam.gateways.factory import build_gateways
-from tests.channels.smtp_server import SmtpServer
 from tests.e2e.seed import hot_lead_approval
 from tests.e2e.slack_client import APPROVER, RunningBot
 from tests.faults.outbox import BASE, Caps, deliveries, live_config, seed_outbox
+from tests.gateways.smtp_server import SmtpServer
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
 

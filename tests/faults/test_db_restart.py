@@ -32,9 +32,9 @@ from cam.gateways.base import Gateways, InboxBatch
 from cam.gateways.factory import build_gateways
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopSocialPoster
 from cam.outreach.sending import CLAIM_LEASE
-from tests.channels.smtp_server import SmtpServer
 from tests.faults.outbox import BASE, Caps, deliveries, live_config, seed_outbox
 from tests.faults.pg_cluster import PrivateCluster, pg_bin_dir
+from tests.gateways.smtp_server import SmtpServer
 
 BIN_DIR = pg_bin_dir()
 pytestmark = pytest.mark.skipif(BIN_DIR is None, reason="PostgreSQL server binaries not installed")

@@ -25,12 +25,12 @@ from sqlalchemy import Engine, select, update
 from cam.core.db import make_engine, session_factory
 from cam.core.models import Lead, MailboxState, OutreachMessage, OutreachStatus, SendQuota
 from cam.outreach.sending import CLAIM_LEASE
-from tests.channels.imap_server import imap_ca
-from tests.channels.mailbox_team import MailboxSpec, Team, running_team
-from tests.channels.smtp_server import smtp_ca
 from tests.faults import team_worker
 from tests.faults.outbox import BASE, seed_outbox
 from tests.faults.test_crash_send import forkserver
+from tests.gateways.imap_server import imap_ca
+from tests.gateways.mailbox_team import MailboxSpec, Team, running_team
+from tests.gateways.smtp_server import smtp_ca
 
 __all__ = ["imap_ca", "smtp_ca"]
 

@@ -19,12 +19,12 @@ from cam.core.settings import Settings
 from cam.cycle import run_send_pass
 from cam.gateways.factory import build_gateways
 from cam.outreach.send_outcomes import MAX_ATTEMPTS, RETRY_BACKOFF
-from tests.channels.smtp_server import (
+from tests.faults.outbox import BASE, Caps, deliveries, live_config, seed_outbox
+from tests.gateways.smtp_server import (
     SmtpServer,
     free_port,
     sender_settings,
 )
-from tests.faults.outbox import BASE, Caps, deliveries, live_config, seed_outbox
 
 CAPS = Caps(daily=20, per_domain=20)
 

@@ -12,7 +12,7 @@ from cam.replies.classifier import model_with, team_example
 from cam.replies.mail_text import strip_quoted
 from cam.replies.parser import parse_reply
 from cam.replies.rules import classify, load_rules
-from tests.channels.reply_corpus import TODAY
+from tests.replies.reply_corpus import TODAY
 
 RULES = load_rules(DATA_DIR / "replies.toml")
 

@@ -29,10 +29,6 @@ from cam.core.state import set_dry_run
 from cam.cycle import run_daily_cam_cycle
 from cam.escalation import decisions
 from cam.gateways.factory import build_gateways
-from tests.approvals.helpers import add_lead
-from tests.channels.crm_server import FakeCrm, running_fake_crm
-from tests.channels.imap_server import ImapServer
-from tests.channels.smtp_server import SmtpServer, free_port
 from tests.e2e.slack_client import (
     APPROVER,
     OUTSIDER,
@@ -41,8 +37,12 @@ from tests.e2e.slack_client import (
     serve_wsgi,
     settings_for,
 )
+from tests.escalation.helpers import add_lead
 from tests.fakes.slack_api import FakeSlack
 from tests.faults.outbox import BASE, Caps, live_config, seed_outbox
+from tests.gateways.crm_server import FakeCrm, running_fake_crm
+from tests.gateways.imap_server import ImapServer
+from tests.gateways.smtp_server import SmtpServer, free_port
 
 # Each value carries a fragment (the middle word) that is searched for on its own too.
 SECRETS = {

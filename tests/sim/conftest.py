@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.channels.smtp_server import SmtpServer, running_smtp_server
+from tests.gateways.smtp_server import SmtpServer, running_smtp_server
 
 
 @pytest.fixture(scope="session")

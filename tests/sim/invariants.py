@@ -11,9 +11,9 @@ from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Channel, Lead, LeadStatus, Notification, OutreachMessage
 from cam.leads import lifecycle as lead_lifecycle
 from cam.outreach.lifecycle import NOT_YET_SENT
-from tests.channels.smtp_server import ReceivedMail
-from tests.engine.days import WENT_OUT
 from tests.fakes.slack_api import FakeSlack
+from tests.gateways.smtp_server import ReceivedMail
+from tests.outreach.days import WENT_OUT
 from tests.sim.world import DOMAIN_CAP, EMAIL_CAP, EMAIL_HOURLY_CAP, LINKEDIN_CAP
 
 CAPS = {Channel.email: EMAIL_CAP, Channel.linkedin: LINKEDIN_CAP}

@@ -34,8 +34,8 @@ from cam.core.db import unit_of_work
 from cam.core.models import Channel, Lead, OutreachMessage, OutreachStatus
 from cam.core.state import set_dry_run, set_paused
 from cam.replies.unsubscribe import unsubscribe
-from tests.channels.smtp_server import SmtpServer
-from tests.engine.days import CYCLE_AT, MONDAY, steps_out_of_order
+from tests.gateways.smtp_server import SmtpServer
+from tests.outreach.days import CYCLE_AT, MONDAY, steps_out_of_order
 from tests.sim import invariants as check
 from tests.sim.world import CAMPAIGNS, REPLY_BODIES, ProcessKilled, World, write_campaign
 

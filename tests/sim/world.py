@@ -36,10 +36,10 @@ from cam.gateways.linkedin_tasks import LinkedInTaskPoster
 from cam.gateways.noop import NoopCrmSyncer
 from cam.gateways.smtp import SmtpEmailSender
 from cam.leads.importer import import_leads
-from tests.channels.smtp_server import SECRET_KEY, SmtpServer
 from tests.e2e.slack_client import settings_for
-from tests.engine.days import MONDAY, TeamDays
 from tests.fakes.slack_api import FakeSlack
+from tests.gateways.smtp_server import SECRET_KEY, SmtpServer
+from tests.outreach.days import MONDAY, TeamDays
 
 DOMAINS = ("alpha.example", "beta.example", "gamma.example", "delta.example", "omega.example")
 TITLES = ("VP Sales", "Head of Sales", "CEO", "Intern", "Founder")
