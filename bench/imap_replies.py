@@ -31,8 +31,8 @@ from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopSocialPoster
 from cam.replies.parser import parse_reply
 from cam.replies.phase import detect_replies
 from cam.replies.rules import classify, load_rules
-from tests.channels.imap_server import ImapServer, running_imap_server
-from tests.channels.reply_corpus import EXPECTED, NOW, TODAY, raw, seed
+from tests.gateways.imap_server import ImapServer, running_imap_server
+from tests.replies.reply_corpus import EXPECTED, NOW, TODAY, raw, seed
 
 
 def corpus_copies(n: int) -> list[bytes]:

@@ -33,8 +33,8 @@ from cam.core.models import Channel, Lead
 from cam.cycle import run_send_pass
 from cam.gateways.base import Gateways, MailboxGateways
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopInboxReader, NoopSocialPoster
-from tests.engine.helpers import RecordingEmailSender
 from tests.faults.outbox import seed_outbox
+from tests.outreach.helpers import RecordingEmailSender
 
 CLOCK = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 MESSAGES = 500

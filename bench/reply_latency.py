@@ -29,10 +29,10 @@ from bot.notifier import Notifier
 from bot.scheduler import BotScheduler
 from cam.core.db import make_engine, session_factory, unit_of_work, upgrade
 from cam.gateways.factory import build_gateways
-from tests.channels.imap_server import HOST, PASSWORD, USERNAME, running_imap_server
-from tests.channels.prospects import add_prospect, reply
 from tests.e2e.slack_client import settings_for
 from tests.fakes.slack_api import FakeSlack
+from tests.gateways.imap_server import HOST, PASSWORD, USERNAME, running_imap_server
+from tests.replies.prospects import add_prospect, reply
 
 DEFAULT_POLL = 60.0
 IDLE_TARGET = 10.0

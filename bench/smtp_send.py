@@ -24,7 +24,7 @@ from bench.run_all import emit
 from cam.core.settings import Settings
 from cam.gateways.base import SendOutcome
 from cam.gateways.smtp import SmtpEmailSender
-from tests.channels.smtp_server import outgoing, running_smtp_server
+from tests.gateways.smtp_server import outgoing, running_smtp_server
 
 
 def batch(settings: Settings, n: int) -> float:

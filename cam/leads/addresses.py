@@ -3,7 +3,7 @@
 Import and qualification both check every address. email-validator spends its time on the
 domain (IDNA), so a plain dot-atom local part under a plain lower-case LDH domain is accepted
 by pattern, and everything else goes through email-validator in full (which also words the
-error). The two paths agree on every input (tests/cli/test_lead_rows.py).
+error). The two paths agree on every input (tests/leads/test_lead_rows.py).
 """
 
 from __future__ import annotations
