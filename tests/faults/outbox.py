@@ -6,6 +6,9 @@ clock and the gateway.
 
 from __future__ import annotations
 
+import os
+import random
+import time as time_module
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -14,10 +17,11 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
-from cam.bootstrap import sender_domain
+from cam.bootstrap import Runtime, sender_domain
 from cam.core.config import CAMCycleConfig, ChannelLimitConfig, SafetySettings, SendWindow
 from cam.core.models import Campaign, CampaignStep, Channel, Lead, LeadStatus, OutreachMessage
 from cam.core.settings import Settings
+from cam.cycle import run_send_pass
 from tests.gateways.smtp_server import ReceivedMail
 
 # A Wednesday before the window below opens, so hours of clock can pass on one day.
@@ -122,3 +126,25 @@ def moving_clock(start: datetime, monotonic: Callable[[], float]) -> Callable[[]
     """Return a clock that starts at `start` and runs at the speed of real time."""
     origin = monotonic()
     return lambda: start + timedelta(seconds=monotonic() - origin)
+
+
+def send_until_idle(
+    config: CAMCycleConfig, settings: Settings, clock_start: datetime, instance: str
+) -> None:
+    """Run send passes, wired from `Settings` as a deployed process is, until one sends nothing.
+
+    The clock starts at `clock_start` and runs at real speed; the fault tests kill the process.
+    """
+    clock = moving_clock(clock_start, time_module.monotonic)
+    with Runtime(settings) as runtime:
+        while True:
+            report = run_send_pass(
+                config,
+                session_factory=runtime.session_factory,
+                gateways=runtime.gateways,
+                clock=clock,
+                rng=random.Random(),
+                instance=f"{instance}-{os.getpid()}",
+            )
+            if report.outreach_sent == 0:
+                return

@@ -7,30 +7,12 @@ stops when a pass sends nothing. The test runs it in a forked process and SIGKIL
 
 from __future__ import annotations
 
-import os
-import random
-import time
 from datetime import datetime
 
-from cam.bootstrap import Runtime
 from cam.core.settings import Settings
-from cam.cycle import run_send_pass
-from tests.faults.outbox import Caps, live_config, moving_clock
+from tests.faults.outbox import Caps, live_config, send_until_idle
 
 
 def run(settings: Settings, caps: Caps, clock_start: datetime) -> None:
     """Send until a pass sends nothing (every cap full, or nothing left)."""
-    clock = moving_clock(clock_start, time.monotonic)
-    config = live_config(caps, settings)
-    with Runtime(settings) as runtime:
-        while True:
-            report = run_send_pass(
-                config,
-                session_factory=runtime.session_factory,
-                gateways=runtime.gateways,
-                clock=clock,
-                rng=random.Random(),
-                instance=f"worker-{os.getpid()}",
-            )
-            if report.outreach_sent == 0:
-                return
+    send_until_idle(live_config(caps, settings), settings, clock_start, "worker")
