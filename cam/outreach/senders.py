@@ -123,8 +123,10 @@ def set_paused(
 def owner_of(config: CAMCycleConfig, owner: str) -> str | None:
     """Return the key of the mailbox an `owner` value names (key, address or Slack ID)."""
     wanted = owner.strip()
+    if not wanted:
+        return None
     for sender in config.senders():
-        if (wanted and wanted.lower() in (sender.key, sender.address)) or wanted == sender.owner:
+        if wanted.lower() in (sender.key, sender.address) or wanted == sender.owner:
             return sender.key
     return None
 
@@ -145,9 +147,7 @@ def assign_unowned(session: Session, config: CAMCycleConfig, now: datetime) -> i
     ).all()
     if not leads:
         return 0
-    paused = paused_keys(session)
-    open_senders = [s for s in config.senders() if s.active and s.key not in paused]
-    room = _room_today(session, config, open_senders, now)
+    room = _room_today(session, config, now)
     chosen: dict[str, list[int]] = {}
     for lead_id, custom in leads:
         key = owner_of(config, str((custom or {}).get("owner", "")))
@@ -171,16 +171,15 @@ def mailbox_for(session: Session, config: CAMCycleConfig, lead: Lead, now: datet
     key = owner_of(config, str((lead.custom_fields or {}).get("owner", "")))
     if key is not None:
         return key
-    paused = paused_keys(session)
-    open_senders = [s for s in config.senders() if s.active and s.key not in paused]
-    room = _room_today(session, config, open_senders, now)
+    room = _room_today(session, config, now)
     return max(room, key=room.__getitem__) if room else None
 
 
-def _room_today(
-    session: Session, config: CAMCycleConfig, senders: list[Sender], now: datetime
-) -> dict[str, int]:
-    """What each mailbox can still take today: its cap less what is planned or sent today."""
+def _room_today(session: Session, config: CAMCycleConfig, now: datetime) -> dict[str, int]:
+    """What each active, unpaused mailbox can still take today: its cap less what is planned
+    or sent today."""
+    paused = paused_keys(session)
+    senders = [s for s in config.senders() if s.active and s.key not in paused]
     day = safety.team_day(now, config.timezone)
     start, end = safety.team_day_bounds(day, config.timezone)
     load = Counter(
