@@ -69,7 +69,7 @@ def cycle_config(settings: Settings, state: RuntimeState) -> CAMCycleConfig:
             Channel.linkedin: ChannelLimitConfig(daily_cap=settings.linkedin_daily_cap),
         },
         per_domain_daily_cap=settings.domain_daily_cap,
-        send_window=SendWindow(start=start, end=end),
+        send_window=SendWindow(start=start, end=end, weekdays=settings.send_weekdays),
         blocked_domains=settings.blocked_domain_set,
         min_gap_seconds=settings.min_gap_seconds,
     )

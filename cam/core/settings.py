@@ -13,16 +13,41 @@ from cam.core import db
 DATA_DIR = Path(__file__).parent.parent / "data"
 
 
+DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 def parse_hours(value: str) -> tuple[time, time]:
-    """Parse `HH:MM-HH:MM` into its start and end; raise ValueError saying what is wrong."""
+    """Parse `HH:MM-HH:MM` into its start and end; raise ValueError saying what is wrong.
+
+    `24:00` ends a window at midnight: a window may cover the whole day.
+    """
     start, _, end = value.partition("-")
     try:
-        hours = time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+        ends = time.max if end.strip() == "24:00" else time.fromisoformat(end.strip())
+        hours = time.fromisoformat(start.strip()), ends
     except ValueError as exc:
         raise ValueError(f"expected HH:MM-HH:MM ({exc})") from exc
     if hours[0] >= hours[1]:
         raise ValueError("expected HH:MM-HH:MM (the window must start before it ends)")
     return hours
+
+
+def parse_days(value: str) -> frozenset[int]:
+    """Parse days such as `mon-fri` or `sun-thu,sat` into weekday numbers (Monday is 0).
+
+    Teams where the working week is not Monday to Friday (Sunday to Thursday in much of the
+    Middle East) send on their own days.
+    """
+    days: set[int] = set()
+    for part in filter(None, (p.strip().lower() for p in value.split(","))):
+        first, _, last = part.partition("-")
+        if first not in DAY_KEYS or (last and last not in DAY_KEYS):
+            raise ValueError(f"expected days like mon-fri or sun-thu,sat, not {part!r}")
+        start, end = DAY_KEYS.index(first), DAY_KEYS.index(last or first)
+        days.update(day % 7 for day in range(start, end + (7 if end < start else 0) + 1))
+    if not days:
+        raise ValueError("expected at least one day, such as mon-fri")
+    return frozenset(days)
 
 
 class Settings(BaseSettings):
@@ -50,6 +75,7 @@ class Settings(BaseSettings):
     warmup_increment: int = Field(default=5, ge=1, alias="CAM_WARMUP_INCREMENT")
     domain_daily_cap: int = Field(default=3, ge=0, alias="CAM_DOMAIN_DAILY_CAP")
     send_window: str = Field(default="09:00-17:00", alias="CAM_SEND_WINDOW")
+    send_days: str = Field(default="mon-fri", alias="CAM_SEND_DAYS")
     min_gap_seconds: int = Field(default=120, ge=0, alias="CAM_MIN_GAP_SECONDS")
     blocked_domains: str = Field(default="", alias="CAM_BLOCKED_DOMAINS")
     max_new_leads_per_day: int = Field(default=500, ge=0, alias="CAM_MAX_NEW_LEADS_PER_DAY")
@@ -107,9 +133,19 @@ class Settings(BaseSettings):
         parse_hours(value)
         return value
 
+    @field_validator("send_days")
+    @classmethod
+    def _days(cls, value: str) -> str:
+        parse_days(value)
+        return value
+
     @property
     def send_window_hours(self) -> tuple[time, time]:
         return parse_hours(self.send_window)
+
+    @property
+    def send_weekdays(self) -> frozenset[int]:
+        return parse_days(self.send_days)
 
     @property
     def blocked_domain_set(self) -> frozenset[str]:
