@@ -3,9 +3,12 @@ Slack, and the mail servers on loopback (tests/gateways)."""
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
+import shutil
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
@@ -37,6 +40,26 @@ __all__ = [
     "smtp_server",
     "smtps_server",
 ]
+
+
+def _throwaway_home() -> None:
+    """Point HOME and the XDG folders at one temporary folder for the whole run.
+
+    No test writes outside its tmp dirs: the default database (`~/.local/share/cam/`), caches
+    and dotfiles of the CLI subprocesses land there. The first process (the xdist controller)
+    makes it; its workers inherit the variables.
+    """
+    if "CAM_TEST_HOME" in os.environ:
+        return
+    home = tempfile.mkdtemp(prefix="cam-test-home-")
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    os.environ["CAM_TEST_HOME"] = os.environ["HOME"] = home
+    for name, sub in (("XDG_DATA_HOME", ".local/share"), ("XDG_CONFIG_HOME", ".config")):
+        os.environ[name] = os.path.join(home, sub)
+    os.environ["XDG_CACHE_HOME"] = os.path.join(home, ".cache")
+
+
+_throwaway_home()
 
 PG_URL = os.environ.get("CAM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
