@@ -16,11 +16,16 @@ class ActionId(enum.StrEnum):
     triage_interested = "cam_triage_interested"
     triage_not_interested = "cam_triage_not_interested"
     triage_unsubscribe = "cam_triage_unsubscribe"
+    # The second step of Unsubscribe, on the question only its clicker sees.
+    triage_unsubscribe_confirm = "cam_triage_unsubscribe_confirm"
     triage_snooze = "cam_triage_snooze"
+    # Vouch for a teammate's label on a decided card.
+    label_agree = "cam_label_agree"
 
 
 class BlockId(enum.StrEnum):
     approval_actions = "cam_approval_actions"
     task_actions = "cam_task_actions"
-    # `cam_triage_actions:<reply id>`: a date picker has no value, its block names the reply.
+    # `cam_triage_actions:<signed CardRef>`: a date picker has no value, its block carries it.
     triage_actions = "cam_triage_actions"
+    label_actions = "cam_label_actions"

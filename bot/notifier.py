@@ -35,6 +35,7 @@ from bot.blocks.common import SlackPost
 from bot.blocks.digest import chart_missing_post
 from bot.blocks.render import render_notification
 from bot.settings import BotSettings
+from bot.signing import signer_of
 from bot.slack_outcome import (
     CANNOT_LOOK,
     MALFORMED,
@@ -115,6 +116,7 @@ class Notifier:
         self._workspace_url: str | None = None
         # Whom a lead's cards mention: the owner of the lead's mailbox.
         self.owners = mailboxes.owners(settings)
+        self.signer = signer_of(settings)
 
     def deliver_pending(self) -> int:
         """Post due notifications in id order until none is left or one cannot go; return the
@@ -193,15 +195,18 @@ class Notifier:
 
     def _render(self, session: Session, row: Notification) -> tuple[SlackPost | None, str | None]:
         if row.topic == NotificationTopic.digest:
-            return render_notification(session, row, workspace_url=self._workspace()), None
+            post = render_notification(
+                session, row, signer=self.signer, workspace_url=self._workspace()
+            )
+            return post, None
         owners = self.owners
         if row.topic == NotificationTopic.reply_card:
             # A lead's later replies go in the thread of its first card.
             parent = session.get(Notification, row.parent_id) if row.parent_id else None
-            post = render_notification(session, row, owners=owners)
+            post = render_notification(session, row, signer=self.signer, owners=owners)
             return post, parent.external_id if parent else None
         if row.topic != NotificationTopic.thread_reply:
-            return render_notification(session, row, owners=owners), None
+            return render_notification(session, row, signer=self.signer, owners=owners), None
         parent = session.get(Notification, row.parent_id) if row.parent_id else None
         if parent is None or parent.external_id is None:
             return None, None

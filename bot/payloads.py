@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -39,5 +40,22 @@ class TaskRef(_Payload):
     reason: str | None = Field(default=None, max_length=100)
 
 
-class ReplyRef(_Payload):
+class CardAction(enum.StrEnum):
+    """What a reply card lets its reader do, named in its signed values."""
+
+    interested = "interested"
+    not_interested = "not_interested"
+    # The first click of Unsubscribe only asks; the second, on the question's own button, acts.
+    unsubscribe = "unsubscribe"
+    unsubscribe_confirmed = "unsubscribe_confirmed"
+    snooze = "snooze"
+    # Vouch for a teammate's label, so that the classifier learns from it.
+    agree = "agree"
+
+
+class CardRef(_Payload):
+    """The reply a card shows and the actions it offered: signed (`bot.signing`), so a button
+    can only ever act on its own card, and only as the card offered."""
+
     reply_id: int = Field(gt=0)
+    actions: tuple[CardAction, ...] = Field(min_length=1, max_length=len(CardAction))

@@ -170,6 +170,21 @@ def posted(
     ]
 
 
+def posted_at(
+    session: Session, topic: NotificationTopic, channel: str, ts: str, key: str
+) -> int | None:
+    """The payload's `key` of the message posted for `topic` at (channel, ts), if any."""
+    payload = session.scalar(
+        select(Notification.payload).where(
+            Notification.topic == topic,
+            Notification.channel == channel,
+            Notification.external_id == ts,
+        )
+    )
+    value = payload.get(key) if isinstance(payload, dict) else None
+    return value if isinstance(value, int) else None
+
+
 # The payload key naming the item an approval or task message shows.
 _ITEM_KEYS = {NotificationTopic.approval: "approval_id", NotificationTopic.task: "task_id"}
 

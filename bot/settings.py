@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 
 from bot.cron import schedule_trigger
 from cam.core.settings import Settings
+from cam.replies.labels import PER_HOUR
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
@@ -32,6 +33,10 @@ class BotSettings(Settings):
     slack_team_id: str | None = Field(default=None, alias="SLACK_TEAM_ID")
     report_channel: str = Field(alias="CAM_REPORT_CHANNEL")
     approvers: str = Field(alias="CAM_APPROVERS")
+    # Slack member IDs who may decide on reply cards; empty: anyone in the report channel.
+    triagers: str = Field(default="", alias="CAM_TRIAGERS")
+    # Labels one person may give on reply cards per hour.
+    labels_per_hour: int = Field(default=PER_HOUR, ge=1, le=1000, alias="CAM_LABELS_PER_HOUR")
     schedule: str = Field(default="0 8 * * mon-fri", alias="CAM_SCHEDULE")
     # When the digest is posted; empty turns it off.
     digest_schedule: str = Field(default="30 17 * * mon-fri", alias="CAM_DIGEST_SCHEDULE")
@@ -67,11 +72,11 @@ class BotSettings(Settings):
             raise ValueError("must be a channel ID such as C0123ABCD, not a name")
         return value
 
-    @field_validator("approvers")
+    @field_validator("approvers", "triagers")
     @classmethod
-    def _user_ids(cls, value: str) -> str:
+    def _user_ids(cls, value: str, info: ValidationInfo) -> str:
         ids = [part.strip() for part in value.split(",") if part.strip()]
-        if not ids:
+        if not ids and info.field_name == "approvers":
             raise ValueError(f"must name at least one Slack member ID, {_MEMBER_ID_EXAMPLE}")
         bad = [part for part in ids if not _USER_ID.match(part)]
         if bad:
@@ -101,8 +106,11 @@ class BotSettings(Settings):
         return cls._cron(value) if value.strip() else ""
 
     @property
-    def approver_ids(self) -> frozenset[str]:
-        return frozenset(self.approvers.split(","))
+    def triager_ids(self) -> frozenset[str]:
+        """Who may decide on reply cards; empty: anyone in the report channel. Approvers may
+        always."""
+        named = frozenset(part for part in self.triagers.split(",") if part)
+        return named | self.approver_ids if named else frozenset()
 
 
 def load_bot_settings() -> BotSettings:

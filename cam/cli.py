@@ -28,6 +28,7 @@ from cam.digest import command as digest_command
 from cam.leads import csv_files
 from cam.outreach.limits import limits_snapshot
 from cam.replies import accuracy as reply_accuracy
+from cam.replies import label_commands
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -152,6 +153,7 @@ app.command("check")(friendly_errors(cli_check.check))
 app.command("demo")(friendly_errors(cli_demo.demo))
 replies_app = typer.Typer(help="What the team decided on replies.", no_args_is_help=True)
 replies_app.command("accuracy")(friendly_errors(reply_accuracy.accuracy))
+replies_app.add_typer(label_commands.app, name="labels")
 app.add_typer(replies_app, name="replies")
 
 

@@ -14,6 +14,7 @@ from bot.blocks.digest import digest_post
 from bot.blocks.reply_card import reply_card_post
 from bot.blocks.report import interrupted_post, report_post
 from bot.blocks.task import task_post
+from bot.signing import Signer
 from cam.core import runs
 from cam.core.models import CycleRun, Lead, ManualTask, Notification, NotificationTopic
 from cam.core.notices import (
@@ -36,6 +37,7 @@ def render_notification(
     session: Session,
     notification: Notification,
     *,
+    signer: Signer,
     workspace_url: str | None = None,
     owners: queries.Owners = queries.NO_OWNERS,
 ) -> SlackPost | None:
@@ -43,7 +45,8 @@ def render_notification(
 
     None means the thing it announces is gone (or the topic is not one the bot knows):
     the caller marks the row delivered rather than retrying it forever. `workspace_url` lets
-    the digest link to the messages it lists; `owners` names whom a lead's cards mention.
+    the digest link to the messages it lists; `owners` names whom a lead's cards mention;
+    `signer` signs a reply card's buttons.
     """
     try:
         topic = NotificationTopic(notification.topic)
@@ -64,7 +67,7 @@ def render_notification(
     if topic is NotificationTopic.reply_card:
         reply_id = payload_of(notification, ReplyCardPayload).reply_id
         card = queries.reply_card(session, reply_id, owners)
-        return reply_card_post(card) if card is not None else None
+        return reply_card_post(card, signer) if card is not None else None
     if topic is NotificationTopic.digest:
         return _digest(session, payload_of(notification, DigestPayload).digest_id, workspace_url)
     log.warning("notification %s: the notifier renders %s itself", notification.id, topic.value)

@@ -2,7 +2,11 @@
 
 Interested replies carry their escalation's Approve / Reject (approvers only); any other class
 carries the team's buttons: Interested, Not interested, Unsubscribe, Snooze until a date. Once
-someone decides, the card says who decided what and when. Every prospect text is escaped.
+someone decides, the card says who decided what and when, and whether the classifier learns
+from it yet (else an Agree button for a second person). Every prospect text is escaped.
+
+The buttons' values are signed (`bot.signing`): they name the card's reply and the actions
+`offered` by the card as it is, which is also what the server accepts from it.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DatePick
 from bot.blocks.approval import PendingApproval, approval_actions, owner_line, who
 from bot.blocks.common import (
     SlackPost,
-    confirm,
     context,
     escape,
     fallback,
@@ -25,7 +28,8 @@ from bot.blocks.common import (
     to_dicts,
 )
 from bot.ids import ActionId, BlockId
-from bot.payloads import ReplyRef
+from bot.payloads import CardAction, CardRef
+from bot.signing import Signer
 from cam.core.models import Lead, Reply, ReplyClass, ReplyLabel, TriageChoice
 from cam.replies.excerpt import clean_excerpt
 
@@ -51,12 +55,52 @@ class ReplyCard:
     owner: str = ""
 
 
-def reply_card_post(card: ReplyCard) -> SlackPost:
+def reply_card_post(card: ReplyCard, signer: Signer) -> SlackPost:
     """Build the card in its current form."""
-    return SlackPost(text=fallback(_summary(card)), blocks=to_dicts(reply_card_blocks(card)))
+    blocks = to_dicts(reply_card_blocks(card, signer))
+    return SlackPost(text=fallback(_summary(card)), blocks=blocks)
 
 
-def reply_card_blocks(card: ReplyCard) -> list[Block]:
+def offered(card: ReplyCard) -> tuple[CardAction, ...]:
+    """What the card lets its reader do as it is now: its buttons, and all the server takes."""
+    label = card.label
+    if card.approval is not None:
+        return ()  # the escalation's Approve / Reject decide it
+    if label is None:
+        lead = card.lead is not None
+        # Snoozing a prospect who said yes would only delay them.
+        later = lead and card.reply.classification is not ReplyClass.interested
+        return (
+            *((CardAction.interested,) if lead else ()),
+            CardAction.not_interested,
+            CardAction.unsubscribe,
+            *((CardAction.snooze,) if later else ()),
+        )
+    if label.label is not None and label.trusted_at is None and label.undone_at is None:
+        return (CardAction.agree,)
+    return ()
+
+
+def unsubscribe_question(card: ReplyCard, signer: Signer) -> SlackPost:
+    """The second step of Unsubscribe, shown only to who clicked it: the button that acts."""
+    who_ = escape(card.reply.from_address or "this sender")
+    text = f"Unsubscribe {who_}? They will never be contacted again."
+    value = signer.sign(
+        CardRef(reply_id=card.reply.id, actions=(CardAction.unsubscribe_confirmed,))
+    )
+    button = ButtonElement(
+        text="Yes, unsubscribe",
+        action_id=ActionId.triage_unsubscribe_confirm,
+        value=value,
+        style="danger",
+    )
+    return SlackPost(
+        text=fallback(f"Unsubscribe {card.reply.from_address}?"),
+        blocks=to_dicts([section(text), ActionsBlock(elements=[button])]),
+    )
+
+
+def reply_card_blocks(card: ReplyCard, signer: Signer) -> list[Block]:
     reply = card.reply
     blocks: list[Block] = [header(_title(card)), *_lead_blocks(card.lead), *owner_line(card.owner)]
     subject = escape(reply.subject) if reply.subject else "(no subject)"
@@ -77,10 +121,10 @@ def reply_card_blocks(card: ReplyCard) -> list[Block]:
                 f"by {slack_date(due, '{date_short_pretty}')}"
             )
         )
-    return blocks + _decision_blocks(card)
+    return blocks + _decision_blocks(card, signer)
 
 
-def _decision_blocks(card: ReplyCard) -> list[Block]:
+def _decision_blocks(card: ReplyCard, signer: Signer) -> list[Block]:
     label, approval = card.label, card.approval
     blocks: list[Block] = []
     if label is not None:
@@ -93,16 +137,23 @@ def _decision_blocks(card: ReplyCard) -> list[Block]:
         )
     if approval is not None:
         return blocks + approval_actions(approval)
+    actions = offered(card)
+    if not actions:
+        return blocks
+    token = signer.sign(CardRef(reply_id=card.reply.id, actions=actions))
     if label is None:
-        blocks.append(_triage_buttons(card))
-    return blocks
+        return [*blocks, _triage_buttons(actions, token)]
+    agree = ButtonElement(text="Agree", action_id=ActionId.label_agree, value=token)
+    return [
+        *blocks,
+        context("The classifier learns from this once an approver or a second person agrees."),
+        ActionsBlock(block_id=BlockId.label_actions, elements=[agree]),
+    ]
 
 
-def _triage_buttons(card: ReplyCard) -> ActionsBlock:
-    reply_id = card.reply.id
-    value = ReplyRef(reply_id=reply_id).dump()
+def _triage_buttons(actions: tuple[CardAction, ...], value: str) -> ActionsBlock:
     elements: list[ButtonElement | DatePickerElement] = []
-    if card.lead is not None:
+    if CardAction.interested in actions:
         elements.append(
             ButtonElement(
                 text="Interested",
@@ -113,23 +164,17 @@ def _triage_buttons(card: ReplyCard) -> ActionsBlock:
         )
     elements += [
         ButtonElement(text="Not interested", action_id=ActionId.triage_not_interested, value=value),
+        # It only asks (`unsubscribe_question`): Slack's confirm dialog is the client's alone.
         ButtonElement(
-            text="Unsubscribe",
-            action_id=ActionId.triage_unsubscribe,
-            value=value,
-            style="danger",
-            confirm=confirm(
-                "Unsubscribe?",
-                f"{card.reply.from_address} will never be contacted again.",
-                button="Unsubscribe",
-            ),
+            text="Unsubscribe", action_id=ActionId.triage_unsubscribe, value=value, style="danger"
         ),
     ]
-    if card.lead is not None:
+    if CardAction.snooze in actions:
         elements.append(
             DatePickerElement(action_id=ActionId.triage_snooze, placeholder="Snooze until…")
         )
-    return ActionsBlock(block_id=f"{BlockId.triage_actions}:{reply_id}", elements=elements)
+    # A date picker has no value: its block carries the signed one.
+    return ActionsBlock(block_id=f"{BlockId.triage_actions}:{value}", elements=elements)
 
 
 def _title(card: ReplyCard) -> str:

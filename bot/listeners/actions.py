@@ -26,6 +26,7 @@ from bot.ids import ActionId
 from bot.listeners import card_messages
 from bot.listeners.home import publish_home
 from bot.payloads import ApprovalRef, BadPayload, TaskRef
+from bot.signing import signer_of
 from cam.core.db import unit_of_work
 from cam.core.models import Lead, NotificationTopic
 from cam.escalation import crm_sync, decisions, tasks
@@ -172,7 +173,9 @@ def _refresh_approval(deps: Deps, clicked: Clicked, approval_id: int) -> None:
         targets = _targets(session, clicked, NotificationTopic.approval, approval_id)
         lead_id = item.approval.lead_id if item is not None else None
         # An escalation asked by a reply card is decided on that card: it shows the outcome.
-        cards = card_messages.card_updates(session, None, lead_id=lead_id, owners=deps.owners)
+        cards = card_messages.card_updates(
+            session, signer=signer_of(deps.settings), lead_id=lead_id, owners=deps.owners
+        )
     for (channel, ts), card in sorted(cards.items()):
         targets.discard((channel, ts))
         deps.client.chat_update(channel=channel, ts=ts, text=card.text, blocks=card.blocks)

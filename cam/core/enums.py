@@ -115,3 +115,11 @@ class TriageChoice(enum.StrEnum):
     not_interested = "not_interested"
     unsubscribe = "unsubscribe"
     snooze = "snooze"
+
+
+class LabelTrust(enum.StrEnum):
+    """Why a label on a reply may teach the classifier: who or what vouches for it."""
+
+    approver = "approver"  # an approver decided or agreed
+    agreed = "agreed"  # a second person agreed with the first
+    rule = "rule"  # it says what a deterministic rule said

@@ -37,6 +37,7 @@ from cam.core.enums import (
     ApprovalKind,
     ApprovalStatus,
     Channel,
+    LabelTrust,
     LeadStatus,
     NotificationStatus,
     NotificationTopic,
@@ -62,6 +63,7 @@ __all__ = [
     "DigestRun",
     "Event",
     "JobLease",
+    "LabelTrust",
     "Lead",
     "LeadStatus",
     "MailboxCursor",
@@ -293,9 +295,15 @@ class ManualTask(Base):
 
 
 class ReplyLabel(Base):
-    """A person's decision on a reply card, beside what the classifier said: one per reply."""
+    """A person's decision on a reply card, beside what the classifier said: one per reply.
+
+    The decision acts on the lead at once; the classifier learns from it only once it is
+    trusted (`trust`), and never after it is undone.
+    """
 
     __tablename__ = "reply_labels"
+    # A person's labels of the last hour are counted before each new one (the rate limit).
+    __table_args__ = (Index("ix_reply_labels_by", "decided_by", "decided_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reply_id: Mapped[int] = mapped_column(ForeignKey("replies.id"), unique=True)
@@ -306,3 +314,11 @@ class ReplyLabel(Base):
     snooze_until: Mapped[date | None]
     decided_by: Mapped[str] = mapped_column(String(100))
     decided_at: Mapped[datetime] = mapped_column(index=True)
+    # The card the decision was taken on (the reply is `reply_id`).
+    card_channel: Mapped[str | None] = mapped_column(String(50))
+    card_ts: Mapped[str | None] = mapped_column(String(50))
+    trust: Mapped[LabelTrust | None]
+    trusted_by: Mapped[str | None] = mapped_column(String(100))
+    trusted_at: Mapped[datetime | None]
+    undone_by: Mapped[str | None] = mapped_column(String(100))
+    undone_at: Mapped[datetime | None]

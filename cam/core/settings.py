@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     instance_name: str = Field(default="cam", alias="CAM_INSTANCE_NAME")
     secret_key: SecretStr = Field(default=SecretStr(""), alias="CAM_SECRET_KEY")
     public_url: str = Field(default="http://localhost:3000", alias="CAM_PUBLIC_URL")
+    # Slack member IDs of the approvers (the bot requires them); the CLI checks who undoes a
+    # label against them.
+    approvers: str = Field(default="", alias="CAM_APPROVERS")
 
     # Safety limits (the defaults are the conservative ones of `default_safety_settings`).
     email_daily_cap: int = Field(default=20, ge=0, alias="CAM_EMAIL_DAILY_CAP")
@@ -146,6 +149,10 @@ class Settings(BaseSettings):
     @property
     def send_weekdays(self) -> frozenset[int]:
         return parse_days(self.send_days)
+
+    @property
+    def approver_ids(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.approvers.split(",") if part.strip())
 
     @property
     def blocked_domain_set(self) -> frozenset[str]:

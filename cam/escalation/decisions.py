@@ -126,8 +126,12 @@ def _apply(session: Session, approval: Approval, by: str, approve: bool, now: da
             lead.status_reason = f"escalation approved by {by}"
             reply = session.get(Reply, approval.reply_id) if approval.reply_id else None
             if reply is not None:
-                # Approving confirms the reply is interest: a label the classifier learns from.
-                labels.record(session, reply, TriageChoice.interested, by=by, now=now)
+                # Approving confirms the reply is interest: a label the classifier learns from,
+                # or the approver's word for the Interested a teammate clicked on its card.
+                choice = TriageChoice.interested
+                if not labels.record(session, reply, choice, by=by, now=now, approver=True):
+                    label = labels.LABEL_OF[choice]
+                    labels.vouch(session, reply.id, label, by=by, approver=True, now=now)
         elif lead is not None:
             lead.status_reason = f"escalation rejected by {by}"
     events.record(

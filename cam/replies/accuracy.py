@@ -44,11 +44,14 @@ class Confusion:
 def confusion(session: Session, since: datetime) -> Confusion:
     """Count the labels decided since `since` by (classifier's class, person's class).
 
-    A snooze says when to write again, not what the reply is: it is left out.
+    A snooze says when to write again, not what the reply is: it is left out, and so is an
+    undone label.
     """
     rows = session.execute(
         select(ReplyLabel.predicted, ReplyLabel.label).where(
-            ReplyLabel.decided_at >= since, ReplyLabel.label.is_not(None)
+            ReplyLabel.decided_at >= since,
+            ReplyLabel.label.is_not(None),
+            ReplyLabel.undone_at.is_(None),
         )
     ).all()
     return Confusion(Counter((predicted, label) for predicted, label in rows if label))

@@ -1,9 +1,10 @@
-"""Learning from the team: each label a person gave on a reply card trains the reply model.
+"""Learning from the team: each trusted label on a reply card trains the reply model.
 
-The model is the corpus model retrained with the team's labels, which outweigh corpus examples
-(`classifier.team_example`). It is trained again only when the labels changed (a new label, a
-new largest id), checked with one small query per read of the mailbox: a correction made on a
-card counts for the very next reply.
+The model is the corpus model retrained with the team's trusted labels (`labels.learnable`:
+an approver's, two people's, or a rule's too; never an undone one), which outweigh corpus
+examples (`classifier.team_example`). It is trained again only when the set of those labels
+changed (one small query of their ids per read of the mailbox): a trusted correction counts
+for the very next reply, and an undone one stops counting as soon.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Reply, ReplyLabel
+from cam.replies import labels
 from cam.replies.classifier import (
     LabelledText,
     ReplyModel,
@@ -33,11 +35,11 @@ Classify = Callable[[ParsedReply], Classification]
 
 
 def team_examples(session: Session) -> list[LabelledText]:
-    """Every reply a person labelled with a class, as a training example."""
+    """Every reply the team labelled with a trusted class, as a training example."""
     rows = session.execute(
         select(Reply.body_excerpt, Reply.subject, ReplyLabel.label)
         .join(ReplyLabel, ReplyLabel.reply_id == Reply.id)
-        .where(ReplyLabel.label.is_not(None))
+        .where(labels.learnable())
         .order_by(ReplyLabel.id)
     ).all()
     return [team_example(text, label, subject) for text, subject, label in rows if label]
@@ -51,16 +53,14 @@ class LearningClassifier:
         self._rules_file = rules_file
         self._zone = zone
         self._lock = threading.Lock()
-        self._trained_on: tuple[int, int] | None = None
+        self._trained_on: tuple[int, ...] | None = None
         self._model: ReplyModel | None = None
 
     def model(self) -> ReplyModel:
         """The model for the labels stored now, retrained if they changed since last time."""
         with unit_of_work(self._sessions) as session:
-            version = session.execute(
-                select(func.count(ReplyLabel.id), func.coalesce(func.max(ReplyLabel.id), 0))
-            ).one()
-            key = (int(version[0]), int(version[1]))
+            learnable = select(ReplyLabel.id).where(labels.learnable()).order_by(ReplyLabel.id)
+            key = tuple(session.scalars(learnable))
             with self._lock:
                 if self._model is not None and key == self._trained_on:
                     return self._model

@@ -252,3 +252,9 @@ def _from_mail_system(reply: ParsedReply, rules: CompiledRules) -> str | None:
         names=rules.bounce_names,
         subjects=rules.bounce_subjects,
     )
+
+
+def by_rule(matched_rule: str | None) -> bool:
+    """Whether a stored reason names a deterministic rule (an opt-out phrase, a keyword rule:
+    "rule <name>: '<words>'"), not the model or the team's memory."""
+    return bool(matched_rule) and str(matched_rule).startswith("rule ")

@@ -4,22 +4,26 @@ A decision is taken once per reply: its label row (unique per reply) is inserted
 only the call that inserted it carries the decision out, in the same transaction; a double
 click or a retried request finds the label and changes nothing. The label keeps the
 classifier's answer beside the person's, which is what `cam replies accuracy` compares and
-what the classifier learns from. Anyone in the report channel may triage; sending a lead to
-the CRM still takes an approver's Approve on the escalation this may request.
+what the classifier learns from once it is trusted (`labels`). Who may triage from where is
+the bot's to check; here each person's labels are limited per hour, and a refused attempt is
+an event. Sending a lead to the CRM still takes an approver's Approve on the escalation this
+may request.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from cam.core import events
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import (
+    LabelTrust,
     Lead,
     LeadStatus,
     OutreachMessage,
@@ -35,6 +39,9 @@ from cam.outreach.lifecycle import NOT_YET_SENT
 from cam.replies import labels, unsubscribe
 
 REPLY_TRIAGED = "cam.reply_triaged"
+# A click on a reply card that was not carried out, with who and why.
+TRIAGE_REFUSED = "cam.triage_refused"
+LABEL_TRUSTED = "cam.label_trusted"
 
 
 class UnknownReply(LookupError):
@@ -42,7 +49,8 @@ class UnknownReply(LookupError):
 
 
 class TriageRefused(ValueError):
-    """The decision cannot be taken as asked (a snooze without a future date)."""
+    """The decision cannot be taken as asked (a snooze without a future date, too many
+    labels this hour); the text says why."""
 
 
 class Triage(BaseModel):
@@ -56,6 +64,15 @@ class Triage(BaseModel):
     approval_id: int | None = None
 
 
+class Agreement(BaseModel):
+    """What became of one attempt to vouch for a reply's label."""
+
+    reply_id: int
+    trust: LabelTrust
+    trusted_by: str
+    changed: bool  # this call made the label trusted
+
+
 def decide(
     session_factory: SessionFactory,
     *,
@@ -65,32 +82,46 @@ def decide(
     now: datetime,
     zone: ZoneInfo,
     snooze_until: date | None = None,
+    card: tuple[str, str] | None = None,
+    approvers: Collection[str] = (),
+    per_hour: int = labels.PER_HOUR,
 ) -> Triage:
-    """Take `choice` on the reply once, whoever else tries at the same moment."""
-    if choice is TriageChoice.snooze and (
-        snooze_until is None or snooze_until <= now.astimezone(zone).date()
-    ):
-        raise TriageRefused("pick a day after today to snooze until")
+    """Take `choice` on the reply once, whoever else tries at the same moment.
+
+    `card` is the (channel, ts) of the card it was taken on, kept with the label.
+    """
+    if choice is TriageChoice.snooze:
+        _check_snooze(snooze_until, now.astimezone(zone).date())
     with unit_of_work(session_factory) as session:
         reply = session.get(Reply, reply_id)
         if reply is None:
             raise UnknownReply(f"no reply with id {reply_id}")
-        if not labels.record(session, reply, choice, by=by, now=now, snooze_until=snooze_until):
-            label = session.scalars(select(ReplyLabel).where(ReplyLabel.reply_id == reply_id)).one()
-            return Triage(
-                reply_id=reply_id,
-                choice=label.choice,
-                decided_by=label.decided_by,
-                decided_at=label.decided_at,
-                changed=False,
+        label = _label(session, reply_id)
+        if label is not None:
+            return _already(label)
+        over = _over_limit(session, by, now, per_hour)
+        if over is None:
+            stored = labels.record(
+                session,
+                reply,
+                choice,
+                by=by,
+                now=now,
+                approver=by in approvers,
+                snooze_until=snooze_until,
+                card=card,
             )
-        lead = session.get(Lead, reply.lead_id) if reply.lead_id is not None else None
-        approval_id = _carry_out(session, reply, lead, choice, by, now, zone, snooze_until)
-        events.record(
-            session,
-            REPLY_TRIAGED,
-            {"reply_id": reply_id, "choice": choice.value, "by": by, "lead_id": reply.lead_id},
-        )
+            if not stored:  # someone else's click won at the same moment
+                return _already(session.scalars(_label_of(reply_id)).one())
+            lead = session.get(Lead, reply.lead_id) if reply.lead_id is not None else None
+            approval_id = _carry_out(session, reply, lead, choice, by, now, zone, snooze_until)
+            events.record(
+                session,
+                REPLY_TRIAGED,
+                {"reply_id": reply_id, "choice": choice.value, "by": by, "lead_id": reply.lead_id},
+            )
+    if over is not None:
+        raise refused(session_factory, reply_id=reply_id, by=by, action=choice.value, why=over)
     return Triage(
         reply_id=reply_id,
         choice=choice,
@@ -98,6 +129,96 @@ def decide(
         decided_at=now,
         changed=True,
         approval_id=approval_id,
+    )
+
+
+def agree(
+    session_factory: SessionFactory,
+    *,
+    reply_id: int,
+    by: str,
+    now: datetime,
+    approvers: Collection[str] = (),
+    per_hour: int = labels.PER_HOUR,
+) -> Agreement:
+    """Vouch for the reply's label as a second person (or an approver): from then on the
+    classifier learns from it."""
+    with unit_of_work(session_factory) as session:
+        label = _label(session, reply_id)
+        why = _over_limit(session, by, now, per_hour)
+        if label is None or label.label is None:
+            why = "this reply has no label to agree with"
+        elif label.undone_at is not None:
+            why = "this label was undone; it teaches nothing"
+        elif label.trusted_at is None and label.decided_by == by and by not in approvers:
+            why = "a second person (or an approver) must agree: you gave this label"
+        if why is None and label is not None:
+            approver = by in approvers
+            changed = labels.vouch(
+                session, reply_id, label.label, by=by, approver=approver, now=now
+            )
+            if changed:
+                events.record(session, LABEL_TRUSTED, {"reply_id": reply_id, "by": by})
+                session.refresh(label)
+            return Agreement(
+                reply_id=reply_id,
+                trust=label.trust or LabelTrust.agreed,
+                trusted_by=label.trusted_by or by,
+                changed=changed,
+            )
+    raise refused(session_factory, reply_id=reply_id, by=by, action="agree", why=str(why))
+
+
+def refused(
+    session_factory: SessionFactory, *, reply_id: int | None, by: str, action: str, why: str
+) -> TriageRefused:
+    """Record a refused click as an event (in its own transaction); return the error to raise."""
+    with unit_of_work(session_factory) as session:
+        events.record(
+            session,
+            TRIAGE_REFUSED,
+            {"reply_id": reply_id, "by": by, "action": action, "why": why},
+        )
+    return TriageRefused(why)
+
+
+def snooze_limit(today: date) -> date:
+    """The latest day a lead may be snoozed until: a year from `today`."""
+    try:
+        return today.replace(year=today.year + 1)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + 1, day=28)
+
+
+def _check_snooze(until: date | None, today: date) -> None:
+    latest = snooze_limit(today)
+    if until is None or not today < until <= latest:
+        raise TriageRefused(
+            f"pick a day after today and no later than {latest.isoformat()} to snooze until"
+        )
+
+
+def _over_limit(session: Session, by: str, now: datetime, per_hour: int) -> str | None:
+    if labels.given_within_hour(session, by, now) < per_hour:
+        return None
+    return f"you gave {per_hour} labels within the last hour, the most one person may; try later"
+
+
+def _label_of(reply_id: int) -> Select[ReplyLabel]:
+    return select(ReplyLabel).where(ReplyLabel.reply_id == reply_id)
+
+
+def _label(session: Session, reply_id: int) -> ReplyLabel | None:
+    return session.scalars(_label_of(reply_id)).first()
+
+
+def _already(label: ReplyLabel) -> Triage:
+    return Triage(
+        reply_id=label.reply_id,
+        choice=label.choice,
+        decided_by=label.decided_by,
+        decided_at=label.decided_at,
+        changed=False,
     )
 
 

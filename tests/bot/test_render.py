@@ -8,11 +8,13 @@ import pytest
 from pydantic import ValidationError
 
 from bot.blocks.render import render_notification
+from bot.signing import Signer
 from cam.core.db import unit_of_work
 from cam.core.models import CycleRun, Notification
 from cam.core.report import CAMCycleReport
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+SIGNER = Signer("test-key")
 
 
 def test_an_unreadable_older_report_does_not_block_the_next_one(sessions):
@@ -30,9 +32,9 @@ def test_an_unreadable_older_report_does_not_block_the_next_one(sessions):
     with sessions() as session:
         # Its own notification fails to render (the notifier retries, then lets it go) ...
         with pytest.raises(ValidationError):
-            render_notification(session, broken)
+            render_notification(session, broken, signer=SIGNER)
         # ... but it does not stop the next report, which has nothing to compare with.
-        post = render_notification(session, latest)
+        post = render_notification(session, latest, signer=SIGNER)
     assert post is not None
     assert "DRY RUN" in str(post.blocks)
     assert "7" in str(post.blocks)
@@ -40,4 +42,7 @@ def test_an_unreadable_older_report_does_not_block_the_next_one(sessions):
 
 def test_a_notification_of_an_unknown_topic_renders_nothing(sessions):
     with sessions() as session:
-        assert render_notification(session, Notification(topic="nonsense", payload={})) is None
+        assert (
+            render_notification(session, Notification(topic="nonsense", payload={}), signer=SIGNER)
+            is None
+        )

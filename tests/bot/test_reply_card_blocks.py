@@ -8,7 +8,10 @@ from datetime import UTC, datetime
 from bot.blocks.reply_card import ReplyCard, reply_card_post
 from bot.blocks.status import Status, status_blocks
 from bot.ids import ActionId
+from bot.payloads import CardAction, CardRef
+from bot.signing import Signer
 from cam.core.models import (
+    LabelTrust,
     Lead,
     MailboxWatch,
     Reply,
@@ -19,6 +22,7 @@ from cam.core.models import (
 )
 
 AT = datetime(2026, 11, 30, 8, 5, tzinfo=UTC)
+SIGNER = Signer("test-key")
 HOSTILE = "<!channel> <https://evil.example|Acme> & co"
 
 
@@ -46,7 +50,7 @@ def _card(**changes: object) -> ReplyCard:
 
 
 def test_every_prospect_text_on_the_card_is_escaped() -> None:
-    post = reply_card_post(_card())
+    post = reply_card_post(_card(), SIGNER)
     # The header is plain_text, which Slack shows as typed: no mention, no link.
     assert post.blocks[0]["text"]["type"] == "plain_text"
     shown = json.dumps(post.blocks[1:]) + post.text
@@ -55,15 +59,48 @@ def test_every_prospect_text_on_the_card_is_escaped() -> None:
 
 
 def test_an_undecided_card_offers_the_four_decisions() -> None:
-    [actions] = [b for b in reply_card_post(_card()).blocks if b["type"] == "actions"]
+    [actions] = [b for b in reply_card_post(_card(), SIGNER).blocks if b["type"] == "actions"]
     assert [e["action_id"] for e in actions["elements"]] == [
         ActionId.triage_interested,
         ActionId.triage_not_interested,
         ActionId.triage_unsubscribe,
         ActionId.triage_snooze,
     ]
-    assert actions["block_id"] == "cam_triage_actions:3"
+    # A date picker has no value: its block carries the card's signed value, as the buttons do.
+    token = actions["elements"][0]["value"]
+    assert actions["block_id"] == f"cam_triage_actions:{token}"
+    ref = SIGNER.read(token, CardRef)
+    assert (ref.reply_id, ref.actions) == (
+        3,
+        (
+            CardAction.interested,
+            CardAction.not_interested,
+            CardAction.unsubscribe,
+            CardAction.snooze,
+        ),
+    )
     assert actions["elements"][3]["type"] == "datepicker"
+    # Slack's confirm dialog is the client's alone: the server asks instead (two steps).
+    assert "confirm" not in actions["elements"][2]
+
+
+def test_a_teammates_label_waits_for_a_second_person_and_an_approvers_does_not() -> None:
+    label = ReplyLabel(
+        reply_id=3,
+        choice=TriageChoice.unsubscribe,
+        predicted=ReplyClass.question,
+        label=ReplyClass.unsubscribe,
+        decided_by="USALES1",
+        decided_at=AT,
+    )
+    blocks = reply_card_post(_card(label=label), SIGNER).blocks
+    [actions] = [b for b in blocks if b["type"] == "actions"]
+    [agree] = actions["elements"]
+    assert agree["action_id"] == ActionId.label_agree
+    assert SIGNER.read(agree["value"], CardRef).actions == (CardAction.agree,)
+    label.trust, label.trusted_by, label.trusted_at = LabelTrust.approver, "UAPPROVER1", AT
+    blocks = reply_card_post(_card(label=label), SIGNER).blocks
+    assert not [b for b in blocks if b["type"] == "actions"]
 
 
 def test_a_decided_card_says_who_decided_what_and_when() -> None:
@@ -75,7 +112,7 @@ def test_a_decided_card_says_who_decided_what_and_when() -> None:
         decided_by="USALES1",
         decided_at=AT,
     )
-    blocks = reply_card_post(_card(label=label)).blocks
+    blocks = reply_card_post(_card(label=label), SIGNER).blocks
     assert not [b for b in blocks if b["type"] == "actions"]
     assert ":zzz: *Snoozed* until 2027-01-05 by <@USALES1> <!date^" in json.dumps(blocks)
 

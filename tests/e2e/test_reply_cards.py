@@ -6,23 +6,22 @@ scheduler's reply watcher on a real IMAP server: no command and no cycle brings 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from datetime import time as day_time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 import trustme
 from sqlalchemy import select
 
 from bot.app import web_client
-from bot.ids import ActionId, BlockId
+from bot.ids import ActionId
 from bot.notifier import Notifier
-from bot.payloads import ApprovalRef, ReplyRef
+from bot.payloads import ApprovalRef
 from bot.scheduler import BotScheduler
 from cam.core.db import unit_of_work
 from cam.core.models import (
@@ -39,15 +38,17 @@ from cam.core.models import (
     ReplyLabel,
     Suppression,
     TriageChoice,
+    utcnow,
 )
 from cam.gateways.factory import build_gateways
+from tests.e2e import cards
 from tests.e2e.slack_client import (
     APPROVER,
     OUTSIDER,
     REPORT_CHANNEL,
-    TEAM,
     RunningBot,
     blocks_of,
+    clear_of_midnight,
     shown,
 )
 from tests.fakes.slack_api import Call
@@ -68,6 +69,8 @@ __all__ = ["imap_ca"]
 class Watched:
     bot: RunningBot
     imap: ImapServer
+    # The value each card's buttons had when first clicked: a second click sends it again.
+    clicked: dict[int, tuple[str, str]] = field(default_factory=dict)
 
     def reply(self, email: str, text: str, n: int = 1) -> Call:
         """Deliver a reply to the mailbox; return the card (or thread reply) Slack got for it."""
@@ -118,12 +121,12 @@ def _reply_id(watched: Watched, email: str) -> int:
 
 
 def _click(watched: Watched, action: ActionId, reply_id: int, user: str = OUTSIDER) -> None:
-    bot = watched.bot
-    value = ReplyRef(reply_id=reply_id).dump()
+    """Click the button the card shows now (the first click's value, if it shows none)."""
     ts = _ts_of(watched, reply_id)
-    answer = bot.slack.action(action, value, user=user, ts=ts, response_url=_url(bot))
-    assert answer.status == 200
-    bot.settle()
+    shown_now = cards.shown_elements(watched.bot, reply_id)
+    value, _block = shown_now.get(action, watched.clicked.get(reply_id, ("", "")))
+    watched.clicked[reply_id] = (value, _block)
+    cards.click(watched.bot, action, value, ts=ts, user=user)
 
 
 def _ts_of(watched: Watched, reply_id: int) -> str:
@@ -145,7 +148,7 @@ def _url(bot: RunningBot) -> str:
 
 
 def _told(bot: RunningBot) -> list[str]:
-    return [str(c.params.get("text", "")) for c in bot.fake_slack.of("response_url")]
+    return cards.told(bot)
 
 
 def _lead(watched: Watched, lead_id: int) -> Lead:
@@ -218,7 +221,8 @@ def test_not_interested_closes_the_lead_once_for_anyone_in_the_channel(watched: 
 
     [update] = watched.bot.fake_slack.of("chat.update")
     assert f"Marked *not interested*: lead closed by <@{OUTSIDER}>" in shown(blocks_of(update))
-    assert not _actions(update)
+    # The lead is closed at once; the classifier learns from it once someone else agrees.
+    assert [e["action_id"] for e in _actions(update)] == [ActionId.label_agree]
     assert any("Already decided: not interested" in text for text in _told(watched.bot))
     lead = _lead(watched, lead_id)
     assert lead.status is LeadStatus.replied and lead.next_step_at is None
@@ -241,7 +245,7 @@ def test_interested_asks_for_approval_and_only_an_approver_sends_to_the_crm(
     watched: Watched,
 ) -> None:
     lead_id = watched.prospect("sam@adatum.example")
-    watched.reply("sam@adatum.example", "What does it cost for a team of twelve?")
+    watched.reply("sam@adatum.example", "How does the pricing work?")
     reply_id = _reply_id(watched, "sam@adatum.example")
 
     _click(watched, ActionId.triage_interested, reply_id)
@@ -273,6 +277,15 @@ def test_unsubscribe_suppresses_the_address_for_good(watched: Watched) -> None:
     watched.reply("kim@litware.example", "Not now, maybe later.")
     reply_id = _reply_id(watched, "kim@litware.example")
     _click(watched, ActionId.triage_unsubscribe, reply_id)
+    # The card's button only asks, privately; the question's own button acts.
+    assert _lead(watched, lead_id).status is LeadStatus.replied
+    [question] = watched.bot.fake_slack.of("response_url")
+    assert "Unsubscribe kim@litware.example?" in question.params["text"]
+    assert question.params["response_type"] == "ephemeral"
+    [confirm] = _actions(question)
+    assert confirm["action_id"] == ActionId.triage_unsubscribe_confirm
+    bot = watched.bot
+    cards.click(bot, ActionId.triage_unsubscribe_confirm, confirm["value"], ts="1700000999.000001")
     assert _lead(watched, lead_id).status is LeadStatus.unsubscribed
     with watched.bot.sessions() as session:
         assert session.scalars(select(Suppression.value)).all() == ["kim@litware.example"]
@@ -284,13 +297,14 @@ def test_snooze_resumes_the_sequence_on_the_day_picked(watched: Watched) -> None
     lead_id = watched.prospect("ola@proseware.example")
     watched.reply("ola@proseware.example", "Ask me again after the holidays.")
     reply_id = _reply_id(watched, "ola@proseware.example")
-    until = date(2099, 1, 5)
-    _pick_date(watched, reply_id, until)
+    clear_of_midnight()
+    until = utcnow().date() + timedelta(days=30)
+    block = cards.snooze_block(watched.bot, reply_id)
+    cards.pick_date(watched.bot, block, until, ts=_ts_of(watched, reply_id))
 
     lead = _lead(watched, lead_id)
-    assert lead.status is LeadStatus.contacted and "snoozed until 2099-01-05" in str(
-        lead.status_reason
-    )
+    assert lead.status is LeadStatus.contacted
+    assert f"snoozed until {until.isoformat()}" in str(lead.status_reason)
     with watched.bot.sessions() as session:
         step2 = session.scalars(
             select(OutreachMessage).where(
@@ -300,7 +314,7 @@ def test_snooze_resumes_the_sequence_on_the_day_picked(watched: Watched) -> None
         label = session.scalars(select(ReplyLabel)).one()
     assert step2.status is OutreachStatus.planned
     # The step keeps its time of day (09:15 UTC is 10:15 in the team's UTC zone) on that day.
-    assert step2.scheduled_at == datetime(2099, 1, 5, 9, 15, tzinfo=UTC)
+    assert step2.scheduled_at == datetime.combine(until, day_time(9, 15), UTC)
     assert (label.choice, label.label, label.snooze_until) == (TriageChoice.snooze, None, until)
 
 
@@ -310,31 +324,3 @@ def test_a_later_reply_of_the_same_lead_goes_in_the_cards_thread(watched: Watche
     later = watched.reply("eve@wingtip.example", "Also, do you integrate with HubSpot?", n=2)
     assert "thread_ts" not in first.params or not first.params["thread_ts"]
     assert later.params["thread_ts"] == _ts_of(watched, _reply_id(watched, "eve@wingtip.example"))
-
-
-def _pick_date(watched: Watched, reply_id: int, day: date) -> None:
-    """Pick a day in the card's date picker, as Slack sends it."""
-    bot = watched.bot
-    payload = {
-        "type": "block_actions",
-        "team": {"id": TEAM, "domain": "acme"},
-        "user": {"id": OUTSIDER, "username": "outsider", "team_id": TEAM},
-        "api_app_id": "A0CAM",
-        "trigger_id": "1.2.3",
-        "container": {"type": "message", "message_ts": "1.1", "channel_id": REPORT_CHANNEL},
-        "channel": {"id": REPORT_CHANNEL, "name": "cam-reports"},
-        "message": {"ts": "1.1", "text": "", "blocks": []},
-        "response_url": _url(bot),
-        "actions": [
-            {
-                "type": "datepicker",
-                "action_id": ActionId.triage_snooze.value,
-                "block_id": f"{BlockId.triage_actions}:{reply_id}",
-                "selected_date": day.isoformat(),
-                "action_ts": "1.2",
-            }
-        ],
-    }
-    answer = bot.slack.post(urlencode({"payload": json.dumps(payload)}))
-    assert answer.status == 200
-    bot.settle()

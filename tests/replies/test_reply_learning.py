@@ -61,9 +61,11 @@ def test_a_corrected_class_is_predicted_for_a_similar_reply_afterwards(
         sessions,
         reply_id=_first_reply_id(sessions),
         choice=TriageChoice.not_interested,
-        by="USALES1",
+        by="UAPPROVER1",
         now=NOW,
         zone=ZONE,
+        # An approver's correction teaches at once; anyone else's waits for a second person.
+        approvers={"UAPPROVER1"},
     )
     assert decided.changed
 

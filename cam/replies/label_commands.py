@@ -1,0 +1,84 @@
+"""`cam replies labels`: the team's labels with who gave them, where, and what they teach.
+
+Undoing one takes an approver: `--by` names their Slack member ID, checked against
+`CAM_APPROVERS`, and is recorded with the undo. The label stays as a record; the classifier
+stops learning from it at its next read of the mailbox.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from cam.bootstrap import Runtime
+from cam.cli_common import load_settings
+from cam.core import db, events
+from cam.core.models import utcnow
+from cam.replies import labels as reply_labels
+
+LABEL_UNDONE = "cam.label_undone"
+# Wide enough for a row of each label, whatever the terminal says (it may be a pipe).
+console = Console(width=160)
+app = typer.Typer(help="The team's labels on replies, and undoing one.")
+
+
+@app.callback(invoke_without_command=True)
+def listing(
+    ctx: typer.Context,
+    by: Annotated[str | None, typer.Option(help="Only the labels of this Slack member ID.")] = None,
+    since: Annotated[
+        datetime | None, typer.Option(help="Only labels given since this day (YYYY-MM-DD).")
+    ] = None,
+) -> None:
+    """List the labels, newest first, with who gave them, on which card, and their trust."""
+    if ctx.invoked_subcommand is not None:
+        return
+    after = since.replace(tzinfo=utcnow().tzinfo) if since and since.tzinfo is None else since
+    with Runtime(load_settings()) as runtime, db.unit_of_work(runtime.session_factory) as session:
+        rows = reply_labels.listed(session, by=by, since=after)
+        table = Table(title="Labels on reply cards", box=box.SIMPLE_HEAVY)
+        for column in ("id", "reply", "decision", "by", "when", "card", "learning"):
+            table.add_column(column)
+        for label, reply in rows:
+            card = f"{label.card_channel} {label.card_ts}" if label.card_ts else "-"
+            table.add_row(
+                str(label.id),
+                f"{reply.id} {escape(reply.from_address)}",
+                label.choice.value,
+                label.decided_by,
+                label.decided_at.strftime("%Y-%m-%d %H:%M"),
+                card,
+                reply_labels.state_of(label),
+            )
+    if not rows:
+        console.print("No labels" + (f" by {escape(by)}" if by else "") + ".")
+        return
+    console.print(table)
+
+
+@app.command("undo")
+def undo(
+    label_id: Annotated[int, typer.Argument(help="The label's id (see `cam replies labels`).")],
+    by: Annotated[str, typer.Option(help="Your Slack member ID; one of CAM_APPROVERS.")],
+) -> None:
+    """Undo a label: the classifier and its memory stop learning from it."""
+    settings = load_settings()
+    if by not in settings.approver_ids:
+        console.print(f"[red]Only approvers (CAM_APPROVERS) undo labels; {escape(by)} is not one.")
+        raise typer.Exit(code=1)
+    with Runtime(settings) as runtime, db.unit_of_work(runtime.session_factory) as session:
+        try:
+            label = reply_labels.undo(session, label_id, by=by, now=utcnow())
+        except reply_labels.LabelRefused as refused:
+            console.print(f"[red]{escape(str(refused))}")
+            raise typer.Exit(code=1) from None
+        events.record(
+            session, LABEL_UNDONE, {"label_id": label_id, "reply_id": label.reply_id, "by": by}
+        )
+    console.print(f"Label {label_id} undone; the classifier no longer learns from it.")
