@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -105,7 +105,9 @@ class ScriptedInbox:
     uidvalidity: int = 1
     messages: list[bytes] = field(default_factory=list)
 
-    def fetch_since(self, uidvalidity: int, last_uid: int) -> InboxBatch:
+    def fetch_since(
+        self, uidvalidity: int, last_uid: int, *, retry: Sequence[int] = (), limit: int = 500
+    ) -> InboxBatch:
         start = 0 if uidvalidity != self.uidvalidity else last_uid
         found = [InboxMessage(uid, raw) for uid, raw in enumerate(self.messages, 1)]
         return InboxBatch(self.uidvalidity, [m for m in found if m.uid > start])
