@@ -36,7 +36,20 @@ from tests.replies.prospects import add_prospect, reply
 NOW = datetime(2026, 11, 30, 8, 10, tzinfo=UTC)
 ZONE = ZoneInfo("Europe/Berlin")
 GENUINE = "dana@northwind.example"
-WORDS = "price offer meeting call demo budget team quarter plan please thanks regards".split()
+WORDS = [
+    "price",
+    "offer",
+    "meeting",
+    "call",
+    "demo",
+    "budget",
+    "team",
+    "quarter",
+    "plan",
+    "please",
+    "thanks",
+    "regards",
+]
 
 
 def crafted(n: int, size: int, rng: random.Random) -> bytes:
