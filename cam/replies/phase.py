@@ -170,7 +170,9 @@ def read_mailbox(
             batch = reader.fetch_since(at.uidvalidity, at.last_uid, retry=retry, limit=BATCH)
         except GatewayError as exc:
             read.failed = str(exc)
-            return read
+            if not read.fetched:
+                return read
+            break  # what earlier batches stored is committed: counted in the event below
         stored = _read_batch(session_factory, read, batch, classifier, at, now, zone)
         if stored:
             on_batch(read)
