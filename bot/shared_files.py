@@ -3,15 +3,19 @@
 Slack serves a shared file at its `url_private_download` to a request carrying the bot token as a
 Bearer header (scope `files:read`). The token goes only to Slack's own hosts, or to the Web API's
 host when SLACK_API_URL points elsewhere (tests, GovSlack): a crafted URL cannot take it, nor
-can a redirect. The bytes are streamed to disk and checked on the way: past 50 MB, or binary in
-the first bytes, the download stops and nothing is kept.
+can a redirect. The bytes are streamed to disk and checked on the way: past 50 MB, binary in
+the first bytes, or past the download's overall deadline, the download stops and nothing is
+kept. The deadline is what bounds a server dripping a byte a second: a socket timeout never
+fires while bytes keep coming, and a worker thread is too scarce to lend it for hours.
 """
 
 from __future__ import annotations
 
 import enum
+import time
 import urllib.error
 import urllib.request
+from http.client import HTTPResponse
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -22,6 +26,8 @@ MAX_BYTES = 50 * 1024 * 1024
 SNIFF_BYTES = 8192
 _CHUNK = 1 << 16
 TIMEOUT = 60.0
+# The whole download, however the bytes come: 50 MB at well under 1 MB/s still fits.
+DEADLINE = 120.0
 _SLACK_HOSTS = (".slack.com", ".slack-gov.com")
 _CSV_NAMES = (".csv", ".tsv")
 _CSV_TYPES = ("csv", "tsv")
@@ -156,10 +162,13 @@ class _KeepTokenOnSlack(urllib.request.HTTPRedirectHandler):
         return new
 
 
-def download(file: SharedFile, *, token: str, api_url: str, dest: Path) -> int:
+def download(
+    file: SharedFile, *, token: str, api_url: str, dest: Path, deadline: float = DEADLINE
+) -> int:
     """Stream the file's bytes into `dest` and return their count; raise `FileRefused`.
 
-    Stops at first bytes that are binary, or past `MAX_BYTES`, whatever Slack claimed.
+    Stops at first bytes that are binary, past `MAX_BYTES` whatever Slack claimed, or once
+    `deadline` seconds have gone by.
     """
     url = file.url_private_download
     if not may_receive_token(url, api_url):
@@ -167,25 +176,38 @@ def download(file: SharedFile, *, token: str, api_url: str, dest: Path) -> int:
     bearer = {"Authorization": f"Bearer {token}"}
     request = urllib.request.Request(url, headers=bearer)  # noqa: S310 (http(s), checked above)
     opener = urllib.request.build_opener(_KeepTokenOnSlack(api_url))
+    until = time.monotonic() + deadline
     try:
-        with opener.open(request, timeout=TIMEOUT) as response, dest.open("wb") as out:
-            return _copy_checked(response, out)
+        with (
+            opener.open(request, timeout=min(TIMEOUT, deadline)) as response,
+            dest.open("wb") as out,
+        ):
+            return _copy_checked(response, out, until)
     except urllib.error.HTTPError as exc:
         raise FileRefused(f"Slack did not hand it over (HTTP {exc.code})") from exc
     except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
         raise FileRefused("the download failed; share it again in a minute") from exc
 
 
-def _copy_checked(source: IO[bytes], out: IO[bytes]) -> int:
-    head = source.read(SNIFF_BYTES)
-    what = binary_kind(head)
+def _copy_checked(source: HTTPResponse, out: IO[bytes], until: float) -> int:
+    head = b""
+    while len(head) < SNIFF_BYTES and (chunk := _read_before(source, until)):
+        head += chunk
+    what = binary_kind(head[:SNIFF_BYTES])
     if what is not None:
         raise FileRefused(f"it is {what}")
     out.write(head)
     total = len(head)
-    while chunk := source.read(_CHUNK):
+    while chunk := _read_before(source, until):
         total += len(chunk)
         if total > MAX_BYTES:
             raise FileRefused(f"it is larger than {megabytes(MAX_BYTES)}")
         out.write(chunk)
     return total
+
+
+def _read_before(source: HTTPResponse, until: float) -> bytes:
+    """Read what has come (one receive, not a full chunk), unless the deadline has passed."""
+    if time.monotonic() > until:
+        raise FileRefused("the download took too long; share it again in a minute")
+    return bytes(source.read1(_CHUNK))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from slack_bolt import Ack, App, Respond
 
-from bot import cycle_requests, lead_import
+from bot import channel_posts, cycle_requests, lead_import
 from bot.blocks.common import SlackPost, escape
+from bot.blocks.digest import digest_post
 from bot.blocks.imports import how_to_import
 from bot.blocks.preflight import preflight_post
 from bot.blocks.preview import preview_post
@@ -22,9 +24,10 @@ from cam.bootstrap import cycle_config
 from cam.core import events, leases, state
 from cam.core.config import CAMCycleConfig
 from cam.core.db import unit_of_work
+from cam.core.models import NotificationTopic
 from cam.digest import runs as digest_runs
 from cam.digest.build import build_digest
-from cam.digest.model import DigestKind
+from cam.digest.model import Digest, DigestKind
 from cam.escalation import go_live as go_live_requests
 from cam.outreach import preview as outreach_preview
 from cam.outreach import senders
@@ -168,15 +171,39 @@ def _run_cycle(invocation: Invocation, deps: Deps, config: CAMCycleConfig, holde
 
 
 def post_digest(invocation: Invocation, ack: Ack, deps: Deps) -> None:
-    """Count the digest now and post it to the report channel; anyone may ask (read-only)."""
+    """Count the digest now; anyone may ask (read-only).
+
+    Asked in the report channel, it is posted there, once a minute at most; asked anywhere
+    else, it is shown only to whoever asked, and the channel gets nothing.
+    """
     if invocation.args not in ([], ["week"]):
         ack(text=f"`/cam digest` takes `week` or nothing.\n\n{HELP}", response_type=EPHEMERAL)
         return
     kind = DigestKind.weekly if invocation.args == ["week"] else DigestKind.daily
-    ack(
-        text=f"Counting… the digest will be posted in <#{deps.settings.report_channel}>.",
-        response_type=EPHEMERAL,
-    )
+    channel = deps.settings.report_channel
+    if invocation.channel != channel:
+        ack(text="Counting… the digest follows, shown only to you.", response_type=EPHEMERAL)
+        deps.worker.submit(
+            "digest",
+            lambda: _show(invocation, digest_post(_count_digest(deps, kind))),
+            on_error=lambda error: invocation.answer_later(user_message(error)),
+        )
+        return
+    asked_at = deps.clock()
+    if not channel_posts.claim(
+        deps.session_factory,
+        what=f"digest:{kind}",
+        channel=channel,
+        by=invocation.user,
+        now=asked_at,
+    ):
+        ack(text=f"A digest was posted in <#{channel}> a moment ago.", response_type=EPHEMERAL)
+        deps.worker.submit(
+            "digest-link",
+            lambda: _link_latest_digest(invocation, deps, since=asked_at - channel_posts.WINDOW),
+        )
+        return
+    ack(text=f"Counting… the digest will be posted in <#{channel}>.", response_type=EPHEMERAL)
     deps.worker.submit(
         "digest",
         lambda: _post_digest(invocation, deps, kind),
@@ -184,13 +211,25 @@ def post_digest(invocation: Invocation, ack: Ack, deps: Deps) -> None:
     )
 
 
-def _post_digest(invocation: Invocation, deps: Deps, kind: DigestKind) -> None:
+def _count_digest(deps: Deps, kind: DigestKind) -> Digest:
     with unit_of_work(deps.session_factory) as session:
         config = cycle_config(deps.settings, state.get_state(session))
-        digest = build_digest(session, config=config, now=deps.clock(), kind=kind)
+        return build_digest(session, config=config, now=deps.clock(), kind=kind)
+
+
+def _post_digest(invocation: Invocation, deps: Deps, kind: DigestKind) -> None:
+    digest = _count_digest(deps, kind)
     trigger = f"{SLACK_TRIGGER}{invocation.user}"
     digest_runs.queue_digest(deps.session_factory, digest, slot=None, trigger=trigger)
     deps.deliver_notifications()
+
+
+def _link_latest_digest(invocation: Invocation, deps: Deps, *, since: datetime) -> None:
+    link = channel_posts.latest_link(
+        deps.session_factory, deps.client, topic=NotificationTopic.digest, since=since
+    )
+    if link is not None:
+        invocation.answer_later(f"Here it is: <{link}|the latest digest>.")
 
 
 def import_file(invocation: Invocation, ack: Ack, deps: Deps) -> None:

@@ -19,6 +19,10 @@ OUTREACH_SENT = "cam.outreach_sent"
 OUTREACH_UNKNOWN = "cam.outreach_unknown"
 OUTREACH_NOT_PLANNED = "cam.outreach_not_planned"
 REPLIES_DETECTED = "cam.replies_detected"
+# A mailbox renumbered from 1 under the same UIDVALIDITY: read again from its start.
+MAILBOX_RESET = "cam.mailbox_reset"
+# A UID the server left out of its FETCH answers read after read: the cursor moved past it.
+REPLY_UID_GIVEN_UP = "cam.reply_uid_given_up"
 LEADS_ESCALATED = "cam.leads_escalated"
 CYCLE_COMPLETED = "cam.cycle_completed"
 ERROR = "cam.error"

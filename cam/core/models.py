@@ -235,6 +235,8 @@ class MailboxCursor(Base):
     """Where reply polling stopped: the last UID seen under one UIDVALIDITY.
 
     Both are unsigned 32-bit in IMAP (up to 2**32 - 1): a signed 32-bit column would overflow.
+    `pending` holds the UIDs at or below `last_uid` not stored yet (the server left them out
+    of a FETCH answer), each with how many reads asked for it: str(uid) -> reads.
     """
 
     __tablename__ = "mailbox_cursors"
@@ -242,6 +244,7 @@ class MailboxCursor(Base):
     mailbox: Mapped[str] = mapped_column(String(300), primary_key=True)
     uidvalidity: Mapped[int] = mapped_column(BigInteger, default=0)
     last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    pending: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -7,7 +7,7 @@ it is configured and a no-op otherwise. A no-op never counts as sent.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -75,14 +75,23 @@ class InboxMessage:
 class InboxBatch:
     uidvalidity: int
     messages: list[InboxMessage] = field(default_factory=list)
+    # UIDs asked for (new, or retried) that the server's FETCH answer left out.
+    missing: list[int] = field(default_factory=list)
+    # The folder was read from its start: the same UIDVALIDITY, but every UID below ours.
+    reset: bool = False
+    # More messages wait past `limit`: read again.
+    more: bool = False
 
 
 class InboxReader(Protocol):
     name: str
     configured: bool
 
-    def fetch_since(self, uidvalidity: int, last_uid: int) -> InboxBatch:
-        """Return messages after `last_uid`, or all of them if UIDVALIDITY changed."""
+    def fetch_since(
+        self, uidvalidity: int, last_uid: int, *, retry: Sequence[int] = (), limit: int = 500
+    ) -> InboxBatch:
+        """Return the first `limit` messages after `last_uid` (all of them if UIDVALIDITY
+        changed, or if the folder was renumbered from 1), with those of `retry`, in UID order."""
         ...
 
 

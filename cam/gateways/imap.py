@@ -1,4 +1,12 @@
-"""Read new messages from an IMAP mailbox, read-only, since the last UID we saw."""
+"""Read new messages from an IMAP mailbox, read-only, since the last UID we saw.
+
+A server may answer a UID FETCH without some of the messages asked for (one being delivered,
+a backend hiccup): those come back in `missing`, for the caller to ask again. A server whose
+highest UID is below the last one we saw, under the same UIDVALIDITY, was renumbered from 1
+(a restore, a reinstalled server: RFC 3501 forbids it, servers do it): the folder is read from
+its start and the batch says `reset`. A deleted newest message looks the same, and costs one
+read from the start that the caller deduplicates by Message-ID.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ import imaplib
 import logging
 import re
 import ssl
+from collections.abc import Sequence
 
 from cam.core.settings import Settings
 from cam.gateways.base import GatewayError, InboxBatch, InboxMessage
@@ -36,11 +45,19 @@ class ImapInboxReader:
             f"/{settings.imap_folder}"
         )[:300]
 
-    def fetch_since(self, uidvalidity: int, last_uid: int) -> InboxBatch:
-        """Return messages after `last_uid`, or all of them if UIDVALIDITY changed."""
+    def fetch_since(
+        self,
+        uidvalidity: int,
+        last_uid: int,
+        *,
+        retry: Sequence[int] = (),
+        limit: int = MAX_PER_POLL,
+    ) -> InboxBatch:
+        """Return the first `limit` messages after `last_uid` and those of `retry`, by UID;
+        all of them if UIDVALIDITY changed or the folder was renumbered."""
         conn = self._connected()
         try:
-            return self._fetch(conn, uidvalidity, last_uid)
+            return self._fetch(conn, uidvalidity, last_uid, retry, min(limit, MAX_PER_POLL))
         except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
             raise GatewayError(self._safe(f"IMAP read from {self._where} failed: {exc}")) from None
         finally:
@@ -107,7 +124,14 @@ class ImapInboxReader:
             raise imaplib.IMAP4.error(f"login as {s.imap_username!r} refused: {exc}") from None
         return conn
 
-    def _fetch(self, conn: imaplib.IMAP4, uidvalidity: int, last_uid: int) -> InboxBatch:
+    def _fetch(
+        self,
+        conn: imaplib.IMAP4,
+        uidvalidity: int,
+        last_uid: int,
+        retry: Sequence[int],
+        limit: int,
+    ) -> InboxBatch:
         status, data = conn.select(_quote(self._settings.imap_folder), readonly=True)
         if status != "OK":
             raise imaplib.IMAP4.error(f"cannot open folder {self._settings.imap_folder!r}: {data}")
@@ -116,22 +140,45 @@ class ImapInboxReader:
             log.info(
                 "UIDVALIDITY of %s is %s (was %s): reading all", self.name, current, uidvalidity
             )
-            last_uid = 0
-        # From the start, ask for ALL: a server may expand `1:*` into every number up to the
-        # highest UID, which near IMAP's 2**32 - 1 is billions.
-        status, data = conn.uid("SEARCH", f"UID {last_uid + 1}:*" if last_uid else "ALL")
-        if status != "OK":
-            raise imaplib.IMAP4.error(f"UID SEARCH failed: {data}")
+            last_uid, retry = 0, ()
+        listed = _search(conn, last_uid)
+        reset = bool(last_uid and listed and max(listed) < last_uid)
+        if reset:
+            log.warning(
+                "%s: highest UID %s is below %s under the same UIDVALIDITY: reading all",
+                self.name,
+                max(listed),
+                last_uid,
+            )
+            last_uid, retry = 0, ()
+            listed = _search(conn, 0)
         # `n:*` always names the last message, even when it is older than n: keep the new ones.
-        uids = sorted(
-            {int(u) for u in b" ".join(d for d in data if d).split() if int(u) > last_uid}
+        wanted = sorted(
+            {u for u in retry if 0 < u <= last_uid} | {u for u in listed if u > last_uid}
         )
-        uids = uids[:MAX_PER_POLL]
+        asked = wanted[:limit]
         messages: list[InboxMessage] = []
-        for start in range(0, len(uids), FETCH_CHUNK):
-            chunk = uids[start : start + FETCH_CHUNK]
+        for start in range(0, len(asked), FETCH_CHUNK):
+            chunk = asked[start : start + FETCH_CHUNK]
             messages.extend(_fetch_chunk(conn, chunk))
-        return InboxBatch(uidvalidity=current, messages=messages)
+        found = {m.uid for m in messages}
+        return InboxBatch(
+            uidvalidity=current,
+            messages=messages,
+            missing=[u for u in asked if u not in found],
+            reset=reset,
+            more=len(wanted) > limit,
+        )
+
+
+def _search(conn: imaplib.IMAP4, last_uid: int) -> list[int]:
+    """The UIDs `UID SEARCH` lists after `last_uid` (with the newest one, whatever its UID)."""
+    # From the start, ask for ALL: a server may expand `1:*` into every number up to the
+    # highest UID, which near IMAP's 2**32 - 1 is billions.
+    status, data = conn.uid("SEARCH", f"UID {last_uid + 1}:*" if last_uid else "ALL")
+    if status != "OK":
+        raise imaplib.IMAP4.error(f"UID SEARCH failed: {data}")
+    return [int(u) for u in b" ".join(d for d in data if d).split()]
 
 
 def _fetch_chunk(conn: imaplib.IMAP4, uids: list[int]) -> list[InboxMessage]:

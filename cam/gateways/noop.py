@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from cam.gateways.base import (
@@ -29,7 +29,9 @@ class NoopInboxReader:
     name = "noop-inbox"
     configured = False
 
-    def fetch_since(self, uidvalidity: int, last_uid: int) -> InboxBatch:
+    def fetch_since(
+        self, uidvalidity: int, last_uid: int, *, retry: Sequence[int] = (), limit: int = 500
+    ) -> InboxBatch:
         return InboxBatch(uidvalidity=uidvalidity)
 
 

@@ -19,8 +19,11 @@ _BOMS = (
 # The separators spreadsheets write: Excel uses `;` where the decimal mark is a comma.
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _QUOTED = re.compile(r'"(?:[^"]|"")*"')
-# A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet treats a cell starting with one of these as a formula (CSV injection), also
+# after leading blanks, and some read the full-width forms (U+FF1D and kin) as the ASCII ones.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# A tab or carriage return first can shift a cell or a row in some spreadsheets: quoted too.
+_CONTROL_STARTS = ("\t", "\r")
 
 
 class EncodingError(ValueError):
@@ -107,7 +110,8 @@ def detect_delimiter(header: str) -> str:
 
 def neutralise(cell: str) -> str:
     """Prefix a cell that a spreadsheet would run as a formula with an apostrophe."""
-    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+    risky = cell.startswith(_CONTROL_STARTS) or cell.lstrip().startswith(_FORMULA_STARTS)
+    return "'" + cell if risky else cell
 
 
 class SafeCsvWriter:

@@ -6,34 +6,42 @@ sequence; `interested` makes the lead hot, `unsubscribe` suppresses it forever, 
 marks it bounced and suppressed, and an out-of-office postpones its next step to the return
 date without stopping anything. The mailbox cursor advances in the same transaction as the
 replies it covers, so a crash re-reads messages rather than losing them, and the Message-ID
-dedupe makes re-reading harmless.
+dedupe makes re-reading harmless (cam/replies/cursor.py: UIDs the server left out, folders
+renumbered).
+
+A read takes the mail in arrival (UID) order, `BATCH` messages at a time: each batch is
+fetched, classified and committed, and its cards handed on (`on_batch`) before the next is
+fetched, so a flood of mail delays what comes after it by its classification and no more.
+Each message's text is classified within a budget (`CLASSIFY_CHARS`): a reply's own words fit
+in it, and a crafted 120 KB one costs no more than a long reply.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from cam.core import bulk, events
+from cam.core import events
 from cam.core.context import CycleContext
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import (
     Lead,
-    MailboxCursor,
     OutreachMessage,
     Reply,
 )
 from cam.core.report import describe
-from cam.gateways.base import GatewayError, InboxReader
+from cam.gateways.base import GatewayError, InboxBatch, InboxReader
 from cam.replies import cards
+from cam.replies import cursor as cursors
 from cam.replies.actions import LeadView, ReplyActions
 from cam.replies.learning import Classify, LearningClassifier
 from cam.replies.parser import ParsedReply, parse_reply
@@ -42,9 +50,12 @@ from cam.replies.rules import Classification
 log = logging.getLogger(__name__)
 
 PHASE = "replies"
-# Messages stored per transaction.
-BATCH = 200
+# Messages fetched, classified and stored per transaction; at most `MAX_BATCHES` per read.
+BATCH = 50
+MAX_BATCHES = 20
 EXCERPT_CHARS = 4000
+# The text of one message the classifier reads: the excerpt the team sees, and a bounded cost.
+CLASSIFY_CHARS = EXCERPT_CHARS
 
 
 @dataclass(frozen=True)
@@ -137,32 +148,36 @@ def read_mailbox(
     zone: ZoneInfo,
     cycle_id: int | None = None,
     record_empty: bool = False,
+    on_batch: Callable[[MailboxRead], object] = lambda _read: None,
 ) -> MailboxRead:
     """Read the mail after the stored cursor, store it in batches, act on the leads.
 
     The one path of phase 4 and of the reply watcher: each batch of `BATCH` messages is one
-    transaction (replies, lead changes, cards, escalations and the cursor together).
+    transaction (replies, lead changes, cards, escalations and the cursor together), and
+    `on_batch` runs after each one that stored something.
     """
     mailbox = reader.name
     read = MailboxRead(mailbox)
     with unit_of_work(session_factory) as session:
-        uidvalidity, last_uid = _read_cursor(session, mailbox)
-    try:
-        batch = reader.fetch_since(uidvalidity, last_uid)
-    except GatewayError as exc:
-        read.failed = str(exc)
-        return read
-    messages = sorted(batch.messages, key=lambda m: m.uid)
-    read.fetched = len(messages)
-    for start in range(0, len(messages), BATCH):
-        items = [
-            _Item(m.uid, parsed, classifier(parsed))
-            for m in messages[start : start + BATCH]
-            for parsed in (parse_reply(m.raw),)
-        ]
-        read.outcome.add(
-            _store_isolated(session_factory, read, batch.uidvalidity, items, now, zone)
-        )
+        first = cursors.read(session, mailbox)
+    batch = InboxBatch(first.uidvalidity)
+    for number in range(MAX_BATCHES):
+        with unit_of_work(session_factory) as session:
+            at = cursors.read(session, mailbox)
+        try:
+            # The UIDs owed are asked for once a read, with its first batch.
+            retry = at.pending if number == 0 else ()
+            batch = reader.fetch_since(at.uidvalidity, at.last_uid, retry=retry, limit=BATCH)
+        except GatewayError as exc:
+            read.failed = str(exc)
+            if not read.fetched:
+                return read
+            break  # what earlier batches stored is committed: counted in the event below
+        stored = _read_batch(session_factory, read, batch, classifier, at, now, zone)
+        if stored:
+            on_batch(read)
+        if not batch.more:
+            break
     if read.fetched or record_empty:
         with unit_of_work(session_factory) as session:
             events.record(
@@ -170,7 +185,8 @@ def read_mailbox(
                 events.REPLIES_DETECTED,
                 {
                     "mailbox": mailbox,
-                    "uidvalidity_changed": bool(uidvalidity) and uidvalidity != batch.uidvalidity,
+                    "uidvalidity_changed": bool(first.uidvalidity)
+                    and first.uidvalidity != batch.uidvalidity,
                     "fetched": read.fetched,
                     "replies": read.outcome.stored,
                     "by_class": dict(read.outcome.by_class),
@@ -186,12 +202,55 @@ def read_mailbox(
     return read
 
 
-def _read_cursor(session: Session, mailbox: str) -> tuple[int, int]:
-    """Return (UIDVALIDITY, last UID) of `mailbox`, creating its cursor row if it has none."""
-    row = {"mailbox": mailbox, "uidvalidity": 0, "last_uid": 0, "updated_at": datetime.now(UTC)}
-    bulk.insert_ignoring(session, MailboxCursor, [row])
-    cursor = session.scalars(select(MailboxCursor).where(MailboxCursor.mailbox == mailbox)).one()
-    return cursor.uidvalidity, cursor.last_uid
+def _read_batch(
+    session_factory: SessionFactory,
+    read: MailboxRead,
+    batch: InboxBatch,
+    classifier: Classify,
+    at: cursors.Cursor,
+    now: datetime,
+    zone: ZoneInfo,
+) -> int:
+    """Classify and store one fetched batch, then settle the cursor; return replies stored."""
+    if batch.reset:
+        with unit_of_work(session_factory) as session:
+            cursors.restart(session, read.mailbox, batch.uidvalidity, was=at.last_uid)
+    messages = sorted(batch.messages, key=lambda m: m.uid)
+    read.fetched += len(messages)
+    parsed = [(m.uid, parse_reply(m.raw)) for m in messages]
+    with unit_of_work(session_factory) as session:
+        known = _known(session, [p.message_id for _uid, p in parsed])
+    # Read again (a renumbered folder, a retried UID): not classified, only passed.
+    passed = [uid for uid, p in parsed if p.message_id in known]
+    items = [
+        _Item(uid, p, classifier(_within_budget(p)))
+        for uid, p in parsed
+        if p.message_id not in known
+    ]
+    outcome = _store_isolated(session_factory, read, batch.uidvalidity, items, now, zone)
+    read.outcome.add(outcome)
+    with unit_of_work(session_factory) as session:
+        cursors.settle(
+            session, read.mailbox, batch.uidvalidity, passed=passed, missing=batch.missing
+        )
+    return outcome.stored
+
+
+def _known(session: Session, message_ids: Sequence[str]) -> set[str]:
+    """The Message-IDs among these that are stored already."""
+    if not message_ids:
+        return set()
+    query = select(Reply.message_id).where(Reply.message_id.in_(set(message_ids)))
+    return set(session.scalars(query))
+
+
+def _within_budget(parsed: ParsedReply) -> ParsedReply:
+    """The reply as the classifier reads it: at most `CLASSIFY_CHARS` of its text."""
+    if len(parsed.text) <= CLASSIFY_CHARS and len(parsed.new_text) <= CLASSIFY_CHARS:
+        return parsed
+    return dataclasses.replace(
+        parsed, text=parsed.text[:CLASSIFY_CHARS], new_text=parsed.new_text[:CLASSIFY_CHARS]
+    )
 
 
 def _store_isolated(
@@ -219,20 +278,8 @@ def _store_isolated(
             read.errors.append((f"reply not stored: {describe(exc)}", f"uid {item.uid}"))
             # Move past it, or it would block every later message forever.
             with unit_of_work(session_factory) as session:
-                _advance(_locked_cursor(session, read.mailbox), uidvalidity, [item])
+                cursors.advance(cursors.locked(session, read.mailbox), uidvalidity, [item.uid])
     return outcome
-
-
-def _locked_cursor(session: Session, mailbox: str) -> MailboxCursor:
-    query = select(MailboxCursor).where(MailboxCursor.mailbox == mailbox).with_for_update()
-    return session.scalars(query).one()
-
-
-def _advance(cursor: MailboxCursor, uidvalidity: int, items: Sequence[_Item]) -> None:
-    if cursor.uidvalidity != uidvalidity:
-        cursor.uidvalidity = uidvalidity
-        cursor.last_uid = 0
-    cursor.last_uid = max([cursor.last_uid, *(i.uid for i in items)])
 
 
 def _store(
@@ -244,14 +291,13 @@ def _store(
     zone: ZoneInfo,
 ) -> ReadOutcome:
     """Store `items` and update their leads, then move the cursor past them: all or nothing."""
-    cursor = _locked_cursor(session, mailbox)
-    if cursor.uidvalidity == uidvalidity:
-        # Another instance may have stored some of these since we read the cursor.
-        items = [i for i in items if i.uid > cursor.last_uid]
+    cursor = cursors.locked(session, mailbox)
+    # Another instance may have stored some of these since we read the cursor.
+    items = [i for i in items if cursors.owed(cursor, uidvalidity, i.uid)]
     outcome = ReadOutcome()
     if not items:
         return outcome
-    _advance(cursor, uidvalidity, items)
+    cursors.advance(cursor, uidvalidity, [i.uid for i in items])
 
     known = set(
         session.scalars(

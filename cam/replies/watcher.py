@@ -54,6 +54,7 @@ class ReplyWatcher:
         zone: ZoneInfo,
         instance: str,
         poll_seconds: float = 60.0,
+        # Runs after each batch of a read that stored replies: their cards can go out.
         on_read: Callable[[MailboxRead], object] = lambda _read: None,
         clock: Callable[[], datetime] = utcnow,
         idle_renew_seconds: float = 300.0,
@@ -149,7 +150,12 @@ class ReplyWatcher:
         """Read the mailbox once, from the stored cursor; raise `GatewayError` if unreachable."""
         now = self._clock()
         read = read_mailbox(
-            self._sessions, self._reader, self._classifier(now), now=now, zone=self._zone
+            self._sessions,
+            self._reader,
+            self._classifier(now),
+            now=now,
+            zone=self._zone,
+            on_batch=self._on_read,
         )
         if read.failed is not None:
             raise GatewayError(read.failed)
@@ -162,7 +168,6 @@ class ReplyWatcher:
             )
         if read.fetched:
             log.info("reply watcher read %d messages: %d cards", read.fetched, read.outcome.cards)
-            self._on_read(read)
         return read
 
     def _hold_lease(self, *, force: bool = False) -> bool:

@@ -171,14 +171,14 @@ class SignedSlack:
             }
         return self.post(urlencode({"payload": json.dumps(payload)}), **options)
 
-    def event(self, event: dict[str, Any], **options: Any) -> Reply:
-        """Deliver an Events API callback."""
+    def event(self, event: dict[str, Any], *, event_id: str | None = None, **options: Any) -> Reply:
+        """Deliver an Events API callback (a redelivery gives the first one's `event_id`)."""
         envelope = {
             "token": "legacy-unused",
             "team_id": TEAM,
             "api_app_id": "A0CAM",
             "type": "event_callback",
-            "event_id": f"Ev{time.monotonic_ns()}",
+            "event_id": event_id or f"Ev{time.monotonic_ns()}",
             "event_time": int(time.time()),
             "event": event,
         }

@@ -28,6 +28,7 @@ SCOPE_OF: dict[str, tuple[str, ...]] = {
     "chat.postMessage": ("chat:write",),
     "chat.update": ("chat:write",),
     "chat.postEphemeral": ("chat:write",),
+    "chat.getPermalink": (),
     "files.info": ("files:read",),
     "files.list": ("files:read",),
     # A shared file's bytes, fetched with the bot token from url_private_download.
@@ -85,7 +86,8 @@ def test_the_scopes_are_the_smallest_set_the_bot_uses(bot):
     hot_lead_approval(bot)
     linkedin_task(bot)
     bot.slack.command("run dry", response_url=bot.fake_slack.response_url())
-    bot.slack.command("digest", response_url=bot.fake_slack.response_url())
+    bot.slack.command("digest", channel=REPORT_CHANNEL, response_url=bot.fake_slack.response_url())
+    bot.slack.command("digest", channel=REPORT_CHANNEL, response_url=bot.fake_slack.response_url())
     bot.slack.event({"type": "app_home_opened", "user": "UOUTSIDER9", "tab": "home"})
     shared = bot.fake_slack.share_file(
         "leads.csv",

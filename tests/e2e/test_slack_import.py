@@ -233,3 +233,23 @@ def test_the_answer_escapes_every_shown_name(bot: RunningBot) -> None:
     assert "&lt;@U123&gt; &amp; &lt;https://x.example|y&gt;.csv" in payload
     assert "<@U123>" not in payload and "<https://x.example" not in payload
     assert "no email column" in shown(blocks_of(answer))
+
+
+def test_a_redelivered_file_shared_event_downloads_and_answers_once(bot: RunningBot) -> None:
+    file = bot.fake_slack.share_file(NAME, CSV, user=OUTSIDER, channel=REPORT_CHANNEL)
+    event = file_shared(file, OUTSIDER)
+    stamp = int(time.time())
+    assert bot.slack.event(event, event_id="Ev0REDELIVERED", timestamp=stamp).status == 200
+    # Slack's retry: signed afresh (a later timestamp), same event_id; any instance may get it.
+    retry = bot.slack.event(
+        event, event_id="Ev0REDELIVERED", timestamp=stamp + 1, headers={"X-Slack-Retry-Num": "1"}
+    )
+    assert retry.status == 200
+    bot.settle()
+
+    assert len(bot.fake_slack.of("download")) == 1
+    assert len(thread_posts(bot, file)) == 1
+    assert len(recorded(bot.sessions, events.LEADS_IMPORTED)) == 1
+    # Another event for the same file (a new share) is a new delivery: answered again.
+    share(bot)
+    assert len(bot.fake_slack.of("download")) == 2

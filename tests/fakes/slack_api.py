@@ -229,6 +229,10 @@ class FakeSlack:
             )
         if method == "files.list":
             return self._list_files(params)
+        if method == "chat.getPermalink":
+            channel, ts = params.get("channel"), str(params.get("message_ts") or "")
+            link = f"https://acme.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+            return {"ok": True, "channel": channel, "permalink": link}
         return {"ok": True}
 
     def _list_files(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -72,7 +72,9 @@ class StoppingInbox:
         self.cluster = cluster
         self.polls = 0
 
-    def fetch_since(self, uidvalidity: int, last_uid: int) -> InboxBatch:
+    def fetch_since(
+        self, uidvalidity: int, last_uid: int, *, retry: Sequence[int] = (), limit: int = 500
+    ) -> InboxBatch:
         self.polls += 1
         if self.polls == 1:
             self.cluster.stop()

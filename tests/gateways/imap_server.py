@@ -8,6 +8,10 @@ folder over IMAP APPEND, and `server.recreate(folder)` deletes and re-creates a 
 gives it a new UIDVALIDITY. `running_imap_server(ca, ca_file, implicit_tls=...)` runs one
 outside pytest.
 
+Two faults of real servers, on demand: `server.omitted` holds UIDs that FETCH answers leave
+out (the message stays listed by SEARCH), and `server.renumber(folder)` re-creates a folder
+under its old UIDVALIDITY, so its UIDs start again from the first (a restored server).
+
 pymap derives a new mailbox's UIDVALIDITY from the clock; here it comes from a fixed sequence
 instead (the first mailbox gets `uidvalidity`, 2**32 - 1 unless told, each later one a step
 lower), and a mailbox's first UID is `first_uid`, so no test depends on the time of day and
@@ -25,7 +29,7 @@ import threading
 from argparse import Namespace
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +39,7 @@ from proxyprotocol.reader import ProxyProtocolReader
 from pymap.backend.dict import Config as DictConfig
 from pymap.backend.dict import DictBackend
 from pymap.backend.dict.mailbox import MailboxData
+from pymap.backend.session import BaseSession
 from pymap.config import BackendCapability
 from pymap.imap import IMAPServer
 from pymap.mailbox import MailboxSnapshot
@@ -49,18 +54,28 @@ MAX_UID = 2**32 - 1  # RFC 3501: UIDs and UIDVALIDITY are unsigned 32-bit (nz-nu
 
 
 class _MailboxNumbers(threading.local):
-    """The UIDVALIDITY sequence and first UID of the server running in this thread."""
+    """The UIDVALIDITY sequence, first UID and faults of the server running in this thread."""
 
     uidvalidities: Iterator[int] = iter(())
     first_uid = 1
+    # A UIDVALIDITY to give the next mailbox made, instead of the next in the sequence.
+    reused: list[int] = []
+    omitted: set[int] = set()
 
 
 _numbers = _MailboxNumbers()
 _pymap_init = MailboxData.__init__
+_pymap_fetch = BaseSession.fetch_messages
 
 
 def _fixed_uid_validity(cls: type[MailboxSnapshot]) -> int:
-    return next(_numbers.uidvalidities)
+    return _numbers.reused.pop() if _numbers.reused else next(_numbers.uidvalidities)
+
+
+async def _fetch_but_omitted(self: BaseSession[Any], *args: Any, **kwargs: Any) -> Any:
+    # SEARCH still lists them: only the FETCH answer goes without them.
+    found, selected = await _pymap_fetch(self, *args, **kwargs)
+    return [(seq, msg) for seq, msg in found if msg.uid not in _numbers.omitted], selected
 
 
 def _init_with_first_uid(self: MailboxData, *args: Any, **kwargs: Any) -> None:
@@ -71,6 +86,7 @@ def _init_with_first_uid(self: MailboxData, *args: Any, **kwargs: Any) -> None:
 # pymap's servers in this process run in their own threads: each reads its own numbers.
 MailboxSnapshot.new_uid_validity = classmethod(_fixed_uid_validity)  # type: ignore[method-assign,assignment]
 MailboxData.__init__ = _init_with_first_uid  # type: ignore[method-assign]
+BaseSession.fetch_messages = _fetch_but_omitted  # type: ignore[method-assign]
 
 
 @dataclass
@@ -80,6 +96,9 @@ class ImapServer:
     ca_file: Path | None
     username: str = USERNAME
     password: str = PASSWORD
+    # UIDs the server's FETCH answers leave out (shared with its thread).
+    omitted: set[int] = field(default_factory=set)
+    reused: list[int] = field(default_factory=list)
 
     def settings(self, **overrides: Any) -> Settings:
         """Return settings whose IMAP gateway reaches this server."""
@@ -127,6 +146,17 @@ class ImapServer:
         finally:
             conn.logout()
 
+    def renumber(self, folder: str) -> None:
+        """Re-create `folder` empty under its UIDVALIDITY: its UIDs start again."""
+        conn = self.client()
+        try:
+            status, data = conn.status(f'"{folder}"', "(UIDVALIDITY)")
+            assert status == "OK", data
+            self.reused.append(int(str(data[0]).split("UIDVALIDITY ")[1].split(")")[0]))
+        finally:
+            conn.logout()
+        self.recreate(folder)
+
     def recreate(self, folder: str) -> None:
         """Delete and re-create `folder`: it comes back empty with a new UIDVALIDITY."""
         conn = self.client()
@@ -158,6 +188,8 @@ class _Runner(threading.Thread):
         idle: bool = True,
     ) -> None:
         super().__init__(daemon=True, name="pymap-test-server")
+        self.omitted: set[int] = set()
+        self.reused: list[int] = []
         self._idle = idle
         self._uidvalidity = uidvalidity
         self._first_uid = first_uid
@@ -172,6 +204,7 @@ class _Runner(threading.Thread):
     def run(self) -> None:
         _numbers.uidvalidities = itertools.count(self._uidvalidity, -1)
         _numbers.first_uid = self._first_uid
+        _numbers.omitted, _numbers.reused = self.omitted, self.reused
         try:
             asyncio.run(self._serve())
         except BaseException as exc:
@@ -263,6 +296,8 @@ def running_imap_server(
             port=sock.getsockname()[1],
             security="ssl" if implicit_tls else "starttls",
             ca_file=ca_file,
+            omitted=runner.omitted,
+            reused=runner.reused,
         )
     finally:
         runner.stop()

@@ -283,3 +283,19 @@ def test_counts_add_up_over_many_batches(sessions: SessionFactory, tmp_path: Pat
     )
     assert result.imported == lead_count(sessions)
     assert result.invalid == len([i for i in range(2_500) if i % 97 == 0])
+
+
+def test_errors_csv_neutralises_formulas_behind_blanks_and_full_width_signs(
+    sessions: SessionFactory, tmp_path: Path
+) -> None:
+    cells = [" =1+1", "\u3000+SUM(A1)", '\uff1dHYPERLINK("x")', "\uff0b1", "\uff0d2", "\uff20A1"]
+    path = write_csv(tmp_path / "wide.csv", [HEADER, ["not-an-email", *cells[:5]]])
+    path.write_text(
+        path.read_text(encoding="utf-8") + f"also-bad,{cells[5]},a,b,c, safe text\n",
+        encoding="utf-8",
+    )
+    errors_path = tmp_path / "wide-errors.csv"
+    import_leads(sessions, path, errors_path=errors_path)
+    written = [row[2:] for row in read_errors(errors_path)[1:]]
+    assert written[0] == ["not-an-email", *("'" + cell for cell in cells[:5])]
+    assert written[1] == ["also-bad", "'" + cells[5], "a", "b", "c", " safe text"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -52,7 +52,9 @@ class ListInbox:
     def deliver(self, message: bytes) -> None:
         self.messages.append(InboxMessage(uid=len(self.messages) + 1, raw=message))
 
-    def fetch_since(self, uidvalidity: int, last_uid: int) -> InboxBatch:
+    def fetch_since(
+        self, uidvalidity: int, last_uid: int, *, retry: Sequence[int] = (), limit: int = 500
+    ) -> InboxBatch:
         if uidvalidity != self.uidvalidity:
             last_uid = 0
         return InboxBatch(self.uidvalidity, [m for m in self.messages if m.uid > last_uid])

@@ -8,9 +8,18 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from cam.core.db import SessionFactory, unit_of_work
-from cam.core.models import Channel, Lead, LeadStatus, Notification, OutreachMessage
+from cam.core.models import (
+    Channel,
+    Lead,
+    LeadStatus,
+    MailboxCursor,
+    Notification,
+    OutreachMessage,
+    Reply,
+)
 from cam.leads import lifecycle as lead_lifecycle
 from cam.outreach.lifecycle import NOT_YET_SENT
+from cam.replies.parser import parse_reply
 from tests.fakes.slack_api import FakeSlack
 from tests.gateways.smtp_server import ReceivedMail
 from tests.outreach.days import WENT_OUT
@@ -142,3 +151,21 @@ def reports_posted(sessions: SessionFactory, slack: FakeSlack) -> tuple[list[int
             if isinstance(payload.get("id"), int) and message.get("thread_ts") is None:
                 posted[payload["id"]] += 1
     return ids, posted
+
+
+def not_stored_once(sessions: SessionFactory, mailbox: str, messages: list[bytes]) -> list[str]:
+    """Each message the cursor has passed that is not stored exactly once (UIDs it still owes
+    excepted: they are asked for again)."""
+    with sessions() as session:
+        cursor = session.get(MailboxCursor, mailbox)
+        if cursor is None:
+            return []
+        ids = [parse_reply(raw).message_id for raw in messages[: cursor.last_uid]]
+        query = select(Reply.message_id).where(Reply.message_id.in_(ids))
+        counts = Counter(session.scalars(query))
+        owed = {int(uid) for uid in cursor.pending}
+    return [
+        f"uid {uid} ({mid}): stored {counts[mid]} times"
+        for uid, mid in enumerate(ids, 1)
+        if counts[mid] != 1 and uid not in owed
+    ]

@@ -3,8 +3,10 @@
 The rules are what a team and the world do: import leads (with duplicates), run the day's
 cycle and send passes, go live and back to dry run, pause and resume, reply (interested, not
 interested, a question, out of office with a return date, unsubscribe, a bounce), click an
-unsubscribe link, edit the campaign, kill the process mid-pass (its claim expires later), and
-take Slack down for a while. The invariants are checked after every step.
+unsubscribe link, edit the campaign, kill the process mid-pass (its claim expires later),
+take Slack down for a while, and have the IMAP server leave the newest message out of its
+next answers. The invariants are checked after every step; among them, every message in the
+inbox that a read got is stored exactly once.
 
 `CAM_SIM_EXAMPLES` sets the examples per database (default: a short run for the quick loop);
 `.ci/run` runs the long one. The horizon is at most `HORIZON_DAYS` simulated days.
@@ -153,6 +155,11 @@ def make_machine(db_url: str, smtp: SmtpServer, folder: Path) -> type[RuleBasedS
             else:
                 inbox.reply(address, message_id, REPLY_BODIES[kind])
 
+        @rule(answers=st.integers(1, 2))
+        def imap_leaves_out_the_newest(self, answers: int) -> None:
+            """The server's next FETCH answers go without the newest message: read later."""
+            self.world.inbox.leave_out_newest(answers)
+
         @rule(pick=st.integers(0, 10_000))
         def unsubscribe_link(self, pick: int) -> None:
             with unit_of_work(self.world.sessions) as session:
@@ -210,6 +217,11 @@ def make_machine(db_url: str, smtp: SmtpServer, folder: Path) -> type[RuleBasedS
             steps = len(CAMPAIGNS[self.variant])
             assert check.stuck_leads(self.world.sessions, steps) == []
             assert check.unqualified_without_reason(self.world.sessions) == []
+
+        @invariant()
+        def every_reply_read_is_stored_once(self) -> None:
+            inbox = self.world.inbox
+            assert check.not_stored_once(self.world.sessions, inbox.name, inbox.messages) == []
 
         @invariant()
         def no_report_posted_twice(self) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -104,11 +104,34 @@ class ScriptedInbox:
     configured: bool = True
     uidvalidity: int = 1
     messages: list[bytes] = field(default_factory=list)
+    # UIDs the next answers leave out, each for so many more answers (a flaky server).
+    omitted: dict[int, int] = field(default_factory=dict)
 
-    def fetch_since(self, uidvalidity: int, last_uid: int) -> InboxBatch:
-        start = 0 if uidvalidity != self.uidvalidity else last_uid
-        found = [InboxMessage(uid, raw) for uid, raw in enumerate(self.messages, 1)]
-        return InboxBatch(self.uidvalidity, [m for m in found if m.uid > start])
+    def fetch_since(
+        self, uidvalidity: int, last_uid: int, *, retry: Sequence[int] = (), limit: int = 500
+    ) -> InboxBatch:
+        """Answer as an IMAP server does: new UIDs and retried ones, in order, up to `limit`."""
+        if uidvalidity != self.uidvalidity:
+            last_uid, retry = 0, ()
+        wanted = sorted(
+            {u for u in retry if 0 < u <= last_uid}
+            | set(range(last_uid + 1, len(self.messages) + 1))
+        )
+        asked = wanted[:limit]
+        left_out = [uid for uid in asked if self.omitted.get(uid, 0) > 0]
+        for uid in left_out:
+            self.omitted[uid] -= 1
+        return InboxBatch(
+            self.uidvalidity,
+            [InboxMessage(uid, self.messages[uid - 1]) for uid in asked if uid not in left_out],
+            missing=left_out,
+            more=len(wanted) > limit,
+        )
+
+    def leave_out_newest(self, answers: int) -> None:
+        """Leave the newest message out of the next `answers` FETCH answers."""
+        if self.messages:
+            self.omitted[len(self.messages)] = answers
 
     def reply(self, sender: str, answering: str | None, body: str, *, headers: str = "") -> None:
         thread = f"In-Reply-To: {answering}\nReferences: {answering}\n" if answering else ""
