@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     campaign_file: Path = Field(default=DATA_DIR / "campaign.toml", alias="CAM_CAMPAIGN_FILE")
     scoring_file: Path = Field(default=DATA_DIR / "scoring.toml", alias="CAM_SCORING_FILE")
     replies_file: Path = Field(default=DATA_DIR / "replies.toml", alias="CAM_REPLY_RULES_FILE")
+    snippets_file: Path = Field(default=DATA_DIR / "snippets.toml", alias="CAM_SNIPPETS_FILE")
+    # Working hours (in the lead's zone) an interested reply may wait for an answer before
+    # its owner is reminded in the card's thread.
+    answer_within_hours: float = Field(default=2.0, gt=0, le=80, alias="CAM_ANSWER_WITHIN")
     instance_name: str = Field(default="cam", alias="CAM_INSTANCE_NAME")
     secret_key: SecretStr = Field(default=SecretStr(""), alias="CAM_SECRET_KEY")
     public_url: str = Field(default="http://localhost:3000", alias="CAM_PUBLIC_URL")
@@ -95,6 +99,11 @@ class Settings(BaseSettings):
     smtp_timeout: float = Field(default=30.0, alias="CAM_SMTP_TIMEOUT")
     mail_from: str = Field(default="", alias="CAM_FROM")
     reply_to: str = Field(default="", alias="CAM_REPLY_TO")
+    # The default mailbox's sender, for `sender.*` in templates (a mailboxes file sets its own).
+    sender_name: str = Field(default="", alias="CAM_SENDER_NAME")
+    sender_title: str = Field(default="", alias="CAM_SENDER_TITLE")
+    sender_signature: str = Field(default="", alias="CAM_SENDER_SIGNATURE")
+    booking_url: str = Field(default="", pattern=r"^(https?://\S+)?$", alias="CAM_BOOKING_URL")
     postal_address: str = Field(default="", alias="CAM_POSTAL_ADDRESS")
     first_contact_notice: str = Field(default="", alias="CAM_FIRST_CONTACT_NOTICE")
     dkim_selector: str = Field(default="", alias="CAM_DKIM_SELECTOR")
