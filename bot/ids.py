@@ -17,6 +17,11 @@ class ActionId(enum.StrEnum):
     triage_not_interested = "cam_triage_not_interested"
     triage_unsubscribe = "cam_triage_unsubscribe"
     triage_snooze = "cam_triage_snooze"
+    # Reply from the card: open the answer modal; in it, switch the snippet, pick a mailbox.
+    answer_open = "cam_answer_open"
+    answer_snippet = "cam_answer_snippet"
+    answer_mailbox = "cam_answer_mailbox"
+    answer_body = "cam_answer_body"
 
 
 class BlockId(enum.StrEnum):
@@ -24,3 +29,13 @@ class BlockId(enum.StrEnum):
     task_actions = "cam_task_actions"
     # `cam_triage_actions:<reply id>`: a date picker has no value, its block names the reply.
     triage_actions = "cam_triage_actions"
+    # `cam_answer_actions:<reply id>`: the card's Reply button.
+    answer_actions = "cam_answer_actions"
+    answer_mailbox = "cam_answer_mailbox"
+    answer_snippet = "cam_answer_snippet"
+    # `cam_answer_body:<snippet key>`: a new id per snippet, so Slack shows its draft.
+    answer_body = "cam_answer_body"
+
+
+class CallbackId(enum.StrEnum):
+    answer = "cam_answer"

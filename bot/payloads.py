@@ -41,3 +41,9 @@ class TaskRef(_Payload):
 
 class ReplyRef(_Payload):
     reply_id: int = Field(gt=0)
+
+
+class AnswerRef(_Payload):
+    """The answer modal's `private_metadata`: the reply answered."""
+
+    reply_id: int = Field(gt=0)

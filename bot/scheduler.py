@@ -22,6 +22,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import answer_reminders
 from bot.cron import schedule_trigger
 from bot.notifier import Notifier
 from bot.settings import BotSettings
@@ -44,6 +45,9 @@ CYCLE_JOB = "daily_cycle"
 SEND_JOB = "send_pass"
 NOTIFY_JOB = "deliver_notifications"
 DIGEST_JOB = "digest"
+REMIND_JOB = "answer_reminders"
+# How often interested replies are looked at for an owner to remind.
+REMIND_EVERY = timedelta(minutes=1)
 SEND_LEASE = "send_pass"
 # A cycle that could not start on time (busy threads, a suspended host) still runs this late.
 CYCLE_GRACE = timedelta(hours=1)
@@ -106,6 +110,11 @@ class BotScheduler:
             self.deliver,
             IntervalTrigger(seconds=notify_every.total_seconds(), timezone=self.zone),
             NOTIFY_JOB,
+        )
+        self._add(
+            self._remind_job,
+            IntervalTrigger(seconds=REMIND_EVERY.total_seconds(), timezone=self.zone),
+            REMIND_JOB,
         )
         if self.digest_trigger is not None:
             self._add(self._digest_job, self.digest_trigger, DIGEST_JOB, misfire_grace_time=grace)
@@ -252,6 +261,21 @@ class BotScheduler:
             run(slot)
         except Exception:  # never crash: the job must fire again at its next scheduled time
             log.exception("%s of %s failed", what, slot)
+
+    def remind_unanswered(self) -> int:
+        """Remind owners of interested replies waiting too long; then post the reminders."""
+        reminded = answer_reminders.remind_unanswered(
+            self.settings, self.session_factory, self.notifier.owners, self.clock()
+        )
+        if reminded:
+            self.deliver()
+        return reminded
+
+    def _remind_job(self) -> None:
+        try:
+            self.remind_unanswered()
+        except Exception:
+            log.exception("answer reminders failed")
 
     def _send_job(self) -> None:
         try:

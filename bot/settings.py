@@ -32,6 +32,8 @@ class BotSettings(Settings):
     slack_team_id: str | None = Field(default=None, alias="SLACK_TEAM_ID")
     report_channel: str = Field(alias="CAM_REPORT_CHANNEL")
     approvers: str = Field(alias="CAM_APPROVERS")
+    # Who may answer a reply from its card besides the lead's owner and the approvers.
+    responders: str = Field(default="", alias="CAM_RESPONDERS")
     schedule: str = Field(default="0 8 * * mon-fri", alias="CAM_SCHEDULE")
     # When the digest is posted; empty turns it off.
     digest_schedule: str = Field(default="30 17 * * mon-fri", alias="CAM_DIGEST_SCHEDULE")
@@ -78,6 +80,15 @@ class BotSettings(Settings):
             raise ValueError(f"not Slack member IDs: {', '.join(bad)}; {_MEMBER_ID_EXAMPLE}")
         return ",".join(ids)
 
+    @field_validator("responders")
+    @classmethod
+    def _responder_ids(cls, value: str) -> str:
+        ids = [part.strip() for part in value.split(",") if part.strip()]
+        bad = [part for part in ids if not _USER_ID.match(part)]
+        if bad:
+            raise ValueError(f"not Slack member IDs: {', '.join(bad)}; {_MEMBER_ID_EXAMPLE}")
+        return ",".join(ids)
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -103,6 +114,10 @@ class BotSettings(Settings):
     @property
     def approver_ids(self) -> frozenset[str]:
         return frozenset(self.approvers.split(","))
+
+    @property
+    def responder_ids(self) -> frozenset[str]:
+        return frozenset(filter(None, self.responders.split(",")))
 
 
 def load_bot_settings() -> BotSettings:

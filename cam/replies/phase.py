@@ -52,6 +52,7 @@ class _Item:
     uid: int
     parsed: ParsedReply
     verdict: Classification
+    landed_at: datetime | None = None
 
 
 @dataclass
@@ -156,7 +157,7 @@ def read_mailbox(
     read.fetched = len(messages)
     for start in range(0, len(messages), BATCH):
         items = [
-            _Item(m.uid, parsed, classifier(parsed))
+            _Item(m.uid, parsed, classifier(parsed), m.received_at)
             for m in messages[start : start + BATCH]
             for parsed in (parse_reply(m.raw),)
         ]
@@ -382,4 +383,6 @@ def _reply_row(
         "data_request": verdict.data_request,
         "mailbox_uid": f"{uidvalidity}:{item.uid}"[:100],
         "received_at": received,
+        # The mailbox's own time of arrival; a message without one landed when it was sent.
+        "landed_at": item.landed_at or received,
     }
