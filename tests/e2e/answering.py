@@ -9,18 +9,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from bot.app import web_client
 from bot.ids import ActionId
 from bot.notifier import Notifier
 from bot.payloads import ReplyRef
-from cam.core.db import unit_of_work
+from bot.settings import BotSettings
+from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Lead, Notification, NotificationTopic, Reply, ReplyClass, utcnow
 from cam.core.notices import ReplyCardPayload, notice
 from cam.core.state import get_state
 from tests.e2e.slack_client import REPORT_CHANNEL, TEAM, RunningBot, SignedSlack
+from tests.fakes.slack_api import FakeSlack
 from tests.gateways.smtp_server import POSTAL_ADDRESS, PUBLIC_URL, SmtpServer
 from tests.replies.prospects import add_prospect, first_message_id
 
@@ -31,14 +33,14 @@ REPLY_MESSAGE_ID = "<r1.dana@northwind.example>"
 WAITED = timedelta(minutes=3)
 
 
-def mailboxes_file(path: Path, smtp: SmtpServer) -> Path:
+def mailboxes_file(path: Path, smtp: SmtpServer, *, hourly_cap: int = 5) -> Path:
     """Maya's and Jonas's mailboxes, both through the plain SMTP server."""
     entries = []
     for key, name, owner in (("maya", "Maya Lind", MAYA), ("jonas", "Jonas Berg", JONAS)):
         entries.append(
             f'[[mailbox]]\nkey = "{key}"\nfrom = "{name} <{key}@acme.example>"\n'
             f'owner = "{owner}"\ntitle = "Account Executive"\n'
-            f'booking_url = "https://cal.example/{key}"\nhourly_cap = 5\n\n'
+            f'booking_url = "https://cal.example/{key}"\nhourly_cap = {hourly_cap}\n\n'
             f'[mailbox.smtp]\nhost = "{smtp.host}"\nport = {smtp.port}\nsecurity = "none"\n'
         )
     path.write_text("\n".join(entries))
@@ -56,9 +58,18 @@ def team_bot(start_bot: Callable[..., RunningBot], smtp: SmtpServer, tmp_path: P
     return bot
 
 
-def set_dry_run(bot: RunningBot, dry_run: bool) -> None:
+def set_dry_run(bot: BotParts, dry_run: bool) -> None:
     with unit_of_work(bot.sessions) as session:
         get_state(session).dry_run = dry_run
+
+
+class BotParts(Protocol):
+    """What these helpers use of a running bot (the tests' `RunningBot`, the bench's own)."""
+
+    slack: SignedSlack
+    fake_slack: FakeSlack
+    settings: BotSettings
+    sessions: SessionFactory
 
 
 @dataclass(frozen=True)
@@ -68,17 +79,19 @@ class Card:
     ts: str
 
 
-def post_reply_card(bot: RunningBot, *, text: str = "Yes, let's talk next week.") -> Card:
+def post_reply_card(
+    bot: BotParts, *, text: str = "Yes, let's talk next week.", email: str = PROSPECT
+) -> Card:
     """An interested reply of Maya's lead, landed three minutes ago, its card posted."""
     landed = utcnow() - WAITED
     with unit_of_work(bot.sessions) as session:
-        lead_id = add_prospect(session, PROSPECT)
+        lead_id = add_prospect(session, email)
         session.get_one(Lead, lead_id).mailbox = "maya"
         reply = Reply(
             lead_id=lead_id,
-            message_id=REPLY_MESSAGE_ID,
-            in_reply_to=first_message_id(PROSPECT),
-            from_address=PROSPECT,
+            message_id=f"<r1.{email}>",
+            in_reply_to=first_message_id(email),
+            from_address=email,
             subject="Re: A quick question",
             body_excerpt=text,
             classification=ReplyClass.interested,
@@ -100,11 +113,11 @@ def post_reply_card(bot: RunningBot, *, text: str = "Yes, let's talk next week."
         return Card(reply_id, lead_id, posted.external_id)
 
 
-def notifier(bot: RunningBot) -> Notifier:
+def notifier(bot: BotParts) -> Notifier:
     return Notifier(web_client(bot.settings), bot.sessions, bot.settings)
 
 
-def open_modal(bot: RunningBot, card: Card, user: str) -> dict[str, Any] | None:
+def open_modal(bot: BotParts, card: Card, user: str) -> dict[str, Any] | None:
     """Click Reply on the card; return the modal Slack was asked to open, if any."""
     before = len(bot.fake_slack.of("views.open"))
     value = ReplyRef(reply_id=card.reply_id).dump()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bot.scheduler import BotScheduler
 from cam.core.db import unit_of_work
@@ -25,11 +25,12 @@ from cam.core.models import (
     OutreachMessage,
     OutreachStatus,
     Reply,
+    SendQuota,
     SuppressionKind,
     utcnow,
 )
 from cam.gateways.factory import build_gateways
-from cam.outreach import safety
+from cam.outreach import safety, senders
 from tests.e2e.answering import (
     JONAS,
     MAYA,
@@ -196,6 +197,19 @@ def test_a_suppressed_address_and_a_paused_mailbox_are_refused_in_the_modal(
 
     with unit_of_work(team.sessions) as session:
         session.get_one(MailboxState, "maya").paused = False
+    # The mailbox's hourly cap (5) counts answers too: a full hour refuses it.
+    with unit_of_work(team.sessions) as session:
+        now = utcnow()
+        for moment in (now, now + timedelta(minutes=2)):  # a run across the hour's end
+            window = safety.hour_window(moment, team.settings.timezone)
+            scope = senders.hour_scope(False, "maya")
+            session.merge(SendQuota(scope=scope, window=window, used=5))
+    full = submit(team.slack, view, user=MAYA, view_id="V0ANSWER3")
+    assert "mailbox maya has sent its 5 emails this hour" in shown(full["errors"])
+    with unit_of_work(team.sessions) as session:
+        session.execute(delete(SendQuota))
+
+    with unit_of_work(team.sessions) as session:
         safety.suppress(session, SuppressionKind.email, PROSPECT, "asked to unsubscribe")
     suppressed = submit(team.slack, view, user=MAYA, view_id="V0ANSWER2")
     assert suppressed["response_action"] == "errors"
