@@ -179,3 +179,32 @@ def submit(
     answer = slack.post(urlencode({"payload": json.dumps(payload)}))
     assert answer.status == 200, answer.body
     return json.loads(answer.body) if answer.body.strip() else {}
+
+
+def pick_snippet(bot: BotParts, view: dict[str, Any], key: str, *, user: str) -> dict[str, Any]:
+    """Pick another snippet in the open modal; return the view Slack was asked to show."""
+    before = len(bot.fake_slack.of("views.update"))
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM, "domain": "acme"},
+        "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+        "api_app_id": "A0CAM",
+        "trigger_id": f"{time.time_ns()}.2.abc",
+        "container": {"type": "view", "view_id": "V0ANSWER1"},
+        "view": {**view, "id": "V0ANSWER1", "hash": "1.abc", "state": {"values": {}}},
+        "actions": [
+            {
+                "type": "static_select",
+                "action_id": ActionId.answer_snippet.value,
+                "block_id": "cam_answer_snippet",
+                "selected_option": {"value": key, "text": {"type": "plain_text", "text": key}},
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
+    answer = bot.slack.post(urlencode({"payload": json.dumps(payload)}))
+    assert answer.status == 200, answer.body
+    [update] = bot.fake_slack.of("views.update")[before:]
+    assert update.params["view_id"] == "V0ANSWER1" and update.params["hash"] == "1.abc"
+    shown = update.params["view"]
+    return json.loads(shown) if isinstance(shown, str) else dict(shown)

@@ -39,6 +39,7 @@ from tests.e2e.answering import (
     Card,
     notifier,
     open_modal,
+    pick_snippet,
     post_reply_card,
     set_dry_run,
     submit,
@@ -139,6 +140,16 @@ def test_the_owner_answers_from_the_card_in_the_prospects_thread_once(
         assert reply.answered_at is not None and reply.card_posted_at is not None
         assert session.get_one(Lead, card.lead_id).next_step_at is None
     assert team.fake_slack.violations == []
+
+
+def test_another_snippet_redrafts_the_answer(team: RunningBot) -> None:
+    card = post_reply_card(team)
+    view = open_modal(team, card, MAYA)
+    assert view is not None and "Tuesday or Thursday afternoon" in shown(view)
+    redrafted = pick_snippet(team, view, "send-agenda", user=MAYA)
+    text = shown(redrafted)
+    assert "here is what I would cover in 20 minutes" in text
+    assert "Tuesday or Thursday" not in text and "cam_answer_body:send-agenda" in text
 
 
 def test_two_instances_given_the_same_submission_send_one_email(
