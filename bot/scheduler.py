@@ -37,7 +37,9 @@ from cam.core.report import CAMCycleReport
 from cam.core.state import get_state
 from cam.digest import runs as digest_runs
 from cam.escalation import crm_sync, expiry
-from cam.gateways.base import Gateways
+from cam.gateways import factory
+from cam.gateways.base import GatewayError, Gateways
+from cam.replies import sent_folder
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,8 @@ class BotScheduler:
             else None
         )
         self._scheduler = BackgroundScheduler(timezone=self.zone)
+        # Answers sent from a mail app, seen in each mailbox's Sent folder (if one is set).
+        self.sent_folders = factory.sent_folders(settings)
         self._add_jobs(notify_every)
         # Replies are read as they arrive, by one instance at a time, paused or not.
         self.watchers = reply_watchers(
@@ -263,7 +267,15 @@ class BotScheduler:
             log.exception("%s of %s failed", what, slot)
 
     def remind_unanswered(self) -> int:
-        """Remind owners of interested replies waiting too long; then post the reminders."""
+        """Remind owners of interested replies waiting too long; then post the reminders.
+
+        The Sent folders are read first: an answer sent from a mail app needs no reminder.
+        """
+        for reader in self.sent_folders:
+            try:
+                sent_folder.read_sent(self.session_factory, reader)
+            except GatewayError as exc:
+                log.warning("reading sent mail failed: %s", exc)
         reminded = answer_reminders.remind_unanswered(
             self.settings, self.session_factory, self.notifier.owners, self.clock()
         )

@@ -115,6 +115,8 @@ class Settings(BaseSettings):
     imap_username: str = Field(default="", alias="CAM_IMAP_USERNAME")
     imap_password: SecretStr = Field(default=SecretStr(""), alias="CAM_IMAP_PASSWORD")
     imap_folder: str = Field(default="INBOX", alias="CAM_IMAP_FOLDER")
+    # Each mailbox's folder of sent mail: an answer sent from a mail app counts for speed to lead.
+    imap_sent_folder: str = Field(default="", alias="CAM_IMAP_SENT_FOLDER")
     imap_security: str = Field(default="ssl", alias="CAM_IMAP_SECURITY")
     imap_ca_file: Path | None = Field(default=None, alias="CAM_IMAP_CA_FILE")
     # The reply watcher polls this often when the server does not offer IMAP IDLE.

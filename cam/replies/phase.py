@@ -147,7 +147,7 @@ def read_mailbox(
     mailbox = reader.name
     read = MailboxRead(mailbox)
     with unit_of_work(session_factory) as session:
-        uidvalidity, last_uid = _read_cursor(session, mailbox)
+        uidvalidity, last_uid = read_cursor(session, mailbox)
     try:
         batch = reader.fetch_since(uidvalidity, last_uid)
     except GatewayError as exc:
@@ -187,7 +187,7 @@ def read_mailbox(
     return read
 
 
-def _read_cursor(session: Session, mailbox: str) -> tuple[int, int]:
+def read_cursor(session: Session, mailbox: str) -> tuple[int, int]:
     """Return (UIDVALIDITY, last UID) of `mailbox`, creating its cursor row if it has none."""
     row = {"mailbox": mailbox, "uidvalidity": 0, "last_uid": 0, "updated_at": datetime.now(UTC)}
     bulk.insert_ignoring(session, MailboxCursor, [row])
@@ -220,20 +220,21 @@ def _store_isolated(
             read.errors.append((f"reply not stored: {describe(exc)}", f"uid {item.uid}"))
             # Move past it, or it would block every later message forever.
             with unit_of_work(session_factory) as session:
-                _advance(_locked_cursor(session, read.mailbox), uidvalidity, [item])
+                advance(locked_cursor(session, read.mailbox), uidvalidity, [item.uid])
     return outcome
 
 
-def _locked_cursor(session: Session, mailbox: str) -> MailboxCursor:
+def locked_cursor(session: Session, mailbox: str) -> MailboxCursor:
     query = select(MailboxCursor).where(MailboxCursor.mailbox == mailbox).with_for_update()
     return session.scalars(query).one()
 
 
-def _advance(cursor: MailboxCursor, uidvalidity: int, items: Sequence[_Item]) -> None:
+def advance(cursor: MailboxCursor, uidvalidity: int, uids: Iterable[int]) -> None:
+    """Move the cursor past `uids` (from the start under a new UIDVALIDITY)."""
     if cursor.uidvalidity != uidvalidity:
         cursor.uidvalidity = uidvalidity
         cursor.last_uid = 0
-    cursor.last_uid = max([cursor.last_uid, *(i.uid for i in items)])
+    cursor.last_uid = max([cursor.last_uid, *uids])
 
 
 def _store(
@@ -245,14 +246,14 @@ def _store(
     zone: ZoneInfo,
 ) -> ReadOutcome:
     """Store `items` and update their leads, then move the cursor past them: all or nothing."""
-    cursor = _locked_cursor(session, mailbox)
+    cursor = locked_cursor(session, mailbox)
     if cursor.uidvalidity == uidvalidity:
         # Another instance may have stored some of these since we read the cursor.
         items = [i for i in items if i.uid > cursor.last_uid]
     outcome = ReadOutcome()
     if not items:
         return outcome
-    _advance(cursor, uidvalidity, items)
+    advance(cursor, uidvalidity, (i.uid for i in items))
 
     known = set(
         session.scalars(

@@ -3,6 +3,7 @@ hours long (Europe/Berlin, 25 October 2026), and working hours across a weekend 
 
 from __future__ import annotations
 
+import imaplib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -21,8 +22,10 @@ from cam.core.models import (
     TriageChoice,
 )
 from cam.core.notices import ReplyCardPayload, notice
+from cam.gateways.factory import sent_folders
 from cam.outreach.safety import team_day_bounds
-from cam.replies import speed
+from cam.replies import sent_folder, speed
+from tests.gateways.imap_server import ImapServer
 
 BERLIN = "Europe/Berlin"
 # The clocks go back at 03:00 local: the team's day runs 22:00 UTC on the 24th to 23:00 UTC.
@@ -149,3 +152,36 @@ def test_unanswered_interested_replies_past_their_deadline_once_reminded(
         later = landed + timedelta(hours=3)
         assert speed.unanswered(session, config, later, 2, not_reminded=True) == []
         assert len(speed.unanswered(session, config, later, 2)) == 1
+
+
+def test_an_answer_sent_from_a_mail_app_is_seen_in_the_sent_folder(
+    sessions: SessionFactory, imap_server: ImapServer
+) -> None:
+    landed = datetime(2026, 10, 26, 8, 0, tzinfo=UTC)
+    with unit_of_work(sessions) as session:
+        lead = Lead(email="a@x.example", first_name="Ann")
+        session.add(lead)
+        session.flush()
+        reply = _reply(session, lead, landed, card=1, answer=None, kind=ReplyClass.interested)
+        reply.message_id = "<hot.1@x.example>"
+        reply_id = reply.id
+    imap_server.create("Sent")
+    answered = landed + timedelta(minutes=42)
+    sent = (
+        b"From: maya@acme.example\r\nTo: a@x.example\r\nSubject: Re: hello\r\n"
+        b"Message-ID: <ans.1@acme.example>\r\nIn-Reply-To: <hot.1@x.example>\r\n"
+        b"Date: Mon, 26 Oct 2026 08:42:00 +0000\r\n\r\nTuesday works.\r\n"
+    )
+    conn = imap_server.client()
+    try:
+        status, _ = conn.append('"Sent"', "", imaplib.Time2Internaldate(answered), sent)
+        assert status == "OK"
+    finally:
+        conn.logout()
+    [reader] = sent_folders(imap_server.settings(CAM_IMAP_SENT_FOLDER="Sent"))
+    assert sent_folder.read_sent(sessions, reader) == 1
+    assert sent_folder.read_sent(sessions, reader) == 0  # read past it
+    with unit_of_work(sessions) as session:
+        assert session.get_one(Reply, reply_id).answered_at == answered
+        start, end = landed - timedelta(hours=1), landed + timedelta(hours=1)
+        assert speed.speed_to_lead(session, start, end).team["answer"].median_seconds == 2520
