@@ -138,12 +138,15 @@ def _snippet_block(form: AnswerForm) -> Block:
 def answered_post(answer: Answer, landed_at: datetime | None) -> SlackPost:
     """The card's thread after an answer: who answered how soon, and the text sent."""
     after = f" {_duration(answer.created_at - landed_at)} after the reply" if landed_at else ""
+    who = f"<@{answer.answered_by}>"
     if answer.status is OutreachStatus.simulated:
-        head = f":leftwards_arrow_with_hook: Would have answered (dry run) <@{answer.answered_by}>"
-        head += f"{after}: nothing was sent"
+        head = f":leftwards_arrow_with_hook: {who} would have answered{after}, from "
+        head += f"{escape(answer.mailbox)} (dry run: nothing was sent)"
     else:
-        head = f":leftwards_arrow_with_hook: Answered by <@{answer.answered_by}>{after}"
-    text = f"{head}, from {escape(answer.mailbox)}\n" + _quoted_body(answer.body)
+        head = (
+            f":leftwards_arrow_with_hook: Answered by {who}{after}, from {escape(answer.mailbox)}"
+        )
+    text = f"{head}\n" + _quoted_body(answer.body)
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=clip(text, 3000)))]
     return SlackPost(text=fallback(_plain(answer, after)), blocks=to_dicts(blocks))
 

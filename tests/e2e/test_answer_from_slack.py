@@ -259,7 +259,8 @@ def test_in_dry_run_nothing_is_sent_and_the_thread_says_so(
     [answer] = _answers(team)
     assert answer.status is OutreachStatus.simulated and answer.subject == "Re: A quick question"
     [thread] = wait_for(lambda: _thread_posts(team, card))
-    assert "Would have answered (dry run)" in thread and "nothing was sent" in thread
+    assert f"<@{MAYA}> would have answered 3 min after the reply, from maya" in thread
+    assert "(dry run: nothing was sent)" in thread
     assert _step2(team, card.lead_id).status is OutreachStatus.skipped
 
 
