@@ -39,7 +39,7 @@ from cam.digest import runs as digest_runs
 from cam.escalation import crm_sync, expiry
 from cam.gateways import factory
 from cam.gateways.base import GatewayError, Gateways
-from cam.replies import sent_folder
+from cam.replies import answering, sent_folder
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ SEND_JOB = "send_pass"
 NOTIFY_JOB = "deliver_notifications"
 DIGEST_JOB = "digest"
 REMIND_JOB = "answer_reminders"
+# An answer still `sending` this long after its claim was left by a process that died.
+ANSWER_CLAIM_TTL = timedelta(minutes=10)
 # How often interested replies are looked at for an owner to remind.
 REMIND_EVERY = timedelta(minutes=1)
 SEND_LEASE = "send_pass"
@@ -228,6 +230,7 @@ class BotScheduler:
         with unit_of_work(self.session_factory) as session:
             expiry.expire_stale(session, now)
             cycle.close_interrupted(session, kind=RunKind.daily, now=now)
+            answering.expire_stale(session, now - ANSWER_CLAIM_TTL)
         for decision in crm_sync.retry_crm_sync(
             self.session_factory, crm=self.gateways.crm, now=now
         ):

@@ -292,6 +292,21 @@ def _finish(
         return answer
 
 
+def expire_stale(session: Session, claimed_before: datetime) -> int:
+    """Flag answers left `sending` by a process that died as `unknown`: they may have gone out,
+    so a person checks the Sent folder; they are never sent again."""
+    result = session.execute(
+        update(Answer)
+        .where(Answer.status == OutreachStatus.sending, Answer.created_at < claimed_before)
+        .values(
+            status=OutreachStatus.unknown,
+            reason="the sender stopped before recording the outcome: check the Sent folder",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def _answered(session: Session, reply: Reply, lead: Lead, now: datetime) -> None:
     """The first answer's time on the reply, and the lead's sequence stopped."""
     session.execute(

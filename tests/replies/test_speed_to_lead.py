@@ -7,15 +7,18 @@ import imaplib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from cam.core.config import CAMCycleConfig, SendWindow
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import (
+    Answer,
     Approval,
     ApprovalKind,
     ApprovalStatus,
     Lead,
     NotificationTopic,
+    OutreachStatus,
     Reply,
     ReplyClass,
     ReplyLabel,
@@ -24,7 +27,7 @@ from cam.core.models import (
 from cam.core.notices import ReplyCardPayload, notice
 from cam.gateways.factory import sent_folders
 from cam.outreach.safety import team_day_bounds
-from cam.replies import sent_folder, speed
+from cam.replies import answering, sent_folder, speed
 from tests.gateways.imap_server import ImapServer
 
 BERLIN = "Europe/Berlin"
@@ -185,3 +188,32 @@ def test_an_answer_sent_from_a_mail_app_is_seen_in_the_sent_folder(
         assert session.get_one(Reply, reply_id).answered_at == answered
         start, end = landed - timedelta(hours=1), landed + timedelta(hours=1)
         assert speed.speed_to_lead(session, start, end).team["answer"].median_seconds == 2520
+
+
+def test_an_answer_left_sending_by_a_dead_process_becomes_unknown(sessions: SessionFactory) -> None:
+    claimed = datetime(2026, 10, 26, 8, 0, tzinfo=UTC)
+    with unit_of_work(sessions) as session:
+        lead = Lead(email="a@x.example", first_name="Ann")
+        session.add(lead)
+        session.flush()
+        reply = _reply(session, lead, claimed, card=1, answer=None)
+        for key, status in (("V1", OutreachStatus.sending), ("V2", OutreachStatus.sent)):
+            session.add(
+                Answer(
+                    request_key=key,
+                    reply_id=reply.id,
+                    lead_id=lead.id,
+                    mailbox="default",
+                    to_address=lead.email,
+                    status=status,
+                    message_id=f"<{key}@acme.example>",
+                    answered_by="U1",
+                    claimed_by="one",
+                    created_at=claimed,
+                )
+            )
+    with unit_of_work(sessions) as session:
+        assert answering.expire_stale(session, claimed) == 0
+        assert answering.expire_stale(session, claimed + timedelta(seconds=1)) == 1
+        statuses = session.scalars(select(Answer.status).order_by(Answer.request_key)).all()
+        assert statuses == [OutreachStatus.unknown, OutreachStatus.sent]
