@@ -9,6 +9,7 @@ from bot.payloads import BadPayload
 from cam.core import db
 from cam.escalation.outcomes import UnknownApproval
 from cam.escalation.tasks import UnknownTask
+from cam.replies.snippets import SnippetFileError
 from cam.replies.triage import TriageRefused, UnknownReply
 
 
@@ -28,6 +29,8 @@ def user_message(error: Exception) -> str:
         return "That task no longer exists."
     if isinstance(error, UnknownReply):
         return "That reply no longer exists."
+    if isinstance(error, SnippetFileError):
+        return f"The snippets file needs fixing first: {error}"
     if isinstance(error, TriageRefused):
         return f"Not done: {error}."
     if isinstance(error, DBAPIError) and db.tables_missing(error):

@@ -21,6 +21,11 @@ class ActionId(enum.StrEnum):
     triage_snooze = "cam_triage_snooze"
     # Vouch for a teammate's label on a decided card.
     label_agree = "cam_label_agree"
+    # Reply from the card: open the answer modal; in it, switch the snippet, pick a mailbox.
+    answer_open = "cam_answer_open"
+    answer_snippet = "cam_answer_snippet"
+    answer_mailbox = "cam_answer_mailbox"
+    answer_body = "cam_answer_body"
 
 
 class BlockId(enum.StrEnum):
@@ -29,3 +34,13 @@ class BlockId(enum.StrEnum):
     # `cam_triage_actions:<signed CardRef>`: a date picker has no value, its block carries it.
     triage_actions = "cam_triage_actions"
     label_actions = "cam_label_actions"
+    # `cam_answer_actions:<reply id>`: the card's Reply button.
+    answer_actions = "cam_answer_actions"
+    answer_mailbox = "cam_answer_mailbox"
+    answer_snippet = "cam_answer_snippet"
+    # `cam_answer_body:<snippet key>`: a new id per snippet, so Slack shows its draft.
+    answer_body = "cam_answer_body"
+
+
+class CallbackId(enum.StrEnum):
+    answer = "cam_answer"

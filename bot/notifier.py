@@ -48,11 +48,18 @@ from bot.slack_outcome import (
 from cam.core import mailboxes
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Notification, NotificationStatus, NotificationTopic, utcnow
-from cam.core.notices import DigestPayload, ThreadReplyPayload, notice, payload_of
+from cam.core.notices import (
+    DigestPayload,
+    ReplyCardPayload,
+    ThreadReplyPayload,
+    notice,
+    payload_of,
+)
 from cam.core.report import describe
 from cam.digest import runs as digest_runs
 from cam.digest.chart import render_chart
 from cam.digest.model import Digest
+from cam.replies import speed
 
 log = logging.getLogger(__name__)
 
@@ -352,6 +359,9 @@ class Notifier:
                 row.external_id = outcome.ts
                 row.next_attempt_at = None
                 row.last_error = None
+                if row.topic == NotificationTopic.reply_card:
+                    reply_id = payload_of(row, ReplyCardPayload).reply_id
+                    speed.card_posted(session, reply_id, now)
                 if claimed.post is not None:
                     self._queue_thread(session, row, claimed.post)
                 return

@@ -59,3 +59,15 @@ class CardRef(_Payload):
 
     reply_id: int = Field(gt=0)
     actions: tuple[CardAction, ...] = Field(min_length=1, max_length=len(CardAction))
+
+
+class ReplyRef(_Payload):
+    """The reply a card's Reply button answers; who may answer is checked on submit."""
+
+    reply_id: int = Field(gt=0)
+
+
+class AnswerRef(_Payload):
+    """The answer modal's `private_metadata`: the reply answered."""
+
+    reply_id: int = Field(gt=0)

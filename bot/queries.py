@@ -14,6 +14,7 @@ from bot.blocks.reply_card import ReplyCard
 from bot.blocks.status import LastRun, Status
 from cam.core import notices, runs
 from cam.core.models import (
+    Answer,
     Approval,
     ApprovalKind,
     CycleRun,
@@ -147,7 +148,21 @@ def reply_card(session: Session, reply_id: int, owners: Owners = NO_OWNERS) -> R
         label=label,
         approval=pending_approval,
         owner=owner_of(lead, owners),
+        answer=first_answer(session, reply_id),
     )
+
+
+def first_answer(session: Session, reply_id: int) -> Answer | None:
+    """The reply's first answer that went out (or was kept in dry run)."""
+    return session.scalars(
+        select(Answer)
+        .where(
+            Answer.reply_id == reply_id,
+            Answer.status.in_([OutreachStatus.sent, OutreachStatus.simulated]),
+        )
+        .order_by(Answer.id)
+        .limit(1)
+    ).first()
 
 
 def posted(
@@ -194,3 +209,18 @@ def posted_messages(
 ) -> set[tuple[str, str]]:
     """(channel, ts) of each message posted about this approval or task."""
     return {(channel, ts) for channel, ts, _ in posted(session, topic, _ITEM_KEYS[topic], item_id)}
+
+
+def card_thread(session: Session, reply_id: int) -> int | None:
+    """The notification whose thread a reply's card lives in: its own card, or the first card
+    of its lead when the reply came later and was posted in that thread."""
+    reply_key = notices.id_field(NotificationTopic.reply_card, "reply_id")
+    card = session.scalars(
+        select(Notification)
+        .where(Notification.topic == NotificationTopic.reply_card.value, reply_key == reply_id)
+        .order_by(Notification.id)
+        .limit(1)
+    ).first()
+    if card is None:
+        return None
+    return card.parent_id or card.id

@@ -22,6 +22,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import answer_reminders
 from bot.cron import schedule_trigger
 from bot.notifier import Notifier
 from bot.settings import BotSettings
@@ -36,7 +37,9 @@ from cam.core.report import CAMCycleReport
 from cam.core.state import get_state
 from cam.digest import runs as digest_runs
 from cam.escalation import crm_sync, expiry
-from cam.gateways.base import Gateways
+from cam.gateways import factory
+from cam.gateways.base import GatewayError, Gateways
+from cam.replies import answering, sent_folder
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,11 @@ CYCLE_JOB = "daily_cycle"
 SEND_JOB = "send_pass"
 NOTIFY_JOB = "deliver_notifications"
 DIGEST_JOB = "digest"
+REMIND_JOB = "answer_reminders"
+# An answer still `sending` this long after its claim was left by a process that died.
+ANSWER_CLAIM_TTL = timedelta(minutes=10)
+# How often interested replies are looked at for an owner to remind.
+REMIND_EVERY = timedelta(minutes=1)
 SEND_LEASE = "send_pass"
 # A cycle that could not start on time (busy threads, a suspended host) still runs this late.
 CYCLE_GRACE = timedelta(hours=1)
@@ -85,6 +93,8 @@ class BotScheduler:
             else None
         )
         self._scheduler = BackgroundScheduler(timezone=self.zone)
+        # Answers sent from a mail app, seen in each mailbox's Sent folder (if one is set).
+        self.sent_folders = factory.sent_folders(settings)
         self._add_jobs(notify_every)
         # Replies are read as they arrive, by one instance at a time, paused or not.
         self.watchers = reply_watchers(
@@ -106,6 +116,11 @@ class BotScheduler:
             self.deliver,
             IntervalTrigger(seconds=notify_every.total_seconds(), timezone=self.zone),
             NOTIFY_JOB,
+        )
+        self._add(
+            self._remind_job,
+            IntervalTrigger(seconds=REMIND_EVERY.total_seconds(), timezone=self.zone),
+            REMIND_JOB,
         )
         if self.digest_trigger is not None:
             self._add(self._digest_job, self.digest_trigger, DIGEST_JOB, misfire_grace_time=grace)
@@ -215,6 +230,7 @@ class BotScheduler:
         with unit_of_work(self.session_factory) as session:
             expiry.expire_stale(session, now)
             cycle.close_interrupted(session, kind=RunKind.daily, now=now)
+            answering.expire_stale(session, now - ANSWER_CLAIM_TTL)
         for decision in crm_sync.retry_crm_sync(
             self.session_factory, crm=self.gateways.crm, now=now
         ):
@@ -252,6 +268,29 @@ class BotScheduler:
             run(slot)
         except Exception:  # never crash: the job must fire again at its next scheduled time
             log.exception("%s of %s failed", what, slot)
+
+    def remind_unanswered(self) -> int:
+        """Remind owners of interested replies waiting too long; then post the reminders.
+
+        The Sent folders are read first: an answer sent from a mail app needs no reminder.
+        """
+        for reader in self.sent_folders:
+            try:
+                sent_folder.read_sent(self.session_factory, reader)
+            except GatewayError as exc:
+                log.warning("reading sent mail failed: %s", exc)
+        reminded = answer_reminders.remind_unanswered(
+            self.settings, self.session_factory, self.notifier.owners, self.clock()
+        )
+        if reminded:
+            self.deliver()
+        return reminded
+
+    def _remind_job(self) -> None:
+        try:
+            self.remind_unanswered()
+        except Exception:
+            log.exception("answer reminders failed")
 
     def _send_job(self) -> None:
         try:

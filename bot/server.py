@@ -27,6 +27,7 @@ from bot.startup import HealthChecks, SlackTokenCheck, StartupError
 from bot.worker import Worker
 from cam.bootstrap import Runtime
 from cam.core import db
+from cam.replies.snippets import SnippetFileError, load_snippets
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,10 @@ def serve() -> None:
     except SettingsProblem as exc:
         _exit_with(str(exc))
     configure_logging(settings.log_level)
+    try:
+        load_snippets(settings.snippets_file)  # a broken draft file is told now, with its line
+    except SnippetFileError as exc:
+        _exit_with(str(exc))
     database = db.redacted_url(settings.database_url)
     log.info("cam-bot %s, database %s", version("cam-orchestrator"), database)
     runtime = Runtime(settings)

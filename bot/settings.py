@@ -37,6 +37,8 @@ class BotSettings(Settings):
     triagers: str = Field(default="", alias="CAM_TRIAGERS")
     # Labels one person may give on reply cards per hour.
     labels_per_hour: int = Field(default=PER_HOUR, ge=1, le=1000, alias="CAM_LABELS_PER_HOUR")
+    # Who may answer a reply from its card besides the lead's owner and the approvers.
+    responders: str = Field(default="", alias="CAM_RESPONDERS")
     schedule: str = Field(default="0 8 * * mon-fri", alias="CAM_SCHEDULE")
     # When the digest is posted; empty turns it off.
     digest_schedule: str = Field(default="30 17 * * mon-fri", alias="CAM_DIGEST_SCHEDULE")
@@ -83,6 +85,15 @@ class BotSettings(Settings):
             raise ValueError(f"not Slack member IDs: {', '.join(bad)}; {_MEMBER_ID_EXAMPLE}")
         return ",".join(ids)
 
+    @field_validator("responders")
+    @classmethod
+    def _responder_ids(cls, value: str) -> str:
+        ids = [part.strip() for part in value.split(",") if part.strip()]
+        bad = [part for part in ids if not _USER_ID.match(part)]
+        if bad:
+            raise ValueError(f"not Slack member IDs: {', '.join(bad)}; {_MEMBER_ID_EXAMPLE}")
+        return ",".join(ids)
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -111,6 +122,10 @@ class BotSettings(Settings):
         always."""
         named = frozenset(part for part in self.triagers.split(",") if part)
         return named | self.approver_ids if named else frozenset()
+
+    @property
+    def responder_ids(self) -> frozenset[str]:
+        return frozenset(filter(None, self.responders.split(",")))
 
 
 def load_bot_settings() -> BotSettings:

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from cam.core.config import CAMCycleConfig, ChannelLimitConfig, SafetySettings, SendWindow
 from cam.core.db import SessionFactory, make_engine, session_factory
-from cam.core.mailboxes import load_mailboxes
+from cam.core.mailboxes import default_mailbox, load_mailboxes
 from cam.core.models import Channel, RuntimeState
 from cam.core.settings import Settings
 from cam.gateways.base import Gateways
@@ -86,4 +86,5 @@ def cycle_config(settings: Settings, state: RuntimeState) -> CAMCycleConfig:
         sender_domain=sender_domain(settings.mail_from),
         secret_key=settings.secret_key,
         mailboxes=load_mailboxes(settings) if settings.mailboxes_file is not None else [],
+        default_sender=default_mailbox(settings).sender,
     )

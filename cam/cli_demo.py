@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, time, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from cam import cli_views
 from cam.bootstrap import Runtime, cycle_config
 from cam.cli_common import console, import_file, load_settings
 from cam.core import db
+from cam.core.mailboxes import default_mailbox
 from cam.core.models import Channel, Lead, OutreachMessage, OutreachStatus, utcnow
 from cam.core.settings import DATA_DIR
 from cam.core.state import get_state
@@ -28,6 +30,12 @@ SAMPLE_LEADS = DATA_DIR / "sample_leads.csv"
 DEMO_BLOCKED_DOMAINS = frozenset({"rivalreach.com"})
 DEMO_SEED = 7
 DEMO_TIME = time(9, 5)
+# Who signs the demo's emails when the settings name no sender (CAM_SENDER_*, CAM_FROM).
+DEMO_SENDER = {
+    "sender_name": "Maya Lind",
+    "sender_title": "Partnerships, ACME",
+    "booking_url": "https://cal.example/maya",
+}
 
 
 def demo_clock(timezone: str, today: date) -> datetime:
@@ -49,6 +57,8 @@ def demo(
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     url = f"sqlite:///{database.resolve()}"
     settings = load_settings(DATABASE_URL=url)
+    if not default_mailbox(settings).name and not parseaddr(settings.mail_from)[0]:
+        settings = settings.model_copy(update=DEMO_SENDER)
     db.upgrade(url)
     console.print(f"[bold]Demo database:[/bold] {escape(str(database))} (dry run: nothing is sent)")
     errors_path = database.with_name(f"{database.stem}-errors.csv")
@@ -57,14 +67,18 @@ def demo(
         console.print(cli_views.import_summary(result))
         with db.unit_of_work(runtime.session_factory) as session:
             rules = load_rules(settings.scoring_file)
+            config = cycle_config(settings, get_state(session))
             campaign = sync_campaign_file(
-                session, settings.campaign_file, default_threshold=rules.threshold
+                session,
+                settings.campaign_file,
+                default_threshold=rules.threshold,
+                senders=config.sender_profiles(),
             )
             console.print(
                 f"[bold]Campaign:[/bold] {escape(campaign.name)}: {len(campaign.steps)} steps, "
                 f"leads scoring {campaign.score_threshold} or more are enrolled"
             )
-            config = cycle_config(settings, get_state(session))
+            console.print(cli_views.senders_line(config.sender_profiles()))
         safety_settings = config.safety_settings.model_copy(
             update={"blocked_domains": DEMO_BLOCKED_DOMAINS}
         )

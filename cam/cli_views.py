@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cam.core import holds
+from cam.core.mailboxes import SenderProfile
 from cam.core.models import CycleRun, Event
 from cam.core.report import CAMCycleReport
 from cam.leads.importer import ImportResult
@@ -201,6 +202,16 @@ def events_table(events: Sequence[Event]) -> RenderableType:
         moment = f"{event.created_at:%m-%d %H:%M:%S}"
         table.add_row(str(event.id), moment, event.name, cycle, escape(details))
     return table
+
+
+def senders_line(profiles: Mapping[str, SenderProfile]) -> str:
+    """Who signs each mailbox's emails (`sender.*` in the templates), on one line each."""
+    lines = []
+    for key, profile in profiles.items():
+        shown = {k: v for k, v in profile.variables().items() if k != "signature"}
+        fields = ", ".join(f"{name}={value!r}" for name, value in shown.items())
+        lines.append(f"[bold]Sender {escape(key)}:[/bold] {escape(fields)}")
+    return "\n".join(lines)
 
 
 def email_preview(to: str, subject: str, body: str, scheduled: datetime) -> RenderableType:

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DatePickerElement
 
+from bot.blocks.answer import answered_line
 from bot.blocks.approval import PendingApproval, approval_actions, owner_line, who
 from bot.blocks.common import (
     SlackPost,
@@ -28,9 +29,9 @@ from bot.blocks.common import (
     to_dicts,
 )
 from bot.ids import ActionId, BlockId
-from bot.payloads import CardAction, CardRef
+from bot.payloads import CardAction, CardRef, ReplyRef
 from bot.signing import Signer
-from cam.core.models import Lead, Reply, ReplyClass, ReplyLabel, TriageChoice
+from cam.core.models import Answer, Lead, Reply, ReplyClass, ReplyLabel, TriageChoice
 from cam.replies.excerpt import clean_excerpt
 
 # GDPR Art. 12(3): a data subject's request is answered within one month.
@@ -53,6 +54,8 @@ class ReplyCard:
     approval: PendingApproval | None = None
     # The Slack user ID owning the lead's mailbox, mentioned on the card ("" for none).
     owner: str = ""
+    # The first answer sent from Slack (or kept in dry run), once there is one.
+    answer: Answer | None = None
 
 
 def reply_card_post(card: ReplyCard, signer: Signer) -> SlackPost:
@@ -121,7 +124,21 @@ def reply_card_blocks(card: ReplyCard, signer: Signer) -> list[Block]:
                 f"by {slack_date(due, '{date_short_pretty}')}"
             )
         )
-    return blocks + _decision_blocks(card, signer)
+    return blocks + _decision_blocks(card, signer) + _answer_blocks(card)
+
+
+def _answer_blocks(card: ReplyCard) -> list[Block]:
+    """ "Answered" once answered, and the Reply button for any reply from a lead."""
+    if card.lead is None:
+        return []
+    blocks: list[Block] = [answered_line(card.answer)] if card.answer is not None else []
+    button = ButtonElement(
+        text="Reply",
+        action_id=ActionId.answer_open,
+        value=ReplyRef(reply_id=card.reply.id).dump(),
+    )
+    block_id = f"{BlockId.answer_actions}:{card.reply.id}"
+    return [*blocks, ActionsBlock(block_id=block_id, elements=[button])]
 
 
 def _decision_blocks(card: ReplyCard, signer: Signer) -> list[Block]:

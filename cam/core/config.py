@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 
-from cam.core.mailboxes import DEFAULT_KEY, MailboxConfig
+from cam.core.mailboxes import DEFAULT_KEY, MailboxConfig, SenderProfile
 from cam.core.models import Channel
 from cam.core.settings import DATA_DIR
 
@@ -91,6 +91,14 @@ class CAMCycleConfig(BaseModel):
     secret_key: SecretStr = SecretStr("")
     # The team's mailboxes file; empty: one `default` mailbox with the email channel's caps.
     mailboxes: list[MailboxConfig] = Field(default_factory=list)
+    # Who signs the default mailbox's mail (CAM_SENDER_* and CAM_FROM's display name).
+    default_sender: SenderProfile = SenderProfile(first_name="CAM", name="CAM", signature="CAM")
+
+    def sender_profiles(self) -> dict[str, SenderProfile]:
+        """Who signs each mailbox's mail, by key: `sender.*` in templates and snippets."""
+        if not self.mailboxes:
+            return {DEFAULT_KEY: self.default_sender}
+        return {mailbox.key: mailbox.sender for mailbox in self.mailboxes}
 
     def senders(self) -> list[Sender]:
         """Return each mailbox with its caps, window and gap (the team's where it sets none)."""

@@ -47,6 +47,23 @@ class ImapAccount(_Account):
     folder: str = "INBOX"
 
 
+class SenderProfile(BaseModel):
+    """The person a mailbox sends as, for templates: `{{ sender.first_name }}` and so on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    first_name: str = ""
+    name: str = ""
+    title: str = ""
+    # Several lines; without one in the file: the name, and the title under it.
+    signature: str = ""
+    booking_url: str = ""
+
+    def variables(self) -> dict[str, str]:
+        """The fields set, and only those: a template naming a missing one fails."""
+        return {key: value for key, value in self.model_dump().items() if value}
+
+
 class MailboxConfig(BaseModel):
     """One sender, as the team writes it in the mailboxes file."""
 
@@ -56,6 +73,11 @@ class MailboxConfig(BaseModel):
     from_: str = Field(alias="from", min_length=3)
     owner: str = Field(default="", pattern=r"^([UW][A-Z0-9]{2,})?$")
     reply_to: str = ""
+    # Who signs this mailbox's mail: `sender.*` in templates and snippets.
+    name: str = Field(default="", max_length=200)
+    title: str = Field(default="", max_length=200)
+    signature: str = Field(default="", max_length=2000)
+    booking_url: str = Field(default="", max_length=500, pattern=r"^(https?://\S+)?$")
     active: bool = True
     daily_cap: int = Field(default=20, ge=0)
     hourly_cap: int | None = Field(default=None, ge=1)
@@ -87,6 +109,19 @@ class MailboxConfig(BaseModel):
     def address(self) -> str:
         """The From address alone, lower case: how replies and owners find the mailbox."""
         return parseaddr(self.from_)[1].lower()
+
+    @property
+    def sender(self) -> SenderProfile:
+        """Who signs this mailbox's mail; the name falls back to the From's display name."""
+        name = " ".join((self.name or parseaddr(self.from_)[0]).split())
+        signature = self.signature.strip("\n") or "\n".join(p for p in (name, self.title) if p)
+        return SenderProfile(
+            first_name=name.split(" ")[0] if name else "",
+            name=name,
+            title=self.title.strip(),
+            signature=signature,
+            booking_url=self.booking_url,
+        )
 
     @property
     def hours(self) -> tuple[time, time] | None:
@@ -126,6 +161,11 @@ def owners(settings: Settings) -> dict[str, str]:
     return {mailbox.key: mailbox.owner for mailbox in load_mailboxes(settings) if mailbox.owner}
 
 
+def sender_profiles(settings: Settings) -> dict[str, SenderProfile]:
+    """Who signs each mailbox's mail, by key (the default mailbox's from the settings)."""
+    return {mailbox.key: mailbox.sender for mailbox in load_mailboxes(settings)}
+
+
 def default_mailbox(settings: Settings) -> MailboxConfig:
     """The one mailbox of a team without a mailboxes file, from today's settings."""
     smtp = imap = None
@@ -137,6 +177,11 @@ def default_mailbox(settings: Settings) -> MailboxConfig:
         key=DEFAULT_KEY,
         from_=settings.mail_from or "CAM <cam@cam.invalid>",
         reply_to=settings.reply_to,
+        name=settings.sender_name,
+        title=settings.sender_title,
+        # `\n` in a one-line environment variable starts a new line of the signature.
+        signature=settings.sender_signature.replace("\\n", "\n"),
+        booking_url=settings.booking_url,
         daily_cap=settings.email_daily_cap,
         hourly_cap=settings.email_hourly_cap,
         warmup_start=settings.warmup_start,

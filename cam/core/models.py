@@ -52,6 +52,7 @@ from cam.core.enums import (
 )
 
 __all__ = [
+    "Answer",
     "Approval",
     "ApprovalKind",
     "ApprovalStatus",
@@ -229,6 +230,41 @@ class Reply(Base):
     mailbox_uid: Mapped[str | None] = mapped_column(String(100))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Speed to lead: when the reply landed in the mailbox (IMAP INTERNALDATE, else its Date),
+    # when its card was posted, when it was first answered (from Slack or the Sent folder),
+    # and when its owner was reminded that an interested reply waits for an answer.
+    landed_at: Mapped[datetime | None] = mapped_column(index=True)
+    card_posted_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    answer_reminded_at: Mapped[datetime | None]
+
+
+class Answer(Base):
+    """A person's answer to a reply, sent from a mailbox in the reply's thread: its outbox row.
+
+    Claimed and committed (`sending`) before the SMTP conversation, as the send pass does; the
+    submission's key (Slack's view id) is unique, so a double submit or a second instance finds
+    the row instead of sending again, and an `unknown` row is never sent again.
+    """
+
+    __tablename__ = "answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_key: Mapped[str] = mapped_column(String(100), unique=True)
+    reply_id: Mapped[int] = mapped_column(ForeignKey("replies.id"), index=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
+    mailbox: Mapped[str] = mapped_column(String(40))
+    to_address: Mapped[str] = mapped_column(String(320))
+    status: Mapped[OutreachStatus] = mapped_column(default=OutreachStatus.sending)
+    reason: Mapped[str | None] = mapped_column(String(1000))
+    message_id: Mapped[str] = mapped_column(String(300), unique=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(1000))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[str] = mapped_column(String(100))
+    claimed_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
 
 
 class MailboxCursor(Base):

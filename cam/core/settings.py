@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     campaign_file: Path = Field(default=DATA_DIR / "campaign.toml", alias="CAM_CAMPAIGN_FILE")
     scoring_file: Path = Field(default=DATA_DIR / "scoring.toml", alias="CAM_SCORING_FILE")
     replies_file: Path = Field(default=DATA_DIR / "replies.toml", alias="CAM_REPLY_RULES_FILE")
+    snippets_file: Path = Field(default=DATA_DIR / "snippets.toml", alias="CAM_SNIPPETS_FILE")
+    # Working hours (in the lead's zone) an interested reply may wait for an answer before
+    # its owner is reminded in the card's thread.
+    answer_within_hours: float = Field(default=2.0, gt=0, le=80, alias="CAM_ANSWER_WITHIN")
     instance_name: str = Field(default="cam", alias="CAM_INSTANCE_NAME")
     secret_key: SecretStr = Field(default=SecretStr(""), alias="CAM_SECRET_KEY")
     public_url: str = Field(default="http://localhost:3000", alias="CAM_PUBLIC_URL")
@@ -98,6 +102,11 @@ class Settings(BaseSettings):
     smtp_timeout: float = Field(default=30.0, alias="CAM_SMTP_TIMEOUT")
     mail_from: str = Field(default="", alias="CAM_FROM")
     reply_to: str = Field(default="", alias="CAM_REPLY_TO")
+    # The default mailbox's sender, for `sender.*` in templates (a mailboxes file sets its own).
+    sender_name: str = Field(default="", alias="CAM_SENDER_NAME")
+    sender_title: str = Field(default="", alias="CAM_SENDER_TITLE")
+    sender_signature: str = Field(default="", alias="CAM_SENDER_SIGNATURE")
+    booking_url: str = Field(default="", pattern=r"^(https?://\S+)?$", alias="CAM_BOOKING_URL")
     postal_address: str = Field(default="", alias="CAM_POSTAL_ADDRESS")
     first_contact_notice: str = Field(default="", alias="CAM_FIRST_CONTACT_NOTICE")
     dkim_selector: str = Field(default="", alias="CAM_DKIM_SELECTOR")
@@ -109,6 +118,8 @@ class Settings(BaseSettings):
     imap_username: str = Field(default="", alias="CAM_IMAP_USERNAME")
     imap_password: SecretStr = Field(default=SecretStr(""), alias="CAM_IMAP_PASSWORD")
     imap_folder: str = Field(default="INBOX", alias="CAM_IMAP_FOLDER")
+    # Each mailbox's folder of sent mail: an answer sent from a mail app counts for speed to lead.
+    imap_sent_folder: str = Field(default="", alias="CAM_IMAP_SENT_FOLDER")
     imap_security: str = Field(default="ssl", alias="CAM_IMAP_SECURITY")
     imap_ca_file: Path | None = Field(default=None, alias="CAM_IMAP_CA_FILE")
     # The reply watcher polls this often when the server does not offer IMAP IDLE.

@@ -10,6 +10,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from cam.core.mailboxes import DEFAULT_KEY
@@ -69,6 +70,8 @@ class EmailSender(Protocol):
 class InboxMessage:
     uid: int
     raw: bytes
+    # When the server received it (IMAP INTERNALDATE): when the reply landed, for speed to lead.
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,22 @@ def build_gateways(settings: Settings) -> Gateways:
     )
 
 
+def sent_folders(settings: Settings) -> list[InboxReader]:
+    """A reader of each mailbox's Sent folder (`CAM_IMAP_SENT_FOLDER`), where it has IMAP."""
+    if not settings.imap_sent_folder:
+        return []
+    accounts = (
+        [mailbox_settings(settings, mailbox) for mailbox in load_mailboxes(settings)]
+        if settings.mailboxes_file is not None
+        else [settings]
+    )
+    return [
+        ImapInboxReader(account.model_copy(update={"imap_folder": settings.imap_sent_folder}))
+        for account in accounts
+        if account.imap_host
+    ]
+
+
 def _email(settings: Settings) -> EmailSender:
     sender = SmtpEmailSender(settings)
     return sender if sender.configured else NoopEmailSender()

@@ -15,7 +15,9 @@ import imaplib
 import logging
 import re
 import ssl
+import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from cam.core.settings import Settings
 from cam.gateways.base import GatewayError, InboxBatch, InboxMessage
@@ -183,7 +185,9 @@ def _search(conn: imaplib.IMAP4, last_uid: int) -> list[int]:
 
 def _fetch_chunk(conn: imaplib.IMAP4, uids: list[int]) -> list[InboxMessage]:
     status, data = conn.uid(
-        "FETCH", ",".join(map(str, uids)), f"(UID BODY.PEEK[]<0.{MAX_MESSAGE_BYTES}>)"
+        "FETCH",
+        ",".join(map(str, uids)),
+        f"(UID INTERNALDATE BODY.PEEK[]<0.{MAX_MESSAGE_BYTES}>)",
     )
     if status != "OK":
         raise imaplib.IMAP4.error(f"UID FETCH failed: {data}")
@@ -193,8 +197,17 @@ def _fetch_chunk(conn: imaplib.IMAP4, uids: list[int]) -> list[InboxMessage]:
             continue
         match = _UID.search(item[0])
         if match and int(match.group(1)) in uids:
-            found.append(InboxMessage(uid=int(match.group(1)), raw=bytes(item[1])))
+            uid, landed = int(match.group(1)), _internal_date(item[0])
+            found.append(InboxMessage(uid=uid, raw=bytes(item[1]), received_at=landed))
     return sorted(found, key=lambda m: m.uid)
+
+
+def _internal_date(response: bytes) -> datetime | None:
+    """The INTERNALDATE of a FETCH response line, in UTC; None when the server gave none."""
+    stamp = imaplib.Internaldate2tuple(response)
+    if stamp is None:
+        return None
+    return datetime.fromtimestamp(time.mktime(stamp), UTC)
 
 
 def _uidvalidity(conn: imaplib.IMAP4, folder: str) -> int:

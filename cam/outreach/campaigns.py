@@ -8,6 +8,7 @@ the sync with a message instead of failing every send.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
@@ -15,8 +16,18 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from cam.core.config_files import load_model
+from cam.core.mailboxes import DEFAULT_KEY, SenderProfile
 from cam.core.models import Campaign, CampaignStep, Channel
-from cam.outreach.templates import TemplateRenderError, compile_template
+from cam.outreach.templates import TemplateRenderError, compile_template, sender_fields
+
+# Where each sender field is set: the mailboxes file's key, or the default mailbox's setting.
+SENDER_SETTINGS = {
+    "first_name": "CAM_SENDER_NAME",
+    "name": "CAM_SENDER_NAME",
+    "title": "CAM_SENDER_TITLE",
+    "signature": "CAM_SENDER_SIGNATURE",
+    "booking_url": "CAM_BOOKING_URL",
+}
 
 
 class CampaignFileError(Exception):
@@ -61,6 +72,36 @@ def load_campaign(path: Path) -> CampaignSpec:
     return load_model(path, CampaignSpec, "campaign file", CampaignFileError)
 
 
+def check_senders(spec: CampaignSpec, profiles: Mapping[str, SenderProfile]) -> None:
+    """Refuse a campaign naming a `sender.*` field one of the mailboxes does not set.
+
+    Caught when the file is read, so a mailbox without a booking link stops the sync with its
+    name, rather than failing each of its leads' emails at send time.
+    """
+    for position, step in enumerate(spec.steps, start=1):
+        for part, source in (("subject", step.subject), ("body", step.body), ("html", step.html)):
+            check_sender_fields(source or "", profiles, f"step {position} ({part})")
+
+
+def check_sender_fields(source: str, profiles: Mapping[str, SenderProfile], where: str) -> None:
+    """Raise `CampaignFileError` if `source` names a sender field a mailbox lacks."""
+    for field in sorted(sender_fields(source)):
+        if field not in SenderProfile.model_fields:
+            known = ", ".join(SenderProfile.model_fields)
+            raise CampaignFileError(f"{where} uses sender.{field}: there is none ({known})")
+        for key, profile in profiles.items():
+            if getattr(profile, field):
+                continue
+            how = (
+                f"set {SENDER_SETTINGS[field]}"
+                if key == DEFAULT_KEY
+                else f"add {'name' if field == 'first_name' else field} to its [[mailbox]]"
+            )
+            raise CampaignFileError(
+                f"{where} uses sender.{field}, which mailbox {key!r} does not set: {how}"
+            )
+
+
 def sync_campaign(session: Session, spec: CampaignSpec, *, default_threshold: int) -> Campaign:
     """Upsert the campaign and its steps by key and position; make it the active one."""
     campaign = session.scalars(
@@ -97,9 +138,21 @@ def sync_campaign(session: Session, spec: CampaignSpec, *, default_threshold: in
     return campaign
 
 
-def sync_campaign_file(session: Session, path: Path, *, default_threshold: int = 50) -> Campaign:
-    """Load the file at `path` and sync it: what the demo, the CLI and each cycle call."""
-    return sync_campaign(session, load_campaign(path), default_threshold=default_threshold)
+def sync_campaign_file(
+    session: Session,
+    path: Path,
+    *,
+    default_threshold: int = 50,
+    senders: Mapping[str, SenderProfile] | None = None,
+) -> Campaign:
+    """Load the file at `path` and sync it: what the demo, the CLI and each cycle call.
+
+    With `senders`, every mailbox must set each sender field the templates name.
+    """
+    spec = load_campaign(path)
+    if senders is not None:
+        check_senders(spec, senders)
+    return sync_campaign(session, spec, default_threshold=default_threshold)
 
 
 def active_campaign(session: Session) -> Campaign | None:

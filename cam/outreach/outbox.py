@@ -8,6 +8,7 @@ follow-ups, and the quota counters one message takes. How a row moves from statu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from random import Random
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from cam.core.config import CAMCycleConfig, Sender, SendWindow
 from cam.core.context import CycleContext
 from cam.core.holds import Limit
+from cam.core.mailboxes import DEFAULT_KEY, SenderProfile
 from cam.core.models import (
     CampaignStep,
     Channel,
@@ -84,8 +86,10 @@ def next_in_window(
 class Renderer:
     """Renders steps, compiling each template once per pass."""
 
-    def __init__(self) -> None:
+    def __init__(self, senders: Mapping[str, SenderProfile] | None = None) -> None:
         self._compiled: dict[tuple[int, str], Template] = {}
+        # Who signs each mailbox's mail, by key: `sender.*` in the templates.
+        self._senders = senders or {}
 
     def _template(self, step: CampaignStep, part: str, source: str) -> Template:
         key = (step.id, part)
@@ -94,10 +98,18 @@ class Renderer:
         return self._compiled[key]
 
     def render(
-        self, session: Session, step: CampaignStep, lead: Lead, row: OutreachMessage
+        self,
+        session: Session,
+        step: CampaignStep,
+        lead: Lead,
+        row: OutreachMessage,
+        mailbox: str | None = None,
     ) -> Rendered:
-        """Render the step for the lead; raise `TemplateRenderError` with the reason."""
+        """Render the step for the lead, signed by its mailbox's sender (`mailbox`, else the
+        lead's); raise `TemplateRenderError` with the reason."""
         variables = lead_variables(lead)
+        profile = self._senders.get(mailbox or lead.mailbox or DEFAULT_KEY)
+        variables["sender"] = profile.variables() if profile is not None else {}
         text = flowing(render(self._template(step, "body", step.body_template), variables))
         if not text:
             raise TemplateRenderError("the message body is empty")

@@ -70,19 +70,19 @@ def next_message(
     )
     if step is None:
         raise PreviewUnavailable(f"step {row.step} of its campaign is gone: it will be skipped")
+    sender = _sender(session, config, lead, now) if row.channel is Channel.email else None
     try:
-        rendered = Renderer().render(session, step, lead, row)
+        rendered = Renderer(config.sender_profiles()).render(
+            session, step, lead, row, sender.key if sender is not None else None
+        )
     except TemplateRenderError as exc:
         raise PreviewUnavailable(
             f"the message cannot be rendered, so it would fail: {exc}"
         ) from exc
     goes_out = max(row.scheduled_at, now)
     held = _held(session, config, lead, paused=paused)
-    sender = None
-    if row.channel is Channel.email:
-        sender = _sender(session, config, lead, now)
-        if sender.key in senders.paused_keys(session):
-            held.append(f"its mailbox {sender.key} is paused: `/cam resume {sender.key}`")
+    if sender is not None and sender.key in senders.paused_keys(session):
+        held.append(f"its mailbox {sender.key} is paused: `/cam resume {sender.key}`")
     window = sender.window if sender is not None else config.safety_settings.send_window
     if outside_window(config, lead, goes_out, window):
         tz = safety.zone(lead.timezone, config.timezone)

@@ -66,7 +66,10 @@ def schedule_outreach(ctx: CycleContext) -> None:
         if not ctx.dry_run:
             lifecycle.replan_simulated(session)
         campaign = sync_campaign_file(
-            session, config.campaign_file, default_threshold=rules.threshold
+            session,
+            config.campaign_file,
+            default_threshold=rules.threshold,
+            senders=config.sender_profiles(),
         )
         steps = {step.position: step for step in campaign.steps}
         enrolled = _enrol(session, campaign, steps, now)

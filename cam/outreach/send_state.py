@@ -51,7 +51,7 @@ class PassState:
         self.config = ctx.config
         self.report = ctx.report
         self.now = ctx.clock()
-        self.renderer = Renderer()
+        self.renderer = Renderer(ctx.config.sender_profiles())
         self.steps: dict[int, dict[int, CampaignStep]] = {}
         self.senders = {sender.key: sender for sender in ctx.config.senders()}
         self.started_on: dict[str, date | None] = {}

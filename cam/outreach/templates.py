@@ -13,7 +13,7 @@ import operator
 import re
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -61,6 +61,24 @@ def compile_template(source: str, *, html: bool = False) -> Template:
         return env.from_string(source)
     except TemplateError as exc:
         raise TemplateRenderError(f"template syntax error: {exc}") from exc
+
+
+def sender_fields(source: str) -> set[str]:
+    """Return the `sender.*` fields a template names (`sender.x` or `sender["x"]`)."""
+    try:
+        tree = _TEXT.parse(source)
+    except TemplateError as exc:
+        raise TemplateRenderError(f"template syntax error: {exc}") from exc
+    found: set[str] = set()
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        named = getattr(node, "node", None)
+        if not (isinstance(named, nodes.Name) and named.name == "sender"):
+            continue
+        if isinstance(node, nodes.Getattr):
+            found.add(node.attr)
+        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            found.add(str(node.arg.value))
+    return found
 
 
 def render(template: Template | str, variables: dict[str, Any], *, html: bool = False) -> str:

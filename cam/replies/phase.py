@@ -63,6 +63,7 @@ class _Item:
     uid: int
     parsed: ParsedReply
     verdict: Classification
+    landed_at: datetime | None = None
 
 
 @dataclass
@@ -217,14 +218,14 @@ def _read_batch(
             cursors.restart(session, read.mailbox, batch.uidvalidity, was=at.last_uid)
     messages = sorted(batch.messages, key=lambda m: m.uid)
     read.fetched += len(messages)
-    parsed = [(m.uid, parse_reply(m.raw)) for m in messages]
+    parsed = [(m, parse_reply(m.raw)) for m in messages]
     with unit_of_work(session_factory) as session:
-        known = _known(session, [p.message_id for _uid, p in parsed])
+        known = _known(session, [p.message_id for _m, p in parsed])
     # Read again (a renumbered folder, a retried UID): not classified, only passed.
-    passed = [uid for uid, p in parsed if p.message_id in known]
+    passed = [m.uid for m, p in parsed if p.message_id in known]
     items = [
-        _Item(uid, p, classifier(_within_budget(p)))
-        for uid, p in parsed
+        _Item(m.uid, p, classifier(_within_budget(p)), m.received_at)
+        for m, p in parsed
         if p.message_id not in known
     ]
     outcome = _store_isolated(session_factory, read, batch.uidvalidity, items, now, zone)
@@ -428,4 +429,6 @@ def _reply_row(
         "data_request": verdict.data_request,
         "mailbox_uid": f"{uidvalidity}:{item.uid}"[:100],
         "received_at": received,
+        # The mailbox's own time of arrival; a message without one landed when it was sent.
+        "landed_at": item.landed_at or received,
     }

@@ -11,9 +11,11 @@ from bot.ids import ActionId
 from bot.payloads import CardAction, CardRef
 from bot.signing import Signer
 from cam.core.models import (
+    Answer,
     LabelTrust,
     Lead,
     MailboxWatch,
+    OutreachStatus,
     Reply,
     ReplyClass,
     ReplyLabel,
@@ -59,7 +61,11 @@ def test_every_prospect_text_on_the_card_is_escaped() -> None:
 
 
 def test_an_undecided_card_offers_the_four_decisions() -> None:
-    [actions] = [b for b in reply_card_post(_card(), SIGNER).blocks if b["type"] == "actions"]
+    [actions, answer] = [
+        b for b in reply_card_post(_card(), SIGNER).blocks if b["type"] == "actions"
+    ]
+    assert [e["action_id"] for e in answer["elements"]] == [ActionId.answer_open]
+    assert answer["block_id"] == "cam_answer_actions:3"
     assert [e["action_id"] for e in actions["elements"]] == [
         ActionId.triage_interested,
         ActionId.triage_not_interested,
@@ -113,8 +119,19 @@ def test_a_decided_card_says_who_decided_what_and_when() -> None:
         decided_at=AT,
     )
     blocks = reply_card_post(_card(label=label), SIGNER).blocks
-    assert not [b for b in blocks if b["type"] == "actions"]
+    # Decided, it can still be answered: only the Reply button is left.
+    assert [b["block_id"] for b in blocks if b["type"] == "actions"] == ["cam_answer_actions:3"]
     assert ":zzz: *Snoozed* until 2027-01-05 by <@USALES1> <!date^" in json.dumps(blocks)
+
+
+def test_an_answered_card_says_so_and_a_card_without_a_lead_has_no_reply() -> None:
+    answer = Answer(answered_by="USALES1", status=OutreachStatus.sent, mailbox="maya")
+    shown = json.dumps(reply_card_post(_card(answer=answer), SIGNER).blocks)
+    assert ":leftwards_arrow_with_hook: *Answered* by <@USALES1>" in shown
+    dry = Answer(answered_by="USALES1", status=OutreachStatus.simulated, mailbox="maya")
+    assert "(dry run: not sent)" in json.dumps(reply_card_post(_card(answer=dry), SIGNER).blocks)
+    alone = reply_card_post(ReplyCard(reply=_card().reply), SIGNER).blocks
+    assert ActionId.answer_open not in json.dumps(alone)
 
 
 def test_the_status_names_each_mailbox_and_how_it_is_read() -> None:

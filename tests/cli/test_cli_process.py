@@ -142,4 +142,4 @@ def test_the_demo_preview_shows_paragraphs_as_sent(tmp_path: Path) -> None:
     lines = [line.strip(" │") for line in done.stdout.splitlines()]
     flowing = [line for line in lines if "more qualified meetings without adding headcount" in line]
     assert flowing and flowing[0].endswith("lose a third of their pipeline to slow follow-up.")
-    assert "Best," in lines and "Maya" in lines
+    assert "Best," in lines and "Maya Lind" in lines and "Partnerships, ACME" in lines

@@ -19,7 +19,7 @@ import trustme
 from sqlalchemy import select
 
 from bot.app import web_client
-from bot.ids import ActionId
+from bot.ids import ActionId, BlockId
 from bot.notifier import Notifier
 from bot.payloads import ApprovalRef
 from bot.scheduler import BotScheduler
@@ -111,7 +111,13 @@ def watched(
 
 
 def _actions(call: Call) -> list[dict[str, Any]]:
-    return [e for b in blocks_of(call) if b["type"] == "actions" for e in b["elements"]]
+    """The card's decisions (its Reply button, always there for a lead, left out)."""
+    return [
+        e
+        for b in blocks_of(call)
+        if b["type"] == "actions" and not b["block_id"].startswith(BlockId.answer_actions)
+        for e in b["elements"]
+    ]
 
 
 def _reply_id(watched: Watched, email: str) -> int:
@@ -177,6 +183,7 @@ def test_a_reply_arriving_while_the_bot_runs_becomes_a_card_with_its_approval(
     # Signature and quoted history are left out of the excerpt.
     assert "VP Sales, Northwind" not in text and "a quick question" not in text
     assert [e["action_id"] for e in _actions(card)] == [ActionId.approve, ActionId.reject]
+    assert ActionId.answer_open in shown(blocks_of(card))
     assert _lead(watched, lead_id).status is LeadStatus.hot
     assert watched.bot.fake_slack.violations == []
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import imaplib
+from datetime import UTC, datetime
+
 import pytest
 
 from cam.core.settings import Settings
@@ -107,3 +110,15 @@ def test_factory_picks_imap_only_when_a_host_is_set(imap_server: ImapServer) -> 
     assert isinstance(build_gateways(imap_server.settings()).inbox, ImapInboxReader)
     bare = Settings(_env_file=None)
     assert isinstance(build_gateways(bare).inbox, NoopInboxReader)
+
+
+def test_each_message_carries_when_the_server_received_it(imap_server: ImapServer) -> None:
+    landed = datetime(2026, 10, 25, 1, 30, 5, tzinfo=UTC)  # the night the clocks go back
+    conn = imap_server.client()
+    try:
+        status, data = conn.append('"INBOX"', "", imaplib.Time2Internaldate(landed), _mail(1))
+        assert status == "OK", data
+    finally:
+        conn.logout()
+    [message] = ImapInboxReader(imap_server.settings()).fetch_since(0, 0).messages
+    assert message.received_at == landed

@@ -1,0 +1,42 @@
+"""Remind a lead's owner, once, in the card's thread, that an interested reply waits for them.
+
+Run by every instance's scheduler: the reminder is taken by a conditional UPDATE in the same
+transaction that queues its post, so one instance reminds and the notifier posts it once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot import queries
+from bot.blocks.answer import duration, reminder_post
+from bot.settings import BotSettings
+from cam.bootstrap import cycle_config
+from cam.core.db import SessionFactory, unit_of_work
+from cam.core.models import NotificationTopic
+from cam.core.notices import ThreadReplyPayload, notice
+from cam.core.state import get_state
+from cam.replies import speed
+
+
+def remind_unanswered(
+    settings: BotSettings,
+    session_factory: SessionFactory,
+    owners: queries.Owners,
+    now: datetime,
+) -> int:
+    """Queue a reminder for each interested reply past its deadline; return how many."""
+    reminded = 0
+    with unit_of_work(session_factory) as session:
+        config = cycle_config(settings, get_state(session))
+        within = settings.answer_within_hours
+        for waiting in speed.unanswered(session, config, now, within, not_reminded=True):
+            parent = queries.card_thread(session, waiting.reply_id)
+            if parent is None or not speed.take_reminder(session, waiting.reply_id, now):
+                continue
+            waited = duration((now - waiting.landed_at).total_seconds())
+            post = reminder_post(owners.get(waiting.mailbox, ""), waiting.lead_name, waited)
+            payload = ThreadReplyPayload(text=post.text, blocks=post.blocks)
+            session.add(notice(NotificationTopic.thread_reply, payload, parent_id=parent))
+            reminded += 1
+    return reminded
