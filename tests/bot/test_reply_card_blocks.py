@@ -90,6 +90,10 @@ def test_an_undecided_card_offers_the_four_decisions() -> None:
     assert "confirm" not in actions["elements"][2]
 
 
+# The card's Reply button (reply 3): a decided card can still be answered.
+REPLY_BUTTON = "cam_answer_actions:3"
+
+
 def test_a_teammates_label_waits_for_a_second_person_and_an_approvers_does_not() -> None:
     label = ReplyLabel(
         reply_id=3,
@@ -100,13 +104,13 @@ def test_a_teammates_label_waits_for_a_second_person_and_an_approvers_does_not()
         decided_at=AT,
     )
     blocks = reply_card_post(_card(label=label), SIGNER).blocks
-    [actions] = [b for b in blocks if b["type"] == "actions"]
+    [actions] = [b for b in blocks if b["type"] == "actions" and b["block_id"] != REPLY_BUTTON]
     [agree] = actions["elements"]
     assert agree["action_id"] == ActionId.label_agree
     assert SIGNER.read(agree["value"], CardRef).actions == (CardAction.agree,)
     label.trust, label.trusted_by, label.trusted_at = LabelTrust.approver, "UAPPROVER1", AT
     blocks = reply_card_post(_card(label=label), SIGNER).blocks
-    assert not [b for b in blocks if b["type"] == "actions"]
+    assert [b["block_id"] for b in blocks if b["type"] == "actions"] == [REPLY_BUTTON]
 
 
 def test_a_decided_card_says_who_decided_what_and_when() -> None:

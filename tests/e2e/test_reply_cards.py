@@ -115,7 +115,7 @@ def _actions(call: Call) -> list[dict[str, Any]]:
     return [
         e
         for b in blocks_of(call)
-        if b["type"] == "actions" and not b["block_id"].startswith(BlockId.answer_actions)
+        if b["type"] == "actions" and not b.get("block_id", "").startswith(BlockId.answer_actions)
         for e in b["elements"]
     ]
 
