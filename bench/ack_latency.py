@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import logging
 import multiprocessing
 import sqlite3
 import statistics
@@ -330,6 +331,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=16, help="waitress threads")
     parser.add_argument("--rounds", type=int, default=3, help="rounds, interleaved; medians shown")
     args = parser.parse_args()
+    # Waitress warns of every queued connection: 20 clients on 16 threads queue by design.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     have_pg = reachable(PG_URL)
     fake = FakeSlack(TOKEN).start()
     rounds: dict[str, list[dict[str, tuple[float, float]]]] = {}
@@ -422,22 +425,30 @@ def report(results: dict[str, dict[str, tuple[float, float]]], args: argparse.Na
                 f"{name:40} {command:8} {p50:8.1f} {p99:8.1f} "
                 f"{p50 / best50:8.2f} {p99 / best99:8.2f}"
             )
-        ours = results.get("cam, pbr=True, SQLite")
-        if ours is None:
-            continue
-        p50, p99 = ours[command]
-        emit(f"/cam {command} p50 (SQLite)", round(p50, 1), "ms")
-        emit(
-            f"/cam {command} p99 (SQLite)", round(p99, 1), "ms", f"< {TARGET_MS:g}", p99 < TARGET_MS
-        )
-        ratio = p99 / best99
-        emit(
-            f"/cam {command} p99 / bare p99",
-            round(ratio, 2),
-            "x",
-            f"<= {TARGET_RATIO}",
-            ratio <= TARGET_RATIO,
-        )
+        for database in ("SQLite", "PostgreSQL"):
+            ours = results.get(f"cam, pbr=True, {database}")
+            if ours is not None:
+                _emit(command, database, ours[command], best99)
+
+
+def _emit(command: str, database: str, figures: tuple[float, float], best99: float) -> None:
+    p50, p99 = figures
+    emit(f"/cam {command} p50 ({database})", round(p50, 1), "ms")
+    emit(
+        f"/cam {command} p99 ({database})",
+        round(p99, 1),
+        "ms",
+        f"< {TARGET_MS:g}",
+        p99 < TARGET_MS,
+    )
+    ratio = p99 / best99
+    emit(
+        f"/cam {command} p99 / bare p99 ({database})",
+        round(ratio, 2),
+        "x",
+        f"<= {TARGET_RATIO}",
+        ratio <= TARGET_RATIO,
+    )
 
 
 if __name__ == "__main__":
