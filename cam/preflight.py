@@ -146,7 +146,8 @@ def _smtp(settings: Settings) -> PreflightItem:
     except GatewayError as exc:
         return _item(name, str(exc), "")
     if not settings.smtp_username:
-        return _item(name, None, f"connected to {where}, no login (CAM_SMTP_USERNAME is empty)")
+        detail = f"connected to {where}, no login (CAM_SMTP_USERNAME is empty; no mail sent)"
+        return _item(name, None, detail)
     return _item(name, None, f"logged in to {where} as {settings.smtp_username} (no mail sent)")
 
 
