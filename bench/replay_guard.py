@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.replay_guard [--requests 2000] [--threads 8]
 
-`bot.request_guard.first_use` is timed on a fresh migrated database, SQLite (a file, WAL, as
+`bot.nonces.first_use` is timed on a fresh migrated database, SQLite (a file, WAL, as
 `cam-bot` opens it) and PostgreSQL when it answers: first one caller after another, then
 `--threads` callers at once (writers queue on SQLite's lock). The nonces are distinct, as
 Slack's signatures are, and the clock advances a second per request, so the prune runs on a
@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bench.run_all import emit
-from bot.request_guard import first_use
+from bot.nonces import first_use
 from cam.core.db import SessionFactory, make_engine, reachable, session_factory, upgrade
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

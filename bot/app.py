@@ -31,6 +31,7 @@ from bot import listeners
 from bot.answers import Answers, invalidating
 from bot.deps import Deps
 from bot.errors import Refused, user_message
+from bot.listeners import commands
 from bot.notifier import Notifier
 from bot.payloads import BadPayload
 from bot.request_guard import request_guard
@@ -112,7 +113,13 @@ def create_app(
         token_verification_enabled=False,
     )
 
-    app.middleware(request_guard(session_factory, team_id=settings.slack_team_id, clock=clock))
+    guard = request_guard(
+        session_factory,
+        team_id=settings.slack_team_id,
+        clock=clock,
+        changes_nothing=commands.changes_nothing,
+    )
+    app.middleware(guard)
 
     @app.middleware
     def provide_deps(context: BoltContext, next: Callable[[], None]) -> None:

@@ -1,4 +1,4 @@
-"""The bot's HTTP face: `/slack/events`, `/healthz`, `/unsubscribe/<token>`."""
+"""The bot's HTTP face: `/slack/events`, `/healthz`, `/readyz`, `/unsubscribe/<token>`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from slack_bolt import App
 
 from bot.app import slack_handler
-from bot.health import answer_health
+from bot.health import answer_health, answer_ready
 from bot.responses import content_length, not_allowed, reply
 from bot.settings import BotSettings
 from bot.startup import HealthChecks
@@ -45,10 +45,11 @@ def make_wsgi_app(
             if method != "POST":
                 return not_allowed(start_response, "POST")
             return slack(environ, start_response)
-        if path == "/healthz":
+        if path in ("/healthz", "/readyz"):
             if method not in ("GET", "HEAD"):
                 return not_allowed(start_response, "GET, HEAD")
-            return answer_health(start_response, session_factory, checks)
+            answer = answer_health if path == "/healthz" else answer_ready
+            return answer(start_response, session_factory, checks)
         if path.startswith(UNSUBSCRIBE_PREFIX):
             token = path[len(UNSUBSCRIBE_PREFIX) :]
             if method in ("GET", "HEAD"):

@@ -50,7 +50,7 @@ def serve() -> None:
     log.info("cam-bot %s, database %s", version("cam-orchestrator"), database)
     runtime = Runtime(settings)
     slack_check = SlackTokenCheck(notifier_client(settings))
-    health = HealthChecks(head=db.schema_head(), slack=slack_check)
+    health = HealthChecks(head=db.schema_head(), slack=slack_check, gateways=runtime.gateways)
     try:
         unreachable = startup.check_database(runtime.engine, health.head)
         slack_check.start()

@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Connection, Engine
 
 from cam.core import db
+from cam.gateways.base import Gateways
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +52,12 @@ def _version() -> str:
 
 @dataclass(frozen=True)
 class HealthChecks:
-    """What `/healthz` checks besides the database answering: its schema, and Slack."""
+    """What `/healthz` and `/readyz` check besides the database answering: its schema,
+    Slack, and (`/readyz`, once live) that every sender mailbox can send."""
 
     head: str
     slack: SlackTokenCheck | None = None
+    gateways: Gateways | None = None
 
 
 def check_database(engine: Engine, head: str) -> str | None:

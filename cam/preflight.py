@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
+from cam.core import placeholders
 from cam.core.settings import Settings
 from cam.gateways.base import GatewayError
 from cam.gateways.hubspot import HubSpotCrm
@@ -90,10 +91,18 @@ def _required_settings(settings: Settings) -> list[PreflightItem]:
         _item("Sender (CAM_FROM)", _sender_problem(settings.mail_from), settings.mail_from),
         _item(
             "Postal address (CAM_POSTAL_ADDRESS)",
-            None if settings.postal_address.strip() else "not set: every email must show one",
+            _postal_problem(settings.postal_address),
             "set: printed in every email's footer",
         ),
     ]
+
+
+def _postal_problem(address: str) -> str | None:
+    if not address.strip():
+        return "not set: every email must show one"
+    if placeholders.example_postal_address(address):
+        return f"{address} is {placeholders.STILL_EXAMPLE}"
+    return None
 
 
 def _secret_problem(key: str) -> str:
@@ -108,6 +117,8 @@ def _public_url_problem(url: str) -> str | None:
         return f"{url} is not an https address: the unsubscribe links in emails would not work"
     if parts.hostname in _LOCAL_HOSTS:
         return f"{url} is this computer: recipients cannot reach it"
+    if placeholders.example_domain(parts.hostname):
+        return f"{url} is {placeholders.STILL_EXAMPLE}"
     return None
 
 
@@ -118,6 +129,8 @@ def _sender_problem(mail_from: str) -> str | None:
         parse_address(mail_from, what="CAM_FROM")
     except MailError as exc:
         return str(exc)
+    if placeholders.example_address(mail_from):
+        return f"{mail_from} is {placeholders.STILL_EXAMPLE}"
     return None
 
 
@@ -125,13 +138,17 @@ def _smtp(settings: Settings) -> PreflightItem:
     name = "Sending mail (CAM_SMTP_*)"
     if not settings.smtp_host:
         return _item(name, "not set up: CAM_SMTP_HOST is empty, so nothing can be sent", "")
-    where = f"{settings.smtp_host}:{settings.smtp_port}"
+    if placeholders.example_domain(settings.smtp_host):
+        return _item(name, _still_example("CAM_SMTP_HOST", settings.smtp_host), "")
+    where = f"{settings.smtp_host}:{settings.smtp_port} ({settings.smtp_security})"
     try:
         SmtpEmailSender(settings).check()
     except GatewayError as exc:
         return _item(name, str(exc), "")
-    who = f" as {settings.smtp_username}" if settings.smtp_username else ""
-    return _item(name, None, f"logged in to {where}{who} (no mail sent)")
+    if not settings.smtp_username:
+        detail = f"connected to {where}, no login (CAM_SMTP_USERNAME is empty; no mail sent)"
+        return _item(name, None, detail)
+    return _item(name, None, f"logged in to {where} as {settings.smtp_username} (no mail sent)")
 
 
 def _imap(settings: Settings) -> PreflightItem:
@@ -139,11 +156,17 @@ def _imap(settings: Settings) -> PreflightItem:
     if not settings.imap_host:
         problem = "not set up: CAM_IMAP_HOST is empty, so replies would not stop follow-ups"
         return _item(name, problem, "")
+    if placeholders.example_domain(settings.imap_host):
+        return _item(name, _still_example("CAM_IMAP_HOST", settings.imap_host), "")
     try:
         ImapInboxReader(settings).check()
     except GatewayError as exc:
         return _item(name, str(exc), "")
     return _item(name, None, f"logged in and opened {settings.imap_folder}")
+
+
+def _still_example(setting: str, value: str) -> str:
+    return f"{setting} {value} is {placeholders.STILL_EXAMPLE}"
 
 
 def _dkim(settings: Settings) -> PreflightItem:

@@ -13,6 +13,7 @@ from bot.blocks.common import SlackPost
 from bot.blocks.digest import digest_post
 from bot.blocks.reply_card import reply_card_post
 from bot.blocks.report import interrupted_post, report_post
+from bot.blocks.switches import switch_post
 from bot.blocks.task import task_post
 from bot.signing import Signer
 from cam.core import runs
@@ -22,6 +23,7 @@ from cam.core.notices import (
     CyclePayload,
     DigestPayload,
     ReplyCardPayload,
+    SwitchPayload,
     TaskPayload,
     payload_of,
 )
@@ -70,6 +72,8 @@ def render_notification(
         return reply_card_post(card, signer) if card is not None else None
     if topic is NotificationTopic.digest:
         return _digest(session, payload_of(notification, DigestPayload).digest_id, workspace_url)
+    if topic is NotificationTopic.switch_changed:
+        return switch_post(payload_of(notification, SwitchPayload))
     log.warning("notification %s: the notifier renders %s itself", notification.id, topic.value)
     return None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
@@ -66,9 +67,22 @@ class Invocation:
 
 Subcommand = Callable[[Invocation, Ack, Deps], None]
 
+# Answered at once from memory, changing nothing: a replay could only get the same answer
+# again, so these requests do not wait for their replay nonce to be stored.
+ANSWERED_FROM_MEMORY = frozenset({"help", "limits", "status"})
+
 
 def register(app: App) -> None:
     app.command("/cam")(cam)
+
+
+def changes_nothing(body: dict[str, Any]) -> bool:
+    """Tell whether a request is a `/cam` that only reads (help, limits, status, unknown)."""
+    if body.get("command") != "/cam":
+        return False
+    words = str(body.get("text") or "").split()
+    verb = words[0].lower() if words else "help"
+    return verb in ANSWERED_FROM_MEMORY or verb not in SUBCOMMANDS
 
 
 def cam(ack: Ack, command: dict[str, str], respond: Respond | None, deps: Deps) -> None:

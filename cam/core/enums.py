@@ -87,6 +87,16 @@ class NotificationTopic(enum.StrEnum):
     # The day's digest, and its chart uploaded into the digest's thread.
     digest = "digest"
     digest_chart = "digest_chart"
+    # A kill switch pulled (or released) outside Slack, from the `cam` command.
+    switch_changed = "switch_changed"
+
+
+class SwitchAction(enum.StrEnum):
+    """What the terminal's kill switches did (`cam pause`, `cam resume`, `cam dry`)."""
+
+    pause = "pause"
+    resume = "resume"
+    dry = "dry"
 
 
 class RunKind(enum.StrEnum):

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement
 
+from cam.core.enums import SwitchAction
 from cam.core.models import Notification, NotificationTopic
 
 
@@ -55,6 +56,15 @@ class ThreadReplyPayload(NoticePayload):
     blocks: list[dict[str, Any]]
 
 
+class SwitchPayload(NoticePayload):
+    """A switch changed from the terminal: which, for which mailbox (None: the team), by whom
+    (the OS user and host, as `user@host`)."""
+
+    action: SwitchAction
+    mailbox: str | None = None
+    by: str
+
+
 PAYLOADS: dict[NotificationTopic, type[NoticePayload]] = {
     NotificationTopic.cycle_report: CyclePayload,
     NotificationTopic.cycle_interrupted: CyclePayload,
@@ -64,6 +74,7 @@ PAYLOADS: dict[NotificationTopic, type[NoticePayload]] = {
     NotificationTopic.reply_card: ReplyCardPayload,
     NotificationTopic.digest: DigestPayload,
     NotificationTopic.digest_chart: DigestPayload,
+    NotificationTopic.switch_changed: SwitchPayload,
 }
 
 P = TypeVar("P", bound=NoticePayload)

@@ -50,6 +50,22 @@ def parse_days(value: str) -> frozenset[int]:
     return frozenset(days)
 
 
+# How a mail connection is secured; `tls` is what many providers call port 465's implicit TLS.
+SECURITY_MODES = ("starttls", "ssl", "none")
+SECURITY_ALIASES = {"tls": "ssl"}
+
+
+def parse_security(value: str) -> str:
+    """Return the security mode `value` names (any case, `tls` for `ssl`); raise ValueError."""
+    mode = value.strip().lower()
+    mode = SECURITY_ALIASES.get(mode, mode)
+    if mode not in SECURITY_MODES:
+        raise ValueError(
+            f"expected starttls (port 587), ssl or tls (port 465) or none, not {value.strip()!r}"
+        )
+    return mode
+
+
 class Settings(BaseSettings):
     """Everything the engine needs to know about its environment.
 
@@ -140,6 +156,11 @@ class Settings(BaseSettings):
     @classmethod
     def _database_url(cls, value: str) -> str:
         return db.check_url(value)
+
+    @field_validator("smtp_security", "imap_security")
+    @classmethod
+    def _security(cls, value: str) -> str:
+        return parse_security(value)
 
     @field_validator("send_window")
     @classmethod

@@ -7,6 +7,7 @@ it is configured and a no-op otherwise. A no-op never counts as sent.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -18,6 +19,18 @@ from cam.core.mailboxes import DEFAULT_KEY
 
 class GatewayError(Exception):
     """The gateway could not be reached or refused us: nothing was delivered."""
+
+
+def mask_secret(text: str, secret: str, mark: str = "***") -> str:
+    """Hide `secret` where it stands whole in `text` (what a server may echo back).
+
+    Only a whole occurrence, not one inside a longer word: with a short password such as
+    `su`, the server's "SMTP AUTH extension not supported" must still read as it was written.
+    """
+    if not secret:
+        return text
+    whole = rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])"
+    return re.sub(whole, lambda _: mark, text)
 
 
 class DeliveryUnknownError(Exception):

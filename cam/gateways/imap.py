@@ -19,8 +19,9 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from cam.core.placeholders import example_domain
 from cam.core.settings import Settings
-from cam.gateways.base import GatewayError, InboxBatch, InboxMessage
+from cam.gateways.base import GatewayError, InboxBatch, InboxMessage, mask_secret
 from cam.gateways.imap_idle import ImapIdle
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,8 @@ class ImapInboxReader:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self.configured = bool(settings.imap_host)
+        # `.env.example`'s host is no server: a dry run must not try it.
+        self.configured = bool(settings.imap_host) and not example_domain(settings.imap_host)
         self.name = (
             f"imap://{settings.imap_username}@{settings.imap_host}:{settings.imap_port}"
             f"/{settings.imap_folder}"
@@ -98,7 +100,7 @@ class ImapInboxReader:
     def _safe(self, text: str) -> str:
         """Make sure an error text never carries the password, whatever the server echoed."""
         secret = self._settings.imap_password.get_secret_value()
-        return text.replace(secret, "***") if secret else text
+        return mask_secret(text, secret)
 
     def _connect(self) -> imaplib.IMAP4:
         s = self._settings

@@ -17,6 +17,7 @@ import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
+from cam.core.placeholders import example_domain
 from cam.core.settings import Settings
 from cam.gateways.base import (
     DeliveryUnknownError,
@@ -24,12 +25,11 @@ from cam.gateways.base import (
     OutgoingEmail,
     SendOutcome,
     SendResult,
+    mask_secret,
 )
 from cam.outreach.mail import Composer, MailError, parse_address
 
 log = logging.getLogger(__name__)
-
-SECURITY_MODES = ("starttls", "ssl", "none")
 
 
 class SmtpEmailSender:
@@ -39,7 +39,10 @@ class SmtpEmailSender:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.configured = bool(settings.smtp_host and settings.mail_from)
+        # `.env.example`'s host is no server: it counts as not set up.
+        self.configured = bool(settings.smtp_host and settings.mail_from) and not example_domain(
+            settings.smtp_host
+        )
 
     @contextmanager
     def connect(self) -> Iterator[SmtpConnection]:
@@ -47,11 +50,6 @@ class SmtpEmailSender:
         settings = self.settings
         if not self.configured:
             raise GatewayError("SMTP is not configured (CAM_SMTP_HOST and CAM_FROM)")
-        if settings.smtp_security not in SECURITY_MODES:
-            raise GatewayError(
-                f"CAM_SMTP_SECURITY must be one of {', '.join(SECURITY_MODES)}, "
-                f"not {settings.smtp_security!r}"
-            )
         try:
             composer = Composer.from_settings(settings)
         except MailError as exc:
@@ -93,10 +91,16 @@ class SmtpEmailSender:
             if settings.smtp_security == "starttls":
                 if not client.has_extn("starttls"):
                     # Never fall back to plain text: the password and the mail would leak.
-                    raise GatewayError(f"SMTP server {where} does not offer STARTTLS")
+                    raise GatewayError(
+                        f"SMTP server {where} does not offer STARTTLS: set "
+                        "CAM_SMTP_SECURITY=ssl if it is port 465 (TLS from the start), or none "
+                        "only for a relay on this machine or a network you trust"
+                    )
                 client.starttls(context=self._tls_context())
                 client.ehlo()
             if settings.smtp_username:
+                if not client.has_extn("auth"):
+                    raise GatewayError(self._no_auth(where))
                 client.login(settings.smtp_username, settings.smtp_password.get_secret_value())
         except GatewayError:
             _close(client)
@@ -105,7 +109,8 @@ class SmtpEmailSender:
             _close(client)
             raise GatewayError(
                 f"SMTP login to {where} as {settings.smtp_username!r} failed: "
-                f"{exc.smtp_code} {self._redact(_text(exc.smtp_error))}"
+                f"{exc.smtp_code} {self._redact(_text(exc.smtp_error))}: check "
+                "CAM_SMTP_USERNAME and CAM_SMTP_PASSWORD"
             ) from None
         except smtplib.SMTPResponseException as exc:
             _close(client)
@@ -113,14 +118,43 @@ class SmtpEmailSender:
                 f"SMTP server {where} refused us: "
                 f"{exc.smtp_code} {self._redact(_text(exc.smtp_error))}"
             ) from None
+        except ssl.SSLError as exc:
+            _close(client)
+            raise GatewayError(self._tls_failed(where, exc)) from None
         except (smtplib.SMTPException, OSError) as exc:
-            # ssl.SSLError (a certificate we do not trust) is an OSError too.
             _close(client)
             raise GatewayError(
-                f"cannot connect to SMTP server {where}: {self._redact(str(exc))}"
+                f"cannot connect to SMTP server {where}: {self._redact(str(exc))}: check "
+                "CAM_SMTP_HOST and CAM_SMTP_PORT"
             ) from None
         log.info("smtp connected to %s (%s)", where, settings.smtp_security)
         return client
+
+    def _no_auth(self, where: str) -> str:
+        """Say why a server offers no login, and which setting to change."""
+        if self.settings.smtp_security == "none":
+            return (
+                f"connected to {where} but the server offers no AUTH (login) on a plain "
+                "connection: set CAM_SMTP_SECURITY=starttls or check CAM_SMTP_PORT"
+            )
+        return (
+            f"connected to {where} over TLS but the server offers no AUTH (login): check "
+            "CAM_SMTP_PORT (587 for starttls, 465 for ssl), or leave CAM_SMTP_USERNAME empty "
+            "for a relay that takes mail without a login"
+        )
+
+    def _tls_failed(self, where: str, exc: ssl.SSLError) -> str:
+        """Say why TLS failed: a certificate we do not trust, or the wrong kind of port."""
+        reason = self._redact(str(getattr(exc, "reason", None) or exc))
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return (
+                f"connected to {where} but its certificate is not trusted ({reason}): check "
+                "CAM_SMTP_HOST (the name on the certificate) or set CAM_SMTP_CA_FILE"
+            )
+        return (
+            f"connected to {where} but TLS failed ({reason}): port 465 wants "
+            "CAM_SMTP_SECURITY=ssl, port 587 starttls: check CAM_SMTP_SECURITY and CAM_SMTP_PORT"
+        )
 
     def _tls_context(self) -> ssl.SSLContext:
         """Verify the server's certificate and name; trust CAM_SMTP_CA_FILE when given."""
@@ -131,8 +165,7 @@ class SmtpEmailSender:
             raise GatewayError(f"cannot read CAM_SMTP_CA_FILE {ca_file}: {exc.strerror}") from None
 
     def _redact(self, text: str) -> str:
-        password = self.settings.smtp_password.get_secret_value()
-        return text.replace(password, "**********") if password else text
+        return mask_secret(text, self.settings.smtp_password.get_secret_value(), "**********")
 
 
 class SmtpConnection:

@@ -12,29 +12,34 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.ids import ActionId
+from bot.nonces import first_use
 from bot.payloads import ApprovalRef
-from bot.request_guard import first_use
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import RequestNonce
 from cam.core.state import get_state
 from tests.e2e.seed import hot_lead_approval
 from tests.e2e.slack_client import APPROVER, TEAM, RunningBot
+from tests.replies.prospects import wait_for
 
 SECRET_WORD = "pause"
 
 
-def pause_form(trigger: str) -> str:
+def command_form(text: str, trigger: str) -> str:
     return urlencode(
         {
             "team_id": TEAM,
             "channel_id": "C0GENERAL",
             "user_id": APPROVER,
             "command": "/cam",
-            "text": SECRET_WORD,
+            "text": text,
             "response_url": "",
             "trigger_id": trigger,
         }
     )
+
+
+def pause_form(trigger: str) -> str:
+    return command_form(SECRET_WORD, trigger)
 
 
 def paused(bot: RunningBot) -> bool:
@@ -61,6 +66,25 @@ def test_a_replayed_pause_is_refused_by_every_instance(
     logged = [r.getMessage() for r in caplog.records if r.name == "bot.request_guard"]
     assert len(logged) == 2 and all("replayed" in line for line in logged)
     assert not any("captured" in line or SECRET_WORD in line for line in logged)
+
+
+def nonce_stored(bot: RunningBot) -> bool:
+    with unit_of_work(bot.sessions) as session:
+        return bool(session.scalar(select(func.count()).select_from(RequestNonce)))
+
+
+def test_a_replayed_read_is_refused_at_once_here_and_once_stored_everywhere(
+    start_bot: Callable[..., RunningBot],
+) -> None:
+    """`/cam status` does not wait for its nonce: memory refuses a replay on the instance that
+    answered, and the table on every other one as soon as the nonce is written."""
+    first, second = start_bot(), start_bot()
+    body, stamp = command_form("status", "4242.2.captured"), int(time.time())
+    assert first.slack.post(body, timestamp=stamp).status == 200
+    replay = first.slack.post(body, timestamp=stamp)
+    assert replay.status == 401 and replay.body == "request already served"
+    wait_for(lambda: nonce_stored(first), timeout=10)
+    assert second.slack.post(body, timestamp=stamp).status == 401
 
 
 def test_a_replayed_click_is_refused(bot: RunningBot) -> None:

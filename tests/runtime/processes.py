@@ -15,8 +15,11 @@ CAM_BOT = str(Path(sys.executable).with_name("cam-bot"))
 
 
 def clean_env(**values: str) -> dict[str, str]:
-    """Only what the process needs: no settings leak in from the environment running tests."""
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", **values}
+    """Only what the process needs: no settings leak in from the environment running tests.
+
+    PYTHONPATH is kept: it is what points the process at the code under test."""
+    kept = {"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", **kept, **values}
 
 
 def free_port() -> int:
