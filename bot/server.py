@@ -27,6 +27,7 @@ from bot.startup import HealthChecks, SlackTokenCheck, StartupError
 from bot.worker import Worker
 from cam.bootstrap import Runtime
 from cam.core import db
+from cam.core.mailboxes import MailboxError
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +39,13 @@ def serve() -> None:
     startup.parse_args(sys.argv[1:])
     try:
         settings = load_bot_settings()
-    except SettingsProblem as exc:
+        # The mailboxes file and its password variables: a mistake stops the start in one line.
+        runtime = Runtime(settings)
+    except (SettingsProblem, MailboxError) as exc:
         _exit_with(str(exc))
     configure_logging(settings.log_level)
     database = db.redacted_url(settings.database_url)
     log.info("cam-bot %s, database %s", version("cam-orchestrator"), database)
-    runtime = Runtime(settings)
     slack_check = SlackTokenCheck(notifier_client(settings))
     health = HealthChecks(head=db.schema_head(), slack=slack_check)
     try:

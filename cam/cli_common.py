@@ -18,7 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from cam.bootstrap import Runtime
-from cam.core import db
+from cam.core import db, mailboxes
+from cam.core.mailboxes import MailboxError
 from cam.core.settings import Settings
 from cam.leads.importer import ImportFileError, ImportResult, ProgressCallback, import_leads
 from cam.leads.scoring import ScoringFileError
@@ -68,9 +69,11 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
         except (CliError, ImportFileError, CampaignFileError, ScoringFileError, OSError) as exc:
             message = str(exc)
             code = 2 if isinstance(exc, SettingsError) else 1
+        except MailboxError as exc:
+            message, code = str(exc), 2
         except SQLAlchemyError as exc:
             message = _database_message(exc, _database_url.get())
-        err_console.print(f"[red]error:[/red] {escape(message)}")
+        err_console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
         raise typer.Exit(code)
 
     return wrapper
@@ -86,6 +89,8 @@ def load_settings(**overrides: object) -> Settings:
             for error in exc.errors(include_input=False)
         )
         raise SettingsError(f"invalid settings: {problems}") from None
+    # The mailboxes file is settings too: a mistake in it stops every command, not only some.
+    mailboxes.load_mailboxes(settings)
     _database_url.set(settings.database_url)
     shown = escape(db.redacted_url(settings.database_url))
     err_console.print(f"Database: {shown}", style="dim", soft_wrap=True)

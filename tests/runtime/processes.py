@@ -16,7 +16,9 @@ CAM_BOT = str(Path(sys.executable).with_name("cam-bot"))
 
 def clean_env(**values: str) -> dict[str, str]:
     """Only what the process needs: no settings leak in from the environment running tests."""
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", **values}
+    # PYTHONPATH too: the code under test is the checkout the tests run from.
+    kept = {k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ}
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", **kept, **values}
 
 
 def free_port() -> int:
