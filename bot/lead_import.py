@@ -17,7 +17,7 @@ from bot.blocks.common import SlackPost, escape
 from bot.blocks.imports import errors_file_name, import_refused_post, import_result_post
 from bot.deps import Deps
 from bot.shared_files import FileKind, FileRefused, SharedFile, download
-from cam.core import events
+from cam.core import events, mailboxes
 from cam.core.db import unit_of_work
 from cam.leads.importer import ImportFileError, ImportResult, import_leads
 
@@ -84,6 +84,7 @@ def _import(deps: Deps, file: SharedFile, by: str, folder: Path) -> ImportResult
         errors_path=folder / "errors.csv",
         name=file.name,
         by=by,
+        owners=mailboxes.owner_names(deps.settings),
     )
 
 

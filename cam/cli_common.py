@@ -22,6 +22,7 @@ from cam.core import db, mailboxes
 from cam.core.mailboxes import MailboxError
 from cam.core.settings import Settings
 from cam.leads.importer import ImportFileError, ImportResult, ProgressCallback, import_leads
+from cam.leads.owners import OwnerFallback
 from cam.leads.scoring import ScoringFileError
 from cam.outreach.campaigns import CampaignFileError
 
@@ -125,6 +126,9 @@ def import_file(
     encoding: str | None = None,
     source: str | None = None,
     delimiter: str | None = None,
+    mapping: dict[str, str] | None = None,
+    owners: dict[str, str] | None = None,
+    owner_fallback: OwnerFallback = OwnerFallback.error,
 ) -> ImportResult:
     """Import `path` with a progress bar on a terminal, rejected rows to `errors`."""
     with _progress(console.is_terminal) as progress:
@@ -136,4 +140,7 @@ def import_file(
             source=source,
             delimiter=delimiter,
             progress=progress,
+            mapping=mapping,
+            owners=owners,
+            owner_fallback=owner_fallback,
         )

@@ -52,6 +52,7 @@ def import_summary(result: ImportResult) -> RenderableType:
     table.add_row("Duplicates in the file", str(result.duplicates_in_file))
     table.add_row("Invalid", f"[red]{result.invalid}[/red]" if result.invalid else "0")
     parts: list[RenderableType] = [table]
+    parts += [Text(line) for line in result.notes()]
     if result.encoding_note:
         parts.append(Text(f"Note: {result.encoding_note}", style="yellow"))
     if result.errors:

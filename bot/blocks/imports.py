@@ -38,6 +38,7 @@ def import_result_post(result: ImportResult, *, name: str, by: str) -> SlackPost
     notes = [f"Separator: {DELIMITER_NAMES.get(result.delimiter, 'comma')}."]
     if result.encoding_note:
         notes.append(escape(result.encoding_note) + ".")
+    notes += [escape(note) + "." for note in result.notes()]
     blocks.append(context(" ".join(notes)))
     if result.errors:
         lines = [f"Line {e.line}: {escape(e.reason)}" for e in result.errors[:SHOWN_ERRORS]]

@@ -178,6 +178,19 @@ def owners(settings: Settings) -> dict[str, str]:
     return {mailbox.key: mailbox.owner for mailbox in load_mailboxes(settings) if mailbox.owner}
 
 
+def owner_names(settings: Settings) -> dict[str, str] | None:
+    """Each value an import's owner column may hold (key, address, owner), lower case, to its
+    mailbox key; None without a mailboxes file (the one mailbox takes every lead)."""
+    if settings.mailboxes_file is None:
+        return None
+    names: dict[str, str] = {}
+    for mailbox in load_mailboxes(settings):
+        for name in (mailbox.key, mailbox.address, mailbox.owner):
+            if name:
+                names[name.lower()] = mailbox.key
+    return names
+
+
 def default_mailbox(settings: Settings) -> MailboxConfig:
     """The one mailbox of a team without a mailboxes file, from today's settings."""
     smtp = imap = None
