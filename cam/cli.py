@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from sqlalchemy import select
 
-from cam import cli_check, cli_demo, cli_views
+from cam import cli_check, cli_demo, cli_mailboxes, cli_views
 from cam.bootstrap import Runtime, cycle_config
 from cam.cli_common import (
     console,
@@ -184,6 +184,7 @@ def limits() -> None:
 
 app.command("digest")(friendly_errors(digest_command.digest))
 app.command("check")(friendly_errors(cli_check.check))
+app.command("mailboxes")(friendly_errors(cli_mailboxes.mailboxes))
 app.command("demo")(friendly_errors(cli_demo.demo))
 replies_app = typer.Typer(help="What the team decided on replies.", no_args_is_help=True)
 replies_app.command("accuracy")(friendly_errors(reply_accuracy.accuracy))

@@ -30,8 +30,8 @@ def load_model(path: Path, model: type[Model], what: str, error: type[Exception]
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        where = _TOML_AT.search(str(exc))
-        line = f", line {where.group(1)}" if where else ""
+        at = _TOML_AT.search(str(exc))
+        line = f", line {at.group(1)}" if at else ""
         reason = _TOML_AT.sub("", str(exc)).strip()
         raise error(f"cannot read {what} {path}{line}: not valid TOML ({reason})") from exc
     try:
@@ -39,8 +39,8 @@ def load_model(path: Path, model: type[Model], what: str, error: type[Exception]
     except ValidationError as exc:
         problems = []
         for item in exc.errors(include_input=False):
-            line = line_of(text, item["loc"])
-            where = f"line {line}: " if line else ""
+            number = line_of(text, item["loc"])
+            where = f"line {number}: " if number else ""
             field = ".".join(str(part) for part in item["loc"]) or "(top)"
             problems.append(f"{where}{field}: {_advice(item, model)}")
         if len(problems) == 1:
