@@ -119,14 +119,14 @@ def load_mailboxes(settings: Settings) -> list[MailboxConfig]:
     return listed
 
 
-def same_address(address: str) -> str:
+def _same_address(address: str) -> str:
     """The address as a mailbox provider sees it: no case, no `+tag`, no trailing dot."""
     local, _, domain = address.strip().lower().rpartition("@")
     return f"{local.partition('+')[0]}@{domain.rstrip('.')}"
 
 
 def _smtp_login(mailbox: MailboxConfig) -> str:
-    """The SMTP account a mailbox logs in as (`user@host`), or "" when it does not log in."""
+    """The SMTP account a mailbox logs in as (`user at host`), or "" when it logs in as none."""
     smtp = mailbox.smtp
     if smtp is None or not smtp.username:
         return ""
@@ -140,7 +140,7 @@ def _refuse_duplicates(path: Path, mailboxes: list[MailboxConfig]) -> None:
         (
             "address",
             ("from",),
-            lambda m: same_address(m.address),
+            lambda m: _same_address(m.address),
             "case, a +tag and a trailing dot do not make another mailbox: list it once",
         ),
         (
