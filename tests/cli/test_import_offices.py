@@ -51,9 +51,8 @@ def _leads(url: str) -> dict[str, Lead]:
     return {lead.email: lead for lead in leads}
 
 
-def test_a_german_excel_file_imports_with_its_own_headers(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'cam.db'}"
-    upgrade(url)
+def test_a_german_excel_file_imports_with_its_own_headers(tmp_path: Path, db_url: str) -> None:
+    url = db_url
     (tmp_path / "mailboxes.toml").write_text((DATA_DIR / "mailboxes.example.toml").read_text())
     env = {"DATABASE_URL": url, "CAM_MAILBOXES_FILE": "mailboxes.toml"} | PASSWORDS
     _write(tmp_path / "kontakte.csv", GERMAN, "cp1252")

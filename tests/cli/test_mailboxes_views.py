@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cam.core.db import make_engine, session_factory, unit_of_work, upgrade
+from cam.core.db import make_engine, session_factory, unit_of_work
 from cam.core.models import Campaign, Channel, Lead, OutreachMessage, OutreachStatus
 from cam.core.settings import DATA_DIR
 from tests.cli.helpers import cam
@@ -26,11 +26,9 @@ hourly_cap = 4
 """
 
 
-def _team(tmp_path: Path) -> dict[str, str]:
+def _team(tmp_path: Path, url: str) -> dict[str, str]:
     text = (DATA_DIR / "mailboxes.example.toml").read_text() + THIRD
     (tmp_path / "mailboxes.toml").write_text(text)
-    url = f"sqlite:///{tmp_path / 'cam.db'}"
-    upgrade(url)
     engine = make_engine(url)
     with unit_of_work(session_factory(engine)) as session:
         campaign = Campaign(key="c", name="C")
@@ -53,8 +51,8 @@ def _team(tmp_path: Path) -> dict[str, str]:
     return {"DATABASE_URL": url, "CAM_MAILBOXES_FILE": "mailboxes.toml", "COLUMNS": "80"}
 
 
-def test_limits_and_mailboxes_read_at_80_columns(tmp_path: Path) -> None:
-    env = _team(tmp_path) | PASSWORDS
+def test_limits_and_mailboxes_read_at_80_columns(tmp_path: Path, db_url: str) -> None:
+    env = _team(tmp_path, db_url) | PASSWORDS
     limits = cam(tmp_path, "limits", **env)
     assert limits.returncode == 0, limits.stderr
     lines = limits.stdout.splitlines()
