@@ -7,11 +7,7 @@ from pathlib import Path
 import trustme
 
 from tests.cli.helpers import cam
-from tests.gateways.imap_server import imap_ca
 from tests.gateways.mailbox_team import JONAS, MAYA, running_team
-from tests.gateways.smtp_server import smtp_ca
-
-__all__ = ["imap_ca", "smtp_ca"]
 
 
 def test_each_mailbox_gets_its_row_and_one_failing_fails_the_check(

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import trustme
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -26,6 +27,7 @@ from cam.outreach import senders
 from cam.outreach.safety import day_window, team_day
 from tests.e2e.slack_client import APPROVER, OUTSIDER, RunningBot, clear_of_midnight, shown
 from tests.e2e.test_preview import plan
+from tests.gateways.mailbox_team import JONAS, MAYA, running_team
 from tests.gateways.smtp_server import POSTAL_ADDRESS
 
 EXAMPLE = DATA_DIR / "mailboxes.example.toml"
@@ -157,3 +159,27 @@ def test_preview_shows_the_leads_mailbox_its_from_and_its_window(
     assert "*From*\\nJonas Berg &lt;jonas@acme.example&gt;" in jonas
     assert f"<!date^{int(planned.timestamp())}^" in jonas
     assert "its mailbox jonas is paused" in jonas
+
+
+def test_cam_check_tries_each_mailbox_on_its_own_row(
+    start_bot: Callable[..., RunningBot],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    smtp_ca: tuple[trustme.CA, Path],
+    imap_ca: tuple[trustme.CA, Path],
+) -> None:
+    with running_team(smtp_ca, imap_ca, tmp_path, (MAYA, JONAS)) as team:
+        for name, value in team.env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("JONAS_IMAP_PASSWORD", "not-his-password")
+        bot = start_bot(CAM_MAILBOXES_FILE=str(team.file))
+        url = bot.fake_slack.response_url("check")
+        bot.slack.command("check", user=OUTSIDER, response_url=url)
+        bot.settle()
+    [answer] = bot.fake_slack.of("response_url")
+    lines = shown(answer.params["blocks"]).splitlines()
+    maya = next(line for line in lines if "Mailbox maya" in line)
+    jonas = next(line for line in lines if "Mailbox jonas" in line)
+    assert ":white_check_mark:" in maya and "SMTP: logged in to 127.0.0.1" in maya
+    assert ":x:" in jonas and "IMAP:" in jonas
+    assert not any("CAM_FROM" in line or "CAM_SMTP" in line for line in lines)
