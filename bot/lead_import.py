@@ -10,14 +10,14 @@ errors CSV uploaded beside it. A refused file imports nothing, and its refusal i
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from bot.blocks.common import SlackPost, escape
 from bot.blocks.imports import errors_file_name, import_refused_post, import_result_post
 from bot.deps import Deps
 from bot.shared_files import FileKind, FileRefused, SharedFile, download
-from cam.core import events
+from cam.core import events, mailboxes
 from cam.core.db import unit_of_work
 from cam.leads.importer import ImportFileError, ImportResult, import_leads
 
@@ -25,11 +25,19 @@ from cam.leads.importer import ImportFileError, ImportResult, import_leads
 RECENT_FILES = 20
 
 
-def import_shared_file(deps: Deps, *, file_id: str, by: str, asked: bool = False) -> None:
+def import_shared_file(
+    deps: Deps,
+    *,
+    file_id: str,
+    by: str,
+    asked: bool = False,
+    mapping: Mapping[str, str] | None = None,
+) -> None:
     """Import one file shared in the report channel and answer in its thread.
 
     A file that does not look like a spreadsheet at all (an image, a PDF) is let be, unless
     someone `asked` for it with `/cam import`: the channel is for talk as well as imports.
+    `mapping` reads columns as fields (`/cam import map Spalte=company`).
     """
     channel = deps.settings.report_channel
     file = SharedFile.from_info(deps.client.files_info(file=file_id)["file"], channel)
@@ -37,7 +45,7 @@ def import_shared_file(deps: Deps, *, file_id: str, by: str, asked: bool = False
         return
     with tempfile.TemporaryDirectory(prefix="cam-import-") as folder:
         try:
-            result = _import(deps, file, by, Path(folder))
+            result = _import(deps, file, by, Path(folder), mapping)
         except (FileRefused, ImportFileError) as exc:
             _refused(deps, file, by, str(exc))
             return
@@ -52,7 +60,13 @@ def import_shared_file(deps: Deps, *, file_id: str, by: str, asked: bool = False
             )
 
 
-def import_latest(deps: Deps, *, by: str, tell: Callable[[str], None]) -> None:
+def import_latest(
+    deps: Deps,
+    *,
+    by: str,
+    tell: Callable[[str], None],
+    mapping: Mapping[str, str] | None = None,
+) -> None:
     """`/cam import`: import again the latest CSV `by` shared in the report channel."""
     listed = deps.client.files_list(
         channel=deps.settings.report_channel, user=by, count=RECENT_FILES
@@ -61,13 +75,15 @@ def import_latest(deps: Deps, *, by: str, tell: Callable[[str], None]) -> None:
     for found in listed.get("files") or []:
         file = SharedFile.from_info(found, channel)
         if file.kind is not FileKind.other:
-            import_shared_file(deps, file_id=file.id, by=by, asked=True)
+            import_shared_file(deps, file_id=file.id, by=by, asked=True, mapping=mapping)
             tell(f"Done: the answer is in the thread of {escape(file.name)} in <#{channel}>.")
             return
     tell(f"You have not shared a CSV in <#{channel}> yet: upload one there.")
 
 
-def _import(deps: Deps, file: SharedFile, by: str, folder: Path) -> ImportResult:
+def _import(
+    deps: Deps, file: SharedFile, by: str, folder: Path, mapping: Mapping[str, str] | None
+) -> ImportResult:
     reason = file.refusal()
     if reason is not None:
         raise FileRefused(reason)
@@ -84,6 +100,8 @@ def _import(deps: Deps, file: SharedFile, by: str, folder: Path) -> ImportResult
         errors_path=folder / "errors.csv",
         name=file.name,
         by=by,
+        owners=mailboxes.owner_names(deps.settings),
+        mapping=mapping,
     )
 
 

@@ -27,6 +27,7 @@ from bot.startup import HealthChecks, SlackTokenCheck, StartupError
 from bot.worker import Worker
 from cam.bootstrap import Runtime
 from cam.core import db
+from cam.core.mailboxes import MailboxError
 from cam.replies.snippets import SnippetFileError, load_snippets
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,9 @@ def serve() -> None:
     startup.parse_args(sys.argv[1:])
     try:
         settings = load_bot_settings()
-    except SettingsProblem as exc:
+        # The mailboxes file and its password variables: a mistake stops the start in one line.
+        runtime = Runtime(settings)
+    except (SettingsProblem, MailboxError) as exc:
         _exit_with(str(exc))
     configure_logging(settings.log_level)
     try:
@@ -48,7 +51,6 @@ def serve() -> None:
         _exit_with(str(exc))
     database = db.redacted_url(settings.database_url)
     log.info("cam-bot %s, database %s", version("cam-orchestrator"), database)
-    runtime = Runtime(settings)
     slack_check = SlackTokenCheck(notifier_client(settings))
     health = HealthChecks(head=db.schema_head(), slack=slack_check, gateways=runtime.gateways)
     try:

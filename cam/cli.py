@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from sqlalchemy import select
 
-from cam import cli_check, cli_demo, cli_switches, cli_views
+from cam import cli_check, cli_demo, cli_mailboxes, cli_switches, cli_views
 from cam.bootstrap import Runtime, cycle_config
 from cam.cli_common import (
     console,
@@ -18,7 +18,7 @@ from cam.cli_common import (
     import_file,
     load_settings,
 )
-from cam.core import db
+from cam.core import db, mailboxes
 from cam.core.models import Event, utcnow
 from cam.core.report import CAMCycleReport
 from cam.core.runs import last_runs
@@ -26,6 +26,8 @@ from cam.core.state import get_state
 from cam.cycle import run_daily_cam_cycle
 from cam.digest import command as digest_command
 from cam.leads import csv_files
+from cam.leads.headers import parse_mapping
+from cam.leads.owners import OwnerFallback
 from cam.outreach.limits import limits_snapshot
 from cam.replies import accuracy as reply_accuracy
 from cam.replies import label_commands
@@ -86,14 +88,47 @@ def leads_import(
             parser=csv_files.delimiter_named,
         ),
     ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help='Read a column as a field: --map "Spalte=company" (repeatable). Headers such '
+            "as Vorname, Prénom or Correo electrónico are understood without it.",
+            callback=_mapping,
+        ),
+    ] = None,
+    owner_fallback: Annotated[
+        OwnerFallback,
+        typer.Option(
+            help="A row whose owner is no mailbox of the mailboxes file: an error (refused), or "
+            "spread (imported, counted, dealt to the roomiest mailbox)."
+        ),
+    ] = OwnerFallback.error,
 ) -> None:
     """Import leads from a CSV file: validated, deduplicated, committed in batches."""
     errors_path = errors or file.with_name(f"{file.stem}-errors.csv")
-    with Runtime(load_settings()) as runtime:
+    settings = load_settings()
+    with Runtime(settings) as runtime:
         result = import_file(
-            runtime, file, errors_path, encoding=encoding, source=source, delimiter=delimiter
+            runtime,
+            file,
+            errors_path,
+            encoding=encoding,
+            source=source,
+            delimiter=delimiter,
+            mapping=parse_mapping(map_ or []),
+            owners=mailboxes.owner_names(settings),
+            owner_fallback=owner_fallback,
         )
     console.print(cli_views.import_summary(result))
+
+
+def _mapping(values: list[str] | None) -> list[str] | None:
+    try:
+        parse_mapping(values or [])
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return values
 
 
 @app.command()
@@ -150,6 +185,7 @@ def limits() -> None:
 
 app.command("digest")(friendly_errors(digest_command.digest))
 app.command("check")(friendly_errors(cli_check.check))
+app.command("mailboxes")(friendly_errors(cli_mailboxes.mailboxes))
 app.command("demo")(friendly_errors(cli_demo.demo))
 app.command("pause")(friendly_errors(cli_switches.pause))
 app.command("resume")(friendly_errors(cli_switches.resume))

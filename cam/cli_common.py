@@ -18,9 +18,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from cam.bootstrap import Runtime
-from cam.core import db
+from cam.core import db, mailboxes
+from cam.core.mailboxes import MailboxError
 from cam.core.settings import Settings
 from cam.leads.importer import ImportFileError, ImportResult, ProgressCallback, import_leads
+from cam.leads.owners import OwnerFallback
 from cam.leads.scoring import ScoringFileError
 from cam.outreach.campaigns import CampaignFileError
 
@@ -68,9 +70,11 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
         except (CliError, ImportFileError, CampaignFileError, ScoringFileError, OSError) as exc:
             message = str(exc)
             code = 2 if isinstance(exc, SettingsError) else 1
+        except MailboxError as exc:
+            message, code = str(exc), 2
         except SQLAlchemyError as exc:
             message = _database_message(exc, _database_url.get())
-        err_console.print(f"[red]error:[/red] {escape(message)}")
+        err_console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
         raise typer.Exit(code)
 
     return wrapper
@@ -86,6 +90,8 @@ def load_settings(**overrides: object) -> Settings:
             for error in exc.errors(include_input=False)
         )
         raise SettingsError(f"invalid settings: {problems}") from None
+    # The mailboxes file is settings too: a mistake in it stops every command, not only some.
+    mailboxes.load_mailboxes(settings)
     _database_url.set(settings.database_url)
     shown = escape(db.redacted_url(settings.database_url))
     err_console.print(f"Database: {shown}", style="dim", soft_wrap=True)
@@ -120,6 +126,9 @@ def import_file(
     encoding: str | None = None,
     source: str | None = None,
     delimiter: str | None = None,
+    mapping: dict[str, str] | None = None,
+    owners: dict[str, str] | None = None,
+    owner_fallback: OwnerFallback = OwnerFallback.error,
 ) -> ImportResult:
     """Import `path` with a progress bar on a terminal, rejected rows to `errors`."""
     with _progress(console.is_terminal) as progress:
@@ -131,4 +140,7 @@ def import_file(
             source=source,
             delimiter=delimiter,
             progress=progress,
+            mapping=mapping,
+            owners=owners,
+            owner_fallback=owner_fallback,
         )

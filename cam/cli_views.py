@@ -53,6 +53,7 @@ def import_summary(result: ImportResult) -> RenderableType:
     table.add_row("Duplicates in the file", str(result.duplicates_in_file))
     table.add_row("Invalid", f"[red]{result.invalid}[/red]" if result.invalid else "0")
     parts: list[RenderableType] = [table]
+    parts += [Text(line) for line in result.notes()]
     if result.encoding_note:
         parts.append(Text(f"Note: {result.encoding_note}", style="yellow"))
     if result.errors:
@@ -134,18 +135,18 @@ def runs_table(runs: Sequence[CycleRun]) -> RenderableType:
 
 
 def limits_view(snapshot: LimitsSnapshot) -> RenderableType:
+    """Caps and use, narrow enough for an 80-column terminal with any number of mailboxes."""
     mode = "dry run (counts simulated sends)" if snapshot.dry_run else "live"
-    table = Table(
-        title=f"Limits for {snapshot.day} ({snapshot.timezone}), {mode}", box=box.SIMPLE_HEAVY
-    )
-    table.add_column("Channel", style="bold")
-    for name in ("Cap today", "Used", "Remaining", "Hourly cap", "This hour", "Warm-up day"):
-        table.add_column(name, justify="right")
+    table = _use_table(f"Limits for {snapshot.day} ({snapshot.timezone})", "Channel")
     for channel in snapshot.channels:
         table.add_row(channel.channel.value, *_use_cells(channel))
-    tables: list[RenderableType] = [table]
+    tables: list[RenderableType] = [Text(f"Mode: {mode}"), table]
     if snapshot.mailboxes:
-        tables.append(_mailboxes_table(snapshot.mailboxes))
+        mailboxes = _use_table("Mailboxes", "Mailbox", "State")
+        for mailbox in snapshot.mailboxes:
+            name = f"[bold]{escape(mailbox.key)}[/bold]\n[dim]{escape(mailbox.address)}[/dim]"
+            mailboxes.add_row(name, *_use_cells(mailbox), mailbox_state(mailbox))
+        tables.append(mailboxes)
     window = snapshot.send_window
     days = ", ".join(WEEKDAYS[d] for d in sorted(window.weekdays))
     hours = f"{window.start:%H:%M}-{window.end:%H:%M}"
@@ -153,38 +154,34 @@ def limits_view(snapshot: LimitsSnapshot) -> RenderableType:
         f"Per-domain cap: {snapshot.per_domain_daily_cap} a day",
         f"Send window: {hours} on {days}, in each recipient's time zone",
         f"Blocked domains: {snapshot.blocked_domains}    Suppressions: {snapshot.suppressions}",
+        "Today and This hour are used/cap; Warm-up is the day of the ramp (0 = first day).",
     ]
     return Group(*tables, Text("\n".join(lines)))
 
 
+def _use_table(title: str, *names: str) -> Table:
+    table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left")
+    table.add_column(names[0], overflow="fold", max_width=34)
+    for name in ("Today", "Left", "This hour", "Warm-up"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for name in names[1:]:
+        table.add_column(name, no_wrap=True)
+    return table
+
+
 def _use_cells(limits: DailyUse) -> list[str]:
-    """Cap today, used, remaining, hourly cap, this hour, warm-up day ("-" where none)."""
+    """Today (used/cap), left, this hour (used/cap), warm-up day ("-" where none)."""
+    hour = f"/{limits.hourly_cap}" if limits.hourly_cap is not None else ""
     return [
-        str(limits.cap_today),
-        str(limits.used_today),
+        f"{limits.used_today}/{limits.cap_today}",
         str(limits.remaining),
-        str(limits.hourly_cap) if limits.hourly_cap is not None else "-",
-        str(limits.used_this_hour),
+        f"{limits.used_this_hour}{hour}",
         str(limits.warmup_day) if limits.warmup_day is not None else "-",
     ]
 
 
-def _mailboxes_table(mailboxes: Sequence[MailboxLimits]) -> Table:
-    table = Table(title="Mailboxes", box=box.SIMPLE_HEAVY)
-    table.add_column("Mailbox", style="bold")
-    table.add_column("Address", overflow="fold")
-    for name in ("Cap today", "Used", "Remaining", "Hourly cap", "This hour", "Warm-up day"):
-        table.add_column(name, justify="right")
-    table.add_column("State")
-    for mailbox in mailboxes:
-        state = "paused" if mailbox.paused else ("active" if mailbox.active else "no new leads")
-        table.add_row(
-            mailbox.key,
-            escape(mailbox.address),
-            *_use_cells(mailbox),
-            state,
-        )
-    return table
+def mailbox_state(mailbox: MailboxLimits) -> str:
+    return "paused" if mailbox.paused else ("active" if mailbox.active else "no new leads")
 
 
 def events_table(events: Sequence[Event]) -> RenderableType:

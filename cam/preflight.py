@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel
 
 from cam.core import placeholders
+from cam.core.mailboxes import MailboxConfig, MailboxError, load_mailboxes, mailbox_settings
 from cam.core.settings import Settings
 from cam.gateways.base import GatewayError
 from cam.gateways.hubspot import HubSpotCrm
@@ -23,6 +24,7 @@ from cam.gateways.smtp import SmtpEmailSender
 from cam.outreach.mail import MailError, load_dkim_key, parse_address
 
 MIN_SECRET_KEY = 16
+SENDER_ITEM = "Sender (CAM_FROM)"
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0")  # noqa: S104
 
 
@@ -64,7 +66,13 @@ Check = Callable[[], PreflightItem]
 def run_preflight(settings: Settings, *, extra: Sequence[Check] = ()) -> Preflight:
     """Check every setting and connection live sending needs; `extra` adds the bot's own."""
     items = [*_required_settings(settings)]
-    items += [_smtp(settings), _imap(settings), _dkim(settings), _crm(settings)]
+    if settings.mailboxes_file is None:
+        items += [_smtp(settings), _imap(settings), _dkim(settings)]
+    else:
+        # Each listed mailbox on its own row; CAM_FROM and CAM_SMTP_* are not used then.
+        items = [item for item in items if item.name != SENDER_ITEM]
+        items += [_mailbox(settings, mailbox) for mailbox in load_mailboxes(settings)]
+    items += [_crm(settings)]
     items += [check() for check in extra]
     return Preflight(items=items)
 
@@ -88,7 +96,7 @@ def _required_settings(settings: Settings) -> list[PreflightItem]:
             _public_url_problem(settings.public_url),
             f"{settings.public_url}: recipients can reach the unsubscribe page",
         ),
-        _item("Sender (CAM_FROM)", _sender_problem(settings.mail_from), settings.mail_from),
+        _item(SENDER_ITEM, _sender_problem(settings.mail_from), settings.mail_from),
         _item(
             "Postal address (CAM_POSTAL_ADDRESS)",
             _postal_problem(settings.postal_address),
@@ -183,6 +191,29 @@ def _dkim(settings: Settings) -> PreflightItem:
     except MailError as exc:
         return _item(name, str(exc), "")
     return _item(name, None, f"key loaded, selector {settings.dkim_selector}")
+
+
+def _mailbox(settings: Settings, mailbox: MailboxConfig) -> PreflightItem:
+    """One mailbox of the file on one row: its SMTP login, IMAP login and folder, DKIM key."""
+    name = f"Mailbox {mailbox.key} ({mailbox.address})"
+    try:
+        seen_as = mailbox_settings(settings, mailbox)
+    except MailboxError as exc:
+        return _item(name, str(exc), "")
+    parts = [
+        ("SMTP", _smtp(seen_as) if mailbox.smtp else None, "no [mailbox.smtp]: nothing is sent"),
+        ("IMAP", _imap(seen_as) if mailbox.imap else None, "no [mailbox.imap]: replies unread"),
+        ("DKIM", _dkim(seen_as), ""),
+    ]
+    problems, found = [], []
+    for what, item, absent in parts:
+        if item is None:
+            problems.append(f"{what}: {absent}")
+        elif item.blocking:
+            problems.append(f"{what}: {item.detail}")
+        elif item.status is CheckStatus.ok:
+            found.append(f"{what}: {item.detail}")
+    return _item(name, "; ".join(problems) or None, "; ".join(found))
 
 
 def _crm(settings: Settings) -> PreflightItem:

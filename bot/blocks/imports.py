@@ -20,7 +20,9 @@ def how_to_import(report_channel: str, *, here: bool) -> str:
         f"To import leads, upload a CSV file into {channel} (drag it in, or use + then Upload). "
         "I import every CSV shared there, with the same checks as `cam leads import`, and answer "
         "in its thread with the counts and the rows I could not take. It needs a header row "
-        "with an `email` column; up to 50 MB; a spreadsheet must be saved as CSV first."
+        "with an email column (headers in English, German, French, Spanish, Dutch, Italian "
+        "or Portuguese are understood); up to 50 MB; a spreadsheet must be saved as CSV first. "
+        "`/cam import map Spalte=company` imports your latest CSV again with a column named."
     )
     if not here:
         return f"{steps}\n`/cam import` works in {channel} only."
@@ -38,6 +40,7 @@ def import_result_post(result: ImportResult, *, name: str, by: str) -> SlackPost
     notes = [f"Separator: {DELIMITER_NAMES.get(result.delimiter, 'comma')}."]
     if result.encoding_note:
         notes.append(escape(result.encoding_note) + ".")
+    notes += [escape(note) + "." for note in result.notes()]
     blocks.append(context(" ".join(notes)))
     if result.errors:
         lines = [f"Line {e.line}: {escape(e.reason)}" for e in result.errors[:SHOWN_ERRORS]]

@@ -30,6 +30,7 @@ from cam.digest import runs as digest_runs
 from cam.digest.build import build_digest
 from cam.digest.model import Digest, DigestKind
 from cam.escalation import go_live as go_live_requests
+from cam.leads.headers import parse_mapping
 from cam.outreach import preview as outreach_preview
 from cam.outreach import senders
 
@@ -43,6 +44,7 @@ HELP = """*CAM commands*
 `/cam status`: mode, next run, last run, what waits for approval
 `/cam digest` / `/cam digest week`: post today's digest (or the week in review) now
 `/cam import`: how to import leads (upload a CSV into the report channel)
+`/cam import map Spalte=company`: import your latest CSV again, reading a column as a field
 `/cam preview [email]`: the next message CAM would send (to that lead), shown only to you
 `/cam check`: what sending for real needs, and what is still missing
 `/cam live`: start sending for real, once `/cam check` passes and another approver agrees
@@ -247,14 +249,25 @@ def _link_latest_digest(invocation: Invocation, deps: Deps, *, since: datetime) 
 
 
 def import_file(invocation: Invocation, ack: Ack, deps: Deps) -> None:
-    """Say how to import (a command carries no file); here, import the caller's latest CSV."""
+    """Say how to import (a command carries no file); here, import the caller's latest CSV.
+
+    `/cam import map Spalte=company ...` imports it again reading those columns as named.
+    """
     here = invocation.channel == deps.settings.report_channel
+    words = invocation.args
+    try:
+        mapping = parse_mapping(words[1:]) if words[:1] == ["map"] and words[1:] else {}
+        if words and not mapping:
+            raise ValueError("expected `/cam import` or `/cam import map Column=field ...`")
+    except ValueError as exc:
+        ack(text=escape(str(exc)), response_type=EPHEMERAL)
+        return
     ack(text=how_to_import(deps.settings.report_channel, here=here), response_type=EPHEMERAL)
     if here:
         deps.worker.submit(
             "import",
             lambda: lead_import.import_latest(
-                deps, by=invocation.user, tell=invocation.answer_later
+                deps, by=invocation.user, tell=invocation.answer_later, mapping=mapping
             ),
             on_error=lambda error: invocation.answer_later(user_message(error)),
         )

@@ -15,9 +15,10 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from dotenv import dotenv_values
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from cam.core.config_files import load_model
+from cam.core.config_files import line_of, load_model
 from cam.core.settings import Settings, parse_hours
 
 DEFAULT_KEY = "default"
@@ -134,24 +135,75 @@ class MailboxesFile(BaseModel):
 
     mailbox: list[MailboxConfig] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _unique(self) -> MailboxesFile:
-        for what, values in (
-            ("key", [m.key for m in self.mailbox]),
-            ("from address", [m.address for m in self.mailbox]),
-        ):
-            repeated = sorted({v for v in values if values.count(v) > 1})
-            if repeated:
-                raise ValueError(f"each mailbox needs its own {what}: {', '.join(repeated)}")
-        return self
-
 
 def load_mailboxes(settings: Settings) -> list[MailboxConfig]:
-    """Return the team's mailboxes: the file's, or the one the single-mailbox settings make."""
-    if settings.mailboxes_file is None:
+    """Return the team's mailboxes: the file's, or the one the single-mailbox settings make.
+
+    Raise `MailboxError` in one line naming the file, the line and the fix.
+    """
+    path = settings.mailboxes_file
+    if path is None:
         return [default_mailbox(settings)]
-    parsed = load_model(settings.mailboxes_file, MailboxesFile, "mailboxes file", MailboxError)
-    return parsed.mailbox
+    if not path.exists():
+        raise MailboxError(
+            f"CAM_MAILBOXES_FILE names {path}, which does not exist: fix the path, or unset "
+            "it to send from the one mailbox of CAM_FROM and CAM_SMTP_*"
+        )
+    listed = load_model(path, MailboxesFile, "mailboxes file", MailboxError).mailbox
+    _refuse_duplicates(path, listed)
+    return listed
+
+
+def _same_address(address: str) -> str:
+    """The address as a mailbox provider sees it: no case, no `+tag`, no trailing dot."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    return f"{local.partition('+')[0]}@{domain.rstrip('.')}"
+
+
+def _smtp_login(mailbox: MailboxConfig) -> str:
+    """The SMTP account a mailbox logs in as (`user at host`), or "" when it logs in as none."""
+    smtp = mailbox.smtp
+    if smtp is None or not smtp.username:
+        return ""
+    return f"{smtp.username.strip().lower()} at {smtp.host.strip().lower().rstrip('.')}"
+
+
+def _refuse_duplicates(path: Path, mailboxes: list[MailboxConfig]) -> None:
+    """Refuse two entries for one key, one address or one SMTP account (its cap would double)."""
+    checks = (
+        ("key", ("key",), lambda m: m.key, "give each mailbox its own key"),
+        (
+            "address",
+            ("from",),
+            lambda m: _same_address(m.address),
+            "case, a +tag and a trailing dot do not make another mailbox: list it once",
+        ),
+        (
+            "SMTP login",
+            ("smtp", "username"),
+            _smtp_login,
+            "one account's daily cap would count twice: list the account once",
+        ),
+    )
+    seen: dict[tuple[str, str], MailboxConfig] = {}
+    for index, mailbox in enumerate(mailboxes):
+        for what, loc, value_of, fix in checks:
+            value = value_of(mailbox)
+            first = seen.setdefault((what, value), mailbox) if value else mailbox
+            if first is not mailbox:
+                raise MailboxError(
+                    f"{_where(path, ('mailbox', index, *loc))}: mailbox {mailbox.key!r} has the "
+                    f"same {what} as {first.key!r} ({value}): {fix}"
+                )
+
+
+def _where(path: Path, loc: tuple[int | str, ...]) -> str:
+    """`mailboxes file PATH, line N`: where a person fixes what `loc` points at."""
+    try:
+        line = line_of(path.read_text(encoding="utf-8"), loc)
+    except OSError:
+        line = None
+    return f"mailboxes file {path}" + (f", line {line}" if line else "")
 
 
 def owners(settings: Settings) -> dict[str, str]:
@@ -164,6 +216,19 @@ def owners(settings: Settings) -> dict[str, str]:
 def sender_profiles(settings: Settings) -> dict[str, SenderProfile]:
     """Who signs each mailbox's mail, by key (the default mailbox's from the settings)."""
     return {mailbox.key: mailbox.sender for mailbox in load_mailboxes(settings)}
+
+
+def owner_names(settings: Settings) -> dict[str, str] | None:
+    """Each value an import's owner column may hold (key, address, owner), lower case, to its
+    mailbox key; None without a mailboxes file (the one mailbox takes every lead)."""
+    if settings.mailboxes_file is None:
+        return None
+    names: dict[str, str] = {}
+    for mailbox in load_mailboxes(settings):
+        for name in (mailbox.key, mailbox.address, mailbox.owner):
+            if name:
+                names[name.lower()] = mailbox.key
+    return names
 
 
 def default_mailbox(settings: Settings) -> MailboxConfig:
@@ -192,15 +257,18 @@ def default_mailbox(settings: Settings) -> MailboxConfig:
 
 
 def mailbox_settings(
-    base: Settings, mailbox: MailboxConfig, environ: Mapping[str, str] = os.environ
+    base: Settings, mailbox: MailboxConfig, environ: Mapping[str, str] | None = None
 ) -> Settings:
     """Return the settings as this mailbox's gateways see them (its accounts, From, DKIM).
 
     The default mailbox *is* the settings. For a listed one, each password is read from the
-    environment variable the file names; a missing variable is an error naming it.
+    variable the file names, in the environment or `.env` (as the other settings are); a
+    missing variable is an error naming it and the line that names it.
     """
     if mailbox.key == DEFAULT_KEY and base.mailboxes_file is None:
         return base
+    if environ is None:
+        environ = _environment()
     update: dict[str, object] = {
         "mail_from": mailbox.from_,
         "reply_to": mailbox.reply_to,
@@ -209,25 +277,35 @@ def mailbox_settings(
         "smtp_host": "",
         "imap_host": "",
     }
-    if mailbox.smtp is not None:
-        update |= _account("smtp", mailbox.smtp, mailbox.key, environ)
+    for prefix, account in (("smtp", mailbox.smtp), ("imap", mailbox.imap)):
+        if account is None:
+            continue
+        if account.password_env and account.password_env not in environ:
+            where = f"mailbox {mailbox.key!r}"
+            if base.mailboxes_file is not None:
+                listed = [m.key for m in load_mailboxes(base)]
+                loc = ("mailbox", listed.index(mailbox.key), prefix, "password_env")
+                where = f"{_where(base.mailboxes_file, loc)}: {where}"
+            raise MailboxError(
+                f"{where}: the environment variable {account.password_env} (its "
+                f"{prefix.upper()} password) is not set: set it where cam runs, or in .env"
+            )
+        update |= _account(prefix, account, environ)
     if mailbox.imap is not None:
-        update |= _account("imap", mailbox.imap, mailbox.key, environ)
         update["imap_folder"] = mailbox.imap.folder
     return base.model_copy(update=update)
 
 
+def _environment() -> dict[str, str]:
+    """The variables a password may be in: `.env` (of the working folder), then the process's."""
+    from_file = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+    return from_file | dict(os.environ)
+
+
 def _account(
-    prefix: str, account: SmtpAccount | ImapAccount, key: str, environ: Mapping[str, str]
+    prefix: str, account: SmtpAccount | ImapAccount, environ: Mapping[str, str]
 ) -> dict[str, object]:
-    password = ""
-    if account.password_env:
-        if account.password_env not in environ:
-            raise MailboxError(
-                f"mailbox {key!r}: the environment variable {account.password_env} "
-                f"(its {prefix.upper()} password) is not set"
-            )
-        password = environ[account.password_env]
+    password = environ[account.password_env] if account.password_env else ""
     values: dict[str, object] = {
         f"{prefix}_host": account.host,
         f"{prefix}_username": account.username,

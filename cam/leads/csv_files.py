@@ -117,8 +117,8 @@ def neutralise(cell: str) -> str:
 class SafeCsvWriter:
     """A CSV writer whose every cell is neutralised against formula injection."""
 
-    def __init__(self, file: IO[str]) -> None:
-        self._writer = csv.writer(file)
+    def __init__(self, file: IO[str], delimiter: str = ",") -> None:
+        self._writer = csv.writer(file, delimiter=delimiter)
 
     def writerow(self, row: Iterable[str]) -> None:
         self._writer.writerow([neutralise(cell) for cell in row])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Protocol
@@ -32,6 +32,7 @@ from cam.leads.csv_files import (
     detect_encoding,
 )
 from cam.leads.csv_stream import Lines, cyclic_gc_paused, field_size_limit, head_lines
+from cam.leads.owners import OwnerCheck, OwnerFallback
 from cam.leads.rows import (
     MAX_CUSTOM_VALUE,
     ColumnMap,
@@ -76,18 +77,47 @@ class ImportResult(BaseModel):
     errors_file: Path | None = None
     # The first `KEPT_ERRORS` rejected rows; all of them are in `errors_file`.
     errors: list[RowError] = []
+    # Headers read as a field of another name ("Vorname" -> "first_name"), in file order.
+    understood: list[tuple[str, str]] = []
+    # Headers no field claimed: kept as custom fields under their own name.
+    kept_as_custom: list[str] = []
+    # Rows whose owner is no mailbox, imported to be spread (`--owner-fallback spread`).
+    unknown_owners: int = 0
+    unknown_owner_names: list[str] = []
 
     @property
     def rejected(self) -> int:
         return self.duplicates_in_file + self.invalid
 
+    def notes(self) -> list[str]:
+        """How the columns were read and what became of unknown owners, in plain lines."""
+        notes = []
+        if self.understood:
+            read = ", ".join(f"{header} -> {field}" for header, field in self.understood)
+            notes.append(f"Columns read as: {read}")
+        if self.kept_as_custom:
+            notes.append(f"Kept as custom fields: {', '.join(self.kept_as_custom)}")
+        if self.unknown_owners:
+            names = ", ".join(self.unknown_owner_names)
+            notes.append(
+                f"{self.unknown_owners} rows name an owner with no mailbox ({names}): "
+                "spread across the mailboxes"
+            )
+        return notes
+
 
 class _ErrorSink:
-    """The errors CSV, created on the first rejected row only."""
+    """The errors CSV, created on the first rejected row only.
 
-    def __init__(self, path: Path | None, header: list[str]) -> None:
+    Written as the file came (its separator and encoding), so the spreadsheet that made the
+    file opens the errors in columns; UTF-8 gets a BOM, which Excel needs to read it as such.
+    """
+
+    def __init__(self, path: Path | None, header: list[str], delimiter: str, encoding: str) -> None:
         self.path = path
         self._header = header
+        self._delimiter = delimiter
+        self._encoding = "utf-8-sig" if encoding == "utf-8" else encoding
         self._file: IO[str] | None = None
         self._writer: SafeCsvWriter | None = None
 
@@ -95,8 +125,8 @@ class _ErrorSink:
         if self.path is None:
             return
         if self._writer is None:
-            self._file = self.path.open("w", encoding="utf-8-sig", newline="")
-            self._writer = SafeCsvWriter(self._file)
+            self._file = self.path.open("w", encoding=self._encoding, errors="replace", newline="")
+            self._writer = SafeCsvWriter(self._file, self._delimiter)
             self._writer.writerow(["line", "error", *self._header])
         cells = [f[:MAX_CUSTOM_VALUE] + "…" if len(f) > MAX_CUSTOM_VALUE else f for f in fields]
         self._writer.writerow([str(line), reason, *cells])
@@ -200,6 +230,9 @@ def import_leads(
     progress: ProgressCallback | None = None,
     name: str | None = None,
     by: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    owners: Mapping[str, str] | None = None,
+    owner_fallback: OwnerFallback = OwnerFallback.error,
 ) -> ImportResult:
     """Import the leads of a CSV file; raise `ImportFileError` if the file cannot be read.
 
@@ -208,7 +241,10 @@ def import_leads(
     separator (default: guessed from the header line); `progress` is called with
     (bytes read, total bytes) after each batch. `name` is the file's name as its owner knows
     it, when `path` is a downloaded copy (default: the path's); `by` who imported it (a Slack
-    user ID), kept in the event.
+    user ID), kept in the event. `mapping` names fields for headers (`{"Spalte": "company"}`)
+    beyond the synonyms every office uses; `owners` (each accepted owner value, lower case, to
+    its mailbox key; None: no mailboxes file) checks the owner column, `owner_fallback` says
+    what an unknown owner becomes.
     """
     shown = name or str(path)
     name = name or path.name
@@ -221,11 +257,14 @@ def import_leads(
             head = head_lines(stream)
             separator = delimiter or detect_delimiter(head[-1] if head else "")
             reader = csv.reader(itertools.chain(head, stream), delimiter=separator)
-            header, columns = _columns(reader, lines, separator, shown)
-            with _ErrorSink(errors_path, header) as sink:
+            header, columns = _columns(reader, lines, separator, shown, mapping)
+            check = None
+            if owners is not None and columns.owner >= 0:
+                check = OwnerCheck(owners, owner_fallback)
+            with _ErrorSink(errors_path, header, separator, detected.name) as sink:
                 importer = _Importer(sessions, sink, batch_size)
                 on_batch = None if progress is None else lambda: progress(raw.tell(), total)
-                _feed(reader, lines, columns, default_source, importer, on_batch)
+                _feed(reader, lines, columns, default_source, importer, on_batch, check)
     if progress is not None:
         progress(total, total)
     result = ImportResult(
@@ -240,6 +279,10 @@ def import_leads(
         invalid=importer.invalid,
         errors_file=errors_path if sink.written else None,
         errors=importer.errors,
+        understood=list(columns.understood),
+        kept_as_custom=list(columns.kept),
+        unknown_owners=check.unknown if check else 0,
+        unknown_owner_names=check.names if check else [],
     )
     with unit_of_work(sessions) as session:
         counts = result.model_dump(
@@ -269,6 +312,7 @@ def _feed(
     default_source: str,
     importer: _Importer,
     on_batch: Callable[[], None] | None,
+    check: OwnerCheck | None = None,
 ) -> None:
     """Check each record after the header and hand it to `importer`; flush the last batch.
 
@@ -293,6 +337,8 @@ def _feed(
             continue
         rows += 1
         row = problem or read_row(fields, columns, line, default_source)
+        if check is not None and not isinstance(row, str):
+            row = check.problem(row) or row
         if isinstance(row, str):
             importer.reject(line, row, fields)
         else:
@@ -304,14 +350,18 @@ def _feed(
 
 
 def _columns(
-    reader: Iterator[list[str]], lines: Lines, separator: str, shown: str
+    reader: Iterator[list[str]],
+    lines: Lines,
+    separator: str,
+    shown: str,
+    mapping: Mapping[str, str] | None,
 ) -> tuple[list[str], ColumnMap]:
     """Read the header row and map its columns; `ImportFileError` says why it cannot be."""
     header = _read_header(reader)
     if lines.flagged:
         raise ImportFileError(f"the header row cannot be read: {lines.why}")
     try:
-        return header, ColumnMap.from_header(header)
+        return header, ColumnMap.from_header(header, mapping)
     except HeaderError as exc:
         hint = _separator_hint(header, separator)
         raise ImportFileError(f"{shown}: {exc}{hint}") from exc

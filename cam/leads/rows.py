@@ -1,10 +1,9 @@
-"""One CSV row to one lead's column values: header aliases, field checks, email syntax."""
+"""One CSV row to one lead's column values: header mapping, field checks, email syntax."""
 
 from __future__ import annotations
 
 import operator
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,20 +12,10 @@ from email_validator import EmailNotValidError
 
 from cam.core.models import Lead
 from cam.leads.addresses import normalise_email
+from cam.leads.headers import CUSTOM_FIELDS, FIELD_BY_KEY, LEAD_FIELDS, NUMBER_FIELDS, header_key
 from cam.leads.links import BadLink, linkedin_profile
+from cam.leads.numbers import plain_number
 
-# Field -> the headers people give it, compared without case, spaces, `_` or `-`.
-FIELD_ALIASES: dict[str, tuple[str, ...]] = {
-    "email": ("email", "e-mail", "email address", "e-mail address", "mail", "work email"),
-    "first_name": ("first name", "firstname", "given name"),
-    "last_name": ("last name", "lastname", "surname", "family name"),
-    "full_name": ("name", "full name", "contact name"),
-    "company": ("company", "company name", "organization", "organisation", "account"),
-    "title": ("title", "job title", "position", "role"),
-    "timezone": ("timezone", "time zone", "tz"),
-    "linkedin_url": ("linkedin", "linkedin url", "linkedin profile"),
-    "source": ("source", "lead source"),
-}
 # Columns of `leads` a row fills, in the order `LeadRow.values` holds them.
 ROW_COLUMNS = (
     "email",
@@ -42,14 +31,6 @@ ROW_COLUMNS = (
 )
 MAX_CUSTOM_VALUE = 10_000
 
-_SEPARATORS = re.compile(r"[\s_\-]+")
-
-
-def header_key(header: str) -> str:
-    return _SEPARATORS.sub("", header.strip().lstrip("\ufeff").lower())
-
-
-_FIELD_BY_KEY = {header_key(a): f for f, aliases in FIELD_ALIASES.items() for a in (f, *aliases)}
 _TEXT_FIELDS = ("first_name", "last_name", "company", "title", "timezone", "linkedin_url", "source")
 _MAX_LENGTH: dict[str, int] = {
     name: getattr(Lead.__table__.c[name].type, "length", None) or MAX_CUSTOM_VALUE
@@ -75,38 +56,67 @@ class ColumnMap:
     text_of: Callable[[list[str]], tuple[str, ...]] = field(init=False, repr=False)
     full_name: int
     custom: tuple[tuple[int, str], ...]
+    # What was understood, for the summary: (header, field) where they differ.
+    understood: tuple[tuple[str, str], ...] = ()
+    # Headers kept as custom fields under their own name.
+    kept: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "text_of", operator.itemgetter(*self.text))
 
     @classmethod
-    def from_header(cls, header: list[str]) -> ColumnMap:
+    def from_header(cls, header: list[str], mapping: Mapping[str, str] | None = None) -> ColumnMap:
+        """Map each header to its field: `mapping` (header -> field) first, then the synonyms."""
+        wanted = {header_key(column): target for column, target in (mapping or {}).items()}
         fields: dict[str, int] = {}
         custom: dict[str, int] = {}
+        understood: list[tuple[str, str]] = []
+        kept: list[str] = []
         for index, name in enumerate(header):
             if "\x00" in name:
                 raise HeaderError(f"header column {index + 1} contains a NUL byte")
-            target = _FIELD_BY_KEY.get(header_key(name))
+            key = header_key(name)
+            target = wanted.pop(key, None) or FIELD_BY_KEY.get(key)
             label = name.strip().lstrip("\ufeff") or f"column_{index + 1}"
-            if target is not None:
-                if target in fields:
-                    first = header[fields[target]].strip()
-                    raise HeaderError(f"columns {first!r} and {label!r} both give {target}")
+            if target is not None and target in fields:
+                first = header[fields[target]].strip()
+                raise HeaderError(f"columns {first!r} and {label!r} both give {target}")
+            if target is not None and target in (*LEAD_FIELDS, *CUSTOM_FIELDS):
                 fields[target] = index
-            elif label in custom:
+            if target is None:
+                kept.append(label)
+            elif label != target:
+                understood.append((label, target))
+            label = target if target is not None and target not in LEAD_FIELDS else label
+            if target in LEAD_FIELDS:
+                continue
+            if label in custom:
                 raise HeaderError(f"column {label!r} appears twice")
-            else:
-                custom[label] = index
+            custom[label] = index
+        if wanted:
+            found = ", ".join(repr(h.strip()) for h in header[:20])
+            missing = ", ".join(repr(c) for c in mapping or {} if header_key(c) in wanted)
+            raise HeaderError(f"--map names {missing}, not a column of the file (found {found})")
         if "email" not in fields:
             found = ", ".join(repr(h.strip()) for h in header[:20])
-            raise HeaderError(f"no email column (looked for Email, E-mail...; found {found})")
+            raise HeaderError(
+                f"no email column (looked for Email, E-Mail-Adresse, Courriel...; found {found}): "
+                'name it with --map "Column=email"'
+            )
         return cls(
             width=len(header),
             email=fields["email"],
             text=tuple(fields.get(name, -1) for name in _TEXT_FIELDS),
             full_name=fields.get("full_name", -1),
             custom=tuple((i, label) for label, i in custom.items()),
+            understood=tuple(understood),
+            kept=tuple(kept),
         )
+
+    @property
+    def owner(self) -> int:
+        """Where the owner sits (-1: absent)."""
+        return next((i for i, label in self.custom if label == "owner"), -1)
 
 
 @lru_cache(maxsize=1024)
@@ -172,6 +182,8 @@ def read_row(fields: list[str], columns: ColumnMap, line: int, source: str) -> L
         if value:
             if len(value) > MAX_CUSTOM_VALUE:
                 return f"column {label!r} is longer than {MAX_CUSTOM_VALUE} characters"
+            if label in NUMBER_FIELDS:
+                value = plain_number(value) or value
             custom[label] = value
     domain = email.rpartition("@")[2]
     row = (email, first, last, company, title, domain, zone or None, linkedin or None)

@@ -126,7 +126,7 @@ def owner_of(config: CAMCycleConfig, owner: str) -> str | None:
     if not wanted:
         return None
     for sender in config.senders():
-        if wanted.lower() in (sender.key, sender.address) or wanted == sender.owner:
+        if wanted.lower() in (sender.key, sender.address, sender.owner.lower()):
             return sender.key
     return None
 

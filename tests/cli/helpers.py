@@ -1,14 +1,31 @@
-"""Builders for CSV files and reads of what an import stored."""
+"""The `cam` command as a process, builders for CSV files and reads of what an import stored."""
 
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Lead
+from tests.runtime.processes import clean_env
+
+CAM = str(Path(sys.executable).with_name("cam"))
+
+
+def cam(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `cam ARGS` in `cwd` with only `env` set, as a newcomer runs it from a shell."""
+    return subprocess.run(
+        [CAM, *args],
+        env=clean_env(**env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def write_csv(path: Path, rows: list[list[str]], *, encoding: str = "utf-8") -> Path:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 from importlib.metadata import version
 from pathlib import Path
@@ -13,22 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from cam.core.db import make_engine
+from tests.cli.helpers import cam
 from tests.conftest import PG_AVAILABLE, PG_URL, pg_schema_url
-from tests.runtime.processes import clean_env
-
-CAM = str(Path(sys.executable).with_name("cam"))
-
-
-def cam(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [CAM, *args],
-        env=clean_env(**env),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
 
 EXCEL_ROWS = [
     ["Email Address", "First Name", "Company", "Job Title"],

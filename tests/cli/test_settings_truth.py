@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cam.gateways.base import mask_secret
-from tests.cli.test_cli_process import cam
+from tests.cli.helpers import cam
 from tests.gateways.smtp_server import SmtpServer
 
 ENV_EXAMPLE = Path(__file__).parents[2] / ".env.example"

@@ -13,7 +13,7 @@ from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Event, MailboxState, Notification, NotificationTopic
 from cam.core.settings import DATA_DIR
 from cam.core.state import get_state, set_dry_run
-from tests.cli.test_cli_process import cam
+from tests.cli.helpers import cam
 from tests.e2e.slack_client import settings_for
 from tests.fakes.slack_api import FakeSlack
 

@@ -85,8 +85,8 @@ def test_errors_name_the_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "complaint"),
     [
-        (('key = "jonas"', 'key = "maya"'), "own key: maya"),
-        (("Jonas Berg <jonas@acme.example>", "maya@acme.example"), "own from address"),
+        (('key = "jonas"', 'key = "maya"'), "same key as 'maya'"),
+        (("Jonas Berg <jonas@acme.example>", "maya@acme.example"), "same address as"),
         (('owner = "U0456JONAS"', 'owner = "jonas"'), "mailbox.1.owner"),
         (("Jonas Berg <jonas@acme.example>", "Jonas Berg"), "expected an address"),
         (('password_env = "JONAS_SMTP_PASSWORD"', 'password = "hunter2"'), "mailbox.1.smtp"),

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import trustme
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -26,6 +27,7 @@ from cam.outreach import senders
 from cam.outreach.safety import day_window, team_day
 from tests.e2e.slack_client import APPROVER, OUTSIDER, RunningBot, clear_of_midnight, shown
 from tests.e2e.test_preview import plan
+from tests.gateways.mailbox_team import JONAS, MAYA, running_team
 from tests.gateways.smtp_server import POSTAL_ADDRESS
 
 EXAMPLE = DATA_DIR / "mailboxes.example.toml"
@@ -118,10 +120,9 @@ def test_limits_and_home_show_each_mailboxs_use_cap_and_warm_up_day(
     cli = CliRunner().invoke(cli_app, ["limits"], env=env)
     assert cli.exit_code == 0, cli.output
     maya = next(line for line in cli.output.splitlines() if line.strip().startswith("maya"))
-    # Cap, used, remaining, hourly cap, this hour, warm-up day (from 0), state; the address
-    # column folds in a narrow terminal.
-    assert maya.split()[1].startswith("maya@")
-    assert maya.split()[2:] == ["10", "3", "7", "8", "0", "1", "active"]
+    # Used/cap today, left, this hour (used/cap), warm-up day (from 0), state; the address
+    # on the line below, so the table fits a narrow terminal.
+    assert maya.split()[1:] == ["3/10", "7", "0/8", "1", "active"]
 
 
 def test_a_team_with_one_mailbox_is_told_to_pause_cam_itself(bot: RunningBot) -> None:
@@ -158,3 +159,27 @@ def test_preview_shows_the_leads_mailbox_its_from_and_its_window(
     assert "*From*\\nJonas Berg &lt;jonas@acme.example&gt;" in jonas
     assert f"<!date^{int(planned.timestamp())}^" in jonas
     assert "its mailbox jonas is paused" in jonas
+
+
+def test_cam_check_tries_each_mailbox_on_its_own_row(
+    start_bot: Callable[..., RunningBot],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    smtp_ca: tuple[trustme.CA, Path],
+    imap_ca: tuple[trustme.CA, Path],
+) -> None:
+    with running_team(smtp_ca, imap_ca, tmp_path, (MAYA, JONAS)) as team:
+        for name, value in team.env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("JONAS_IMAP_PASSWORD", "not-his-password")
+        bot = start_bot(CAM_MAILBOXES_FILE=str(team.file))
+        url = bot.fake_slack.response_url("check")
+        bot.slack.command("check", user=OUTSIDER, response_url=url)
+        bot.settle()
+    [answer] = bot.fake_slack.of("response_url")
+    lines = shown(answer.params["blocks"]).splitlines()
+    maya = next(line for line in lines if "Mailbox maya" in line)
+    jonas = next(line for line in lines if "Mailbox jonas" in line)
+    assert ":white_check_mark:" in maya and "SMTP: logged in to 127.0.0.1" in maya
+    assert ":x:" in jonas and "IMAP:" in jonas
+    assert not any("CAM_FROM" in line or "CAM_SMTP" in line for line in lines)

@@ -253,3 +253,30 @@ def test_a_redelivered_file_shared_event_downloads_and_answers_once(bot: Running
     # Another event for the same file (a new share) is a new delivery: answered again.
     share(bot)
     assert len(bot.fake_slack.of("download")) == 2
+
+
+def test_cam_import_map_imports_the_latest_csv_again_with_a_column_named(bot: RunningBot) -> None:
+    german = "Kontakt;Vorname;Firma;Mitarbeiter\r\nanna@weiss.example;Anna;Weiß;1.200\r\n"
+    file = share(bot, german.encode("cp1252"), name="kontakte.csv")
+    [refused] = thread_posts(bot, file)
+    assert "no email column" in shown(blocks_of(refused))
+    assert "--map" in shown(blocks_of(refused))
+
+    url = bot.fake_slack.response_url("import")
+    bad = bot.slack.command("import map Kontakt", user=OUTSIDER, channel=REPORT_CHANNEL)
+    assert "expected Column=field" in bad.json["text"]
+    bot.slack.command(
+        "import map Kontakt=email", user=OUTSIDER, channel=REPORT_CHANNEL, response_url=url
+    )
+    bot.settle()
+    [_, answer] = thread_posts(bot, file)
+    text = shown(blocks_of(answer))
+    assert "*1 new leads*" in text
+    assert "Kontakt -&gt; email, Vorname -&gt; first_name, Firma -&gt; company" in text
+    with unit_of_work(bot.sessions) as session:
+        anna = session.scalars(select(Lead)).one()
+        assert (anna.email, anna.company, anna.custom_fields) == (
+            "anna@weiss.example",
+            "Weiß",
+            {"employees": "1200"},
+        )

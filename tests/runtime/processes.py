@@ -17,8 +17,10 @@ CAM_BOT = str(Path(sys.executable).with_name("cam-bot"))
 def clean_env(**values: str) -> dict[str, str]:
     """Only what the process needs: no settings leak in from the environment running tests.
 
-    PYTHONPATH is kept: it is what points the process at the code under test."""
-    kept = {"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}
+    PYTHONPATH is kept (it points the process at the code under test), and so are HOME and the
+    XDG folders, which the suite points at a throwaway folder (tests/conftest.py)."""
+    names = ("PYTHONPATH", "HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")
+    kept = {k: os.environ[k] for k in names if k in os.environ}
     return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", **kept, **values}
 
 
