@@ -9,6 +9,8 @@ from bot.payloads import BadPayload
 from cam.core import db
 from cam.escalation.outcomes import UnknownApproval
 from cam.escalation.tasks import UnknownTask
+from cam.replies.opt_out_review import NotAnOptOutGuess
+from cam.replies.suppressions import NotSuppressed, RestoreRefused
 from cam.replies.triage import TriageRefused, UnknownReply
 
 
@@ -28,7 +30,7 @@ def user_message(error: Exception) -> str:
         return "That task no longer exists."
     if isinstance(error, UnknownReply):
         return "That reply no longer exists."
-    if isinstance(error, TriageRefused):
+    if isinstance(error, TriageRefused | NotAnOptOutGuess | RestoreRefused | NotSuppressed):
         return f"Not done: {error}."
     if isinstance(error, DBAPIError) and db.tables_missing(error):
         return (

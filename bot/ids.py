@@ -17,6 +17,13 @@ class ActionId(enum.StrEnum):
     triage_not_interested = "cam_triage_not_interested"
     triage_unsubscribe = "cam_triage_unsubscribe"
     triage_snooze = "cam_triage_snooze"
+    # On a card only the model read as an opt-out.
+    confirm_opt_out = "cam_confirm_opt_out"
+    not_opt_out = "cam_not_opt_out"
+    # The ephemeral confirm step of `/cam restore`: restore only, or restore and resume.
+    restore_confirm = "cam_restore_confirm"
+    restore_resume = "cam_restore_resume"
+    restore_cancel = "cam_restore_cancel"
 
 
 class BlockId(enum.StrEnum):
@@ -24,3 +31,5 @@ class BlockId(enum.StrEnum):
     task_actions = "cam_task_actions"
     # `cam_triage_actions:<reply id>`: a date picker has no value, its block names the reply.
     triage_actions = "cam_triage_actions"
+    opt_out_actions = "cam_opt_out_actions"
+    restore_actions = "cam_restore_actions"

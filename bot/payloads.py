@@ -41,3 +41,10 @@ class TaskRef(_Payload):
 
 class ReplyRef(_Payload):
     reply_id: int = Field(gt=0)
+
+
+class RestoreRef(_Payload):
+    """An address to restore and why, carried from `/cam restore` to its confirm buttons."""
+
+    email: str = Field(min_length=3, max_length=320)
+    reason: str = Field(min_length=1, max_length=500)

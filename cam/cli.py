@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from sqlalchemy import select
 
-from cam import cli_check, cli_demo, cli_views
+from cam import cli_check, cli_demo, cli_suppressions, cli_views
 from cam.bootstrap import Runtime, cycle_config
 from cam.cli_common import (
     console,
@@ -153,6 +153,7 @@ app.command("demo")(friendly_errors(cli_demo.demo))
 replies_app = typer.Typer(help="What the team decided on replies.", no_args_is_help=True)
 replies_app.command("accuracy")(friendly_errors(reply_accuracy.accuracy))
 app.add_typer(replies_app, name="replies")
+app.add_typer(cli_suppressions.app, name="suppressions")
 
 
 @app.command()

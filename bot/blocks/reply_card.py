@@ -1,7 +1,10 @@
 """The card of a reply a person wrote: the lead, their words, the class and why, the decision.
 
-Interested replies carry their escalation's Approve / Reject (approvers only); any other class
-carries the team's buttons: Interested, Not interested, Unsubscribe, Snooze until a date. Once
+Interested replies carry their escalation's Approve / Reject (approvers only); a reply only the
+model read as an opt-out says "Looks like an opt-out" and asks Confirm opt-out / Not an opt-out
+(nothing is suppressed until someone confirms); any other class carries the team's buttons:
+Interested, Not interested, Unsubscribe, Snooze until a date, under "needs a look" when the
+model was unsure. Once
 someone decides, the card says who decided what and when. Every prospect text is escaped.
 """
 
@@ -26,7 +29,7 @@ from bot.blocks.common import (
 )
 from bot.ids import ActionId, BlockId
 from bot.payloads import ReplyRef
-from cam.core.models import Lead, Reply, ReplyClass, ReplyLabel, TriageChoice
+from cam.core.models import Lead, Reply, ReplyClass, ReplyLabel, ReplyReview, TriageChoice
 from cam.replies.excerpt import clean_excerpt
 
 # GDPR Art. 12(3): a data subject's request is answered within one month.
@@ -36,6 +39,18 @@ DECIDED = {
     TriageChoice.not_interested: ":no_entry_sign: Marked *not interested*: lead closed",
     TriageChoice.unsubscribe: ":mute: *Unsubscribed* for good",
     TriageChoice.snooze: ":zzz: *Snoozed*",
+    TriageChoice.confirm_opt_out: ":mute: *Opt-out confirmed*: unsubscribed for good",
+    TriageChoice.not_opt_out: ":speech_balloon: *Not an opt-out*: kept as a reply",
+}
+REVIEW = {
+    ReplyReview.opt_out_guess: (
+        ":warning: *Looks like an opt-out*, but only the model read it: nothing is suppressed "
+        "until someone confirms. The sequence is stopped, as after any reply."
+    ),
+    ReplyReview.unsure: (
+        ":mag: *Needs a look*: the model is unsure, so CAM did nothing beyond stopping the "
+        "sequence. Its best guesses are above."
+    ),
 }
 
 
@@ -69,6 +84,8 @@ def reply_card_blocks(card: ReplyCard) -> list[Block]:
     )
     why = escape(reply.matched_rule or "no reason recorded")
     blocks.append(context(f"Classified *{reply.classification.value}*: {why}"))
+    if reply.review is not None and card.label is None:
+        blocks.append(section(REVIEW[reply.review]))
     if reply.data_request:
         due = reply.received_at + timedelta(days=DATA_REQUEST_DAYS)
         blocks.append(
@@ -93,9 +110,34 @@ def _decision_blocks(card: ReplyCard) -> list[Block]:
         )
     if approval is not None:
         return blocks + approval_actions(approval)
-    if label is None:
+    if label is None and card.reply.review is ReplyReview.opt_out_guess:
+        blocks.append(_opt_out_buttons(card))
+    elif label is None:
         blocks.append(_triage_buttons(card))
     return blocks
+
+
+def _opt_out_buttons(card: ReplyCard) -> ActionsBlock:
+    reply_id = card.reply.id
+    value = ReplyRef(reply_id=reply_id).dump()
+    address = card.reply.from_address or "this sender"
+    return ActionsBlock(
+        block_id=f"{BlockId.opt_out_actions}:{reply_id}",
+        elements=[
+            ButtonElement(
+                text="Confirm opt-out",
+                action_id=ActionId.confirm_opt_out,
+                value=value,
+                style="danger",
+                confirm=confirm(
+                    "Confirm the opt-out?",
+                    f"{address} will never be contacted again; the ledger names you.",
+                    button="Confirm opt-out",
+                ),
+            ),
+            ButtonElement(text="Not an opt-out", action_id=ActionId.not_opt_out, value=value),
+        ],
+    )
 
 
 def _triage_buttons(card: ReplyCard) -> ActionsBlock:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, files, home, triage
+from bot.listeners import actions, commands, files, home, restore, triage
 
 
 def register(app: App) -> None:
@@ -13,3 +13,4 @@ def register(app: App) -> None:
     home.register(app)
     files.register(app)
     triage.register(app)
+    restore.register(app)

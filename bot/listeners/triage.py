@@ -30,6 +30,9 @@ CHOICES = {
     ActionId.triage_interested: TriageChoice.interested,
     ActionId.triage_not_interested: TriageChoice.not_interested,
     ActionId.triage_unsubscribe: TriageChoice.unsubscribe,
+    # The answer on a card only the model read as an opt-out (`cam.replies.opt_out_review`).
+    ActionId.confirm_opt_out: TriageChoice.confirm_opt_out,
+    ActionId.not_opt_out: TriageChoice.not_opt_out,
 }
 
 

@@ -42,9 +42,11 @@ from cam.core.enums import (
     NotificationTopic,
     OutreachStatus,
     ReplyClass,
+    ReplyReview,
     RunKind,
     RunStatus,
     SuppressionKind,
+    SuppressionSource,
     TaskStatus,
     TriageChoice,
     WatchMode,
@@ -76,6 +78,7 @@ __all__ = [
     "Reply",
     "ReplyClass",
     "ReplyLabel",
+    "ReplyReview",
     "RequestNonce",
     "RunKind",
     "RunStatus",
@@ -83,6 +86,7 @@ __all__ = [
     "SendQuota",
     "Suppression",
     "SuppressionKind",
+    "SuppressionSource",
     "TaskStatus",
     "TriageChoice",
     "UTCDateTime",
@@ -227,6 +231,8 @@ class Reply(Base):
     mailbox_uid: Mapped[str | None] = mapped_column(String(100))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the machine would not decide alone: a model-only opt-out, or a model unsure.
+    review: Mapped[ReplyReview | None]
 
 
 class MailboxCursor(Base):
@@ -266,6 +272,8 @@ class Approval(Base):
 
 
 class Suppression(Base):
+    """The ledger of who must never be contacted: each row with what it was decided on."""
+
     __tablename__ = "suppressions"
     __table_args__ = (UniqueConstraint("kind", "value"),)
 
@@ -273,6 +281,13 @@ class Suppression(Base):
     kind: Mapped[SuppressionKind]
     value: Mapped[str] = mapped_column(String(320))
     reason: Mapped[str] = mapped_column(String(500), default="")
+    source: Mapped[SuppressionSource] = mapped_column(default=SuppressionSource.manual)
+    # What the database holds to show it: the phrase, the returned Message-ID and status, ...
+    evidence: Mapped[str] = mapped_column(String(1000), default="")
+    # Who confirmed or clicked (a Slack user ID), for a decision a person took.
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    # The reply the suppression was decided on, when a reply was behind it.
+    reply_id: Mapped[int | None] = mapped_column(ForeignKey("replies.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

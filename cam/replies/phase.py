@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,15 +25,17 @@ from sqlalchemy.orm import Session
 from cam.core import bulk, events
 from cam.core.context import CycleContext
 from cam.core.db import SessionFactory, unit_of_work
+from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import (
     Lead,
     MailboxCursor,
     OutreachMessage,
     Reply,
+    ReplyClass,
 )
 from cam.core.report import describe
 from cam.gateways.base import GatewayError, InboxReader
-from cam.replies import cards
+from cam.replies import bounce_evidence, cards
 from cam.replies.actions import LeadView, ReplyActions
 from cam.replies.learning import Classify, LearningClassifier
 from cam.replies.parser import ParsedReply, parse_reply
@@ -64,6 +66,8 @@ class ReadOutcome:
     bounced: int = 0
     postponed: int = 0
     unsubscribed: int = 0
+    # Mail-system notices whose failed recipients we never mailed: stored, nobody suppressed.
+    unverified: int = 0
     cards: int = 0
     # Approvals of hot leads asked for with their interested replies' cards.
     approvals: int = 0
@@ -76,6 +80,7 @@ class ReadOutcome:
         self.bounced += other.bounced
         self.postponed += other.postponed
         self.unsubscribed += other.unsubscribed
+        self.unverified += other.unverified
         self.cards += other.cards
         self.approvals += other.approvals
         self.by_class.update(other.by_class)
@@ -86,6 +91,9 @@ class MailboxRead:
     """One read of the mailbox: what was fetched and stored, and what went wrong."""
 
     mailbox: str
+    # The key of the sender mailbox this inbox belongs to: bounces are believed only for mail
+    # it sent.
+    key: str = DEFAULT_KEY
     fetched: int = 0
     outcome: ReadOutcome = field(default_factory=ReadOutcome)
     # (message, item) of each reply that could not be stored.
@@ -96,7 +104,7 @@ class MailboxRead:
 
 def detect_replies(ctx: CycleContext) -> None:
     """Fetch the mail that arrived in each mailbox since its cursor, store and classify it."""
-    readers = [reader for reader in ctx.gateways.inboxes() if reader.configured]
+    readers = [(key, reader) for key, reader in ctx.gateways.keyed_inboxes() if reader.configured]
     if not readers:
         with unit_of_work(ctx.session_factory) as session:
             events.record(
@@ -108,7 +116,7 @@ def detect_replies(ctx: CycleContext) -> None:
     classify = LearningClassifier(
         ctx.session_factory, ctx.config.reply_rules_file, zone
     ).for_moment(now)
-    for reader in readers:
+    for key, reader in readers:
         read = read_mailbox(
             ctx.session_factory,
             reader,
@@ -117,6 +125,7 @@ def detect_replies(ctx: CycleContext) -> None:
             zone=zone,
             cycle_id=ctx.cycle_id,
             record_empty=True,
+            key=key,
         )
         if read.failed is not None:
             ctx.report.error(PHASE, read.failed, item=read.mailbox)
@@ -124,6 +133,7 @@ def detect_replies(ctx: CycleContext) -> None:
             ctx.report.error(PHASE, message, item=item)
         ctx.report.replies_detected += read.outcome.stored
         ctx.report.hot_leads_detected += read.outcome.hot
+        ctx.report.unverified_notices += read.outcome.unverified
         # Phase 5 finds these leads already escalated: the approvals are counted here.
         ctx.report.approvals_requested += read.outcome.approvals
 
@@ -137,6 +147,7 @@ def read_mailbox(
     zone: ZoneInfo,
     cycle_id: int | None = None,
     record_empty: bool = False,
+    key: str = DEFAULT_KEY,
 ) -> MailboxRead:
     """Read the mail after the stored cursor, store it in batches, act on the leads.
 
@@ -144,7 +155,7 @@ def read_mailbox(
     transaction (replies, lead changes, cards, escalations and the cursor together).
     """
     mailbox = reader.name
-    read = MailboxRead(mailbox)
+    read = MailboxRead(mailbox, key)
     with unit_of_work(session_factory) as session:
         uidvalidity, last_uid = _read_cursor(session, mailbox)
     try:
@@ -178,6 +189,7 @@ def read_mailbox(
                     "unmatched": read.outcome.unmatched,
                     "bounced": read.outcome.bounced,
                     "unsubscribed": read.outcome.unsubscribed,
+                    "unverified_notices": read.outcome.unverified,
                     "postponed": read.outcome.postponed,
                     "cards": read.outcome.cards,
                 },
@@ -206,14 +218,14 @@ def _store_isolated(
     costs only itself."""
     try:
         with unit_of_work(session_factory) as session:
-            return _store(session, read.mailbox, uidvalidity, items, now, zone)
+            return _store(session, read, uidvalidity, items, now, zone)
     except Exception:  # never crash: whatever failed the batch is retried message by message
         log.warning("storing a batch of %d replies failed: retrying one by one", len(items))
     outcome = ReadOutcome()
     for item in items:
         try:
             with unit_of_work(session_factory) as session:
-                outcome.add(_store(session, read.mailbox, uidvalidity, [item], now, zone))
+                outcome.add(_store(session, read, uidvalidity, [item], now, zone))
         except Exception as exc:  # never crash: one message that cannot be stored costs itself
             log.exception("storing reply uid %s failed", item.uid)
             read.errors.append((f"reply not stored: {describe(exc)}", f"uid {item.uid}"))
@@ -237,14 +249,14 @@ def _advance(cursor: MailboxCursor, uidvalidity: int, items: Sequence[_Item]) ->
 
 def _store(
     session: Session,
-    mailbox: str,
+    read: MailboxRead,
     uidvalidity: int,
     items: Sequence[_Item],
     now: datetime,
     zone: ZoneInfo,
 ) -> ReadOutcome:
     """Store `items` and update their leads, then move the cursor past them: all or nothing."""
-    cursor = _locked_cursor(session, mailbox)
+    cursor = _locked_cursor(session, read.mailbox)
     if cursor.uidvalidity == uidvalidity:
         # Another instance may have stored some of these since we read the cursor.
         items = [i for i in items if i.uid > cursor.last_uid]
@@ -260,6 +272,7 @@ def _store(
             )
         )
     )
+    items, evidence = _checked_bounces(session, read, items, now)
     outbox = _outbox_by_message_id(session, [i.parsed for i in items])
     addresses = {i.parsed.from_address for i in items} | {
         a for i in items for a in i.verdict.hard_bounces
@@ -267,8 +280,8 @@ def _store(
     leads = _leads(session, addresses - {""}, {lead_id for _id, lead_id in outbox.values()})
     leads_by_email = {lead.email.lower(): lead for lead in leads.values()}
 
-    actions = ReplyActions(session, now, zone)
     rows: list[tuple[dict[str, Any], Classification]] = []
+    effects: list[tuple[_Item, LeadView | None]] = []
     for item in items:
         parsed, verdict = item.parsed, item.verdict
         if parsed.message_id in known or _norm(parsed.message_id) in outbox:
@@ -279,11 +292,22 @@ def _store(
         outcome.stored += 1
         outcome.by_class[verdict.kind.value] += 1
         outcome.unmatched += lead_id is None
-        lead = leads.get(lead_id) if lead_id is not None else None
-        actions.apply(
-            verdict, parsed.from_address, lead, leads_by_email, by_thread=outreach_id is not None
-        )
+        outcome.unverified += parsed.message_id in evidence and not evidence[parsed.message_id]
+        effects.append((item, leads.get(lead_id) if lead_id is not None else None))
     stored = _insert_replies(session, rows)
+    reply_ids = {
+        item.parsed.message_id: s.reply_id for (item, _), s in zip(effects, stored, strict=True)
+    }
+    actions = ReplyActions(session, now, zone)
+    for item, lead in effects:
+        actions.apply(
+            item.verdict,
+            item.parsed.from_address,
+            lead,
+            leads_by_email,
+            reply_id=reply_ids[item.parsed.message_id],
+            bounce_evidence=evidence.get(item.parsed.message_id),
+        )
     actions.finish()
     queued = cards.queue_cards(session, stored, now)
     outcome.cards, outcome.approvals = queued.cards, queued.approvals
@@ -292,6 +316,48 @@ def _store(
     outcome.postponed = actions.postponed
     outcome.unsubscribed = actions.unsubscribed
     return outcome
+
+
+def _checked_bounces(
+    session: Session, read: MailboxRead, items: Sequence[_Item], now: datetime
+) -> tuple[list[_Item], dict[str, dict[str, str]]]:
+    """Keep, of each permanent bounce, only the recipients its evidence holds for.
+
+    Returns the items, a bounce without any trusted recipient turned into an unverified
+    notice (`other`, with why), and the evidence of each bounce by its Message-ID.
+    """
+    checked: list[_Item] = []
+    evidence: dict[str, dict[str, str]] = {}
+    for item in items:
+        verdict = item.verdict
+        if verdict.kind is not ReplyClass.bounce:
+            checked.append(item)
+            continue
+        found = bounce_evidence.check(session, item.parsed, verdict, mailbox=read.key, now=now)
+        evidence[item.parsed.message_id] = found.verified
+        if found.verified:
+            first, proof = next(iter(found.verified.items()))
+            others = f"; {len(found.unverified)} not trusted" if found.unverified else ""
+            trusted = replace(
+                verdict,
+                matched_rule=f"{verdict.matched_rule}; verified {first}: {proof}{others}"[:500],
+                hard_bounces=tuple(found.verified),
+                bounce_fallback=None,
+            )
+        else:
+            trusted = Classification(ReplyClass.other, found.why_not()[:500], automated=True)
+            events.record(
+                session,
+                events.BOUNCE_UNVERIFIED,
+                {
+                    "mailbox": read.key,
+                    "message_id": item.parsed.message_id,
+                    "from": item.parsed.from_header[:200],
+                    "why": found.why_not()[:1000],
+                },
+            )
+        checked.append(_Item(item.uid, item.parsed, trusted))
+    return checked, evidence
 
 
 def _insert_replies(
@@ -380,6 +446,7 @@ def _reply_row(
         "parse_note": parsed.parse_note,
         "return_date": verdict.return_date,
         "data_request": verdict.data_request,
+        "review": verdict.review,
         "mailbox_uid": f"{uidvalidity}:{item.uid}"[:100],
         "received_at": received,
     }
