@@ -74,11 +74,13 @@ def check(
     by_id = {_norm(s.message_id): s for s in sent}
     ours = [by_id[_norm(mid)] for mid in cited if _norm(mid) in by_id]
     statuses = _statuses(parsed)
-    to_only = set(verdict.bounce_fallback or ()) & {a.lower() for a in parsed.returned_to}
+    fallback = set(verdict.bounce_fallback or ())
+    to_only = fallback & {a.lower() for a in parsed.returned_to}
     candidates = list(verdict.hard_bounces)
-    if verdict.bounce_fallback is not None:
-        # A failure naming no usable address: the recipient of our cited message is the one.
-        candidates += [s.email for s in ours]
+    if verdict.bounce_fallback is not None and ours:
+        # A failure naming no usable address: the recipient of our cited message is the one,
+        # not the returned To: or flufl.bounce's guess.
+        candidates = [a for a in candidates if a not in fallback] + [s.email for s in ours]
     result = BounceCheck()
     for address in dict.fromkeys(a.lower() for a in candidates):
         mine = [s for s in sent if s.email == address]
@@ -87,13 +89,13 @@ def check(
             result.unverified[address] = f"nothing sent to it from {mailbox} in {WINDOW.days} days"
         elif own := [s for s in mine if s in ours]:
             result.verified[address] = f"our message {own[0].message_id} returned, status {status}"
+        elif address in to_only:
+            result.unverified[address] = "named only by the returned To:, no Message-ID of ours"
         elif ours:
             result.verified[address] = (
                 f"cites our message {ours[0].message_id}; sent {mine[-1].message_id}"
                 f" on {mine[-1].sent_at.date().isoformat()}, status {status}"
             )
-        elif address in to_only:
-            result.unverified[address] = "named only by the returned To:, no Message-ID of ours"
         else:
             line = "delivery-status" if address in statuses else "failure line"
             result.verified[address] = (

@@ -345,7 +345,8 @@ def _checked_bounces(
                 bounce_fallback=None,
             )
         else:
-            trusted = Classification(ReplyClass.other, found.why_not()[:500], automated=True)
+            why = f"{found.why_not()}; {verdict.matched_rule}"[:500]
+            trusted = Classification(ReplyClass.other, why, automated=True)
             events.record(
                 session,
                 events.BOUNCE_UNVERIFIED,
