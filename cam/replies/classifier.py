@@ -48,9 +48,10 @@ KIND_WEIGHTS: Mapping[str, float] = {"w": 1.0, "b": 1.0, "c": 0.3, "s": 1.0, "k"
 # confidence of 0.7-0.9 is right about as often as it says.
 TEMPERATURE = 10.0
 # Below this probability the model abstains: its class is only a guess for a person to check.
-# Chosen by 5-fold cross-validation on the corpus (`bench.reply_floor`): answers under 0.6 were
-# right 59 % of the time, hardly better than the runner-up, those from 0.6 to 0.7 73 %, those
-# above 0.7 at least 82 %; the floor holds back 5 % of the model's answers.
+# Chosen by 5-fold cross-validation on the corpus (`bench.reply_floor`): the 40 answers under
+# 0.6 were right 57 % of the time, hardly better than a coin between the two best guesses,
+# those from 0.6 to 0.7 73 %, those above 0.7 at least 82 %; the floor holds back 5 % of the
+# model's answers (each still gets its card, marked "needs a look").
 CONFIDENCE_FLOOR = 0.6
 # Reasons shown per answer: what the sentences do (a request, a question) often weighs most,
 # and the fourth leaves room for what they are about (a meeting, a price).
