@@ -23,7 +23,10 @@ from cam.core import events
 from cam.core.db import unit_of_work
 from cam.replies import suppressions
 
-USAGE = "`/cam restore &lt;email&gt; &lt;why&gt;`: say which address, and why it may be contacted again."
+USAGE = (
+    "`/cam restore &lt;email&gt; &lt;why&gt;`: say which address, and why it may be contacted "
+    "again."
+)
 
 
 def register(app: App) -> None:

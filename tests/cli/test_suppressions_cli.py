@@ -54,10 +54,8 @@ def _seed(sessions: SessionFactory) -> int:
             )
         session.flush()
         bounced = session.scalars(select(Lead).where(Lead.email == BOUNCED)).one()
-        for step, status, reason in (
-            (1, OutreachStatus.sent, None),
-            (2, OutreachStatus.skipped, "bounced"),
-        ):
+        steps = ((1, OutreachStatus.sent, None), (2, OutreachStatus.skipped, "bounced"))
+        for step, sent, reason in steps:
             session.add(
                 OutreachMessage(
                     lead_id=bounced.id,
@@ -65,7 +63,7 @@ def _seed(sessions: SessionFactory) -> int:
                     step=step,
                     channel=Channel.email,
                     scheduled_at=SENT + timedelta(days=7 * (step - 1)),
-                    status=status,
+                    status=sent,
                     reason=reason,
                     sent_at=SENT if step == 1 else None,
                 )
