@@ -2,11 +2,12 @@
 
 A reply is matched to our outreach by In-Reply-To / References (or the Message-ID a bounce
 quotes back), else to a lead by the sender's address. Any reply from a person stops the lead's
-sequence; `interested` makes the lead hot, `unsubscribe` suppresses it forever, a hard bounce
-marks it bounced and suppressed, and an out-of-office postpones its next step to the return
-date without stopping anything. The mailbox cursor advances in the same transaction as the
-replies it covers, so a crash re-reads messages rather than losing them, and the Message-ID
-dedupe makes re-reading harmless.
+sequence; `interested` makes the lead hot, an explicit opt-out suppresses it forever (a model's
+guess waits for a person), a hard bounce about mail we really sent from this mailbox marks it
+bounced and suppressed (any other notice is stored as unverified and suppresses nobody), and an
+out-of-office postpones its next step to the return date without stopping anything. The
+mailbox cursor advances in the same transaction as the replies it covers, so a crash re-reads
+messages rather than losing them, and the Message-ID dedupe makes re-reading harmless.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from cam.core import leases
 from cam.core.db import SessionFactory, unit_of_work
+from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import WatchMode, utcnow
 from cam.gateways.base import GatewayError, InboxIdle, InboxReader
 from cam.replies import watch_state
@@ -61,9 +62,12 @@ class ReplyWatcher:
         max_backoff_seconds: float = 300.0,
         lease_ttl: timedelta = timedelta(minutes=2),
         lease: str = LEASE,
+        mailbox_key: str = DEFAULT_KEY,
     ) -> None:
         self._sessions = session_factory
         self._reader = reader
+        # The sender mailbox this inbox belongs to: its bounces are checked against its sends.
+        self._key = mailbox_key
         self._idle = idle
         self._classifier = classifier
         self._zone = zone
@@ -149,7 +153,12 @@ class ReplyWatcher:
         """Read the mailbox once, from the stored cursor; raise `GatewayError` if unreachable."""
         now = self._clock()
         read = read_mailbox(
-            self._sessions, self._reader, self._classifier(now), now=now, zone=self._zone
+            self._sessions,
+            self._reader,
+            self._classifier(now),
+            now=now,
+            zone=self._zone,
+            key=self._key,
         )
         if read.failed is not None:
             raise GatewayError(read.failed)
