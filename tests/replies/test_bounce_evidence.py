@@ -57,8 +57,11 @@ def _report(recipients: list[str], *, cites: str | None, sender: str) -> bytes:
     return text.replace("\n", "\r\n").encode()
 
 
-def _seed(sessions: SessionFactory, *, mailed_days_ago: int = 3) -> None:
-    """Every address a contacted lead; only MAILED were sent a message (`mailed_days_ago`)."""
+def _seed(
+    sessions: SessionFactory, *, mailed_days_ago: int = 3, mailbox: str | None = None
+) -> None:
+    """Every address a contacted lead; only MAILED were sent a message (`mailed_days_ago`),
+    from `mailbox` (None: the single, default one)."""
     with sessions.begin() as session:
         campaign = Campaign(key="evidence", name="Evidence")
         campaign.steps = [CampaignStep(position=1, channel=Channel.email, delay_days=0)]
@@ -71,6 +74,7 @@ def _seed(sessions: SessionFactory, *, mailed_days_ago: int = 3) -> None:
                 status=LeadStatus.contacted,
                 campaign_id=campaign.id,
                 steps_planned=1,
+                mailbox=mailbox,
             )
             session.add(lead)
             session.flush()
@@ -175,3 +179,16 @@ def test_a_report_without_our_message_id_is_believed_for_what_we_sent_from_here(
     assert row.value == MAILED[0]
     assert row.evidence.startswith(f"came back to default after {_message_id(MAILED[0])}")
     assert row.evidence.endswith("delivery-status status 5.1.1")
+
+
+def test_a_report_reaching_another_mailbox_than_the_sender_is_not_believed(
+    sessions: SessionFactory, imap_server: ImapServer
+) -> None:
+    """Maya's mailbox sent the messages; a report naming them arrives at the default one."""
+    _seed(sessions, mailbox="maya")
+    imap_server.append(_report(MAILED, cites=None, sender="MAILER-DAEMON@relay.example"))
+
+    report = _read(sessions, imap_server)
+
+    assert report.unverified_notices == 1
+    assert _suppressed(sessions) == {}
