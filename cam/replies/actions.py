@@ -10,7 +10,6 @@ question does not cool a hot lead, and nothing revives an unsubscribed or bounce
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -35,8 +34,6 @@ from cam.outreach import lifecycle
 from cam.outreach.safety import Grounds
 from cam.replies import unsubscribe
 from cam.replies.rules import Classification
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
