@@ -9,7 +9,9 @@ from bot.payloads import BadPayload
 from cam.core import db
 from cam.escalation.outcomes import UnknownApproval
 from cam.escalation.tasks import UnknownTask
+from cam.replies.opt_out_review import NotAnOptOutGuess
 from cam.replies.snippets import SnippetFileError
+from cam.replies.suppressions import NotSuppressed, RestoreRefused
 from cam.replies.triage import TriageRefused, UnknownReply
 
 
@@ -31,7 +33,7 @@ def user_message(error: Exception) -> str:
         return "That reply no longer exists."
     if isinstance(error, SnippetFileError):
         return f"The snippets file needs fixing first: {error}"
-    if isinstance(error, TriageRefused):
+    if isinstance(error, TriageRefused | NotAnOptOutGuess | RestoreRefused | NotSuppressed):
         return f"Not done: {error}."
     if isinstance(error, DBAPIError) and db.tables_missing(error):
         return (

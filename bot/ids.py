@@ -26,6 +26,13 @@ class ActionId(enum.StrEnum):
     answer_snippet = "cam_answer_snippet"
     answer_mailbox = "cam_answer_mailbox"
     answer_body = "cam_answer_body"
+    # On a card only the model read as an opt-out.
+    confirm_opt_out = "cam_confirm_opt_out"
+    not_opt_out = "cam_not_opt_out"
+    # The ephemeral confirm step of `/cam restore`: restore only, or restore and resume.
+    restore_confirm = "cam_restore_confirm"
+    restore_resume = "cam_restore_resume"
+    restore_cancel = "cam_restore_cancel"
 
 
 class BlockId(enum.StrEnum):
@@ -40,6 +47,8 @@ class BlockId(enum.StrEnum):
     answer_snippet = "cam_answer_snippet"
     # `cam_answer_body:<snippet key>`: a new id per snippet, so Slack shows its draft.
     answer_body = "cam_answer_body"
+    opt_out_actions = "cam_opt_out_actions"
+    restore_actions = "cam_restore_actions"
 
 
 class CallbackId(enum.StrEnum):

@@ -51,6 +51,9 @@ class CardAction(enum.StrEnum):
     snooze = "snooze"
     # Vouch for a teammate's label, so that the classifier learns from it.
     agree = "agree"
+    # The answer on a card only the model read as an opt-out.
+    confirm_opt_out = "confirm_opt_out"
+    not_opt_out = "not_opt_out"
 
 
 class CardRef(_Payload):
@@ -71,3 +74,10 @@ class AnswerRef(_Payload):
     """The answer modal's `private_metadata`: the reply answered."""
 
     reply_id: int = Field(gt=0)
+
+
+class RestoreRef(_Payload):
+    """An address to restore and why, carried from `/cam restore` to its confirm buttons."""
+
+    email: str = Field(min_length=3, max_length=320)
+    reason: str = Field(min_length=1, max_length=500)

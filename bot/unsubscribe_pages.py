@@ -12,6 +12,8 @@ from urllib.parse import parse_qs
 
 from bot.responses import content_length, page, reply
 from cam.core.db import SessionFactory, unit_of_work
+from cam.core.models import SuppressionSource
+from cam.outreach.safety import Grounds
 from cam.replies import unsubscribe
 
 if TYPE_CHECKING:
@@ -63,7 +65,8 @@ def unsubscribe_post(
         return page(start_response, "400 Bad Request", "Invalid link", _BAD_LINK)
     try:
         with unit_of_work(session_factory) as session:
-            unsubscribe.unsubscribe(session, email, source="one-click")
+            grounds = Grounds(SuppressionSource.one_click, "POST List-Unsubscribe=One-Click")
+            unsubscribe.unsubscribe(session, email, grounds)
     except Exception as exc:
         log.error("unsubscribe not stored: %s", type(exc).__name__)
         return page(

@@ -46,6 +46,7 @@ def reply_watchers(
             on_read=lambda _read: on_read(),
             clock=clock,
             lease=lease_of[key],
+            mailbox_key=key,
         )
         for key, reader in inboxes.items()
         if reader.configured

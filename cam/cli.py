@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from sqlalchemy import select
 
-from cam import cli_check, cli_demo, cli_mailboxes, cli_switches, cli_views
+from cam import cli_check, cli_demo, cli_mailboxes, cli_suppressions, cli_switches, cli_views
 from cam.bootstrap import Runtime, cycle_config
 from cam.cli_common import (
     console,
@@ -194,6 +194,7 @@ replies_app = typer.Typer(help="What the team decided on replies.", no_args_is_h
 replies_app.command("accuracy")(friendly_errors(reply_accuracy.accuracy))
 replies_app.add_typer(label_commands.app, name="labels")
 app.add_typer(replies_app, name="replies")
+app.add_typer(cli_suppressions.app, name="suppressions")
 
 
 @app.command()

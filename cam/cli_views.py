@@ -34,6 +34,7 @@ REPORT_COUNTS = (
     ("tasks_created", "LinkedIn tasks created"),
     ("replies_detected", "Replies detected"),
     ("hot_leads_detected", "Hot leads"),
+    ("unverified_notices", "Unverified bounce notices (nobody suppressed)"),
     ("approvals_requested", "Approvals requested"),
     ("unknown_outcomes", "Unknown outcomes (check by hand)"),
 )

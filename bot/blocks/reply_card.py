@@ -1,9 +1,12 @@
 """The card of a reply a person wrote: the lead, their words, the class and why, the decision.
 
-Interested replies carry their escalation's Approve / Reject (approvers only); any other class
-carries the team's buttons: Interested, Not interested, Unsubscribe, Snooze until a date. Once
-someone decides, the card says who decided what and when, and whether the classifier learns
-from it yet (else an Agree button for a second person). Every prospect text is escaped.
+Interested replies carry their escalation's Approve / Reject (approvers only); a reply only the
+model read as an opt-out says "Looks like an opt-out" and asks Confirm opt-out / Not an opt-out
+(nothing is suppressed until someone confirms); any other class carries the team's buttons:
+Interested, Not interested, Unsubscribe, Snooze until a date, under "needs a look" when the
+model was unsure. Once someone decides, the card says who decided what and when, and whether the
+classifier learns from it yet (else an Agree button for a second person). Every prospect text is
+escaped.
 
 The buttons' values are signed (`bot.signing`): they name the card's reply and the actions
 `offered` by the card as it is, which is also what the server accepts from it.
@@ -20,6 +23,7 @@ from bot.blocks.answer import answered_line
 from bot.blocks.approval import PendingApproval, approval_actions, owner_line, who
 from bot.blocks.common import (
     SlackPost,
+    confirm,
     context,
     escape,
     fallback,
@@ -31,7 +35,15 @@ from bot.blocks.common import (
 from bot.ids import ActionId, BlockId
 from bot.payloads import CardAction, CardRef, ReplyRef
 from bot.signing import Signer
-from cam.core.models import Answer, Lead, Reply, ReplyClass, ReplyLabel, TriageChoice
+from cam.core.models import (
+    Answer,
+    Lead,
+    Reply,
+    ReplyClass,
+    ReplyLabel,
+    ReplyReview,
+    TriageChoice,
+)
 from cam.replies.excerpt import clean_excerpt
 
 # GDPR Art. 12(3): a data subject's request is answered within one month.
@@ -41,6 +53,18 @@ DECIDED = {
     TriageChoice.not_interested: ":no_entry_sign: Marked *not interested*: lead closed",
     TriageChoice.unsubscribe: ":mute: *Unsubscribed* for good",
     TriageChoice.snooze: ":zzz: *Snoozed*",
+    TriageChoice.confirm_opt_out: ":mute: *Opt-out confirmed*: unsubscribed for good",
+    TriageChoice.not_opt_out: ":speech_balloon: *Not an opt-out*: kept as a reply",
+}
+REVIEW = {
+    ReplyReview.opt_out_guess: (
+        ":warning: *Looks like an opt-out*, but only the model read it: nothing is suppressed "
+        "until someone confirms. The sequence is stopped, as after any reply."
+    ),
+    ReplyReview.unsure: (
+        ":mag: *Needs a look*: the model is unsure, so CAM did nothing beyond stopping the "
+        "sequence. Its best guesses are above."
+    ),
 }
 
 
@@ -69,6 +93,8 @@ def offered(card: ReplyCard) -> tuple[CardAction, ...]:
     label = card.label
     if card.approval is not None:
         return ()  # the escalation's Approve / Reject decide it
+    if label is None and card.reply.review is ReplyReview.opt_out_guess:
+        return (CardAction.confirm_opt_out, CardAction.not_opt_out)
     if label is None:
         lead = card.lead is not None
         # Snoozing a prospect who said yes would only delay them.
@@ -116,6 +142,8 @@ def reply_card_blocks(card: ReplyCard, signer: Signer) -> list[Block]:
     )
     why = escape(reply.matched_rule or "no reason recorded")
     blocks.append(context(f"Classified *{reply.classification.value}*: {why}"))
+    if reply.review is not None and card.label is None:
+        blocks.append(section(REVIEW[reply.review]))
     if reply.data_request:
         due = reply.received_at + timedelta(days=DATA_REQUEST_DAYS)
         blocks.append(
@@ -158,6 +186,8 @@ def _decision_blocks(card: ReplyCard, signer: Signer) -> list[Block]:
     if not actions:
         return blocks
     token = signer.sign(CardRef(reply_id=card.reply.id, actions=actions))
+    if label is None and card.reply.review is ReplyReview.opt_out_guess:
+        return [*blocks, _opt_out_buttons(card, token)]
     if label is None:
         return [*blocks, _triage_buttons(actions, token)]
     agree = ButtonElement(text="Agree", action_id=ActionId.label_agree, value=token)
@@ -166,6 +196,27 @@ def _decision_blocks(card: ReplyCard, signer: Signer) -> list[Block]:
         context("The classifier learns from this once an approver or a second person agrees."),
         ActionsBlock(block_id=BlockId.label_actions, elements=[agree]),
     ]
+
+
+def _opt_out_buttons(card: ReplyCard, value: str) -> ActionsBlock:
+    address = card.reply.from_address or "this sender"
+    return ActionsBlock(
+        block_id=BlockId.opt_out_actions,
+        elements=[
+            ButtonElement(
+                text="Confirm opt-out",
+                action_id=ActionId.confirm_opt_out,
+                value=value,
+                style="danger",
+                confirm=confirm(
+                    "Confirm the opt-out?",
+                    f"{address} will never be contacted again; the ledger names you.",
+                    button="Confirm opt-out",
+                ),
+            ),
+            ButtonElement(text="Not an opt-out", action_id=ActionId.not_opt_out, value=value),
+        ],
+    )
 
 
 def _triage_buttons(actions: tuple[CardAction, ...], value: str) -> ActionsBlock:

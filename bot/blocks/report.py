@@ -161,6 +161,7 @@ def _counters(report: CAMCycleReport) -> list[tuple[str, object]]:
         ("LinkedIn tasks", report.tasks_created),
         ("Replies", report.replies_detected),
         ("Hot leads", report.hot_leads_detected),
+        ("Unverified notices", report.unverified_notices),
         ("Approvals asked", report.approvals_requested),
     ]
 

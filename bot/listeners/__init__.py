@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, files, home, reply_answers, triage
+from bot.listeners import actions, commands, files, home, reply_answers, restore, triage
 
 
 def register(app: App) -> None:
@@ -14,3 +14,4 @@ def register(app: App) -> None:
     files.register(app)
     triage.register(app)
     reply_answers.register(app)
+    restore.register(app)

@@ -19,6 +19,7 @@ from bot.blocks.report import SLACK_TRIGGER, mode_label, summary_line
 from bot.cycle_requests import MANUAL_CYCLE_LEASE, MANUAL_CYCLE_TTL, RunRequest
 from bot.deps import Deps
 from bot.errors import Refused, user_message
+from bot.listeners import restore as restore_step
 from bot.preflight import bot_preflight
 from cam import cycle
 from cam.bootstrap import cycle_config
@@ -51,6 +52,7 @@ HELP = """*CAM commands*
 `/cam dry`: switch back to dry run at once (approvers)
 `/cam pause` / `/cam resume`: stop or restart all cycles and sends (approvers)
 `/cam pause &lt;mailbox&gt;` / `/cam resume &lt;mailbox&gt;`: stop or restart one mailbox
+`/cam restore &lt;email&gt; &lt;why&gt;`: lift a bounce or team suppression (approvers)
 `/cam help`: this list"""
 
 
@@ -59,7 +61,9 @@ class Invocation:
     user: str
     channel: str
     args: list[str]
-    respond: Respond | None  # None only when Slack sent no response_url
+    respond: Respond | None
+    # The words after the verb as typed (args are lower case).
+    text: str = ""  # None only when Slack sent no response_url
 
     def answer_later(self, text: str) -> None:
         """Answer after the ack, through `response_url`, to the one who asked."""
@@ -96,6 +100,7 @@ def cam(ack: Ack, command: dict[str, str], respond: Respond | None, deps: Deps) 
         channel=command.get("channel_id", ""),
         args=[word.lower() for word in words[1:]],
         respond=respond,
+        text=" ".join(words[1:]),
     )
     subcommand = SUBCOMMANDS.get(verb)
     if subcommand is None:
@@ -420,6 +425,13 @@ def _set_mailbox_paused(invocation: Invocation, ack: Ack, deps: Deps, *, paused:
     ack(text=f"<@{invocation.user}> {text}", response_type="in_channel")
 
 
+def restore(invocation: Invocation, ack: Ack, deps: Deps) -> None:
+    """Show an approver, alone, what restoring an address lifts; its buttons do it."""
+    _require_approver(invocation, deps, "restore a suppressed address")
+    post = restore_step.confirm_step(deps, invocation.text)
+    ack(text=post.text, blocks=post.blocks or None, response_type=EPHEMERAL)
+
+
 def _require_approver(invocation: Invocation, deps: Deps, what: str) -> None:
     """Refuse (and log the attempt) unless the user is one of the approvers."""
     if invocation.user in deps.settings.approver_ids:
@@ -442,4 +454,5 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "dry": go_dry,
     "pause": pause,
     "resume": resume,
+    "restore": restore,
 }

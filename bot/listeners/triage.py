@@ -41,12 +41,17 @@ ACTIONS = {
     ActionId.triage_unsubscribe_confirm: CardAction.unsubscribe_confirmed,
     ActionId.triage_snooze: CardAction.snooze,
     ActionId.label_agree: CardAction.agree,
+    ActionId.confirm_opt_out: CardAction.confirm_opt_out,
+    ActionId.not_opt_out: CardAction.not_opt_out,
 }
 CHOICES = {
     CardAction.interested: TriageChoice.interested,
     CardAction.not_interested: TriageChoice.not_interested,
     CardAction.unsubscribe_confirmed: TriageChoice.unsubscribe,
     CardAction.snooze: TriageChoice.snooze,
+    # The answer on a card only the model read as an opt-out (`cam.replies.opt_out_review`).
+    CardAction.confirm_opt_out: TriageChoice.confirm_opt_out,
+    CardAction.not_opt_out: TriageChoice.not_opt_out,
 }
 
 

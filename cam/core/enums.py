@@ -61,6 +61,37 @@ class SuppressionKind(enum.StrEnum):
     domain = "domain"
 
 
+class SuppressionSource(enum.StrEnum):
+    """What a suppression was decided on: the ledger's first column."""
+
+    # The person's own word: the RFC 8058 link, a complaint, an explicit opt-out phrase.
+    one_click = "one_click"
+    complaint = "complaint"
+    phrase = "phrase"
+    # A machine or a team decided: restorable by a person, with a reason.
+    model_confirmed = "model_confirmed"  # the model guessed an opt-out and a person confirmed
+    bounce = "bounce"  # a verified permanent failure of our own message
+    team = "team"  # a triage click on a reply card
+    manual = "manual"  # added by hand or imported
+    legacy = "legacy"  # written before sources were recorded
+
+    @property
+    def persons_own(self) -> bool:
+        """Whether the person asked for it themselves: such an opt-out is never undone."""
+        return self in (
+            SuppressionSource.one_click,
+            SuppressionSource.complaint,
+            SuppressionSource.phrase,
+        )
+
+
+class ReplyReview(enum.StrEnum):
+    """Why a reply's card asks a person to decide what the machine would not."""
+
+    opt_out_guess = "opt_out_guess"  # only the model read an opt-out: confirm or not
+    unsure = "unsure"  # below the confidence floor: the model abstains
+
+
 class TaskStatus(enum.StrEnum):
     open = "open"
     done = "done"
@@ -125,6 +156,9 @@ class TriageChoice(enum.StrEnum):
     not_interested = "not_interested"
     unsubscribe = "unsubscribe"
     snooze = "snooze"
+    # On a card the model read as an opt-out: the team confirms it, or says it is none.
+    confirm_opt_out = "confirm_opt_out"
+    not_opt_out = "not_opt_out"
 
 
 class LabelTrust(enum.StrEnum):

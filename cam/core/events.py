@@ -35,6 +35,11 @@ CRM_SYNCED = "cam.crm_synced"
 STATE_CHANGED = "cam.state_changed"
 MAILBOX_PAUSED = "cam.mailbox_paused"
 UNSUBSCRIBED = "cam.unsubscribed"
+# A mail-system notice naming recipients we never mailed, or citing nothing of ours: stored,
+# nobody suppressed.
+BOUNCE_UNVERIFIED = "cam.bounce_unverified"
+# A suppression lifted by a person, with who and why.
+SUPPRESSION_RESTORED = "cam.suppression_restored"
 TASK_DECIDED = "cam.task_decided"
 LEADS_IMPORTED = "cam.leads_imported"
 LEADS_IMPORT_REFUSED = "cam.leads_import_refused"

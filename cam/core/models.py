@@ -43,9 +43,11 @@ from cam.core.enums import (
     NotificationTopic,
     OutreachStatus,
     ReplyClass,
+    ReplyReview,
     RunKind,
     RunStatus,
     SuppressionKind,
+    SuppressionSource,
     TaskStatus,
     TriageChoice,
     WatchMode,
@@ -79,6 +81,7 @@ __all__ = [
     "Reply",
     "ReplyClass",
     "ReplyLabel",
+    "ReplyReview",
     "RequestNonce",
     "RunKind",
     "RunStatus",
@@ -86,6 +89,7 @@ __all__ = [
     "SendQuota",
     "Suppression",
     "SuppressionKind",
+    "SuppressionSource",
     "TaskStatus",
     "TriageChoice",
     "UTCDateTime",
@@ -237,6 +241,8 @@ class Reply(Base):
     card_posted_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     answer_reminded_at: Mapped[datetime | None]
+    # Set when the machine would not decide alone: a model-only opt-out, or a model unsure.
+    review: Mapped[ReplyReview | None]
 
 
 class Answer(Base):
@@ -307,6 +313,8 @@ class Approval(Base):
 
 
 class Suppression(Base):
+    """The ledger of who must never be contacted: each row with what it was decided on."""
+
     __tablename__ = "suppressions"
     __table_args__ = (UniqueConstraint("kind", "value"),)
 
@@ -314,6 +322,13 @@ class Suppression(Base):
     kind: Mapped[SuppressionKind]
     value: Mapped[str] = mapped_column(String(320))
     reason: Mapped[str] = mapped_column(String(500), default="")
+    source: Mapped[SuppressionSource] = mapped_column(default=SuppressionSource.manual)
+    # What the database holds to show it: the phrase, the returned Message-ID and status, ...
+    evidence: Mapped[str] = mapped_column(String(1000), default="")
+    # Who confirmed or clicked (a Slack user ID), for a decision a person took.
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    # The reply the suppression was decided on, when a reply was behind it.
+    reply_id: Mapped[int | None] = mapped_column(ForeignKey("replies.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -39,6 +39,8 @@ class CAMCycleReport(BaseModel):
     held_until: dict[str, date] = Field(default_factory=dict)
     replies_detected: int = 0
     hot_leads_detected: int = 0
+    # Mail-system notices not trusted (we never mailed whom they name): stored, nobody suppressed.
+    unverified_notices: int = 0
     approvals_requested: int = 0
     unknown_outcomes: int = 0
     channels_not_configured: list[str] = Field(default_factory=list)

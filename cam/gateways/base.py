@@ -215,9 +215,13 @@ class Gateways:
 
     def inboxes(self) -> list[InboxReader]:
         """Return every mailbox's way in: replies are read from all of them."""
+        return [reader for _key, reader in self.keyed_inboxes()]
+
+    def keyed_inboxes(self) -> list[tuple[str, InboxReader]]:
+        """Return every mailbox's way in with the key of the mailbox it belongs to."""
         if not self.mailboxes:
-            return [self.inbox]
-        return [mailbox.inbox for mailbox in self.mailboxes.values()]
+            return [(DEFAULT_KEY, self.inbox)]
+        return [(key, mailbox.inbox) for key, mailbox in self.mailboxes.items()]
 
     def not_configured(self) -> list[str]:
         """Name the channels that fall back to a no-op."""

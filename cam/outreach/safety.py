@@ -9,6 +9,7 @@ the real allowance.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from cam.core import bulk
 from cam.core.config import SafetySettings, SendWindow
-from cam.core.models import Channel, SendQuota, Suppression, SuppressionKind
+from cam.core.models import Channel, SendQuota, Suppression, SuppressionKind, SuppressionSource
 
 
 @lru_cache(maxsize=512)
@@ -157,9 +158,32 @@ def suppression_reason(session: Session, email: str) -> str | None:
     return f"suppressed {kind} {suppressed}" + (f": {reason}" if reason else "")
 
 
-def suppress(session: Session, kind: SuppressionKind, value: str, reason: str) -> bool:
-    """Add a suppression (lower case) unless it exists; True when this call added it."""
-    row = {"kind": kind, "value": value.strip().lower(), "reason": reason[:500]}
+@dataclass(frozen=True)
+class Grounds:
+    """What a suppression is decided on, as the ledger keeps it: nothing is suppressed without."""
+
+    source: SuppressionSource
+    # What the database holds to show it: the phrase, the returned Message-ID and status, ...
+    evidence: str = ""
+    # The person who confirmed or clicked, for a decision a person took.
+    decided_by: str | None = None
+    # The reply behind it, when there is one.
+    reply_id: int | None = None
+
+
+def suppress(
+    session: Session, kind: SuppressionKind, value: str, reason: str, grounds: Grounds
+) -> bool:
+    """Add a suppression (lower case) with its grounds unless it exists; True when added."""
+    row = {
+        "kind": kind,
+        "value": value.strip().lower(),
+        "reason": reason[:500],
+        "source": grounds.source,
+        "evidence": grounds.evidence[:1000],
+        "decided_by": grounds.decided_by,
+        "reply_id": grounds.reply_id,
+    }
     return bool(bulk.insert_ignoring(session, Suppression, [row], returning=[Suppression.id]))
 
 

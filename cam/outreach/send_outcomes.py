@@ -14,7 +14,14 @@ from sqlalchemy.orm import Session
 
 from cam.core.db import unit_of_work
 from cam.core.holds import Limit
-from cam.core.models import Lead, LeadStatus, OutreachMessage, OutreachStatus, SuppressionKind
+from cam.core.models import (
+    Lead,
+    LeadStatus,
+    OutreachMessage,
+    OutreachStatus,
+    SuppressionKind,
+    SuppressionSource,
+)
 from cam.gateways.base import SendOutcome, SendResult
 from cam.leads import lifecycle as lead_lifecycle
 from cam.outreach import lifecycle, safety
@@ -110,7 +117,14 @@ def _outcome(
     if lead_lifecycle.may_move(lead.status, LeadStatus.bounced):
         lead.status, lead.status_reason = LeadStatus.bounced, row.reason
     lead.next_step_at = None
-    safety.suppress(session, SuppressionKind.email, lead.email, f"hard bounce: {result.detail}")
+    # The receiving server refused our own message at send time: the strongest bounce evidence.
+    grounds = safety.Grounds(
+        SuppressionSource.bounce,
+        f"refused at send: {row.message_id or 'no Message-ID'}: {result.detail}",
+    )
+    safety.suppress(
+        session, SuppressionKind.email, lead.email, f"hard bounce: {result.detail}", grounds
+    )
     lifecycle.stop_sequences(session, [lead.id], "lead bounced", now=state.now)
 
 

@@ -1,14 +1,15 @@
 """What replies do to their leads, gathered over a batch and written in a few statements.
 
-A person's reply stops the sequence (hot when interested); a hard bounce marks the lead bounced
-and suppresses it; an unsubscribe request goes through `cam.replies.unsubscribe`; an
-out-of-office moves the next step to the return date. Statuses only move forward: a later
+A person's reply stops the sequence (hot when interested); a verified hard bounce marks the lead
+bounced and suppresses it, with its evidence in the ledger; an explicit opt-out (a phrase, a
+complaint) goes through `cam.replies.unsubscribe`, while an opt-out only the model read just
+stops the sequence and waits on the card for a person; an out-of-office moves the next step to
+the return date. Statuses only move forward: a later
 question does not cool a hot lead, and nothing revives an unsubscribed or bounced one.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -25,14 +26,14 @@ from cam.core.models import (
     ReplyClass,
     Suppression,
     SuppressionKind,
+    SuppressionSource,
 )
 from cam.leads import lifecycle as lead_lifecycle
 from cam.leads.lifecycle import FINAL
 from cam.outreach import lifecycle
+from cam.outreach.safety import Grounds
 from cam.replies import unsubscribe
 from cam.replies.rules import Classification
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -71,7 +72,7 @@ class ReplyActions:
         self.now = now
         self.zone = zone
         self.stop: dict[int, str] = {}
-        self.bounced: dict[str, LeadView] = {}
+        self.bounced: dict[str, tuple[LeadView, Grounds]] = {}
         self.postpone: dict[int, date] = {}
         self.leads: dict[int, LeadView] = {}
         self.hot = 0
@@ -85,18 +86,26 @@ class ReplyActions:
         lead: LeadView | None,
         leads_by_email: dict[str, LeadView],
         *,
-        by_thread: bool = False,
+        reply_id: int,
+        bounce_evidence: dict[str, str] | None = None,
     ) -> None:
-        """Record what one classified reply does to `lead` (the lead it was matched to).
-
-        `by_thread` says `lead` was found by a Message-ID of our outreach the reply cites.
-        """
+        """Record what one classified reply (stored as `reply_id`) does to `lead`, the lead it
+        was matched to. A bounce's recipients come with their evidence (`bounce_evidence`)."""
         kind = verdict.kind
         if kind is ReplyClass.bounce:
-            for bounced in _bounced_leads(verdict, lead if by_thread else None, leads_by_email):
-                self._bounce(bounced, verdict.matched_rule)
-        elif kind is ReplyClass.unsubscribe:
-            self._unsubscribe(lead.email if lead is not None else sender, lead)
+            for address, proof in (bounce_evidence or {}).items():
+                if (bounced := leads_by_email.get(address)) is not None:
+                    grounds = Grounds(SuppressionSource.bounce, proof, reply_id=reply_id)
+                    self._bounce(bounced, verdict.matched_rule, grounds)
+        elif kind is ReplyClass.unsubscribe and verdict.opt_out is not None:
+            source = (
+                SuppressionSource.complaint
+                if verdict.opt_out.rule == "unsubscribe.complaint"
+                else SuppressionSource.phrase
+            )
+            evidence = f"{verdict.opt_out.rule}: {verdict.opt_out.phrase!r}"
+            grounds = Grounds(source, evidence, reply_id=reply_id)
+            self._unsubscribe(lead.email if lead is not None else sender, lead, grounds)
         elif kind is ReplyClass.out_of_office:
             if lead is not None and verdict.return_date is not None:
                 previous = self.postpone.get(lead.id, date.min)
@@ -115,28 +124,32 @@ class ReplyActions:
             self.hot += 1
         elif lead_lifecycle.may_move(lead.status, LeadStatus.replied):
             lead.status = LeadStatus.replied
-            lead.status_reason = f"replied: {kind.value}"
+            lead.status_reason = (
+                "replied: looks like an opt-out, for the team to confirm"
+                if kind is ReplyClass.unsubscribe
+                else f"replied: {kind.value}"
+            )
         lead.next_step_at = None
         self._touch(lead)
         self.stop.setdefault(lead.id, "replied")
 
-    def _bounce(self, lead: LeadView, why: str) -> None:
+    def _bounce(self, lead: LeadView, why: str, grounds: Grounds) -> None:
         if lead_lifecycle.may_move(lead.status, LeadStatus.bounced):
             lead.status = LeadStatus.bounced
             lead.status_reason = f"hard bounce: {why}"[:500]
         lead.next_step_at = None
         self._touch(lead)
         self.stop[lead.id] = "bounced"
-        self.bounced[lead.email.lower()] = lead
+        self.bounced[lead.email.lower()] = (lead, grounds)
 
-    def _unsubscribe(self, address: str, lead: LeadView | None) -> None:
+    def _unsubscribe(self, address: str, lead: LeadView | None, grounds: Grounds) -> None:
         if lead is not None:
             # Write this lead's pending changes first: unsubscribe() has the last word on it.
             self._write_leads([lead])
             self.leads.pop(lead.id, None)
             self.stop.pop(lead.id, None)
             lead.status, lead.next_step_at, lead.changed = LeadStatus.unsubscribed, None, False
-        if address and unsubscribe.unsubscribe(self.session, address, source="reply"):
+        if address and unsubscribe.unsubscribe(self.session, address, grounds):
             self.unsubscribed += 1
 
     def _touch(self, lead: LeadView) -> None:
@@ -188,8 +201,11 @@ class ReplyActions:
                 kind=SuppressionKind.email,
                 value=address,
                 reason=(lead.status_reason or "hard bounce")[:500],
+                source=grounds.source,
+                evidence=grounds.evidence[:1000],
+                reply_id=grounds.reply_id,
             )
-            for address, lead in self.bounced.items()
+            for address, (lead, grounds) in self.bounced.items()
             if address not in existing
         )
 
@@ -236,22 +252,3 @@ class ReplyActions:
 
     def _start_of(self, day: date) -> datetime:
         return datetime.combine(day, time(0, 0), self.zone).astimezone(UTC)
-
-
-def _bounced_leads(
-    verdict: Classification, ours: LeadView | None, leads_by_email: dict[str, LeadView]
-) -> list[LeadView]:
-    """Return the leads a hard bounce is about: exactly the failed recipients, never a guess.
-
-    For a failure the report names no usable address for, the lead our returned message went
-    to (`ours`, matched by Message-ID) wins over the fallback addresses (its To:, flufl.bounce).
-    """
-    fallback = set(verdict.bounce_fallback or ())
-    use_ours = ours is not None and verdict.bounce_fallback is not None
-    addresses = [a for a in verdict.hard_bounces if not (use_ours and a in fallback)]
-    found = {lead.id: lead for a in addresses if (lead := leads_by_email.get(a)) is not None}
-    if use_ours and ours is not None:
-        found[ours.id] = ours
-    if not found:
-        log.warning("hard bounce matches no lead, nothing suppressed: %s", verdict.matched_rule)
-    return list(found.values())

@@ -25,6 +25,9 @@ LABEL_OF = {
     TriageChoice.not_interested: ReplyClass.not_interested,
     TriageChoice.unsubscribe: ReplyClass.unsubscribe,
     TriageChoice.snooze: None,
+    TriageChoice.confirm_opt_out: ReplyClass.unsubscribe,
+    # The person says what it is not, not what it is: nothing to learn a class from.
+    TriageChoice.not_opt_out: None,
 }
 # Labels (and agreements) one person may give per hour: a slip or a script stops there.
 PER_HOUR = 30

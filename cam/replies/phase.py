@@ -2,12 +2,13 @@
 
 A reply is matched to our outreach by In-Reply-To / References (or the Message-ID a bounce
 quotes back), else to a lead by the sender's address. Any reply from a person stops the lead's
-sequence; `interested` makes the lead hot, `unsubscribe` suppresses it forever, a hard bounce
-marks it bounced and suppressed, and an out-of-office postpones its next step to the return
-date without stopping anything. The mailbox cursor advances in the same transaction as the
-replies it covers, so a crash re-reads messages rather than losing them, and the Message-ID
-dedupe makes re-reading harmless (cam/replies/cursor.py: UIDs the server left out, folders
-renumbered).
+sequence; `interested` makes the lead hot, an explicit opt-out suppresses it forever (a model's
+guess waits for a person), a hard bounce about mail we really sent from this mailbox marks it
+bounced and suppressed (any other notice is stored as unverified and suppresses nobody), and an
+out-of-office postpones its next step to the return date without stopping anything. The
+mailbox cursor advances in the same transaction as the replies it covers, so a crash re-reads
+messages rather than losing them, and the Message-ID dedupe makes re-reading harmless
+(cam/replies/cursor.py: UIDs the server left out, folders renumbered).
 
 A read takes the mail in arrival (UID) order, `BATCH` messages at a time: each batch is
 fetched, classified and committed, and its cards handed on (`on_batch`) before the next is
@@ -22,7 +23,7 @@ import dataclasses
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,14 +34,16 @@ from sqlalchemy.orm import Session
 from cam.core import events
 from cam.core.context import CycleContext
 from cam.core.db import SessionFactory, unit_of_work
+from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import (
     Lead,
     OutreachMessage,
     Reply,
+    ReplyClass,
 )
 from cam.core.report import describe
 from cam.gateways.base import GatewayError, InboxBatch, InboxReader
-from cam.replies import cards
+from cam.replies import bounce_evidence, cards
 from cam.replies import cursor as cursors
 from cam.replies.actions import LeadView, ReplyActions
 from cam.replies.learning import Classify, LearningClassifier
@@ -76,6 +79,8 @@ class ReadOutcome:
     bounced: int = 0
     postponed: int = 0
     unsubscribed: int = 0
+    # Mail-system notices whose failed recipients we never mailed: stored, nobody suppressed.
+    unverified: int = 0
     cards: int = 0
     # Approvals of hot leads asked for with their interested replies' cards.
     approvals: int = 0
@@ -88,6 +93,7 @@ class ReadOutcome:
         self.bounced += other.bounced
         self.postponed += other.postponed
         self.unsubscribed += other.unsubscribed
+        self.unverified += other.unverified
         self.cards += other.cards
         self.approvals += other.approvals
         self.by_class.update(other.by_class)
@@ -98,6 +104,9 @@ class MailboxRead:
     """One read of the mailbox: what was fetched and stored, and what went wrong."""
 
     mailbox: str
+    # The key of the sender mailbox this inbox belongs to: bounces are believed only for mail
+    # it sent.
+    key: str = DEFAULT_KEY
     fetched: int = 0
     outcome: ReadOutcome = field(default_factory=ReadOutcome)
     # (message, item) of each reply that could not be stored.
@@ -108,7 +117,7 @@ class MailboxRead:
 
 def detect_replies(ctx: CycleContext) -> None:
     """Fetch the mail that arrived in each mailbox since its cursor, store and classify it."""
-    readers = [reader for reader in ctx.gateways.inboxes() if reader.configured]
+    readers = [(key, reader) for key, reader in ctx.gateways.keyed_inboxes() if reader.configured]
     if not readers:
         with unit_of_work(ctx.session_factory) as session:
             events.record(
@@ -120,7 +129,7 @@ def detect_replies(ctx: CycleContext) -> None:
     classify = LearningClassifier(
         ctx.session_factory, ctx.config.reply_rules_file, zone
     ).for_moment(now)
-    for reader in readers:
+    for key, reader in readers:
         read = read_mailbox(
             ctx.session_factory,
             reader,
@@ -129,6 +138,7 @@ def detect_replies(ctx: CycleContext) -> None:
             zone=zone,
             cycle_id=ctx.cycle_id,
             record_empty=True,
+            key=key,
         )
         if read.failed is not None:
             ctx.report.error(PHASE, read.failed, item=read.mailbox)
@@ -136,6 +146,7 @@ def detect_replies(ctx: CycleContext) -> None:
             ctx.report.error(PHASE, message, item=item)
         ctx.report.replies_detected += read.outcome.stored
         ctx.report.hot_leads_detected += read.outcome.hot
+        ctx.report.unverified_notices += read.outcome.unverified
         # Phase 5 finds these leads already escalated: the approvals are counted here.
         ctx.report.approvals_requested += read.outcome.approvals
 
@@ -150,6 +161,7 @@ def read_mailbox(
     cycle_id: int | None = None,
     record_empty: bool = False,
     on_batch: Callable[[MailboxRead], object] = lambda _read: None,
+    key: str = DEFAULT_KEY,
 ) -> MailboxRead:
     """Read the mail after the stored cursor, store it in batches, act on the leads.
 
@@ -158,7 +170,7 @@ def read_mailbox(
     `on_batch` runs after each one that stored something.
     """
     mailbox = reader.name
-    read = MailboxRead(mailbox)
+    read = MailboxRead(mailbox, key)
     with unit_of_work(session_factory) as session:
         first = cursors.read(session, mailbox)
     batch = InboxBatch(first.uidvalidity)
@@ -195,6 +207,7 @@ def read_mailbox(
                     "unmatched": read.outcome.unmatched,
                     "bounced": read.outcome.bounced,
                     "unsubscribed": read.outcome.unsubscribed,
+                    "unverified_notices": read.outcome.unverified,
                     "postponed": read.outcome.postponed,
                     "cards": read.outcome.cards,
                 },
@@ -266,14 +279,14 @@ def _store_isolated(
     costs only itself."""
     try:
         with unit_of_work(session_factory) as session:
-            return _store(session, read.mailbox, uidvalidity, items, now, zone)
+            return _store(session, read, uidvalidity, items, now, zone)
     except Exception:  # never crash: whatever failed the batch is retried message by message
         log.warning("storing a batch of %d replies failed: retrying one by one", len(items))
     outcome = ReadOutcome()
     for item in items:
         try:
             with unit_of_work(session_factory) as session:
-                outcome.add(_store(session, read.mailbox, uidvalidity, [item], now, zone))
+                outcome.add(_store(session, read, uidvalidity, [item], now, zone))
         except Exception as exc:  # never crash: one message that cannot be stored costs itself
             log.exception("storing reply uid %s failed", item.uid)
             read.errors.append((f"reply not stored: {describe(exc)}", f"uid {item.uid}"))
@@ -285,14 +298,14 @@ def _store_isolated(
 
 def _store(
     session: Session,
-    mailbox: str,
+    read: MailboxRead,
     uidvalidity: int,
     items: Sequence[_Item],
     now: datetime,
     zone: ZoneInfo,
 ) -> ReadOutcome:
     """Store `items` and update their leads, then move the cursor past them: all or nothing."""
-    cursor = cursors.locked(session, mailbox)
+    cursor = cursors.locked(session, read.mailbox)
     # Another instance may have stored some of these since we read the cursor.
     items = [i for i in items if cursors.owed(cursor, uidvalidity, i.uid)]
     outcome = ReadOutcome()
@@ -307,6 +320,7 @@ def _store(
             )
         )
     )
+    items, evidence = _checked_bounces(session, read, items, now)
     outbox = _outbox_by_message_id(session, [i.parsed for i in items])
     addresses = {i.parsed.from_address for i in items} | {
         a for i in items for a in i.verdict.hard_bounces
@@ -314,8 +328,8 @@ def _store(
     leads = _leads(session, addresses - {""}, {lead_id for _id, lead_id in outbox.values()})
     leads_by_email = {lead.email.lower(): lead for lead in leads.values()}
 
-    actions = ReplyActions(session, now, zone)
     rows: list[tuple[dict[str, Any], Classification]] = []
+    effects: list[tuple[_Item, LeadView | None]] = []
     for item in items:
         parsed, verdict = item.parsed, item.verdict
         if parsed.message_id in known or _norm(parsed.message_id) in outbox:
@@ -326,11 +340,22 @@ def _store(
         outcome.stored += 1
         outcome.by_class[verdict.kind.value] += 1
         outcome.unmatched += lead_id is None
-        lead = leads.get(lead_id) if lead_id is not None else None
-        actions.apply(
-            verdict, parsed.from_address, lead, leads_by_email, by_thread=outreach_id is not None
-        )
+        outcome.unverified += parsed.message_id in evidence and not evidence[parsed.message_id]
+        effects.append((item, leads.get(lead_id) if lead_id is not None else None))
     stored = _insert_replies(session, rows)
+    reply_ids = {
+        item.parsed.message_id: s.reply_id for (item, _), s in zip(effects, stored, strict=True)
+    }
+    actions = ReplyActions(session, now, zone)
+    for item, lead in effects:
+        actions.apply(
+            item.verdict,
+            item.parsed.from_address,
+            lead,
+            leads_by_email,
+            reply_id=reply_ids[item.parsed.message_id],
+            bounce_evidence=evidence.get(item.parsed.message_id),
+        )
     actions.finish()
     queued = cards.queue_cards(session, stored, now)
     outcome.cards, outcome.approvals = queued.cards, queued.approvals
@@ -339,6 +364,49 @@ def _store(
     outcome.postponed = actions.postponed
     outcome.unsubscribed = actions.unsubscribed
     return outcome
+
+
+def _checked_bounces(
+    session: Session, read: MailboxRead, items: Sequence[_Item], now: datetime
+) -> tuple[list[_Item], dict[str, dict[str, str]]]:
+    """Keep, of each permanent bounce, only the recipients its evidence holds for.
+
+    Returns the items, a bounce without any trusted recipient turned into an unverified
+    notice (`other`, with why), and the evidence of each bounce by its Message-ID.
+    """
+    checked: list[_Item] = []
+    evidence: dict[str, dict[str, str]] = {}
+    for item in items:
+        verdict = item.verdict
+        if verdict.kind is not ReplyClass.bounce:
+            checked.append(item)
+            continue
+        found = bounce_evidence.check(session, item.parsed, verdict, mailbox=read.key, now=now)
+        evidence[item.parsed.message_id] = found.verified
+        if found.verified:
+            first, proof = next(iter(found.verified.items()))
+            others = f"; {len(found.unverified)} not trusted" if found.unverified else ""
+            trusted = replace(
+                verdict,
+                matched_rule=f"{verdict.matched_rule}; verified {first}: {proof}{others}"[:500],
+                hard_bounces=tuple(found.verified),
+                bounce_fallback=None,
+            )
+        else:
+            why = f"{found.why_not()}; {verdict.matched_rule}"[:500]
+            trusted = Classification(ReplyClass.other, why, automated=True)
+            events.record(
+                session,
+                events.BOUNCE_UNVERIFIED,
+                {
+                    "mailbox": read.key,
+                    "message_id": item.parsed.message_id,
+                    "from": item.parsed.from_header[:200],
+                    "why": found.why_not()[:1000],
+                },
+            )
+        checked.append(_Item(item.uid, item.parsed, trusted))
+    return checked, evidence
 
 
 def _insert_replies(
@@ -427,6 +495,7 @@ def _reply_row(
         "parse_note": parsed.parse_note,
         "return_date": verdict.return_date,
         "data_request": verdict.data_request,
+        "review": verdict.review,
         "mailbox_uid": f"{uidvalidity}:{item.uid}"[:100],
         "received_at": received,
         # The mailbox's own time of arrival; a message without one landed when it was sent.

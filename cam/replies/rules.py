@@ -20,13 +20,16 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from cam.core.config_files import load_model
-from cam.core.models import ReplyClass
+from cam.core.models import ReplyClass, ReplyReview
 from cam.replies import bounces, phrases
 from cam.replies.classifier import Prediction, ReplyModel, default_model, written_part
 from cam.replies.dates import find_return_date
 from cam.replies.parser import ParsedReply
 
 log = logging.getLogger(__name__)
+
+# Why a reply with nothing of the person's own to read is `other`.
+NO_TEXT = "no text"
 
 
 class HeaderRule(BaseModel):
@@ -100,6 +103,12 @@ class Classification:
     # The person asks where we got their data or what we hold (GDPR Art. 14/15): an answer is
     # due within a month, whatever the class.
     data_request: bool = False
+    # The explicit opt-out phrase behind an `unsubscribe`: the person's own words suppress at
+    # once. None for a guess (the model's, the team memory's), which a person must confirm.
+    opt_out: phrases.PhraseMatch | None = None
+    # Why a person must decide what the machine would not: a model-only opt-out, or a model
+    # below its confidence floor.
+    review: ReplyReview | None = None
 
 
 @dataclass(frozen=True)
@@ -162,14 +171,18 @@ def _classify(
         if match := pattern.search(reply.subject):
             return _out_of_office(reply, rules, today, f"subject matched {match.group(0)!r}")
     text = reply.new_text
-    if not text.strip() and not reply.subject.strip():
-        return Classification(ReplyClass.other, "empty message")
     written = written_part(text)
     data_request = phrases.data_request(written) is not None
     opt_out = phrases.opt_out(reply.subject, written)
     if opt_out is not None:
         matched = f"rule {opt_out.rule}: {opt_out.phrase[:80]!r}"
-        return Classification(ReplyClass.unsubscribe, matched, data_request=data_request)
+        return Classification(
+            ReplyClass.unsubscribe, matched, data_request=data_request, opt_out=opt_out
+        )
+    if not has_words(written):
+        # Blank, quotes, images, a wall of `&` or `<`: nothing the person wrote to read a
+        # decision from, least of all an opt-out.
+        return Classification(ReplyClass.other, NO_TEXT)
     for rule, patterns in rules.keyword_rules:
         for pattern in patterns:
             match = _search(pattern, rule.field, text, reply.subject)
@@ -182,19 +195,48 @@ def _classify(
     return _by_model((model or default_model()).predict(text, reply.subject))
 
 
+def has_words(written: str) -> bool:
+    """Whether a person's text holds a letter or a digit: punctuation and markup say nothing."""
+    return any(character.isalnum() for character in written)
+
+
 def _by_model(prediction: Prediction) -> Classification:
+    """Turn the model's (or the team memory's) answer into a class; a guess never suppresses."""
+    guessed_opt_out = prediction.label is ReplyClass.unsubscribe
     if prediction.rule is not None:
         return Classification(
-            prediction.label, prediction.reasons[0], data_request=prediction.data_request
+            prediction.label,
+            prediction.reasons[0],
+            data_request=prediction.data_request,
+            review=ReplyReview.opt_out_guess if guessed_opt_out else None,
+        )
+    reasons = ", ".join(prediction.reasons)
+    if prediction.unsure:
+        return Classification(
+            ReplyClass.other,
+            f"model unsure, needs a look: {_guesses(prediction)}; {reasons}",
+            confidence=prediction.confidence,
+            reasons=prediction.reasons,
+            data_request=prediction.data_request,
+            review=ReplyReview.unsure,
         )
     return Classification(
         prediction.label,
-        f"model {prediction.label.value} {prediction.confidence:.0%}: "
-        + ", ".join(prediction.reasons),
+        f"model {prediction.label.value} {prediction.confidence:.0%}: {reasons}",
         confidence=prediction.confidence,
         reasons=prediction.reasons,
         data_request=prediction.data_request,
+        review=ReplyReview.opt_out_guess if guessed_opt_out else None,
     )
+
+
+def _guesses(prediction: Prediction) -> str:
+    """The model's best two guesses, as a person reads them: "interested 48% or question 31%"."""
+    best = f"{prediction.label.value} {prediction.confidence:.0%}"
+    if prediction.runner_up is None:
+        return best
+    second, probability = prediction.runner_up
+    return f"{best} or {second.value} {probability:.0%}"
 
 
 def _search(pattern: re.Pattern[str], field: str, text: str, subject: str) -> re.Match[str] | None:

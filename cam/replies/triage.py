@@ -30,13 +30,15 @@ from cam.core.models import (
     OutreachStatus,
     Reply,
     ReplyLabel,
+    SuppressionSource,
     TriageChoice,
 )
 from cam.escalation import escalations
 from cam.leads.lifecycle import FINAL
 from cam.leads.lifecycle import OPEN as IN_SEQUENCE
 from cam.outreach.lifecycle import NOT_YET_SENT
-from cam.replies import labels, unsubscribe
+from cam.outreach.safety import Grounds
+from cam.replies import labels, opt_out_review, unsubscribe
 
 REPLY_TRIAGED = "cam.reply_triaged"
 # A click on a reply card that was not carried out, with who and why.
@@ -233,8 +235,12 @@ def _carry_out(
     snooze_until: date | None,
 ) -> int | None:
     """Do what the decision says to the lead; return the escalation it requested, if any."""
+    if choice in opt_out_review.CHOICES:
+        opt_out_review.carry_out(session, reply, lead, choice, by)
+        return None
     if choice is TriageChoice.unsubscribe:
-        unsubscribe.unsubscribe(session, lead.email if lead else reply.from_address, source="slack")
+        grounds = Grounds(SuppressionSource.team, "Unsubscribe on the reply card", by, reply.id)
+        unsubscribe.unsubscribe(session, lead.email if lead else reply.from_address, grounds)
         return None
     if lead is None or lead.status in FINAL:
         return None

@@ -84,8 +84,8 @@ def unsubscribe_url(public_url: str, token: str) -> str:
     return f"{public_url.rstrip('/')}/unsubscribe/{quote(token, safe='')}"
 
 
-def unsubscribe(session: Session, email: str, *, source: str) -> bool:
-    """Suppress `email` forever, stop its lead and skip its planned steps.
+def unsubscribe(session: Session, email: str, grounds: safety.Grounds) -> bool:
+    """Suppress `email` forever on `grounds`, stop its lead and skip its planned steps.
 
     Runs in the caller's transaction. Returns True when this call changed anything (so a
     repeated click, or two concurrent ones, record a single event).
@@ -93,7 +93,9 @@ def unsubscribe(session: Session, email: str, *, source: str) -> bool:
     address = normalize_email(email)
     if not address:
         return False
-    added = _suppress(session, address, reason=f"unsubscribed ({source})")
+    source = grounds.source.value
+    why = f"unsubscribed ({source.replace('_', '-')})"
+    added = _suppress(session, address, why, grounds)
     lead_ids = list(session.scalars(select(Lead.id).where(func.lower(Lead.email) == address)))
     leads_changed = 0
     skipped = 0
@@ -104,13 +106,13 @@ def unsubscribe(session: Session, email: str, *, source: str) -> bool:
                 .where(Lead.id.in_(lead_ids), lead_lifecycle.moves_to(LeadStatus.unsubscribed))
                 .values(
                     status=LeadStatus.unsubscribed,
-                    status_reason=f"unsubscribed ({source})",
+                    status_reason=why,
                     next_step_at=None,
                 )
                 .execution_options(synchronize_session=False)
             )
         )
-        skipped = lifecycle.stop_sequences(session, lead_ids, f"unsubscribed ({source})")
+        skipped = lifecycle.stop_sequences(session, lead_ids, why)
     changed = added or leads_changed > 0 or skipped > 0
     if changed:
         events.record(
@@ -119,6 +121,9 @@ def unsubscribe(session: Session, email: str, *, source: str) -> bool:
             {
                 "email": address,
                 "source": source,
+                "evidence": grounds.evidence,
+                "by": grounds.decided_by,
+                "reply_id": grounds.reply_id,
                 "lead_ids": lead_ids,
                 "suppressed": added,
                 "outreach_skipped": skipped,
@@ -127,7 +132,7 @@ def unsubscribe(session: Session, email: str, *, source: str) -> bool:
     return changed
 
 
-def _suppress(session: Session, address: str, *, reason: str) -> bool:
+def _suppress(session: Session, address: str, reason: str, grounds: safety.Grounds) -> bool:
     """Insert the suppression unless it exists (in any case); True when this call inserted it."""
     existing = session.scalar(
         select(Suppression.id).where(
@@ -136,7 +141,7 @@ def _suppress(session: Session, address: str, *, reason: str) -> bool:
     )
     if existing is not None:
         return False
-    return safety.suppress(session, SuppressionKind.email, address, reason)
+    return safety.suppress(session, SuppressionKind.email, address, reason, grounds)
 
 
 def _rowcount(result: Any) -> int:

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from cam.core import leases
 from cam.core.db import SessionFactory, unit_of_work
+from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import WatchMode, utcnow
 from cam.gateways.base import GatewayError, InboxIdle, InboxReader
 from cam.replies import watch_state
@@ -62,9 +63,12 @@ class ReplyWatcher:
         max_backoff_seconds: float = 300.0,
         lease_ttl: timedelta = timedelta(minutes=2),
         lease: str = LEASE,
+        mailbox_key: str = DEFAULT_KEY,
     ) -> None:
         self._sessions = session_factory
         self._reader = reader
+        # The sender mailbox this inbox belongs to: its bounces are checked against its sends.
+        self._key = mailbox_key
         self._idle = idle
         self._classifier = classifier
         self._zone = zone
@@ -156,6 +160,7 @@ class ReplyWatcher:
             now=now,
             zone=self._zone,
             on_batch=self._on_read,
+            key=self._key,
         )
         if read.failed is not None:
             raise GatewayError(read.failed)

@@ -27,6 +27,7 @@ from cam.core.models import (
     Reply,
     SendQuota,
     SuppressionKind,
+    SuppressionSource,
     utcnow,
 )
 from cam.gateways.factory import build_gateways
@@ -221,7 +222,8 @@ def test_a_suppressed_address_and_a_paused_mailbox_are_refused_in_the_modal(
         session.execute(delete(SendQuota))
 
     with unit_of_work(team.sessions) as session:
-        safety.suppress(session, SuppressionKind.email, PROSPECT, "asked to unsubscribe")
+        grounds = safety.Grounds(SuppressionSource.manual, "asked to unsubscribe by phone")
+        safety.suppress(session, SuppressionKind.email, PROSPECT, "asked to unsubscribe", grounds)
     suppressed = submit(team.slack, view, user=MAYA, view_id="V0ANSWER2")
     assert suppressed["response_action"] == "errors"
     assert f"{PROSPECT} is suppressed email" in shown(suppressed["errors"])

@@ -7,13 +7,14 @@ from datetime import UTC, date, datetime, time
 
 from cam.core.config import ChannelLimitConfig, SendWindow, default_safety_settings
 from cam.core.db import unit_of_work
-from cam.core.models import Channel, SendQuota, Suppression, SuppressionKind
+from cam.core.models import Channel, SendQuota, Suppression, SuppressionKind, SuppressionSource
 from cam.core.state import get_state
 from cam.outreach import limits, safety
 from tests.outreach.helpers import WEDNESDAY, config
 
 WINDOW = SendWindow()
 NEW_YORK = safety.zone("America/New_York")
+MANUAL = safety.Grounds(SuppressionSource.manual, "added by hand")
 
 
 def test_defaults_are_conservative():
@@ -66,14 +67,14 @@ def test_warm_up_ramp_rises_to_the_cap():
 def test_suppression_matches_any_case_and_parent_domains(sessions):
     with unit_of_work(sessions) as session:
         session.add(Suppression(kind=SuppressionKind.email, value="Joe@Acme.com", reason="asked"))
-        safety.suppress(session, SuppressionKind.domain, "Rival.IO", "competitor")
+        safety.suppress(session, SuppressionKind.domain, "Rival.IO", "competitor", MANUAL)
     with unit_of_work(sessions) as session:
         assert "asked" in (safety.suppression_reason(session, "JOE@acme.COM") or "")
         assert safety.suppression_reason(session, "ann@eu.rival.io") is not None
         assert safety.suppression_reason(session, "ann@acme.com") is None
         assert safety.suppressed_domains(session) == {"rival.io"}
         # Adding it again changes nothing.
-        assert not safety.suppress(session, SuppressionKind.domain, "rival.io", "again")
+        assert not safety.suppress(session, SuppressionKind.domain, "rival.io", "again", MANUAL)
 
 
 def test_reserve_stops_at_the_cap_and_release_gives_back(sessions):
@@ -117,7 +118,7 @@ def test_limits_snapshot_reports_caps_usage_and_counts(sessions):
         for _ in range(4):
             safety.reserve(session, "live:email", "2026-11-25", 20)
         safety.reserve(session, "dry:email", "2026-11-25", 20)
-        safety.suppress(session, SuppressionKind.email, "x@y.com", "bounce")
+        safety.suppress(session, SuppressionKind.email, "x@y.com", "bounce", MANUAL)
     with unit_of_work(sessions) as session:
         snap = limits.limits_snapshot(session, cfg, WEDNESDAY)
     email = next(c for c in snap.channels if c.channel is Channel.email)

@@ -72,7 +72,7 @@ def test_missing_headers_give_a_stable_id_and_notes() -> None:
 
 
 def test_huge_messages_are_capped() -> None:
-    body = b"We are interested. " + b"x" * (MAX_RAW_BYTES + 10_000)
+    body = b"We are interested. Please call me. " + b"x" * (MAX_RAW_BYTES + 10_000)
     parsed = parse_reply(b"From: a@x.example\r\nSubject: hi\r\n\r\n" + body)
     assert len(parsed.text) <= MAX_TEXT_CHARS
     assert parsed.parse_note is not None and "truncated" in parsed.parse_note

@@ -48,7 +48,8 @@ def test_auto_reply_header_wins_over_keywords() -> None:
 
 def test_auto_submitted_no_is_a_person() -> None:
     message = _message(
-        "From: a@x.example\nSubject: Re: hello\nAuto-Submitted: no", "We are interested."
+        "From: a@x.example\nSubject: Re: hello\nAuto-Submitted: no",
+        "We are interested. Please call me.",
     )
     assert classify(parse_reply(message), RULES, today=TODAY).kind is ReplyClass.interested
 

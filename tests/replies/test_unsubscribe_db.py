@@ -19,10 +19,14 @@ from cam.core.models import (
     OutreachStatus,
     Suppression,
     SuppressionKind,
+    SuppressionSource,
 )
+from cam.outreach.safety import Grounds
 from cam.replies.unsubscribe import unsubscribe
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+ONE_CLICK = Grounds(SuppressionSource.one_click, "POST List-Unsubscribe=One-Click")
+PHRASE = Grounds(SuppressionSource.phrase, "unsubscribe.request: 'remove me'")
 
 
 def _seed(sessions: SessionFactory) -> tuple[int, int]:
@@ -60,7 +64,7 @@ def _seed(sessions: SessionFactory) -> tuple[int, int]:
 def test_unsubscribe_stops_everything_for_the_address(sessions: SessionFactory) -> None:
     joe_id, ann_id = _seed(sessions)
     with unit_of_work(sessions) as session:
-        assert unsubscribe(session, "  JOE@Example.com", source="one-click") is True
+        assert unsubscribe(session, "  JOE@Example.com", ONE_CLICK) is True
 
     with sessions() as session:
         joe = session.get_one(Lead, joe_id)
@@ -80,7 +84,8 @@ def test_unsubscribe_stops_everything_for_the_address(sessions: SessionFactory) 
         assert (suppression.kind, suppression.value) == (SuppressionKind.email, "joe@example.com")
         event = session.scalars(select(Event).where(Event.name == UNSUBSCRIBED)).one()
         assert event.details["email"] == "joe@example.com"
-        assert event.details["source"] == "one-click"
+        assert event.details["source"] == "one_click"
+        assert (suppression.source, suppression.evidence) == (ONE_CLICK.source, ONE_CLICK.evidence)
         assert event.details["outreach_skipped"] == 2
         # The other lead is untouched.
         assert session.get_one(Lead, ann_id).status is LeadStatus.scheduled
@@ -93,9 +98,9 @@ def test_unsubscribe_stops_everything_for_the_address(sessions: SessionFactory) 
 def test_unsubscribe_is_idempotent(sessions: SessionFactory) -> None:
     _seed(sessions)
     with unit_of_work(sessions) as session:
-        assert unsubscribe(session, "joe@example.com", source="one-click") is True
+        assert unsubscribe(session, "joe@example.com", ONE_CLICK) is True
     with unit_of_work(sessions) as session:
-        assert unsubscribe(session, "Joe@EXAMPLE.com", source="reply") is False
+        assert unsubscribe(session, "Joe@EXAMPLE.com", PHRASE) is False
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Suppression)) == 1
         names = session.scalars(select(Event.name)).all()
@@ -104,7 +109,7 @@ def test_unsubscribe_is_idempotent(sessions: SessionFactory) -> None:
 
 def test_unsubscribe_of_an_unknown_address_still_suppresses_it(sessions: SessionFactory) -> None:
     with unit_of_work(sessions) as session:
-        assert unsubscribe(session, "Stranger@Elsewhere.org", source="mailto") is True
+        assert unsubscribe(session, "Stranger@Elsewhere.org", PHRASE) is True
     with sessions() as session:
         assert session.scalars(select(Suppression.value)).all() == ["stranger@elsewhere.org"]
 
@@ -115,7 +120,7 @@ def test_existing_suppression_in_another_case_is_reused(sessions: SessionFactory
         session.add(Suppression(kind=SuppressionKind.email, value="JOE@example.com", reason="csv"))
     with unit_of_work(sessions) as session:
         # Nothing new suppressed, but the lead still had to be stopped.
-        assert unsubscribe(session, "joe@example.com", source="one-click") is True
+        assert unsubscribe(session, "joe@example.com", ONE_CLICK) is True
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Suppression)) == 1
         assert session.get_one(Lead, joe_id).status is LeadStatus.unsubscribed
@@ -124,7 +129,7 @@ def test_existing_suppression_in_another_case_is_reused(sessions: SessionFactory
 def test_a_rolled_back_unsubscribe_leaves_nothing(sessions: SessionFactory) -> None:
     _seed(sessions)
     with sessions() as session, session.begin():
-        unsubscribe(session, "joe@example.com", source="one-click")
+        unsubscribe(session, "joe@example.com", ONE_CLICK)
         session.rollback()
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Suppression)) == 0
@@ -132,7 +137,7 @@ def test_a_rolled_back_unsubscribe_leaves_nothing(sessions: SessionFactory) -> N
 
 def test_empty_address_changes_nothing(sessions: SessionFactory) -> None:
     with unit_of_work(sessions) as session:
-        assert unsubscribe(session, "   ", source="one-click") is False
+        assert unsubscribe(session, "   ", ONE_CLICK) is False
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Event)) == 0
 
@@ -147,7 +152,7 @@ def test_concurrent_clicks_record_one_opt_out(sessions: SessionFactory) -> None:
         try:
             barrier.wait(timeout=10)
             with unit_of_work(sessions) as session:
-                results.append(unsubscribe(session, "joe@example.com", source="one-click"))
+                results.append(unsubscribe(session, "joe@example.com", ONE_CLICK))
         except BaseException as exc:
             errors.append(exc)
 

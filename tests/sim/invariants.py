@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import datetime
 
@@ -16,6 +17,8 @@ from cam.core.models import (
     Notification,
     OutreachMessage,
     Reply,
+    Suppression,
+    SuppressionSource,
 )
 from cam.leads import lifecycle as lead_lifecycle
 from cam.outreach.lifecycle import NOT_YET_SENT
@@ -26,6 +29,9 @@ from tests.outreach.days import WENT_OUT
 from tests.sim.world import DOMAIN_CAP, EMAIL_CAP, EMAIL_HOURLY_CAP, LINKEDIN_CAP
 
 CAPS = {Channel.email: EMAIL_CAP, Channel.linkedin: LINKEDIN_CAP}
+_MESSAGE_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
+# Sources decided on a reply: the ledger row must name it.
+_ON_A_REPLY = {SuppressionSource.phrase, SuppressionSource.complaint, SuppressionSource.team}
 
 
 def gone_out(sessions: SessionFactory) -> list[tuple[OutreachMessage, Lead]]:
@@ -169,3 +175,29 @@ def not_stored_once(sessions: SessionFactory, mailbox: str, messages: list[bytes
         for uid, mid in enumerate(ids, 1)
         if counts[mid] != 1 and uid not in owed
     ]
+
+
+def suppressed_without_evidence(sessions: SessionFactory) -> list[str]:
+    """Name each bounced or unsubscribed lead without a ledger row, and each row whose
+    evidence the database does not hold (a bounce's Message-ID, the reply behind an opt-out)."""
+    with unit_of_work(sessions) as session:
+        rows = {r.value: r for r in session.scalars(select(Suppression))}
+        stopped = session.scalars(
+            select(Lead.email).where(Lead.status.in_(lead_lifecycle.FINAL))
+        ).all()
+        ours = set(
+            session.scalars(
+                select(OutreachMessage.message_id).where(OutreachMessage.message_id.is_not(None))
+            )
+        )
+    wrong = [f"{email}: no ledger row" for email in stopped if email.lower() not in rows]
+    for value, row in rows.items():
+        if row.source is SuppressionSource.bounce:
+            cited = set(_MESSAGE_ID.findall(row.evidence))
+            if not cited & ours and not row.evidence.startswith("refused at send"):
+                wrong.append(f"{value}: bounce without our Message-ID ({row.evidence!r})")
+        elif row.source in _ON_A_REPLY and row.reply_id is None:
+            wrong.append(f"{value}: {row.source.value} without its reply")
+        elif not row.evidence:
+            wrong.append(f"{value}: {row.source.value} without evidence")
+    return wrong

@@ -33,13 +33,16 @@ from hypothesis.stateful import (
 from sqlalchemy import select
 
 from cam.core.db import unit_of_work
-from cam.core.models import Channel, Lead, OutreachMessage, OutreachStatus
+from cam.core.models import Channel, Lead, OutreachMessage, OutreachStatus, SuppressionSource
 from cam.core.state import set_dry_run, set_paused
+from cam.outreach.safety import Grounds
 from cam.replies.unsubscribe import unsubscribe
 from tests.gateways.smtp_server import SmtpServer
 from tests.outreach.days import CYCLE_AT, MONDAY, steps_out_of_order
 from tests.sim import invariants as check
 from tests.sim.world import CAMPAIGNS, REPLY_BODIES, ProcessKilled, World, write_campaign
+
+ONE_CLICK = Grounds(SuppressionSource.one_click, "POST List-Unsubscribe=One-Click")
 
 EXAMPLES = int(os.environ.get("CAM_SIM_EXAMPLES", "3"))
 # The suite's 300 s per test is for one test; a long run gets 6 s an example on a busy machine.
@@ -167,7 +170,7 @@ def make_machine(db_url: str, smtp: SmtpServer, folder: Path) -> type[RuleBasedS
                 if not leads:
                     return
                 lead = leads[pick % len(leads)]
-                unsubscribe(session, lead.email, source="link")
+                unsubscribe(session, lead.email, ONE_CLICK)
             self.stopped_at.setdefault(lead.id, self.days.clock.now)
 
         @rule(variant=st.integers(0, len(CAMPAIGNS) - 1))
@@ -210,6 +213,7 @@ def make_machine(db_url: str, smtp: SmtpServer, folder: Path) -> type[RuleBasedS
             assert check.caps_exceeded(rows) == []
             assert check.sent_twice(rows, received) == []
             assert check.sent_after_stop(rows, self.stopped_at) == []
+            assert check.suppressed_without_evidence(self.world.sessions) == []
             assert steps_out_of_order(self.world.sessions) == []
 
         @invariant()
