@@ -108,9 +108,9 @@ class ReplyModel:
         """Classify a reply's text (quoted history included or not) and subject."""
         written = written_part(text)
         data_request = phrases.data_request(written)
-        opt_out = phrases.opt_out(subject, written)
-        if opt_out is not None:
-            return _by_rule(ReplyClass.unsubscribe, opt_out, data_request is not None)
+        opt_out = phrases.read_opt_out(subject, written)
+        if opt_out.match is not None:
+            return _by_rule(ReplyClass.unsubscribe, opt_out.match, data_request is not None)
         if data_request is not None:
             return _by_rule(ReplyClass.question, data_request, True)
         if self._memory and (recalled := self._memory.recall(written)) is not None:
@@ -123,9 +123,11 @@ class ReplyModel:
                 ),
                 rule="team_label",
             )
-        return self._by_model(subject, written)
+        return self._by_model(subject, written, opt_out.set_aside)
 
-    def _by_model(self, subject: str, written: str) -> Prediction:
+    def _by_model(self, subject: str, written: str, set_aside: tuple[str, ...] = ()) -> Prediction:
+        """Weigh the features; a reply whose opt-out phrase was set aside (negated, a channel
+        preference) is never read as an opt-out by the model either, and the reasons say why."""
         present = [
             (feature, weights)
             for feature in features(subject, written, self._lexicon)
@@ -135,6 +137,8 @@ class ReplyModel:
         if not scores:
             scores = [0.0] * len(self.classes)
         ranked = sorted(range(len(self.classes)), key=scores.__getitem__, reverse=True)
+        if set_aside:
+            ranked = [k for k in ranked if self.classes[k] is not ReplyClass.unsubscribe]
         best, runner_up = ranked[0], ranked[1]
         top = scores[best]
         exps = [math.exp((score - top) / TEMPERATURE) for score in scores]
@@ -146,10 +150,13 @@ class ReplyModel:
             for weight, feature in strongest
             if weight > 0
         )
+        reasons = reasons or ("no distinctive words",)
+        if set_aside:
+            reasons = (f"not an opt-out, {set_aside[0][:100]}", *reasons)
         return Prediction(
             label=self.classes[best],
-            confidence=round(exps[best] / sum(exps), 3),
-            reasons=reasons or ("no distinctive words",),
+            confidence=round(exps[best] / sum(exps[k] for k in ranked), 3),
+            reasons=reasons,
         )
 
 

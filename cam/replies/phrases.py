@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cam.replies import scope
 from cam.replies.features import fold
 
 
@@ -272,6 +273,12 @@ _DATA_REQUEST = _compile(
     r"\b(?:origem|fonte|procedencia)\s+dos\s+(?:meus\s+|nossos\s+)?dados\b",
 )
 _SENTENCE = re.compile(r"[.!?;\n]+")
+# The phrase rules a negation or a channel preference can set aside, in the order they decide.
+_SCOPED = (
+    ("unsubscribe.gdpr", _GDPR_OBJECTION),
+    ("unsubscribe.request", _REQUEST),
+    ("unsubscribe.complaint", _COMPLAINT),
+)
 # Where from, who gave, how come: in our seven languages.
 _FROM_WHERE = _compile(
     r"\b(?:where|whence|woher|von\s+wem|d'?\s*ou|de\s+donde|donde|van\s+wie|da\s+dove|dove"
@@ -311,21 +318,39 @@ _HELD_ABOUT_ME = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class OptOutReading:
+    """The opt-out phrase that decides, and the phrases read as none (negated, a preference)."""
+
+    match: PhraseMatch | None
+    set_aside: tuple[str, ...] = ()
+
+
 def opt_out(subject: str, written: str) -> PhraseMatch | None:
     """Return the opt-out phrase in a reply's subject or written text, None when there is none."""
+    return read_opt_out(subject, written).match
+
+
+def read_opt_out(subject: str, written: str) -> OptOutReading:
+    """Find the opt-out phrase that decides, and say which phrases were not meant and why."""
     if match := _SUBJECT.search(fold(subject)):
-        return PhraseMatch("unsubscribe.subject", match.group(0).strip())
+        return OptOutReading(PhraseMatch("unsubscribe.subject", match.group(0).strip()))
     text = fold(written)
-    if match := _GDPR_OBJECTION.search(text):
-        return PhraseMatch("unsubscribe.gdpr", match.group(0).strip())
-    if (match := _REQUEST.search(text)) or (match := _BARE.match(text)):
-        return PhraseMatch("unsubscribe.request", match.group(0).strip())
-    if match := _COMPLAINT.search(text):
-        return PhraseMatch("unsubscribe.complaint", match.group(0).strip())
+    aside: list[str] = []
+    for rule, pattern in _SCOPED:
+        for match in pattern.finditer(text):
+            why = scope.set_aside(text, match.start(), match.end())
+            if why is None:
+                return OptOutReading(PhraseMatch(rule, match.group(0).strip()), tuple(aside))
+            aside.append(why)
+    if match := _BARE.match(text):
+        return OptOutReading(PhraseMatch("unsubscribe.request", match.group(0).strip()))
     for sentence in _SENTENCE.split(text):
         if (match := _NEVER_ASKED.search(sentence)) and _MAIL_WORDS.search(sentence):
-            return PhraseMatch("unsubscribe.complaint", sentence.strip()[:80])
-    return None
+            return OptOutReading(
+                PhraseMatch("unsubscribe.complaint", sentence.strip()[:80]), tuple(aside)
+            )
+    return OptOutReading(None, tuple(aside))
 
 
 def data_request(written: str) -> PhraseMatch | None:

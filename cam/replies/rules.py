@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cam.core.config_files import load_model
 from cam.core.models import ReplyClass
 from cam.replies import bounces, phrases
+from cam.replies.absence import Referral, find_absence
 from cam.replies.classifier import Prediction, ReplyModel, default_model, written_part
 from cam.replies.dates import find_return_date
 from cam.replies.parser import ParsedReply
@@ -100,6 +101,10 @@ class Classification:
     # The person asks where we got their data or what we hold (GDPR Art. 14/15): an answer is
     # due within a month, whatever the class.
     data_request: bool = False
+    # An absence for good (left the company, mailbox no longer read): the sequence stops.
+    gone: bool = False
+    # Whom an absence notice says to write to instead: a lead the team may add.
+    referral: Referral | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,8 @@ def _classify(
     if opt_out is not None:
         matched = f"rule {opt_out.rule}: {opt_out.phrase[:80]!r}"
         return Classification(ReplyClass.unsubscribe, matched, data_request=data_request)
+    if absent := find_absence(written, text, sender=reply.from_address):
+        return _out_of_office(reply, rules, today, f"rule {absent.rule}: {absent.phrase[:80]!r}")
     for rule, patterns in rules.keyword_rules:
         for pattern in patterns:
             match = _search(pattern, rule.field, text, reply.subject)
@@ -208,19 +215,38 @@ def _search(pattern: re.Pattern[str], field: str, text: str, subject: str) -> re
 def _out_of_office(
     reply: ParsedReply, rules: CompiledRules, today: date, why: str
 ) -> Classification:
+    """An absence, for a while (back on its return date, if it names one) or for good."""
+    text = reply.new_text or reply.text
+    absent = find_absence(written_part(text), text, sender=reply.from_address)
+    referral = absent.referral if absent is not None else None
+    whom = f"; write to {referral.name or referral.email} <{referral.email}>" if referral else ""
+    if absent is not None and absent.gone:
+        if not why.startswith("rule absence."):
+            why = f"{why}; {absent.rule}: {absent.phrase[:60]!r}"
+        return Classification(
+            ReplyClass.out_of_office,
+            f"{why}; gone for good{whom}",
+            automated=True,
+            gone=True,
+            referral=referral,
+        )
     found = find_return_date(
-        f"{reply.subject}\n{reply.new_text or reply.text}",
-        today=today,
-        anchors=rules.source.auto_reply.return_words,
+        f"{reply.subject}\n{text}", today=today, anchors=rules.source.auto_reply.return_words
     )
     if found is None:
-        return Classification(ReplyClass.out_of_office, f"{why}; no return date", automated=True)
+        return Classification(
+            ReplyClass.out_of_office,
+            f"{why}; no return date{whom}",
+            automated=True,
+            referral=referral,
+        )
     when, phrase = found
     return Classification(
         ReplyClass.out_of_office,
-        f"{why}; back {when.isoformat()} from {phrase[:60]!r}",
+        f"{why}; back {when.isoformat()} from {phrase[:60]!r}{whom}",
         return_date=when,
         automated=True,
+        referral=referral,
     )
 
 

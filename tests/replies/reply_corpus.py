@@ -151,6 +151,13 @@ EXPECTED = (
         "rule unsubscribe.request",
         ("<cam.115.1@acme.example>",),
     ),
+    Expected(
+        "gone_left_company.eml",
+        ReplyClass.out_of_office,
+        "helga.berg@wayne.example",
+        "rule absence.gone",
+        ("<cam.116.1@acme.example>",),
+    ),
 )
 
 
