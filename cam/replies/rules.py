@@ -230,8 +230,12 @@ def _out_of_office(
             gone=True,
             referral=referral,
         )
+    # "Back on Monday" is the Monday after the day the notice was written.
+    written_on = reply.date.date() if reply.date is not None else today
     found = find_return_date(
-        f"{reply.subject}\n{text}", today=today, anchors=rules.source.auto_reply.return_words
+        f"{reply.subject}\n{text}",
+        today=min(written_on, today),
+        anchors=rules.source.auto_reply.return_words,
     )
     if found is None:
         return Classification(
