@@ -23,6 +23,7 @@ from cam.core.config_files import load_model
 from cam.core.models import ReplyClass
 from cam.replies import bounces, phrases
 from cam.replies.absence import Referral, find_absence
+from cam.replies.bounce_reasons import BounceReason
 from cam.replies.classifier import Prediction, ReplyModel, default_model, written_part
 from cam.replies.dates import find_return_date
 from cam.replies.parser import ParsedReply
@@ -105,6 +106,8 @@ class Classification:
     gone: bool = False
     # Whom an absence notice says to write to instead: a lead the team may add.
     referral: Referral | None = None
+    # Why each hard-bounced recipient failed (user_unknown, mailbox_full, blocked, ...).
+    bounce_reasons: tuple[tuple[str, BounceReason], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -271,6 +274,7 @@ def _bounce(reply: ParsedReply, rules: CompiledRules) -> Classification | None:
         hard_bounces=found.addresses,
         bounce_fallback=found.fallback,
         automated=True,
+        bounce_reasons=found.reasons,
     )
 
 

@@ -119,7 +119,7 @@ EXPECTED = (
         "bounce_qmail_freetext.eml",
         ReplyClass.bounce,
         "gone@piedpiper.example",
-        "flufl.bounce: permanent failure",
+        "mail-system notice text: permanent failure 5.1.1 (user_unknown)",
         ("<cam.111.1@acme.example>",),
         hard_bounce=True,
     ),
