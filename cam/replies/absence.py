@@ -48,8 +48,17 @@ _GONE = _compile(
     r"\b(?:i|he|she)\s+no\s+longer\s+works?\s+(?:at|for|with|here)\b",
     r"\b(?:i|he|she|who)\s+(?:have\s+|has\s+)?(?:left|departed)\s+(?:the\s+|our\s+)?"
     r"(?:company|organi[sz]ation|firm|business|team)\b",
-    r"\b(?:mailbox|inbox|e-?mail\s+address|address|account)\s+(?:is\s+)?(?:no\s+longer|not)\s+"
-    r"(?:being\s+)?(?:monitored|checked|read|in\s+use|active|maintained)\b",
+    r"\b(?:mailbox|inbox|e-?mail\s+address|address|account)\s+(?:is\s+)?(?:no\s+longer|not"
+    r"|isn'?t)\s+(?:being\s+)?(?:monitored|checked|read|in\s+use|active|maintained)\b",
+    # Retired, or moved on: gone all the same.
+    r"\b(?:has|have|had)\s+retired\b|\bis\s+(?:now\s+)?retired\b"
+    r"|\bmoved\s+on\s+from\s+(?:the|our)\s+(?:company|organi[sz]ation|firm|business|team)\b",
+    r"\b(?:im|in\s+den)\s+ruhestand\b|\bin\s+rente\b",
+    r"\b(?:se\s+(?:ha\s+)?jubilo|esta\s+jubilad[oa])\b",
+    r"\b(?:a\s+pris\s+sa\s+retraite|est\s+(?:partie?\s+)?a\s+la\s+retraite)\b",
+    r"\b(?:e\s+andat[oa]\s+in\s+pensione|e\s+in\s+pensione)\b",
+    r"\b(?:se\s+aposentou|aposentou-se|reformou-se|esta\s+reformad[oa])\b",
+    r"\bmet\s+pensioen\b",
     # German
     r"\b(?:bin|ist)\s+(?:seit\s+(?:\S+\s+){1,3}?)?nicht\s+mehr\s+(?:bei|im\s+unternehmen|in\s+der\s+firma"
     r"|tatig|beschaftigt|im\s+haus|teil)\b",

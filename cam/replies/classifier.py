@@ -27,7 +27,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cam.core.models import ReplyClass
 from cam.core.settings import DATA_DIR
-from cam.replies import phrases
+from cam.replies import explain, phrases
+from cam.replies.absence import find_absence
 from cam.replies.excerpt import clean_excerpt
 from cam.replies.features import Lexicon, describe, features, load_lexicon
 from cam.replies.mail_text import MAX_TEXT_CHARS
@@ -50,6 +51,8 @@ TEMPERATURE = 10.0
 # Reasons shown per answer: what the sentences do (a request, a question) often weighs most,
 # and the fourth leaves room for what they are about (a meeting, a price).
 REASONS = 4
+# A reply's sentences scored to quote the one that decided: the first few are enough.
+MAX_SENTENCES = 8
 
 
 class CorpusRow(BaseModel):
@@ -85,6 +88,8 @@ class Prediction:
     # The rule that decided: an explicit phrase ("unsubscribe.request") or "team_label" for a
     # reply nearly the same as one the team labelled; None when the model did.
     rule: str | None = None
+    # Why, in words a rep reads, quoting the prospect's deciding phrase (`explain`).
+    explanation: str = ""
 
 
 class ReplyModel:
@@ -110,9 +115,15 @@ class ReplyModel:
         data_request = phrases.data_request(written)
         opt_out = phrases.read_opt_out(subject, written)
         if opt_out.match is not None:
-            return _by_rule(ReplyClass.unsubscribe, opt_out.match, data_request is not None)
+            return _by_rule(
+                ReplyClass.unsubscribe, opt_out.match, data_request is not None, written
+            )
         if data_request is not None:
-            return _by_rule(ReplyClass.question, data_request, True)
+            return _by_rule(ReplyClass.question, data_request, True, written)
+        if (asks := phrases.asks_before_committing(written)) is not None:
+            return _by_rule(ReplyClass.question, asks, False, written)
+        if (astray := phrases.misdirected(written)) is not None:
+            return _by_rule(ReplyClass.other, astray, False, written)
         if self._memory and (recalled := self._memory.recall(written)) is not None:
             return Prediction(
                 label=recalled.label,
@@ -122,7 +133,15 @@ class ReplyModel:
                     f" {recalled.label.value}: {recalled.excerpt!r}",
                 ),
                 rule="team_label",
+                explanation=f"like a reply the team labelled {recalled.label.value}: "
+                + explain.quoted(recalled.excerpt),
             )
+        # A notice that the person is gone ("left the company, please update your list") is
+        # not their opt-out either.
+        gone = find_absence(written, written)
+        if gone is not None and gone.gone:
+            aside = (*opt_out.set_aside, f"gone for good: {gone.phrase}")
+            return self._by_model(subject, written, aside)
         return self._by_model(subject, written, opt_out.set_aside)
 
     def _by_model(self, subject: str, written: str, set_aside: tuple[str, ...] = ()) -> Prediction:
@@ -151,13 +170,31 @@ class ReplyModel:
             if weight > 0
         )
         reasons = reasons or ("no distinctive words",)
+        confidence = round(exps[best] / sum(exps[k] for k in ranked), 3)
+        explanation = explain.by_model(
+            self.classes[best], self._deciding_sentence(written, best, runner_up), confidence
+        )
         if set_aside:
             reasons = (f"not an opt-out, {set_aside[0][:100]}", *reasons)
+            explanation = f"{explanation}; {explain.set_aside(set_aside[0])}"
         return Prediction(
             label=self.classes[best],
-            confidence=round(exps[best] / sum(exps[k] for k in ranked), 3),
+            confidence=confidence,
             reasons=reasons,
+            explanation=explanation,
         )
+
+    def _deciding_sentence(self, written: str, best: int, runner_up: int) -> str:
+        """The sentence of `written` whose features weigh most for the class over the next."""
+        candidates = explain.sentences(written)
+        if len(candidates) <= 1:
+            return candidates[0] if candidates else ""
+        scored = []
+        for n, sentence in enumerate(candidates[:MAX_SENTENCES]):
+            weights = (self._weights.get(f) for f in features("", sentence, self._lexicon))
+            score = sum(w[best] - w[runner_up] for w in weights if w is not None)
+            scored.append((score, -n, sentence))
+        return max(scored)[2]
 
 
 Counts = dict[ReplyClass, dict[str, float]]
@@ -276,11 +313,14 @@ def _fit(
     return ReplyModel(classes, weights, lexicon, memory)
 
 
-def _by_rule(label: ReplyClass, match: phrases.PhraseMatch, data_request: bool) -> Prediction:
+def _by_rule(
+    label: ReplyClass, match: phrases.PhraseMatch, data_request: bool, written: str
+) -> Prediction:
     return Prediction(
         label=label,
         confidence=1.0,
         reasons=(f"rule {match.rule}: {match.phrase[:80]!r}",),
         data_request=data_request,
         rule=match.rule,
+        explanation=explain.by_rule(match.rule, match.phrase, written),
     )

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cam.core.config_files import load_model
 from cam.core.models import ReplyClass
-from cam.replies import bounces, phrases
+from cam.replies import bounces, explain, phrases
 from cam.replies.absence import Referral, find_absence
 from cam.replies.bounce_reasons import BounceReason
 from cam.replies.classifier import Prediction, ReplyModel, default_model, written_part
@@ -108,6 +108,8 @@ class Classification:
     referral: Referral | None = None
     # Why each hard-bounced recipient failed (user_unknown, mailbox_full, blocked, ...).
     bounce_reasons: tuple[tuple[str, BounceReason], ...] = ()
+    # Why, in words a rep reads, quoting the deciding phrase; `matched_rule` is the detail.
+    explanation: str = ""
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,8 @@ def classify(
         return _classify(reply, rules, today, model)
     except Exception as exc:  # never crash: a failing step (rules, model) classifies as other
         log.exception("classifying %s failed", reply.message_id)
-        return Classification(ReplyClass.other, f"classification failed: {type(exc).__name__}")
+        failed = f"classification failed: {type(exc).__name__}"
+        return Classification(ReplyClass.other, failed, explanation=failed)
 
 
 def _classify(
@@ -165,37 +168,48 @@ def _classify(
     for header in rules.source.auto_reply.headers:
         value = reply.auto_headers.get(header.name.lower())
         if value is not None and header.matches(value):
-            return _out_of_office(reply, rules, today, f"header {header.name}: {value[:60]}")
+            why = f"header {header.name}: {value[:60]}"
+            return _out_of_office(reply, rules, today, why, explain.by_header(header.name))
     for pattern in rules.auto_subjects:
         if match := pattern.search(reply.subject):
-            return _out_of_office(reply, rules, today, f"subject matched {match.group(0)!r}")
+            said = f"auto-reply subject {explain.quoted(match.group(0))}"
+            return _out_of_office(reply, rules, today, f"subject matched {match.group(0)!r}", said)
     text = reply.new_text
     if not text.strip() and not reply.subject.strip():
-        return Classification(ReplyClass.other, "empty message")
+        return Classification(ReplyClass.other, "empty message", explanation="empty message")
     written = written_part(text)
     data_request = phrases.data_request(written) is not None
     opt_out = phrases.opt_out(reply.subject, written)
     if opt_out is not None:
         matched = f"rule {opt_out.rule}: {opt_out.phrase[:80]!r}"
-        return Classification(ReplyClass.unsubscribe, matched, data_request=data_request)
+        said = explain.by_rule(opt_out.rule, opt_out.phrase, written)
+        return Classification(
+            ReplyClass.unsubscribe, matched, data_request=data_request, explanation=said
+        )
     if absent := find_absence(written, text, sender=reply.from_address):
-        return _out_of_office(reply, rules, today, f"rule {absent.rule}: {absent.phrase[:80]!r}")
+        why = f"rule {absent.rule}: {absent.phrase[:80]!r}"
+        said = explain.by_rule(absent.rule, absent.phrase, written)
+        return _out_of_office(reply, rules, today, why, said)
     for rule, patterns in rules.keyword_rules:
         for pattern in patterns:
             match = _search(pattern, rule.field, text, reply.subject)
             if match is None:
                 continue
             matched = f"rule {rule.name}: {match.group(0).strip()[:80]!r}"
+            said = explain.by_rule(rule.name, match.group(0).strip())
             if rule.kind is ReplyClass.out_of_office:
-                return _out_of_office(reply, rules, today, matched)
-            return Classification(rule.kind, matched, data_request=data_request)
+                return _out_of_office(reply, rules, today, matched, said)
+            return Classification(rule.kind, matched, data_request=data_request, explanation=said)
     return _by_model((model or default_model()).predict(text, reply.subject))
 
 
 def _by_model(prediction: Prediction) -> Classification:
     if prediction.rule is not None:
         return Classification(
-            prediction.label, prediction.reasons[0], data_request=prediction.data_request
+            prediction.label,
+            prediction.reasons[0],
+            data_request=prediction.data_request,
+            explanation=prediction.explanation,
         )
     return Classification(
         prediction.label,
@@ -204,6 +218,7 @@ def _by_model(prediction: Prediction) -> Classification:
         confidence=prediction.confidence,
         reasons=prediction.reasons,
         data_request=prediction.data_request,
+        explanation=prediction.explanation,
     )
 
 
@@ -216,7 +231,7 @@ def _search(pattern: re.Pattern[str], field: str, text: str, subject: str) -> re
 
 
 def _out_of_office(
-    reply: ParsedReply, rules: CompiledRules, today: date, why: str
+    reply: ParsedReply, rules: CompiledRules, today: date, why: str, said: str
 ) -> Classification:
     """An absence, for a while (back on its return date, if it names one) or for good."""
     text = reply.new_text or reply.text
@@ -226,12 +241,14 @@ def _out_of_office(
     if absent is not None and absent.gone:
         if not why.startswith("rule absence."):
             why = f"{why}; {absent.rule}: {absent.phrase[:60]!r}"
+            said = f"{said}; {explain.by_rule(absent.rule, absent.phrase)}"
         return Classification(
             ReplyClass.out_of_office,
             f"{why}; gone for good{whom}",
             automated=True,
             gone=True,
             referral=referral,
+            explanation=f"{said}{whom}",
         )
     # "Back on Monday" is the Monday after the day the notice was written.
     written_on = reply.date.date() if reply.date is not None else today
@@ -246,6 +263,7 @@ def _out_of_office(
             f"{why}; no return date{whom}",
             automated=True,
             referral=referral,
+            explanation=f"{said}; no return date{whom}",
         )
     when, phrase = found
     return Classification(
@@ -254,6 +272,7 @@ def _out_of_office(
         return_date=when,
         automated=True,
         referral=referral,
+        explanation=f"{said}; back {when.isoformat()} ({explain.quoted(phrase)}){whom}",
     )
 
 
@@ -268,9 +287,16 @@ def _bounce(reply: ParsedReply, rules: CompiledRules) -> Classification | None:
     if notice is None:
         return None
     found = bounces.find(reply, notice)
+    if found.permanent and found.reasons:
+        said = explain.bounce(found.reasons[0][1], found.reasons[0][0])
+    elif found.permanent:
+        said = "bounce: a permanent failure"
+    else:
+        said = f"mail-system notice, not a bounce ({notice})"
     return Classification(
         ReplyClass.bounce if found.permanent else ReplyClass.other,
         found.why,
+        explanation=said,
         hard_bounces=found.addresses,
         bounce_fallback=found.fallback,
         automated=True,

@@ -60,6 +60,13 @@ GONE = [
         Referral("jan.devries@acme.nl", "Jan de Vries"),
     ),
     ("en", "Sorry, Mark is no longer with Initech.", None),
+    ("en", "Priya moved on from the company, so this inbox isn't read any more.", None),
+    ("de", "Herr Kaiser ist seit letztem Monat im Ruhestand.", None),
+    ("es", "Lucía se jubiló el mes pasado.", None),
+    ("fr", "Mme Roux est partie à la retraite en octobre.", None),
+    ("it", "Il dott. Greco è andato in pensione.", None),
+    ("pt", "O Sr. Costa aposentou-se em setembro.", None),
+    ("nl", "Henk is vorige maand met pensioen gegaan.", None),
 ]
 
 AWAY = [
@@ -83,6 +90,7 @@ NOT_AN_ABSENCE = [
     "Non è più in linea con le nostre priorità.",
     "He dejado claro que no nos interesa.",
     "Isso não faz mais sentido para nós.",
+    "We moved on from spreadsheets last year.",
 ]
 
 
