@@ -16,6 +16,7 @@ was written, not how often prospects decline.
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,7 +31,7 @@ from cam.core.settings import DATA_DIR
 from cam.replies import explain, phrases
 from cam.replies.absence import find_absence
 from cam.replies.excerpt import clean_excerpt
-from cam.replies.features import Lexicon, describe, features, load_lexicon
+from cam.replies.features import Lexicon, describe, features, load_lexicon, words
 from cam.replies.mail_text import MAX_TEXT_CHARS
 from cam.replies.memory import TeamMemory
 
@@ -52,7 +53,7 @@ TEMPERATURE = 10.0
 # and the fourth leaves room for what they are about (a meeting, a price).
 REASONS = 4
 # A reply's sentences scored to quote the one that decided: the first few are enough.
-MAX_SENTENCES = 8
+MAX_SENTENCES = 4
 
 
 class CorpusRow(BaseModel):
@@ -136,13 +137,15 @@ class ReplyModel:
                 explanation=f"like a reply the team labelled {recalled.label.value}: "
                 + explain.quoted(recalled.excerpt),
             )
-        # A notice that the person is gone ("left the company, please update your list") is
-        # not their opt-out either.
-        gone = find_absence(written, written)
-        if gone is not None and gone.gone:
-            aside = (*opt_out.set_aside, f"gone for good: {gone.phrase}")
-            return self._by_model(subject, written, aside)
-        return self._by_model(subject, written, opt_out.set_aside)
+        prediction = self._by_model(subject, written, opt_out.set_aside)
+        if prediction.label is ReplyClass.unsubscribe:
+            # A notice that the person is gone ("left the company, please update your list")
+            # is not their opt-out either.
+            gone = find_absence(written, written)
+            if gone is not None and gone.gone:
+                aside = (*opt_out.set_aside, f"gone for good: {gone.phrase}")
+                return self._by_model(subject, written, aside)
+        return prediction
 
     def _by_model(self, subject: str, written: str, set_aside: tuple[str, ...] = ()) -> Prediction:
         """Weigh the features; a reply whose opt-out phrase was set aside (negated, a channel
@@ -186,12 +189,17 @@ class ReplyModel:
 
     def _deciding_sentence(self, written: str, best: int, runner_up: int) -> str:
         """The sentence of `written` whose features weigh most for the class over the next."""
-        candidates = explain.sentences(written)
+        # Greetings and sign-offs ("Hi Maya,", "Thanks,") decide nothing: three words at least.
+        candidates = [s for s in explain.sentences(written) if len(s.split()) >= 3]
         if len(candidates) <= 1:
             return candidates[0] if candidates else ""
         scored = []
         for n, sentence in enumerate(candidates[:MAX_SENTENCES]):
-            weights = (self._weights.get(f) for f in features("", sentence, self._lexicon))
+            # Its words and word pairs are enough to tell which sentence decided, at a fraction
+            # of the cost of all its features.
+            said = words(sentence)
+            keys = [f"w:{w}" for w in said] + [f"b:{a} {b}" for a, b in itertools.pairwise(said)]
+            weights = (self._weights.get(f) for f in keys)
             score = sum(w[best] - w[runner_up] for w in weights if w is not None)
             scored.append((score, -n, sentence))
         return max(scored)[2]

@@ -186,6 +186,31 @@ def test_a_notice_of_leaving_for_good_stops_the_sequence_and_names_the_successor
         reply = session.scalars(select(Reply).where(Reply.lead_id == lead.id)).one()
     assert reply.matched_rule is not None
     assert "gone for good; write to Jonas Keller <jonas.keller@wayne.example>" in reply.matched_rule
+    assert (reply.referral_email, reply.referral_name) == (
+        "jonas.keller@wayne.example",
+        "Jonas Keller",
+    )
+    assert reply.explanation is not None and reply.explanation.startswith("gone for good: \u201c")
+
+
+def test_a_bounce_is_stored_with_why_it_failed(
+    sessions: SessionFactory, corpus_box: ImapServer
+) -> None:
+    _run(sessions, corpus_box)
+    with sessions() as session:
+        reasons = dict(
+            session.execute(
+                select(Reply.from_address, Reply.bounce_reason).where(
+                    Reply.classification == ReplyClass.bounce
+                )
+            ).all()
+        )
+        people = session.scalars(
+            select(Reply.bounce_reason).where(Reply.classification != ReplyClass.bounce)
+        ).all()
+    # Postfix's and Exchange's 5.1.1 reports and qmail's "no mailbox here": the user is unknown.
+    assert set(reasons.values()) == {"user_unknown"}
+    assert set(people) == {None}
 
 
 def test_a_second_read_adds_nothing_and_the_cursor_moves(
