@@ -140,10 +140,15 @@ def reply_card_blocks(card: ReplyCard, signer: Signer) -> list[Block]:
             f"{slack_date(reply.received_at)}: {subject}\n{quoted}"
         )
     )
-    why = escape(reply.matched_rule or "no reason recorded")
+    why = escape(reply.explanation or reply.matched_rule or "no reason recorded")
     blocks.append(context(f"Classified *{reply.classification.value}*: {why}"))
     if reply.review is not None and card.label is None:
         blocks.append(section(REVIEW[reply.review]))
+    if reply.explanation and reply.matched_rule:
+        blocks.append(context(f"details: {escape(reply.matched_rule)}"))
+    if reply.referral_email:
+        whom = f"{reply.referral_name} <{reply.referral_email}>" if reply.referral_name else ""
+        blocks.append(context(f"Named instead: {escape(whom or reply.referral_email)}"))
     if reply.data_request:
         due = reply.received_at + timedelta(days=DATA_REQUEST_DAYS)
         blocks.append(

@@ -226,9 +226,17 @@ class Reply(Base):
     subject: Mapped[str] = mapped_column(Text, default="")
     body_excerpt: Mapped[str] = mapped_column(Text, default="")
     classification: Mapped[ReplyClass] = mapped_column(default=ReplyClass.other)
+    # The rule that decided, or the model's strongest features: the details behind `explanation`.
     matched_rule: Mapped[str | None] = mapped_column(String(500))
+    # Why, in words a rep reads, quoting the phrase of the reply that decided.
+    explanation: Mapped[str | None] = mapped_column(String(500))
     parse_note: Mapped[str | None] = mapped_column(String(1000))
     return_date: Mapped[date | None]
+    # Whom an absence notice says to write to instead: a lead the team may add.
+    referral_email: Mapped[str | None] = mapped_column(String(320))
+    referral_name: Mapped[str | None] = mapped_column(String(200))
+    # Why the first failed recipient of a bounce failed (`cam.replies.bounce_reasons`).
+    bounce_reason: Mapped[str | None] = mapped_column(String(40))
     # The person asks where we got their address or what we hold (GDPR Art. 14/15): a month.
     data_request: Mapped[bool] = mapped_column(Boolean, default=False)
     mailbox_uid: Mapped[str | None] = mapped_column(String(100))

@@ -4,8 +4,9 @@ A person's reply stops the sequence (hot when interested); a verified hard bounc
 bounced and suppresses it, with its evidence in the ledger; an explicit opt-out (a phrase, a
 complaint) goes through `cam.replies.unsubscribe`, while an opt-out only the model read just
 stops the sequence and waits on the card for a person; an out-of-office moves the next step to
-the return date. Statuses only move forward: a later
-question does not cool a hot lead, and nothing revives an unsubscribed or bounced one.
+the return date, and a notice that the person is gone for good (left the company, mailbox no
+longer read) stops the sequence. Statuses only move forward: a later question does not cool a
+hot lead, and nothing revives an unsubscribed or bounced one.
 """
 
 from __future__ import annotations
@@ -107,7 +108,9 @@ class ReplyActions:
             grounds = Grounds(source, evidence, reply_id=reply_id)
             self._unsubscribe(lead.email if lead is not None else sender, lead, grounds)
         elif kind is ReplyClass.out_of_office:
-            if lead is not None and verdict.return_date is not None:
+            if lead is not None and verdict.gone:
+                self._gone(lead)
+            elif lead is not None and verdict.return_date is not None:
                 previous = self.postpone.get(lead.id, date.min)
                 self.postpone[lead.id] = max(verdict.return_date, previous)
         elif lead is not None and not verdict.automated:
@@ -132,6 +135,14 @@ class ReplyActions:
         lead.next_step_at = None
         self._touch(lead)
         self.stop.setdefault(lead.id, "replied")
+
+    def _gone(self, lead: LeadView) -> None:
+        """The address is not read any more: no step goes out to it; the lead stays as it is."""
+        if lead.status in FINAL:
+            return
+        lead.next_step_at = None
+        self._touch(lead)
+        self.stop.setdefault(lead.id, "gone: the address is no longer read")
 
     def _bounce(self, lead: LeadView, why: str, grounds: Grounds) -> None:
         if lead_lifecycle.may_move(lead.status, LeadStatus.bounced):

@@ -21,6 +21,8 @@ from email.utils import getaddresses
 from flufl.bounce import all_failures
 
 from cam.leads.addresses import email_problem
+from cam.replies import bounce_text
+from cam.replies.bounce_reasons import BounceReason, reason_of
 from cam.replies.parser import DsnRecipient, ParsedReply
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,13 @@ class BounceFinding:
     # Set when a permanent failure names no usable address: the addresses to suppress unless our
     # Message-ID identifies the lead (the returned message's To:, else flufl.bounce's reading).
     fallback: tuple[str, ...] | None = None
+    # Why each failed recipient failed, as the notice says (see `bounce_reasons`).
+    reasons: tuple[tuple[str, BounceReason], ...] = ()
+
+    @property
+    def reason(self) -> BounceReason | None:
+        """The first failed recipient's reason: what a digest line says."""
+        return self.reasons[0][1] if self.reasons else None
 
 
 def usable_address(field: str) -> str | None:
@@ -85,6 +94,8 @@ def notice_reason(
     for pattern in subjects:
         if match := pattern.search(reply.subject):
             return f"subject {match.group(0)[:60]!r}"
+    if words := bounce_text.system_words(reply.new_text or reply.text):
+        return f"mail-system text {words[:60]!r}"
     return None
 
 
@@ -93,12 +104,17 @@ def find(reply: ParsedReply, notice: str) -> BounceFinding:
     if reply.dsn:
         hard = [block for block in reply.dsn if is_permanent(block.action, block.status)]
         return _permanent_report(reply, hard) if hard else _temporary_report(reply.dsn[0])
+    if (in_text := _from_text(reply)) is not None:
+        return in_text
     temporary, permanent = _flufl(reply)
     if permanent:
+        reason = reason_of("", reply.text[:5000])
         return BounceFinding(
-            f"bounce format recognised by flufl.bounce: permanent failure for {permanent[0]}",
+            f"bounce format recognised by flufl.bounce: permanent failure for {permanent[0]}"
+            f" ({reason})",
             permanent=True,
             addresses=permanent,
+            reasons=tuple((a, reason) for a in permanent),
         )
     if temporary:
         return BounceFinding(
@@ -106,6 +122,33 @@ def find(reply: ParsedReply, notice: str) -> BounceFinding:
             " (not a bounce)"
         )
     return BounceFinding(f"mail-system notice ({notice}) without a failed recipient")
+
+
+def _from_text(reply: ParsedReply) -> BounceFinding | None:
+    """Read the failed recipients a notice without a delivery-status part names in its text."""
+    ours = [a for _n, a in getaddresses(reply.message.get_all("to", []) if reply.message else [])]
+    failures = [
+        f
+        for f in bounce_text.read(reply.text, reply.subject, exclude=(reply.from_address, *ours))
+        if email_problem(f.address) is None
+    ]
+    if not failures:
+        return None
+    hard = [f for f in failures if f.permanent]
+    if not hard:
+        first = failures[0]
+        return BounceFinding(
+            f"mail-system notice: {first.status or 'no status'} {first.reason} for "
+            f"{first.address} (temporary, not a bounce)"
+        )
+    first = hard[0]
+    return BounceFinding(
+        f"mail-system notice text: permanent failure {first.status or 'without a status'}"
+        f" ({first.reason}) for {first.address}",
+        permanent=True,
+        addresses=tuple(f.address for f in hard),
+        reasons=tuple((f.address, f.reason) for f in hard),
+    )
 
 
 def is_permanent(action: str, status: str) -> bool:
@@ -121,13 +164,19 @@ def is_permanent(action: str, status: str) -> bool:
 
 def _permanent_report(reply: ParsedReply, hard: list[DsnRecipient]) -> BounceFinding:
     head = f"delivery report: {hard[0].action or 'failed'} {hard[0].status or 'no status'}"
+    head = f"{head} ({reason_of(hard[0].status, hard[0].diagnostic)})"
     found = [(block, recipient(block)) for block in hard]
     named = tuple(dict.fromkeys(address for _, address in found if address is not None))
     unnamed = [block for block, address in found if address is None]
     if named:
         head = f"{head} for {named[0]}"
+    reasons = tuple(
+        (address, reason_of(block.status, block.diagnostic))
+        for block, address in found
+        if address is not None
+    )
     if not unnamed:
-        return BounceFinding(head, permanent=True, addresses=named)
+        return BounceFinding(head, permanent=True, addresses=named, reasons=reasons)
     shown = unnamed[0].final_recipient or unnamed[0].original_recipient
     fallback, source = _fallback(reply)
     fallback = tuple(a for a in fallback if a not in named)
@@ -138,7 +187,14 @@ def _permanent_report(reply: ParsedReply, hard: list[DsnRecipient]) -> BounceFin
     why = f"{head}; recipient {shown[:80]!r} is not a usable address: bounced is {whom}"
     if not steps:
         log.warning("bounce %s names no usable recipient: nothing suppressed", reply.message_id)
-    return BounceFinding(why, permanent=True, addresses=(*named, *fallback), fallback=fallback)
+    reason = reason_of(unnamed[0].status, unnamed[0].diagnostic)
+    return BounceFinding(
+        why,
+        permanent=True,
+        addresses=(*named, *fallback),
+        fallback=fallback,
+        reasons=(*reasons, *((a, reason) for a in fallback)),
+    )
 
 
 def _temporary_report(block: DsnRecipient) -> BounceFinding:

@@ -16,6 +16,7 @@ was written, not how often prospects decline.
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,9 +28,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cam.core.models import ReplyClass
 from cam.core.settings import DATA_DIR
-from cam.replies import phrases
+from cam.replies import explain, phrases
+from cam.replies.absence import find_absence
 from cam.replies.excerpt import clean_excerpt
-from cam.replies.features import Lexicon, describe, features, load_lexicon
+from cam.replies.features import Lexicon, describe, features, load_lexicon, words
 from cam.replies.mail_text import MAX_TEXT_CHARS
 from cam.replies.memory import TeamMemory
 
@@ -56,6 +58,8 @@ CONFIDENCE_FLOOR = 0.6
 # Reasons shown per answer: what the sentences do (a request, a question) often weighs most,
 # and the fourth leaves room for what they are about (a meeting, a price).
 REASONS = 4
+# A reply's sentences scored to quote the one that decided: the first few are enough.
+MAX_SENTENCES = 4
 
 
 class CorpusRow(BaseModel):
@@ -99,6 +103,9 @@ class Prediction:
         """Whether the model answered below the confidence floor (a rule never is)."""
         return self.rule is None and self.confidence < CONFIDENCE_FLOOR
 
+    # Why, in words a rep reads, quoting the prospect's deciding phrase (`explain`).
+    explanation: str = ""
+
 
 class ReplyModel:
     """A trained classifier: `predict` a reply's class with the features that decided it."""
@@ -121,11 +128,17 @@ class ReplyModel:
         """Classify a reply's text (quoted history included or not) and subject."""
         written = written_part(text)
         data_request = phrases.data_request(written)
-        opt_out = phrases.opt_out(subject, written)
-        if opt_out is not None:
-            return _by_rule(ReplyClass.unsubscribe, opt_out, data_request is not None)
+        opt_out = phrases.read_opt_out(subject, written)
+        if opt_out.match is not None:
+            return _by_rule(
+                ReplyClass.unsubscribe, opt_out.match, data_request is not None, written
+            )
         if data_request is not None:
-            return _by_rule(ReplyClass.question, data_request, True)
+            return _by_rule(ReplyClass.question, data_request, True, written)
+        if (asks := phrases.asks_before_committing(written)) is not None:
+            return _by_rule(ReplyClass.question, asks, False, written)
+        if (astray := phrases.misdirected(written)) is not None:
+            return _by_rule(ReplyClass.other, astray, False, written)
         if self._memory and (recalled := self._memory.recall(written)) is not None:
             return Prediction(
                 label=recalled.label,
@@ -135,10 +148,22 @@ class ReplyModel:
                     f" {recalled.label.value}: {recalled.excerpt!r}",
                 ),
                 rule="team_label",
+                explanation=f"like a reply the team labelled {recalled.label.value}: "
+                + explain.quoted(recalled.excerpt),
             )
-        return self._by_model(subject, written)
+        prediction = self._by_model(subject, written, opt_out.set_aside)
+        if prediction.label is ReplyClass.unsubscribe:
+            # A notice that the person is gone ("left the company, please update your list")
+            # is not their opt-out either.
+            gone = find_absence(written, written)
+            if gone is not None and gone.gone:
+                aside = (*opt_out.set_aside, f"gone for good: {gone.phrase}")
+                return self._by_model(subject, written, aside)
+        return prediction
 
-    def _by_model(self, subject: str, written: str) -> Prediction:
+    def _by_model(self, subject: str, written: str, set_aside: tuple[str, ...] = ()) -> Prediction:
+        """Weigh the features; a reply whose opt-out phrase was set aside (negated, a channel
+        preference) is never read as an opt-out by the model either, and the reasons say why."""
         present = [
             (feature, weights)
             for feature in features(subject, written, self._lexicon)
@@ -148,6 +173,8 @@ class ReplyModel:
         if not scores:
             scores = [0.0] * len(self.classes)
         ranked = sorted(range(len(self.classes)), key=scores.__getitem__, reverse=True)
+        if set_aside:
+            ranked = [k for k in ranked if self.classes[k] is not ReplyClass.unsubscribe]
         best, runner_up = ranked[0], ranked[1]
         top = scores[best]
         exps = [math.exp((score - top) / TEMPERATURE) for score in scores]
@@ -159,12 +186,39 @@ class ReplyModel:
             for weight, feature in strongest
             if weight > 0
         )
+        reasons = reasons or ("no distinctive words",)
+        total = sum(exps[k] for k in ranked)
+        confidence = round(exps[best] / total, 3)
+        explanation = explain.by_model(
+            self.classes[best], self._deciding_sentence(written, best, runner_up), confidence
+        )
+        if set_aside:
+            reasons = (f"not an opt-out, {set_aside[0][:100]}", *reasons)
+            explanation = f"{explanation}; {explain.set_aside(set_aside[0])}"
         return Prediction(
             label=self.classes[best],
-            confidence=round(exps[best] / sum(exps), 3),
-            reasons=reasons or ("no distinctive words",),
-            runner_up=(self.classes[runner_up], round(exps[runner_up] / sum(exps), 3)),
+            confidence=confidence,
+            reasons=reasons,
+            runner_up=(self.classes[runner_up], round(exps[runner_up] / total, 3)),
+            explanation=explanation,
         )
+
+    def _deciding_sentence(self, written: str, best: int, runner_up: int) -> str:
+        """The sentence of `written` whose features weigh most for the class over the next."""
+        # Greetings and sign-offs ("Hi Maya,", "Thanks,") decide nothing: three words at least.
+        candidates = [s for s in explain.sentences(written) if len(s.split()) >= 3]
+        if len(candidates) <= 1:
+            return candidates[0] if candidates else ""
+        scored = []
+        for n, sentence in enumerate(candidates[:MAX_SENTENCES]):
+            # Its words and word pairs are enough to tell which sentence decided, at a fraction
+            # of the cost of all its features.
+            said = words(sentence)
+            keys = [f"w:{w}" for w in said] + [f"b:{a} {b}" for a, b in itertools.pairwise(said)]
+            weights = (self._weights.get(f) for f in keys)
+            score = sum(w[best] - w[runner_up] for w in weights if w is not None)
+            scored.append((score, -n, sentence))
+        return max(scored)[2]
 
 
 Counts = dict[ReplyClass, dict[str, float]]
@@ -283,11 +337,14 @@ def _fit(
     return ReplyModel(classes, weights, lexicon, memory)
 
 
-def _by_rule(label: ReplyClass, match: phrases.PhraseMatch, data_request: bool) -> Prediction:
+def _by_rule(
+    label: ReplyClass, match: phrases.PhraseMatch, data_request: bool, written: str
+) -> Prediction:
     return Prediction(
         label=label,
         confidence=1.0,
         reasons=(f"rule {match.rule}: {match.phrase[:80]!r}",),
         data_request=data_request,
         rule=match.rule,
+        explanation=explain.by_rule(match.rule, match.phrase, written),
     )

@@ -229,6 +229,10 @@ def _read_parts(msg: Message, reply: ParsedReply) -> None:
             dsn.extend(_dsn_blocks(part, reply.notes))
         elif ctype in ("message/rfc822", "text/rfc822-headers"):
             returned = returned or _returned_headers(part)
+        elif ctype.startswith("multipart/") and isinstance(body := part.get_payload(), str):
+            # A multipart whose boundary was lost (a parameter on an unfolded line): its text.
+            reply.notes.append("MIME structure unreadable: body read as plain text")
+            plain.append(_strip_mime_lines(body))
         elif part.is_multipart() or part.get_content_disposition() == "attachment":
             continue
         elif ctype == "text/plain":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cam.replies import scope
 from cam.replies.features import fold
 
 
@@ -272,6 +273,12 @@ _DATA_REQUEST = _compile(
     r"\b(?:origem|fonte|procedencia)\s+dos\s+(?:meus\s+|nossos\s+)?dados\b",
 )
 _SENTENCE = re.compile(r"[.!?;\n]+")
+# The phrase rules a negation or a channel preference can set aside, in the order they decide.
+_SCOPED = (
+    ("unsubscribe.gdpr", _GDPR_OBJECTION),
+    ("unsubscribe.request", _REQUEST),
+    ("unsubscribe.complaint", _COMPLAINT),
+)
 # Where from, who gave, how come: in our seven languages.
 _FROM_WHERE = _compile(
     r"\b(?:where|whence|woher|von\s+wem|d'?\s*ou|de\s+donde|donde|van\s+wie|da\s+dove|dove"
@@ -311,20 +318,101 @@ _HELD_ABOUT_ME = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class OptOutReading:
+    """The opt-out phrase that decides, and the phrases read as none (negated, a preference)."""
+
+    match: PhraseMatch | None
+    set_aside: tuple[str, ...] = ()
+
+
 def opt_out(subject: str, written: str) -> PhraseMatch | None:
     """Return the opt-out phrase in a reply's subject or written text, None when there is none."""
+    return read_opt_out(subject, written).match
+
+
+def read_opt_out(subject: str, written: str) -> OptOutReading:
+    """Find the opt-out phrase that decides, and say which phrases were not meant and why."""
     if match := _SUBJECT.search(fold(subject)):
-        return PhraseMatch("unsubscribe.subject", match.group(0).strip())
+        return OptOutReading(PhraseMatch("unsubscribe.subject", match.group(0).strip()))
     text = fold(written)
-    if match := _GDPR_OBJECTION.search(text):
-        return PhraseMatch("unsubscribe.gdpr", match.group(0).strip())
-    if (match := _REQUEST.search(text)) or (match := _BARE.match(text)):
-        return PhraseMatch("unsubscribe.request", match.group(0).strip())
-    if match := _COMPLAINT.search(text):
-        return PhraseMatch("unsubscribe.complaint", match.group(0).strip())
+    aside: list[str] = []
+    for rule, pattern in _SCOPED:
+        for match in pattern.finditer(text):
+            why = scope.set_aside(text, match.start(), match.end())
+            if why is None:
+                return OptOutReading(PhraseMatch(rule, match.group(0).strip()), tuple(aside))
+            aside.append(why)
+    if match := _BARE.match(text):
+        return OptOutReading(PhraseMatch("unsubscribe.request", match.group(0).strip()))
     for sentence in _SENTENCE.split(text):
         if (match := _NEVER_ASKED.search(sentence)) and _MAIL_WORDS.search(sentence):
-            return PhraseMatch("unsubscribe.complaint", sentence.strip()[:80])
+            return OptOutReading(
+                PhraseMatch("unsubscribe.complaint", sentence.strip()[:80]), tuple(aside)
+            )
+    return OptOutReading(None, tuple(aside))
+
+
+# A price asked for first: "what does it cost", "was kostet", "combien ça coûte", ...
+_PRICE_QUESTION = _compile(
+    r"\b(?:what|how\s+much)\s+(?:does|would|will|do)\s+(?:this|it|that|they)\s+(?:roughly\s+)?"
+    r"cost\b|\bballpark\b|\bhow\s+much\s+is\s+it\b",
+    r"\bwas\s+(?:kostet|kosten|wurde)\b|\bwie\s+teuer\b",
+    r"\bcombien\s+(?:ca|cela|ceci)\s+(?:coute|couterait)\b|\bquel\s+(?:est\s+le\s+)?prix\b",
+    r"\bcuanto\s+(?:cuesta|costaria|vale|sale)\b",
+    r"\bwat\s+(?:kost|kosten)\b",
+    r"\bquanto\s+(?:costa|costerebbe|custa|custaria)\b",
+)
+# ... before giving time to a call or a demo: "before I give up an hour for a demo".
+_BEFORE_COMMITTING = _compile(
+    r"\bbefore\s+(?:i|we)\s+(?:give|spend|book|commit|agree|set|take|sit)",
+    r"\bbevor\s+(?:ich|wir)\b",
+    r"\bavant\s+(?:de\s+|une?\s+|d'|un\s+)",
+    r"\bantes\s+de\s+(?:dedicar|reservar|marcar|agendar|fixar|perder|gastar|una|um|uma)\b",
+    r"\bprima\s+di\s+(?:fissare|dedicare|prenotare|una|un)\b",
+    r"\b(?:voordat|eerst\s+een\s+indicatie)\b",
+)
+
+
+# A reply meant for someone else, or from someone who does not know us: it decides nothing.
+_MISDIRECTED = _compile(
+    r"\b(?:meant|intended)\s+for\s+someone\s+else\b|\bwrong\s+(?:person|recipient|contact"
+    r"|address|thread|[a-z]+\s+altogether)\b|\bwho\s+(?:is\s+this|are\s+you)\b"
+    r"|\b(?:you'?ve|you\s+have)\s+got\s+the\s+wrong\b|\bdo\s+i\s+know\s+you\b"
+    r"|\b(?:did|have)\s+we\s+(?:ever\s+)?(?:spoken|speak|talked|talk|met|meet)\s+before\b",
+    r"\bkennen\s+wir\s+uns\b|\bon\s+se\s+conna[iî]t\b|\bnos\s+conocemos\b"
+    r"|\bci\s+conosciamo\b|\bconhecemo-?\s*nos\b|\bkennen\s+wij\s+elkaar\b",
+    r"\bnicht\s+fur\s+mich\s+(?:bestimmt|gedacht)\b|\bfalsche[nr]?\s+(?:person|empfanger"
+    r"|ansprechpartner)\b|\bwer\s+sind\s+sie\b|\bda\s+sind\s+sie\s+bei\s+mir\s+falsch\b",
+    r"\bne\s+m'?\s*etait\s+pas\s+destine|\bmauvaise\s+personne\b|\bqui\s+etes-?\s*vous\b",
+    r"\bequivocad[oa]\s+de\s+persona\b|\bpersona\s+equivocada\b|\bquien\s+(?:eres|es\s+usted)\b",
+    r"\bniet\s+voor\s+mij\s+bedoeld\b|\bverkeerde\s+persoon\b|\bmet\s+wie\s+spreek\s+ik\b",
+    r"\bpersona\s+sbagliata\b|\bsbagliato\s+persona\b|\bchi\s+(?:e|sei|parla)\s*\?"
+    r"|\bchi\s+e\s+lei\b",
+    r"\bpessoa\s+errada\b|\bquem\s+(?:fala|e\s+voce|sao\s+voces)\b",
+)
+# Longer than this, a reply says more than that it went astray.
+MISDIRECTED_CHARS = 240
+
+
+def misdirected(written: str) -> PhraseMatch | None:
+    """Return the words of a short reply saying it reached the wrong person, or None."""
+    if len(written) > MISDIRECTED_CHARS:
+        return None
+    if match := _MISDIRECTED.search(fold(written)):
+        return PhraseMatch("other.misdirected", match.group(0).strip())
+    return None
+
+
+def asks_before_committing(written: str) -> PhraseMatch | None:
+    """Return the price question a reply asks before giving its time, or None.
+
+    "Roughly what does this cost, before I give up an hour for a demo" is asking, not yet
+    agreeing: it names a demo only to put it off.
+    """
+    text = fold(written)
+    if (price := _PRICE_QUESTION.search(text)) and _BEFORE_COMMITTING.search(text):
+        return PhraseMatch("question.before_commitment", price.group(0).strip())
     return None
 
 

@@ -21,7 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cam.core.config_files import load_model
 from cam.core.models import ReplyClass, ReplyReview
-from cam.replies import bounces, phrases
+from cam.replies import bounces, explain, phrases
+from cam.replies.absence import Referral, find_absence
+from cam.replies.bounce_reasons import BounceReason
 from cam.replies.classifier import Prediction, ReplyModel, default_model, written_part
 from cam.replies.dates import find_return_date
 from cam.replies.parser import ParsedReply
@@ -109,6 +111,14 @@ class Classification:
     # Why a person must decide what the machine would not: a model-only opt-out, or a model
     # below its confidence floor.
     review: ReplyReview | None = None
+    # An absence for good (left the company, mailbox no longer read): the sequence stops.
+    gone: bool = False
+    # Whom an absence notice says to write to instead: a lead the team may add.
+    referral: Referral | None = None
+    # Why each hard-bounced recipient failed (user_unknown, mailbox_full, blocked, ...).
+    bounce_reasons: tuple[tuple[str, BounceReason], ...] = ()
+    # Why, in words a rep reads, quoting the deciding phrase; `matched_rule` is the detail.
+    explanation: str = ""
 
 
 @dataclass(frozen=True)
@@ -154,7 +164,8 @@ def classify(
         return _classify(reply, rules, today, model)
     except Exception as exc:  # never crash: a failing step (rules, model) classifies as other
         log.exception("classifying %s failed", reply.message_id)
-        return Classification(ReplyClass.other, f"classification failed: {type(exc).__name__}")
+        failed = f"classification failed: {type(exc).__name__}"
+        return Classification(ReplyClass.other, failed, explanation=failed)
 
 
 def _classify(
@@ -166,32 +177,44 @@ def _classify(
     for header in rules.source.auto_reply.headers:
         value = reply.auto_headers.get(header.name.lower())
         if value is not None and header.matches(value):
-            return _out_of_office(reply, rules, today, f"header {header.name}: {value[:60]}")
+            why = f"header {header.name}: {value[:60]}"
+            return _out_of_office(reply, rules, today, why, explain.by_header(header.name))
     for pattern in rules.auto_subjects:
         if match := pattern.search(reply.subject):
-            return _out_of_office(reply, rules, today, f"subject matched {match.group(0)!r}")
+            said = f"auto-reply subject {explain.quoted(match.group(0))}"
+            return _out_of_office(reply, rules, today, f"subject matched {match.group(0)!r}", said)
     text = reply.new_text
     written = written_part(text)
     data_request = phrases.data_request(written) is not None
     opt_out = phrases.opt_out(reply.subject, written)
     if opt_out is not None:
         matched = f"rule {opt_out.rule}: {opt_out.phrase[:80]!r}"
+        said = explain.by_rule(opt_out.rule, opt_out.phrase, written)
         return Classification(
-            ReplyClass.unsubscribe, matched, data_request=data_request, opt_out=opt_out
+            ReplyClass.unsubscribe,
+            matched,
+            data_request=data_request,
+            opt_out=opt_out,
+            explanation=said,
         )
     if not has_words(written):
         # Blank, quotes, images, a wall of `&` or `<`: nothing the person wrote to read a
         # decision from, least of all an opt-out.
-        return Classification(ReplyClass.other, NO_TEXT)
+        return Classification(ReplyClass.other, NO_TEXT, explanation="no text of their own")
+    if absent := find_absence(written, text, sender=reply.from_address):
+        why = f"rule {absent.rule}: {absent.phrase[:80]!r}"
+        said = explain.by_rule(absent.rule, absent.phrase, written)
+        return _out_of_office(reply, rules, today, why, said)
     for rule, patterns in rules.keyword_rules:
         for pattern in patterns:
             match = _search(pattern, rule.field, text, reply.subject)
             if match is None:
                 continue
             matched = f"rule {rule.name}: {match.group(0).strip()[:80]!r}"
+            said = explain.by_rule(rule.name, match.group(0).strip())
             if rule.kind is ReplyClass.out_of_office:
-                return _out_of_office(reply, rules, today, matched)
-            return Classification(rule.kind, matched, data_request=data_request)
+                return _out_of_office(reply, rules, today, matched, said)
+            return Classification(rule.kind, matched, data_request=data_request, explanation=said)
     return _by_model((model or default_model()).predict(text, reply.subject))
 
 
@@ -209,6 +232,7 @@ def _by_model(prediction: Prediction) -> Classification:
             prediction.reasons[0],
             data_request=prediction.data_request,
             review=ReplyReview.opt_out_guess if guessed_opt_out else None,
+            explanation=prediction.explanation,
         )
     reasons = ", ".join(prediction.reasons)
     if prediction.unsure:
@@ -219,6 +243,7 @@ def _by_model(prediction: Prediction) -> Classification:
             reasons=prediction.reasons,
             data_request=prediction.data_request,
             review=ReplyReview.unsure,
+            explanation=f"needs a look: {_guesses(prediction)}",
         )
     return Classification(
         prediction.label,
@@ -227,6 +252,7 @@ def _by_model(prediction: Prediction) -> Classification:
         reasons=prediction.reasons,
         data_request=prediction.data_request,
         review=ReplyReview.opt_out_guess if guessed_opt_out else None,
+        explanation=prediction.explanation,
     )
 
 
@@ -248,21 +274,48 @@ def _search(pattern: re.Pattern[str], field: str, text: str, subject: str) -> re
 
 
 def _out_of_office(
-    reply: ParsedReply, rules: CompiledRules, today: date, why: str
+    reply: ParsedReply, rules: CompiledRules, today: date, why: str, said: str
 ) -> Classification:
+    """An absence, for a while (back on its return date, if it names one) or for good."""
+    text = reply.new_text or reply.text
+    absent = find_absence(written_part(text), text, sender=reply.from_address)
+    referral = absent.referral if absent is not None else None
+    whom = f"; write to {referral.name or referral.email} <{referral.email}>" if referral else ""
+    if absent is not None and absent.gone:
+        if not why.startswith("rule absence."):
+            why = f"{why}; {absent.rule}: {absent.phrase[:60]!r}"
+            said = f"{said}; {explain.by_rule(absent.rule, absent.phrase)}"
+        return Classification(
+            ReplyClass.out_of_office,
+            f"{why}; gone for good{whom}",
+            automated=True,
+            gone=True,
+            referral=referral,
+            explanation=f"{said}{whom}",
+        )
+    # "Back on Monday" is the Monday after the day the notice was written.
+    written_on = reply.date.date() if reply.date is not None else today
     found = find_return_date(
-        f"{reply.subject}\n{reply.new_text or reply.text}",
-        today=today,
+        f"{reply.subject}\n{text}",
+        today=min(written_on, today),
         anchors=rules.source.auto_reply.return_words,
     )
     if found is None:
-        return Classification(ReplyClass.out_of_office, f"{why}; no return date", automated=True)
+        return Classification(
+            ReplyClass.out_of_office,
+            f"{why}; no return date{whom}",
+            automated=True,
+            referral=referral,
+            explanation=f"{said}; no return date{whom}",
+        )
     when, phrase = found
     return Classification(
         ReplyClass.out_of_office,
-        f"{why}; back {when.isoformat()} from {phrase[:60]!r}",
+        f"{why}; back {when.isoformat()} from {phrase[:60]!r}{whom}",
         return_date=when,
         automated=True,
+        referral=referral,
+        explanation=f"{said}; back {when.isoformat()} ({explain.quoted(phrase)}){whom}",
     )
 
 
@@ -277,12 +330,20 @@ def _bounce(reply: ParsedReply, rules: CompiledRules) -> Classification | None:
     if notice is None:
         return None
     found = bounces.find(reply, notice)
+    if found.permanent and found.reasons:
+        said = explain.bounce(found.reasons[0][1], found.reasons[0][0])
+    elif found.permanent:
+        said = "bounce: a permanent failure"
+    else:
+        said = f"mail-system notice, not a bounce ({notice})"
     return Classification(
         ReplyClass.bounce if found.permanent else ReplyClass.other,
         found.why,
+        explanation=said,
         hard_bounces=found.addresses,
         bounce_fallback=found.fallback,
         automated=True,
+        bounce_reasons=found.reasons,
     )
 
 

@@ -159,3 +159,24 @@ def test_the_status_names_each_mailbox_and_how_it_is_read() -> None:
     assert "imap://a@mail.example:993/INBOX: IDLE (the server pushes new mail); last read" in text
     assert "imap://b@mail.example:993/INBOX: polling; last read never" in text
     assert ":warning: IMAP connection for IDLE failed: &lt;refused&gt;" in text
+
+
+def test_the_card_says_why_in_words_with_the_details_and_the_named_stand_in_below() -> None:
+    card = _card()
+    card.reply.explanation = f"asks before deciding: \u201c{HOSTILE}\u201d"
+    card.reply.matched_rule = "model question 91%: concept 'price' +2.0"
+    card.reply.referral_email = "jonas.keller@wayne.example"
+    card.reply.referral_name = HOSTILE
+    contexts = [
+        json.dumps(b["elements"], ensure_ascii=False)
+        for b in reply_card_post(card, SIGNER).blocks
+        if b["type"] == "context"
+    ]
+    assert any(
+        "Classified *question*: asks before deciding: \u201c&lt;!channel&gt;" in c for c in contexts
+    )
+    assert any("details: model question 91%: concept 'price' +2.0" in c for c in contexts)
+    assert any(
+        "Named instead: &lt;!channel&gt;" in c and "jonas.keller@wayne.example" in c
+        for c in contexts
+    )

@@ -119,7 +119,7 @@ EXPECTED = (
         "bounce_qmail_freetext.eml",
         ReplyClass.bounce,
         "gone@piedpiper.example",
-        "flufl.bounce: permanent failure",
+        "mail-system notice text: permanent failure 5.1.1 (user_unknown)",
         ("<cam.111.1@acme.example>",),
         hard_bounce=True,
     ),
@@ -150,6 +150,13 @@ EXPECTED = (
         "ravi.patel@cyberdyne.example",
         "rule unsubscribe.request",
         ("<cam.115.1@acme.example>",),
+    ),
+    Expected(
+        "gone_left_company.eml",
+        ReplyClass.out_of_office,
+        "helga.berg@wayne.example",
+        "rule absence.gone",
+        ("<cam.116.1@acme.example>",),
     ),
 )
 

@@ -155,9 +155,8 @@ def test_out_of_office_postpones_without_stopping(
 ) -> None:
     _run(sessions, corpus_box)
     for expected in EXPECTED:
-        if expected.kind is not ReplyClass.out_of_office:
+        if expected.kind is not ReplyClass.out_of_office or expected.return_date is None:
             continue
-        assert expected.return_date is not None
         lead = _lead(sessions, expected.lead)
         # Midnight of the return date in the team's zone (Europe/Berlin, UTC+1 in December).
         back = datetime.combine(expected.return_date, datetime.min.time(), UTC) - timedelta(hours=1)
@@ -171,6 +170,47 @@ def test_out_of_office_postpones_without_stopping(
             month=expected.return_date.month, day=expected.return_date.day
         )
         assert planned.reason is not None and "out of office" in planned.reason
+
+
+def test_a_notice_of_leaving_for_good_stops_the_sequence_and_names_the_successor(
+    sessions: SessionFactory, corpus_box: ImapServer
+) -> None:
+    _run(sessions, corpus_box)
+    lead = _lead(sessions, "helga.berg@wayne.example")
+    # Not a person's answer: no reply status, but nothing more goes to an address nobody reads.
+    assert (lead.status, lead.replied_at, lead.next_step_at) == (LeadStatus.contacted, None, None)
+    planned = _outreach(sessions, lead)[-1]
+    assert planned.status is OutreachStatus.skipped
+    assert planned.reason is not None and "gone" in planned.reason
+    with sessions() as session:
+        reply = session.scalars(select(Reply).where(Reply.lead_id == lead.id)).one()
+    assert reply.matched_rule is not None
+    assert "gone for good; write to Jonas Keller <jonas.keller@wayne.example>" in reply.matched_rule
+    assert (reply.referral_email, reply.referral_name) == (
+        "jonas.keller@wayne.example",
+        "Jonas Keller",
+    )
+    assert reply.explanation is not None and reply.explanation.startswith("gone for good: \u201c")
+
+
+def test_a_bounce_is_stored_with_why_it_failed(
+    sessions: SessionFactory, corpus_box: ImapServer
+) -> None:
+    _run(sessions, corpus_box)
+    with sessions() as session:
+        reasons = dict(
+            session.execute(
+                select(Reply.from_address, Reply.bounce_reason).where(
+                    Reply.classification == ReplyClass.bounce
+                )
+            ).all()
+        )
+        people = session.scalars(
+            select(Reply.bounce_reason).where(Reply.classification != ReplyClass.bounce)
+        ).all()
+    # Postfix's and Exchange's 5.1.1 reports and qmail's "no mailbox here": the user is unknown.
+    assert set(reasons.values()) == {"user_unknown"}
+    assert set(people) == {None}
 
 
 def test_a_second_read_adds_nothing_and_the_cursor_moves(

@@ -1,0 +1,127 @@
+"""Why a delivery failed, in a few words a mail admin uses, from its status and diagnostic.
+
+The reason tells a dead address from a live one: "user unknown" and "host unknown" name an
+address that will never take mail, while "mailbox full" and "blocked/policy" (a spam filter, a
+DMARC rejection, a relay refused) are about this message or this week, and the address may work
+again. The enhanced status code (RFC 3463) decides where it is specific; otherwise the words of
+the diagnostic do, as mail systems write them (after Sisimai's reason names).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+
+
+class BounceReason(enum.StrEnum):
+    user_unknown = "user_unknown"
+    host_unknown = "host_unknown"
+    mailbox_full = "mailbox_full"
+    suspended = "suspended"
+    blocked = "blocked"
+    policy = "policy"
+    too_large = "too_large"
+    expired = "expired"
+    undefined = "undefined"
+
+
+# Reasons that say the address itself is gone: the others may clear by themselves.
+DEAD = frozenset({BounceReason.user_unknown, BounceReason.host_unknown, BounceReason.suspended})
+
+_BY_STATUS = {
+    "5.1.1": BounceReason.user_unknown,
+    "5.1.0": BounceReason.user_unknown,
+    "5.1.10": BounceReason.user_unknown,
+    "5.1.6": BounceReason.user_unknown,
+    "5.1.2": BounceReason.host_unknown,
+    "5.4.4": BounceReason.host_unknown,
+    "5.2.2": BounceReason.mailbox_full,
+    "4.2.2": BounceReason.mailbox_full,
+    "5.2.1": BounceReason.suspended,
+    "5.3.4": BounceReason.too_large,
+    "5.2.3": BounceReason.too_large,
+    "4.4.7": BounceReason.expired,
+    "5.4.7": BounceReason.expired,
+}
+_BY_WORDS = (
+    (
+        BounceReason.mailbox_full,
+        r"mailbox (?:is )?full|over ?quota|quota exceeded|exceeded (?:the )?(?:storage|quota)"
+        r"|insufficient (?:system )?storage|mailbox size limit|mail ?box is full|full mailbox",
+    ),
+    (
+        BounceReason.too_large,
+        r"message (?:is )?too (?:big|large)|size (?:limit )?exceed|exceeds? (?:the )?(?:maximum )?"
+        r"(?:message )?size",
+    ),
+    (
+        BounceReason.host_unknown,
+        r"host (?:or domain name )?not found|host unknown|unknown host|domain (?:name )?not found"
+        r"|no such domain|unrouteable (?:mail )?domain|name service error|no mx|domain does not "
+        r"exist|nxdomain|unknown domain|could not be resolved",
+    ),
+    (
+        BounceReason.suspended,
+        r"account (?:has been |is )?(?:disabled|suspended|inactive|deactivated|locked|expired)"
+        r"|mailbox (?:is )?(?:disabled|inactive|suspended)|user (?:is )?(?:disabled|suspended)",
+    ),
+    (
+        BounceReason.user_unknown,
+        r"user unknown|unknown user|no such (?:user|mailbox|recipient|address|account)|user not "
+        r"found|recipient not found|not listed in|address rejected|invalid recipient|unknown "
+        r"recipient|recipient unknown|does not exist|doesn'?t exist|no mailbox|mailbox not found"
+        r"|mailbox unavailable|addressee unknown|bad destination mailbox|account does not exist"
+        r"|email address (?:you entered )?(?:wasn.t|couldn.t be) found|invalid user|unknown address"
+        r"|user doesn.t have|chkusr|is not a valid mailbox|no longer (?:available|active)",
+    ),
+    (
+        BounceReason.blocked,
+        r"blocked|block ?list|black ?list|deny ?list|spamhaus|rbl|dnsbl|reputation"
+        r"|listed (?:at|on|in)|refused|not allowed|access denied|domain filter",
+    ),
+    (
+        BounceReason.policy,
+        r"policy|dmarc|spf|dkim|spam|virus|unauthenticated|not authorized|relay(?:ing)? (?:denied|"
+        r"not permitted|access denied)|content rejected|rejected due to|authentication",
+    ),
+    (
+        BounceReason.expired,
+        r"retry time ?out|delivery time expired|timed? ?out|gave up|giving up|expired"
+        r"|could not be delivered (?:within|for) \d+ (?:days|hours)",
+    ),
+)
+_WORDS = tuple((reason, re.compile(words, re.IGNORECASE)) for reason, words in _BY_WORDS)
+# A notice that says it will keep trying, or only warns: nothing in it failed for good.
+_WARNING = re.compile(
+    r"\bdelay(?:ed)?\b|\bwarning\b|will (?:continue|keep) (?:trying|to try)|still (?:trying|being "
+    r"retried)|has not (?:yet )?been delivered yet|has not yet been delivered|will be retried"
+    r"|attempts will continue|will (?:try|retry) (?:again|to deliver)|retry(?:ing)? (?:for|until)"
+    r"|no action is required",
+    re.IGNORECASE,
+)
+
+
+def reason_of(status: str, diagnostic: str) -> BounceReason:
+    """The reason a failure's status code, else its diagnostic's words, give."""
+    if (reason := _BY_STATUS.get(status)) is not None:
+        return reason
+    if status.startswith(("5.7.", "4.7.")):
+        # Security or policy: a block list names itself, anything else is policy.
+        blocked = dict(_WORDS)[BounceReason.blocked].search(diagnostic)
+        return BounceReason.blocked if blocked else BounceReason.policy
+    for reason, words in _WORDS:
+        if words.search(diagnostic):
+            return reason
+    return BounceReason.undefined
+
+
+def is_final(status: str, notice: str) -> bool:
+    """Whether a failure in a notice without a delivery-status part is final.
+
+    A 5.x.x status is. Otherwise a notice that warns or says it keeps trying is a delay, and
+    a 2.x.x status is a success; a notice that gave up (qmail's "I'm not going to try again"
+    after a 4xx, a failure without a code) is final: its reason says whether the address died.
+    """
+    if status.startswith("5"):
+        return True
+    return not status.startswith("2") and _WARNING.search(notice) is None
