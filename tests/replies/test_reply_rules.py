@@ -9,6 +9,7 @@ import pytest
 
 from cam.core.models import ReplyClass
 from cam.core.settings import DATA_DIR
+from cam.replies.actions import WORKDAYS, working_day_after
 from cam.replies.dates import find_return_date
 from cam.replies.parser import parse_reply
 from cam.replies.rules import classify, load_rules
@@ -109,6 +110,17 @@ def test_dsn_details_are_parsed() -> None:
         ("Away from 20 November to December 4th, 2026", date(2026, 12, 4)),
         ("Ich bin ab dem 4. Dezember wieder zurück", date(2026, 12, 4)),
         ("back on 2 January", date(2027, 1, 2)),
+        # The seven languages, each with a distractor date before the return date.
+        ("Je suis absent, de retour le 4 décembre.", date(2026, 12, 4)),
+        ("Estaré fuera de la oficina hasta el 4 de diciembre.", date(2026, 12, 4)),
+        ("Ik ben afwezig, op 1 december weg en terug op 4 december.", date(2026, 12, 4)),
+        ("Sono fuori ufficio dal 1 dicembre, rientro il 4 dicembre.", date(2026, 12, 4)),
+        ("Estou fora a partir de 1 de dezembro, de volta a 4 de dezembro.", date(2026, 12, 4)),
+        ("Afwezig, weer terug op maandag.", date(2026, 11, 30)),
+        ("Fuori ufficio, rientro lunedì.", date(2026, 11, 30)),
+        ("Ausente, volto na segunda-feira.", date(2026, 11, 30)),
+        ("Sono in ferie fino al 3 dicembre 2026", date(2026, 12, 3)),
+        ("Estou de férias até 3 de dezembro de 2026", date(2026, 12, 3)),
         ("I am away.", None),
         ("I was back on 3 March 2026", None),
     ],
@@ -116,6 +128,23 @@ def test_dsn_details_are_parsed() -> None:
 def test_return_dates(text: str, expected: date | None) -> None:
     found = find_return_date(text, today=TODAY, anchors=ANCHORS)
     assert (found[0] if found else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("returning", "after"),
+    [
+        (date(2026, 12, 3), date(2026, 12, 4)),  # Thursday: back on Friday
+        (date(2026, 12, 4), date(2026, 12, 7)),  # Friday: the next step on Monday
+        (date(2026, 12, 5), date(2026, 12, 7)),  # Saturday
+        (date(2026, 12, 6), date(2026, 12, 7)),  # Sunday
+    ],
+)
+def test_the_next_step_waits_for_the_working_day_after_the_return(
+    returning: date, after: date
+) -> None:
+    assert working_day_after(returning, WORKDAYS) == after
+    # A team that sends Tuesday to Saturday.
+    assert working_day_after(date(2026, 12, 4), frozenset({1, 2, 3, 4, 5})) == date(2026, 12, 5)
 
 
 def test_rules_file_errors_are_named(tmp_path: Path) -> None:
