@@ -19,124 +19,25 @@ NEAR_AHEAD = timedelta(days=120)
 ANCHOR_REACH = 40
 
 MONTHS = {
-    **dict.fromkeys(
-        ("january", "jan", "januar", "janvier", "enero", "januari", "gennaio", "janeiro"), 1
-    ),
-    **dict.fromkeys(
-        (
-            "february",
-            "feb",
-            "februar",
-            "février",
-            "fevrier",
-            "febrero",
-            "februari",
-            "febbraio",
-            "fevereiro",
-        ),
-        2,
-    ),
-    **dict.fromkeys(("march", "mar", "märz", "maerz", "mars", "marzo", "maart", "março"), 3),
-    **dict.fromkeys(("april", "apr", "avril", "abril", "aprile"), 4),
-    **dict.fromkeys(("may", "mai", "mayo", "mei", "maggio", "maio"), 5),
-    **dict.fromkeys(("june", "jun", "juni", "juin", "junio", "giugno", "junho"), 6),
-    **dict.fromkeys(("july", "jul", "juli", "juillet", "julio", "luglio", "julho"), 7),
-    **dict.fromkeys(("august", "aug", "août", "aout", "agosto", "augustus"), 8),
-    **dict.fromkeys(
-        ("september", "sep", "sept", "septembre", "septiembre", "settembre", "setembro"), 9
-    ),
-    **dict.fromkeys(("october", "oct", "oktober", "octobre", "octubre", "ottobre", "outubro"), 10),
-    **dict.fromkeys(("november", "nov", "novembre", "noviembre", "novembro"), 11),
-    **dict.fromkeys(
-        (
-            "december",
-            "dec",
-            "dezember",
-            "décembre",
-            "decembre",
-            "diciembre",
-            "dicembre",
-            "dezembro",
-        ),
-        12,
-    ),
+    **dict.fromkeys(("january", "jan", "januar", "janvier", "enero"), 1),
+    **dict.fromkeys(("february", "feb", "februar", "février", "fevrier", "febrero"), 2),
+    **dict.fromkeys(("march", "mar", "märz", "maerz", "mars", "marzo"), 3),
+    **dict.fromkeys(("april", "apr", "avril", "abril"), 4),
+    **dict.fromkeys(("may", "mai", "mayo"), 5),
+    **dict.fromkeys(("june", "jun", "juni", "juin", "junio"), 6),
+    **dict.fromkeys(("july", "jul", "juli", "juillet", "julio"), 7),
+    **dict.fromkeys(("august", "aug", "août", "aout", "agosto"), 8),
+    **dict.fromkeys(("september", "sep", "sept", "septembre", "septiembre"), 9),
+    **dict.fromkeys(("october", "oct", "oktober", "octobre", "octubre"), 10),
+    **dict.fromkeys(("november", "nov", "novembre", "noviembre"), 11),
+    **dict.fromkeys(("december", "dec", "dezember", "décembre", "decembre", "diciembre"), 12),
 }
-# English, German, French, Spanish, Dutch, Italian, Portuguese: the classifier's languages.
 WEEKDAYS = {
-    **dict.fromkeys(
-        (
-            "monday",
-            "mon",
-            "montag",
-            "lundi",
-            "lunes",
-            "maandag",
-            "lunedì",
-            "lunedi",
-            "segunda-feira",
-        ),
-        0,
-    ),
-    **dict.fromkeys(
-        (
-            "tuesday",
-            "tue",
-            "tues",
-            "dienstag",
-            "mardi",
-            "martes",
-            "dinsdag",
-            "martedì",
-            "martedi",
-            "terça-feira",
-            "terca-feira",
-        ),
-        1,
-    ),
-    **dict.fromkeys(
-        (
-            "wednesday",
-            "wed",
-            "mittwoch",
-            "mercredi",
-            "miércoles",
-            "miercoles",
-            "woensdag",
-            "mercoledì",
-            "mercoledi",
-            "quarta-feira",
-        ),
-        2,
-    ),
-    **dict.fromkeys(
-        (
-            "thursday",
-            "thu",
-            "thurs",
-            "donnerstag",
-            "jeudi",
-            "jueves",
-            "donderdag",
-            "giovedì",
-            "giovedi",
-            "quinta-feira",
-        ),
-        3,
-    ),
-    **dict.fromkeys(
-        (
-            "friday",
-            "fri",
-            "freitag",
-            "vendredi",
-            "viernes",
-            "vrijdag",
-            "venerdì",
-            "venerdi",
-            "sexta-feira",
-        ),
-        4,
-    ),
+    **dict.fromkeys(("monday", "mon", "montag", "lundi", "lunes"), 0),
+    **dict.fromkeys(("tuesday", "tue", "tues", "dienstag", "mardi", "martes"), 1),
+    **dict.fromkeys(("wednesday", "wed", "mittwoch", "mercredi", "miércoles"), 2),
+    **dict.fromkeys(("thursday", "thu", "thurs", "donnerstag", "jeudi", "jueves"), 3),
+    **dict.fromkeys(("friday", "fri", "freitag", "vendredi", "viernes"), 4),
 }
 
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
