@@ -5,7 +5,8 @@ Every instance runs the same schedule; the database decides who does the work. T
 cycle is keyed by its scheduled time (`slot`): `run_scheduled_cycle` inserts the run for that
 slot first and a second instance finds it taken; the digest's slot is unique the same way. The
 send pass runs under a lease. The notifier claims each row. So two or three instances give one
-cycle, one report and one digest per slot.
+cycle, one report and one digest per slot. A slot the process slept through is made up once
+on start or waking, under the same claim (`bot.missed_slots` has the rule).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import logging
 import os
 import socket
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -24,12 +26,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import answer_reminders
 from bot.cron import schedule_trigger
+from bot.missed_slots import latest_fire, missed_slot, slot_name
 from bot.notifier import Notifier
 from bot.settings import BotSettings
 from bot.watch import reply_watchers
 from cam import cycle
 from cam.bootstrap import cycle_config
-from cam.core import leases
+from cam.core import leases, runs
 from cam.core.config import CAMCycleConfig
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import RunKind, utcnow
@@ -48,6 +51,7 @@ SEND_JOB = "send_pass"
 NOTIFY_JOB = "deliver_notifications"
 DIGEST_JOB = "digest"
 REMIND_JOB = "answer_reminders"
+CATCH_UP_JOB = "missed_slots"
 # An answer still `sending` this long after its claim was left by a process that died.
 ANSWER_CLAIM_TTL = timedelta(minutes=10)
 # How often interested replies are looked at for an owner to remind.
@@ -132,7 +136,12 @@ class BotScheduler:
         self._scheduler.add_job(job, trigger, id=job_id, coalesce=True, max_instances=1, **options)
 
     def start(self) -> None:
+        self._scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
         self._scheduler.start()
+        # At once, off the start-up path: a late cycle may take a while.
+        self._scheduler.add_job(
+            self._catch_up_job, id=CATCH_UP_JOB, replace_existing=True, max_instances=1
+        )
         for watcher in self.watchers:
             watcher.start()
         log.info("scheduler started as %s; next cycle %s", self.instance, self.next_run_time())
@@ -157,25 +166,62 @@ class BotScheduler:
         APScheduler 3 does not hand a job its scheduled time; this recovers it exactly as long
         as the job starts before the schedule's next fire time (a day, for a daily cycle).
         """
-        return _latest_fire(self.trigger, now)
+        return _latest_in_grace(self.trigger, now)
 
     def digest_slot_at(self, now: datetime) -> str | None:
         """Name the digest's scheduled time as `slot_at` does the cycle's."""
-        return None if self.digest_trigger is None else _latest_fire(self.digest_trigger, now)
+        if self.digest_trigger is None:
+            return None
+        return _latest_in_grace(self.digest_trigger, now)
 
-    def run_digest(self, slot: str) -> int | None:
+    def missed_slots(self) -> tuple[str | None, str | None]:
+        """The cycle's and the digest's slot of today to make up, by `bot.missed_slots`."""
+        now = self.clock()
+        with unit_of_work(self.session_factory) as session:
+            last_cycle = runs.last_started(session, RunKind.daily)
+            last_digest = digest_runs.last_queued(session)
+        cycle_slot = missed_slot(self.trigger, now, self.zone, last_cycle)
+        digest_slot = (
+            None
+            if self.digest_trigger is None
+            else missed_slot(self.digest_trigger, now, self.zone, last_digest)
+        )
+        return cycle_slot, digest_slot
+
+    def catch_up(self) -> tuple[CAMCycleReport | None, int | None]:
+        """Run today's missed cycle, then the missed digest (which counts its work), once."""
+        cycle_slot, digest_slot = self.missed_slots()
+        report = None if cycle_slot is None else self.run_cycle(cycle_slot, late=True)
+        digest_id = None if digest_slot is None else self.run_digest(digest_slot, late=True)
+        return report, digest_id
+
+    def _catch_up_job(self) -> None:
+        try:
+            self.catch_up()
+        except Exception:
+            log.exception("making up missed slots failed")
+
+    def _on_missed(self, event: JobExecutionEvent) -> None:
+        """A slot passed while the process slept beyond the grace: make it up now."""
+        if event.job_id in (CYCLE_JOB, DIGEST_JOB):
+            log.warning("%s of %s missed; making it up", event.job_id, event.scheduled_run_time)
+            self._scheduler.add_job(
+                self._catch_up_job, id=CATCH_UP_JOB, replace_existing=True, max_instances=1
+            )
+
+    def run_digest(self, slot: str, *, late: bool = False) -> int | None:
         """Count and queue the digest of `slot` unless another instance has; then post it."""
         with unit_of_work(self.session_factory) as session:
             config = cycle_config(self.settings, get_state(session))
         digest_id = digest_runs.queue_scheduled(
-            self.session_factory, config, slot=slot, now=self.clock()
+            self.session_factory, config, slot=slot, now=self.clock(), late=late
         )
         if digest_id is None:
             log.info("digest of %s already queued by another instance", slot)
         self.deliver()
         return digest_id
 
-    def run_cycle(self, slot: str) -> CAMCycleReport | None:
+    def run_cycle(self, slot: str, *, late: bool = False) -> CAMCycleReport | None:
         """Run the daily cycle of `slot` unless paused or another instance has it; then post."""
         config = self._config_unless_paused("cycle")
         if config is None:
@@ -188,6 +234,7 @@ class BotScheduler:
             clock=self.clock,
             trigger="schedule",
             instance=self.instance,
+            late=late,
         )
         if report is None:
             log.info("cycle of %s already run by another instance", slot)
@@ -307,11 +354,7 @@ class BotScheduler:
             return cycle_config(self.settings, state)
 
 
-def _latest_fire(trigger: CronTrigger, now: datetime) -> str | None:
+def _latest_in_grace(trigger: CronTrigger, now: datetime) -> str | None:
     """The latest fire time of `trigger` within the grace period before `now`, in UTC ISO."""
-    latest: datetime | None = None
-    fire = trigger.get_next_fire_time(None, now - CYCLE_GRACE)
-    while fire is not None and fire <= now:
-        latest = fire
-        fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
-    return None if latest is None else latest.astimezone(UTC).isoformat()
+    fire = latest_fire(trigger, now, since=now - CYCLE_GRACE)
+    return None if fire is None else slot_name(fire)

@@ -42,6 +42,7 @@ def reply_watchers(
             classifier=classifier_for(session_factory, settings.replies_file, zone),
             zone=zone,
             instance=instance,
+            workdays=settings.send_weekdays,
             poll_seconds=settings.reply_poll_seconds,
             on_read=lambda _read: on_read(),
             clock=clock,

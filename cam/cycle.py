@@ -75,9 +75,16 @@ def run_scheduled_cycle(
     rng: random.Random | None = None,
     trigger: str = "schedule",
     instance: str = "cam",
+    late: bool = False,
 ) -> CAMCycleReport | None:
-    """Run the cycle of one scheduled `slot`, unless another instance already took it."""
+    """Run the cycle of one scheduled `slot`, unless another instance already took it.
+
+    `late` says it is made up after its time (the process slept through it): the report says
+    when it was due.
+    """
     ctx = _context(config, session_factory, gateways, clock, rng, instance)
+    if late:
+        ctx.report.due_at = datetime.fromisoformat(slot)
     try:
         _insert_run(ctx, kind=RunKind.daily, slot=slot, trigger=trigger)
     except IntegrityError:

@@ -21,7 +21,7 @@ from bot.blocks.common import (
     to_dicts,
 )
 from bot.blocks.limits import CHANNEL_NAMES
-from bot.blocks.report import mode_label
+from bot.blocks.report import late_text, mode_label
 from cam.digest import rows
 from cam.digest.model import Digest, RateName, WaitingItem
 
@@ -65,6 +65,8 @@ def _about(digest: Digest) -> str:
         parts.append(":double_vertical_bar: paused")
     parts.append(f"days in {escape(digest.timezone)}")
     parts.append(f"changes against {rows.compared_with(digest)}")
+    if digest.due_at is not None:
+        parts.append(late_text(digest.due_at))
     return " · ".join(parts)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from slack_sdk.models.blocks import Block, DividerBlock
 
@@ -137,9 +138,16 @@ def _run_line(report: CAMCycleReport, trigger: str | None) -> str:
     if trigger:
         parts.append(trigger_text(trigger))
     parts.append(f"started {slack_date(report.start)}")
+    if report.due_at is not None:
+        parts.append(late_text(report.due_at))
     if report.end is not None:
         parts.append(f"took {(report.end - report.start).total_seconds():.1f} s")
     return " · ".join(parts)
+
+
+def late_text(due_at: datetime) -> str:
+    """Say that a scheduled run was made up after the process slept through its time."""
+    return f":alarm_clock: ran late, due {slack_date(due_at)} (the bot was asleep then)"
 
 
 def trigger_text(trigger: str) -> str:

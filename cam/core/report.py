@@ -21,6 +21,8 @@ class CAMCycleReport(BaseModel):
     dry_run: bool = True
     start: datetime
     end: datetime | None = None
+    # Set when a sleeping process made the cycle up late: the scheduled time it was due.
+    due_at: datetime | None = None
     leads_created: int = 0
     leads_processed: int = 0
     leads_disqualified: int = 0

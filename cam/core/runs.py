@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cam.core.models import Approval, ApprovalStatus, CycleRun
+from cam.core.models import Approval, ApprovalStatus, CycleRun, RunKind
 
 
 def last_runs(session: Session, n: int) -> list[CycleRun]:
     """Return the `n` most recent cycle runs, newest first (in the order they were opened)."""
     return list(session.scalars(select(CycleRun).order_by(CycleRun.id.desc()).limit(n)))
+
+
+def last_started(session: Session, kind: RunKind) -> datetime | None:
+    """When the latest run of `kind` (scheduled or by hand) began; None if there was none."""
+    return session.scalar(select(func.max(CycleRun.started_at)).where(CycleRun.kind == kind))
 
 
 def previous_run(session: Session, run: CycleRun) -> CycleRun | None:

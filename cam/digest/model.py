@@ -160,3 +160,5 @@ class Digest(BaseModel):
     waiting: Waiting
     limits: list[ChannelUse]
     series: list[DayPoint]
+    # Set when a sleeping process made the digest up late: the scheduled time it was due.
+    due_at: datetime | None = None

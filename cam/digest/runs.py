@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -55,15 +55,29 @@ def queue_digest(
 
 
 def queue_scheduled(
-    session_factory: SessionFactory, config: CAMCycleConfig, *, slot: str, now: datetime
+    session_factory: SessionFactory,
+    config: CAMCycleConfig,
+    *,
+    slot: str,
+    now: datetime,
+    late: bool = False,
 ) -> int | None:
-    """Count and queue the digest of a scheduled `slot` unless it is taken."""
+    """Count and queue the digest of a scheduled `slot` unless it is taken; a `late` one
+    (made up after a sleeping process missed it) says when it was due."""
     with unit_of_work(session_factory) as session:
         if session.scalar(select(DigestRun.id).where(DigestRun.slot == slot)) is not None:
             return None
-        day = team_day(datetime.fromisoformat(slot), config.timezone)
+        due = datetime.fromisoformat(slot)
+        day = team_day(due, config.timezone)
         digest = build_digest(session, config=config, now=now, day=day, kind=kind_on(day))
+    if late:
+        digest.due_at = due
     return queue_digest(session_factory, digest, slot=slot, trigger="schedule")
+
+
+def last_queued(session: Session) -> datetime | None:
+    """When the latest digest (scheduled or asked for) was counted; None if never."""
+    return session.scalar(select(func.max(DigestRun.created_at)))
 
 
 def load_digest(session: Session, digest_id: int) -> Digest | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -65,13 +65,26 @@ class LeadView:
         return cls(row[0], row[1], row[2], row[3], row[4], row[5])
 
 
+# The sending days when a caller names none: Monday to Friday.
+WORKDAYS = frozenset(range(5))
+
+
 class ReplyActions:
     """Collects the effect of each reply, then writes them all in `finish()`."""
 
-    def __init__(self, session: Session, now: datetime, zone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        session: Session,
+        now: datetime,
+        zone: ZoneInfo,
+        workdays: frozenset[int] = WORKDAYS,
+    ) -> None:
         self.session = session
         self.now = now
         self.zone = zone
+        # The team's sending days: an absentee is written to again on the first one after
+        # their return date (the day they come back is spent on their inbox).
+        self.workdays = workdays or WORKDAYS
         self.stop: dict[int, str] = {}
         self.bounced: dict[str, tuple[LeadView, Grounds]] = {}
         self.postpone: dict[int, date] = {}
@@ -221,7 +234,8 @@ class ReplyActions:
         )
 
     def _postpone(self, postpone: dict[int, date]) -> None:
-        """Move each absentee's next step, and its unsent messages, to the return date."""
+        """Move each absentee's next step, and its unsent messages, to the working day after
+        the return date."""
         rows = self.session.execute(
             select(OutreachMessage.id, OutreachMessage.lead_id, OutreachMessage.scheduled_at).where(
                 OutreachMessage.lead_id.in_(postpone),
@@ -230,9 +244,9 @@ class ReplyActions:
         ).all()
         moved = []
         for row_id, lead_id, scheduled_at in rows:
-            back = self._start_of(postpone[lead_id])
+            back = self._back_on(postpone[lead_id])
             if scheduled_at < back:
-                # Keep the planned time of day, on the return date: the spacing stays human.
+                # Keep the planned time of day, on the day after: the spacing stays human.
                 local = scheduled_at.astimezone(self.zone)
                 when = datetime.combine(back.astimezone(self.zone).date(), local.timetz())
                 moved.append(
@@ -251,15 +265,26 @@ class ReplyActions:
         later = [
             {
                 "id": lead_id,
-                "next_step_at": self._start_of(postpone[lead_id]),
+                "next_step_at": self._back_on(postpone[lead_id]),
                 "updated_at": self.now,
             }
             for lead_id, next_at in leads
-            if next_at is not None and next_at < self._start_of(postpone[lead_id])
+            if next_at is not None and next_at < self._back_on(postpone[lead_id])
         ]
         if later:
             self.session.execute(update(Lead), later)
         self.postponed += len(leads)
 
-    def _start_of(self, day: date) -> datetime:
-        return datetime.combine(day, time(0, 0), self.zone).astimezone(UTC)
+    def _back_on(self, returning: date) -> datetime:
+        """The start (team's zone) of the first working day after `returning`."""
+        return datetime.combine(
+            working_day_after(returning, self.workdays), time(0, 0), self.zone
+        ).astimezone(UTC)
+
+
+def working_day_after(day: date, workdays: frozenset[int]) -> date:
+    """The first day after `day` whose weekday is one of `workdays` (Monday = 0)."""
+    after = day + timedelta(days=1)
+    while after.weekday() not in workdays:
+        after += timedelta(days=1)
+    return after

@@ -45,7 +45,7 @@ from cam.core.report import describe
 from cam.gateways.base import GatewayError, InboxBatch, InboxReader
 from cam.replies import bounce_evidence, cards
 from cam.replies import cursor as cursors
-from cam.replies.actions import LeadView, ReplyActions
+from cam.replies.actions import WORKDAYS, LeadView, ReplyActions
 from cam.replies.learning import Classify, LearningClassifier
 from cam.replies.parser import ParsedReply, parse_reply
 from cam.replies.rules import Classification
@@ -136,6 +136,7 @@ def detect_replies(ctx: CycleContext) -> None:
             classify,
             now=now,
             zone=zone,
+            workdays=ctx.config.safety_settings.send_window.weekdays,
             cycle_id=ctx.cycle_id,
             record_empty=True,
             key=key,
@@ -158,6 +159,7 @@ def read_mailbox(
     *,
     now: datetime,
     zone: ZoneInfo,
+    workdays: frozenset[int] = WORKDAYS,
     cycle_id: int | None = None,
     record_empty: bool = False,
     on_batch: Callable[[MailboxRead], object] = lambda _read: None,
@@ -186,7 +188,7 @@ def read_mailbox(
             if not read.fetched:
                 return read
             break  # what earlier batches stored is committed: counted in the event below
-        stored = _read_batch(session_factory, read, batch, classifier, at, now, zone)
+        stored = _read_batch(session_factory, read, batch, classifier, at, now, zone, workdays)
         if stored:
             on_batch(read)
         if not batch.more:
@@ -224,6 +226,7 @@ def _read_batch(
     at: cursors.Cursor,
     now: datetime,
     zone: ZoneInfo,
+    workdays: frozenset[int],
 ) -> int:
     """Classify and store one fetched batch, then settle the cursor; return replies stored."""
     if batch.reset:
@@ -241,7 +244,7 @@ def _read_batch(
         for m, p in parsed
         if p.message_id not in known
     ]
-    outcome = _store_isolated(session_factory, read, batch.uidvalidity, items, now, zone)
+    outcome = _store_isolated(session_factory, read, batch.uidvalidity, items, now, zone, workdays)
     read.outcome.add(outcome)
     with unit_of_work(session_factory) as session:
         cursors.settle(
@@ -274,19 +277,20 @@ def _store_isolated(
     items: Sequence[_Item],
     now: datetime,
     zone: ZoneInfo,
+    workdays: frozenset[int],
 ) -> ReadOutcome:
     """Store a batch in one transaction; if that fails, each message alone, so one bad one
     costs only itself."""
     try:
         with unit_of_work(session_factory) as session:
-            return _store(session, read, uidvalidity, items, now, zone)
+            return _store(session, read, uidvalidity, items, now, zone, workdays)
     except Exception:  # never crash: whatever failed the batch is retried message by message
         log.warning("storing a batch of %d replies failed: retrying one by one", len(items))
     outcome = ReadOutcome()
     for item in items:
         try:
             with unit_of_work(session_factory) as session:
-                outcome.add(_store(session, read, uidvalidity, [item], now, zone))
+                outcome.add(_store(session, read, uidvalidity, [item], now, zone, workdays))
         except Exception as exc:  # never crash: one message that cannot be stored costs itself
             log.exception("storing reply uid %s failed", item.uid)
             read.errors.append((f"reply not stored: {describe(exc)}", f"uid {item.uid}"))
@@ -303,6 +307,7 @@ def _store(
     items: Sequence[_Item],
     now: datetime,
     zone: ZoneInfo,
+    workdays: frozenset[int],
 ) -> ReadOutcome:
     """Store `items` and update their leads, then move the cursor past them: all or nothing."""
     cursor = cursors.locked(session, read.mailbox)
@@ -346,7 +351,7 @@ def _store(
     reply_ids = {
         item.parsed.message_id: s.reply_id for (item, _), s in zip(effects, stored, strict=True)
     }
-    actions = ReplyActions(session, now, zone)
+    actions = ReplyActions(session, now, zone, workdays)
     for item, lead in effects:
         actions.apply(
             item.verdict,

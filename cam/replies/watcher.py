@@ -30,6 +30,7 @@ from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import WatchMode, utcnow
 from cam.gateways.base import GatewayError, InboxIdle, InboxReader
 from cam.replies import watch_state
+from cam.replies.actions import WORKDAYS
 from cam.replies.learning import Classify
 from cam.replies.phase import MailboxRead, read_mailbox
 
@@ -54,6 +55,7 @@ class ReplyWatcher:
         classifier: Callable[[datetime], Classify],
         zone: ZoneInfo,
         instance: str,
+        workdays: frozenset[int] = WORKDAYS,
         poll_seconds: float = 60.0,
         # Runs after each batch of a read that stored replies: their cards can go out.
         on_read: Callable[[MailboxRead], object] = lambda _read: None,
@@ -72,6 +74,7 @@ class ReplyWatcher:
         self._idle = idle
         self._classifier = classifier
         self._zone = zone
+        self._workdays = workdays
         self.instance = instance
         self.poll_seconds = poll_seconds
         self._on_read = on_read
@@ -159,6 +162,7 @@ class ReplyWatcher:
             self._classifier(now),
             now=now,
             zone=self._zone,
+            workdays=self._workdays,
             on_batch=self._on_read,
             key=self._key,
         )

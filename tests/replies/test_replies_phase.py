@@ -29,6 +29,7 @@ from cam.core.report import CAMCycleReport
 from cam.gateways.base import Gateways, InboxReader
 from cam.gateways.imap import ImapInboxReader
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopInboxReader, NoopSocialPoster
+from cam.replies.actions import WORKDAYS, working_day_after
 from cam.replies.phase import detect_replies
 from tests.gateways.imap_server import MAX_UID, PASSWORD, ImapServer, running_imap_server
 from tests.replies.reply_corpus import EXPECTED, NOW, PLANNED_AT, Expected, raw, seed
@@ -158,17 +159,18 @@ def test_out_of_office_postpones_without_stopping(
         if expected.kind is not ReplyClass.out_of_office or expected.return_date is None:
             continue
         lead = _lead(sessions, expected.lead)
-        # Midnight of the return date in the team's zone (Europe/Berlin, UTC+1 in December).
-        back = datetime.combine(expected.return_date, datetime.min.time(), UTC) - timedelta(hours=1)
+        # Midnight of the working day after the return date in the team's zone (Europe/Berlin,
+        # UTC+1 in December): the day they come back goes to their own inbox.
+        after = working_day_after(expected.return_date, WORKDAYS)
+        assert after > expected.return_date and after.weekday() < 5
+        back = datetime.combine(after, datetime.min.time(), UTC) - timedelta(hours=1)
         assert lead.status is LeadStatus.contacted
         assert lead.replied_at is None
         assert lead.next_step_at == back
         planned = _outreach(sessions, lead)[-1]
         assert planned.status is OutreachStatus.planned
-        # Same time of day as planned, on the return date.
-        assert planned.scheduled_at == PLANNED_AT.replace(
-            month=expected.return_date.month, day=expected.return_date.day
-        )
+        # Same time of day as planned, on the working day after.
+        assert planned.scheduled_at == PLANNED_AT.replace(month=after.month, day=after.day)
         assert planned.reason is not None and "out of office" in planned.reason
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from cam.core.models import ReplyClass
 from cam.core.settings import DATA_DIR
+from cam.replies.actions import WORKDAYS, working_day_after
 from cam.replies.dates import find_return_date
 from cam.replies.parser import parse_reply
 from cam.replies.rules import classify, load_rules
@@ -116,6 +117,23 @@ def test_dsn_details_are_parsed() -> None:
 def test_return_dates(text: str, expected: date | None) -> None:
     found = find_return_date(text, today=TODAY, anchors=ANCHORS)
     assert (found[0] if found else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("returning", "after"),
+    [
+        (date(2026, 12, 3), date(2026, 12, 4)),  # Thursday: back on Friday
+        (date(2026, 12, 4), date(2026, 12, 7)),  # Friday: the next step on Monday
+        (date(2026, 12, 5), date(2026, 12, 7)),  # Saturday
+        (date(2026, 12, 6), date(2026, 12, 7)),  # Sunday
+    ],
+)
+def test_the_next_step_waits_for_the_working_day_after_the_return(
+    returning: date, after: date
+) -> None:
+    assert working_day_after(returning, WORKDAYS) == after
+    # A team that sends Tuesday to Saturday.
+    assert working_day_after(date(2026, 12, 4), frozenset({1, 2, 3, 4, 5})) == date(2026, 12, 5)
 
 
 def test_rules_file_errors_are_named(tmp_path: Path) -> None:
