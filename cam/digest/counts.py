@@ -51,7 +51,7 @@ def daily_funnels(session: Session, bounds: Sequence[datetime]) -> list[Funnel]:
     funnels = [Funnel() for _ in bounds[1:]]
     for day, n in _per_day(session, Lead.created_at, bounds):
         funnels[day].new_leads += n
-    _qualified(session, bounds, funnels)
+    _lead_verdicts(session, bounds, funnels)
     _sent(session, bounds, funnels)
     for day, n in _per_day(
         session,
@@ -93,22 +93,35 @@ def daily_funnels(session: Session, bounds: Sequence[datetime]) -> list[Funnel]:
     return funnels
 
 
-def _qualified(session: Session, bounds: Sequence[datetime], funnels: list[Funnel]) -> None:
-    """Leads that passed qualification, as each qualify pass recorded them."""
+def _lead_verdicts(session: Session, bounds: Sequence[datetime], funnels: list[Funnel]) -> None:
+    """Leads disqualified, below the bar and enrolled, as each cycle's events recorded them.
+
+    The same counters the cycle report shows: the digest's day adds up its cycles' reports.
+    """
     day = _bucket(Event.created_at, bounds).label("day")
-    scored = Event.details["scored"].as_integer().label("scored")
+    columns = [
+        func.coalesce(Event.details[key].as_integer(), 0).label(key)
+        for key in ("disqualified", "below_threshold", "enrolled")
+    ]
     rows = (
-        select(day, scored)
+        select(day, *columns)
         .where(
-            Event.name == events.LEADS_PROCESSED,
+            Event.name.in_([events.LEADS_PROCESSED, events.OUTREACH_SCHEDULED]),
             Event.created_at >= bounds[0],
             Event.created_at < bounds[-1],
         )
         .subquery()
     )
-    query = select(rows.c.day, func.coalesce(func.sum(rows.c.scored), 0)).group_by(rows.c.day)
-    for index, total in session.execute(query):
-        funnels[index].qualified += int(total)
+    query = select(
+        rows.c.day,
+        func.sum(rows.c.disqualified),
+        func.sum(rows.c.below_threshold),
+        func.sum(rows.c.enrolled),
+    ).group_by(rows.c.day)
+    for index, disqualified, below, enrolled in session.execute(query):
+        funnels[index].disqualified += int(disqualified or 0)
+        funnels[index].below_bar += int(below or 0)
+        funnels[index].enrolled += int(enrolled or 0)
 
 
 def _sent(session: Session, bounds: Sequence[datetime], funnels: list[Funnel]) -> None:
@@ -124,11 +137,10 @@ def _sent(session: Session, bounds: Sequence[datetime], funnels: list[Funnel]) -
             OutreachMessage.status.in_([OutreachStatus.sent, OutreachStatus.simulated]),
         ),
     ):
-        if status == OutreachStatus.simulated:
-            funnels[day].simulated += n
-        else:
-            by_step = funnels[day].sent_by_step
-            by_step[int(step)] = by_step.get(int(step), 0) + n
+        funnel = funnels[day]
+        simulated = status == OutreachStatus.simulated
+        by_step = funnel.simulated_by_step if simulated else funnel.sent_by_step
+        by_step[int(step)] = by_step.get(int(step), 0) + n
 
 
 def _bucket(column: InstrumentedAttribute[Any], bounds: Sequence[datetime]) -> Case[Any]:

@@ -31,13 +31,23 @@ def compared_with(digest: Digest) -> str:
 
 
 def funnel_rows(digest: Digest) -> list[tuple[str, int, int]]:
-    """(label, this period, the period before) for each line of the funnel."""
+    """(label, this period, the period before) for each line of the funnel.
+
+    The report's words: leads in -> enrolled (above the bar) -> contacted -> replied ->
+    interested -> escalated, with "below the bar" and "disqualified" beside the leads in.
+    Indented labels are details of the line above them.
+    """
     now, before = digest.funnel, digest.previous
     rows = [
-        ("New leads", now.new_leads, before.new_leads),
-        ("Qualified", now.qualified, before.qualified),
-        ("Emails sent", now.sent, before.sent),
+        ("Leads in", now.new_leads, before.new_leads),
+        ("  disqualified", now.disqualified, before.disqualified),
+        ("  below the bar", now.below_bar, before.below_bar),
+        ("Enrolled (above the bar)", now.enrolled, before.enrolled),
+        ("Contacted", now.contacted, before.contacted),
     ]
+    if now.simulated or before.simulated:
+        rows.append(("Would contact (dry run)", now.would_contact, before.would_contact))
+    rows.append(("Emails sent", now.sent, before.sent))
     for step in sorted({*now.sent_by_step, *before.sent_by_step}):
         rows.append(
             (f"  step {step}", now.sent_by_step.get(step, 0), before.sent_by_step.get(step, 0))
@@ -47,14 +57,15 @@ def funnel_rows(digest: Digest) -> list[tuple[str, int, int]]:
     rows += [
         ("LinkedIn tasks done", now.tasks_done, before.tasks_done),
         ("LinkedIn tasks skipped", now.tasks_skipped, before.tasks_skipped),
-        ("Replies", now.replies, before.replies),
+        ("Replied", now.replies, before.replies),
     ]
-    classes = sorted({*now.replies_by_class, *before.replies_by_class} - {"bounce"})
+    classes = sorted({*now.replies_by_class, *before.replies_by_class} - {"bounce", "interested"})
     for name in classes:
         label = "  " + name.replace("_", " ")
         counts = now.replies_by_class.get(name, 0), before.replies_by_class.get(name, 0)
         rows.append((label, *counts))
     rows += [
+        ("Interested", now.interested, before.interested),
         ("Escalated to the CRM", now.escalated, before.escalated),
         ("Bounced", now.bounced, before.bounced),
         ("Unsubscribed", now.unsubscribed, before.unsubscribed),

@@ -71,7 +71,8 @@ def schedule_outreach(ctx: CycleContext) -> None:
         steps = {step.position: step for step in campaign.steps}
         enrolled = _enrol(session, campaign, steps, now)
         ctx.report.leads_enrolled += enrolled
-        ctx.report.leads_below_threshold += _below_threshold(session, campaign, ctx.report.start)
+        below = _below_threshold(session, campaign, ctx.report.start)
+        ctx.report.leads_below_threshold += below
         senders.assign_unowned(session, config, now)
         due_now = _Due(campaign, len(steps), now, ctx.dry_run)
         first_room = config.max_outreach_per_day - safety.quota_used(session, FIRST_SCOPE, day)
@@ -101,10 +102,12 @@ def schedule_outreach(ctx: CycleContext) -> None:
             {
                 "campaign": campaign.key,
                 "enrolled": enrolled,
+                "below_threshold": below,
                 "first_steps": planned[True],
                 "followups": planned[False],
             },
             cycle_id=ctx.cycle_id,
+            at=now,
         )
 
 
