@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cam.digest.model import Digest, DigestKind, Rate, WaitingKind
+from cam.digest.model import (
+    BounceGroup,
+    BounceReason,
+    Digest,
+    DigestKind,
+    Rate,
+    RepRow,
+    WaitingKind,
+)
 
 WAITING_TITLES = {
     WaitingKind.approval: "Approvals pending",
@@ -17,6 +25,29 @@ WAITING_HINTS = {
     WaitingKind.reply: "answer them, then decide on their cards",
     WaitingKind.unknown_send: "check the sent folder before anything is sent again",
     WaitingKind.task: "do or skip them on their messages",
+}
+
+
+# What is not recorded yet (answers to replies, untrusted bounce notices) shows as a dash.
+UNKNOWN = "—"
+# Per rep: (short header for the terminal, label for Slack).
+REP_COLUMNS = (
+    ("Sent", "Sent"),
+    ("Repl.", "Replies"),
+    ("Int.", "Interested"),
+    ("Answ.", "Answered"),
+    ("Median→ans.", "Median reply→answer"),
+    ("Bnc.", "Bounces"),
+    ("Opt-out", "Opt-outs"),
+    ("Cap", "Cap used today"),
+)
+REP_NOTE = "Int. interested · Answ. answered · Median→ans. median time from reply to answer"
+BOUNCE_WORDS = {
+    BounceReason.user_unknown: "User unknown",
+    BounceReason.mailbox_full: "Mailbox full",
+    BounceReason.blocked: "Blocked / policy",
+    BounceReason.host_unknown: "Host unknown",
+    BounceReason.other: "Other",
 }
 
 
@@ -103,3 +134,38 @@ def age(since: datetime, now: datetime) -> str:
     if minutes < 48 * 60:
         return f"{minutes // 60} h"
     return f"{minutes // (24 * 60)} d"
+
+
+def rep_cells(rep: RepRow) -> list[str]:
+    """The per-rep values in `REP_COLUMNS` order; a dry run's would-sends marked as such."""
+    sent = str(rep.sent)
+    if rep.simulated:
+        sent = f"{rep.simulated} dry" if not rep.sent else f"{rep.sent}+{rep.simulated} dry"
+    answered = UNKNOWN if rep.answered is None else str(rep.answered)
+    median = UNKNOWN if rep.median_answer_minutes is None else minutes(rep.median_answer_minutes)
+    return [
+        sent,
+        str(rep.replies),
+        str(rep.interested),
+        answered,
+        median,
+        str(rep.bounces),
+        str(rep.opt_outs),
+        f"{rep.cap_used}/{rep.cap}",
+    ]
+
+
+def minutes(value: float) -> str:
+    """A duration in minutes as people say it: `12 min`, `3.5 h`."""
+    return f"{value:.0f} min" if value < 90 else f"{value / 60:.1f} h"
+
+
+def bounce_line(group: BounceGroup) -> str:
+    """`User unknown 3: acme.example 2, beta.example 1` (domains are prospect data: escape)."""
+    domains = ", ".join(f"{d.domain} {d.count}" for d in group.domains)
+    return f"{BOUNCE_WORDS[group.reason]} {group.count}" + (f": {domains}" if domains else "")
+
+
+def unverified_text(digest: Digest) -> str:
+    count = digest.unverified_notices
+    return f"Unverified bounce notices (not acted on): {UNKNOWN if count is None else count}"
