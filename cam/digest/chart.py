@@ -37,6 +37,8 @@ REPLY_CLASSES = (
     ("not_interested", "Not interested", ORANGE, "\\\\"),
     ("opt_out", "Opt-out", PURPLE, "xx"),
 )
+# The legend's order: the series first, the shading of the days off last.
+LEGEND_ORDER = (SENT, WOULD_SEND, BOUNCED, *(label for _n, label, _c, _h in REPLY_CLASSES), DAY_OFF)
 NO_SENDS = "No sends yet"
 NO_REPLIES = "No replies yet"
 
@@ -99,14 +101,16 @@ def _sends(axes: Axes, series: Sequence[DayPoint], positions: list[int]) -> None
             zorder=2,
         )
     if any(bounced):
+        # Markers on the days with bounces only: a line along zero would be noise.
+        days = [i for i, n in enumerate(bounced) if n]
         axes.plot(
-            positions,
-            bounced,
+            [positions[i] for i in days],
+            [bounced[i] for i in days],
             color=VERMILLION,
             marker="^",
-            linestyle=":",
-            linewidth=2,
-            markersize=7,
+            linestyle="none",
+            markersize=9,
+            markeredgecolor="black",
             label=BOUNCED,
             zorder=3,
         )
@@ -154,8 +158,7 @@ def _count_axis(axes: Axes, title: str, tallest: int, empty: str) -> None:
         )
     handles, labels = axes.get_legend_handles_labels()
     if labels:
-        # The days off last: the series are what the reader looks for first.
-        order = sorted(range(len(labels)), key=lambda i: labels[i] == DAY_OFF)
+        order = sorted(range(len(labels)), key=lambda i: LEGEND_ORDER.index(labels[i]))
         axes.legend(
             [handles[i] for i in order],
             [labels[i] for i in order],

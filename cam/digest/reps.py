@@ -73,7 +73,9 @@ def rep_rows(
     )
     for key, n in session.execute(refused):
         _row(reps, key).bounces += n
-    return sorted(reps.values(), key=lambda r: (-r.interested, -r.replies, -r.sent, r.mailbox))
+    return sorted(
+        reps.values(), key=lambda r: (-r.interested, -r.replies, -r.sent - r.simulated, r.mailbox)
+    )
 
 
 def _configured(snapshot: LimitsSnapshot) -> dict[str, RepRow]:
