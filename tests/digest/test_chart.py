@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
-from contextlib import closing
 from datetime import date, datetime
-from pathlib import Path
 
-import pytest
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 from PIL import Image
@@ -33,15 +29,6 @@ from tests.digest import fortnight
 # Slack's preview shows the image 360 px wide at the least: the smallest type stays legible.
 PREVIEW_PX = 360
 SMALLEST_PREVIEW_TEXT_PX = 6
-
-
-@pytest.fixture
-def sqlite_sessions(sqlite_template: Path, tmp_path: Path) -> SessionFactory:
-    """A fresh migrated SQLite database: the chart does not depend on the database kind."""
-    path = tmp_path / "chart.db"
-    with closing(sqlite3.connect(sqlite_template)) as source, closing(sqlite3.connect(path)) as to:
-        source.backup(to)
-    return session_factory(make_engine(f"sqlite:///{path}"))
 
 
 def digest_of(sessions: SessionFactory, config: CAMCycleConfig, now: datetime) -> Digest:
@@ -66,10 +53,11 @@ def texts(figure: Figure) -> list[Text]:
 
 
 def legend_labels(figure: Figure) -> list[list[str]]:
-    return [
-        [t.get_text() for t in axes.get_legend().get_texts()] if axes.get_legend() else []
-        for axes in figure.axes
-    ]
+    labels = []
+    for axes in figure.axes:
+        legend = axes.get_legend()
+        labels.append([t.get_text() for t in legend.get_texts()] if legend is not None else [])
+    return labels
 
 
 def check_readable(digest: Digest) -> Figure:
