@@ -62,7 +62,7 @@ def build_digest(
             _point(first_charted + timedelta(days=offset), funnel, send_days)
             for offset, funnel in enumerate(funnels)
         ],
-        reps=rep_rows(session, snapshot, bounds[-span - 1], bounds[-1]),
+        reps=rep_rows(session, snapshot, bounds, span),
         bounce_reasons=bounce_groups(session, bounds[-span - 1], bounds[-1]),
     )
 

@@ -17,11 +17,15 @@ from collections.abc import Sequence
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.gridspec import SubplotSpec
 from matplotlib.ticker import MaxNLocator
 
-from cam.digest.model import DayPoint, Digest
+from cam.digest.model import DayPoint, Digest, RepRow
 
 WIDTH_PX, HEIGHT_PX, DPI = 800, 480, 100
+# With a row of small charts, one per mailbox, for a team of 2 to 8 mailboxes.
+REPS_HEIGHT_PX = 600
+REPS_SHOWN = range(2, 9)
 FONT = 11
 # Okabe & Ito (2008), "Color Universal Design".
 BLUE, ORANGE, SKY, GREEN = "#0072B2", "#E69F00", "#56B4E9", "#009E73"
@@ -43,11 +47,21 @@ NO_SENDS = "No sends yet"
 NO_REPLIES = "No replies yet"
 
 
+def chart_height(digest: Digest) -> int:
+    """The chart's height in pixels: taller with a row per mailbox."""
+    return REPS_HEIGHT_PX if _reps_row(digest) else HEIGHT_PX
+
+
 def draw_chart(digest: Digest) -> Figure:
     """Draw the digest's series on a new figure (dates are the team's days)."""
-    figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, layout="constrained")
+    height = chart_height(digest)
+    figure = Figure(figsize=(WIDTH_PX / DPI, height / DPI), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
-    sends, replies = figure.subplots(2, 1, sharex=True)
+    reps = _reps_row(digest)
+    grid = figure.add_gridspec(3 if reps else 2, 1, height_ratios=(3, 3, 1.4)[: 3 if reps else 2])
+    sends = figure.add_subplot(grid[0])
+    replies = figure.add_subplot(grid[1], sharex=sends)
+    sends.tick_params(labelbottom=False)
     series = digest.series
     positions = list(range(len(series)))
     _shade_days_off(sends, series, label=DAY_OFF)
@@ -57,6 +71,8 @@ def draw_chart(digest: Digest) -> Figure:
     replies.set_xticks(positions, [f"{point.day:%a}\n{point.day.day}" for point in series])
     replies.set_xlim(-0.5, len(series) - 0.5)
     replies.set_xlabel(f"Team day ({digest.timezone})", fontsize=FONT)
+    if reps:
+        _small_multiples(figure, grid[2], reps)
     first, last = series[0].day, series[-1].day
     mode = "dry run" if digest.dry_run else "live"
     figure.suptitle(
@@ -70,6 +86,47 @@ def render_chart(digest: Digest) -> bytes:
     buffer = io.BytesIO()
     draw_chart(digest).savefig(buffer, format="png", dpi=DPI)
     return buffer.getvalue()
+
+
+def _reps_row(digest: Digest) -> list[RepRow]:
+    """The mailboxes drawn one by one: a team of 2 to 8 with their days counted."""
+    reps = [rep for rep in digest.reps if rep.daily_sent or rep.daily_simulated]
+    return reps if len(digest.reps) in REPS_SHOWN and reps else []
+
+
+def _small_multiples(figure: Figure, cell: SubplotSpec, reps: list[RepRow]) -> None:
+    """One small chart per mailbox on one scale: whose sends carry the team, at a glance."""
+    inner = cell.subgridspec(1, len(reps))
+    tallest = max(max(_daily(rep), default=0) for rep in reps)
+    first: Axes | None = None
+    for index, rep in enumerate(reps):
+        axes = figure.add_subplot(inner[index], sharey=first)
+        first = first or axes
+        positions = list(range(len(_daily(rep))))
+        if any(rep.daily_sent):
+            axes.bar(positions, rep.daily_sent or [0] * len(positions), color=BLUE, width=0.8)
+        if any(rep.daily_simulated):
+            axes.bar(
+                positions,
+                rep.daily_simulated,
+                bottom=rep.daily_sent or None,
+                facecolor="white",
+                edgecolor=BLUE,
+                hatch="////",
+                linewidth=0.6,
+                width=0.8,
+            )
+        axes.set_ylim(0, max(tallest, 1) * 1.1)
+        axes.set_xticks([])
+        axes.set_yticks([])
+        axes.spines[["top", "right", "left"]].set_visible(False)
+        axes.set_title(f"{rep.mailbox} · {sum(_daily(rep))} emails", fontsize=FONT - 1, loc="left")
+
+
+def _daily(rep: RepRow) -> list[int]:
+    sent = rep.daily_sent or [0] * len(rep.daily_simulated)
+    simulated = rep.daily_simulated or [0] * len(sent)
+    return [a + b for a, b in zip(sent, simulated, strict=True)]
 
 
 def _shade_days_off(axes: Axes, series: Sequence[DayPoint], *, label: str | None) -> None:

@@ -98,7 +98,7 @@ def _lead_verdicts(session: Session, bounds: Sequence[datetime], funnels: list[F
 
     The same counters the cycle report shows: the digest's day adds up its cycles' reports.
     """
-    day = _bucket(Event.created_at, bounds).label("day")
+    day = day_index(Event.created_at, bounds).label("day")
     columns = [
         func.coalesce(Event.details[key].as_integer(), 0).label(key)
         for key in ("disqualified", "below_threshold", "enrolled")
@@ -143,7 +143,7 @@ def _sent(session: Session, bounds: Sequence[datetime], funnels: list[Funnel]) -
         by_step[int(step)] = by_step.get(int(step), 0) + n
 
 
-def _bucket(column: InstrumentedAttribute[Any], bounds: Sequence[datetime]) -> Case[Any]:
+def day_index(column: InstrumentedAttribute[Any], bounds: Sequence[datetime]) -> Case[Any]:
     """Return the index of the day a timestamp falls in (rows are already within the bounds)."""
     return case(*[(column < bound, index) for index, bound in enumerate(bounds[1:])])
 
@@ -158,7 +158,7 @@ def _per_day(
     """Return `(day, *keys, count)` rows for the rows whose `column` is within the bounds."""
     labelled = [key.label(f"k{i}") for i, key in enumerate(keys)]
     rows = (
-        select(_bucket(column, bounds).label("day"), *labelled)
+        select(day_index(column, bounds).label("day"), *labelled)
         .where(column >= bounds[0], column < bounds[-1], *where)
         .subquery()
     )

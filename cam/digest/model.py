@@ -124,6 +124,9 @@ class RepRow(BaseModel):
     opt_outs: int = 0
     cap_used: int = 0
     cap: int = 0
+    # Emails sent and would-sends on each day of the chart (for its row per mailbox).
+    daily_sent: list[int] = Field(default_factory=list)
+    daily_simulated: list[int] = Field(default_factory=list)
 
 
 class BounceReason(enum.StrEnum):

@@ -1,11 +1,13 @@
 """The digest per rep: each sender mailbox's sends, replies, bounces and cap over the period.
 
-Three aggregate queries (sends, replies, refusals at send time), each joined to the lead that
-names the mailbox, over the period's rows only; the caps come from the limits snapshot.
+Three aggregate queries, each joined to the lead that names the mailbox: sends by chart day
+(the period's totals are its last days), and the period's replies and refusals at send time;
+the caps come from the limits snapshot.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -13,35 +15,28 @@ from sqlalchemy.orm import Session
 
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import Channel, Lead, OutreachMessage, OutreachStatus, Reply, ReplyClass
-from cam.digest.counts import REJECTED_PREFIX
+from cam.digest.counts import REJECTED_PREFIX, day_index
 from cam.digest.model import RepRow
 from cam.outreach.limits import LimitsSnapshot
 
 
 def rep_rows(
-    session: Session, snapshot: LimitsSnapshot, start: datetime, end: datetime
+    session: Session, snapshot: LimitsSnapshot, bounds: Sequence[datetime], span: int
 ) -> list[RepRow]:
-    """Return one row per mailbox (configured or seen in the period), the most interested first."""
+    """Return one row per mailbox (configured or seen), the most interested first.
+
+    `bounds` are the chart's days; the period counted is its last `span` days.
+    """
+    days = len(bounds) - 1
     reps = _configured(snapshot)
+    _sends(session, reps, bounds)
+    start, end = bounds[-span - 1], bounds[-1]
     mailbox = func.coalesce(Lead.mailbox, DEFAULT_KEY)
-    sends = (
-        select(mailbox, OutreachMessage.status, func.count())
-        .select_from(OutreachMessage)
-        .join(Lead, Lead.id == OutreachMessage.lead_id)
-        .where(
-            OutreachMessage.sent_at >= start,
-            OutreachMessage.sent_at < end,
-            OutreachMessage.channel == Channel.email,
-            OutreachMessage.status.in_([OutreachStatus.sent, OutreachStatus.simulated]),
-        )
-        .group_by(mailbox, OutreachMessage.status)
-    )
-    for key, status, n in session.execute(sends):
-        row = _row(reps, key)
-        if status == OutreachStatus.simulated:
-            row.simulated += n
-        else:
-            row.sent += n
+    for row in reps.values():
+        row.daily_sent = row.daily_sent or [0] * days
+        row.daily_simulated = row.daily_simulated or [0] * days
+        row.sent = sum(row.daily_sent[-span:])
+        row.simulated = sum(row.daily_simulated[-span:])
     replies = (
         select(mailbox, Reply.classification, func.count())
         .select_from(Reply)
@@ -76,6 +71,35 @@ def rep_rows(
     return sorted(
         reps.values(), key=lambda r: (-r.interested, -r.replies, -r.sent - r.simulated, r.mailbox)
     )
+
+
+def _sends(session: Session, reps: dict[str, RepRow], bounds: Sequence[datetime]) -> None:
+    """Each mailbox's emails sent and would-sends on each day between `bounds`."""
+    days = len(bounds) - 1
+    rows = (
+        select(
+            day_index(OutreachMessage.sent_at, bounds).label("day"),
+            func.coalesce(Lead.mailbox, DEFAULT_KEY).label("mailbox"),
+            OutreachMessage.status.label("status"),
+        )
+        .select_from(OutreachMessage)
+        .join(Lead, Lead.id == OutreachMessage.lead_id)
+        .where(
+            OutreachMessage.sent_at >= bounds[0],
+            OutreachMessage.sent_at < bounds[-1],
+            OutreachMessage.channel == Channel.email,
+            OutreachMessage.status.in_([OutreachStatus.sent, OutreachStatus.simulated]),
+        )
+        .subquery()
+    )
+    groups = (rows.c.day, rows.c.mailbox, rows.c.status)
+    for day, key, status, n in session.execute(select(*groups, func.count()).group_by(*groups)):
+        row = _row(reps, key)
+        simulated = status == OutreachStatus.simulated
+        daily = row.daily_simulated if simulated else row.daily_sent
+        if not daily:
+            daily.extend([0] * days)
+        daily[day] += n
 
 
 def _configured(snapshot: LimitsSnapshot) -> dict[str, RepRow]:

@@ -65,7 +65,7 @@ def check_readable(digest: Digest) -> Figure:
     figure = chart.draw_chart(digest)
     figure.canvas.draw()
     renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
-    sends, replies = figure.axes
+    sends, replies = figure.axes[:2]
     assert (sends.get_ylabel(), replies.get_ylabel()) == ("Emails", "Replies")
     assert replies.get_xlabel() == f"Team day ({digest.timezone})"
     for axes in (sends, replies):
@@ -88,7 +88,7 @@ def check_readable(digest: Digest) -> Figure:
         assert inside, (text.get_text(), box, canvas)
         assert box.height * scale >= SMALLEST_PREVIEW_TEXT_PX, text.get_text()
     png = chart.render_chart(digest)
-    assert Image.open(io.BytesIO(png)).size == (chart.WIDTH_PX, chart.HEIGHT_PX)
+    assert Image.open(io.BytesIO(png)).size == (chart.WIDTH_PX, chart.chart_height(digest))
     return figure
 
 
@@ -105,8 +105,14 @@ def test_two_live_weeks_from_three_mailboxes(sqlite_sessions):
     fortnight.seed(sqlite_sessions, dry_run=False)
     digest = digest_of(sqlite_sessions, fortnight.config(), fortnight.NOW)
     figure = check_readable(digest)
-    sends, replies = legend_labels(figure)
+    sends, replies, *mailboxes = legend_labels(figure)
     assert sends == [chart.SENT, chart.BOUNCED, chart.DAY_OFF]
+    assert mailboxes == [[], [], []]
+    # A row of small charts, one per mailbox, on one scale.
+    assert [axes.get_title(loc="left") for axes in figure.axes[2:]] == [
+        f"{rep.mailbox} · {sum(rep.daily_sent)} emails" for rep in digest.reps
+    ]
+    assert chart.chart_height(digest) == chart.REPS_HEIGHT_PX
     assert replies == ["Interested", "Question", "Not interested", "Opt-out"]
     shown = [t.get_text() for t in texts(figure)]
     assert chart.NO_SENDS not in shown and chart.WOULD_SEND not in shown
@@ -119,9 +125,10 @@ def test_a_dry_fortnight_is_drawn_as_would_send(sqlite_sessions):
     fortnight.seed(sqlite_sessions, dry_run=True)
     digest = digest_of(sqlite_sessions, fortnight.config(dry_run=True), fortnight.NOW)
     figure = check_readable(digest)
-    sends, replies = legend_labels(figure)
+    sends, replies, *mailboxes = legend_labels(figure)
     assert sends == [chart.WOULD_SEND, chart.DAY_OFF]
     assert replies == []
+    assert len(mailboxes) == 3
     hatched = [patch for patch in figure.axes[0].patches if patch.get_hatch()]
     assert len(hatched) == sum(1 for p in digest.series if p.simulated) == 10
     assert chart.NO_SENDS not in [t.get_text() for t in texts(figure)]
@@ -151,4 +158,4 @@ def test_the_demo_leads_to_its_digest_with_a_chart_of_its_day(tmp_path, monkeypa
     digest = digest_of(sessions, CAMCycleConfig(dry_run=True), started)
     assert digest.last_day == date(2026, 12, 4)
     figure = check_readable(digest)
-    assert legend_labels(figure)[0] == [chart.WOULD_SEND, chart.DAY_OFF]
+    assert legend_labels(figure) == [[chart.WOULD_SEND, chart.DAY_OFF], []]
