@@ -128,6 +128,7 @@ def tables(leads: int) -> Iterator[tuple[str, Sequence[str], Iterator[tuple[Any,
             "created_at",
             "updated_at",
             "reason",
+            "mailbox",
         ),
         (
             (
@@ -143,6 +144,7 @@ def tables(leads: int) -> Iterator[tuple[str, Sequence[str], Iterator[tuple[Any,
                 at(m, total),
                 at(m, total),
                 "rejected: 550 unknown user" if m % 97 == 0 else None,
+                MAILBOXES[((m - 1) // STEPS + 1) % len(MAILBOXES)],
             )
             for m in range(1, total + 1)
         ),

@@ -73,10 +73,10 @@ def _about(digest: Digest) -> str:
 def _summary(digest: Digest) -> str:
     funnel = digest.funnel
     warnings = [rate.label for rate in digest.rates if rate.warning]
-    text = (
-        f"{rows.title(digest)}: {funnel.sent} emails sent, {funnel.replies} replies, "
-        f"{funnel.interested} interested, {funnel.bounced} bounced"
-    )
+    text = f"{rows.title(digest)}: {funnel.sent} emails sent, "
+    if funnel.simulated:
+        text += f"{funnel.simulated} would send (dry run), "
+    text += f"{funnel.replies} replies, {funnel.interested} interested, {funnel.bounced} bounced"
     waiting = sum(digest.waiting.totals.values())
     if waiting:
         text += f", {waiting} waiting for people"

@@ -12,7 +12,7 @@ from cam.core.config import CAMCycleConfig
 from cam.core.models import OutreachMessage, OutreachStatus, ReplyClass
 from cam.core.state import get_state
 from cam.digest.bounce_reasons import bounce_groups
-from cam.digest.counts import daily_funnels, day_bounds
+from cam.digest.counts import MailboxDays, daily_funnels, day_bounds
 from cam.digest.model import ChannelUse, DayPoint, Digest, DigestKind, Funnel
 from cam.digest.rates import rates
 from cam.digest.reps import rep_rows
@@ -40,7 +40,8 @@ def build_digest(
     last = day if day is not None else team_day(now, config.timezone)
     first_charted = last - timedelta(days=CHART_DAYS - 1)
     bounds = day_bounds(first_charted, CHART_DAYS, config.timezone)
-    funnels = daily_funnels(session, bounds)
+    sends: dict[str, MailboxDays] = {}
+    funnels = daily_funnels(session, bounds, sends)
     span = WEEK if kind is DigestKind.weekly else 1
     current = _total(funnels[-span:])
     snapshot = limits_snapshot(session, config, now)
@@ -62,7 +63,7 @@ def build_digest(
             _point(first_charted + timedelta(days=offset), funnel, send_days)
             for offset, funnel in enumerate(funnels)
         ],
-        reps=rep_rows(session, snapshot, bounds, span),
+        reps=rep_rows(session, snapshot, bounds, span, sends),
         bounce_reasons=bounce_groups(session, bounds[-span - 1], bounds[-1]),
     )
 

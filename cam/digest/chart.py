@@ -89,9 +89,9 @@ def render_chart(digest: Digest) -> bytes:
 
 
 def _reps_row(digest: Digest) -> list[RepRow]:
-    """The mailboxes drawn one by one: a team of 2 to 8 with their days counted."""
-    reps = [rep for rep in digest.reps if rep.daily_sent or rep.daily_simulated]
-    return reps if len(digest.reps) in REPS_SHOWN and reps else []
+    """The mailboxes drawn one by one: a team of 2 to 8 once something was sent."""
+    shown = len(digest.reps) in REPS_SHOWN and any(any(_daily(rep)) for rep in digest.reps)
+    return digest.reps if shown else []
 
 
 def _small_multiples(figure: Figure, cell: SubplotSpec, reps: list[RepRow]) -> None:

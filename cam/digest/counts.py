@@ -9,6 +9,7 @@ PostgreSQL, and a range condition on the indexed timestamp keeps it to the rows 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql import case
 
 from cam.core import events
+from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import (
     Approval,
     ApprovalKind,
@@ -46,13 +48,28 @@ def day_bounds(first: date, days: int, timezone: str) -> list[datetime]:
     ]
 
 
-def daily_funnels(session: Session, bounds: Sequence[datetime]) -> list[Funnel]:
-    """Count each day between consecutive `bounds`; return one funnel per day, in order."""
+@dataclass
+class MailboxDays:
+    """One sender mailbox's emails sent and would-sends on each day."""
+
+    sent: list[int]
+    simulated: list[int]
+
+
+def daily_funnels(
+    session: Session,
+    bounds: Sequence[datetime],
+    mailboxes: dict[str, MailboxDays] | None = None,
+) -> list[Funnel]:
+    """Count each day between consecutive `bounds`; return one funnel per day, in order.
+
+    Given `mailboxes`, each mailbox's sends per day are added to it from the same scan.
+    """
     funnels = [Funnel() for _ in bounds[1:]]
     for day, n in _per_day(session, Lead.created_at, bounds):
         funnels[day].new_leads += n
     _lead_verdicts(session, bounds, funnels)
-    _sent(session, bounds, funnels)
+    _sent(session, bounds, funnels, {} if mailboxes is None else mailboxes)
     for day, n in _per_day(
         session,
         OutreachMessage.updated_at,
@@ -124,14 +141,21 @@ def _lead_verdicts(session: Session, bounds: Sequence[datetime], funnels: list[F
         funnels[index].enrolled += int(enrolled or 0)
 
 
-def _sent(session: Session, bounds: Sequence[datetime], funnels: list[Funnel]) -> None:
-    """Emails sent by step, and simulated sends (dry run), by the day they went out."""
-    for day, status, step, n in _per_day(
+def _sent(
+    session: Session,
+    bounds: Sequence[datetime],
+    funnels: list[Funnel],
+    mailboxes: dict[str, MailboxDays],
+) -> None:
+    """Emails sent and simulated sends (dry run) by day, step and mailbox, from the index."""
+    days = len(funnels)
+    for day, status, step, mailbox, n in _per_day(
         session,
         OutreachMessage.sent_at,
         bounds,
         OutreachMessage.status,
         OutreachMessage.step,
+        OutreachMessage.mailbox,
         where=(
             OutreachMessage.channel == Channel.email,
             OutreachMessage.status.in_([OutreachStatus.sent, OutreachStatus.simulated]),
@@ -141,6 +165,8 @@ def _sent(session: Session, bounds: Sequence[datetime], funnels: list[Funnel]) -
         simulated = status == OutreachStatus.simulated
         by_step = funnel.simulated_by_step if simulated else funnel.sent_by_step
         by_step[int(step)] = by_step.get(int(step), 0) + n
+        sender = mailboxes.setdefault(mailbox or DEFAULT_KEY, MailboxDays([0] * days, [0] * days))
+        (sender.simulated if simulated else sender.sent)[day] += n
 
 
 def day_index(column: InstrumentedAttribute[Any], bounds: Sequence[datetime]) -> Case[Any]:

@@ -1,8 +1,8 @@
 """The digest per rep: each sender mailbox's sends, replies, bounces and cap over the period.
 
-Three aggregate queries, each joined to the lead that names the mailbox: sends by chart day
-(the period's totals are its last days), and the period's replies and refusals at send time;
-the caps come from the limits snapshot.
+The sends come with the team's (one scan of the sends index, by the mailbox each message
+names); two more aggregate queries count the period's refusals at send time and its replies
+by their lead's mailbox; the caps come from the limits snapshot.
 """
 
 from __future__ import annotations
@@ -15,23 +15,31 @@ from sqlalchemy.orm import Session
 
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import Channel, Lead, OutreachMessage, OutreachStatus, Reply, ReplyClass
-from cam.digest.counts import REJECTED_PREFIX, day_index
+from cam.digest.counts import REJECTED_PREFIX, MailboxDays
 from cam.digest.model import RepRow
 from cam.outreach.limits import LimitsSnapshot
 
 
 def rep_rows(
-    session: Session, snapshot: LimitsSnapshot, bounds: Sequence[datetime], span: int
+    session: Session,
+    snapshot: LimitsSnapshot,
+    bounds: Sequence[datetime],
+    span: int,
+    sends: dict[str, MailboxDays],
 ) -> list[RepRow]:
     """Return one row per mailbox (configured or seen), the most interested first.
 
-    `bounds` are the chart's days; the period counted is its last `span` days.
+    `bounds` are the chart's days, `sends` each mailbox's sends on them (`daily_funnels`);
+    the period counted is the last `span` days.
     """
     days = len(bounds) - 1
     reps = _configured(snapshot)
-    _sends(session, reps, bounds)
+    for key, daily in sends.items():
+        row = _row(reps, key)
+        row.daily_sent, row.daily_simulated = daily.sent, daily.simulated
     start, end = bounds[-span - 1], bounds[-1]
     mailbox = func.coalesce(Lead.mailbox, DEFAULT_KEY)
+    sent_from = func.coalesce(OutreachMessage.mailbox, DEFAULT_KEY)
     for row in reps.values():
         row.daily_sent = row.daily_sent or [0] * days
         row.daily_simulated = row.daily_simulated or [0] * days
@@ -55,51 +63,20 @@ def rep_rows(
         elif kind == ReplyClass.unsubscribe:
             row.opt_outs += n
     refused = (
-        select(mailbox, func.count())
-        .select_from(OutreachMessage)
-        .join(Lead, Lead.id == OutreachMessage.lead_id)
+        select(sent_from, func.count())
         .where(
             OutreachMessage.status == OutreachStatus.failed,
             OutreachMessage.updated_at >= start,
             OutreachMessage.updated_at < end,
             OutreachMessage.reason.like(f"{REJECTED_PREFIX}%"),
         )
-        .group_by(mailbox)
+        .group_by(sent_from)
     )
     for key, n in session.execute(refused):
         _row(reps, key).bounces += n
     return sorted(
         reps.values(), key=lambda r: (-r.interested, -r.replies, -r.sent - r.simulated, r.mailbox)
     )
-
-
-def _sends(session: Session, reps: dict[str, RepRow], bounds: Sequence[datetime]) -> None:
-    """Each mailbox's emails sent and would-sends on each day between `bounds`."""
-    days = len(bounds) - 1
-    rows = (
-        select(
-            day_index(OutreachMessage.sent_at, bounds).label("day"),
-            func.coalesce(Lead.mailbox, DEFAULT_KEY).label("mailbox"),
-            OutreachMessage.status.label("status"),
-        )
-        .select_from(OutreachMessage)
-        .join(Lead, Lead.id == OutreachMessage.lead_id)
-        .where(
-            OutreachMessage.sent_at >= bounds[0],
-            OutreachMessage.sent_at < bounds[-1],
-            OutreachMessage.channel == Channel.email,
-            OutreachMessage.status.in_([OutreachStatus.sent, OutreachStatus.simulated]),
-        )
-        .subquery()
-    )
-    groups = (rows.c.day, rows.c.mailbox, rows.c.status)
-    for day, key, status, n in session.execute(select(*groups, func.count()).group_by(*groups)):
-        row = _row(reps, key)
-        simulated = status == OutreachStatus.simulated
-        daily = row.daily_simulated if simulated else row.daily_sent
-        if not daily:
-            daily.extend([0] * days)
-        daily[day] += n
 
 
 def _configured(snapshot: LimitsSnapshot) -> dict[str, RepRow]:

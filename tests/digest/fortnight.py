@@ -112,6 +112,7 @@ def _send(session, seeded, campaign_id, number, key, day, k, *, dry_run) -> None
             channel=Channel.email,
             scheduled_at=moment,
             status=status,
+            mailbox=key,
             sent_at=moment,
             updated_at=moment,
             message_id=f"<m{number}@cam>",
@@ -142,6 +143,7 @@ def _last_day(session, seeded: Fortnight, campaign_id: int, keys: tuple[str, ...
                 channel=Channel.email,
                 scheduled_at=local(LAST, 10),
                 status=OutreachStatus.failed,
+                mailbox=key,
                 reason=REFUSALS.get(key, "rejected: 550 5.1.1 user unknown"),
                 updated_at=local(LAST, 10),
             )

@@ -84,6 +84,7 @@ def test_a_dry_run_marks_each_reps_would_sends(sessions):
         "petra": "6 dry",
     }
     assert [rep.mailbox for rep in digest.reps] == ["petra", "jonas", "maya"]
+    assert "0 emails sent, 15 would send (dry run)" in digest_post(digest).text
 
 
 @pytest.mark.parametrize("mailboxes", [1, 3, 20])
