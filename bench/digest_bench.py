@@ -2,13 +2,13 @@
 
     .venv/bin/python -m bench.digest_bench [--leads 200000] [--backends sqlite postgresql]
 
-Seeds `--leads` leads with five sends each (the fifth a LinkedIn step) spread over 60 days,
-one reply per lead, a LinkedIn task for a tenth and an approval for a fortieth of them, the
-Slack message of each (a card per reply a person wrote), three in four of the questions
-decided, and the events the digest counts, by
-`executemany` on SQLite and `COPY` on PostgreSQL. Then times `build_digest` (the week in
-review: the 14-day counts, what waits, the limits) in a fresh session, three times (target
-< 2 s), counts its SQL statements, and times the chart (target < 1 s).
+Seeds `--leads` leads, spread over five sender mailboxes, with five sends each (the fifth a
+LinkedIn step) spread over 60 days, one reply per lead, a LinkedIn task for a tenth and an
+approval for a fortieth of them, the Slack message of each (a card per reply a person wrote),
+three in four of the questions decided, and the events the digest counts, by `executemany` on
+SQLite and `COPY` on PostgreSQL. Then times `build_digest` (the week in review: the 14-day
+counts, per rep, bounce reasons, what waits, the limits) in a fresh session, three times
+(target < 2 s), counts its SQL statements, and times the chart (target < 1 s).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from bench.cycle_bench import counting, pg_url
 from bench.run_all import emit
 from cam.core.config import CAMCycleConfig
 from cam.core.db import make_engine, session_factory, unit_of_work, upgrade
+from cam.core.mailboxes import MailboxConfig
 from cam.core.models import NotificationTopic
 from cam.digest.build import build_digest
 from cam.digest.chart import render_chart
@@ -46,6 +47,7 @@ BATCH = 50_000
 CLASSES = ("interested", "not_interested", "out_of_office", "question", "other", "bounce")
 AUTOMATIC = ("out_of_office", "bounce")
 DIGEST_TARGET = 2.0
+MAILBOXES = ("maya", "jonas", "petra", "lena", "omar")
 CHART_TARGET = 1.0
 
 
@@ -84,6 +86,7 @@ def tables(leads: int) -> Iterator[tuple[str, Sequence[str], Iterator[tuple[Any,
             "status",
             "custom_fields",
             "steps_planned",
+            "mailbox",
             "created_at",
             "updated_at",
         ),
@@ -102,6 +105,7 @@ def tables(leads: int) -> Iterator[tuple[str, Sequence[str], Iterator[tuple[Any,
                 "contacted" if n % 50 else "replied",
                 "{}",
                 STEPS,
+                MAILBOXES[n % len(MAILBOXES)],
                 at(n, leads),
                 stamp,
             )
@@ -124,6 +128,7 @@ def tables(leads: int) -> Iterator[tuple[str, Sequence[str], Iterator[tuple[Any,
             "created_at",
             "updated_at",
             "reason",
+            "mailbox",
         ),
         (
             (
@@ -139,6 +144,7 @@ def tables(leads: int) -> Iterator[tuple[str, Sequence[str], Iterator[tuple[Any,
                 at(m, total),
                 at(m, total),
                 "rejected: 550 unknown user" if m % 97 == 0 else None,
+                MAILBOXES[((m - 1) // STEPS + 1) % len(MAILBOXES)],
             )
             for m in range(1, total + 1)
         ),
@@ -307,7 +313,14 @@ def measure(backend: str, url: str, leads: int) -> Digest:
         with engine.connect() as conn:
             outreach = conn.execute(text("SELECT count(*) FROM outreach_messages")).scalar_one()
             replies = conn.execute(text("SELECT count(*) FROM replies")).scalar_one()
-        config = CAMCycleConfig(timezone=ZONE, dry_run=False)
+        config = CAMCycleConfig(
+            timezone=ZONE,
+            dry_run=False,
+            mailboxes=[
+                MailboxConfig(key=key, from_=f"{key} <{key}@acme.example>", daily_cap=50)
+                for key in MAILBOXES
+            ],
+        )
         sessions = session_factory(engine)
         times: list[float] = []
         digest: Digest | None = None
@@ -331,7 +344,8 @@ def measure(backend: str, url: str, leads: int) -> Digest:
         emit(f"SQL statements per digest, {backend}", statements[0], "statements")
         print(
             f"  week: {digest.funnel.sent:,} sent, {digest.funnel.replies:,} replies, "
-            f"{sum(digest.waiting.totals.values()):,} waiting",
+            f"{sum(digest.waiting.totals.values()):,} waiting, {len(digest.reps)} reps, "
+            f"{sum(group.count for group in digest.bounce_reasons):,} bounces by reason",
             flush=True,
         )
         return digest

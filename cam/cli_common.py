@@ -37,6 +37,10 @@ err_console = Console(stderr=True)
 _database_url: ContextVar[str] = ContextVar("database_url", default="")
 
 
+# The database `cam demo` writes by default, and `cam digest --demo` reads.
+DEMO_DATABASE = Path("cam-demo.db")
+
+
 class CliError(Exception):
     """A failure to show the user as one line, without a traceback."""
 

@@ -10,11 +10,11 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cam import cli_views
 from cam.bootstrap import Runtime, cycle_config
-from cam.cli_common import console, import_file, load_settings
+from cam.cli_common import DEMO_DATABASE, console, import_file, load_settings
 from cam.core import db
 from cam.core.mailboxes import default_mailbox
 from cam.core.models import Channel, Lead, OutreachMessage, OutreachStatus, utcnow
@@ -36,21 +36,41 @@ DEMO_SENDER = {
     "sender_title": "Partnerships, ACME",
     "booking_url": "https://cal.example/maya",
 }
+SAMPLE_ARRIVES_BEFORE = timedelta(hours=1)
 
 
 def demo_clock(timezone: str, today: date) -> datetime:
-    """Return 09:05 in the team's zone on `today`, or on the next weekday if it is a weekend."""
-    day = today
+    """Return 09:05 in the team's zone on the last weekday before `today`.
+
+    In the past, so the demo's whole day has happened: the digest of that day shows all the
+    cycle planned and would have sent, not a day still to come.
+    """
+    day = today - timedelta(days=1)
     while day.weekday() >= 5:
-        day += timedelta(days=1)
+        day -= timedelta(days=1)
     return datetime.combine(day, DEMO_TIME, tzinfo=safety.zone(timezone)).astimezone(UTC)
+
+
+def _parse_day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"expected YYYY-MM-DD, not {value!r}") from None
 
 
 def demo(
     database: Annotated[
         Path, typer.Option("--db", help="SQLite file to (re)create for the demo.")
-    ] = Path("cam-demo.db"),
+    ] = DEMO_DATABASE,
     emails: Annotated[int, typer.Option(min=0, help="Rendered emails to preview.")] = 3,
+    today: Annotated[
+        date | None,
+        typer.Option(
+            parser=_parse_day,
+            metavar="YYYY-MM-DD",
+            help="The day to take as today (default: today); the demo runs the weekday before.",
+        ),
+    ] = None,
 ) -> None:
     """Import the sample leads into a fresh SQLite database and run a dry-run cycle."""
     for suffix in ("", "-wal", "-shm"):
@@ -83,13 +103,16 @@ def demo(
             update={"blocked_domains": DEMO_BLOCKED_DOMAINS}
         )
         config = config.model_copy(update={"safety_settings": safety_settings})
-        now = demo_clock(
-            settings.timezone, utcnow().astimezone(safety.zone(settings.timezone)).date()
-        )
+        if today is None:
+            today = utcnow().astimezone(safety.zone(settings.timezone)).date()
+        now = demo_clock(settings.timezone, today)
         console.print(
             f"[bold]Clock:[/bold] {cli_views.when(now)} (a weekday morning, inside the send "
             f"window); blocked domain: {', '.join(sorted(DEMO_BLOCKED_DOMAINS))}"
         )
+        with db.unit_of_work(runtime.session_factory) as session:
+            # The sample arrives on the demo's morning, so its day counts it as leads in.
+            session.execute(update(Lead).values(created_at=now - SAMPLE_ARRIVES_BEFORE))
         report = run_daily_cam_cycle(
             config,
             session_factory=runtime.session_factory,
@@ -106,6 +129,15 @@ def demo(
             f"Rejected rows ({result.rejected}) are in [bold]{escape(str(errors_path))}[/bold], "
             "with their line numbers and reasons."
         )
+    day = safety.team_day(now, settings.timezone)
+    if database == DEMO_DATABASE:
+        digest_command = "cam digest --demo --png chart.png"
+    else:
+        digest_command = f"DATABASE_URL={url} cam digest --day {day} --png chart.png"
+    console.print(
+        f"The digest of the demo's day ({day:%a %d %b}), with its chart: "
+        f"[bold]{escape(digest_command)}[/bold]"
+    )
     console.print(
         "Next: `cam report`, `cam limits`, `cam events` (with "
         f"DATABASE_URL={escape(url)} to read the demo database)."

@@ -23,7 +23,7 @@ from bot.blocks.common import (
 from bot.blocks.limits import CHANNEL_NAMES
 from bot.blocks.report import late_text, mode_label
 from cam.digest import rows
-from cam.digest.model import Digest, RateName, WaitingItem
+from cam.digest.model import Digest, DigestKind, RateName, WaitingItem
 
 CHART_NOTE = ":chart_with_upwards_trend: The 14-day chart is in the thread."
 CHART_MISSING = (
@@ -42,6 +42,8 @@ def digest_post(digest: Digest, *, workspace_url: str | None = None) -> SlackPos
             if not label.startswith(" ") or now or before
         ]
     )
+    blocks += _reps(digest)
+    blocks.append(section(_bounces(digest)))
     blocks.append(section(_rates(digest)))
     blocks.append(DividerBlock())
     blocks += _waiting(digest, workspace_url)
@@ -73,16 +75,40 @@ def _about(digest: Digest) -> str:
 def _summary(digest: Digest) -> str:
     funnel = digest.funnel
     warnings = [rate.label for rate in digest.rates if rate.warning]
-    text = (
-        f"{rows.title(digest)}: {funnel.sent} emails sent, {funnel.replies} replies, "
-        f"{funnel.interested} interested, {funnel.bounced} bounced"
-    )
+    text = f"{rows.title(digest)}: {funnel.sent} emails sent, "
+    if funnel.simulated:
+        text += f"{funnel.simulated} would send (dry run), "
+    text += f"{funnel.replies} replies, {funnel.interested} interested, {funnel.bounced} bounced"
     waiting = sum(digest.waiting.totals.values())
     if waiting:
         text += f", {waiting} waiting for people"
     if warnings:
         text += f". Warning: {', '.join(warnings)}"
     return text
+
+
+def _reps(digest: Digest) -> list[Block]:
+    """One field per mailbox (ten to a section): 20 mailboxes take three blocks."""
+    period = "this week" if digest.kind is DigestKind.weekly else "the day"
+    head = section(f"*Per rep* · {period}, the most interested first")
+    pairs = []
+    for rep in digest.reps:
+        cells = rows.rep_cells(rep)
+        text = " · ".join(
+            f"{label} {value}"
+            for (_short, label), value in zip(rows.REP_COLUMNS, cells, strict=True)
+        )
+        pairs.append((escape(rep.mailbox), text))
+    return [head, *fields(pairs)]
+
+
+def _bounces(digest: Digest) -> str:
+    lines = ["*Bounces by reason*"]
+    lines += [f"• {escape(rows.bounce_line(group))}" for group in digest.bounce_reasons]
+    if not digest.bounce_reasons:
+        lines.append("• No bounces.")
+    lines.append(f"• {rows.unverified_text(digest)}")
+    return "\n".join(lines)
 
 
 def _rates(digest: Digest) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from cam.core.models import Event
+from cam.core.models import Event, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +47,19 @@ LEADS_IMPORT_REFUSED = "cam.leads_import_refused"
 
 
 def record(
-    session: Session, name: str, details: dict[str, Any] | None = None, cycle_id: int | None = None
+    session: Session,
+    name: str,
+    details: dict[str, Any] | None = None,
+    cycle_id: int | None = None,
+    *,
+    at: datetime | None = None,
 ) -> Event:
-    """Add an event to the session and log it; it lands when the session commits."""
-    event = Event(name=name, details=details or {}, cycle_id=cycle_id)
+    """Add an event to the session and log it; it lands when the session commits.
+
+    `at` is the cycle's clock where a digest counts the event by its day: a cycle run on an
+    injected clock (the demo, a simulation) is counted on the day it ran.
+    """
+    event = Event(name=name, details=details or {}, cycle_id=cycle_id, created_at=at or utcnow())
     session.add(event)
     log.info("%s cycle=%s %s", name, cycle_id, details or {})
     return event

@@ -176,7 +176,8 @@ class OutreachMessage(Base):
         # The digest counts failures (hard bounces at send time) by when they happened,
         # and sends by day, status, channel and step from the index alone (no table reads).
         Index("ix_outreach_status_updated", "status", "updated_at"),
-        Index("ix_outreach_sent", "sent_at", "status", "channel", "step"),
+        # Per mailbox too (the digest per rep): the mailbox is the index's last column.
+        Index("ix_outreach_sent", "sent_at", "status", "channel", "step", "mailbox"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -187,6 +188,8 @@ class OutreachMessage(Base):
     scheduled_at: Mapped[datetime]
     status: Mapped[OutreachStatus] = mapped_column(default=OutreachStatus.planned)
     reason: Mapped[str | None] = mapped_column(String(1000))
+    # The sender mailbox (its key): the lead's when the step was planned.
+    mailbox: Mapped[str | None] = mapped_column(String(40))
     message_id: Mapped[str | None] = mapped_column(String(300), unique=True)
     subject: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str | None] = mapped_column(Text)
@@ -215,7 +218,7 @@ class SendQuota(Base):
 class Reply(Base):
     __tablename__ = "replies"
     # The digest counts replies by day and class from the index alone.
-    __table_args__ = (Index("ix_replies_received", "received_at", "classification"),)
+    __table_args__ = (Index("ix_replies_received", "received_at", "classification", "lead_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)

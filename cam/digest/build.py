@@ -9,13 +9,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cam.core.config import CAMCycleConfig
-from cam.core.models import OutreachMessage, OutreachStatus
+from cam.core.models import OutreachMessage, OutreachStatus, ReplyClass
 from cam.core.state import get_state
-from cam.digest.counts import daily_funnels, day_bounds
+from cam.digest.bounce_reasons import bounce_groups
+from cam.digest.counts import MailboxDays, daily_funnels, day_bounds
 from cam.digest.model import ChannelUse, DayPoint, Digest, DigestKind, Funnel
 from cam.digest.rates import rates
+from cam.digest.reps import rep_rows
 from cam.digest.waiting import waiting
-from cam.outreach.limits import limits_snapshot
+from cam.outreach.limits import LimitsSnapshot, limits_snapshot
 from cam.outreach.safety import end_of_team_day, team_day
 
 # The chart's span; it also holds a week and the week before it.
@@ -37,9 +39,13 @@ def build_digest(
     """
     last = day if day is not None else team_day(now, config.timezone)
     first_charted = last - timedelta(days=CHART_DAYS - 1)
-    funnels = daily_funnels(session, day_bounds(first_charted, CHART_DAYS, config.timezone))
+    bounds = day_bounds(first_charted, CHART_DAYS, config.timezone)
+    sends: dict[str, MailboxDays] = {}
+    funnels = daily_funnels(session, bounds, sends)
     span = WEEK if kind is DigestKind.weekly else 1
     current = _total(funnels[-span:])
+    snapshot = limits_snapshot(session, config, now)
+    send_days = config.safety_settings.send_window.weekdays
     return Digest(
         kind=kind,
         first_day=last - timedelta(days=span - 1),
@@ -52,17 +58,29 @@ def build_digest(
         previous=_total(funnels[-2 * span : -span]),
         rates=rates(current),
         waiting=waiting(session),
-        limits=_limits(session, config, now),
+        limits=_limits(session, snapshot, now),
         series=[
-            DayPoint(
-                day=first_charted + timedelta(days=offset),
-                sent=funnel.sent,
-                replies=funnel.replies,
-                interested=funnel.interested,
-                bounces=funnel.bounced,
-            )
+            _point(first_charted + timedelta(days=offset), funnel, send_days)
             for offset, funnel in enumerate(funnels)
         ],
+        reps=rep_rows(session, snapshot, bounds, span, sends),
+        bounce_reasons=bounce_groups(session, bounds[-span - 1], bounds[-1]),
+    )
+
+
+def _point(day: date, funnel: Funnel, send_days: frozenset[int]) -> DayPoint:
+    by_class = funnel.replies_by_class
+    return DayPoint(
+        day=day,
+        sent=funnel.sent,
+        simulated=funnel.simulated,
+        replies=funnel.replies,
+        interested=funnel.interested,
+        question=by_class.get(ReplyClass.question, 0),
+        not_interested=by_class.get(ReplyClass.not_interested, 0),
+        opt_out=by_class.get(ReplyClass.unsubscribe, 0),
+        bounces=funnel.bounced,
+        off=day.weekday() not in send_days,
     )
 
 
@@ -70,9 +88,8 @@ def _total(funnels: list[Funnel]) -> Funnel:
     return reduce(Funnel.plus, funnels, Funnel())
 
 
-def _limits(session: Session, config: CAMCycleConfig, now: datetime) -> list[ChannelUse]:
+def _limits(session: Session, snapshot: LimitsSnapshot, now: datetime) -> list[ChannelUse]:
     """Today's use of each channel's cap, and the due steps it (or the window) holds back."""
-    snapshot = limits_snapshot(session, config, now)
     due = dict(
         session.execute(
             select(OutreachMessage.channel, func.count())
@@ -83,7 +100,7 @@ def _limits(session: Session, config: CAMCycleConfig, now: datetime) -> list[Cha
             .group_by(OutreachMessage.channel)
         ).all()
     )
-    tomorrow = end_of_team_day(now, config.timezone)
+    tomorrow = end_of_team_day(now, snapshot.timezone)
     return [
         ChannelUse(
             channel=channel.channel,

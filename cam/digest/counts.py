@@ -9,6 +9,7 @@ PostgreSQL, and a range condition on the indexed timestamp keeps it to the rows 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql import case
 
 from cam.core import events
+from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import (
     Approval,
     ApprovalKind,
@@ -46,13 +48,28 @@ def day_bounds(first: date, days: int, timezone: str) -> list[datetime]:
     ]
 
 
-def daily_funnels(session: Session, bounds: Sequence[datetime]) -> list[Funnel]:
-    """Count each day between consecutive `bounds`; return one funnel per day, in order."""
+@dataclass
+class MailboxDays:
+    """One sender mailbox's emails sent and would-sends on each day."""
+
+    sent: list[int]
+    simulated: list[int]
+
+
+def daily_funnels(
+    session: Session,
+    bounds: Sequence[datetime],
+    mailboxes: dict[str, MailboxDays] | None = None,
+) -> list[Funnel]:
+    """Count each day between consecutive `bounds`; return one funnel per day, in order.
+
+    Given `mailboxes`, each mailbox's sends per day are added to it from the same scan.
+    """
     funnels = [Funnel() for _ in bounds[1:]]
     for day, n in _per_day(session, Lead.created_at, bounds):
         funnels[day].new_leads += n
-    _qualified(session, bounds, funnels)
-    _sent(session, bounds, funnels)
+    _lead_verdicts(session, bounds, funnels)
+    _sent(session, bounds, funnels, {} if mailboxes is None else mailboxes)
     for day, n in _per_day(
         session,
         OutreachMessage.updated_at,
@@ -93,45 +110,66 @@ def daily_funnels(session: Session, bounds: Sequence[datetime]) -> list[Funnel]:
     return funnels
 
 
-def _qualified(session: Session, bounds: Sequence[datetime], funnels: list[Funnel]) -> None:
-    """Leads that passed qualification, as each qualify pass recorded them."""
-    day = _bucket(Event.created_at, bounds).label("day")
-    scored = Event.details["scored"].as_integer().label("scored")
+def _lead_verdicts(session: Session, bounds: Sequence[datetime], funnels: list[Funnel]) -> None:
+    """Leads disqualified, below the bar and enrolled, as each cycle's events recorded them.
+
+    The same counters the cycle report shows: the digest's day adds up its cycles' reports.
+    """
+    day = day_index(Event.created_at, bounds).label("day")
+    columns = [
+        func.coalesce(Event.details[key].as_integer(), 0).label(key)
+        for key in ("disqualified", "below_threshold", "enrolled")
+    ]
     rows = (
-        select(day, scored)
+        select(day, *columns)
         .where(
-            Event.name == events.LEADS_PROCESSED,
+            Event.name.in_([events.LEADS_PROCESSED, events.OUTREACH_SCHEDULED]),
             Event.created_at >= bounds[0],
             Event.created_at < bounds[-1],
         )
         .subquery()
     )
-    query = select(rows.c.day, func.coalesce(func.sum(rows.c.scored), 0)).group_by(rows.c.day)
-    for index, total in session.execute(query):
-        funnels[index].qualified += int(total)
+    query = select(
+        rows.c.day,
+        func.sum(rows.c.disqualified),
+        func.sum(rows.c.below_threshold),
+        func.sum(rows.c.enrolled),
+    ).group_by(rows.c.day)
+    for index, disqualified, below, enrolled in session.execute(query):
+        funnels[index].disqualified += int(disqualified or 0)
+        funnels[index].below_bar += int(below or 0)
+        funnels[index].enrolled += int(enrolled or 0)
 
 
-def _sent(session: Session, bounds: Sequence[datetime], funnels: list[Funnel]) -> None:
-    """Emails sent by step, and simulated sends (dry run), by the day they went out."""
-    for day, status, step, n in _per_day(
+def _sent(
+    session: Session,
+    bounds: Sequence[datetime],
+    funnels: list[Funnel],
+    mailboxes: dict[str, MailboxDays],
+) -> None:
+    """Emails sent and simulated sends (dry run) by day, step and mailbox, from the index."""
+    days = len(funnels)
+    for day, status, step, mailbox, n in _per_day(
         session,
         OutreachMessage.sent_at,
         bounds,
         OutreachMessage.status,
         OutreachMessage.step,
+        OutreachMessage.mailbox,
         where=(
             OutreachMessage.channel == Channel.email,
             OutreachMessage.status.in_([OutreachStatus.sent, OutreachStatus.simulated]),
         ),
     ):
-        if status == OutreachStatus.simulated:
-            funnels[day].simulated += n
-        else:
-            by_step = funnels[day].sent_by_step
-            by_step[int(step)] = by_step.get(int(step), 0) + n
+        funnel = funnels[day]
+        simulated = status == OutreachStatus.simulated
+        by_step = funnel.simulated_by_step if simulated else funnel.sent_by_step
+        by_step[int(step)] = by_step.get(int(step), 0) + n
+        sender = mailboxes.setdefault(mailbox or DEFAULT_KEY, MailboxDays([0] * days, [0] * days))
+        (sender.simulated if simulated else sender.sent)[day] += n
 
 
-def _bucket(column: InstrumentedAttribute[Any], bounds: Sequence[datetime]) -> Case[Any]:
+def day_index(column: InstrumentedAttribute[Any], bounds: Sequence[datetime]) -> Case[Any]:
     """Return the index of the day a timestamp falls in (rows are already within the bounds)."""
     return case(*[(column < bound, index) for index, bound in enumerate(bounds[1:])])
 
@@ -146,7 +184,7 @@ def _per_day(
     """Return `(day, *keys, count)` rows for the rows whose `column` is within the bounds."""
     labelled = [key.label(f"k{i}") for i, key in enumerate(keys)]
     rows = (
-        select(_bucket(column, bounds).label("day"), *labelled)
+        select(day_index(column, bounds).label("day"), *labelled)
         .where(column >= bounds[0], column < bounds[-1], *where)
         .subquery()
     )

@@ -20,13 +20,19 @@ class DigestKind(enum.StrEnum):
 
 
 class Funnel(BaseModel):
-    """What happened in a period, counted by when it happened in the team's time zone."""
+    """What happened in a period, counted by when it happened in the team's time zone.
+
+    The lead counts are the cycle report's words: leads in, then each lead looked at is
+    disqualified, below the campaign's bar, or enrolled (above the bar).
+    """
 
     new_leads: int = 0
-    qualified: int = 0
-    # Emails really sent, by campaign step (1 = first touch); dry runs count in `simulated`.
+    disqualified: int = 0
+    below_bar: int = 0
+    enrolled: int = 0
+    # Emails really sent, by campaign step (1 = first touch); dry runs in `simulated_by_step`.
     sent_by_step: dict[int, int] = Field(default_factory=dict)
-    simulated: int = 0
+    simulated_by_step: dict[int, int] = Field(default_factory=dict)
     tasks_done: int = 0
     tasks_skipped: int = 0
     replies_by_class: dict[str, int] = Field(default_factory=dict)
@@ -37,6 +43,21 @@ class Funnel(BaseModel):
     @property
     def sent(self) -> int:
         return sum(self.sent_by_step.values())
+
+    @property
+    def simulated(self) -> int:
+        """Emails a dry run would have sent."""
+        return sum(self.simulated_by_step.values())
+
+    @property
+    def contacted(self) -> int:
+        """Leads who got their first email."""
+        return self.sent_by_step.get(1, 0)
+
+    @property
+    def would_contact(self) -> int:
+        """Leads a dry run would have sent their first email."""
+        return self.simulated_by_step.get(1, 0)
 
     @property
     def interested(self) -> int:
@@ -51,9 +72,11 @@ class Funnel(BaseModel):
         """Return the sum of two periods."""
         return Funnel(
             new_leads=self.new_leads + other.new_leads,
-            qualified=self.qualified + other.qualified,
+            disqualified=self.disqualified + other.disqualified,
+            below_bar=self.below_bar + other.below_bar,
+            enrolled=self.enrolled + other.enrolled,
             sent_by_step=_add(self.sent_by_step, other.sent_by_step),
-            simulated=self.simulated + other.simulated,
+            simulated_by_step=_add(self.simulated_by_step, other.simulated_by_step),
             tasks_done=self.tasks_done + other.tasks_done,
             tasks_skipped=self.tasks_skipped + other.tasks_skipped,
             replies_by_class=_add(self.replies_by_class, other.replies_by_class),
@@ -68,13 +91,63 @@ def _add(left: dict[K, int], right: dict[K, int]) -> dict[K, int]:
 
 
 class DayPoint(BaseModel):
-    """One day of the chart."""
+    """One day of the chart: sends (real and would-send), replies by class, bounces."""
 
     day: date
     sent: int
+    simulated: int = 0
     replies: int
     interested: int
+    question: int = 0
+    not_interested: int = 0
+    opt_out: int = 0
     bounces: int
+    # Not one of the team's send days (its weekend): shaded on the chart.
+    off: bool = False
+
+
+class RepRow(BaseModel):
+    """One sender mailbox (and its owner) over the digest's period."""
+
+    mailbox: str
+    # The owner's Slack user ID ("" when none is named).
+    owner: str = ""
+    sent: int = 0
+    simulated: int = 0
+    replies: int = 0
+    interested: int = 0
+    # Replies a person answered, and the median minutes from reply to answer: None until the
+    # answers are recorded (shown as "—").
+    answered: int | None = None
+    median_answer_minutes: float | None = None
+    bounces: int = 0
+    opt_outs: int = 0
+    cap_used: int = 0
+    cap: int = 0
+    # Emails sent and would-sends on each day of the chart (for its row per mailbox).
+    daily_sent: list[int] = Field(default_factory=list)
+    daily_simulated: list[int] = Field(default_factory=list)
+
+
+class BounceReason(enum.StrEnum):
+    user_unknown = "user_unknown"
+    mailbox_full = "mailbox_full"
+    blocked = "blocked"
+    host_unknown = "host_unknown"
+    other = "other"
+
+
+class DomainCount(BaseModel):
+    domain: str
+    count: int
+
+
+class BounceGroup(BaseModel):
+    """The period's bounces of one reason, and the domains with the most of them."""
+
+    reason: BounceReason
+    count: int
+    domains: list[DomainCount] = Field(default_factory=list)
 
 
 class RateName(enum.StrEnum):
@@ -162,3 +235,8 @@ class Digest(BaseModel):
     series: list[DayPoint]
     # Set when a sleeping process made the digest up late: the scheduled time it was due.
     due_at: datetime | None = None
+    # Per sender mailbox, the most interested first.
+    reps: list[RepRow] = Field(default_factory=list)
+    bounce_reasons: list[BounceGroup] = Field(default_factory=list)
+    # Bounce notices not trusted (no evidence they are about our mail): None until recorded.
+    unverified_notices: int | None = None

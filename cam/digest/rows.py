@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cam.digest.model import Digest, DigestKind, Rate, WaitingKind
+from cam.digest.model import (
+    BounceGroup,
+    BounceReason,
+    Digest,
+    DigestKind,
+    Rate,
+    RepRow,
+    WaitingKind,
+)
 
 WAITING_TITLES = {
     WaitingKind.approval: "Approvals pending",
@@ -20,6 +28,29 @@ WAITING_HINTS = {
 }
 
 
+# What is not recorded yet (answers to replies, untrusted bounce notices) shows as a dash.
+UNKNOWN = "—"
+# Per rep: (short header for the terminal, label for Slack).
+REP_COLUMNS = (
+    ("Sent", "Sent"),
+    ("Repl.", "Replies"),
+    ("Int.", "Interested"),
+    ("Answ.", "Answered"),
+    ("Median→ans.", "Median reply→answer"),
+    ("Bnc.", "Bounces"),
+    ("Opt-out", "Opt-outs"),
+    ("Cap", "Cap used today"),
+)
+REP_NOTE = "Int. interested · Answ. answered · Median→ans. median time from reply to answer"
+BOUNCE_WORDS = {
+    BounceReason.user_unknown: "User unknown",
+    BounceReason.mailbox_full: "Mailbox full",
+    BounceReason.blocked: "Blocked / policy",
+    BounceReason.host_unknown: "Host unknown",
+    BounceReason.other: "Other",
+}
+
+
 def title(digest: Digest) -> str:
     if digest.kind is DigestKind.weekly:
         return f"CAM week in review · {digest.first_day:%a %d %b} to {digest.last_day:%a %d %b %Y}"
@@ -31,13 +62,23 @@ def compared_with(digest: Digest) -> str:
 
 
 def funnel_rows(digest: Digest) -> list[tuple[str, int, int]]:
-    """(label, this period, the period before) for each line of the funnel."""
+    """(label, this period, the period before) for each line of the funnel.
+
+    The report's words: leads in -> enrolled (above the bar) -> contacted -> replied ->
+    interested -> escalated, with "below the bar" and "disqualified" beside the leads in.
+    Indented labels are details of the line above them.
+    """
     now, before = digest.funnel, digest.previous
     rows = [
-        ("New leads", now.new_leads, before.new_leads),
-        ("Qualified", now.qualified, before.qualified),
-        ("Emails sent", now.sent, before.sent),
+        ("Leads in", now.new_leads, before.new_leads),
+        ("  disqualified", now.disqualified, before.disqualified),
+        ("  below the bar", now.below_bar, before.below_bar),
+        ("Enrolled (above the bar)", now.enrolled, before.enrolled),
+        ("Contacted", now.contacted, before.contacted),
     ]
+    if now.simulated or before.simulated:
+        rows.append(("Would contact (dry run)", now.would_contact, before.would_contact))
+    rows.append(("Emails sent", now.sent, before.sent))
     for step in sorted({*now.sent_by_step, *before.sent_by_step}):
         rows.append(
             (f"  step {step}", now.sent_by_step.get(step, 0), before.sent_by_step.get(step, 0))
@@ -47,14 +88,15 @@ def funnel_rows(digest: Digest) -> list[tuple[str, int, int]]:
     rows += [
         ("LinkedIn tasks done", now.tasks_done, before.tasks_done),
         ("LinkedIn tasks skipped", now.tasks_skipped, before.tasks_skipped),
-        ("Replies", now.replies, before.replies),
+        ("Replied", now.replies, before.replies),
     ]
-    classes = sorted({*now.replies_by_class, *before.replies_by_class} - {"bounce"})
+    classes = sorted({*now.replies_by_class, *before.replies_by_class} - {"bounce", "interested"})
     for name in classes:
         label = "  " + name.replace("_", " ")
         counts = now.replies_by_class.get(name, 0), before.replies_by_class.get(name, 0)
         rows.append((label, *counts))
     rows += [
+        ("Interested", now.interested, before.interested),
         ("Escalated to the CRM", now.escalated, before.escalated),
         ("Bounced", now.bounced, before.bounced),
         ("Unsubscribed", now.unsubscribed, before.unsubscribed),
@@ -92,3 +134,38 @@ def age(since: datetime, now: datetime) -> str:
     if minutes < 48 * 60:
         return f"{minutes // 60} h"
     return f"{minutes // (24 * 60)} d"
+
+
+def rep_cells(rep: RepRow) -> list[str]:
+    """The per-rep values in `REP_COLUMNS` order; a dry run's would-sends marked as such."""
+    sent = str(rep.sent)
+    if rep.simulated:
+        sent = f"{rep.simulated} dry" if not rep.sent else f"{rep.sent}+{rep.simulated} dry"
+    answered = UNKNOWN if rep.answered is None else str(rep.answered)
+    median = UNKNOWN if rep.median_answer_minutes is None else minutes(rep.median_answer_minutes)
+    return [
+        sent,
+        str(rep.replies),
+        str(rep.interested),
+        answered,
+        median,
+        str(rep.bounces),
+        str(rep.opt_outs),
+        f"{rep.cap_used}/{rep.cap}",
+    ]
+
+
+def minutes(value: float) -> str:
+    """A duration in minutes as people say it: `12 min`, `3.5 h`."""
+    return f"{value:.0f} min" if value < 90 else f"{value / 60:.1f} h"
+
+
+def bounce_line(group: BounceGroup) -> str:
+    """`User unknown 3: acme.example 2, beta.example 1` (domains are prospect data: escape)."""
+    domains = ", ".join(f"{d.domain} {d.count}" for d in group.domains)
+    return f"{BOUNCE_WORDS[group.reason]} {group.count}" + (f": {domains}" if domains else "")
+
+
+def unverified_text(digest: Digest) -> str:
+    count = digest.unverified_notices
+    return f"Unverified bounce notices (not acted on): {UNKNOWN if count is None else count}"

@@ -23,9 +23,44 @@ def digest_view(digest: Digest) -> RenderableType:
     funnel.add_column(f"vs {rows.compared_with(digest)}", justify="right")
     for label, now, before in rows.funnel_rows(digest):
         funnel.add_row(label, str(now), rows.change(now, before))
-    parts: list[RenderableType] = [funnel, _rates(digest), _waiting(digest), _limits(digest)]
+    parts: list[RenderableType] = [
+        funnel,
+        _reps(digest),
+        _bounces(digest),
+        _rates(digest),
+        _waiting(digest),
+        _limits(digest),
+    ]
     subtitle = f"{mode}{paused}  days in {escape(digest.timezone)}"
     return Panel(Group(*parts), title=escape(rows.title(digest)), subtitle=subtitle, expand=False)
+
+
+def _reps(digest: Digest) -> RenderableType:
+    """Per mailbox, the most interested first; narrow enough for an 80-column terminal."""
+    table = Table(
+        box=box.SIMPLE,
+        title="Per rep",
+        title_justify="left",
+        caption=rows.REP_NOTE,
+        caption_justify="left",
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("Mailbox", overflow="fold", min_width=8)
+    for header, _label in rows.REP_COLUMNS:
+        table.add_column(header, justify="right", no_wrap=True)
+    for rep in digest.reps:
+        table.add_row(Text(rep.mailbox), *rows.rep_cells(rep))
+    return table
+
+
+def _bounces(digest: Digest) -> RenderableType:
+    lines = [Text(rows.bounce_line(group)) for group in digest.bounce_reasons]
+    if not lines:
+        lines = [Text("No bounces.")]
+    return Group(
+        Text("Bounces by reason", style="bold"), *lines, Text(rows.unverified_text(digest))
+    )
 
 
 def _rates(digest: Digest) -> RenderableType:

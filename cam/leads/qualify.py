@@ -61,6 +61,7 @@ def process_new_leads(ctx: CycleContext) -> None:
                 "scored": len(changes) - disqualified,
             },
             cycle_id=ctx.cycle_id,
+            at=now,
         )
 
 

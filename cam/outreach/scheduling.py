@@ -74,7 +74,8 @@ def schedule_outreach(ctx: CycleContext) -> None:
         steps = {step.position: step for step in campaign.steps}
         enrolled = _enrol(session, campaign, steps, now)
         ctx.report.leads_enrolled += enrolled
-        ctx.report.leads_below_threshold += _below_threshold(session, campaign, ctx.report.start)
+        below = _below_threshold(session, campaign, ctx.report.start)
+        ctx.report.leads_below_threshold += below
         senders.assign_unowned(session, config, now)
         due_now = _Due(campaign, len(steps), now, ctx.dry_run)
         first_room = config.max_outreach_per_day - safety.quota_used(session, FIRST_SCOPE, day)
@@ -104,10 +105,12 @@ def schedule_outreach(ctx: CycleContext) -> None:
             {
                 "campaign": campaign.key,
                 "enrolled": enrolled,
+                "below_threshold": below,
                 "first_steps": planned[True],
                 "followups": planned[False],
             },
             cycle_id=ctx.cycle_id,
+            at=now,
         )
 
 
@@ -132,7 +135,7 @@ def _plan(
             new_status = LeadStatus.scheduled
         if step.channel not in ctx.config.channels_enabled:
             skipped = OutreachStatus.skipped
-            rows[lead.id] = _row(lead.id, campaign.id, step, now, skipped, "channel disabled")
+            rows[lead.id] = _row(lead, campaign.id, step, now, skipped, "channel disabled")
             next_at = next_step_at(steps, number, now)
             lead_changes[lead.id] = _lead_change(lead.id, number, next_at, new_status, now)
             continue
@@ -144,7 +147,7 @@ def _plan(
         on = safety.team_day(when, ctx.config.timezone)
         if on > today:
             ctx.report.hold(why_later, on)
-        rows[lead.id] = _row(lead.id, campaign.id, step, when, OutreachStatus.planned, None)
+        rows[lead.id] = _row(lead, campaign.id, step, when, OutreachStatus.planned, None)
         lead_changes[lead.id] = _lead_change(lead.id, number, None, new_status, now)
     inserted = lifecycle.insert_planned(session, list(rows.values()))
     for lead_id in sorted(set(rows) - inserted):
@@ -256,7 +259,7 @@ def next_step_at(steps: dict[int, CampaignStep], done: int, moment: datetime) ->
 
 
 def _row(
-    lead_id: int,
+    lead: Any,
     campaign_id: int,
     step: CampaignStep,
     when: datetime,
@@ -264,7 +267,8 @@ def _row(
     reason: str | None,
 ) -> dict[str, Any]:
     return {
-        "lead_id": lead_id,
+        "lead_id": lead.id,
+        "mailbox": lead.mailbox,
         "campaign_id": campaign_id,
         "step": step.position,
         "channel": step.channel,

@@ -154,12 +154,12 @@ def test_demo_starts_afresh_each_time(tmp_path: Path, monkeypatch: pytest.Monkey
     assert reports[0] == reports[1]
 
 
-def test_demo_clock_is_a_weekday_morning() -> None:
-    saturday = date(2026, 11, 28)
-    moment = demo_clock("Europe/Berlin", saturday)
-    local = moment.astimezone(ZoneInfo("Europe/Berlin"))
-    assert (local.date(), local.hour, local.minute) == (date(2026, 11, 30), 9, 5)
-    assert demo_clock("UTC", date(2026, 11, 25)).date() == date(2026, 11, 25)
+def test_demo_clock_is_the_last_weekday_morning_before_today() -> None:
+    saturday, monday = date(2026, 11, 28), date(2026, 11, 30)
+    for today, expected in ((saturday, date(2026, 11, 27)), (monday, date(2026, 11, 27))):
+        local = demo_clock("Europe/Berlin", today).astimezone(ZoneInfo("Europe/Berlin"))
+        assert (local.date(), local.hour, local.minute) == (expected, 9, 5)
+    assert demo_clock("UTC", date(2026, 11, 25)).date() == date(2026, 11, 24)
 
 
 def test_installed_console_script_runs_the_demo(tmp_path: Path) -> None:

@@ -87,7 +87,17 @@ def seed(sessions: SessionFactory) -> Seeded:
                     created_at=local(day, 8, 0),
                 )
             )
-            seeded.funnels[day].qualified += offset % 4
+            session.add(
+                Event(
+                    name=events.OUTREACH_SCHEDULED,
+                    details={"enrolled": offset % 3, "below_threshold": offset % 4 - offset % 3},
+                    created_at=local(day, 8, 1),
+                )
+            )
+            funnel = seeded.funnels[day]
+            funnel.disqualified += 1
+            funnel.enrolled += offset % 3
+            funnel.below_bar += offset % 4 - offset % 3
     return seeded
 
 

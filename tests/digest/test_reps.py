@@ -1,0 +1,128 @@
+"""Per rep and bounce reasons: counted per mailbox on both databases, shown within Slack's
+limits at 1, 3 and 20 mailboxes, and readable in an 80-column terminal."""
+
+from __future__ import annotations
+
+import pytest
+from rich.console import Console
+
+from bot.blocks.common import MAX_BLOCKS, MAX_FIELD, MAX_FIELDS, MAX_SECTION
+from bot.blocks.digest import digest_post
+from cam.core.db import unit_of_work
+from cam.core.models import ReplyClass
+from cam.digest import rows
+from cam.digest.bounce_reasons import reason_of
+from cam.digest.build import build_digest
+from cam.digest.model import BounceReason, Digest
+from cam.digest.terminal import digest_view
+from tests.digest import fortnight
+
+
+def build(sessions, mailboxes: int = 3, *, dry_run: bool = False) -> Digest:
+    with unit_of_work(sessions) as session:
+        return build_digest(
+            session, config=fortnight.config(mailboxes, dry_run=dry_run), now=fortnight.NOW
+        )
+
+
+def test_each_mailbox_counts_its_own_sends_replies_and_bounces(sessions):
+    seeded = fortnight.seed(sessions, dry_run=False)
+    digest = build(sessions)
+    assert [rep.mailbox for rep in digest.reps] == ["maya", "jonas", "petra"]  # by interested
+    for rep in digest.reps:
+        kinds = seeded.replies_last_day[rep.mailbox]
+        assert rep.sent == seeded.sent[rep.mailbox]
+        assert rep.replies == len(kinds)
+        assert rep.interested == kinds.count(ReplyClass.interested)
+        assert rep.opt_outs == kinds.count(ReplyClass.unsubscribe)
+        assert rep.bounces == seeded.bounces_last_day[rep.mailbox]
+        assert rep.cap == 30 and rep.simulated == 0
+        assert rep.answered is None and rep.median_answer_minutes is None
+        assert rows.rep_cells(rep)[3:5] == [rows.UNKNOWN, rows.UNKNOWN]
+    assert sum(rep.sent for rep in digest.reps) == digest.funnel.sent
+
+
+def test_the_days_bounces_are_grouped_by_reason_with_their_domains(sessions):
+    fortnight.seed(sessions, dry_run=False)
+    groups = {group.reason: group for group in build(sessions).bounce_reasons}
+    # Every notice says 5.1.1; the refusals at send time say 5.1.1, 5.2.2 and 5.7.1.
+    assert {reason: group.count for reason, group in groups.items()} == {
+        BounceReason.user_unknown: 4,
+        BounceReason.mailbox_full: 1,
+        BounceReason.blocked: 1,
+    }
+    assert [d.domain for d in groups[BounceReason.mailbox_full].domains] == [
+        "jonas-client0.example"
+    ]
+    assert len(groups[BounceReason.user_unknown].domains) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("rejected: 550 5.1.1 <a@b.example>: Recipient address rejected", "user_unknown"),
+        ("rejected: 550 No such user here", "user_unknown"),
+        ("delivery report: failed 5.2.2 for a@b.example", "mailbox_full"),
+        ("452 4.2.2 The email account that you tried to reach is over quota", "mailbox_full"),
+        ("rejected: 550 5.1.2 Host unknown", "host_unknown"),
+        ("Domain not found", "host_unknown"),
+        ("rejected: 554 5.7.1 Service unavailable; client host blocked using Spamhaus", "blocked"),
+        ("rejected: 550 message refused by local policy", "blocked"),
+        ("mail-system notice (auto-submitted) without a failed recipient", "other"),
+    ],
+)
+def test_a_bounce_reason_is_read_from_its_code_then_its_words(text, reason):
+    assert reason_of(text) is BounceReason(reason)
+
+
+def test_a_dry_run_marks_each_reps_would_sends(sessions):
+    fortnight.seed(sessions, dry_run=True)
+    digest = build(sessions, dry_run=True)
+    assert {rep.mailbox: rows.rep_cells(rep)[0] for rep in digest.reps} == {
+        "maya": "4 dry",
+        "jonas": "5 dry",
+        "petra": "6 dry",
+    }
+    assert [rep.mailbox for rep in digest.reps] == ["petra", "jonas", "maya"]
+    assert "0 emails sent, 15 would send (dry run)" in digest_post(digest).text
+
+
+@pytest.mark.parametrize("mailboxes", [1, 3, 20])
+def test_per_rep_stays_within_slacks_limits(sqlite_sessions, mailboxes):
+    keys = tuple(fortnight.config(mailboxes).mailboxes[n].key for n in range(mailboxes))
+    fortnight.seed(sqlite_sessions, dry_run=False, keys=keys)
+    digest = build(sqlite_sessions, mailboxes)
+    assert len(digest.reps) == mailboxes
+    post = digest_post(digest)
+    assert len(post.blocks) <= MAX_BLOCKS
+    assert not any("blocks left out" in str(block) for block in post.blocks)
+    rep_fields = []
+    for block in post.blocks:
+        assert len(block.get("text", {}).get("text", "")) <= MAX_SECTION
+        found = block.get("fields", [])
+        assert len(found) <= MAX_FIELDS
+        assert all(len(field["text"]) <= MAX_FIELD for field in found)
+        rep_fields += [field["text"] for field in found if "Cap used today" in field["text"]]
+    assert [text.split("\n")[0] for text in rep_fields] == [f"*{r.mailbox}*" for r in digest.reps]
+    assert all("Answered —" in text for text in rep_fields)
+    text = str(post.blocks)
+    assert "Bounces by reason" in text and "Unverified bounce notices (not acted on): —" in text
+
+
+@pytest.mark.parametrize("mailboxes", [3, 8])
+def test_per_rep_reads_in_an_80_column_terminal(sqlite_sessions, mailboxes):
+    keys = tuple(fortnight.config(mailboxes).mailboxes[n].key for n in range(mailboxes))
+    fortnight.seed(sqlite_sessions, dry_run=False, keys=keys)
+    digest = build(sqlite_sessions, mailboxes)
+    console = Console(width=80, record=True, color_system=None)
+    console.print(digest_view(digest))
+    lines = console.export_text().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    header = next(line for line in lines if "Mailbox" in line)
+    for short, _label in rows.REP_COLUMNS:
+        assert short in header
+    for rep in digest.reps:
+        (line,) = [line for line in lines if f" {rep.mailbox} " in line]
+        # The panel's border, the mailbox, then each value on the same line.
+        assert line.split()[2 : 2 + len(rows.REP_COLUMNS)] == rows.rep_cells(rep)
+    assert any("User unknown" in line for line in lines)
