@@ -18,6 +18,15 @@ class LeadStatus(enum.StrEnum):
     bounced = "bounced"
 
 
+class Disqualification(enum.StrEnum):
+    """Why qualification turned a lead away; the lead's `status_reason` adds the particulars."""
+
+    invalid_email = "invalid_email"
+    blocked_domain = "blocked_domain"
+    suppressed_address = "suppressed_address"
+    suppressed_domain = "suppressed_domain"
+
+
 class Channel(enum.StrEnum):
     email = "email"
     linkedin = "linkedin"

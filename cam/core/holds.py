@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import date
 
+from cam.core.enums import Disqualification
 from cam.core.models import Channel
 from cam.core.report import CAMCycleReport
 
@@ -91,12 +92,12 @@ _UNTIL: dict[Limit, str] = {
     Limit.linkedin_hourly_cap: "the next hour",
     Limit.send_window: "the next business hours",
 }
-# Why a lead was disqualified, by the start of its recorded reason.
+# Why a lead was disqualified, in words.
 DISQUALIFIED_WORDS = {
-    "invalid email": "with an invalid address",
-    "blocked domain": "on a blocked domain",
-    "suppressed address": "who asked not to be contacted",
-    "suppressed domain": "at a company that asked not to be contacted",
+    Disqualification.invalid_email: "with an invalid address",
+    Disqualification.blocked_domain: "on a blocked domain",
+    Disqualification.suppressed_address: "who asked not to be contacted",
+    Disqualification.suppressed_domain: "at a company that asked not to be contacted",
 }
 
 
@@ -120,14 +121,6 @@ def hold_line(reason: str, count: int, until: date | None = None) -> str:
     return f"{count} {what}: {why}" + (f" (until {lifts})" if lifts else "")
 
 
-def disqualified_kind(reason: str) -> str:
-    """Return the words for a disqualification reason, without its particulars."""
-    for start, words in DISQUALIFIED_WORDS.items():
-        if reason.startswith(start):
-            return words
-    return reason
-
-
 NOT_SET_UP_WORDS = {
     "email": "sending email",
     "inbox": "reading replies",
@@ -140,9 +133,8 @@ def leads_line(report: CAMCycleReport) -> str | None:
     """Account for every lead looked at: disqualified (why), under the bar, enrolled."""
     if not report.leads_processed and not report.leads_enrolled:
         return None
-    why = ", ".join(
-        f"{count} {kind}" for kind, count in sorted(report.disqualified_why.items(), key=_most)
-    )
+    counted = {DISQUALIFIED_WORDS[kind]: count for kind, count in report.disqualified_why.items()}
+    why = ", ".join(f"{count} {words}" for words, count in sorted(counted.items(), key=_most))
     parts = [
         f"{report.leads_disqualified} disqualified" + (f" ({why})" if why else ""),
         f"{report.leads_below_threshold} scored below the campaign's bar",

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.exc import StatementError
 
+from cam.core.enums import Disqualification
+
 MAX_ERROR_TEXT = 500
+# Reports stored before the kinds were an enum counted them under these words.
+_STORED_WORDS = {
+    "with an invalid address": Disqualification.invalid_email,
+    "on a blocked domain": Disqualification.blocked_domain,
+    "who asked not to be contacted": Disqualification.suppressed_address,
+    "at a company that asked not to be contacted": Disqualification.suppressed_domain,
+}
 
 
 class CycleError(BaseModel):
@@ -24,8 +34,8 @@ class CAMCycleReport(BaseModel):
     leads_created: int = 0
     leads_processed: int = 0
     leads_disqualified: int = 0
-    # How many of each kind of disqualification (words from `holds.disqualified_kind`).
-    disqualified_why: dict[str, int] = Field(default_factory=dict)
+    # How many of each kind of disqualification.
+    disqualified_why: dict[Disqualification, int] = Field(default_factory=dict)
     # Scored leads that entered the campaign, and those that scored under its threshold.
     leads_enrolled: int = 0
     leads_below_threshold: int = 0
@@ -46,6 +56,14 @@ class CAMCycleReport(BaseModel):
     channels_not_configured: list[str] = Field(default_factory=list)
     phase_durations: dict[str, float] = Field(default_factory=dict)
     errors: list[CycleError] = Field(default_factory=list)
+
+    @field_validator("disqualified_why", mode="before")
+    @classmethod
+    def _kinds_from_words(cls, value: Any) -> Any:
+        """Read a report stored with words for keys as the kinds they name."""
+        if not isinstance(value, dict):
+            return value
+        return {_STORED_WORDS.get(key, key): count for key, count in value.items()}
 
     def skip(self, reason: str, count: int = 1) -> None:
         """Count `count` messages held back by the limit named `reason`."""

@@ -96,7 +96,7 @@ def daily_funnels(session: Session, bounds: Sequence[datetime]) -> list[Funnel]:
 def _qualified(session: Session, bounds: Sequence[datetime], funnels: list[Funnel]) -> None:
     """Leads that passed qualification, as each qualify pass recorded them."""
     day = _bucket(Event.created_at, bounds).label("day")
-    scored = Event.details["scored"].as_integer().label("scored")
+    scored = events.field(events.LEADS_PROCESSED, "scored").label("scored")
     rows = (
         select(day, scored)
         .where(

@@ -16,6 +16,7 @@ from bot.blocks.status import LastRun, Status, status_blocks, status_text
 from bot.blocks.task import task_post
 from bot.payloads import ApprovalRef, BadPayload, TaskRef
 from cam.core.config import SendWindow
+from cam.core.enums import Disqualification
 from cam.core.models import (
     Approval,
     ApprovalKind,
@@ -150,7 +151,7 @@ def test_a_clean_report_has_no_thread_and_names_what_is_not_configured():
 
 def test_held_back_and_leads_are_in_words_with_until_when():
     report = big_report()
-    report.leads_disqualified, report.disqualified_why = 2, {"on a blocked domain": 2}
+    report.leads_disqualified, report.disqualified_why = 2, {Disqualification.blocked_domain: 2}
     report.leads_below_threshold, report.leads_enrolled = 88, 200
     report.skip("max_outreach_per_day", 158)
     report.hold("email_daily_cap", date(2026, 11, 26))
