@@ -6,52 +6,10 @@ The engine counts held-back messages under a `Limit` (`email_daily_cap`,
 
 from __future__ import annotations
 
-import enum
 from datetime import date
 
-from cam.core.enums import Disqualification
-from cam.core.models import Channel
+from cam.core.enums import Disqualification, Limit
 from cam.core.report import CAMCycleReport
-
-
-class Limit(enum.StrEnum):
-    """What holds work back; reports store and print these values."""
-
-    max_new_leads_per_day = "max_new_leads_per_day"
-    max_outreach_per_day = "max_outreach_per_day"
-    max_followups_per_day = "max_followups_per_day"
-    email_daily_cap = "email_daily_cap"
-    linkedin_daily_cap = "linkedin_daily_cap"
-    email_hourly_cap = "email_hourly_cap"
-    linkedin_hourly_cap = "linkedin_hourly_cap"
-    domain_daily_cap = "domain_daily_cap"
-    send_window = "send_window"
-    email_spacing = "email_spacing"
-    email_retry_later = "email_retry_later"
-    email_not_configured = "email_not_configured"
-    linkedin_not_configured = "linkedin_not_configured"
-    email_no_free_slot = "email_no_free_slot"
-    linkedin_no_free_slot = "linkedin_no_free_slot"
-    paused = "paused"
-    dry_run = "dry_run"
-    mailbox_paused = "mailbox_paused"
-
-    @classmethod
-    def daily_cap(cls, channel: Channel) -> Limit:
-        return cls(f"{channel.value}_daily_cap")
-
-    @classmethod
-    def hourly_cap(cls, channel: Channel) -> Limit:
-        return cls(f"{channel.value}_hourly_cap")
-
-    @classmethod
-    def not_configured(cls, channel: Channel) -> Limit:
-        return cls(f"{channel.value}_not_configured")
-
-    @classmethod
-    def no_free_slot(cls, channel: Channel) -> Limit:
-        return cls(f"{channel.value}_no_free_slot")
-
 
 # Limit -> (what waits, why). A count goes before "what waits".
 _HOLDS: dict[Limit, tuple[str, str]] = {

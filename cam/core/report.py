@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.exc import StatementError
 
-from cam.core.enums import Disqualification
+from cam.core.enums import Disqualification, Limit
 
 MAX_ERROR_TEXT = 500
 # Reports stored before the kinds were an enum counted them under these words.
@@ -44,6 +44,7 @@ class CAMCycleReport(BaseModel):
     followups_sent: int = 0
     simulated: int = 0
     tasks_created: int = 0
+    # Keyed by `Limit` values; a report stored by an older version may hold other words.
     skipped_by_limits: dict[str, int] = Field(default_factory=dict)
     # For holds that end on a known day (planned for a later day): the first such day.
     held_until: dict[str, date] = Field(default_factory=dict)
@@ -65,11 +66,11 @@ class CAMCycleReport(BaseModel):
             return value
         return {_STORED_WORDS.get(key, key): count for key, count in value.items()}
 
-    def skip(self, reason: str, count: int = 1) -> None:
-        """Count `count` messages held back by the limit named `reason`."""
+    def skip(self, reason: Limit, count: int = 1) -> None:
+        """Count `count` messages held back by the limit `reason`."""
         self.skipped_by_limits[reason] = self.skipped_by_limits.get(reason, 0) + count
 
-    def hold(self, reason: str, until: date) -> None:
+    def hold(self, reason: Limit, until: date) -> None:
         """Count one message planned for `until`, a later day, because of `reason`."""
         self.skip(reason)
         known = self.held_until.get(reason)

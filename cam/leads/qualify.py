@@ -16,10 +16,10 @@ from typing import Any, cast
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
-from cam.core import bulk, events, holds
+from cam.core import bulk, events
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
-from cam.core.enums import Disqualification
+from cam.core.enums import Disqualification, Limit
 from cam.core.models import CycleRun, Lead, LeadStatus, RunKind, Suppression, SuppressionKind
 from cam.leads.addresses import email_problem
 from cam.leads.scoring import Scorer, load_rules
@@ -89,7 +89,7 @@ def process_new_leads(ctx: CycleContext) -> None:
         if len(rows) == max(allowance, 0):
             left = session.scalar(select(func.count(Lead.id)).where(Lead.status == LeadStatus.new))
             if left:
-                ctx.report.skip(holds.Limit.max_new_leads_per_day, int(left))
+                ctx.report.skip(Limit.max_new_leads_per_day, int(left))
         if rows:
             safety.reserve_up_to(session, QUOTA_SCOPE, day, cap, len(verdicts))
         disqualified = sum(1 for v in verdicts.values() if v.disqualified is not None)
