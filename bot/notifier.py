@@ -46,6 +46,7 @@ from bot.slack_outcome import (
     upload_error,
 )
 from cam.core import mailboxes
+from cam.core.backoff import Backoff
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Notification, NotificationStatus, NotificationTopic, utcnow
 from cam.core.notices import (
@@ -115,8 +116,7 @@ class Notifier:
         # The key a post carries: this deployment's name and the row's id.
         self.deployment = settings.instance_name
         self.clock = clock
-        self.base_delay = base_delay
-        self.max_delay = max_delay
+        self.backoff = Backoff(first=base_delay.total_seconds(), cap=max_delay.total_seconds())
         # Longer than any single post can take (the client's timeout), so a live claim holds.
         self.claim_ttl = claim_ttl
         # The workspace's address (from auth.test) for links to messages; "" when unknown.
@@ -371,7 +371,7 @@ class Notifier:
                 row.next_attempt_at = None
                 log.error("notification %s not deliverable: %s", row.id, outcome.error)
                 return
-            delay = outcome.retry_in or self._backoff(claimed.attempts)
+            delay = outcome.retry_in or self.backoff.delta(claimed.attempts)
             row.next_attempt_at = now + delay
             log.warning(
                 "notification %s not delivered (attempt %s): %s; next try in %ss",
@@ -389,9 +389,6 @@ class Notifier:
         for reply in post.thread:
             thread = ThreadReplyPayload(text=reply.text, blocks=reply.blocks)
             session.add(notice(NotificationTopic.thread_reply, thread, parent_id=row.id))
-
-    def _backoff(self, attempts: int) -> timedelta:
-        return min(self.max_delay, self.base_delay * (1 << min(max(attempts - 1, 0), 16)))
 
 
 def _delivers(message: Any, key: dict[str, Any]) -> bool:

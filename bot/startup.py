@@ -20,13 +20,13 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Connection, Engine
 
 from cam.core import db
+from cam.core.backoff import Backoff
 from cam.gateways.base import Gateways
 
 log = logging.getLogger(__name__)
 
 # Slack is asked again after 1 s, then twice as long each time, up to a minute.
-SLACK_RETRY_FIRST = 1.0
-SLACK_RETRY_MAX = 60.0
+SLACK_RETRY = Backoff(first=1.0, cap=60.0)
 DESCRIPTION = (
     "Run CAM Orchestrator's Slack app: /slack/events, /healthz and the unsubscribe links on "
     "$PORT, the daily cycle on $CAM_SCHEDULE, the send pass and the notifier. Settings come "
@@ -110,9 +110,9 @@ class SlackTokenCheck:
         self._stop.set()
 
     def _retry(self) -> None:
-        wait = SLACK_RETRY_FIRST
-        while self.problem is not None and not self._stop.wait(wait):
-            wait = min(wait * 2, SLACK_RETRY_MAX)
+        attempt = 1
+        while self.problem is not None and not self._stop.wait(SLACK_RETRY.delay(attempt)):
+            attempt += 1
             refused = self._check()
             if refused is not None:
                 log.error("Slack refused SLACK_BOT_TOKEN: %s", refused)

@@ -30,7 +30,7 @@ from bot.signing import signer_of
 from cam.core.db import unit_of_work
 from cam.core.models import Lead, NotificationTopic
 from cam.escalation import crm_sync, decisions, tasks
-from cam.escalation.outcomes import Decision
+from cam.escalation.outcomes import ApprovalChoice, Decision
 
 
 @dataclass(frozen=True)
@@ -58,13 +58,13 @@ def register(app: App) -> None:
 def approve(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, deps: Deps
 ) -> None:
-    _decide(ack, body, action, respond, deps, approve=True)
+    _decide(ack, body, action, respond, deps, ApprovalChoice.approve)
 
 
 def reject(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, deps: Deps
 ) -> None:
-    _decide(ack, body, action, respond, deps, approve=False)
+    _decide(ack, body, action, respond, deps, ApprovalChoice.reject)
 
 
 def task_done(
@@ -103,8 +103,7 @@ def _decide(
     action: dict[str, Any],
     respond: Respond,
     deps: Deps,
-    *,
-    approve: bool,
+    choice: ApprovalChoice,
 ) -> None:
     ref = ApprovalRef.parse(action.get("value"))
     clicked = clicked_of(body, respond)
@@ -117,7 +116,7 @@ def _decide(
             deps.session_factory,
             approval_id=ref.approval_id,
             decided_by=clicked.user,
-            approve=approve,
+            choice=choice,
             approvers=deps.settings.approver_ids,
             crm=deps.gateways.crm,
             now=deps.clock(),

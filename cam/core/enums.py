@@ -18,6 +18,15 @@ class LeadStatus(enum.StrEnum):
     bounced = "bounced"
 
 
+class Disqualification(enum.StrEnum):
+    """Why qualification turned a lead away; the lead's `status_reason` adds the particulars."""
+
+    invalid_email = "invalid_email"
+    blocked_domain = "blocked_domain"
+    suppressed_address = "suppressed_address"
+    suppressed_domain = "suppressed_domain"
+
+
 class Channel(enum.StrEnum):
     email = "email"
     linkedin = "linkedin"
@@ -167,3 +176,42 @@ class LabelTrust(enum.StrEnum):
     approver = "approver"  # an approver decided or agreed
     agreed = "agreed"  # a second person agreed with the first
     rule = "rule"  # it says what a deterministic rule said
+
+
+class Limit(enum.StrEnum):
+    """What holds work back; reports store and print these values."""
+
+    max_new_leads_per_day = "max_new_leads_per_day"
+    max_outreach_per_day = "max_outreach_per_day"
+    max_followups_per_day = "max_followups_per_day"
+    email_daily_cap = "email_daily_cap"
+    linkedin_daily_cap = "linkedin_daily_cap"
+    email_hourly_cap = "email_hourly_cap"
+    linkedin_hourly_cap = "linkedin_hourly_cap"
+    domain_daily_cap = "domain_daily_cap"
+    send_window = "send_window"
+    email_spacing = "email_spacing"
+    email_retry_later = "email_retry_later"
+    email_not_configured = "email_not_configured"
+    linkedin_not_configured = "linkedin_not_configured"
+    email_no_free_slot = "email_no_free_slot"
+    linkedin_no_free_slot = "linkedin_no_free_slot"
+    paused = "paused"
+    dry_run = "dry_run"
+    mailbox_paused = "mailbox_paused"
+
+    @classmethod
+    def daily_cap(cls, channel: Channel) -> Limit:
+        return cls(f"{channel.value}_daily_cap")
+
+    @classmethod
+    def hourly_cap(cls, channel: Channel) -> Limit:
+        return cls(f"{channel.value}_hourly_cap")
+
+    @classmethod
+    def not_configured(cls, channel: Channel) -> Limit:
+        return cls(f"{channel.value}_not_configured")
+
+    @classmethod
+    def no_free_slot(cls, channel: Channel) -> Limit:
+        return cls(f"{channel.value}_no_free_slot")

@@ -1,4 +1,9 @@
-"""The event log: every step of the engine leaves a row and a log line."""
+"""The event log: every step of the engine leaves a row and a log line.
+
+An event that someone reads back (the digest) carries a pydantic payload, registered under its
+name in `PAYLOADS`: the writer records the model, the reader names the model's fields in SQL
+through `field()`, so neither side spells a JSON key.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,8 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import ColumnElement, insert
 from sqlalchemy.orm import Session
 
 from cam.core.models import Event, utcnow
@@ -46,10 +52,49 @@ LEADS_IMPORTED = "cam.leads_imported"
 LEADS_IMPORT_REFUSED = "cam.leads_import_refused"
 
 
+class WrongPayload(TypeError):
+    """A payload model that is not the one its event name carries."""
+
+
+class EventPayload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LeadsProcessed(EventPayload):
+    """One qualify pass: leads looked at, turned away, and scored (the digest's "qualified")."""
+
+    processed: int = Field(ge=0)
+    disqualified: int = Field(ge=0)
+    scored: int = Field(ge=0)
+
+
+PAYLOADS: dict[str, type[EventPayload]] = {LEADS_PROCESSED: LeadsProcessed}
+
+
+def _details(name: str, details: dict[str, Any] | EventPayload | None) -> dict[str, Any]:
+    """The JSON to store; an event with a registered model must be given that model."""
+    model = PAYLOADS.get(name)
+    if model is not None and type(details) is not model:
+        raise WrongPayload(f"a {name} event carries {model.__name__}")
+    if isinstance(details, EventPayload):
+        return details.model_dump(mode="json")
+    return details or {}
+
+
+def field(name: str, key: str) -> ColumnElement[int]:
+    """The integer field `key` of event `name`'s payload in SQL; `key` must be a field of the
+    name's model."""
+    model = PAYLOADS.get(name)
+    if model is None or key not in model.model_fields:
+        raise WrongPayload(f"a {name} event has no {key}")
+    column: ColumnElement[int] = Event.details[key].as_integer()
+    return column
+
+
 def record(
     session: Session,
     name: str,
-    details: dict[str, Any] | None = None,
+    details: dict[str, Any] | EventPayload | None = None,
     cycle_id: int | None = None,
     *,
     at: datetime | None = None,
@@ -59,9 +104,10 @@ def record(
     `at` is the cycle's clock where a digest counts the event by its day: a cycle run on an
     injected clock (the demo, a simulation) is counted on the day it ran.
     """
-    event = Event(name=name, details=details or {}, cycle_id=cycle_id, created_at=at or utcnow())
+    stored = _details(name, details)
+    event = Event(name=name, details=stored, cycle_id=cycle_id, created_at=at or utcnow())
     session.add(event)
-    log.info("%s cycle=%s %s", name, cycle_id, details or {})
+    log.info("%s cycle=%s %s", name, cycle_id, stored)
     return event
 
 

@@ -6,51 +6,10 @@ The engine counts held-back messages under a `Limit` (`email_daily_cap`,
 
 from __future__ import annotations
 
-import enum
 from datetime import date
 
-from cam.core.models import Channel
+from cam.core.enums import Disqualification, Limit
 from cam.core.report import CAMCycleReport
-
-
-class Limit(enum.StrEnum):
-    """What holds work back; reports store and print these values."""
-
-    max_new_leads_per_day = "max_new_leads_per_day"
-    max_outreach_per_day = "max_outreach_per_day"
-    max_followups_per_day = "max_followups_per_day"
-    email_daily_cap = "email_daily_cap"
-    linkedin_daily_cap = "linkedin_daily_cap"
-    email_hourly_cap = "email_hourly_cap"
-    linkedin_hourly_cap = "linkedin_hourly_cap"
-    domain_daily_cap = "domain_daily_cap"
-    send_window = "send_window"
-    email_spacing = "email_spacing"
-    email_retry_later = "email_retry_later"
-    email_not_configured = "email_not_configured"
-    linkedin_not_configured = "linkedin_not_configured"
-    email_no_free_slot = "email_no_free_slot"
-    linkedin_no_free_slot = "linkedin_no_free_slot"
-    paused = "paused"
-    dry_run = "dry_run"
-    mailbox_paused = "mailbox_paused"
-
-    @classmethod
-    def daily_cap(cls, channel: Channel) -> Limit:
-        return cls(f"{channel.value}_daily_cap")
-
-    @classmethod
-    def hourly_cap(cls, channel: Channel) -> Limit:
-        return cls(f"{channel.value}_hourly_cap")
-
-    @classmethod
-    def not_configured(cls, channel: Channel) -> Limit:
-        return cls(f"{channel.value}_not_configured")
-
-    @classmethod
-    def no_free_slot(cls, channel: Channel) -> Limit:
-        return cls(f"{channel.value}_no_free_slot")
-
 
 # Limit -> (what waits, why). A count goes before "what waits".
 _HOLDS: dict[Limit, tuple[str, str]] = {
@@ -91,12 +50,12 @@ _UNTIL: dict[Limit, str] = {
     Limit.linkedin_hourly_cap: "the next hour",
     Limit.send_window: "the next business hours",
 }
-# Why a lead was disqualified, by the start of its recorded reason.
+# Why a lead was disqualified, in words.
 DISQUALIFIED_WORDS = {
-    "invalid email": "with an invalid address",
-    "blocked domain": "on a blocked domain",
-    "suppressed address": "who asked not to be contacted",
-    "suppressed domain": "at a company that asked not to be contacted",
+    Disqualification.invalid_email: "with an invalid address",
+    Disqualification.blocked_domain: "on a blocked domain",
+    Disqualification.suppressed_address: "who asked not to be contacted",
+    Disqualification.suppressed_domain: "at a company that asked not to be contacted",
 }
 
 
@@ -120,14 +79,6 @@ def hold_line(reason: str, count: int, until: date | None = None) -> str:
     return f"{count} {what}: {why}" + (f" (until {lifts})" if lifts else "")
 
 
-def disqualified_kind(reason: str) -> str:
-    """Return the words for a disqualification reason, without its particulars."""
-    for start, words in DISQUALIFIED_WORDS.items():
-        if reason.startswith(start):
-            return words
-    return reason
-
-
 NOT_SET_UP_WORDS = {
     "email": "sending email",
     "inbox": "reading replies",
@@ -140,9 +91,8 @@ def leads_line(report: CAMCycleReport) -> str | None:
     """Account for every lead looked at: disqualified (why), under the bar, enrolled."""
     if not report.leads_processed and not report.leads_enrolled:
         return None
-    why = ", ".join(
-        f"{count} {kind}" for kind, count in sorted(report.disqualified_why.items(), key=_most)
-    )
+    counted = {DISQUALIFIED_WORDS[kind]: count for kind, count in report.disqualified_why.items()}
+    why = ", ".join(f"{count} {words}" for words, count in sorted(counted.items(), key=_most))
     parts = [
         f"{report.leads_disqualified} disqualified" + (f" ({why})" if why else ""),
         f"{report.leads_below_threshold} scored below the campaign's bar",

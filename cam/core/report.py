@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.exc import StatementError
 
+from cam.core.enums import Disqualification, Limit
+
 MAX_ERROR_TEXT = 500
+# Reports stored before the kinds were an enum counted them under these words.
+_STORED_WORDS = {
+    "with an invalid address": Disqualification.invalid_email,
+    "on a blocked domain": Disqualification.blocked_domain,
+    "who asked not to be contacted": Disqualification.suppressed_address,
+    "at a company that asked not to be contacted": Disqualification.suppressed_domain,
+}
 
 
 class CycleError(BaseModel):
@@ -26,8 +36,8 @@ class CAMCycleReport(BaseModel):
     leads_created: int = 0
     leads_processed: int = 0
     leads_disqualified: int = 0
-    # How many of each kind of disqualification (words from `holds.disqualified_kind`).
-    disqualified_why: dict[str, int] = Field(default_factory=dict)
+    # How many of each kind of disqualification.
+    disqualified_why: dict[Disqualification, int] = Field(default_factory=dict)
     # Scored leads that entered the campaign, and those that scored under its threshold.
     leads_enrolled: int = 0
     leads_below_threshold: int = 0
@@ -36,6 +46,7 @@ class CAMCycleReport(BaseModel):
     followups_sent: int = 0
     simulated: int = 0
     tasks_created: int = 0
+    # Keyed by `Limit` values; a report stored by an older version may hold other words.
     skipped_by_limits: dict[str, int] = Field(default_factory=dict)
     # For holds that end on a known day (planned for a later day): the first such day.
     held_until: dict[str, date] = Field(default_factory=dict)
@@ -49,11 +60,19 @@ class CAMCycleReport(BaseModel):
     phase_durations: dict[str, float] = Field(default_factory=dict)
     errors: list[CycleError] = Field(default_factory=list)
 
-    def skip(self, reason: str, count: int = 1) -> None:
-        """Count `count` messages held back by the limit named `reason`."""
+    @field_validator("disqualified_why", mode="before")
+    @classmethod
+    def _kinds_from_words(cls, value: Any) -> Any:
+        """Read a report stored with words for keys as the kinds they name."""
+        if not isinstance(value, dict):
+            return value
+        return {_STORED_WORDS.get(key, key): count for key, count in value.items()}
+
+    def skip(self, reason: Limit, count: int = 1) -> None:
+        """Count `count` messages held back by the limit `reason`."""
         self.skipped_by_limits[reason] = self.skipped_by_limits.get(reason, 0) + count
 
-    def hold(self, reason: str, until: date) -> None:
+    def hold(self, reason: Limit, until: date) -> None:
         """Count one message planned for `until`, a later day, because of `reason`."""
         self.skip(reason)
         known = self.held_until.get(reason)

@@ -29,7 +29,14 @@ from cam.core.state import set_dry_run
 from cam.escalation import crm_sync
 from cam.escalation.expiry import expire_stale
 from cam.escalation.go_live import four_eyes_refusal
-from cam.escalation.outcomes import Decision, Outcome, decision_of, get_approval, refuse
+from cam.escalation.outcomes import (
+    ApprovalChoice,
+    Decision,
+    Outcome,
+    decision_of,
+    get_approval,
+    refuse,
+)
 from cam.gateways.base import CrmSyncer
 from cam.leads import lifecycle as lead_lifecycle
 from cam.replies import labels
@@ -40,7 +47,7 @@ def decide(
     *,
     approval_id: int,
     decided_by: str,
-    approve: bool,
+    choice: ApprovalChoice,
     approvers: frozenset[str],
     crm: CrmSyncer,
     now: datetime,
@@ -48,20 +55,20 @@ def decide(
     """Approve or reject an approval once, whoever else tries at the same moment."""
     with unit_of_work(session_factory) as session:
         approval = get_approval(session, approval_id)
-        refusal = _refusal(session, approval, decided_by, approve, approvers, now)
+        refusal = _refusal(session, approval, decided_by, choice, approvers, now)
         if refusal is not None:
             refuse(session, approval_id, decided_by, refusal)
             return decision_of(approval, refusal)
         won = approval.status is ApprovalStatus.pending and _take(
-            session, approval, decided_by, approve, now
+            session, approval, decided_by, choice, now
         )
         session.refresh(approval)
         if won:
-            _apply(session, approval, decided_by, approve, now)
+            _apply(session, approval, decided_by, choice, now)
     if not won:
         expired = approval.status is ApprovalStatus.expired
         return decision_of(approval, Outcome.expired if expired else Outcome.already_decided)
-    if not approve:
+    if choice is ApprovalChoice.reject:
         return decision_of(approval, Outcome.rejected)
     if approval.kind is not ApprovalKind.escalate_lead:
         return decision_of(approval, Outcome.approved)
@@ -73,7 +80,7 @@ def _refusal(
     session: Session,
     approval: Approval,
     by: str,
-    approve: bool,
+    choice: ApprovalChoice,
     approvers: frozenset[str],
     now: datetime,
 ) -> Outcome | None:
@@ -86,21 +93,23 @@ def _refusal(
         expire_stale(session, now)
         session.refresh(approval)
         return Outcome.expired
-    if approval.kind is ApprovalKind.go_live and approve:
+    if approval.kind is ApprovalKind.go_live and choice is ApprovalChoice.approve:
         return four_eyes_refusal(session, approval, by, approvers, now)
     return None
 
 
-def _take(session: Session, approval: Approval, by: str, approve: bool, now: datetime) -> bool:
+def _take(
+    session: Session, approval: Approval, by: str, choice: ApprovalChoice, now: datetime
+) -> bool:
     """Decide with one conditional UPDATE; True if this call changed the pending row."""
     values: dict[str, Any] = {
-        "status": ApprovalStatus.approved if approve else ApprovalStatus.rejected,
+        "status": choice.status,
         "decided_by": by,
         "decided_at": now,
     }
     if approval.kind is ApprovalKind.go_live:
         values["dedupe_key"] = None
-    elif approve:
+    elif choice is ApprovalChoice.approve:
         values["crm_sync_started_at"] = now  # the winner holds the CRM claim from the start
     result = cast(
         CursorResult[Any],
@@ -114,8 +123,11 @@ def _take(session: Session, approval: Approval, by: str, approve: bool, now: dat
     return result.rowcount == 1
 
 
-def _apply(session: Session, approval: Approval, by: str, approve: bool, now: datetime) -> None:
+def _apply(
+    session: Session, approval: Approval, by: str, choice: ApprovalChoice, now: datetime
+) -> None:
     """Carry out what the winning decision means, in its transaction."""
+    approve = choice is ApprovalChoice.approve
     if approval.kind is ApprovalKind.go_live and approve:
         set_dry_run(session, dry_run=False, by=by, now=now)
     elif approval.kind is ApprovalKind.escalate_lead and approval.lead_id is not None:
@@ -128,9 +140,9 @@ def _apply(session: Session, approval: Approval, by: str, approve: bool, now: da
             if reply is not None:
                 # Approving confirms the reply is interest: a label the classifier learns from,
                 # or the approver's word for the Interested a teammate clicked on its card.
-                choice = TriageChoice.interested
-                if not labels.record(session, reply, choice, by=by, now=now, approver=True):
-                    label = labels.LABEL_OF[choice]
+                interested = TriageChoice.interested
+                if not labels.record(session, reply, interested, by=by, now=now, approver=True):
+                    label = labels.LABEL_OF[interested]
                     labels.vouch(session, reply.id, label, by=by, approver=True, now=now)
         elif lead is not None:
             lead.status_reason = f"escalation rejected by {by}"

@@ -7,6 +7,7 @@ insert it once.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import exists, func, insert, select
 from sqlalchemy.orm import Session
@@ -30,6 +31,20 @@ from cam.core.notices import ApprovalPayload, row
 BATCH = 500
 
 
+class Candidate(NamedTuple):
+    """A lead to escalate, with the reply that made it hot (None: no reply to show)."""
+
+    lead_id: int
+    reply_id: int | None
+
+
+class Requested(NamedTuple):
+    """An escalation this call asked for."""
+
+    approval_id: int
+    lead_id: int
+
+
 def escalate_hot_leads(ctx: CycleContext) -> None:
     """Ask for approval of each hot lead that has none yet, with the reply that made it hot."""
     with unit_of_work(ctx.session_factory) as session:
@@ -42,17 +57,17 @@ def escalate_hot_leads(ctx: CycleContext) -> None:
 
 def request_escalations(
     session: Session,
-    candidates: list[tuple[int, int | None]],
+    candidates: list[Candidate],
     now: datetime,
     *,
     cycle_id: int | None = None,
     notify: bool = True,
-) -> list[tuple[int, int | None]]:
-    """Ask for approval of each (lead id, reply id) with none yet; return (approval, lead) ids.
+) -> list[Requested]:
+    """Ask for approval of each candidate with none yet; return those asked for.
 
     `notify=False` when the reply's own card carries the approval's buttons: no second message.
     """
-    created: list[tuple[int, int | None]] = []
+    created: list[Requested] = []
     for start in range(0, len(candidates), BATCH):
         created += _insert_escalations(session, candidates[start : start + BATCH], now)
     created.sort()
@@ -60,24 +75,28 @@ def request_escalations(
         session.execute(
             insert(Notification),
             [
-                row(NotificationTopic.approval, ApprovalPayload(approval_id=aid))
-                for aid, _ in created
+                row(NotificationTopic.approval, ApprovalPayload(approval_id=r.approval_id))
+                for r in created
             ],
         )
     events.record_many(
         session,
         events.APPROVAL_REQUESTED,
         [
-            {"approval_id": aid, "kind": ApprovalKind.escalate_lead.value, "lead_id": lid}
-            for aid, lid in created
+            {
+                "approval_id": r.approval_id,
+                "kind": ApprovalKind.escalate_lead.value,
+                "lead_id": r.lead_id,
+            }
+            for r in created
         ],
         cycle_id,
     )
     return created
 
 
-def _unescalated_hot_leads(session: Session) -> list[tuple[int, int | None]]:
-    """Return (lead id, reply id) of hot leads with no escalation; prefer an interested reply."""
+def _unescalated_hot_leads(session: Session) -> list[Candidate]:
+    """Return the hot leads with no escalation; prefer an interested reply."""
     interested = (
         select(Reply.lead_id, func.max(Reply.id).label("reply_id"))
         .where(Reply.classification == ReplyClass.interested)
@@ -99,12 +118,10 @@ def _unescalated_hot_leads(session: Session) -> list[tuple[int, int | None]]:
         .where(Lead.status == LeadStatus.hot, ~already)
         .order_by(Lead.id)
     ).all()
-    return [(lead_id, reply_id) for lead_id, reply_id in rows]
+    return [Candidate(lead_id, reply_id) for lead_id, reply_id in rows]
 
 
-def _insert_escalations(
-    session: Session, batch: list[tuple[int, int | None]], now: datetime
-) -> list[tuple[int, int | None]]:
+def _insert_escalations(session: Session, batch: list[Candidate], now: datetime) -> list[Requested]:
     """Insert pending escalations, skipping any another instance inserted first."""
     if not batch:
         return []
@@ -123,4 +140,4 @@ def _insert_escalations(
     inserted = bulk.insert_ignoring(
         session, Approval, rows, on=["dedupe_key"], returning=[Approval.id, Approval.lead_id]
     )
-    return [(approval_id, lead_id) for approval_id, lead_id in inserted]
+    return [Requested(approval_id, lead_id) for approval_id, lead_id in inserted]

@@ -19,6 +19,20 @@ class UnknownApproval(LookupError):
     """No approval has this id."""
 
 
+class ApprovalChoice(enum.StrEnum):
+    """What an approver chose on an approval: its two buttons."""
+
+    approve = "approve"
+    reject = "reject"
+
+    @property
+    def status(self) -> ApprovalStatus:
+        """The status the approval takes when this choice wins."""
+        if self is ApprovalChoice.approve:
+            return ApprovalStatus.approved
+        return ApprovalStatus.rejected
+
+
 class Outcome(enum.StrEnum):
     """What became of one attempt to decide an approval or to finish its CRM sync."""
 

@@ -19,6 +19,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from cam.core.backoff import Backoff
 from cam.core.models import utcnow
 from cam.gateways.base import GatewayError
 
@@ -58,6 +59,7 @@ class JsonHttpClient:
         self._headers = {"Accept": "application/json", **(headers or {})}
         self._timeout = timeout
         self._retry = retry or RetryPolicy()
+        self._backoff = Backoff(first=self._retry.backoff)
         self._sleep = sleep
 
     def request(
@@ -112,7 +114,7 @@ class JsonHttpClient:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _back_off(self, where: str, why: str, attempt: int) -> None:
-        wait = self._retry.backoff * 2 ** (attempt - 1)
+        wait = self._backoff.delay(attempt)
         log.warning("%s failed %s (%s); retrying in %.1fs", self.service, where, why, wait)
         self._sleep(wait)
 
@@ -128,7 +130,7 @@ class JsonHttpClient:
                 except (TypeError, ValueError):
                     wait = None
         if wait is None:
-            wait = self._retry.backoff * 2 ** (attempt - 1)
+            wait = self._backoff.delay(attempt)
         return min(max(wait, 0.0), self._retry.max_wait)
 
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
-from cam.core import bulk, events, holds
+from cam.core import bulk, events
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
+from cam.core.enums import Disqualification, Limit
 from cam.core.models import CycleRun, Lead, LeadStatus, RunKind, Suppression, SuppressionKind
 from cam.leads.addresses import email_problem
 from cam.leads.scoring import Scorer, load_rules
@@ -29,6 +31,47 @@ PHASE = "qualify"
 QUOTA_SCOPE = "leads:processed"
 
 _leads = cast(Table, Lead.__table__)
+# What the lead's stored reason says before its particulars (people read it on the lead).
+_REASON_TEXT = {
+    Disqualification.invalid_email: "invalid email:",
+    Disqualification.blocked_domain: "blocked domain",
+    Disqualification.suppressed_address: "suppressed address",
+    Disqualification.suppressed_domain: "suppressed domain",
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What qualification decided about one lead: scored (with points), or turned away (why)."""
+
+    domain: str
+    score: int = 0
+    score_reasons: list[str] = field(default_factory=list)
+    disqualified: Disqualification | None = None
+    # The particulars of a disqualification: the address's problem, the domain that matched.
+    detail: str = ""
+
+    @property
+    def status(self) -> LeadStatus:
+        return LeadStatus.scored if self.disqualified is None else LeadStatus.disqualified
+
+    @property
+    def status_reason(self) -> str | None:
+        """The reason stored on the lead: "blocked domain rival.example"."""
+        if self.disqualified is None:
+            return None
+        return " ".join(filter(None, (_REASON_TEXT[self.disqualified], self.detail)))[:500]
+
+    def values(self, lead_id: int) -> dict[str, object]:
+        """The column values of the lead's UPDATE."""
+        return {
+            "id": lead_id,
+            "domain": self.domain,
+            "status": self.status,
+            "status_reason": self.status_reason,
+            "score": self.score,
+            "score_reasons": self.score_reasons,
+        }
 
 
 def process_new_leads(ctx: CycleContext) -> None:
@@ -41,25 +84,25 @@ def process_new_leads(ctx: CycleContext) -> None:
         ctx.report.leads_created = _leads_created_since_last_cycle(session, ctx)
         allowance = cap - safety.quota_used(session, QUOTA_SCOPE, day)
         rows = _waiting_leads(session, allowance) if allowance > 0 else []
-        changes = _judge_all(session, ctx, scorer, rows) if rows else []
-        _write(session, changes, now)
+        verdicts = _judge_all(session, ctx, scorer, rows) if rows else {}
+        _write(session, verdicts, now)
         if len(rows) == max(allowance, 0):
             left = session.scalar(select(func.count(Lead.id)).where(Lead.status == LeadStatus.new))
             if left:
-                ctx.report.skip(holds.Limit.max_new_leads_per_day, int(left))
+                ctx.report.skip(Limit.max_new_leads_per_day, int(left))
         if rows:
-            safety.reserve_up_to(session, QUOTA_SCOPE, day, cap, len(changes))
-        disqualified = sum(1 for c in changes if c["status"] is LeadStatus.disqualified)
-        ctx.report.leads_processed += len(changes)
+            safety.reserve_up_to(session, QUOTA_SCOPE, day, cap, len(verdicts))
+        disqualified = sum(1 for v in verdicts.values() if v.disqualified is not None)
+        ctx.report.leads_processed += len(verdicts)
         ctx.report.leads_disqualified += disqualified
         events.record(
             session,
             events.LEADS_PROCESSED,
-            {
-                "processed": len(changes),
-                "disqualified": disqualified,
-                "scored": len(changes) - disqualified,
-            },
+            events.LeadsProcessed(
+                processed=len(verdicts),
+                disqualified=disqualified,
+                scored=len(verdicts) - disqualified,
+            ),
             cycle_id=ctx.cycle_id,
             at=now,
         )
@@ -77,15 +120,15 @@ def _waiting_leads(session: Session, limit: int) -> Sequence[Any]:
 
 def _judge_all(
     session: Session, ctx: CycleContext, scorer: Scorer, rows: Sequence[Any]
-) -> list[dict[str, Any]]:
-    """Decide each lead; one that cannot be scored is reported and left `new`."""
+) -> dict[int, Verdict]:
+    """Decide each lead (by id); one that cannot be scored is reported and left `new`."""
     blocked = {d.strip().lower().lstrip("@") for d in ctx.config.safety_settings.blocked_domains}
     suppressed = _suppressed_lead_emails(session)
     suppressed_domains = safety.suppressed_domains(session)
-    changes = []
+    verdicts: dict[int, Verdict] = {}
     for lead_id, email, title, custom in rows:
         try:
-            change = _judge(
+            verdict = _judge(
                 scorer,
                 email=email,
                 title=title or "",
@@ -97,18 +140,17 @@ def _judge_all(
         except Exception as exc:  # never crash: one bad lead must not stop the others
             ctx.report.error(PHASE, f"cannot score: {exc}", item=email)
             continue
-        change["id"] = lead_id
-        changes.append(change)
-        if change["status"] is LeadStatus.disqualified:
-            kind = holds.disqualified_kind(change["status_reason"])
+        verdicts[lead_id] = verdict
+        if verdict.disqualified is not None:
             why = ctx.report.disqualified_why
-            why[kind] = why.get(kind, 0) + 1
-    return changes
+            why[verdict.disqualified] = why.get(verdict.disqualified, 0) + 1
+    return verdicts
 
 
-def _write(session: Session, changes: list[dict[str, Any]], now: datetime) -> None:
+def _write(session: Session, verdicts: dict[int, Verdict], now: datetime) -> None:
     """Store the verdicts in one bulk UPDATE of the leads."""
-    bulk.update_rows(session, _leads, changes, key="id", also={"updated_at": now})
+    rows = [verdict.values(lead_id) for lead_id, verdict in verdicts.items()]
+    bulk.update_rows(session, _leads, rows, key="id", also={"updated_at": now})
 
 
 def _judge(
@@ -120,40 +162,24 @@ def _judge(
     blocked: set[str],
     suppressed_domains: set[str],
     suppressed: bool,
-) -> dict[str, Any]:
-    """Decide one lead: the column values its UPDATE sets."""
+) -> Verdict:
+    """Decide one lead."""
     address = email.strip().lower()
     domain = safety.domain_of(address)
     problem = email_problem(address)
     if problem is not None:
-        return _disqualify(domain, f"invalid email: {problem}")
+        return Verdict(domain, disqualified=Disqualification.invalid_email, detail=problem)
     suffixes = safety.domain_suffixes(domain) if blocked or suppressed_domains else []
     for suffix in suffixes:
         if suffix in blocked:
-            return _disqualify(domain, f"blocked domain {suffix}")
+            return Verdict(domain, disqualified=Disqualification.blocked_domain, detail=suffix)
     if suppressed:
-        return _disqualify(domain, "suppressed address")
+        return Verdict(domain, disqualified=Disqualification.suppressed_address)
     for suffix in suffixes:
         if suffix in suppressed_domains:
-            return _disqualify(domain, f"suppressed domain {suffix}")
+            return Verdict(domain, disqualified=Disqualification.suppressed_domain, detail=suffix)
     score = scorer.score(title=title, domain=domain, custom_fields=custom)
-    return {
-        "domain": domain,
-        "status": LeadStatus.scored,
-        "status_reason": None,
-        "score": score.points,
-        "score_reasons": score.reasons,
-    }
-
-
-def _disqualify(domain: str, reason: str) -> dict[str, Any]:
-    return {
-        "domain": domain,
-        "status": LeadStatus.disqualified,
-        "status_reason": reason[:500],
-        "score": 0,
-        "score_reasons": [],
-    }
+    return Verdict(domain, score=score.points, score_reasons=score.reasons)
 
 
 def _suppressed_lead_emails(session: Session) -> set[int]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from cam.core.config import Sender
 from cam.core.db import unit_of_work
-from cam.core.holds import Limit
+from cam.core.enums import Limit
 from cam.core.models import Channel, Lead, OutreachMessage, OutreachStatus
 from cam.gateways.base import (
     DeliveryUnknownError,

@@ -30,6 +30,7 @@ from sqlalchemy import ColumnElement, CursorResult, delete, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from cam.core import bulk, events
+from cam.core.enums import Limit
 from cam.core.models import Lead, OutreachMessage, OutreachStatus
 from cam.core.state import get_state
 
@@ -123,7 +124,7 @@ def replan_simulated(session: Session) -> int:
     return _rowcount(result)
 
 
-def halt_reason(session: Session, *, dry_run: bool, was_dry: bool) -> str | None:
+def halt_reason(session: Session, *, dry_run: bool, was_dry: bool) -> Limit | None:
     """Return why a send pass must stop before its next claim (`paused`, `dry_run`), or None.
 
     Read from the database before every claim, so `/cam pause` or `/cam dry` stops a pass in
@@ -132,9 +133,9 @@ def halt_reason(session: Session, *, dry_run: bool, was_dry: bool) -> str | None
     """
     state = get_state(session)
     if state.paused:
-        return "paused"
+        return Limit.paused
     if state.dry_run and not dry_run and not was_dry:
-        return "dry_run"
+        return Limit.dry_run
     return None
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from cam.core.config import CAMCycleConfig, Sender, SendWindow
 from cam.core.context import CycleContext
-from cam.core.holds import Limit
+from cam.core.enums import Limit
 from cam.core.mailboxes import DEFAULT_KEY, SenderProfile
 from cam.core.models import (
     CampaignStep,

@@ -8,6 +8,7 @@ per team day by `max_outreach_per_day` (first steps) and `max_followups_per_day`
 
 from __future__ import annotations
 
+import enum
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from cam.core import events
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
-from cam.core.holds import Limit
+from cam.core.enums import Limit
 from cam.core.models import (
     Campaign,
     CampaignStep,
@@ -52,6 +53,36 @@ _plan_lead = (
 )
 
 
+class StepKind(enum.Enum):
+    """A lead's first message, or a follow-up: each has its own daily planning cap."""
+
+    first = "first"
+    follow_up = "follow_up"
+
+    @classmethod
+    def of(cls, step: int) -> StepKind:
+        """The kind of campaign step number `step` (from 1)."""
+        return cls.first if step == 1 else cls.follow_up
+
+
+@dataclass
+class Planned:
+    """How many steps of each kind one planning pass put in the outbox."""
+
+    first: int = 0
+    follow_ups: int = 0
+
+    def count(self, kind: StepKind) -> None:
+        if kind is StepKind.first:
+            self.first += 1
+        else:
+            self.follow_ups += 1
+
+    @property
+    def total(self) -> int:
+        return self.first + self.follow_ups
+
+
 def schedule_outreach(ctx: CycleContext) -> None:
     """Enrol leads at or above the threshold; plan the next step of each lead that is due.
 
@@ -82,23 +113,23 @@ def schedule_outreach(ctx: CycleContext) -> None:
         followup_room = config.max_followups_per_day - safety.quota_used(
             session, FOLLOWUP_SCOPE, day
         )
-        due = _due_leads(session, due_now, first=True, limit=first_room)
-        due += _due_leads(session, due_now, first=False, limit=followup_room)
-        for first, room, reason in (
-            (True, first_room, Limit.max_outreach_per_day),
-            (False, followup_room, Limit.max_followups_per_day),
+        due = _due_leads(session, due_now, StepKind.first, limit=first_room)
+        due += _due_leads(session, due_now, StepKind.follow_up, limit=followup_room)
+        for kind, room, reason in (
+            (StepKind.first, first_room, Limit.max_outreach_per_day),
+            (StepKind.follow_up, followup_room, Limit.max_followups_per_day),
         ):
-            planned_here = sum(1 for lead in due if (lead.steps_planned == 0) == first)
+            planned_here = sum(1 for lead in due if StepKind.of(lead.steps_planned + 1) is kind)
             if planned_here >= room:
-                waiting = _count_due(session, due_now, first=first)
+                waiting = _count_due(session, due_now, kind)
                 if waiting > planned_here:
                     ctx.report.skip(reason, waiting - planned_here)
         planned = _plan(session, ctx, campaign, steps, due)
-        safety.reserve_up_to(session, FIRST_SCOPE, day, config.max_outreach_per_day, planned[True])
+        safety.reserve_up_to(session, FIRST_SCOPE, day, config.max_outreach_per_day, planned.first)
         safety.reserve_up_to(
-            session, FOLLOWUP_SCOPE, day, config.max_followups_per_day, planned[False]
+            session, FOLLOWUP_SCOPE, day, config.max_followups_per_day, planned.follow_ups
         )
-        ctx.report.outreach_scheduled += planned[True] + planned[False]
+        ctx.report.outreach_scheduled += planned.total
         events.record(
             session,
             events.OUTREACH_SCHEDULED,
@@ -106,8 +137,8 @@ def schedule_outreach(ctx: CycleContext) -> None:
                 "campaign": campaign.key,
                 "enrolled": enrolled,
                 "below_threshold": below,
-                "first_steps": planned[True],
-                "followups": planned[False],
+                "first_steps": planned.first,
+                "followups": planned.follow_ups,
             },
             cycle_id=ctx.cycle_id,
             at=now,
@@ -120,8 +151,8 @@ def _plan(
     campaign: Campaign,
     steps: dict[int, CampaignStep],
     due: list[Any],
-) -> dict[bool, int]:
-    """Insert the next step of each due lead; return how many (first steps, follow-ups)."""
+) -> Planned:
+    """Insert the next step of each due lead; return how many of each kind."""
     now = ctx.clock()
     today = safety.team_day(now, ctx.config.timezone)
     planner = SlotPlanner(session, ctx, now)
@@ -154,10 +185,10 @@ def _plan(
         _not_planned(session, ctx, lead_id, rows[lead_id]["step"])
     if inserted:
         session.execute(_plan_lead, [lead_changes[lead_id] for lead_id in sorted(inserted)])
-    planned = {True: 0, False: 0}
+    planned = Planned()
     for lead_id in inserted:
         if rows[lead_id]["status"] is OutreachStatus.planned:
-            planned[rows[lead_id]["step"] == 1] += 1
+            planned.count(StepKind.of(rows[lead_id]["step"]))
     return planned
 
 
@@ -218,7 +249,7 @@ class _Due:
     now: datetime
     dry_run: bool
 
-    def filter(self, *, first: bool) -> list[Any]:
+    def filter(self, kind: StepKind) -> list[Any]:
         conditions = [
             Lead.campaign_id == self.campaign.id,
             Lead.status.in_(sorted(lead_lifecycle.ENROLLED)),
@@ -226,20 +257,21 @@ class _Due:
             Lead.next_step_at <= self.now,
             Lead.steps_planned < self.step_count,
         ]
-        if first:
+        if kind is StepKind.first:
             return [*conditions, Lead.steps_planned == 0]
         previous = lifecycle.previous_step_done(dry_run=self.dry_run)
         return [*conditions, Lead.steps_planned > 0, previous]
 
 
-def _due_leads(session: Session, due: _Due, *, first: bool, limit: int) -> list[Any]:
+def _due_leads(session: Session, due: _Due, kind: StepKind, *, limit: int) -> list[Any]:
     """Return the leads whose next step is due, best first; locked so two planners differ."""
     if limit <= 0:
         return []
-    order = (Lead.score.desc(), Lead.id) if first else (Lead.next_step_at, Lead.id)
+    by_score = kind is StepKind.first
+    order = (Lead.score.desc(), Lead.id) if by_score else (Lead.next_step_at, Lead.id)
     query = (
         select(Lead.id, Lead.status, Lead.steps_planned, Lead.timezone, Lead.domain, Lead.mailbox)
-        .where(*due.filter(first=first))
+        .where(*due.filter(kind))
         .order_by(*order)
         .limit(limit)
         .with_for_update(skip_locked=True, of=Lead)
@@ -247,8 +279,8 @@ def _due_leads(session: Session, due: _Due, *, first: bool, limit: int) -> list[
     return list(session.execute(query).all())
 
 
-def _count_due(session: Session, due: _Due, *, first: bool) -> int:
-    query = select(func.count(Lead.id)).where(*due.filter(first=first))
+def _count_due(session: Session, due: _Due, kind: StepKind) -> int:
+    query = select(func.count(Lead.id)).where(*due.filter(kind))
     return int(session.scalar(query) or 0)
 
 

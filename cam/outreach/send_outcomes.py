@@ -12,8 +12,9 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from cam.core.backoff import Backoff
 from cam.core.db import unit_of_work
-from cam.core.holds import Limit
+from cam.core.enums import Limit
 from cam.core.models import (
     Lead,
     LeadStatus,
@@ -29,7 +30,7 @@ from cam.outreach.outbox import Quota
 from cam.outreach.send_state import PassState
 
 MAX_ATTEMPTS = 5
-RETRY_BACKOFF = timedelta(minutes=15)
+RETRY_BACKOFF = Backoff(first=timedelta(minutes=15).total_seconds())
 
 # Changes a claimed row (and its lead) inside the transaction that holds the row.
 Apply = Callable[[Session, OutreachMessage, Lead], None]
@@ -108,7 +109,7 @@ def _outcome(
             state.counts.failed += 1
             return
         row.status = OutreachStatus.planned
-        row.scheduled_at = state.now + RETRY_BACKOFF * 2 ** (row.attempts - 1)
+        row.scheduled_at = RETRY_BACKOFF.after(row.attempts, state.now)
         row.reason = f"temporary failure: {result.detail}"[:1000]
         row.claimed_by = row.claimed_at = row.message_id = None
         return

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from cam.core.config import ChannelLimitConfig, Sender
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
-from cam.core.holds import Limit
+from cam.core.enums import Limit
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import CampaignStep, Channel, Lead, OutreachMessage, OutreachStatus
 from cam.leads import lifecycle as lead_lifecycle
@@ -58,7 +58,7 @@ class PassState:
         self.linkedin_started_on: date | None = None
         self.deferred: set[int] = set()
         # Why the pass stopped early: "paused" or "dry_run" (switched on while it ran).
-        self.halted: str | None = None
+        self.halted: Limit | None = None
         self.counts = SendCounts()
 
     def is_halted(self, session: Session) -> bool:

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from cam.core import events
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
+from cam.core.enums import Limit
 from cam.core.models import CampaignStep, Channel
 from cam.core.state import get_state
 from cam.outreach import lifecycle, senders
@@ -66,7 +67,7 @@ class SendPass:
                 events.OUTREACH_SENT,
                 {
                     "dry_run": self.ctx.dry_run,
-                    "paused": state.halted == "paused",
+                    "paused": state.halted is Limit.paused,
                     "halted": state.halted,
                     **state.counts.payload(),
                 },

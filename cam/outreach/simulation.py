@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from cam.core.db import unit_of_work
-from cam.core.holds import Limit
+from cam.core.enums import Limit
 from cam.core.models import Channel, OutreachStatus
 from cam.outreach import safety, senders
 from cam.outreach.outbox import Quota

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from cam.core.config import CAMCycleConfig
 from cam.core.context import CycleContext
-from cam.core.holds import Limit
+from cam.core.enums import Limit
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import Channel, Lead, OutreachMessage
 from cam.core.state import get_state

@@ -119,6 +119,9 @@ def _escalate_interested(session: Session, human: Sequence[StoredReply], now: da
         select(Lead.id).where(Lead.id.in_(wanted), Lead.status == LeadStatus.hot)
     ).all()
     created = escalations.request_escalations(
-        session, [(lead_id, wanted[lead_id]) for lead_id in sorted(hot)], now, notify=False
+        session,
+        [escalations.Candidate(lead_id, wanted[lead_id]) for lead_id in sorted(hot)],
+        now,
+        notify=False,
     )
     return len(created)

@@ -247,8 +247,9 @@ def _carry_out(
     if choice is TriageChoice.interested:
         if lead.status in (*IN_SEQUENCE, LeadStatus.replied):
             _stop(session, lead, LeadStatus.hot, f"marked interested by {by}", now)
-        created = escalations.request_escalations(session, [(lead.id, reply.id)], now, notify=False)
-        return created[0][0] if created else None
+        candidate = escalations.Candidate(lead.id, reply.id)
+        created = escalations.request_escalations(session, [candidate], now, notify=False)
+        return created[0].approval_id if created else None
     if choice is TriageChoice.not_interested:
         status = lead.status if lead.status is LeadStatus.escalated else LeadStatus.replied
         _stop(session, lead, status, f"closed: not interested, decided by {by}", now)

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from cam.core import leases
+from cam.core.backoff import Backoff
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import WatchMode, utcnow
@@ -81,8 +82,7 @@ class ReplyWatcher:
         self._clock = clock
         # RFC 2177: re-issue IDLE within 29 minutes; sooner also catches a silently dead link.
         self.idle_renew_seconds = min(idle_renew_seconds, 29 * 60.0)
-        self._backoff = backoff_seconds
-        self._max_backoff = max_backoff_seconds
+        self._backoff = Backoff(first=backoff_seconds, cap=max_backoff_seconds)
         self._lease_ttl = lease_ttl
         self._lease = lease
         self._stop = threading.Event()
@@ -116,7 +116,7 @@ class ReplyWatcher:
                 continue
             except Exception as exc:  # never crash: the watcher thread backs off and tries again
                 self._failures += 1
-                pause = min(self._max_backoff, self._backoff * 2 ** min(self._failures - 1, 20))
+                pause = self._backoff.delay(self._failures)
                 log.warning("reply watcher: %s; trying again in %.1f s", exc, pause)
                 self._note_error(str(exc) if isinstance(exc, GatewayError) else type(exc).__name__)
             self._stop.wait(pause)

@@ -16,6 +16,7 @@ from bot.blocks.status import LastRun, Status, status_blocks, status_text
 from bot.blocks.task import task_post
 from bot.payloads import ApprovalRef, BadPayload, TaskRef
 from cam.core.config import SendWindow
+from cam.core.enums import Disqualification, Limit
 from cam.core.models import (
     Approval,
     ApprovalKind,
@@ -64,8 +65,8 @@ def big_report(errors: int = 0, reasons: int = 0) -> CAMCycleReport:
     )
     for n in range(errors):
         report.error("send", "x" * 500 + f" <b>{n}</b> & more", item=f"lead {n}")
-    for n in range(reasons):
-        report.skip(f"domain cap acme{n}.example", n + 1)
+    # More reasons than there are limits: as a report stored by an older version may hold.
+    report.skipped_by_limits.update({f"domain cap acme{n}.example": n + 1 for n in range(reasons)})
     return report
 
 
@@ -150,10 +151,10 @@ def test_a_clean_report_has_no_thread_and_names_what_is_not_configured():
 
 def test_held_back_and_leads_are_in_words_with_until_when():
     report = big_report()
-    report.leads_disqualified, report.disqualified_why = 2, {"on a blocked domain": 2}
+    report.leads_disqualified, report.disqualified_why = 2, {Disqualification.blocked_domain: 2}
     report.leads_below_threshold, report.leads_enrolled = 88, 200
-    report.skip("max_outreach_per_day", 158)
-    report.hold("email_daily_cap", date(2026, 11, 26))
+    report.skip(Limit.max_outreach_per_day, 158)
+    report.hold(Limit.email_daily_cap, date(2026, 11, 26))
     text = str(report_post(report).blocks)
     assert "*Leads:* 290 leads looked at: 2 disqualified (2 on a blocked domain), 88 scored" in text
     assert (

@@ -83,7 +83,9 @@ def seed(sessions: SessionFactory) -> Seeded:
             session.add(
                 Event(
                     name=events.LEADS_PROCESSED,
-                    details={"processed": 5, "scored": offset % 4, "disqualified": 1},
+                    details=events.LeadsProcessed(
+                        processed=5, scored=offset % 4, disqualified=1
+                    ).model_dump(),
                     created_at=local(day, 8, 0),
                 )
             )

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from cam.core.db import make_engine, session_factory
 from cam.core.models import utcnow
 from cam.escalation.decisions import decide
+from cam.escalation.outcomes import ApprovalChoice
 from cam.gateways.hubspot import HubSpotCrm
 from tests.escalation.helpers import APPROVERS
 from tests.gateways.crm_server import TOKEN
@@ -34,7 +35,7 @@ def main(argv: list[str]) -> None:
         sessions,
         approval_id=int(approval_id),
         decided_by=user,
-        approve=True,
+        choice=ApprovalChoice.approve,
         approvers=APPROVERS,
         crm=crm,
         now=utcnow(),

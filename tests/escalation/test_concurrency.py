@@ -20,7 +20,7 @@ from cam.escalation.crm_sync import retry_crm_sync
 from cam.escalation.decisions import decide
 from cam.escalation.escalations import escalate_hot_leads
 from cam.escalation.go_live import request_go_live
-from cam.escalation.outcomes import Decision, Outcome
+from cam.escalation.outcomes import ApprovalChoice, Decision, Outcome
 from tests.escalation.helpers import APPROVERS, NOW, RecordingCrm, add_lead, cycle_context
 from tests.gateways.crm_server import running_fake_crm
 
@@ -78,7 +78,7 @@ def test_threads_deciding_at_once_make_one_decision_and_one_crm_call(sessions):
             sessions,
             approval_id=approval_id,
             decided_by=approvers[n % 2],
-            approve=True,
+            choice=ApprovalChoice.approve,
             approvers=APPROVERS,
             crm=crm,
             now=NOW,
@@ -107,7 +107,7 @@ def test_approve_and_reject_racing_give_one_outcome(sessions):
             sessions,
             approval_id=approval_id,
             decided_by="U_ANA" if n % 2 else "U_BOB",
-            approve=bool(n % 2),
+            choice=ApprovalChoice.approve if n % 2 else ApprovalChoice.reject,
             approvers=APPROVERS,
             crm=crm,
             now=NOW,
@@ -135,7 +135,7 @@ def test_concurrent_retries_call_the_crm_once(sessions):
         sessions,
         approval_id=approval_id,
         decided_by="U_ANA",
-        approve=True,
+        choice=ApprovalChoice.approve,
         approvers=APPROVERS,
         crm=crm,
         now=NOW,

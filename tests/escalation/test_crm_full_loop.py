@@ -16,7 +16,7 @@ from cam.core.models import Approval, ApprovalStatus, Lead, LeadStatus, Reply, R
 from cam.core.state import get_state, set_dry_run
 from cam.cycle import run_daily_cam_cycle, run_send_pass
 from cam.escalation.decisions import decide
-from cam.escalation.outcomes import Outcome
+from cam.escalation.outcomes import ApprovalChoice, Outcome
 from cam.leads.importer import import_leads
 from tests.gateways.crm_server import TOKEN, running_fake_crm
 from tests.gateways.imap_server import HOST as IMAP_HOST
@@ -114,7 +114,7 @@ def test_import_send_reply_escalate_and_sync_once(
                     sessions,
                     approval_id=approval.id,
                     decided_by="U_ANA",
-                    approve=True,
+                    choice=ApprovalChoice.approve,
                     approvers=APPROVERS,
                     crm=runtime.gateways.crm,
                     now=clock(),

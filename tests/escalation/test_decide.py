@@ -16,7 +16,7 @@ from cam.core.models import Approval, ApprovalStatus, Event, Lead, LeadStatus
 from cam.escalation.crm_sync import retry_crm_sync, retry_sync
 from cam.escalation.decisions import decide
 from cam.escalation.escalations import escalate_hot_leads
-from cam.escalation.outcomes import REFUSALS, Outcome, UnknownApproval
+from cam.escalation.outcomes import REFUSALS, ApprovalChoice, Outcome, UnknownApproval
 from cam.gateways.http_client import RetryPolicy
 from cam.gateways.hubspot import HubSpotCrm
 from cam.gateways.noop import NoopCrmSyncer
@@ -49,7 +49,7 @@ def test_approver_approves_crm_called_once_and_lead_escalated(sessions):
         sessions,
         approval_id=approval_id,
         decided_by="U_ANA",
-        approve=True,
+        choice=ApprovalChoice.approve,
         approvers=APPROVERS,
         crm=crm,
         now=NOW,
@@ -93,7 +93,7 @@ def test_approver_approves_crm_called_once_and_lead_escalated(sessions):
             sessions,
             approval_id=approval_id,
             decided_by=who,
-            approve=True,
+            choice=ApprovalChoice.approve,
             approvers=APPROVERS,
             crm=crm,
             now=NOW,
@@ -111,7 +111,7 @@ def test_reject_calls_no_crm_and_keeps_the_lead_out_of_it(sessions):
         sessions,
         approval_id=approval_id,
         decided_by="U_BOB",
-        approve=False,
+        choice=ApprovalChoice.reject,
         approvers=APPROVERS,
         crm=crm,
         now=NOW,
@@ -120,7 +120,7 @@ def test_reject_calls_no_crm_and_keeps_the_lead_out_of_it(sessions):
         sessions,
         approval_id=approval_id,
         decided_by="U_ANA",
-        approve=True,
+        choice=ApprovalChoice.approve,
         approvers=APPROVERS,
         crm=crm,
         now=NOW,
@@ -145,7 +145,7 @@ def test_non_approver_is_refused_and_the_attempt_logged(sessions):
         sessions,
         approval_id=approval_id,
         decided_by="U_MALLORY",
-        approve=True,
+        choice=ApprovalChoice.approve,
         approvers=APPROVERS,
         crm=crm,
         now=NOW,
@@ -172,7 +172,7 @@ def test_crm_failure_keeps_the_approval_then_a_retry_reuses_the_ids(sessions):
         sessions,
         approval_id=approval_id,
         decided_by="U_ANA",
-        approve=True,
+        choice=ApprovalChoice.approve,
         approvers=APPROVERS,
         crm=crm,
         now=NOW,
@@ -209,7 +209,7 @@ def test_crm_failure_keeps_the_approval_then_a_retry_reuses_the_ids(sessions):
         sessions,
         approval_id=approval_id,
         decided_by="U_BOB",
-        approve=True,
+        choice=ApprovalChoice.approve,
         approvers=APPROVERS,
         crm=crm,
         now=NOW,
@@ -221,7 +221,11 @@ def test_the_retry_button_finishes_a_failed_sync_and_approve_again_does_not(sess
     approval_id, _ = escalation(sessions)
     crm = RecordingCrm(failures=1)
     kwargs: dict[str, Any] = dict(
-        approval_id=approval_id, approve=True, approvers=APPROVERS, crm=crm, now=NOW
+        approval_id=approval_id,
+        choice=ApprovalChoice.approve,
+        approvers=APPROVERS,
+        crm=crm,
+        now=NOW,
     )
 
     first = decide(sessions, decided_by="U_ANA", **kwargs)
@@ -244,7 +248,7 @@ def test_a_non_approver_cannot_trigger_a_retry(sessions):
         sessions,
         approval_id=approval_id,
         decided_by="U_ANA",
-        approve=True,
+        choice=ApprovalChoice.approve,
         approvers=APPROVERS,
         crm=crm,
         now=NOW,
@@ -266,7 +270,7 @@ def test_unknown_approval(sessions):
             sessions,
             approval_id=404,
             decided_by="U_ANA",
-            approve=True,
+            choice=ApprovalChoice.approve,
             approvers=APPROVERS,
             crm=RecordingCrm(),
             now=NOW,
@@ -287,7 +291,7 @@ def test_with_hubspot_a_failed_note_is_retried_without_a_second_contact_or_deal(
             sessions,
             approval_id=approval_id,
             decided_by="U_ANA",
-            approve=True,
+            choice=ApprovalChoice.approve,
             approvers=APPROVERS,
             crm=hubspot,
             now=NOW,
@@ -315,7 +319,7 @@ def test_without_a_crm_the_approval_stands_and_the_backlog_waits(sessions):
         sessions,
         approval_id=approval_id,
         decided_by="U_ANA",
-        approve=True,
+        choice=ApprovalChoice.approve,
         approvers=APPROVERS,
         crm=NoopCrmSyncer(),
         now=NOW,
@@ -353,7 +357,7 @@ def test_crm_secrets_never_reach_logs_events_or_decisions(sessions, caplog):
             sessions,
             approval_id=approval_id,
             decided_by="U_ANA",
-            approve=True,
+            choice=ApprovalChoice.approve,
             approvers=APPROVERS,
             crm=hubspot,
             now=NOW,

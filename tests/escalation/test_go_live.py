@@ -13,7 +13,7 @@ from cam.core.state import get_state
 from cam.escalation.decisions import decide
 from cam.escalation.expiry import expire_stale
 from cam.escalation.go_live import request_go_live
-from cam.escalation.outcomes import REFUSALS, Outcome
+from cam.escalation.outcomes import REFUSALS, ApprovalChoice, Outcome
 from tests.escalation.helpers import APPROVERS, NOW, RecordingCrm
 
 
@@ -22,12 +22,12 @@ def ask(sessions, by: str = "U_ANA", now=NOW) -> int:
         return request_go_live(session, requested_by=by, now=now).id
 
 
-def go_live(sessions, approval_id: int, by: str, now=NOW, approve: bool = True):
+def go_live(sessions, approval_id: int, by: str, now=NOW, choice=ApprovalChoice.approve):
     return decide(
         sessions,
         approval_id=approval_id,
         decided_by=by,
-        approve=approve,
+        choice=choice,
         approvers=APPROVERS,
         crm=RecordingCrm(),
         now=now,
@@ -79,7 +79,7 @@ def test_the_requester_cannot_approve_but_another_approver_can(sessions):
 def test_the_requester_may_withdraw_their_own_request(sessions):
     approval_id = ask(sessions, by="U_ANA")
 
-    withdrawn = go_live(sessions, approval_id, "U_ANA", approve=False)
+    withdrawn = go_live(sessions, approval_id, "U_ANA", choice=ApprovalChoice.reject)
 
     assert withdrawn.outcome is Outcome.rejected and withdrawn.status is ApprovalStatus.rejected
     with unit_of_work(sessions) as session:

@@ -64,19 +64,19 @@ def test_temporary_refusal_backs_off_and_gives_the_quota_back(
     row = rows_by_email(sessions)[busy]
     assert row.status is OutreachStatus.planned
     assert row.message_id is None and row.claimed_by is None
-    assert row.scheduled_at == now + RETRY_BACKOFF
+    assert row.scheduled_at == now + RETRY_BACKOFF.delta(1) == now + timedelta(minutes=15)
     assert used(sessions) == 2
     assert used(sessions, "live:domain:busy.example") == 0
 
     # Not due before its backoff has passed; each refusal doubles the wait.
-    assert send_pass(settings, sessions, now + RETRY_BACKOFF / 2).skipped_by_limits == {}
+    assert send_pass(settings, sessions, now + RETRY_BACKOFF.delta(1) / 2).skipped_by_limits == {}
     for attempt in range(2, MAX_ATTEMPTS):
         now = rows_by_email(sessions)[busy].scheduled_at
         send_pass(settings, sessions, now)
         row = rows_by_email(sessions)[busy]
         assert row.attempts == attempt
         assert row.status is OutreachStatus.planned
-        assert row.scheduled_at == now + RETRY_BACKOFF * 2 ** (attempt - 1)
+        assert row.scheduled_at == now + timedelta(minutes=15) * 2 ** (attempt - 1)
 
     # The server is willing again: the message goes out, once.
     del plain_smtp_server.handler.data_replies[busy]

@@ -28,7 +28,7 @@ from cam.core.models import (
     Reply,
 )
 from cam.core.report import CAMCycleReport
-from cam.escalation.escalations import request_escalations
+from cam.escalation.escalations import Candidate, request_escalations
 from cam.escalation.tasks import open_task
 from cam.gateways.base import SocialTask
 from cam.gateways.factory import build_gateways
@@ -267,7 +267,7 @@ def test_the_owner_is_mentioned_on_approval_and_linkedin_task_cards(
     enrol(sessions, team, clock, 1, owner=JONAS.owner, start=10)
     [maya_row, jonas_row] = [row for row in outreach(sessions) if row.step == 1]
     with unit_of_work(sessions) as session:
-        request_escalations(session, [(maya_row.lead_id, None)], clock())
+        request_escalations(session, [Candidate(maya_row.lead_id, None)], clock())
         open_task(
             session,
             LinkedInTaskPoster(),

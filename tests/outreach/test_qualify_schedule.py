@@ -8,10 +8,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
+from cam.core import events
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
+from cam.core.enums import Disqualification
 from cam.core.models import (
     Channel,
+    Event,
     Lead,
     LeadStatus,
     OutreachMessage,
@@ -71,7 +74,12 @@ def test_qualify_validates_enriches_blocks_suppresses_and_scores(sessions):
     assert leads["DAN@Example.NET"].status_reason == "suppressed address"
     assert leads["eve@gmail.com"].status is LeadStatus.scored and leads["eve@gmail.com"].score < 0
     assert (ctx.report.leads_processed, ctx.report.leads_disqualified) == (6, 4)
+    assert ctx.report.disqualified_why == dict.fromkeys(Disqualification, 1)
     assert ctx.report.leads_created == 6
+    with unit_of_work(sessions) as session:
+        event = session.scalars(select(Event).where(Event.name == events.LEADS_PROCESSED)).one()
+        payload = events.LeadsProcessed.model_validate(event.details)
+    assert payload == events.LeadsProcessed(processed=6, disqualified=4, scored=2)
 
 
 def test_qualify_cap_holds_across_cycles_of_one_day(sessions):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from cam.core.enums import Disqualification
 from cam.core.holds import held_lines, leads_line
 from cam.cycle import run_daily_cam_cycle
 from tests.outreach.helpers import WEDNESDAY, Clock, add_leads, config, gateways, rng, safety
@@ -23,7 +24,10 @@ def test_leads_and_messages_add_up_and_holds_say_until_when(sessions):
     )
     assert report.errors == []
     assert report.leads_processed == 38
-    assert report.disqualified_why == {"on a blocked domain": 2, "with an invalid address": 1}
+    assert report.disqualified_why == {
+        Disqualification.blocked_domain: 2,
+        Disqualification.invalid_email: 1,
+    }
     assert report.leads_below_threshold == 5
     assert report.leads_enrolled == 30
     assert (

@@ -28,6 +28,7 @@ from cam.core.settings import Settings
 from cam.core.state import set_dry_run
 from cam.cycle import run_daily_cam_cycle
 from cam.escalation import decisions
+from cam.escalation.outcomes import ApprovalChoice
 from cam.gateways.factory import build_gateways
 from tests.e2e.slack_client import (
     APPROVER,
@@ -154,7 +155,7 @@ def test_a_failing_cycle_and_decision_show_no_secret(
         sessions,
         approval_id=approval_id,
         decided_by=APPROVER,
-        approve=True,
+        choice=ApprovalChoice.approve,
         approvers=frozenset({APPROVER}),
         crm=gateways.crm,
         now=BASE,
