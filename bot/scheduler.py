@@ -23,6 +23,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import answer_reminders
 from bot.cron import schedule_trigger
@@ -198,6 +199,9 @@ class BotScheduler:
     def _catch_up_job(self) -> None:
         try:
             self.catch_up()
+        except SQLAlchemyError as exc:
+            # The database is away (the start-up check said so): the next start or miss retries.
+            log.warning("missed slots not made up: database unreachable (%s)", type(exc).__name__)
         except Exception:
             log.exception("making up missed slots failed")
 
