@@ -8,17 +8,19 @@ from functools import reduce
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cam.core import events
 from cam.core.config import CAMCycleConfig
-from cam.core.models import OutreachMessage, OutreachStatus, ReplyClass
+from cam.core.models import Event, OutreachMessage, OutreachStatus, ReplyClass
 from cam.core.state import get_state
 from cam.digest.bounce_reasons import bounce_groups
 from cam.digest.counts import MailboxDays, daily_funnels, day_bounds
 from cam.digest.model import ChannelUse, DayPoint, Digest, DigestKind, Funnel
 from cam.digest.rates import rates
-from cam.digest.reps import rep_rows
+from cam.digest.reps import rep_rows, with_answers
 from cam.digest.waiting import waiting
 from cam.outreach.limits import LimitsSnapshot, limits_snapshot
 from cam.outreach.safety import end_of_team_day, team_day
+from cam.replies.speed import speed_to_lead
 
 # The chart's span; it also holds a week and the week before it.
 CHART_DAYS = 14
@@ -45,6 +47,8 @@ def build_digest(
     span = WEEK if kind is DigestKind.weekly else 1
     current = _total(funnels[-span:])
     snapshot = limits_snapshot(session, config, now)
+    start, end = bounds[-span - 1], bounds[-1]
+    speed = speed_to_lead(session, start, end)
     send_days = config.safety_settings.send_window.weekdays
     return Digest(
         kind=kind,
@@ -63,9 +67,19 @@ def build_digest(
             _point(first_charted + timedelta(days=offset), funnel, send_days)
             for offset, funnel in enumerate(funnels)
         ],
-        reps=rep_rows(session, snapshot, bounds, span, sends),
-        bounce_reasons=bounce_groups(session, bounds[-span - 1], bounds[-1]),
+        reps=with_answers(rep_rows(session, snapshot, bounds, span, sends), speed),
+        bounce_reasons=bounce_groups(session, start, end),
+        unverified_notices=_unverified(session, start, end),
+        speed=speed,
     )
+
+
+def _unverified(session: Session, start: datetime, end: datetime) -> int:
+    """Bounce notices that named no recipient we mailed: stored, trusted by nobody."""
+    query = select(func.count()).where(
+        Event.name == events.BOUNCE_UNVERIFIED, Event.created_at >= start, Event.created_at < end
+    )
+    return session.scalar(query) or 0
 
 
 def _point(day: date, funnel: Funnel, send_days: frozenset[int]) -> DayPoint:

@@ -10,6 +10,7 @@ from typing import TypeVar
 from pydantic import BaseModel, Field
 
 from cam.core.models import Channel
+from cam.replies.speed import SpeedToLead
 
 K = TypeVar("K")
 
@@ -238,5 +239,7 @@ class Digest(BaseModel):
     # Per sender mailbox, the most interested first.
     reps: list[RepRow] = Field(default_factory=list)
     bounce_reasons: list[BounceGroup] = Field(default_factory=list)
-    # Bounce notices not trusted (no evidence they are about our mail): None until recorded.
+    # Bounce notices not trusted (no evidence they are about our mail).
     unverified_notices: int | None = None
+    # Reply -> card, reply -> first decision, reply -> first answer, for the period.
+    speed: SpeedToLead | None = None

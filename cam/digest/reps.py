@@ -18,6 +18,7 @@ from cam.core.models import Channel, Lead, OutreachMessage, OutreachStatus, Repl
 from cam.digest.counts import REJECTED_PREFIX, MailboxDays
 from cam.digest.model import RepRow
 from cam.outreach.limits import LimitsSnapshot
+from cam.replies.speed import SpeedToLead
 
 
 def rep_rows(
@@ -95,3 +96,14 @@ def _row(reps: dict[str, RepRow], key: str) -> RepRow:
     if key not in reps:
         reps[key] = RepRow(mailbox=key)
     return reps[key]
+
+
+def with_answers(reps: list[RepRow], speed: SpeedToLead) -> list[RepRow]:
+    """Fill each mailbox's answered replies and median reply -> answer from speed to lead."""
+    for row in reps:
+        stages = speed.by_mailbox.get(row.mailbox)
+        answer = stages.get("answer") if stages else None
+        row.answered = answer.count if answer else 0
+        median = answer.median_seconds if answer else None
+        row.median_answer_minutes = None if median is None else median / 60
+    return reps

@@ -169,3 +169,26 @@ def bounce_line(group: BounceGroup) -> str:
 def unverified_text(digest: Digest) -> str:
     count = digest.unverified_notices
     return f"Unverified bounce notices (not acted on): {UNKNOWN if count is None else count}"
+
+
+SPEED_STAGES = (("card", "reply → card"), ("decision", "→ decision"), ("answer", "→ answer"))
+
+
+def speed_text(digest: Digest) -> str:
+    """`Speed to lead: reply → card 40 s (p90 2 min), → decision ..., → answer ...`."""
+    speed = digest.speed
+    if speed is None or not speed.replies:
+        return "Speed to lead: no replies from people yet."
+    parts = []
+    for stage, label in SPEED_STAGES:
+        figures = speed.team.get(stage)
+        if figures is None or figures.median_seconds is None or figures.p90_seconds is None:
+            parts.append(f"{label} {UNKNOWN}")
+            continue
+        median, p90 = figures.median_seconds, figures.p90_seconds
+        parts.append(f"{label} {_duration(median)} (p90 {_duration(p90)}, {figures.count})")
+    return "Speed to lead (median): " + ", ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else minutes(seconds / 60)

@@ -26,6 +26,7 @@ def digest_view(digest: Digest) -> RenderableType:
     parts: list[RenderableType] = [
         funnel,
         _reps(digest),
+        Text(rows.speed_text(digest)),
         _bounces(digest),
         _rates(digest),
         _waiting(digest),

@@ -3,13 +3,19 @@ limits at 1, 3 and 20 mailboxes, and readable in an 80-column terminal."""
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+
 import pytest
 from rich.console import Console
+from sqlalchemy import select
 
 from bot.blocks.common import MAX_BLOCKS, MAX_FIELD, MAX_FIELDS, MAX_SECTION
 from bot.blocks.digest import digest_post
+from cam.core import events
 from cam.core.db import unit_of_work
-from cam.core.models import ReplyClass
+from cam.core.models import Lead, NotificationTopic, Reply, ReplyClass
+from cam.core.notices import ReplyCardPayload, notice
 from cam.digest import rows
 from cam.digest.bounce_reasons import reason_of
 from cam.digest.build import build_digest
@@ -37,8 +43,9 @@ def test_each_mailbox_counts_its_own_sends_replies_and_bounces(sessions):
         assert rep.opt_outs == kinds.count(ReplyClass.unsubscribe)
         assert rep.bounces == seeded.bounces_last_day[rep.mailbox]
         assert rep.cap == 30 and rep.simulated == 0
-        assert rep.answered is None and rep.median_answer_minutes is None
-        assert rows.rep_cells(rep)[3:5] == [rows.UNKNOWN, rows.UNKNOWN]
+        # Nobody answered from Slack or a mail app yet: none answered, no median.
+        assert rep.answered == 0 and rep.median_answer_minutes is None
+        assert rows.rep_cells(rep)[3:5] == ["0", rows.UNKNOWN]
     assert sum(rep.sent for rep in digest.reps) == digest.funnel.sent
 
 
@@ -104,9 +111,10 @@ def test_per_rep_stays_within_slacks_limits(sqlite_sessions, mailboxes):
         assert all(len(field["text"]) <= MAX_FIELD for field in found)
         rep_fields += [field["text"] for field in found if "Cap used today" in field["text"]]
     assert [text.split("\n")[0] for text in rep_fields] == [f"*{r.mailbox}*" for r in digest.reps]
-    assert all("Answered —" in text for text in rep_fields)
+    assert all("Answered 0" in text for text in rep_fields)
     text = str(post.blocks)
-    assert "Bounces by reason" in text and "Unverified bounce notices (not acted on): —" in text
+    assert "Bounces by reason" in text and "Unverified bounce notices (not acted on): 0" in text
+    assert "Speed to lead: no replies from people yet." in text
 
 
 @pytest.mark.parametrize("mailboxes", [3, 8])
@@ -126,3 +134,35 @@ def test_per_rep_reads_in_an_80_column_terminal(sqlite_sessions, mailboxes):
         # The panel's border, the mailbox, then each value on the same line.
         assert line.split()[2 : 2 + len(rows.REP_COLUMNS)] == rows.rep_cells(rep)
     assert any("User unknown" in line for line in lines)
+
+
+def test_speed_to_lead_and_unverified_notices_reach_the_digest(sessions):
+    fortnight.seed(sessions, dry_run=False)
+    landed = fortnight.NOW - timedelta(hours=3)
+    with unit_of_work(sessions) as session:
+        lead = session.scalars(select(Lead).where(Lead.mailbox == "jonas")).first()
+        for card, answer in ((1, 12), (3, 30), (2, None)):
+            reply = Reply(
+                lead_id=lead.id,
+                from_address=lead.email,
+                classification=ReplyClass.question,
+                received_at=landed,
+                landed_at=landed,
+                card_posted_at=landed + timedelta(minutes=card),
+                answered_at=None if answer is None else landed + timedelta(minutes=answer),
+            )
+            session.add(reply)
+            session.flush()
+            card_of = ReplyCardPayload(reply_id=reply.id, lead_id=lead.id)
+            session.add(notice(NotificationTopic.reply_card, card_of))
+        events.record(session, events.BOUNCE_UNVERIFIED, {"mailbox": "jonas"}, at=landed)
+    digest = build(sessions)
+    [jonas] = [rep for rep in digest.reps if rep.mailbox == "jonas"]
+    assert (jonas.answered, jonas.median_answer_minutes) == (2, 21.0)
+    assert rows.rep_cells(jonas)[3:5] == ["2", "21 min"]
+    assert digest.unverified_notices == 1
+    text = rows.speed_text(digest)
+    assert "reply → card 2 min (p90 3 min, 3)" in text
+    assert "→ answer 21 min (p90 28 min, 2)" in text
+    assert text in json.dumps(digest_post(digest).blocks, ensure_ascii=False)
+    assert "Unverified bounce notices (not acted on): 1" in rows.unverified_text(digest)
