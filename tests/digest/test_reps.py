@@ -140,7 +140,7 @@ def test_speed_to_lead_and_unverified_notices_reach_the_digest(sessions):
     fortnight.seed(sessions, dry_run=False)
     landed = fortnight.NOW - timedelta(hours=3)
     with unit_of_work(sessions) as session:
-        lead = session.scalars(select(Lead).where(Lead.mailbox == "jonas")).first()
+        lead = session.scalars(select(Lead).where(Lead.mailbox == "jonas").limit(1)).one()
         for card, answer in ((1, 12), (3, 30), (2, None)):
             reply = Reply(
                 lead_id=lead.id,
