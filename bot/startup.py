@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Connection, Engine
 
 from cam.core import db
-from cam.gateways.base import Gateways
+from cam.core.ports import Gateways
 
 log = logging.getLogger(__name__)
 

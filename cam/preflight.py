@@ -16,8 +16,8 @@ from pydantic import BaseModel
 
 from cam.core import placeholders
 from cam.core.mailboxes import MailboxConfig, MailboxError, load_mailboxes, mailbox_settings
+from cam.core.ports import GatewayError
 from cam.core.settings import Settings
-from cam.gateways.base import GatewayError
 from cam.gateways.hubspot import HubSpotCrm
 from cam.gateways.imap import ImapInboxReader
 from cam.gateways.smtp import SmtpEmailSender

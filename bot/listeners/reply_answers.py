@@ -30,8 +30,8 @@ from cam.core.db import unit_of_work
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import Answer, NotificationTopic, OutreachStatus, Reply
 from cam.core.notices import ThreadReplyPayload, notice
+from cam.core.ports import EmailSender
 from cam.core.state import get_state
-from cam.gateways.base import EmailSender
 from cam.replies import answering
 
 

@@ -25,12 +25,12 @@ from cam.core.models import (
     Reply,
     TriageChoice,
 )
+from cam.core.ports import CrmSyncer
 from cam.core.state import set_dry_run
 from cam.escalation import crm_sync
 from cam.escalation.expiry import expire_stale
 from cam.escalation.go_live import four_eyes_refusal
 from cam.escalation.outcomes import Decision, Outcome, decision_of, get_approval, refuse
-from cam.gateways.base import CrmSyncer
 from cam.leads import lifecycle as lead_lifecycle
 from cam.replies import labels
 

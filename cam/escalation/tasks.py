@@ -18,7 +18,7 @@ from cam.core.models import (
     utcnow,
 )
 from cam.core.notices import TaskPayload, notice
-from cam.gateways.base import SocialPoster, SocialTask
+from cam.core.ports import SocialPoster, SocialTask
 from cam.leads import lifecycle
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cam.core.models import utcnow
-from cam.gateways.base import GatewayError
+from cam.core.ports import GatewayError
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cam.gateways.base import SocialTask
+from cam.core.ports import SocialTask
 
 
 class LinkedInTaskPoster:

@@ -14,7 +14,7 @@ from cam.core.config import Sender
 from cam.core.db import unit_of_work
 from cam.core.holds import Limit
 from cam.core.models import Channel, Lead, OutreachMessage, OutreachStatus
-from cam.gateways.base import (
+from cam.core.ports import (
     DeliveryUnknownError,
     EmailConnection,
     EmailSender,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cam.core.models import Lead, OutreachMessage
-from cam.gateways.base import OutgoingEmail
+from cam.core.ports import OutgoingEmail
 from cam.outreach.outbox import Rendered
 from cam.replies.unsubscribe import make_token
 

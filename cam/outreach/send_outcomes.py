@@ -22,7 +22,7 @@ from cam.core.models import (
     SuppressionKind,
     SuppressionSource,
 )
-from cam.gateways.base import SendOutcome, SendResult
+from cam.core.ports import SendOutcome, SendResult
 from cam.leads import lifecycle as lead_lifecycle
 from cam.outreach import lifecycle, safety
 from cam.outreach.outbox import Quota

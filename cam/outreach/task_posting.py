@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from cam.core.db import unit_of_work
 from cam.core.models import Channel, OutreachStatus
+from cam.core.ports import GatewayError, SocialTask
 from cam.escalation import tasks
-from cam.gateways.base import GatewayError, SocialTask
 from cam.outreach.outbox import Quota
 from cam.outreach.send_outcomes import delivered
 from cam.outreach.send_state import PHASE, PassState

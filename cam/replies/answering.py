@@ -24,14 +24,14 @@ from cam.core.config import CAMCycleConfig, Sender
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import Answer, Lead, OutreachStatus, Reply
-from cam.core.state import get_state
-from cam.gateways.base import (
+from cam.core.ports import (
     DeliveryUnknownError,
     EmailSender,
     GatewayError,
     OutgoingEmail,
     SendOutcome,
 )
+from cam.core.state import get_state
 from cam.outreach import lifecycle, safety, senders
 from cam.replies.unsubscribe import make_token
 

@@ -28,7 +28,7 @@ from cam.core import leases
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import WatchMode, utcnow
-from cam.gateways.base import GatewayError, InboxIdle, InboxReader
+from cam.core.ports import GatewayError, InboxIdle, InboxReader
 from cam.replies import watch_state
 from cam.replies.learning import Classify
 from cam.replies.phase import MailboxRead, read_mailbox

@@ -19,8 +19,8 @@ from cam.core.models import (
     OutreachStatus,
     TaskStatus,
 )
+from cam.core.ports import GatewayError, SocialTask
 from cam.escalation.tasks import UnknownTask, decide_task, open_task
-from cam.gateways.base import GatewayError, SocialTask
 from cam.gateways.linkedin_tasks import LinkedInTaskPoster
 from cam.gateways.noop import NoopSocialPoster
 from tests.escalation.helpers import NOW, add_lead

@@ -8,8 +8,8 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
+from cam.core.ports import DeliveryUnknownError, GatewayError, SendOutcome
 from cam.core.settings import Settings
-from cam.gateways.base import DeliveryUnknownError, GatewayError, SendOutcome
 from cam.gateways.factory import build_gateways
 from cam.gateways.noop import NoopEmailSender
 from cam.gateways.smtp import SmtpEmailSender

@@ -27,10 +27,10 @@ from cam.core.models import (
     OutreachStatus,
     Reply,
 )
+from cam.core.ports import SocialTask
 from cam.core.report import CAMCycleReport
 from cam.escalation.escalations import request_escalations
 from cam.escalation.tasks import open_task
-from cam.gateways.base import SocialTask
 from cam.gateways.factory import build_gateways
 from cam.gateways.linkedin_tasks import LinkedInTaskPoster
 from cam.leads.qualify import process_new_leads

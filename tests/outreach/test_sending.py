@@ -23,9 +23,9 @@ from cam.core.models import (
     SendQuota,
     Suppression,
 )
+from cam.core.ports import SendOutcome
 from cam.core.report import CAMCycleReport
 from cam.core.state import get_state, set_paused
-from cam.gateways.base import SendOutcome
 from cam.leads.qualify import process_new_leads
 from cam.outreach.scheduling import schedule_outreach
 from cam.outreach.sending import CLAIM_LEASE, send_due_outreach
