@@ -20,8 +20,8 @@ from cam.core.ports import GatewayError
 from cam.core.settings import Settings
 from cam.gateways.hubspot import HubSpotCrm
 from cam.gateways.imap import ImapInboxReader
+from cam.gateways.mail import MailError, load_dkim_key, parse_address
 from cam.gateways.smtp import SmtpEmailSender
-from cam.outreach.mail import MailError, load_dkim_key, parse_address
 
 MIN_SECRET_KEY = 16
 SENDER_ITEM = "Sender (CAM_FROM)"

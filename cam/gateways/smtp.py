@@ -27,7 +27,7 @@ from cam.core.ports import (
     mask_secret,
 )
 from cam.core.settings import Settings
-from cam.outreach.mail import Composer, MailError, parse_address
+from cam.gateways.mail import Composer, MailError, parse_address
 
 log = logging.getLogger(__name__)
 

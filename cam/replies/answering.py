@@ -32,8 +32,8 @@ from cam.core.ports import (
     SendOutcome,
 )
 from cam.core.state import get_state
+from cam.core.unsubscribe_tokens import make_token
 from cam.outreach import lifecycle, safety, senders
-from cam.replies.unsubscribe import make_token
 
 SEQUENCE_STOPPED = "answered from Slack: a person took the conversation over"
 

@@ -29,9 +29,9 @@ from aiosmtpd.smtp import Envelope as SmtpEnvelope
 
 from cam.core.ports import OutgoingEmail
 from cam.core.settings import Settings
+from cam.core.unsubscribe_tokens import make_token
+from cam.gateways.mail import new_message_id
 from cam.gateways.smtp import SmtpEmailSender
-from cam.outreach.mail import new_message_id
-from cam.replies.unsubscribe import make_token
 
 HOST = "127.0.0.1"
 USERNAME = "cam-sender"

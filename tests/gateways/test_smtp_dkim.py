@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from cam.core.ports import GatewayError, SendOutcome
+from cam.gateways.mail import new_message_id
 from cam.gateways.smtp import SmtpEmailSender
-from cam.outreach.mail import new_message_id
 from tests.gateways.smtp_server import MAIL_FROM, SmtpServer, connect_once, outgoing
 
 SELECTOR = "cam2026"
