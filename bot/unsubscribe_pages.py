@@ -13,8 +13,8 @@ from urllib.parse import parse_qs
 from bot.responses import content_length, page, reply
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import SuppressionSource
+from cam.core.safety import Grounds
 from cam.core.unsubscribe_tokens import read_token
-from cam.outreach.safety import Grounds
 from cam.replies import unsubscribe
 
 if TYPE_CHECKING:

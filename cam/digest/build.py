@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session
 
 from cam.core.config import CAMCycleConfig
 from cam.core.models import OutreachMessage, OutreachStatus
+from cam.core.safety import end_of_team_day, team_day
 from cam.core.state import get_state
 from cam.digest.counts import daily_funnels, day_bounds
 from cam.digest.model import ChannelUse, DayPoint, Digest, DigestKind, Funnel
 from cam.digest.rates import rates
 from cam.digest.waiting import waiting
 from cam.outreach.limits import limits_snapshot
-from cam.outreach.safety import end_of_team_day, team_day
 
 # The chart's span; it also holds a week and the week before it.
 CHART_DAYS = 14

@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cam.core import safety
 from cam.core.config import Sender
 from cam.core.db import unit_of_work
 from cam.core.holds import Limit
@@ -21,7 +22,7 @@ from cam.core.ports import (
     GatewayError,
     OutgoingEmail,
 )
-from cam.outreach import safety, send_outcomes, senders
+from cam.outreach import send_outcomes, senders
 from cam.outreach.outbox import Quota
 from cam.outreach.outgoing import outgoing_email
 from cam.outreach.send_state import PHASE, PassState

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from cam.core import safety
 from cam.core.db import unit_of_work
 from cam.core.holds import Limit
 from cam.core.models import (
@@ -24,7 +25,7 @@ from cam.core.models import (
 )
 from cam.core.ports import SendOutcome, SendResult
 from cam.leads import lifecycle as lead_lifecycle
-from cam.outreach import lifecycle, safety
+from cam.outreach import lifecycle
 from cam.outreach.outbox import Quota
 from cam.outreach.send_state import PassState
 

@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from cam.core import events
+from cam.core import events, safety
 from cam.core.models import Lead, LeadStatus, Suppression, SuppressionKind
 from cam.core.unsubscribe_tokens import normalize_email
 from cam.leads import lifecycle as lead_lifecycle
-from cam.outreach import lifecycle, safety
+from cam.outreach import lifecycle
 
 
 def unsubscribe(session: Session, email: str, grounds: safety.Grounds) -> bool:
