@@ -29,7 +29,6 @@ from cam.core.models import (
 )
 from cam.core.ports import SocialTask
 from cam.core.report import CAMCycleReport
-from cam.escalation.escalations import request_escalations
 from cam.gateways.factory import build_gateways
 from cam.gateways.linkedin_tasks import LinkedInTaskPoster
 from cam.leads.qualify import process_new_leads
@@ -38,6 +37,7 @@ from cam.outreach.limits import limits_snapshot
 from cam.outreach.scheduling import schedule_outreach
 from cam.outreach.sending import send_due_outreach
 from cam.outreach.task_posting import open_task
+from cam.replies.escalation_requests import request_escalations
 from cam.replies.phase import detect_replies
 from tests.e2e.slack_client import blocks_of, settings_for, shown
 from tests.fakes.slack_api import FakeSlack
