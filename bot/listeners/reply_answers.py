@@ -21,7 +21,7 @@ from bot.blocks.common import SlackPost
 from bot.deps import Deps
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.listeners import card_messages
-from bot.listeners.actions import clicked_of, tell
+from bot.listeners.clicks import clicked_of, tell
 from bot.payloads import AnswerRef, BadPayload, ReplyRef
 from bot.signing import signer_of
 from cam.bootstrap import cycle_config
