@@ -30,8 +30,8 @@ from cam.core import bulk
 from cam.core.context import CycleContext
 from cam.core.db import make_engine, session_factory, upgrade
 from cam.core.models import Channel, Lead, OutreachMessage
+from cam.core.ports import Gateways
 from cam.core.report import CAMCycleReport
-from cam.gateways.base import Gateways
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopInboxReader, NoopSocialPoster
 from cam.outreach.send_state import PassState
 from tests.faults.outbox import seed_outbox

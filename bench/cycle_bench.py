@@ -27,8 +27,8 @@ from bench.run_all import emit
 from cam.core.config import CAMCycleConfig
 from cam.core.db import make_engine, session_factory, upgrade
 from cam.core.models import Lead, LeadStatus
+from cam.core.ports import Gateways
 from cam.cycle import run_daily_cam_cycle
-from cam.gateways.base import Gateways
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopInboxReader, NoopSocialPoster
 
 PG_URL = os.environ.get("CAM_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -23,9 +23,9 @@ from bench.run_all import emit
 from cam.core.config import CAMCycleConfig
 from cam.core.context import CycleContext
 from cam.core.db import make_engine, session_factory, upgrade
+from cam.core.ports import Gateways
 from cam.core.report import CAMCycleReport
 from cam.core.settings import DATA_DIR
-from cam.gateways.base import Gateways
 from cam.gateways.imap import ImapInboxReader
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopSocialPoster
 from cam.replies.parser import parse_reply

@@ -30,8 +30,8 @@ from cam.core.config import CAMCycleConfig, ChannelLimitConfig, SafetySettings, 
 from cam.core.db import make_engine, session_factory, upgrade
 from cam.core.mailboxes import MailboxConfig
 from cam.core.models import Channel, Lead
+from cam.core.ports import Gateways, MailboxGateways
 from cam.cycle import run_send_pass
-from cam.gateways.base import Gateways, MailboxGateways
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopInboxReader, NoopSocialPoster
 from tests.faults.outbox import seed_outbox
 from tests.outreach.helpers import RecordingEmailSender

@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bench.run_all import emit
+from cam.core.ports import SendOutcome
 from cam.core.settings import Settings
-from cam.gateways.base import SendOutcome
 from cam.gateways.smtp import SmtpEmailSender
 from tests.gateways.smtp_server import outgoing, running_smtp_server
 

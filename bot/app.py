@@ -40,9 +40,9 @@ from bot.worker import Worker
 from cam.core import mailboxes
 from cam.core.db import SessionFactory
 from cam.core.models import utcnow
+from cam.core.ports import Gateways
 from cam.escalation.outcomes import UnknownApproval
 from cam.escalation.tasks import UnknownTask
-from cam.gateways.base import Gateways
 from cam.gateways.factory import build_gateways
 from cam.replies.triage import TriageRefused, UnknownReply
 

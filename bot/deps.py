@@ -12,7 +12,7 @@ from bot.answers import Answers
 from bot.settings import BotSettings
 from bot.worker import Worker
 from cam.core.db import SessionFactory
-from cam.gateways.base import Gateways
+from cam.core.ports import Gateways
 
 
 @dataclass(frozen=True)

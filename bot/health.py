@@ -23,7 +23,7 @@ from bot.startup import HealthChecks
 from cam.core import db, leases, state
 from cam.core.db import SessionFactory
 from cam.core.mailboxes import DEFAULT_KEY
-from cam.gateways.base import Gateways
+from cam.core.ports import Gateways
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse

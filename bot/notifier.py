@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from bot.blocks.common import SlackPost
 from bot.blocks.digest import chart_missing_post
-from bot.blocks.render import render_notification
+from bot.render import render_notification
 from bot.settings import BotSettings
 from bot.signing import signer_of
 from bot.slack_outcome import (

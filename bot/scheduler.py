@@ -37,12 +37,12 @@ from cam.core import leases, runs
 from cam.core.config import CAMCycleConfig
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import RunKind, utcnow
+from cam.core.ports import GatewayError, Gateways
 from cam.core.report import CAMCycleReport
 from cam.core.state import get_state
 from cam.digest import runs as digest_runs
 from cam.escalation import crm_sync, expiry
 from cam.gateways import factory
-from cam.gateways.base import GatewayError, Gateways
 from cam.replies import answering, sent_folder
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine
 
 from cam.core import db
 from cam.core.backoff import Backoff
-from cam.gateways.base import Gateways
+from cam.core.ports import Gateways
 
 log = logging.getLogger(__name__)
 

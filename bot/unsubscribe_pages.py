@@ -13,7 +13,8 @@ from urllib.parse import parse_qs
 from bot.responses import content_length, page, reply
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import SuppressionSource
-from cam.outreach.safety import Grounds
+from cam.core.safety import Grounds
+from cam.core.unsubscribe_tokens import read_token
 from cam.replies import unsubscribe
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ _BAD_LINK = "<p>This unsubscribe link is not valid. Reply to the message to opt 
 
 def unsubscribe_page(start_response: StartResponse, secret: str, token: str) -> Iterable[bytes]:
     """Ask before acting: mail scanners follow links with GET, and must not unsubscribe anyone."""
-    if unsubscribe.read_token(secret, token) is None:
+    if read_token(secret, token) is None:
         return page(start_response, "400 Bad Request", "Invalid link", _BAD_LINK)
     action = html.escape(UNSUBSCRIBE_PREFIX + token, quote=True)
     form = (
@@ -60,7 +61,7 @@ def unsubscribe_post(
             "Bad request",
             f"<p>Expected the form field List-Unsubscribe={ONE_CLICK}.</p>",
         )
-    email = unsubscribe.read_token(secret, token)
+    email = read_token(secret, token)
     if email is None:
         return page(start_response, "400 Bad Request", "Invalid link", _BAD_LINK)
     try:

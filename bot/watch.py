@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.settings import BotSettings
 from cam.core.db import SessionFactory
 from cam.core.mailboxes import DEFAULT_KEY
-from cam.gateways.base import Gateways
+from cam.core.ports import Gateways
 from cam.gateways.imap import ImapInboxReader
 from cam.replies.learning import classifier_for
 from cam.replies.watcher import LEASE, ReplyWatcher

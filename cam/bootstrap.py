@@ -11,8 +11,8 @@ from cam.core.config import CAMCycleConfig, ChannelLimitConfig, SafetySettings, 
 from cam.core.db import SessionFactory, make_engine, session_factory
 from cam.core.mailboxes import default_mailbox, load_mailboxes
 from cam.core.models import Channel, RuntimeState
+from cam.core.ports import Gateways
 from cam.core.settings import Settings
-from cam.gateways.base import Gateways
 from cam.gateways.factory import build_gateways
 
 FALLBACK_SENDER_DOMAIN = "cam.invalid"

@@ -10,7 +10,15 @@ import typer
 from rich.markup import escape
 from sqlalchemy import select
 
-from cam import cli_check, cli_demo, cli_mailboxes, cli_suppressions, cli_switches, cli_views
+from cam import (
+    cli_check,
+    cli_demo,
+    cli_mailboxes,
+    cli_replies,
+    cli_suppressions,
+    cli_switches,
+    cli_views,
+)
 from cam.bootstrap import Runtime, cycle_config
 from cam.cli_common import (
     console,
@@ -29,8 +37,6 @@ from cam.leads import csv_files
 from cam.leads.headers import parse_mapping
 from cam.leads.owners import OwnerFallback
 from cam.outreach.limits import limits_snapshot
-from cam.replies import accuracy as reply_accuracy
-from cam.replies import label_commands
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -191,8 +197,8 @@ app.command("pause")(friendly_errors(cli_switches.pause))
 app.command("resume")(friendly_errors(cli_switches.resume))
 app.command("dry")(friendly_errors(cli_switches.dry))
 replies_app = typer.Typer(help="What the team decided on replies.", no_args_is_help=True)
-replies_app.command("accuracy")(friendly_errors(reply_accuracy.accuracy))
-replies_app.add_typer(label_commands.app, name="labels")
+replies_app.command("accuracy")(friendly_errors(cli_replies.accuracy))
+replies_app.add_typer(cli_replies.labels_app, name="labels")
 app.add_typer(replies_app, name="replies")
 app.add_typer(cli_suppressions.app, name="suppressions")
 

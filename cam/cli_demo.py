@@ -15,14 +15,13 @@ from sqlalchemy import select, update
 from cam import cli_views
 from cam.bootstrap import Runtime, cycle_config
 from cam.cli_common import DEMO_DATABASE, console, import_file, load_settings
-from cam.core import db
+from cam.core import db, safety
 from cam.core.mailboxes import default_mailbox
 from cam.core.models import Channel, Lead, OutreachMessage, OutreachStatus, utcnow
 from cam.core.settings import DATA_DIR
 from cam.core.state import get_state
 from cam.cycle import run_daily_cam_cycle
 from cam.leads.scoring import load_rules
-from cam.outreach import safety
 from cam.outreach.campaigns import sync_campaign_file
 
 SAMPLE_LEADS = DATA_DIR / "sample_leads.csv"

@@ -24,10 +24,10 @@ from cam.core.context import CycleContext
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import CycleRun, NotificationTopic, RunKind, RunStatus, utcnow
 from cam.core.notices import CyclePayload, notice
+from cam.core.ports import Gateways
 from cam.core.report import CAMCycleReport, describe
 from cam.core.state import get_state
 from cam.escalation.escalations import escalate_hot_leads
-from cam.gateways.base import Gateways
 from cam.leads.qualify import process_new_leads
 from cam.outreach.scheduling import schedule_outreach
 from cam.outreach.sending import send_due_outreach

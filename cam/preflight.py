@@ -16,12 +16,12 @@ from pydantic import BaseModel
 
 from cam.core import placeholders
 from cam.core.mailboxes import MailboxConfig, MailboxError, load_mailboxes, mailbox_settings
+from cam.core.ports import GatewayError
 from cam.core.settings import Settings
-from cam.gateways.base import GatewayError
 from cam.gateways.hubspot import HubSpotCrm
 from cam.gateways.imap import ImapInboxReader
+from cam.gateways.mail import MailError, load_dkim_key, parse_address
 from cam.gateways.smtp import SmtpEmailSender
-from cam.outreach.mail import MailError, load_dkim_key, parse_address
 
 MIN_SECRET_KEY = 16
 SENDER_ITEM = "Sender (CAM_FROM)"

@@ -8,7 +8,6 @@ more; what the person sees follows from the decision's `Outcome` (bot/blocks/dec
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -24,27 +23,14 @@ from bot.deps import Deps
 from bot.errors import user_message
 from bot.ids import ActionId
 from bot.listeners import card_messages
+from bot.listeners.clicks import Clicked, clicked_of, tell
 from bot.listeners.home import publish_home
-from bot.payloads import ApprovalRef, BadPayload, TaskRef
+from bot.payloads import ApprovalRef, TaskRef
 from bot.signing import signer_of
 from cam.core.db import unit_of_work
 from cam.core.models import Lead, NotificationTopic
 from cam.escalation import crm_sync, decisions, tasks
 from cam.escalation.outcomes import ApprovalChoice, Decision
-
-
-@dataclass(frozen=True)
-class Clicked:
-    """Who clicked, and where: a channel message (channel, ts) or their App Home."""
-
-    user: str
-    channel: str | None
-    ts: str | None
-    respond: Respond | None
-
-    @property
-    def in_home(self) -> bool:
-        return self.ts is None
 
 
 def register(app: App) -> None:
@@ -80,21 +66,6 @@ def task_skip(
     selected = action.get("selected_option") or {}
     ref = TaskRef.parse(selected.get("value") if isinstance(selected, dict) else None)
     _task(ack, clicked_of(body, respond), ref, deps, done=False)
-
-
-def clicked_of(body: dict[str, Any], respond: Respond | None) -> Clicked:
-    user = body.get("user")
-    if not isinstance(user, dict) or not isinstance(user.get("id"), str):
-        raise BadPayload("no user in the action")
-    container = body.get("container") or {}
-    if container.get("type") == "message":
-        return Clicked(
-            user=user["id"],
-            channel=str(container.get("channel_id") or ""),
-            ts=str(container.get("message_ts") or ""),
-            respond=respond,
-        )
-    return Clicked(user=user["id"], channel=None, ts=None, respond=respond)
 
 
 def _decide(
@@ -218,11 +189,3 @@ def _targets(
 def _update(client: WebClient, targets: set[tuple[str, str]], post: SlackPost) -> None:
     for channel, ts in sorted(targets):
         client.chat_update(channel=channel, ts=ts, text=post.text, blocks=post.blocks)
-
-
-def tell(deps: Deps, clicked: Clicked, text: str) -> None:
-    """Tell only the person who clicked: ephemeral under the message, or atop their Home."""
-    if clicked.respond is not None and not clicked.in_home:
-        clicked.respond(text=text, response_type="ephemeral", replace_original=False)
-    else:
-        publish_home(deps, clicked.user, notice=text)

@@ -21,7 +21,7 @@ from bot.blocks.common import SlackPost
 from bot.deps import Deps
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.listeners import card_messages
-from bot.listeners.actions import clicked_of, tell
+from bot.listeners.clicks import clicked_of, tell
 from bot.payloads import AnswerRef, BadPayload, ReplyRef
 from bot.signing import signer_of
 from cam.bootstrap import cycle_config
@@ -30,8 +30,8 @@ from cam.core.db import unit_of_work
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import Answer, NotificationTopic, OutreachStatus, Reply
 from cam.core.notices import ThreadReplyPayload, notice
+from cam.core.ports import EmailSender
 from cam.core.state import get_state
-from cam.gateways.base import EmailSender
 from cam.replies import answering
 
 

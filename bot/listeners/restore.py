@@ -17,7 +17,7 @@ from bot.blocks.restore import restore_confirm_post
 from bot.deps import Deps
 from bot.errors import Refused, user_message
 from bot.ids import ActionId
-from bot.listeners.actions import Clicked, clicked_of
+from bot.listeners.clicks import Clicked, clicked_of
 from bot.payloads import RestoreRef
 from cam.core import events
 from cam.core.db import unit_of_work

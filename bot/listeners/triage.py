@@ -18,15 +18,15 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, Respond
 
-from bot import card_guard, queries
+from bot import queries
 from bot.blocks.approval import who
 from bot.blocks.common import slack_date
 from bot.blocks.reply_card import ReplyCard, unsubscribe_question
 from bot.deps import Deps
 from bot.errors import user_message
 from bot.ids import ActionId, BlockId
-from bot.listeners import card_messages
-from bot.listeners.actions import Clicked, clicked_of, tell
+from bot.listeners import card_guard, card_messages
+from bot.listeners.clicks import Clicked, clicked_of, tell
 from bot.payloads import BadPayload, CardAction, CardRef
 from bot.signing import signer_of
 from cam.core.db import unit_of_work

@@ -9,8 +9,8 @@ from datetime import datetime
 
 from cam.core.config import CAMCycleConfig
 from cam.core.db import SessionFactory
+from cam.core.ports import Gateways
 from cam.core.report import CAMCycleReport
-from cam.gateways.base import Gateways
 
 
 @dataclass

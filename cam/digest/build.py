@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from cam.core import events
 from cam.core.config import CAMCycleConfig
 from cam.core.models import Event, OutreachMessage, OutreachStatus, ReplyClass
+from cam.core.safety import end_of_team_day, team_day
 from cam.core.state import get_state
 from cam.digest.bounce_reasons import bounce_groups
 from cam.digest.counts import MailboxDays, daily_funnels, day_bounds
@@ -19,7 +20,6 @@ from cam.digest.rates import rates
 from cam.digest.reps import rep_rows, with_answers
 from cam.digest.waiting import waiting
 from cam.outreach.limits import LimitsSnapshot, limits_snapshot
-from cam.outreach.safety import end_of_team_day, team_day
 from cam.replies.speed import speed_to_lead
 
 # The chart's span; it also holds a week and the week before it.

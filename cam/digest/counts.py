@@ -32,8 +32,8 @@ from cam.core.models import (
     ReplyClass,
     TaskStatus,
 )
+from cam.core.safety import zone
 from cam.digest.model import Funnel
-from cam.outreach.safety import zone
 
 # The reason `sending` gives a message the receiving server refused outright (a hard bounce).
 REJECTED_PREFIX = "rejected:"

@@ -17,9 +17,9 @@ from cam.core.config import CAMCycleConfig
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import DigestRun, NotificationTopic
 from cam.core.notices import DigestPayload, notice
+from cam.core.safety import team_day
 from cam.digest.build import build_digest
 from cam.digest.model import Digest, DigestKind
-from cam.outreach.safety import team_day
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from cam.core import events
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Approval, ApprovalKind, ApprovalStatus, Lead, Reply
+from cam.core.ports import CrmLead, CrmRefs, CrmSyncer, CrmSyncError
 from cam.escalation.outcomes import Decision, Outcome, decision_of, get_approval, refuse
-from cam.gateways.base import CrmLead, CrmRefs, CrmSyncer, CrmSyncError
 
 log = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ from cam.core.models import (
     Reply,
     TriageChoice,
 )
+from cam.core.ports import CrmSyncer
 from cam.core.state import set_dry_run
 from cam.escalation import crm_sync
 from cam.escalation.expiry import expire_stale
@@ -37,7 +38,6 @@ from cam.escalation.outcomes import (
     get_approval,
     refuse,
 )
-from cam.gateways.base import CrmSyncer
 from cam.leads import lifecycle as lead_lifecycle
 from cam.replies import labels
 

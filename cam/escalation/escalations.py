@@ -1,48 +1,26 @@
-"""Phase 5: ask for approval of each hot lead, with the reply that made it hot.
+"""Phase 5: ask for approval of each hot lead that triage has not already escalated.
 
-Each escalation has a dedupe key per lead, so several instances running the phase at once
-insert it once.
+The request itself (one dedupe key per lead, so concurrent runs insert it once) is
+`cam.replies.escalation_requests`, shared with the reply cards and triage that escalate at once.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import NamedTuple
-
-from sqlalchemy import exists, func, insert, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from cam.core import bulk, events
+from cam.core import events
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
 from cam.core.models import (
     Approval,
     ApprovalKind,
-    ApprovalStatus,
     Lead,
     LeadStatus,
-    Notification,
-    NotificationTopic,
     Reply,
     ReplyClass,
 )
-from cam.core.notices import ApprovalPayload, row
-
-BATCH = 500
-
-
-class Candidate(NamedTuple):
-    """A lead to escalate, with the reply that made it hot (None: no reply to show)."""
-
-    lead_id: int
-    reply_id: int | None
-
-
-class Requested(NamedTuple):
-    """An escalation this call asked for."""
-
-    approval_id: int
-    lead_id: int
+from cam.replies.escalation_requests import Candidate, request_escalations
 
 
 def escalate_hot_leads(ctx: CycleContext) -> None:
@@ -53,46 +31,6 @@ def escalate_hot_leads(ctx: CycleContext) -> None:
         )
         events.record(session, events.LEADS_ESCALATED, {"count": len(created)}, ctx.cycle_id)
     ctx.report.approvals_requested += len(created)
-
-
-def request_escalations(
-    session: Session,
-    candidates: list[Candidate],
-    now: datetime,
-    *,
-    cycle_id: int | None = None,
-    notify: bool = True,
-) -> list[Requested]:
-    """Ask for approval of each candidate with none yet; return those asked for.
-
-    `notify=False` when the reply's own card carries the approval's buttons: no second message.
-    """
-    created: list[Requested] = []
-    for start in range(0, len(candidates), BATCH):
-        created += _insert_escalations(session, candidates[start : start + BATCH], now)
-    created.sort()
-    if created and notify:
-        session.execute(
-            insert(Notification),
-            [
-                row(NotificationTopic.approval, ApprovalPayload(approval_id=r.approval_id))
-                for r in created
-            ],
-        )
-    events.record_many(
-        session,
-        events.APPROVAL_REQUESTED,
-        [
-            {
-                "approval_id": r.approval_id,
-                "kind": ApprovalKind.escalate_lead.value,
-                "lead_id": r.lead_id,
-            }
-            for r in created
-        ],
-        cycle_id,
-    )
-    return created
 
 
 def _unescalated_hot_leads(session: Session) -> list[Candidate]:
@@ -119,25 +57,3 @@ def _unescalated_hot_leads(session: Session) -> list[Candidate]:
         .order_by(Lead.id)
     ).all()
     return [Candidate(lead_id, reply_id) for lead_id, reply_id in rows]
-
-
-def _insert_escalations(session: Session, batch: list[Candidate], now: datetime) -> list[Requested]:
-    """Insert pending escalations, skipping any another instance inserted first."""
-    if not batch:
-        return []
-    rows = [
-        {
-            "kind": ApprovalKind.escalate_lead,
-            "status": ApprovalStatus.pending,
-            "dedupe_key": f"escalate_lead:{lead_id}",
-            "lead_id": lead_id,
-            "reply_id": reply_id,
-            "requested_by": "cam",
-            "requested_at": now,
-        }
-        for lead_id, reply_id in batch
-    ]
-    inserted = bulk.insert_ignoring(
-        session, Approval, rows, on=["dedupe_key"], returning=[Approval.id, Approval.lead_id]
-    )
-    return [Requested(approval_id, lead_id) for approval_id, lead_id in inserted]

@@ -1,11 +1,14 @@
-"""Manual tasks (LinkedIn steps): queued with their Slack card, then done or skipped, once."""
+"""Manual tasks (LinkedIn steps) decided by a person: done or skipped, once.
+
+Outreach opens them (`cam.outreach.task_posting.open_task`); a click in Slack decides them.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
 from cam.core import events
@@ -13,39 +16,14 @@ from cam.core.models import (
     Lead,
     LeadStatus,
     ManualTask,
-    NotificationTopic,
     TaskStatus,
     utcnow,
 )
-from cam.core.notices import TaskPayload, notice
-from cam.gateways.base import SocialPoster, SocialTask
 from cam.leads import lifecycle
 
 
 class UnknownTask(LookupError):
     """No manual task has this id."""
-
-
-def open_task(session: Session, poster: SocialPoster, task: SocialTask) -> int:
-    """Queue a step for a person with the notification that brings it to Slack; return its id.
-
-    Both rows are written in the caller's transaction before the poster hands the step over, so
-    a poster that fails (or is not configured) leaves neither. A step already queued keeps its
-    one task.
-    """
-    existing = session.scalars(
-        select(ManualTask.id).where(ManualTask.outreach_id == task.outreach_id)
-    ).first()
-    if existing is not None:
-        return existing
-    manual = ManualTask(
-        outreach_id=task.outreach_id, lead_id=task.lead_id, suggested_message=task.message
-    )
-    session.add(manual)
-    session.flush()
-    session.add(notice(NotificationTopic.task, TaskPayload(task_id=manual.id)))
-    poster.create_task(task)
-    return manual.id
 
 
 def decide_task(

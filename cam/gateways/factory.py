@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from cam.core.mailboxes import load_mailboxes, mailbox_settings
-from cam.core.settings import Settings
-from cam.gateways.base import (
+from cam.core.ports import (
     CrmSyncer,
     EmailSender,
     Gateways,
@@ -12,6 +11,7 @@ from cam.gateways.base import (
     MailboxGateways,
     SocialPoster,
 )
+from cam.core.settings import Settings
 from cam.gateways.hubspot import HubSpotCrm
 from cam.gateways.imap import ImapInboxReader
 from cam.gateways.linkedin_tasks import LinkedInTaskPoster

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from cam.core.backoff import Backoff
 from cam.core.models import utcnow
-from cam.gateways.base import GatewayError
+from cam.core.ports import GatewayError
 
 log = logging.getLogger(__name__)
 

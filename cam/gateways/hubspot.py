@@ -15,8 +15,8 @@ from urllib.parse import quote
 from pydantic import SecretStr
 
 from cam.core.models import utcnow
+from cam.core.ports import CrmLead, CrmRefs, CrmSyncError, GatewayError
 from cam.core.settings import Settings
-from cam.gateways.base import CrmLead, CrmRefs, CrmSyncError, GatewayError
 from cam.gateways.http_client import HttpResponse, JsonHttpClient, RetryPolicy
 
 CONTACTS = "/crm/v3/objects/contacts"

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from cam.core.placeholders import example_domain
+from cam.core.ports import GatewayError, InboxBatch, InboxMessage, mask_secret
 from cam.core.settings import Settings
-from cam.gateways.base import GatewayError, InboxBatch, InboxMessage, mask_secret
 from cam.gateways.imap_idle import ImapIdle
 
 log = logging.getLogger(__name__)

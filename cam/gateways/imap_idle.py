@@ -18,8 +18,8 @@ from typing import Any
 
 import imapclient  # type: ignore[import-untyped]
 
+from cam.core.ports import GatewayError
 from cam.core.settings import Settings
-from cam.gateways.base import GatewayError
 
 log = logging.getLogger(__name__)
 

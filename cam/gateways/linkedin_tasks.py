@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from cam.gateways.base import SocialTask
+from cam.core.ports import SocialTask
 
 
 class LinkedInTaskPoster:
     """Hand LinkedIn steps to a person through Slack.
 
-    The task card is a notification the engine writes with the task (`escalation.tasks.open_task`)
-    and the notifier delivers: nothing outside the database is left to do here.
+    The task card is a notification the engine writes with the task
+    (`outreach.task_posting.open_task`) and the notifier delivers: nothing outside the
+    database is left to do here.
     """
 
     name = "linkedin-tasks"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from cam.gateways.base import (
+from cam.core.ports import (
     CrmLead,
     CrmRefs,
     EmailConnection,

@@ -18,8 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
 from cam.core.placeholders import example_domain
-from cam.core.settings import Settings
-from cam.gateways.base import (
+from cam.core.ports import (
     DeliveryUnknownError,
     GatewayError,
     OutgoingEmail,
@@ -27,7 +26,8 @@ from cam.gateways.base import (
     SendResult,
     mask_secret,
 )
-from cam.outreach.mail import Composer, MailError, parse_address
+from cam.core.settings import Settings
+from cam.gateways.mail import Composer, MailError, parse_address
 
 log = logging.getLogger(__name__)
 

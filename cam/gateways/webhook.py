@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from cam.core.ports import CrmLead, CrmRefs
 from cam.core.settings import Settings
-from cam.gateways.base import CrmLead, CrmRefs
 from cam.gateways.http_client import JsonHttpClient, RetryPolicy
 
 log = logging.getLogger(__name__)

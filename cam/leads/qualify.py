@@ -16,14 +16,13 @@ from typing import Any, cast
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
-from cam.core import bulk, events
+from cam.core import bulk, events, safety
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
 from cam.core.enums import Disqualification, Limit
 from cam.core.models import CycleRun, Lead, LeadStatus, RunKind, Suppression, SuppressionKind
 from cam.leads.addresses import email_problem
 from cam.leads.scoring import Scorer, load_rules
-from cam.outreach import safety
 
 log = logging.getLogger(__name__)
 

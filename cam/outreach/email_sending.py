@@ -10,18 +10,19 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cam.core import safety
 from cam.core.config import Sender
 from cam.core.db import unit_of_work
 from cam.core.enums import Limit
 from cam.core.models import Channel, Lead, OutreachMessage, OutreachStatus
-from cam.gateways.base import (
+from cam.core.ports import (
     DeliveryUnknownError,
     EmailConnection,
     EmailSender,
     GatewayError,
     OutgoingEmail,
 )
-from cam.outreach import safety, send_outcomes, senders
+from cam.outreach import send_outcomes, senders
 from cam.outreach.outbox import Quota
 from cam.outreach.outgoing import outgoing_email
 from cam.outreach.send_state import PHASE, PassState

@@ -15,9 +15,7 @@ from sqlalchemy.orm import Session
 
 from cam.core.config import CAMCycleConfig, ChannelLimitConfig, SendWindow
 from cam.core.models import Channel, SendQuota, Suppression
-from cam.core.state import get_state
-from cam.outreach import senders
-from cam.outreach.safety import (
+from cam.core.safety import (
     channel_cap,
     channel_scope,
     day_window,
@@ -25,6 +23,8 @@ from cam.outreach.safety import (
     hourly_scope,
     team_day,
 )
+from cam.core.state import get_state
+from cam.outreach import senders
 
 
 class DailyUse(BaseModel):

@@ -17,6 +17,7 @@ from jinja2 import Template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cam.core import safety
 from cam.core.config import CAMCycleConfig, Sender, SendWindow
 from cam.core.context import CycleContext
 from cam.core.enums import Limit
@@ -29,7 +30,7 @@ from cam.core.models import (
     OutreachStatus,
 )
 from cam.leads.lifecycle import STOPPED
-from cam.outreach import safety, senders
+from cam.outreach import senders
 from cam.outreach.templates import (
     TemplateRenderError,
     compile_template,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from cam.core.models import Lead, OutreachMessage
-from cam.gateways.base import OutgoingEmail
+from cam.core.ports import OutgoingEmail
+from cam.core.unsubscribe_tokens import make_token
 from cam.outreach.outbox import Rendered
-from cam.replies.unsubscribe import make_token
 
 
 def outgoing_email(

@@ -15,12 +15,13 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cam.core import safety
 from cam.core.config import CAMCycleConfig, Sender
 from cam.core.mailboxes import DEFAULT_KEY, MailboxError, mailbox_settings
 from cam.core.models import CampaignStep, Channel, Lead, OutreachMessage, OutreachStatus
 from cam.core.settings import Settings
-from cam.outreach import safety, senders
-from cam.outreach.mail import Composer, MailError
+from cam.gateways.mail import Composer, MailError
+from cam.outreach import senders
 from cam.outreach.outbox import Rendered, Renderer, outside_window, refusal
 from cam.outreach.outgoing import outgoing_email
 from cam.outreach.templates import TemplateRenderError

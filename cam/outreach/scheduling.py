@@ -17,7 +17,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from cam.core import events
+from cam.core import events, safety
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
 from cam.core.enums import Limit
@@ -30,7 +30,7 @@ from cam.core.models import (
 )
 from cam.leads import lifecycle as lead_lifecycle
 from cam.leads.scoring import load_rules
-from cam.outreach import lifecycle, safety, senders
+from cam.outreach import lifecycle, senders
 from cam.outreach.campaigns import sync_campaign_file
 from cam.outreach.slots import SlotPlanner
 

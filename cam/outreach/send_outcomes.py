@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from cam.core import safety
 from cam.core.backoff import Backoff
 from cam.core.db import unit_of_work
 from cam.core.enums import Limit
@@ -23,9 +24,9 @@ from cam.core.models import (
     SuppressionKind,
     SuppressionSource,
 )
-from cam.gateways.base import SendOutcome, SendResult
+from cam.core.ports import SendOutcome, SendResult
 from cam.leads import lifecycle as lead_lifecycle
-from cam.outreach import lifecycle, safety
+from cam.outreach import lifecycle
 from cam.outreach.outbox import Quota
 from cam.outreach.send_state import PassState
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
+from cam.core import safety
 from cam.core.config import ChannelLimitConfig, Sender
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
@@ -21,7 +22,7 @@ from cam.core.enums import Limit
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import CampaignStep, Channel, Lead, OutreachMessage, OutreachStatus
 from cam.leads import lifecycle as lead_lifecycle
-from cam.outreach import lifecycle, safety
+from cam.outreach import lifecycle
 from cam.outreach.outbox import Rendered, Renderer, next_in_window, outside_window, refusal
 from cam.outreach.scheduling import next_step_at
 from cam.outreach.templates import TemplateRenderError

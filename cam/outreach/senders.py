@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from cam.core import bulk, events
+from cam.core import bulk, events, safety
 from cam.core.config import CAMCycleConfig, Sender
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import (
@@ -27,7 +27,6 @@ from cam.core.models import (
 )
 from cam.core.state import get_state
 from cam.leads import lifecycle as lead_lifecycle
-from cam.outreach import safety
 
 SENT_OR_PLANNED = (
     OutreachStatus.planned,

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+from cam.core import safety
 from cam.core.db import unit_of_work
 from cam.core.enums import Limit
 from cam.core.models import Channel, OutreachStatus
-from cam.outreach import safety, senders
+from cam.outreach import senders
 from cam.outreach.outbox import Quota
 from cam.outreach.send_state import PassState
 

@@ -9,13 +9,14 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cam.core import safety
 from cam.core.config import CAMCycleConfig
 from cam.core.context import CycleContext
 from cam.core.enums import Limit
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import Channel, Lead, OutreachMessage
 from cam.core.state import get_state
-from cam.outreach import lifecycle, safety, senders
+from cam.outreach import lifecycle, senders
 
 TRIES_PER_WINDOW = 24
 

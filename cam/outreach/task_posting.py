@@ -3,10 +3,13 @@ marks its step sent, so a step never becomes two tasks."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from cam.core.db import unit_of_work
-from cam.core.models import Channel, OutreachStatus
-from cam.escalation import tasks
-from cam.gateways.base import GatewayError, SocialTask
+from cam.core.models import Channel, ManualTask, NotificationTopic, OutreachStatus
+from cam.core.notices import TaskPayload, notice
+from cam.core.ports import GatewayError, SocialPoster, SocialTask
 from cam.outreach.outbox import Quota
 from cam.outreach.send_outcomes import delivered
 from cam.outreach.send_state import PHASE, PassState
@@ -40,7 +43,7 @@ def _post_one_task(state: PassState) -> bool:
         if refused is not None:
             state.report.skip(refused, state.count_due(session, Channel.linkedin))
             return False
-        tasks.open_task(
+        open_task(
             session,
             state.ctx.gateways.social,
             SocialTask(
@@ -61,3 +64,25 @@ def _post_one_task(state: PassState) -> bool:
         state.counts.tasks += 1
         state.report.tasks_created += 1
         return True
+
+
+def open_task(session: Session, poster: SocialPoster, task: SocialTask) -> int:
+    """Queue a step for a person with the notification that brings it to Slack; return its id.
+
+    Both rows are written in the caller's transaction before the poster hands the step over, so
+    a poster that fails (or is not configured) leaves neither. A step already queued keeps its
+    one task.
+    """
+    existing = session.scalars(
+        select(ManualTask.id).where(ManualTask.outreach_id == task.outreach_id)
+    ).first()
+    if existing is not None:
+        return existing
+    manual = ManualTask(
+        outreach_id=task.outreach_id, lead_id=task.lead_id, suggested_message=task.message
+    )
+    session.add(manual)
+    session.flush()
+    session.add(notice(NotificationTopic.task, TaskPayload(task_id=manual.id)))
+    poster.create_task(task)
+    return manual.id

@@ -1,25 +1,17 @@
-"""`cam replies accuracy`: the classifier's answers against the team's decisions on cards."""
+"""The classifier's answers against the team's decisions on cards (`cam replies accuracy`)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Annotated
+from datetime import datetime
 
-import typer
 from rich import box
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cam.bootstrap import Runtime
-from cam.cli_common import load_settings
-from cam.core import db
-from cam.core.models import ReplyClass, ReplyLabel, utcnow
-
-console = Console()
+from cam.core.models import ReplyClass, ReplyLabel
 
 
 @dataclass
@@ -76,15 +68,3 @@ def confusion_table(result: Confusion, days: int) -> Table:
     share = result.agreed / result.total if result.total else 0.0
     table.caption = f"{result.agreed} of {result.total} agreed ({share:.0%})"
     return table
-
-
-def accuracy(
-    days: Annotated[int, typer.Option(min=1, help="Count the decisions of the last N days.")] = 30,
-) -> None:
-    """Show the confusion matrix of the classifier against the team's decisions on cards."""
-    with Runtime(load_settings()) as runtime, db.unit_of_work(runtime.session_factory) as session:
-        result = confusion(session, utcnow() - timedelta(days=days))
-    if not result.total:
-        console.print(f"No reply was labelled on a card in the last {days} days.")
-        return
-    console.print(confusion_table(result, days))

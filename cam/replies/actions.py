@@ -29,10 +29,10 @@ from cam.core.models import (
     SuppressionKind,
     SuppressionSource,
 )
+from cam.core.safety import Grounds
 from cam.leads import lifecycle as lead_lifecycle
 from cam.leads.lifecycle import FINAL
 from cam.outreach import lifecycle
-from cam.outreach.safety import Grounds
 from cam.replies import unsubscribe
 from cam.replies.rules import Classification
 

@@ -19,21 +19,21 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from cam.core import bulk
+from cam.core import bulk, safety
 from cam.core.config import CAMCycleConfig, Sender
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import Answer, Lead, OutreachStatus, Reply
-from cam.core.state import get_state
-from cam.gateways.base import (
+from cam.core.ports import (
     DeliveryUnknownError,
     EmailSender,
     GatewayError,
     OutgoingEmail,
     SendOutcome,
 )
-from cam.outreach import lifecycle, safety, senders
-from cam.replies.unsubscribe import make_token
+from cam.core.state import get_state
+from cam.core.unsubscribe_tokens import make_token
+from cam.outreach import lifecycle, senders
 
 SEQUENCE_STOPPED = "answered from Slack: a person took the conversation over"
 

@@ -26,7 +26,7 @@ from cam.core.models import (
     ReplyClass,
 )
 from cam.core.notices import ReplyCardPayload
-from cam.escalation import escalations
+from cam.replies import escalation_requests as escalations
 from cam.replies.rules import Classification
 
 

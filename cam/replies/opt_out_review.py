@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from cam.core.models import Lead, Reply, ReplyReview, SuppressionSource, TriageChoice
-from cam.outreach.safety import Grounds
+from cam.core.safety import Grounds
 from cam.replies import unsubscribe
 
 CHOICES = frozenset({TriageChoice.confirm_opt_out, TriageChoice.not_opt_out})

@@ -41,8 +41,8 @@ from cam.core.models import (
     Reply,
     ReplyClass,
 )
+from cam.core.ports import GatewayError, InboxBatch, InboxReader
 from cam.core.report import describe
-from cam.gateways.base import GatewayError, InboxBatch, InboxReader
 from cam.replies import bounce_evidence, cards
 from cam.replies import cursor as cursors
 from cam.replies.actions import WORKDAYS, LeadView, ReplyActions

@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Reply
-from cam.gateways.base import InboxReader
+from cam.core.ports import InboxReader
 from cam.replies import cursor as cursors
 from cam.replies.parser import parse_reply
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from cam.core import notices
+from cam.core import notices, safety
 from cam.core.config import CAMCycleConfig, SendWindow
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import (
@@ -33,7 +33,6 @@ from cam.core.models import (
     ReplyLabel,
     TriageChoice,
 )
-from cam.outreach import safety
 
 # How far back a reply may still be waiting for its reminder.
 REMINDER_LOOKBACK = timedelta(days=14)

@@ -25,8 +25,8 @@ from cam.core.models import (
     SuppressionKind,
     SuppressionSource,
 )
+from cam.core.unsubscribe_tokens import normalize_email
 from cam.leads.lifecycle import FINAL
-from cam.replies.unsubscribe import normalize_email
 
 # Stopped leads whose sequence a restore may resume: not one a person is already talking to.
 _RESUMABLE = frozenset({*FINAL, LeadStatus.replied})

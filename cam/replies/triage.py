@@ -33,11 +33,11 @@ from cam.core.models import (
     SuppressionSource,
     TriageChoice,
 )
-from cam.escalation import escalations
+from cam.core.safety import Grounds
 from cam.leads.lifecycle import FINAL
 from cam.leads.lifecycle import OPEN as IN_SEQUENCE
 from cam.outreach.lifecycle import NOT_YET_SENT
-from cam.outreach.safety import Grounds
+from cam.replies import escalation_requests as escalations
 from cam.replies import labels, opt_out_review, unsubscribe
 
 REPLY_TRIAGED = "cam.reply_triaged"

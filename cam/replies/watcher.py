@@ -29,7 +29,7 @@ from cam.core.backoff import Backoff
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import WatchMode, utcnow
-from cam.gateways.base import GatewayError, InboxIdle, InboxReader
+from cam.core.ports import GatewayError, InboxIdle, InboxReader
 from cam.replies import watch_state
 from cam.replies.actions import WORKDAYS
 from cam.replies.learning import Classify

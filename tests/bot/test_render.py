@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from bot.blocks.render import render_notification
+from bot.render import render_notification
 from bot.signing import Signer
 from cam.core.db import unit_of_work
 from cam.core.models import CycleRun, Notification

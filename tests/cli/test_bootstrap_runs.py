@@ -12,10 +12,10 @@ from cam.bootstrap import Runtime, cycle_config, sender_domain
 from cam.core.config import default_safety_settings
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Approval, ApprovalKind, ApprovalStatus, Channel, CycleRun, RuntimeState
+from cam.core.ports import Gateways
 from cam.core.runs import last_runs, pending_approvals, previous_run
 from cam.core.settings import Settings
 from cam.core.state import get_state, set_dry_run
-from cam.gateways.base import Gateways
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopInboxReader, NoopSocialPoster
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

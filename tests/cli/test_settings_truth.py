@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cam.gateways.base import mask_secret
+from cam.core.ports import mask_secret
 from tests.cli.helpers import cam
 from tests.gateways.smtp_server import SmtpServer
 

@@ -17,11 +17,11 @@ from cam.core.models import (
     OutreachStatus,
     utcnow,
 )
+from cam.core.ports import SocialTask
 from cam.core.runs import pending_approvals
 from cam.escalation import escalations
-from cam.escalation.tasks import open_task
-from cam.gateways.base import SocialTask
 from cam.gateways.linkedin_tasks import LinkedInTaskPoster
+from cam.outreach.task_posting import open_task
 from tests.e2e.slack_client import RunningBot
 from tests.escalation.helpers import add_lead, cycle_context
 

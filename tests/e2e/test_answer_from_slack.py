@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from bot.scheduler import BotScheduler
+from cam.core import safety
 from cam.core.db import unit_of_work
 from cam.core.models import (
     Answer,
@@ -31,7 +32,7 @@ from cam.core.models import (
     utcnow,
 )
 from cam.gateways.factory import build_gateways
-from cam.outreach import safety, senders
+from cam.outreach import senders
 from tests.e2e.answering import (
     JONAS,
     MAYA,

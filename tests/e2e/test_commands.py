@@ -20,8 +20,8 @@ from cam.core.models import (
     SuppressionKind,
     utcnow,
 )
+from cam.core.safety import channel_scope, day_window, team_day
 from cam.core.state import get_state, set_dry_run, set_paused
-from cam.outreach.safety import channel_scope, day_window, team_day
 from tests.e2e.slack_client import (
     APPROVER,
     OUTSIDER,

@@ -21,10 +21,10 @@ from cam.cli import app as cli_app
 from cam.core import events
 from cam.core.db import unit_of_work
 from cam.core.models import Event, MailboxState, SendQuota, utcnow
+from cam.core.safety import day_window, team_day
 from cam.core.settings import DATA_DIR
 from cam.core.state import get_state
 from cam.outreach import senders
-from cam.outreach.safety import day_window, team_day
 from tests.e2e.slack_client import APPROVER, OUTSIDER, RunningBot, clear_of_midnight, shown
 from tests.e2e.test_preview import plan
 from tests.gateways.mailbox_team import JONAS, MAYA, running_team

@@ -13,8 +13,8 @@ from cam.core.config import CAMCycleConfig
 from cam.core.context import CycleContext
 from cam.core.db import SessionFactory
 from cam.core.models import Lead, LeadStatus, Reply, ReplyClass
+from cam.core.ports import CrmLead, CrmRefs, CrmSyncError, Gateways
 from cam.core.report import CAMCycleReport
-from cam.gateways.base import CrmLead, CrmRefs, CrmSyncError, Gateways
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopInboxReader, NoopSocialPoster
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)

@@ -19,10 +19,11 @@ from cam.core.models import (
     OutreachStatus,
     TaskStatus,
 )
-from cam.escalation.tasks import UnknownTask, decide_task, open_task
-from cam.gateways.base import GatewayError, SocialTask
+from cam.core.ports import GatewayError, SocialTask
+from cam.escalation.tasks import UnknownTask, decide_task
 from cam.gateways.linkedin_tasks import LinkedInTaskPoster
 from cam.gateways.noop import NoopSocialPoster
+from cam.outreach.task_posting import open_task
 from tests.escalation.helpers import NOW, add_lead
 
 

@@ -26,9 +26,9 @@ from cam.core.models import (
     OutreachMessage,
     OutreachStatus,
 )
+from cam.core.ports import Gateways, InboxBatch
 from cam.core.report import CAMCycleReport
 from cam.cycle import run_daily_cam_cycle, run_send_pass
-from cam.gateways.base import Gateways, InboxBatch
 from cam.gateways.factory import build_gateways
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopSocialPoster
 from cam.outreach.sending import CLAIM_LEASE

@@ -27,11 +27,11 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, Session
 from aiosmtpd.smtp import Envelope as SmtpEnvelope
 
+from cam.core.ports import OutgoingEmail
 from cam.core.settings import Settings
-from cam.gateways.base import OutgoingEmail
+from cam.core.unsubscribe_tokens import make_token
+from cam.gateways.mail import new_message_id
 from cam.gateways.smtp import SmtpEmailSender
-from cam.outreach.mail import new_message_id
-from cam.replies.unsubscribe import make_token
 
 HOST = "127.0.0.1"
 USERNAME = "cam-sender"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from cam.gateways.base import CrmLead, CrmSyncError, GatewayError
+from cam.core.ports import CrmLead, CrmSyncError, GatewayError
 from cam.gateways.http_client import RetryPolicy
 from cam.gateways.hubspot import HubSpotCrm
 from tests.gateways.crm_server import TOKEN, FakeCrm, running_fake_crm

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from cam.core.ports import CrmLead, CrmRefs, GatewayError
 from cam.core.settings import Settings
-from cam.gateways.base import CrmLead, CrmRefs, GatewayError
 from cam.gateways.factory import build_gateways
 from cam.gateways.http_client import RetryPolicy
 from cam.gateways.hubspot import HubSpotCrm

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from cam.core.ports import GatewayError
 from cam.core.settings import Settings
-from cam.gateways.base import GatewayError
 from cam.gateways.factory import build_gateways
 from cam.gateways.imap import MAX_MESSAGE_BYTES, ImapInboxReader
 from cam.gateways.noop import NoopInboxReader

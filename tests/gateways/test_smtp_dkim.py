@@ -11,9 +11,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from cam.gateways.base import GatewayError, SendOutcome
+from cam.core.ports import GatewayError, SendOutcome
+from cam.gateways.mail import new_message_id
 from cam.gateways.smtp import SmtpEmailSender
-from cam.outreach.mail import new_message_id
 from tests.gateways.smtp_server import MAIL_FROM, SmtpServer, connect_once, outgoing
 
 SELECTOR = "cam2026"

@@ -8,13 +8,13 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
+from cam.core.ports import DeliveryUnknownError, GatewayError, SendOutcome
 from cam.core.settings import Settings
-from cam.gateways.base import DeliveryUnknownError, GatewayError, SendOutcome
+from cam.core.unsubscribe_tokens import read_token
 from cam.gateways.factory import build_gateways
+from cam.gateways.mail import new_message_id
 from cam.gateways.noop import NoopEmailSender
 from cam.gateways.smtp import SmtpEmailSender
-from cam.outreach.mail import new_message_id
-from cam.replies.unsubscribe import read_token
 from tests.gateways.smtp_server import (
     MAIL_FROM,
     POSTAL_ADDRESS,

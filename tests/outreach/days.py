@@ -17,10 +17,10 @@ from sqlalchemy import select
 from cam.core.config import CAMCycleConfig
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import OutreachMessage, OutreachStatus
+from cam.core.ports import Gateways
 from cam.core.report import CAMCycleReport
 from cam.core.state import get_state, set_dry_run
 from cam.cycle import run_daily_cam_cycle, run_send_pass
-from cam.gateways.base import Gateways
 from tests.outreach.helpers import Clock, config
 
 # Monday 23 November 2026, midnight UTC: day 0 of every run starts on a Monday.

@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 from cam.core.config import CAMCycleConfig, ChannelLimitConfig, SafetySettings
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Channel, Lead, LeadStatus, OutreachMessage
-from cam.gateways.base import (
+from cam.core.ports import (
     EmailConnection,
     GatewayError,
     Gateways,

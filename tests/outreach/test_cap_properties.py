@@ -14,9 +14,9 @@ from sqlalchemy import delete, select
 from cam.core.config import ChannelLimitConfig
 from cam.core.db import unit_of_work
 from cam.core.models import Base, Channel, Lead, OutreachMessage, OutreachStatus
+from cam.core.safety import team_day
 from cam.core.state import get_state
 from cam.cycle import run_daily_cam_cycle, run_send_pass
-from cam.outreach.safety import team_day
 from tests.outreach.helpers import (
     WEDNESDAY,
     Clock,

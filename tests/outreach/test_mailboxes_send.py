@@ -27,10 +27,8 @@ from cam.core.models import (
     OutreachStatus,
     Reply,
 )
+from cam.core.ports import SocialTask
 from cam.core.report import CAMCycleReport
-from cam.escalation.escalations import Candidate, request_escalations
-from cam.escalation.tasks import open_task
-from cam.gateways.base import SocialTask
 from cam.gateways.factory import build_gateways
 from cam.gateways.linkedin_tasks import LinkedInTaskPoster
 from cam.leads.qualify import process_new_leads
@@ -38,6 +36,8 @@ from cam.outreach import senders
 from cam.outreach.limits import limits_snapshot
 from cam.outreach.scheduling import schedule_outreach
 from cam.outreach.sending import send_due_outreach
+from cam.outreach.task_posting import open_task
+from cam.replies.escalation_requests import Candidate, request_escalations
 from cam.replies.phase import detect_replies
 from tests.e2e.slack_client import blocks_of, settings_for, shown
 from tests.fakes.slack_api import FakeSlack

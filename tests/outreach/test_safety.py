@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 from datetime import UTC, date, datetime, time
 
+from cam.core import safety
 from cam.core.config import ChannelLimitConfig, SendWindow, default_safety_settings
 from cam.core.db import unit_of_work
 from cam.core.models import Channel, SendQuota, Suppression, SuppressionKind, SuppressionSource
 from cam.core.state import get_state
-from cam.outreach import limits, safety
+from cam.outreach import limits
 from tests.outreach.helpers import WEDNESDAY, config
 
 WINDOW = SendWindow()

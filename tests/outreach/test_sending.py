@@ -23,13 +23,13 @@ from cam.core.models import (
     SendQuota,
     Suppression,
 )
+from cam.core.ports import SendOutcome
 from cam.core.report import CAMCycleReport
 from cam.core.state import get_state, set_paused
-from cam.gateways.base import SendOutcome
+from cam.core.unsubscribe_tokens import read_token
 from cam.leads.qualify import process_new_leads
 from cam.outreach.scheduling import schedule_outreach
 from cam.outreach.sending import CLAIM_LEASE, send_due_outreach
-from cam.replies.unsubscribe import read_token
 from tests.outreach.helpers import (
     SECRET,
     Clock,

@@ -24,8 +24,8 @@ from cam.core.models import (
     ReplyClass,
     Suppression,
 )
+from cam.core.ports import Gateways
 from cam.core.report import CAMCycleReport
-from cam.gateways.base import Gateways
 from cam.gateways.imap import ImapInboxReader
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopSocialPoster
 from cam.replies.phase import detect_replies

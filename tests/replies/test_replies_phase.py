@@ -25,8 +25,8 @@ from cam.core.models import (
     ReplyClass,
     Suppression,
 )
+from cam.core.ports import Gateways, InboxReader
 from cam.core.report import CAMCycleReport
-from cam.gateways.base import Gateways, InboxReader
 from cam.gateways.imap import ImapInboxReader
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopInboxReader, NoopSocialPoster
 from cam.replies.actions import WORKDAYS, working_day_after

@@ -29,8 +29,8 @@ from cam.core.models import (
     OutreachStatus,
     Reply,
 )
+from cam.core.ports import Gateways, InboxBatch, InboxMessage
 from cam.core.report import CAMCycleReport
-from cam.gateways.base import Gateways, InboxBatch, InboxMessage
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopSocialPoster
 from cam.replies.parser import parse_reply
 from cam.replies.phase import BATCH, detect_replies

@@ -25,8 +25,8 @@ from cam.core.models import (
     TriageChoice,
 )
 from cam.core.notices import ReplyCardPayload, notice
+from cam.core.safety import team_day_bounds
 from cam.gateways.factory import sent_folders
-from cam.outreach.safety import team_day_bounds
 from cam.replies import answering, sent_folder, speed
 from tests.gateways.imap_server import ImapServer
 

@@ -21,7 +21,7 @@ from cam.core.models import (
     SuppressionKind,
     SuppressionSource,
 )
-from cam.outreach.safety import Grounds
+from cam.core.safety import Grounds
 from cam.replies.unsubscribe import unsubscribe
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

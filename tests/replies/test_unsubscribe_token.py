@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cam.replies.unsubscribe import make_token, read_token, unsubscribe_url
+from cam.core.unsubscribe_tokens import make_token, read_token, unsubscribe_url
 
 SECRET = "s3cret-for-tests"
 

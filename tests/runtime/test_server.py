@@ -24,7 +24,7 @@ from cam.core.models import (
     OutreachStatus,
     Suppression,
 )
-from cam.replies import unsubscribe
+from cam.core.unsubscribe_tokens import make_token
 from tests.e2e.slack_client import SignedSlack, serve_wsgi, settings_for
 
 SECRET = "unsubscribe-secret"
@@ -131,14 +131,14 @@ def test_health_reports_a_database_that_is_down(fake_slack, tmp_path):
     with serve_wsgi(make_wsgi_app(app, settings, sessions)) as base:
         answer = request(base, "GET", "/healthz")
         assert (answer.status, answer.body) == (503, "database unreachable\n")
-        token = unsubscribe.make_token(SECRET, EMAIL)
+        token = make_token(SECRET, EMAIL)
         # An opt-out that cannot be stored says so, and can be repeated.
         assert one_click(base, token).status == 503
     down.dispose()
 
 
 def test_the_link_asks_first_and_the_post_unsubscribes(server, sessions, lead):
-    token = unsubscribe.make_token(SECRET, EMAIL)
+    token = make_token(SECRET, EMAIL)
     page = request(server, "GET", f"/unsubscribe/{token}")
     assert page.status == 200
     assert page.headers["Content-Type"].startswith("text/html")
@@ -156,7 +156,7 @@ def test_the_link_asks_first_and_the_post_unsubscribes(server, sessions, lead):
 
 
 def test_one_click_as_multipart(server, sessions, lead):
-    token = unsubscribe.make_token(SECRET, EMAIL)
+    token = make_token(SECRET, EMAIL)
     body = (
         "--b1\r\n"
         'Content-Disposition: form-data; name="List-Unsubscribe"\r\n\r\n'
@@ -169,15 +169,15 @@ def test_one_click_as_multipart(server, sessions, lead):
 
 
 def forged_tokens() -> list[str]:
-    good = unsubscribe.make_token(SECRET, EMAIL)
+    good = make_token(SECRET, EMAIL)
     payload, _, mac = good.partition(".")
-    other = unsubscribe.make_token("another-secret", EMAIL)
+    other = make_token("another-secret", EMAIL)
     flipped = mac[:-2] + ("A" if mac[-2] != "A" else "B") + mac[-1]
     return [
         f"{payload}.{flipped}",
         other,
         payload,
-        f"{unsubscribe.make_token(SECRET, 'eve@example.com').split('.')[0]}.{mac}",
+        f"{make_token(SECRET, 'eve@example.com').split('.')[0]}.{mac}",
         "%00",
         "x" * 2000,
     ]
@@ -205,7 +205,7 @@ MALFORMED = [
 
 
 def test_malformed_posts_get_4xx_and_change_nothing(server, sessions, lead):
-    token = unsubscribe.make_token(SECRET, EMAIL)
+    token = make_token(SECRET, EMAIL)
     for body, kind in MALFORMED:
         answer = one_click(server, token, body, content_type=kind)
         assert answer.status in (400, 413), (body[:40], kind)

@@ -34,8 +34,8 @@ from sqlalchemy import select
 
 from cam.core.db import unit_of_work
 from cam.core.models import Channel, Lead, OutreachMessage, OutreachStatus, SuppressionSource
+from cam.core.safety import Grounds
 from cam.core.state import set_dry_run, set_paused
-from cam.outreach.safety import Grounds
 from cam.replies.unsubscribe import unsubscribe
 from tests.gateways.smtp_server import SmtpServer
 from tests.outreach.days import CYCLE_AT, MONDAY, steps_out_of_order

@@ -24,7 +24,7 @@ from bot.notifier import Notifier, notifier_client
 from cam.core.config import ChannelLimitConfig, SafetySettings
 from cam.core.db import make_engine, session_factory
 from cam.core.models import Base, Channel
-from cam.gateways.base import (
+from cam.core.ports import (
     EmailConnection,
     Gateways,
     InboxBatch,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.blocks.reply_card import ReplyCard, offered
 from bot.listeners import card_messages
-from bot.listeners.actions import Clicked
+from bot.listeners.clicks import Clicked
 from bot.payloads import CardAction, CardRef
 from bot.settings import BotSettings
 

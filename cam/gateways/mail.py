@@ -22,9 +22,9 @@ from pathlib import Path
 import dkim
 from dkim.crypto import UnparsableKeyError, parse_pem_private_key
 
+from cam.core.ports import OutgoingEmail
 from cam.core.settings import Settings
-from cam.gateways.base import OutgoingEmail
-from cam.replies.unsubscribe import unsubscribe_url
+from cam.core.unsubscribe_tokens import unsubscribe_url
 
 # Long headers (List-Unsubscribe URLs) must not be folded into encoded words; RFC 5322 allows
 # 998 characters a line, and CRLF endings are what SMTP carries and DKIM signs.

@@ -1,13 +1,14 @@
-"""`cam replies labels`: the team's labels with who gave them, where, and what they teach.
+"""`cam replies accuracy` and `cam replies labels`: how the classifier fares against the team.
 
-Undoing one takes an approver: `--by` names their Slack member ID, checked against
-`CAM_APPROVERS`, and is recorded with the undo. The label stays as a record; the classifier
-stops learning from it at its next read of the mailbox.
+`labels` lists the team's labels with who gave them, where, and what they teach. Undoing one
+takes an approver: `--by` names their Slack member ID, checked against `CAM_APPROVERS`, and is
+recorded with the undo. The label stays as a record; the classifier stops learning from it at
+its next read of the mailbox.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -21,14 +22,15 @@ from cam.cli_common import load_settings
 from cam.core import db, events
 from cam.core.models import utcnow
 from cam.replies import labels as reply_labels
+from cam.replies.accuracy import confusion, confusion_table
 
 LABEL_UNDONE = "cam.label_undone"
 # Wide enough for a row of each label, whatever the terminal says (it may be a pipe).
 console = Console(width=160)
-app = typer.Typer(help="The team's labels on replies, and undoing one.")
+labels_app = typer.Typer(help="The team's labels on replies, and undoing one.")
 
 
-@app.callback(invoke_without_command=True)
+@labels_app.callback(invoke_without_command=True)
 def listing(
     ctx: typer.Context,
     by: Annotated[str | None, typer.Option(help="Only the labels of this Slack member ID.")] = None,
@@ -62,7 +64,7 @@ def listing(
     console.print(table)
 
 
-@app.command("undo")
+@labels_app.command("undo")
 def undo(
     label_id: Annotated[int, typer.Argument(help="The label's id (see `cam replies labels`).")],
     by: Annotated[str, typer.Option(help="Your Slack member ID; one of CAM_APPROVERS.")],
@@ -82,3 +84,15 @@ def undo(
             session, LABEL_UNDONE, {"label_id": label_id, "reply_id": label.reply_id, "by": by}
         )
     console.print(f"Label {label_id} undone; the classifier no longer learns from it.")
+
+
+def accuracy(
+    days: Annotated[int, typer.Option(min=1, help="Count the decisions of the last N days.")] = 30,
+) -> None:
+    """Show the confusion matrix of the classifier against the team's decisions on cards."""
+    with Runtime(load_settings()) as runtime, db.unit_of_work(runtime.session_factory) as session:
+        result = confusion(session, utcnow() - timedelta(days=days))
+    if not result.total:
+        console.print(f"No reply was labelled on a card in the last {days} days.")
+        return
+    console.print(confusion_table(result, days))

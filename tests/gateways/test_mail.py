@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cam.outreach.mail import Composer, MailError, new_message_id, parse_address
+from cam.gateways.mail import Composer, MailError, new_message_id, parse_address
 from tests.gateways.smtp_server import PUBLIC_URL, outgoing, sender_settings
 
 

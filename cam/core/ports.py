@@ -1,5 +1,6 @@
-"""The interfaces between the engine and the outside world.
+"""The ports between the engine and the outside world: protocols, their messages and errors.
 
+They live in core so every layer may name them; cam.gateways holds the implementations.
 The engine only ever talks to these protocols; the factory picks a real implementation when
 it is configured and a no-op otherwise. A no-op never counts as sent.
 """
