@@ -13,6 +13,7 @@ from sqlalchemy import select
 from cam import (
     cli_check,
     cli_demo,
+    cli_digest,
     cli_mailboxes,
     cli_replies,
     cli_suppressions,
@@ -32,7 +33,6 @@ from cam.core.report import CAMCycleReport
 from cam.core.runs import last_runs
 from cam.core.state import get_state
 from cam.cycle import run_daily_cam_cycle
-from cam.digest import command as digest_command
 from cam.leads import csv_files
 from cam.leads.headers import parse_mapping
 from cam.leads.owners import OwnerFallback
@@ -189,7 +189,7 @@ def limits() -> None:
     console.print(cli_views.limits_view(snapshot))
 
 
-app.command("digest")(friendly_errors(digest_command.digest))
+app.command("digest")(friendly_errors(cli_digest.digest))
 app.command("check")(friendly_errors(cli_check.check))
 app.command("mailboxes")(friendly_errors(cli_mailboxes.mailboxes))
 app.command("demo")(friendly_errors(cli_demo.demo))
