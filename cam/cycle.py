@@ -1,4 +1,6 @@
-"""The daily cycle: five phases, each in its own transaction, and a report that always comes.
+"""The daily cycle: five phases, each behind its own error boundary, and a report that always
+comes. Each phase commits in the units that make stopping safe (a batch of leads, one claimed
+message, a batch of replies): docs/architecture.md lists them.
 
 Nothing escapes `run_daily_cam_cycle`: a failing phase is recorded and the next one runs; with
 the database down every phase fails and the report (with those errors) is still returned. The
