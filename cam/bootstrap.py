@@ -80,6 +80,7 @@ def cycle_config(settings: Settings, state: RuntimeState) -> CAMCycleConfig:
         safety_settings=safety_settings,
         dry_run=state.dry_run,
         timezone=settings.timezone,
+        answer_within_hours=settings.answer_within_hours,
         campaign_file=settings.campaign_file,
         scoring_file=settings.scoring_file,
         reply_rules_file=settings.replies_file,

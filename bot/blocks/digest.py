@@ -43,7 +43,7 @@ def digest_post(digest: Digest, *, workspace_url: str | None = None) -> SlackPos
         ]
     )
     blocks += _reps(digest)
-    blocks.append(section(rows.speed_text(digest)))
+    blocks.append(section(rows.speed_text(digest) + "\n" + escape(rows.unanswered_text(digest))))
     blocks.append(section(_bounces(digest)))
     blocks.append(section(_rates(digest)))
     blocks.append(DividerBlock())

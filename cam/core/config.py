@@ -81,6 +81,8 @@ class CAMCycleConfig(BaseModel):
     channels_enabled: frozenset[Channel] = frozenset({Channel.email, Channel.linkedin})
     dry_run: bool = True
     timezone: str = "UTC"
+    # Working hours (in the lead's zone) an interested reply may wait for its first answer.
+    answer_within_hours: float = Field(default=2.0, gt=0)
     safety_settings: SafetySettings = Field(default_factory=default_safety_settings)
     campaign_file: Path = DATA_DIR / "campaign.toml"
     scoring_file: Path = DATA_DIR / "scoring.toml"

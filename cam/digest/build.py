@@ -15,12 +15,12 @@ from cam.core.safety import end_of_team_day, team_day
 from cam.core.state import get_state
 from cam.digest.bounce_reasons import bounce_groups
 from cam.digest.counts import MailboxDays, daily_funnels, day_bounds
-from cam.digest.model import ChannelUse, DayPoint, Digest, DigestKind, Funnel
+from cam.digest.model import ChannelUse, DayPoint, Digest, DigestKind, Funnel, Unanswered
 from cam.digest.rates import rates
 from cam.digest.reps import rep_rows, with_answers
 from cam.digest.waiting import waiting
 from cam.outreach.limits import LimitsSnapshot, limits_snapshot
-from cam.replies.speed import speed_to_lead
+from cam.replies.speed import speed_to_lead, unanswered
 
 # The chart's span; it also holds a week and the week before it.
 CHART_DAYS = 14
@@ -71,6 +71,16 @@ def build_digest(
         bounce_reasons=bounce_groups(session, start, end),
         unverified_notices=_unverified(session, start, end),
         speed=speed,
+        unanswered=[
+            Unanswered(
+                reply_id=w.reply_id,
+                lead_name=w.lead_name,
+                mailbox=w.mailbox,
+                landed_at=w.landed_at,
+                due_at=w.due_at,
+            )
+            for w in unanswered(session, config, now, config.answer_within_hours)
+        ],
     )
 
 

@@ -217,6 +217,16 @@ class ChannelUse(BaseModel):
     held_until: datetime | None
 
 
+class Unanswered(BaseModel):
+    """An interested reply nobody has answered in the time the team allows."""
+
+    reply_id: int
+    lead_name: str
+    mailbox: str
+    landed_at: datetime
+    due_at: datetime
+
+
 class Digest(BaseModel):
     """The digest of one day, or of a week against the week before (Mondays)."""
 
@@ -243,3 +253,5 @@ class Digest(BaseModel):
     unverified_notices: int | None = None
     # Reply -> card, reply -> first decision, reply -> first answer, for the period.
     speed: SpeedToLead | None = None
+    # Interested replies still unanswered past the time the team allows, oldest first.
+    unanswered: list[Unanswered] = Field(default_factory=list)

@@ -192,3 +192,15 @@ def speed_text(digest: Digest) -> str:
 
 def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else minutes(seconds / 60)
+
+
+def unanswered_text(digest: Digest) -> str:
+    """`Interested, not answered in time: 2, oldest Ada Lovelace (maya) 5 h` (names: escape)."""
+    if not digest.unanswered:
+        return "Interested replies not answered in time: none."
+    oldest = digest.unanswered[0]
+    waited = age(oldest.landed_at, digest.generated_at)
+    return (
+        f"Interested replies not answered in time: {len(digest.unanswered)}, oldest "
+        f"{oldest.lead_name} ({oldest.mailbox}) waiting {waited}"
+    )

@@ -27,6 +27,7 @@ def digest_view(digest: Digest) -> RenderableType:
         funnel,
         _reps(digest),
         Text(rows.speed_text(digest)),
+        Text(rows.unanswered_text(digest)),
         _bounces(digest),
         _rates(digest),
         _waiting(digest),

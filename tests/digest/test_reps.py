@@ -156,13 +156,34 @@ def test_speed_to_lead_and_unverified_notices_reach_the_digest(sessions):
             card_of = ReplyCardPayload(reply_id=reply.id, lead_id=lead.id)
             session.add(notice(NotificationTopic.reply_card, card_of))
         events.record(session, events.BOUNCE_UNVERIFIED, {"mailbox": "jonas"}, at=landed)
+        # An interested reply of the morning, carded and never answered: past its 2 hours.
+        lead.first_name, lead.last_name = "<!channel>", "Ada"
+        waiting = Reply(
+            lead_id=lead.id,
+            from_address=lead.email,
+            classification=ReplyClass.interested,
+            received_at=fortnight.NOW - timedelta(hours=6),
+            landed_at=fortnight.NOW - timedelta(hours=6),
+            card_posted_at=fortnight.NOW - timedelta(hours=6),
+        )
+        session.add(waiting)
+        session.flush()
+        session.add(notice(NotificationTopic.reply_card, ReplyCardPayload(reply_id=waiting.id)))
     digest = build(sessions)
+    assert [w.reply_id for w in digest.unanswered] == [waiting.id]
+    said = rows.unanswered_text(digest)
+    assert (
+        said
+        == "Interested replies not answered in time: 1, oldest <!channel> Ada (jonas) waiting 6 h"
+    )
+    shown = json.dumps(digest_post(digest).blocks, ensure_ascii=False)
+    assert "oldest &lt;!channel&gt; Ada (jonas) waiting 6 h" in shown and "<!channel>" not in shown
     [jonas] = [rep for rep in digest.reps if rep.mailbox == "jonas"]
     assert (jonas.answered, jonas.median_answer_minutes) == (2, 21.0)
     assert rows.rep_cells(jonas)[3:5] == ["2", "21 min"]
     assert digest.unverified_notices == 1
     text = rows.speed_text(digest)
-    assert "reply → card 2 min (p90 3 min, 3)" in text
+    assert "reply → card 2 min (p90 3 min, 4)" in text
     assert "→ answer 21 min (p90 28 min, 2)" in text
-    assert text in json.dumps(digest_post(digest).blocks, ensure_ascii=False)
+    assert text in shown
     assert "Unverified bounce notices (not acted on): 1" in rows.unverified_text(digest)
