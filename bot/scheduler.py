@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -52,7 +53,6 @@ SEND_JOB = "send_pass"
 NOTIFY_JOB = "deliver_notifications"
 DIGEST_JOB = "digest"
 REMIND_JOB = "answer_reminders"
-CATCH_UP_JOB = "missed_slots"
 # An answer still `sending` this long after its claim was left by a process that died.
 ANSWER_CLAIM_TTL = timedelta(minutes=10)
 # How often interested replies are looked at for an owner to remind.
@@ -98,6 +98,8 @@ class BotScheduler:
             else None
         )
         self._scheduler = BackgroundScheduler(timezone=self.zone)
+        self._catching_up = threading.Lock()
+        self._catch_up_thread: threading.Thread | None = None
         # Answers sent from a mail app, seen in each mailbox's Sent folder (if one is set).
         self.sent_folders = factory.sent_folders(settings)
         self._add_jobs(notify_every)
@@ -139,10 +141,7 @@ class BotScheduler:
     def start(self) -> None:
         self._scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
         self._scheduler.start()
-        # At once, off the start-up path: a late cycle may take a while.
-        self._scheduler.add_job(
-            self._catch_up_job, id=CATCH_UP_JOB, replace_existing=True, max_instances=1
-        )
+        self._start_catch_up()
         for watcher in self.watchers:
             watcher.start()
         log.info("scheduler started as %s; next cycle %s", self.instance, self.next_run_time())
@@ -152,6 +151,8 @@ class BotScheduler:
             watcher.stop()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=wait)
+        if wait and self._catch_up_thread is not None:
+            self._catch_up_thread.join()
 
     def next_run_time(self) -> datetime | None:
         """When the daily cycle fires next (in the team's zone), for `/cam status`."""
@@ -196,6 +197,19 @@ class BotScheduler:
         digest_id = None if digest_slot is None else self.run_digest(digest_slot, late=True)
         return report, digest_id
 
+    def _start_catch_up(self) -> None:
+        """Make up missed slots off the caller's path (a late cycle takes a while), one at a time.
+
+        A thread of its own rather than a one-off APScheduler job: APScheduler 3 removes a spent
+        one-off job after submitting it and raises if `shutdown()` came in between, so a bot
+        stopped right after starting printed a traceback.
+        """
+        if self._catching_up.acquire(blocking=False):
+            self._catch_up_thread = threading.Thread(
+                target=self._catch_up_job, name="catch-up", daemon=True
+            )
+            self._catch_up_thread.start()
+
     def _catch_up_job(self) -> None:
         try:
             self.catch_up()
@@ -204,14 +218,14 @@ class BotScheduler:
             log.warning("missed slots not made up: database unreachable (%s)", type(exc).__name__)
         except Exception:
             log.exception("making up missed slots failed")
+        finally:
+            self._catching_up.release()
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
         """A slot passed while the process slept beyond the grace: make it up now."""
         if event.job_id in (CYCLE_JOB, DIGEST_JOB):
             log.warning("%s of %s missed; making it up", event.job_id, event.scheduled_run_time)
-            self._scheduler.add_job(
-                self._catch_up_job, id=CATCH_UP_JOB, replace_existing=True, max_instances=1
-            )
+            self._start_catch_up()
 
     def run_digest(self, slot: str, *, late: bool = False) -> int | None:
         """Count and queue the digest of `slot` unless another instance has; then post it."""
