@@ -67,8 +67,9 @@ def make_machine(db_url: str, smtp: SmtpServer, folder: Path) -> type[RuleBasedS
             self.world = World(db_url, smtp, folder, seed=len(smtp.handler.messages))
             self.days = self.world.days
             self.stopped_at: dict[int, datetime] = {}
-            # Leads whose reply, bounce or opt-out waits in the inbox: the next cycle stops them.
-            self.awaiting_stop: set[str] = set()
+            # Leads whose reply, bounce or opt-out waits in the inbox, by its UID: the first
+            # cycle after the server has answered with that message stops them.
+            self.awaiting_stop: dict[str, int] = {}
             self.variant = 0
             self.checked_reports = 0
 
@@ -147,7 +148,7 @@ def make_machine(db_url: str, smtp: SmtpServer, folder: Path) -> type[RuleBasedS
             inbox = self.world.inbox
             if kind != "out_of_office" and (kind != "bounce" or message_id is not None):
                 # A bounce for an address never mailed need not stop anything.
-                self.awaiting_stop.add(address.lower())
+                self.awaiting_stop[address.lower()] = len(inbox.messages) + 1
             if kind == "out_of_office":
                 back = self.days.clock.now.date() + timedelta(days=1 + pick % 20)
                 inbox.out_of_office(address, message_id, back)
@@ -254,8 +255,10 @@ def make_machine(db_url: str, smtp: SmtpServer, folder: Path) -> type[RuleBasedS
             """Note when the engine learned of each stop; every reply read must have stopped."""
             for lead_id in check.newly_stopped(self.world.sessions, self.stopped_at):
                 self.stopped_at[lead_id] = self.days.clock.now
-            ignored = check.still_going(self.world.sessions, self.awaiting_stop)
-            self.awaiting_stop.clear()
+            served = {a for a, uid in self.awaiting_stop.items() if uid in self.world.inbox.served}
+            ignored = check.still_going(self.world.sessions, served)
+            for address in served:
+                del self.awaiting_stop[address]
             assert ignored == []
 
         def _mailed_lead(self, pick: int) -> tuple[str, str | None] | None:

@@ -106,6 +106,8 @@ class ScriptedInbox:
     messages: list[bytes] = field(default_factory=list)
     # UIDs the next answers leave out, each for so many more answers (a flaky server).
     omitted: dict[int, int] = field(default_factory=dict)
+    # UIDs some answer has held: a message left out is read only after it is served.
+    served: set[int] = field(default_factory=set)
 
     def fetch_since(
         self, uidvalidity: int, last_uid: int, *, retry: Sequence[int] = (), limit: int = 500
@@ -121,6 +123,7 @@ class ScriptedInbox:
         left_out = [uid for uid in asked if self.omitted.get(uid, 0) > 0]
         for uid in left_out:
             self.omitted[uid] -= 1
+        self.served.update(uid for uid in asked if uid not in left_out)
         return InboxBatch(
             self.uidvalidity,
             [InboxMessage(uid, self.messages[uid - 1]) for uid in asked if uid not in left_out],
