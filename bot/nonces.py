@@ -5,10 +5,11 @@ Memory answers first, with no I/O: a replay sent to the instance that served the
 refused at once. The database is what the other instances see. A request that changes
 something waits for its nonce's insert (under a unique key, so of two instances racing with
 the same signature one wins); a request that changes nothing is answered first and its nonce
-stored right after by one background writer, which batches what arrived meanwhile. Until that
-insert commits (one write's time, a few milliseconds, longer while a cycle holds SQLite's lock),
-another instance would answer a replay of it once more: the same read-only answer, nothing
-changed. A crash in that moment forgets those nonces too; nothing else is ever forgotten.
+stored just after by one background writer, which gathers what arrives within a tenth of a
+second into one write. Until that write commits (a tenth of a second and a write's time, longer
+while a cycle holds SQLite's lock), another instance would answer a replay of it once more: the
+same read-only answer, nothing changed. A crash in that moment forgets those nonces too;
+nothing else is ever forgotten.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,25 +38,37 @@ KEPT = REPLAY_WINDOW + CLOCK_MARGIN
 NONCE_LENGTH = 100
 # The background writer ends after this long without work; the next nonce starts it again.
 WRITER_IDLE_SECONDS = 5.0
+# It waits this long after a nonce arrives, so requests that come together cost one write
+# (a write per request cost more CPU than the request's own answer). The replay window it
+# leaves to other instances is this long, for read-only requests only.
+GATHER_SECONDS = 0.1
+# An instance deletes expired nonces with its writes at most this often.
+PRUNE_EVERY = timedelta(minutes=1)
 
 
-def store(session_factory: SessionFactory, nonces: Sequence[str], now: datetime) -> set[str]:
-    """Insert `nonces` (pruning expired ones); return those no instance had stored before."""
+def store(
+    session_factory: SessionFactory, nonces: Sequence[str], now: datetime, *, prune: bool = True
+) -> set[str]:
+    """Insert `nonces` (pruning expired ones if `prune`); return those no instance had
+    stored before."""
     with unit_of_work(session_factory) as session:
         if bulk.is_postgresql(session):
             # No wait for the WAL flush: a crash may forget the last moment's nonces, never
             # store a wrong one (PostgreSQL's asynchronous commit). SQLite runs WAL with
             # synchronous=NORMAL (cam/core/db.py): no fsync at commit either.
             session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        session.execute(delete(RequestNonce).where(RequestNonce.expires_at < now))
+        if prune:
+            session.execute(delete(RequestNonce).where(RequestNonce.expires_at < now))
         rows = [{"nonce": nonce[:NONCE_LENGTH], "expires_at": now + KEPT} for nonce in nonces]
         stored = bulk.insert_ignoring(session, RequestNonce, rows, returning=[RequestNonce.nonce])
         return {nonce for (nonce,) in stored}
 
 
-def first_use(session_factory: SessionFactory, nonce: str, now: datetime) -> bool:
+def first_use(
+    session_factory: SessionFactory, nonce: str, now: datetime, *, prune: bool = True
+) -> bool:
     """Record `nonce`; True the first time, False when any instance recorded it before."""
-    return bool(store(session_factory, [nonce], now))
+    return bool(store(session_factory, [nonce], now, prune=prune))
 
 
 class Nonces:
@@ -69,6 +83,7 @@ class Nonces:
         self._seen: dict[str, datetime] = {}
         self._pending: list[str] = []
         self._writer: threading.Thread | None = None
+        self._pruned_at: datetime | None = None
         engine = session_factory.kw["bind"]
         assert isinstance(engine, Engine)
         self._reader = _NonceReader(engine)
@@ -92,7 +107,7 @@ class Nonces:
         it: whatever a replay could change is stored in that same database, so nothing can
         change; `/cam status` still answers from memory meanwhile."""
         try:
-            return first_use(self._sessions, nonce, now)
+            return first_use(self._sessions, nonce, now, prune=self._prune_due(now))
         except SQLAlchemyError as exc:
             log.warning("replay check skipped: the database cannot be written (%s)", _name(exc))
             return True
@@ -118,9 +133,12 @@ class Nonces:
                 if not self._work.wait_for(lambda: bool(self._pending), WRITER_IDLE_SECONDS):
                     self._writer = None
                     return
+            time.sleep(GATHER_SECONDS)
+            with self._work:
                 batch, self._pending = self._pending, []
+            now = self._clock()
             try:
-                stored = store(self._sessions, batch, self._clock())
+                stored = store(self._sessions, batch, now, prune=self._prune_due(now))
             except SQLAlchemyError as exc:
                 log.warning("could not store %d nonces (%s)", len(batch), _name(exc))
                 continue
@@ -129,6 +147,14 @@ class Nonces:
                     "answered %d replayed read-only requests another instance had served",
                     len(batch) - len(stored),
                 )
+
+    def _prune_due(self, now: datetime) -> bool:
+        """Tell whether to delete expired nonces with this write (once a `PRUNE_EVERY`)."""
+        with self._lock:
+            if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+                return False
+            self._pruned_at = now
+            return True
 
 
 class _NonceReader:
