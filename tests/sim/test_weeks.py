@@ -48,7 +48,7 @@ EXAMPLES = int(os.environ.get("CAM_SIM_EXAMPLES", "3"))
 # The suite's 300 s per test is for one test; a long run gets 6 s an example on a busy machine.
 pytestmark = [pytest.mark.sim, pytest.mark.timeout(max(300, EXAMPLES * 6))]
 # A long run takes many shorter lives (fewer steps, fewer dry days first) instead of a few long
-# ones, so that 500 of them per database fit in the CI's time: up to three weeks each.
+# ones, so that 300 of them per database fit in the CI's time: up to three weeks each.
 LONG = EXAMPLES > 20
 STEPS = int(os.environ.get("CAM_SIM_STEPS", "10" if LONG else "20"))
 DRY_DAYS = 1 if LONG else 4
