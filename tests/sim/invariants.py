@@ -11,18 +11,22 @@ from sqlalchemy import func, select
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import (
     Channel,
+    LabelTrust,
     Lead,
     LeadStatus,
     MailboxCursor,
     Notification,
     OutreachMessage,
     Reply,
+    ReplyLabel,
     Suppression,
     SuppressionSource,
+    TriageChoice,
 )
 from cam.leads import lifecycle as lead_lifecycle
 from cam.outreach.lifecycle import NOT_YET_SENT
 from cam.replies.parser import parse_reply
+from cam.replies.rules import by_rule
 from tests.fakes.slack_api import FakeSlack
 from tests.gateways.smtp_server import ReceivedMail
 from tests.outreach.days import WENT_OUT
@@ -200,4 +204,55 @@ def suppressed_without_evidence(sessions: SessionFactory) -> list[str]:
             wrong.append(f"{value}: {row.source.value} without its reply")
         elif not row.evidence:
             wrong.append(f"{value}: {row.source.value} without evidence")
+    return wrong
+
+
+def suppressed_among(sessions: SessionFactory, addresses: set[str]) -> list[str]:
+    """Name the suppressed addresses among `addresses` (those nothing may suppress)."""
+    if not addresses:
+        return []
+    with unit_of_work(sessions) as session:
+        rows = session.scalars(
+            select(Suppression).where(func.lower(Suppression.value).in_(sorted(addresses)))
+        ).all()
+    return [f"{row.value}: suppressed by {row.source.value} ({row.evidence!r})" for row in rows]
+
+
+def decisions_changed(
+    sessions: SessionFactory, decided: dict[int, tuple[TriageChoice, str]]
+) -> list[str]:
+    """Name each reply whose stored label is not the first decision taken on its card."""
+    if not decided:
+        return []
+    with unit_of_work(sessions) as session:
+        labels = {
+            label.reply_id: label
+            for label in session.scalars(
+                select(ReplyLabel).where(ReplyLabel.reply_id.in_(sorted(decided)))
+            )
+        }
+    wrong = []
+    for reply_id, (choice, by) in sorted(decided.items()):
+        label = labels.get(reply_id)
+        if label is None or (label.choice, label.decided_by) != (choice, by):
+            wrong.append(f"reply {reply_id}: decided {choice.value} by {by}, stored {label}")
+    return wrong
+
+
+def trusted_alone(sessions: SessionFactory, *, approvers: set[str]) -> list[str]:
+    """Name each label one member gave that teaches the model with no approver, no second
+    person and no rule saying the same."""
+    with unit_of_work(sessions) as session:
+        rows = session.execute(
+            select(ReplyLabel, Reply.classification, Reply.matched_rule)
+            .join(Reply, Reply.id == ReplyLabel.reply_id)
+            .where(ReplyLabel.trusted_at.is_not(None))
+        ).all()
+    wrong = []
+    for label, classification, rule in rows:
+        if label.decided_by in approvers or label.trust is LabelTrust.agreed:
+            continue
+        if label.trust is LabelTrust.rule and label.label is classification and by_rule(rule):
+            continue
+        wrong.append(f"reply {label.reply_id}: {label.decided_by}'s label trusted as {label.trust}")
     return wrong

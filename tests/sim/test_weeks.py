@@ -2,11 +2,15 @@
 
 The rules are what a team and the world do: import leads (with duplicates), run the day's
 cycle and send passes, go live and back to dry run, pause and resume, reply (interested, not
-interested, a question, out of office with a return date, unsubscribe, a bounce), click an
-unsubscribe link, edit the campaign, kill the process mid-pass (its claim expires later),
-take Slack down for a while, and have the IMAP server leave the newest message out of its
-next answers. The invariants are checked after every step; among them, every message in the
-inbox that a read got is stored exactly once.
+interested, a question, out of office with a return date, unsubscribe, a bounce), reply with
+no text (empty, quotes only, markup only, an image only), click an unsubscribe link, edit the
+campaign, kill the process mid-pass (its claim expires later), take Slack down for a while,
+have the IMAP server leave the newest message out of its next answers, send forged delivery
+reports naming leads never mailed and strangers, and decide reply cards as an approver or as
+any member, wrongly too. The invariants are checked after every step; among them, every
+message in the inbox that a read got is stored exactly once, no lead is suppressed without
+evidence the database holds, a reply with no text suppresses nobody, and a later click never
+changes a card's first decision nor makes one member's label teach the model.
 
 `CAM_SIM_EXAMPLES` sets the examples per database (default: a short run for the quick loop);
 `.ci/run` runs the long one. The horizon is at most `HORIZON_DAYS` simulated days.
@@ -18,6 +22,7 @@ import contextlib
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, event, settings
@@ -33,16 +38,34 @@ from hypothesis.stateful import (
 from sqlalchemy import select
 
 from cam.core.db import unit_of_work
-from cam.core.models import Channel, Lead, OutreachMessage, OutreachStatus, SuppressionSource
+from cam.core.models import (
+    Channel,
+    Lead,
+    OutreachMessage,
+    OutreachStatus,
+    Reply,
+    SuppressionSource,
+    TriageChoice,
+)
 from cam.core.safety import Grounds
 from cam.core.state import set_dry_run, set_paused
+from cam.replies import triage
 from cam.replies.unsubscribe import unsubscribe
 from tests.gateways.smtp_server import SmtpServer
 from tests.outreach.days import CYCLE_AT, MONDAY, steps_out_of_order
 from tests.sim import invariants as check
-from tests.sim.world import CAMPAIGNS, REPLY_BODIES, ProcessKilled, World, write_campaign
+from tests.sim.world import (
+    BLANK_FORMS,
+    CAMPAIGNS,
+    REPLY_BODIES,
+    ProcessKilled,
+    World,
+    write_campaign,
+)
 
 ONE_CLICK = Grounds(SuppressionSource.one_click, "POST List-Unsubscribe=One-Click")
+APPROVER, MEMBER = "UAPPROVER", "UMEMBER"
+DECISIONS = (TriageChoice.interested, TriageChoice.not_interested, TriageChoice.unsubscribe)
 
 EXAMPLES = int(os.environ.get("CAM_SIM_EXAMPLES", "3"))
 # The suite's 300 s per test is for one test; a long run gets 6 s an example on a busy machine.
@@ -72,6 +95,12 @@ def make_machine(db_url: str, smtp: SmtpServer, folder: Path) -> type[RuleBasedS
             self.awaiting_stop: dict[str, int] = {}
             self.variant = 0
             self.checked_reports = 0
+            # Addresses that replied with no text, and those a notice, an opt-out or a team's
+            # decision may suppress: nothing else may suppress the first.
+            self.blank: set[str] = set()
+            self.may_suppress: set[str] = set()
+            # The first decision taken on each reply card: (choice, who).
+            self.decided: dict[int, tuple[TriageChoice, str]] = {}
 
         def teardown(self) -> None:
             try:
@@ -146,6 +175,8 @@ def make_machine(db_url: str, smtp: SmtpServer, folder: Path) -> type[RuleBasedS
                 return
             address, message_id = target
             inbox = self.world.inbox
+            if kind in ("bounce", "unsubscribe"):
+                self.may_suppress.add(address.lower())
             if kind != "out_of_office" and (kind != "bounce" or message_id is not None):
                 # A bounce for an address never mailed need not stop anything.
                 self.awaiting_stop[address.lower()] = len(inbox.messages) + 1
@@ -158,6 +189,67 @@ def make_machine(db_url: str, smtp: SmtpServer, folder: Path) -> type[RuleBasedS
                 inbox.reply(address, message_id, "Please unsubscribe me and remove my address.")
             else:
                 inbox.reply(address, message_id, REPLY_BODIES[kind])
+
+        @rule(pick=st.integers(0, 10_000), form=st.sampled_from(BLANK_FORMS))
+        def blank_reply(self, pick: int, form: str) -> None:
+            """A lead answers with nothing written: a person replied, so the sequence stops."""
+            target = self._mailed_lead(pick)
+            if target is None or target[1] is None:
+                return
+            address, message_id = target
+            self.world.inbox.blank(address, message_id, form)
+            self.awaiting_stop[address.lower()] = len(self.world.inbox.messages)
+            self.blank.add(address.lower())
+
+        @rule(pick=st.integers(0, 10_000), strangers=st.integers(0, 3))
+        def forged_notice(self, pick: int, strangers: int) -> None:
+            """A delivery report from anyone, citing none of our messages, naming leads we
+            never mailed and strangers: it suppresses nobody."""
+            with unit_of_work(self.world.sessions) as session:
+                mailed = select(OutreachMessage.lead_id).where(
+                    OutreachMessage.status == OutreachStatus.sent
+                )
+                never = session.scalars(
+                    select(Lead.email).where(Lead.id.not_in(mailed)).order_by(Lead.id)
+                ).all()
+            named = [never[(pick + i) % len(never)] for i in range(min(3, len(never)))]
+            named += [f"someone{pick + i}@elsewhere.example" for i in range(strangers)]
+            if named:
+                self.world.inbox.forged_bounce(named)
+
+        @rule(
+            pick=st.integers(0, 10_000),
+            choice=st.sampled_from(DECISIONS),
+            approver=st.booleans(),
+        )
+        def decide_a_card(self, pick: int, choice: TriageChoice, approver: bool) -> None:
+            """Someone decides a reply card, rightly or not; the first decision stands."""
+            with unit_of_work(self.world.sessions) as session:
+                replies = session.scalars(
+                    select(Reply.id).where(Reply.lead_id.is_not(None)).order_by(Reply.id)
+                ).all()
+            if not replies:
+                return
+            reply_id = replies[pick % len(replies)]
+            by = APPROVER if approver else MEMBER
+            decided = triage.decide(
+                self.world.sessions,
+                reply_id=reply_id,
+                choice=choice,
+                by=by,
+                now=self.days.clock.now,
+                zone=ZoneInfo("UTC"),
+                approvers={APPROVER},
+            )
+            if decided.changed:
+                self.decided[reply_id] = (choice, by)
+                with unit_of_work(self.world.sessions) as session:
+                    reply = session.get(Reply, reply_id)
+                    lead_id = reply.lead_id if reply is not None else None
+                if lead_id is not None and choice is not TriageChoice.interested:
+                    self.stopped_at.setdefault(lead_id, self.days.clock.now)
+                if choice is TriageChoice.unsubscribe and reply is not None:
+                    self.may_suppress.add((reply.from_address or "").lower())
 
         @rule(answers=st.integers(1, 2))
         def imap_leaves_out_the_newest(self, answers: int) -> None:
@@ -173,6 +265,7 @@ def make_machine(db_url: str, smtp: SmtpServer, folder: Path) -> type[RuleBasedS
                 lead = leads[pick % len(leads)]
                 unsubscribe(session, lead.email, ONE_CLICK)
             self.stopped_at.setdefault(lead.id, self.days.clock.now)
+            self.may_suppress.add(lead.email.lower())
 
         @rule(variant=st.integers(0, len(CAMPAIGNS) - 1))
         def edit_campaign(self, variant: int) -> None:
@@ -222,6 +315,16 @@ def make_machine(db_url: str, smtp: SmtpServer, folder: Path) -> type[RuleBasedS
             steps = len(CAMPAIGNS[self.variant])
             assert check.stuck_leads(self.world.sessions, steps) == []
             assert check.unqualified_without_reason(self.world.sessions) == []
+
+        @invariant()
+        def no_text_suppresses_nobody(self) -> None:
+            kept = self.blank - self.may_suppress
+            assert check.suppressed_among(self.world.sessions, kept) == []
+
+        @invariant()
+        def first_decisions_stand(self) -> None:
+            assert check.decisions_changed(self.world.sessions, self.decided) == []
+            assert check.trusted_alone(self.world.sessions, approvers={APPROVER}) == []
 
         @invariant()
         def every_reply_read_is_stored_once(self) -> None:

@@ -8,6 +8,7 @@ bot's notifier posts to the fake Slack Web API.
 
 from __future__ import annotations
 
+import base64
 import csv
 import random
 import uuid
@@ -62,6 +63,8 @@ REPLY_BODIES = {
     "not_interested": "Thanks, but we are not interested. We have a solution in place.",
     "question": "What does it cost, and does it work with our CRM?",
 }
+# Replies with no text of their own: never an opt-out, whatever the model would say.
+BLANK_FORMS = ("empty", "quote_only", "markup_only", "image_only")
 
 
 class ProcessKilled(BaseException):
@@ -136,38 +139,80 @@ class ScriptedInbox:
         if self.messages:
             self.omitted[len(self.messages)] = answers
 
-    def reply(self, sender: str, answering: str | None, body: str, *, headers: str = "") -> None:
+    def reply(
+        self,
+        sender: str,
+        answering: str | None,
+        body: str,
+        *,
+        headers: str = "",
+        typed: bool = True,
+    ) -> None:
+        """A mail from `sender` in the thread of `answering`; `typed=False` when `headers`
+        give its own Content-Type."""
         thread = f"In-Reply-To: {answering}\nReferences: {answering}\n" if answering else ""
+        plain = "Content-Type: text/plain; charset=utf-8\n" if typed else ""
         self.messages.append(
             (
                 f"From: {sender}\nTo: ana@acme.example\nSubject: Re: our note\n"
                 f"Date: {format_datetime(datetime(2026, 11, 23, tzinfo=UTC))}\n"
                 f"Message-ID: <{uuid.uuid4().hex}@reply.example>\n{thread}{headers}"
-                f"Content-Type: text/plain; charset=utf-8\n\n{body}\n"
+                f"{plain}\n{body}\n"
             ).encode()
         )
+
+    def blank(self, sender: str, answering: str | None, form: str) -> None:
+        """A reply with no text of its own: `form` is one of `BLANK_FORMS`."""
+        if form == "empty":
+            self.reply(sender, answering, "")
+        elif form == "quote_only":
+            self.reply(sender, answering, "On Monday, Ana wrote:\n> Hi,\n> worth a call?\n>")
+        elif form == "markup_only":
+            self.reply(sender, answering, "&nbsp;&amp;&amp;&amp; <br> <<< >>> ... !!!")
+        else:  # an image and nothing else
+            boundary = uuid.uuid4().hex
+            headers = f'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="{boundary}"\n'
+            image = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(64)).decode()
+            self.reply(
+                sender,
+                answering,
+                f"--{boundary}\nContent-Type: image/png\nContent-Transfer-Encoding: base64\n"
+                f"Content-Disposition: inline; filename=photo.png\n\n{image}\n--{boundary}--",
+                headers=headers,
+                typed=False,
+            )
 
     def out_of_office(self, sender: str, answering: str | None, back: date) -> None:
         body = f"I am out of the office and will be back on {back:%d %B %Y}."
         headers = "Auto-Submitted: auto-replied\n"
         self.reply(sender, answering, body, headers=headers)
 
-    def bounce(self, address: str, answering: str | None) -> None:
-        quoted = f"Message-ID: {answering}\n" if answering else ""
+    def bounce(self, address: str, answering: str | None, *, mta: str = "mx.acme.example") -> None:
+        """A delivery report that `address` failed, quoting our `answering` if given."""
+        self.forged_bounce([address], quoted=answering, mta=mta)
+
+    def forged_bounce(
+        self, addresses: Sequence[str], *, quoted: str | None = None, mta: str = "attacker.example"
+    ) -> None:
+        """A delivery report naming `addresses` as failed, from anyone, citing `quoted` if given."""
+        cited = f"Message-ID: {quoted}\n" if quoted else ""
         boundary = uuid.uuid4().hex
+        lines = "".join(f"<{a}>: 550 5.1.1 User unknown\n" for a in addresses)
+        blocks = "".join(
+            f"Final-Recipient: rfc822; {a}\nAction: failed\nStatus: 5.1.1\n\n" for a in addresses
+        )
         self.messages.append(
             (
-                "From: MAILER-DAEMON@mx.acme.example (Mail Delivery System)\n"
+                f"From: MAILER-DAEMON@{mta} (Mail Delivery System)\n"
                 "To: ana@acme.example\nSubject: Undelivered Mail Returned to Sender\n"
-                f"Message-ID: <{uuid.uuid4().hex}@mx.acme.example>\n"
+                f"Message-ID: <{uuid.uuid4().hex}@{mta}>\n"
                 "Auto-Submitted: auto-replied\nMIME-Version: 1.0\n"
                 "Content-Type: multipart/report; report-type=delivery-status;\n"
                 f' boundary="{boundary}"\n\n--{boundary}\nContent-Type: text/plain\n\n'
-                f"<{address}>: 550 5.1.1 User unknown\n\n--{boundary}\n"
-                "Content-Type: message/delivery-status\n\nReporting-MTA: dns; mx.acme.example\n\n"
-                f"Final-Recipient: rfc822; {address}\nAction: failed\nStatus: 5.1.1\n\n"
-                f"--{boundary}\nContent-Type: text/rfc822-headers\n\n{quoted}"
-                f"To: {address}\n\n--{boundary}--\n"
+                f"{lines}\n--{boundary}\n"
+                f"Content-Type: message/delivery-status\n\nReporting-MTA: dns; {mta}\n\n"
+                f"{blocks}--{boundary}\nContent-Type: text/rfc822-headers\n\n{cited}"
+                f"To: {', '.join(addresses)}\n\n--{boundary}--\n"
             ).encode()
         )
 
