@@ -11,6 +11,9 @@ a message from this mailbox within `WINDOW` (an outbox row that went out) and ei
 
 A recipient named only by the returned message's To:, or one we never mailed from here, is not
 trusted; a notice with no trusted recipient is an unverified notice and suppresses nobody.
+Only messages sent before the notice landed in the mailbox (its INTERNALDATE, the server's
+clock, with a margin for skew) count: a notice that sat in the inbox before we ever wrote to
+an address cannot be about our mail to it.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from cam.replies.rules import Classification
 
 # How long after our message a notice about it is believed.
 WINDOW = timedelta(days=90)
+# How far the mail server's clock may run behind ours when it stamps a notice's arrival.
+CLOCK_SKEW = timedelta(minutes=10)
 # A Message-ID quoted anywhere in the notice's text (the returned headers of many MTAs).
 _MESSAGE_ID = re.compile(r"<[^<>\s@]{1,250}@[^<>\s@]{1,250}>")
 _CITED_MAX = 50
@@ -67,10 +72,15 @@ def check(
     *,
     mailbox: str,
     now: datetime,
+    landed: datetime | None = None,
 ) -> BounceCheck:
-    """Sort the permanently failed recipients of a notice into trusted and not, with why."""
+    """Sort the permanently failed recipients of a notice into trusted and not, with why.
+
+    `landed` is when the notice reached the mailbox, if the server said (else `now`).
+    """
     cited = _cited_ids(parsed)
-    sent = _sent_from(session, mailbox, set(verdict.hard_bounces), cited, now)
+    until = min(now, landed + CLOCK_SKEW) if landed is not None else now
+    sent = _sent_from(session, mailbox, set(verdict.hard_bounces), cited, now, until)
     by_id = {_norm(s.message_id): s for s in sent}
     ours = [by_id[_norm(mid)] for mid in cited if _norm(mid) in by_id]
     statuses = _statuses(parsed)
@@ -86,7 +96,9 @@ def check(
         mine = [s for s in sent if s.email == address]
         status = statuses.get(address, "no status")
         if not mine:
-            result.unverified[address] = f"nothing sent to it from {mailbox} in {WINDOW.days} days"
+            result.unverified[address] = (
+                f"nothing sent to it from {mailbox} in the {WINDOW.days} days before the notice"
+            )
         elif own := [s for s in mine if s in ours]:
             result.verified[address] = f"our message {own[0].message_id} returned, status {status}"
         elif address in to_only:
@@ -121,10 +133,15 @@ def _statuses(parsed: ParsedReply) -> dict[str, str]:
 
 
 def _sent_from(
-    session: Session, mailbox: str, addresses: set[str], cited: Iterable[str], now: datetime
+    session: Session,
+    mailbox: str,
+    addresses: set[str],
+    cited: Iterable[str],
+    now: datetime,
+    until: datetime,
 ) -> list[_Sent]:
-    """Our messages that went out from `mailbox` within the window, to these addresses or
-    with these Message-IDs, oldest first."""
+    """Our messages that went out from `mailbox` within the window and by `until`, to these
+    addresses or with these Message-IDs, oldest first."""
     cited = list(cited)
     wanted = [OutreachMessage.message_id.in_([*cited, *(f"<{mid}>" for mid in cited)])]
     if addresses:
@@ -139,6 +156,7 @@ def _sent_from(
             OutreachMessage.status == OutreachStatus.sent,
             OutreachMessage.message_id.is_not(None),
             OutreachMessage.sent_at >= now - WINDOW,
+            OutreachMessage.sent_at <= until,
             from_here,
             or_(*wanted),
         )

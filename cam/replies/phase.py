@@ -386,7 +386,9 @@ def _checked_bounces(
         if verdict.kind is not ReplyClass.bounce:
             checked.append(item)
             continue
-        found = bounce_evidence.check(session, item.parsed, verdict, mailbox=read.key, now=now)
+        found = bounce_evidence.check(
+            session, item.parsed, verdict, mailbox=read.key, now=now, landed=item.landed_at
+        )
         evidence[item.parsed.message_id] = found.verified
         if found.verified:
             first, proof = next(iter(found.verified.items()))

@@ -30,6 +30,7 @@ from argparse import Namespace
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -124,16 +125,19 @@ class ImapServer:
         conn.login(self.username, self.password)
         return conn
 
-    def append(self, raw: bytes, folder: str = "INBOX") -> None:
-        """Deliver `raw` into `folder` with IMAP APPEND."""
-        self.append_many([raw], folder)
+    def append(self, raw: bytes, folder: str = "INBOX", *, landed: datetime | None = None) -> None:
+        """Deliver `raw` into `folder` with IMAP APPEND (its INTERNALDATE `landed`, if given)."""
+        self.append_many([raw], folder, landed=landed)
 
-    def append_many(self, messages: Iterable[bytes], folder: str = "INBOX") -> None:
+    def append_many(
+        self, messages: Iterable[bytes], folder: str = "INBOX", *, landed: datetime | None = None
+    ) -> None:
         """Deliver each message into `folder`, in order, over one connection."""
+        stamp = imaplib.Time2Internaldate(landed) if landed is not None else None
         conn = self.client()
         try:
             for raw in messages:
-                status, data = conn.append(f'"{folder}"', "", None, raw)
+                status, data = conn.append(f'"{folder}"', "", stamp, raw)
                 assert status == "OK", data
         finally:
             conn.logout()

@@ -122,7 +122,10 @@ def test_a_forged_report_naming_fifty_leads_suppresses_nobody(
     assert (stored.classification, stored.lead_id) == (ReplyClass.other, None)
     why = stored.matched_rule or ""
     assert why.startswith("unverified notice, nobody suppressed: prospect0@target0.example")
-    assert "nothing sent to it from default in 90 days" in why and "and 47 more" in why
+    assert (
+        "nothing sent to it from default in the 90 days before the notice" in why
+        and "and 47 more" in why
+    )
     assert event.details["from"] == "MAILER-DAEMON@attacker.example"
 
 
@@ -179,6 +182,20 @@ def test_a_report_without_our_message_id_is_believed_for_what_we_sent_from_here(
     assert row.value == MAILED[0]
     assert row.evidence.startswith(f"came back to default after {_message_id(MAILED[0])}")
     assert row.evidence.endswith("delivery-status status 5.1.1")
+
+
+def test_a_report_that_landed_before_we_wrote_is_not_believed(
+    sessions: SessionFactory, imap_server: ImapServer
+) -> None:
+    """The notice was in the mailbox two days before our message went out: not about it."""
+    _seed(sessions, mailed_days_ago=3)
+    report_ = _report(MAILED[:1], cites=None, sender="MAILER-DAEMON@relay.example")
+    imap_server.append(report_, landed=NOW - timedelta(days=5))
+
+    report = _read(sessions, imap_server)
+
+    assert report.unverified_notices == 1
+    assert _suppressed(sessions) == {}
 
 
 def test_a_report_reaching_another_mailbox_than_the_sender_is_not_believed(

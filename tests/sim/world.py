@@ -12,7 +12,7 @@ import base64
 import csv
 import random
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -111,6 +111,9 @@ class ScriptedInbox:
     omitted: dict[int, int] = field(default_factory=dict)
     # UIDs some answer has held: a message left out is read only after it is served.
     served: set[int] = field(default_factory=set)
+    # The simulated clock: each message's INTERNALDATE is when it was delivered.
+    clock: Callable[[], datetime] = lambda: datetime(2026, 11, 23, tzinfo=UTC)
+    landed: list[datetime] = field(default_factory=list)
 
     def fetch_since(
         self, uidvalidity: int, last_uid: int, *, retry: Sequence[int] = (), limit: int = 500
@@ -129,10 +132,18 @@ class ScriptedInbox:
         self.served.update(uid for uid in asked if uid not in left_out)
         return InboxBatch(
             self.uidvalidity,
-            [InboxMessage(uid, self.messages[uid - 1]) for uid in asked if uid not in left_out],
+            [
+                InboxMessage(uid, self.messages[uid - 1], received_at=self.landed[uid - 1])
+                for uid in asked
+                if uid not in left_out
+            ],
             missing=left_out,
             more=len(wanted) > limit,
         )
+
+    def _deliver(self, raw: bytes) -> None:
+        self.messages.append(raw)
+        self.landed.append(self.clock())
 
     def leave_out_newest(self, answers: int) -> None:
         """Leave the newest message out of the next `answers` FETCH answers."""
@@ -152,7 +163,7 @@ class ScriptedInbox:
         give its own Content-Type."""
         thread = f"In-Reply-To: {answering}\nReferences: {answering}\n" if answering else ""
         plain = "Content-Type: text/plain; charset=utf-8\n" if typed else ""
-        self.messages.append(
+        self._deliver(
             (
                 f"From: {sender}\nTo: ana@acme.example\nSubject: Re: our note\n"
                 f"Date: {format_datetime(datetime(2026, 11, 23, tzinfo=UTC))}\n"
@@ -201,7 +212,7 @@ class ScriptedInbox:
         blocks = "".join(
             f"Final-Recipient: rfc822; {a}\nAction: failed\nStatus: 5.1.1\n\n" for a in addresses
         )
-        self.messages.append(
+        self._deliver(
             (
                 f"From: MAILER-DAEMON@{mta} (Mail Delivery System)\n"
                 "To: ana@acme.example\nSubject: Undelivered Mail Returned to Sender\n"
@@ -258,7 +269,7 @@ class World:
         smtp.handler.messages.clear()
         self.smtp = smtp
         self.sender = DyingSender(SmtpEmailSender(smtp.settings(secret_key=SECRET_KEY)))
-        self.inbox = ScriptedInbox()
+        self.inbox = ScriptedInbox(clock=lambda: self.days.clock.now)
         gateways = Gateways(
             email=self.sender, inbox=self.inbox, social=LinkedInTaskPoster(), crm=NoopCrmSyncer()
         )
