@@ -231,20 +231,24 @@ def test_the_demo_fortnight_adds_up_through_the_cam_command(tmp_path: Path) -> N
     assert Counter(reply.classification for reply in replies) == expected
     assert sum(r.replies_detected for r in reports) == len(SCRIPT)
     assert sum(r.unverified_notices for r in reports) == SCRIPT.count(ReplyClass.bounce)
+    # Each matched by its thread to the email it answers, and so to its lead.
     assert all(reply.outreach_id is not None for reply in replies)
+    lead_of = {r.id: leads[r.lead_id] for r in replies if r.lead_id is not None}
+    assert len(lead_of) == len(replies)
 
     # The opt-out is suppressed for good with its phrase; the bounce suppressed nobody.
     opt_out = next(r for r in replies if r.classification is ReplyClass.unsubscribe)
     assert [(s.value, s.source, s.reply_id) for s in suppressions] == [
-        (leads[opt_out.lead_id].email.lower(), SuppressionSource.phrase, opt_out.id)
+        (lead_of[opt_out.id].email.lower(), SuppressionSource.phrase, opt_out.id)
     ]
     assert suppressions[0].evidence.startswith("unsubscribe.")
-    assert leads[opt_out.lead_id].status is LeadStatus.unsubscribed
+    assert lead_of[opt_out.id].status is LeadStatus.unsubscribed
 
     # Interested leads are hot and wait for an approver; the absent one is written to later.
-    hot = {r.lead_id for r in replies if r.classification is ReplyClass.interested}
-    assert {leads[i].status for i in hot} == {LeadStatus.hot}
-    assert {(a.lead_id, a.status) for a in approvals} == {(i, ApprovalStatus.pending) for i in hot}
+    hot = [lead_of[r.id] for r in replies if r.classification is ReplyClass.interested]
+    assert {lead.status for lead in hot} == {LeadStatus.hot}
+    pending = {(lead.id, ApprovalStatus.pending) for lead in hot}
+    assert {(a.lead_id, a.status) for a in approvals} == pending
     away = next(r for r in replies if r.classification is ReplyClass.out_of_office)
     assert away.return_date is not None
     later = [s for s in steps if s.lead_id == away.lead_id and s.step > 1]
