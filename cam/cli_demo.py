@@ -131,7 +131,7 @@ def demo(
 
 
 def _demo_config(runtime: Runtime) -> CAMCycleConfig:
-    """Sync the sample campaign and return the cycle's config, with the demo's blocked domain."""
+    """Sync the sample campaign; return the cycle's config in dry run, with a blocked domain."""
     settings = runtime.settings
     with db.unit_of_work(runtime.session_factory) as session:
         rules = load_rules(settings.scoring_file)
@@ -151,7 +151,7 @@ def _demo_config(runtime: Runtime) -> CAMCycleConfig:
     safety_settings = config.safety_settings.model_copy(
         update={"blocked_domains": DEMO_BLOCKED_DOMAINS}
     )
-    return config.model_copy(update={"safety_settings": safety_settings})
+    return config.model_copy(update={"safety_settings": safety_settings, "dry_run": True})
 
 
 def _addresses(settings: Settings, config: CAMCycleConfig) -> dict[str, str]:

@@ -53,9 +53,11 @@ def days_table(days: Sequence[DemoDay], timezone: str) -> RenderableType:
         title=f"{SIMULATED}: each day's cycle report (dry run)",
         box=box.SIMPLE_HEAVY,
         pad_edge=False,
+        caption_justify="left",
         caption=(
             "In: new leads, each one enrolled, below the bar or disqualified. Would send: "
-            "emails and LinkedIn tasks the dry run counted. Replies: read that morning."
+            "emails and LinkedIn tasks the dry run counted (the digest leaves out those to "
+            "leads a reply stopped since). Replies: read that morning."
         ),
     )
     table.add_column("Day", no_wrap=True)
@@ -86,7 +88,8 @@ def triage_table(rows: Sequence[Triage], timezone: str) -> RenderableType:
         block = Text()
         block.append(f"{number}. {mail.at.astimezone(zone):%a %-d %b %H:%M}  ", style="bold")
         block.append(mail.lead)
-        block.append(f"  (scripted: {mail.kind.value})\n", style="dim")
+        back = f", back {mail.back:%a %-d %b}" if mail.back else ""
+        block.append(f"  (scripted: {mail.kind.value}{back})\n", style="dim")
         if mail.text:
             block.append(f'   "{_excerpt(mail.text)}"\n', style="italic")
         stored = row.stored.value if row.stored is not None else "not read"

@@ -62,10 +62,10 @@ class ScriptedMail:
     lead_id: int
     lead: str
     message_id: str
-    answers: str
     at: datetime
-    # What the person wrote; empty for a bounce.
+    # What the person wrote; empty for a machine's mail.
     text: str = ""
+    # The day an auto-reply says its writer is back.
     back: date | None = None
 
 
@@ -157,19 +157,18 @@ class ReplyScript:
         if kind is ReplyClass.bounce:
             at = sent + MACHINE_DELAY
             raw = mails.bounce(thread, at=at, message_id=own_id)
-            return ScriptedMail(kind, lead.id, thread.lead, own_id, thread.message_id, at), raw
+            return ScriptedMail(kind, lead.id, thread.lead, own_id, at), raw
         if kind is ReplyClass.out_of_office:
             at = sent + MACHINE_DELAY
             back = (at + AWAY).date()
             raw = mails.out_of_office(thread, back, at=at, message_id=own_id)
-            mail = ScriptedMail(kind, lead.id, thread.lead, own_id, thread.message_id, at, "", back)
-            return mail, raw
+            return ScriptedMail(kind, lead.id, thread.lead, own_id, at, back=back), raw
         low, high = PERSON_DELAY
         at = sent + low + (high - low) * self.rng.random()
         text = self.rng.choice(self.corpus[kind])
         self.corpus[kind].remove(text)
         raw = mails.reply(thread, text, at=at, message_id=own_id)
-        return ScriptedMail(kind, lead.id, thread.lead, own_id, thread.message_id, at, text), raw
+        return ScriptedMail(kind, lead.id, thread.lead, own_id, at, text), raw
 
     def _thread(self, session: Session, row: OutreachMessage, lead: Lead) -> mails.Thread:
         root = session.scalar(

@@ -76,7 +76,7 @@ def _did(session: Session, reply: Reply, lead: Lead | None, timezone: str) -> st
         return _next_step(session, reply, lead, timezone)
     if kind is ReplyClass.other and (reply.matched_rule or "").startswith(UNVERIFIED):
         return f"nobody suppressed: {_unverified(reply)[0]} (a dry run sends nothing)"
-    stopped = _stopped(session, lead)
+    stopped = _stopped(session, reply, lead)
     if lead.status is LeadStatus.hot:
         approval = session.scalar(
             select(Approval.status).where(
@@ -100,13 +100,15 @@ def _suppressed(session: Session, lead: Lead) -> str:
     return f"{lead.email} suppressed for good ({row.source}); evidence: {row.evidence}"
 
 
-def _stopped(session: Session, lead: Lead) -> str:
-    """Say that the lead's sequence stopped, with the steps it skipped."""
+def _stopped(session: Session, reply: Reply, lead: Lead) -> str:
+    """Say that the lead's sequence stopped, with the later steps it skipped."""
     if lead.next_step_at is not None:
         return f"sequence goes on (lead {lead.status})"
     skipped = session.scalar(
         select(func.count(OutreachMessage.id)).where(
-            OutreachMessage.lead_id == lead.id, OutreachMessage.status == OutreachStatus.skipped
+            OutreachMessage.lead_id == lead.id,
+            OutreachMessage.step > _answered_step(session, reply),
+            OutreachMessage.status == OutreachStatus.skipped,
         )
     )
     if not skipped:
@@ -117,11 +119,12 @@ def _stopped(session: Session, lead: Lead) -> str:
 def _next_step(session: Session, reply: Reply, lead: Lead, timezone: str) -> str:
     """Say when the absent lead's next step is planned, against the return date."""
     back = f"back {reply.return_date:%a %-d %b}" if reply.return_date else "no return date"
-    answered = session.get(OutreachMessage, reply.outreach_id) if reply.outreach_id else None
-    after = answered.step if answered is not None else 0
     following = session.scalar(
         select(OutreachMessage)
-        .where(OutreachMessage.lead_id == lead.id, OutreachMessage.step > after)
+        .where(
+            OutreachMessage.lead_id == lead.id,
+            OutreachMessage.step > _answered_step(session, reply),
+        )
         .order_by(OutreachMessage.step)
         .limit(1)
     )
@@ -132,6 +135,12 @@ def _next_step(session: Session, reply: Reply, lead: Lead, timezone: str) -> str
     if lead.next_step_at is not None:
         return f"{back}: next step due {lead.next_step_at.astimezone(zone):%a %-d %b}"
     return f"{back}: no further step planned"
+
+
+def _answered_step(session: Session, reply: Reply) -> int:
+    """The campaign step of the email the reply answers (0 when it cites none of ours)."""
+    answered = session.get(OutreachMessage, reply.outreach_id) if reply.outreach_id else None
+    return answered.step if answered is not None else 0
 
 
 def _unverified(reply: Reply) -> tuple[str, str]:
