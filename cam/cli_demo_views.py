@@ -81,6 +81,10 @@ def days_table(days: Sequence[DemoDay], timezone: str) -> RenderableType:
 
 def triage_table(rows: Sequence[Triage], timezone: str) -> RenderableType:
     """Each scripted mail: who wrote what, how CAM read it, why, and what it did."""
+    title = f"{SIMULATED}: the inbox and what CAM did with each mail"
+    if not rows:
+        text = Text("No mail: it arrives in the evenings between two days (--days 2 or more).")
+        return Panel(text, title=title, expand=False)
     zone = safety.zone(timezone)
     blocks: list[RenderableType] = []
     for number, row in enumerate(rows, 1):
@@ -102,7 +106,6 @@ def triage_table(rows: Sequence[Triage], timezone: str) -> RenderableType:
     written = Counter(row.mail.kind.value for row in rows)
     read = Counter(row.stored.value for row in rows if row.stored is not None)
     blocks.append(Text(f"Scripted: {_counts(written)}\nStored by CAM: {_counts(read)}"))
-    title = f"{SIMULATED}: the inbox and what CAM did with each mail"
     return Panel(Group(*blocks), title=title, expand=False)
 
 
