@@ -1,53 +1,76 @@
-"""`cam demo`: the sample leads in a fresh SQLite database, and a dry-run cycle over them."""
+"""`cam demo`: two simulated weeks of the team's cycle on the sample leads, in dry run.
+
+A fresh SQLite database beside the other demo files; the sample imported on the first
+morning; the real daily cycle each working day on a clock the demo moves; a scripted inbox
+answering the emails the cycle would have sent. Then what a team would read: each day's
+accounting, the replies and what CAM did with them, the digest and its chart.
+"""
 
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
-from sqlalchemy import select, update
+from rich.panel import Panel
+from sqlalchemy import select
 
-from cam import cli_views
+from cam import cli_demo_views, cli_digest, cli_views
 from cam.bootstrap import Runtime, cycle_config
 from cam.cli_common import DEMO_DATABASE, console, import_file, load_settings
 from cam.core import db, safety
-from cam.core.mailboxes import default_mailbox
+from cam.core.config import CAMCycleConfig
+from cam.core.mailboxes import DEFAULT_KEY, default_mailbox
 from cam.core.models import Channel, Lead, OutreachMessage, OutreachStatus, utcnow
-from cam.core.settings import DATA_DIR
+from cam.core.settings import DATA_DIR, Settings
 from cam.core.state import get_state
-from cam.cycle import run_daily_cam_cycle
+from cam.demo.inbox import DemoInbox
+from cam.demo.run import DEMO_SEED, cycle_moments, demo_gateways, run_days
+from cam.demo.script import ReplyScript
+from cam.demo.triage import triage
+from cam.digest.build import build_digest
+from cam.digest.model import DigestKind
 from cam.leads.scoring import load_rules
 from cam.outreach.campaigns import sync_campaign_file
 
 SAMPLE_LEADS = DATA_DIR / "sample_leads.csv"
 # The sample's competitor domain, blocked in the demo to show a disqualification.
 DEMO_BLOCKED_DOMAINS = frozenset({"rivalreach.com"})
-DEMO_SEED = 7
-DEMO_TIME = time(9, 5)
+# Two weeks of working days.
+DEMO_DAYS = 10
 # Who signs the demo's emails when the settings name no sender (CAM_SENDER_*, CAM_FROM).
 DEMO_SENDER = {
     "sender_name": "Maya Lind",
     "sender_title": "Partnerships, ACME",
     "booking_url": "https://cal.example/maya",
 }
-SAMPLE_ARRIVES_BEFORE = timedelta(hours=1)
 
 
-def demo_clock(timezone: str, today: date) -> datetime:
-    """Return 09:05 in the team's zone on the last weekday before `today`.
+@dataclass(frozen=True)
+class DemoFiles:
+    """The files a demo writes, all beside its database and named after it."""
 
-    In the past, so the demo's whole day has happened: the digest of that day shows all the
-    cycle planned and would have sent, not a day still to come.
-    """
-    day = today - timedelta(days=1)
-    while day.weekday() >= 5:
-        day -= timedelta(days=1)
-    return datetime.combine(day, DEMO_TIME, tzinfo=safety.zone(timezone)).astimezone(UTC)
+    database: Path
+
+    @property
+    def errors(self) -> Path:
+        return self.database.with_name(f"{self.database.stem}-errors.csv")
+
+    @property
+    def chart(self) -> Path:
+        return self.database.with_name(f"{self.database.stem}-digest.png")
+
+    def clear(self) -> None:
+        """Remove what an earlier demo left, so each run starts afresh."""
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.database}{suffix}").unlink(missing_ok=True)
+        self.errors.unlink(missing_ok=True)
+        self.chart.unlink(missing_ok=True)
 
 
 def _parse_day(value: str) -> date:
@@ -61,85 +84,97 @@ def demo(
     database: Annotated[
         Path, typer.Option("--db", help="SQLite file to (re)create for the demo.")
     ] = DEMO_DATABASE,
-    emails: Annotated[int, typer.Option(min=0, help="Rendered emails to preview.")] = 3,
+    emails: Annotated[int, typer.Option(min=0, help="Rendered emails to preview.")] = 1,
     today: Annotated[
         date | None,
         typer.Option(
             parser=_parse_day,
             metavar="YYYY-MM-DD",
-            help="The day to take as today (default: today); the demo runs the weekday before.",
+            help="The day to take as today (default: today); the demo ends the weekday before.",
         ),
     ] = None,
+    days: Annotated[
+        int, typer.Option(min=1, max=60, help="Working days to simulate (10: two weeks).")
+    ] = DEMO_DAYS,
 ) -> None:
-    """Import the sample leads into a fresh SQLite database and run a dry-run cycle."""
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    """Simulate two weeks of the daily cycle on the sample leads (dry run: nothing is sent)."""
+    files = DemoFiles(database)
+    files.clear()
     url = f"sqlite:///{database.resolve()}"
     settings = load_settings(DATABASE_URL=url)
     if not default_mailbox(settings).name and not parseaddr(settings.mail_from)[0]:
         settings = settings.model_copy(update=DEMO_SENDER)
     db.upgrade(url)
-    console.print(f"[bold]Demo database:[/bold] {escape(str(database))} (dry run: nothing is sent)")
-    errors_path = database.with_name(f"{database.stem}-errors.csv")
-    with Runtime(settings) as runtime:
-        result = import_file(runtime, SAMPLE_LEADS, errors_path)
+    inbox = DemoInbox()
+    with Runtime(settings, gateways=demo_gateways(inbox)) as runtime:
+        result = import_file(runtime, SAMPLE_LEADS, files.errors)
         console.print(cli_views.import_summary(result))
-        with db.unit_of_work(runtime.session_factory) as session:
-            rules = load_rules(settings.scoring_file)
-            config = cycle_config(settings, get_state(session))
-            campaign = sync_campaign_file(
-                session,
-                settings.campaign_file,
-                default_threshold=rules.threshold,
-                senders=config.sender_profiles(),
-            )
-            console.print(
-                f"[bold]Campaign:[/bold] {escape(campaign.name)}: {len(campaign.steps)} steps, "
-                f"leads scoring {campaign.score_threshold} or more are enrolled"
-            )
-            console.print(cli_views.senders_line(config.sender_profiles()))
-        safety_settings = config.safety_settings.model_copy(
-            update={"blocked_domains": DEMO_BLOCKED_DOMAINS}
-        )
-        config = config.model_copy(update={"safety_settings": safety_settings})
+        config = _demo_config(runtime)
         if today is None:
             today = utcnow().astimezone(safety.zone(settings.timezone)).date()
-        now = demo_clock(settings.timezone, today)
-        console.print(
-            f"[bold]Clock:[/bold] {cli_views.when(now)} (a weekday morning, inside the send "
-            f"window); blocked domain: {', '.join(sorted(DEMO_BLOCKED_DOMAINS))}"
-        )
+        weekdays = config.safety_settings.send_window.weekdays
+        moments = cycle_moments(settings.timezone, today, days, weekdays)
+        console.print(cli_demo_views.opening(moments, config.timezone, files.database))
+        script = ReplyScript(inbox, config, _addresses(settings, config), random.Random(DEMO_SEED))
+        ran = run_days(runtime, config, script, moments)
+        console.print(cli_demo_views.days_table(ran, config.timezone))
         with db.unit_of_work(runtime.session_factory) as session:
-            # The sample arrives on the demo's morning, so its day counts it as leads in.
-            session.execute(update(Lead).values(created_at=now - SAMPLE_ARRIVES_BEFORE))
-        report = run_daily_cam_cycle(
-            config,
-            session_factory=runtime.session_factory,
-            gateways=runtime.gateways,
-            clock=lambda: now,
-            rng=random.Random(DEMO_SEED),
-            trigger="demo",
-            instance=settings.instance_name,
-        )
-        console.print(cli_views.report_view(report, title="Dry-run cycle"))
+            read = triage(session, script.mail, config.timezone)
+        console.print(cli_demo_views.triage_table(read, config.timezone))
         _preview(runtime, emails)
-    if result.errors_file is not None:
+        with db.unit_of_work(runtime.session_factory) as session:
+            built = build_digest(session, config=config, now=moments[-1], kind=DigestKind.weekly)
+    console.print(Panel.fit("[bold]SIMULATED[/bold]: the digest, the week to the demo's last day"))
+    cli_digest.print_digest(built, png=files.chart, csv=None)
+    last_day = safety.team_day(moments[-1], config.timezone)
+    _closing(files, result.rejected if result.errors_file is not None else 0, url, last_day)
+
+
+def _demo_config(runtime: Runtime) -> CAMCycleConfig:
+    """Sync the sample campaign; return the cycle's config in dry run, with a blocked domain."""
+    settings = runtime.settings
+    with db.unit_of_work(runtime.session_factory) as session:
+        rules = load_rules(settings.scoring_file)
+        config = cycle_config(settings, get_state(session))
+        campaign = sync_campaign_file(
+            session,
+            settings.campaign_file,
+            default_threshold=rules.threshold,
+            senders=config.sender_profiles(),
+        )
         console.print(
-            f"Rejected rows ({result.rejected}) are in [bold]{escape(str(errors_path))}[/bold], "
+            f"[bold]Campaign:[/bold] {escape(campaign.name)}: {len(campaign.steps)} steps, "
+            f"leads scoring {campaign.score_threshold} or more are enrolled"
+        )
+        console.print(cli_views.senders_line(config.sender_profiles()))
+    console.print(f"[bold]Blocked domain:[/bold] {', '.join(sorted(DEMO_BLOCKED_DOMAINS))}")
+    safety_settings = config.safety_settings.model_copy(
+        update={"blocked_domains": DEMO_BLOCKED_DOMAINS}
+    )
+    return config.model_copy(update={"safety_settings": safety_settings, "dry_run": True})
+
+
+def _addresses(settings: Settings, config: CAMCycleConfig) -> dict[str, str]:
+    """Each mailbox's From address by key: where the scripted replies are written to."""
+    if config.mailboxes:
+        return {mailbox.key: mailbox.address for mailbox in config.mailboxes}
+    return {DEFAULT_KEY: default_mailbox(settings).address}
+
+
+def _closing(files: DemoFiles, rejected: int, url: str, last_day: date) -> None:
+    if rejected:
+        console.print(
+            f"Rejected rows ({rejected}) are in [bold]{escape(str(files.errors))}[/bold], "
             "with their line numbers and reasons."
         )
-    day = safety.team_day(now, settings.timezone)
-    if database == DEMO_DATABASE:
-        digest_command = "cam digest --demo --png chart.png"
-    else:
-        digest_command = f"DATABASE_URL={url} cam digest --day {day} --png chart.png"
-    console.print(
-        f"The digest of the demo's day ({day:%a %d %b}), with its chart: "
-        f"[bold]{escape(digest_command)}[/bold]"
+    digest = (
+        "cam digest --demo"
+        if files.database == DEMO_DATABASE
+        else f"DATABASE_URL={url} cam digest --day {last_day}"
     )
     console.print(
-        "Next: `cam report`, `cam limits`, `cam events` (with "
-        f"DATABASE_URL={escape(url)} to read the demo database)."
+        f"Read the demo again: [bold]{escape(digest)}[/bold] (its last day; --week for the "
+        f"week above); `cam report`, `cam limits`, `cam events` with DATABASE_URL={escape(url)}."
     )
 
 
@@ -159,7 +194,7 @@ def _preview(runtime: Runtime, count: int) -> None:
     with db.unit_of_work(runtime.session_factory) as session:
         rows = session.execute(query).all()
         if not rows:
-            console.print("No email would go out in this cycle.")
+            console.print("No email would go out in these days.")
             return
         console.print(f"[bold]The first {len(rows)} emails the cycle would send:[/bold]")
         for message, lead in rows:

@@ -20,7 +20,7 @@ from cam.core.settings import Settings
 from cam.core.state import get_state
 from cam.digest.build import build_digest
 from cam.digest.export import write_csv
-from cam.digest.model import DigestKind
+from cam.digest.model import Digest, DigestKind
 from cam.digest.terminal import digest_view
 
 console = Console()
@@ -55,6 +55,11 @@ def digest(
         now = _demo_now(session) if demo else utcnow()
         kind = DigestKind.weekly if week else DigestKind.daily
         built = build_digest(session, config=config, now=now, day=last, kind=kind)
+    print_digest(built, png=png, csv=csv)
+
+
+def print_digest(built: Digest, *, png: Path | None, csv: Path | None) -> None:
+    """Print the digest; write its chart to `png` and its days to `csv` when given."""
     console.print(digest_view(built))
     if png is not None:
         # matplotlib takes a while to import: only the chart needs it, not every `cam` command.

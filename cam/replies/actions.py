@@ -173,7 +173,7 @@ class ReplyActions:
             self.leads.pop(lead.id, None)
             self.stop.pop(lead.id, None)
             lead.status, lead.next_step_at, lead.changed = LeadStatus.unsubscribed, None, False
-        if address and unsubscribe.unsubscribe(self.session, address, grounds):
+        if address and unsubscribe.unsubscribe(self.session, address, grounds, now=self.now):
             self.unsubscribed += 1
 
     def _touch(self, lead: LeadView) -> None:

@@ -411,6 +411,7 @@ def _checked_bounces(
                     "from": item.parsed.from_header[:200],
                     "why": found.why_not()[:1000],
                 },
+                at=now,
             )
         checked.append(_Item(item.uid, item.parsed, trusted))
     return checked, evidence

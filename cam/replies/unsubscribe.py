@@ -6,6 +6,7 @@ planned steps never go out. The link's token is in `cam.core.unsubscribe_tokens`
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -18,11 +19,14 @@ from cam.leads import lifecycle as lead_lifecycle
 from cam.outreach import lifecycle
 
 
-def unsubscribe(session: Session, email: str, grounds: safety.Grounds) -> bool:
+def unsubscribe(
+    session: Session, email: str, grounds: safety.Grounds, *, now: datetime | None = None
+) -> bool:
     """Suppress `email` forever on `grounds`, stop its lead and skip its planned steps.
 
     Runs in the caller's transaction. Returns True when this call changed anything (so a
-    repeated click, or two concurrent ones, record a single event).
+    repeated click, or two concurrent ones, record a single event). `now` is the reading
+    cycle's clock, which the digest counts the opt-out by (default: the real time).
     """
     address = normalize_email(email)
     if not address:
@@ -62,6 +66,7 @@ def unsubscribe(session: Session, email: str, grounds: safety.Grounds) -> bool:
                 "suppressed": added,
                 "outreach_skipped": skipped,
             },
+            at=now,
         )
     return changed
 

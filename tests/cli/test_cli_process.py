@@ -121,7 +121,9 @@ def test_missing_tables_and_missing_database_get_different_advice(tmp_path: Path
 
 
 def test_the_demo_preview_shows_paragraphs_as_sent(tmp_path: Path) -> None:
-    done = cam(tmp_path, "demo", "--emails", "1", COLUMNS="250", XDG_DATA_HOME=str(tmp_path))
+    done = cam(
+        tmp_path, "demo", "--days", "1", "--emails", "1", COLUMNS="250", XDG_DATA_HOME=str(tmp_path)
+    )
     assert done.returncode == 0, done.stderr
     lines = [line.strip(" │") for line in done.stdout.splitlines()]
     flowing = [line for line in lines if "more qualified meetings without adding headcount" in line]

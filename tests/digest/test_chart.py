@@ -138,10 +138,12 @@ def test_the_demo_leads_to_its_digest_with_a_chart_of_its_day(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     env = {"DATABASE_URL": None, "CAM_TIMEZONE": None}
-    done = runner.invoke(app, ["demo", "--emails", "0", "--today", "2026-12-07"], env=env)
+    done = runner.invoke(
+        app, ["demo", "--days", "1", "--emails", "0", "--today", "2026-12-07"], env=env
+    )
     assert done.exit_code == 0, done.output
     flat = " ".join(done.output.split())
-    assert "The digest of the demo's day (Fri 04 Dec), with its chart: cam digest --demo" in flat
+    assert "Read the demo again: cam digest --demo (its last day" in flat
 
     shown = runner.invoke(app, ["digest", "--demo", "--csv", "days.csv"], env=env)
     assert shown.exit_code == 0, shown.output
