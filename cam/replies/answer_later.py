@@ -196,10 +196,11 @@ def _withdraw(
 
 
 def _wrote_again(session: Session, reply_id: int, answer: Answer, now: datetime) -> str:
-    """Why CAM cancelled: "Anna Berg wrote again on Tue 2 Dec" (in the lead's zone)."""
+    """Why CAM cancelled: "Anna Berg wrote again on Tue 2 Dec" (the reply's date, in the
+    lead's zone)."""
     reply = session.get(Reply, reply_id)
     lead = session.get(Lead, answer.lead_id) if answer.lead_id is not None else None
     name = (lead.full_name or lead.email) if lead is not None else "the prospect"
-    at = (reply.landed_at or reply.received_at) if reply is not None else now
+    at = reply.received_at if reply is not None else now
     day = at.astimezone(safety.zone(answer.due_zone))
     return f"{name} wrote again on {day:%a} {day.day} {day:%b}"

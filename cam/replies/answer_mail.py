@@ -7,14 +7,19 @@ Message-ID of the answering mailbox's domain, the unsubscribe link every email c
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cam.core.models import Lead, Reply
+from cam.core.models import Lead, Reply, ReplyClass
 from cam.core.ports import OutgoingEmail
 from cam.core.unsubscribe_tokens import make_token
+
+
+# The label a mail program puts before the subject it answers: "Automatic reply: Re: ...".
+_AUTOMATIC_LABEL = re.compile(r"^[^:]{1,40}:\s*(?=re:)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -28,8 +33,14 @@ class Thread:
 
 
 def thread_of(reply: Reply, lead: Lead) -> Thread:
-    """The thread an answer continues: `Re:` the prospect's subject, after their message."""
+    """The thread an answer continues: `Re:` the prospect's subject, after their message.
+
+    An absence notice's label goes ("Automatic reply: Re: Pricing" is answered "Re: Pricing"):
+    the answer continues the conversation, not the notice.
+    """
     subject = " ".join(reply.subject.split()) or "your note"
+    if reply.classification is ReplyClass.out_of_office:
+        subject = _AUTOMATIC_LABEL.sub("", subject, count=1)
     if not subject.lower().startswith("re:"):
         subject = f"Re: {subject}"
     earlier = tuple((reply.in_reply_to or "").split())
