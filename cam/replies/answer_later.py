@@ -100,7 +100,10 @@ def schedule(
         refused = answering.refusal(session, config, lead, mailbox)
         if refused is not None:
             raise refused
-        if pending(session, reply.id) is not None:
+        waiting = pending(session, reply.id)
+        if waiting is not None and waiting.request_key == request_key[:100]:
+            return None  # this very submission, stored by another instance since the check
+        if waiting is not None:
             raise AnswerRefused(
                 "body", "an answer to this reply is scheduled already: cancel it on the card first"
             )

@@ -17,7 +17,6 @@ from cam.core.models import Lead, Reply, ReplyClass
 from cam.core.ports import OutgoingEmail
 from cam.core.unsubscribe_tokens import make_token
 
-
 # The label a mail program puts before the subject it answers: "Automatic reply: Re: ...".
 _AUTOMATIC_LABEL = re.compile(r"^[^:]{1,40}:\s*(?=re:)", re.IGNORECASE)
 
