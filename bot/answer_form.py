@@ -94,10 +94,9 @@ def load_form(
         if reply.return_date is None:
             raise Refused("This reply names no return date: answer it with Reply.")
         when, zone = answer_later.when_back(config, lead, reply.return_date, chosen, later_from)
-        back = reply.return_date
         due = (
             f"*{local_slot(when, zone)}* (lead's time, {zone}): the first send-window slot of "
-            f"the working day after their return on {back:%a} {back.day} {back:%b}"
+            f"the working day after their return on {answer_later.short_day(reply.return_date)}"
         )
     snippets = load_snippets(settings.snippets_file)
     choices = snippets.of_class(reply.classification, when_back=later_from is not None)

@@ -24,6 +24,7 @@ from bot.blocks.common import (
 from bot.ids import ActionId
 from cam.core import safety
 from cam.core.models import Answer, OutreachStatus
+from cam.replies.answer_later import short_day
 
 ICON = ":alarm_clock:"
 
@@ -31,7 +32,7 @@ ICON = ":alarm_clock:"
 def local_slot(moment: datetime, zone: str | None) -> str:
     """`moment` as the lead reads it: "Tue 9 Dec, 09:00"."""
     local = moment.astimezone(safety.zone(zone))
-    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
+    return f"{short_day(local.date())}, {local:%H:%M}"
 
 
 def due_words(answer: Answer) -> str:

@@ -59,6 +59,11 @@ def when_back(
     return safety.next_window_start(max(start, now), tz, window), tz.key
 
 
+def short_day(day: date) -> str:
+    """A day as a rep reads it: "Tue 2 Dec"."""
+    return f"{day:%a} {day.day} {day:%b}"
+
+
 def may_cancel(user: str, *, owner: str, approvers: Collection[str], scheduled_by: str) -> bool:
     """The lead's owner, an approver or whoever scheduled it may cancel a scheduled answer."""
     return bool(user) and (user in (owner, scheduled_by) or user in approvers)
@@ -205,5 +210,5 @@ def _wrote_again(session: Session, reply_id: int, answer: Answer, now: datetime)
     lead = session.get(Lead, answer.lead_id) if answer.lead_id is not None else None
     name = (lead.full_name or lead.email) if lead is not None else "the prospect"
     at = reply.received_at if reply is not None else now
-    day = at.astimezone(safety.zone(answer.due_zone))
-    return f"{name} wrote again on {day:%a} {day.day} {day:%b}"
+    day = at.astimezone(safety.zone(answer.due_zone)).date()
+    return f"{name} wrote again on {short_day(day)}"

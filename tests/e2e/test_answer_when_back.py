@@ -299,16 +299,15 @@ def test_a_new_reply_from_the_lead_cancels_it_for_a_person_to_look_again(
 ) -> None:
     away = away_card(team)
     assert _schedule(team, away) == {}
-    # Dana writes again before she is back (dated Wednesday 2 December).
-    imap_server.append(reply(PROSPECT, "Actually, could you send the pricing first?", n=2))
+    # Dana writes again before she is back, on Wednesday 2 December.
+    again = reply(PROSPECT, "Actually, could you send the pricing first?", n=2)
+    imap_server.append(again.replace(b"Mon, 30 Nov 2026 08:05", b"Wed, 02 Dec 2026 09:40"))
     clock.now = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
     assert read_mail(team, imap_server, clock).errors == []
     [answer] = answers(team)
     assert (answer.status, answer.cancelled_by) == (OutreachStatus.cancelled, None)
-    with unit_of_work(team.sessions) as session:
-        wrote = session.scalars(select(Reply).where(Reply.message_id == f"<r2.{PROSPECT}>")).one()
-        day = wrote.received_at.astimezone(safety.zone("Europe/Berlin"))
-    reason = f"Dana Prospect wrote again on {day:%a} {day.day} {day:%b}"
+    assert answer.cancelled_at == clock.now
+    reason = "Dana Prospect wrote again on Wed 2 Dec"
     assert answer.reason == reason
     note = [n for n in thread(team, away) if "cancelled" in n][-1]
     assert f"was *cancelled*: {reason}" in note
