@@ -16,7 +16,7 @@ from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import NotificationTopic
 from cam.core.notices import ThreadReplyPayload, notice
 from cam.core.state import get_state
-from cam.replies import speed
+from cam.replies import cards, speed
 
 
 def remind_unanswered(
@@ -31,7 +31,7 @@ def remind_unanswered(
         config = cycle_config(settings, get_state(session))
         within = settings.answer_within_hours
         for waiting in speed.unanswered(session, config, now, within, not_reminded=True):
-            parent = queries.card_thread(session, waiting.reply_id)
+            parent = cards.card_thread(session, waiting.reply_id)
             if parent is None or not speed.take_reminder(session, waiting.reply_id, now):
                 continue
             waited = duration((now - waiting.landed_at).total_seconds())

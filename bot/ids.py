@@ -26,6 +26,10 @@ class ActionId(enum.StrEnum):
     answer_snippet = "cam_answer_snippet"
     answer_mailbox = "cam_answer_mailbox"
     answer_body = "cam_answer_body"
+    # On an out-of-office reply's card: write the answer now, sent when they are back; and
+    # withdraw it before then.
+    answer_later_open = "cam_answer_later_open"
+    answer_cancel = "cam_answer_cancel"
     # On a card only the model read as an opt-out.
     confirm_opt_out = "cam_confirm_opt_out"
     not_opt_out = "cam_not_opt_out"
@@ -47,9 +51,15 @@ class BlockId(enum.StrEnum):
     answer_snippet = "cam_answer_snippet"
     # `cam_answer_body:<snippet key>`: a new id per snippet, so Slack shows its draft.
     answer_body = "cam_answer_body"
+    # On an out-of-office reply's card: write the answer now, sent when they are back; and
+    # withdraw it before then.
+    answer_later_open = "cam_answer_later_open"
+    answer_cancel = "cam_answer_cancel"
     opt_out_actions = "cam_opt_out_actions"
     restore_actions = "cam_restore_actions"
 
 
 class CallbackId(enum.StrEnum):
     answer = "cam_answer"
+    # The same form, scheduled for the prospect's return.
+    answer_later = "cam_answer_later"

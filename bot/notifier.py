@@ -24,6 +24,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from slack_sdk import WebClient
@@ -33,13 +34,16 @@ from sqlalchemy.orm import Session
 
 from bot.blocks.common import SlackPost
 from bot.blocks.digest import chart_missing_post
+from bot.listeners import card_messages
 from bot.render import render_notification
 from bot.settings import BotSettings
 from bot.signing import signer_of
 from bot.slack_outcome import (
     CANNOT_LOOK,
     MALFORMED,
+    METADATA_EVENT,
     PostOutcome,
+    delivers,
     error_code,
     retry_after,
     slack_error,
@@ -52,6 +56,7 @@ from cam.core.models import Notification, NotificationStatus, NotificationTopic,
 from cam.core.notices import (
     DigestPayload,
     ReplyCardPayload,
+    ScheduledAnswerPayload,
     ThreadReplyPayload,
     notice,
     payload_of,
@@ -66,8 +71,7 @@ log = logging.getLogger(__name__)
 
 
 MAX_RENDER_ATTEMPTS = 5
-# The message metadata that names the row a message delivers (the key looked for on a retry).
-METADATA_EVENT = "cam_notification"
+_THREAD_ONLY = (NotificationTopic.thread_reply, NotificationTopic.scheduled_answer)
 # How far before the row's creation to look (clocks of Slack and of the database differ).
 LOOKBACK_MARGIN = timedelta(minutes=5)
 HISTORY_PAGE = 200
@@ -83,6 +87,7 @@ class _Claimed:
     created_at: datetime | None = None
     render_error: str | None = None
     chart: Digest | None = None
+    answer_id: int | None = None
 
 
 def notifier_client(settings: BotSettings, timeout: int = 10) -> WebClient:
@@ -124,6 +129,10 @@ class Notifier:
         # Whom a lead's cards mention: the owner of the lead's mailbox.
         self.owners = mailboxes.owners(settings)
         self.signer = signer_of(settings)
+        # Once the news of an answer is posted in its card's thread, the card shows it too.
+        self.show_answer = partial(
+            card_messages.show_answer, client, session_factory, self.signer, self.owners
+        )
 
     def deliver_pending(self) -> int:
         """Post due notifications in id order until none is left or one cannot go; return the
@@ -157,6 +166,8 @@ class Notifier:
                 return delivered
             if outcome.error is None:
                 delivered += 1
+                if claimed.answer_id is not None:
+                    self.show_answer(claimed.answer_id)
 
     def _claim_next(self) -> _Claimed | None:
         """Claim the oldest pending row if it is due; None when there is none or it must wait."""
@@ -198,7 +209,11 @@ class Notifier:
                 log.exception("notification %s cannot be rendered", row.id)
                 problem = f"cannot render: {describe(exc)}"
                 return _Claimed(row.id, row.attempts + 1, None, None, render_error=problem)
-            return _Claimed(row.id, row.attempts + 1, post, thread_ts, row.created_at)
+            news = row.topic == NotificationTopic.scheduled_answer and post is not None
+            answer = payload_of(row, ScheduledAnswerPayload).answer_id if news else None
+            return _Claimed(
+                row.id, row.attempts + 1, post, thread_ts, row.created_at, answer_id=answer
+            )
 
     def _render(self, session: Session, row: Notification) -> tuple[SlackPost | None, str | None]:
         if row.topic == NotificationTopic.digest:
@@ -206,19 +221,15 @@ class Notifier:
                 session, row, signer=self.signer, workspace_url=self._workspace()
             )
             return post, None
-        owners = self.owners
-        if row.topic == NotificationTopic.reply_card:
-            # A lead's later replies go in the thread of its first card.
-            parent = session.get(Notification, row.parent_id) if row.parent_id else None
-            post = render_notification(session, row, signer=self.signer, owners=owners)
-            return post, parent.external_id if parent else None
-        if row.topic != NotificationTopic.thread_reply:
-            return render_notification(session, row, signer=self.signer, owners=owners), None
+        # Later replies and answers' news go in the card's thread; `_THREAD_ONLY` nowhere else.
         parent = session.get(Notification, row.parent_id) if row.parent_id else None
-        if parent is None or parent.external_id is None:
+        thread_ts = parent.external_id if parent is not None else None
+        if row.topic in _THREAD_ONLY and thread_ts is None:
             return None, None
-        payload = payload_of(row, ThreadReplyPayload)
-        return SlackPost(text=payload.text, blocks=payload.blocks), parent.external_id
+        if row.topic == NotificationTopic.thread_reply:
+            payload = payload_of(row, ThreadReplyPayload)
+            return SlackPost(text=payload.text, blocks=payload.blocks), thread_ts
+        return render_notification(session, row, signer=self.signer, owners=self.owners), thread_ts
 
     def _earlier_post(self, claimed: _Claimed) -> PostOutcome | None:
         """Find the message an earlier attempt posted though its answer was lost; None if
@@ -232,7 +243,7 @@ class Notifier:
             for _ in range(MAX_HISTORY_PAGES):
                 page = self._history_page(claimed.thread_ts, oldest, cursor)
                 for message in page.get("messages") or []:
-                    if _delivers(message, self._key(claimed.id)):
+                    if delivers(message, self._key(claimed.id)):
                         log.info(
                             "notification %s was posted already (ts %s)", claimed.id, message["ts"]
                         )
@@ -286,10 +297,7 @@ class Notifier:
                 metadata={"event_type": METADATA_EVENT, "event_payload": self._key(row_id)},
             )
         except SlackApiError as exc:
-            status = exc.response.status_code
-            error = (
-                str(exc.response.get("error", "")) if isinstance(exc.response.data, dict) else ""
-            )
+            status, error = exc.response.status_code, error_code(exc)
             if status == 200 and error in MALFORMED:
                 return PostOutcome(error=f"Slack refused the message: {error}", permanent=True)
             wait = retry_after(exc.response.headers) if status == 429 else None
@@ -389,11 +397,3 @@ class Notifier:
         for reply in post.thread:
             thread = ThreadReplyPayload(text=reply.text, blocks=reply.blocks)
             session.add(notice(NotificationTopic.thread_reply, thread, parent_id=row.id))
-
-
-def _delivers(message: Any, key: dict[str, Any]) -> bool:
-    """Whether a message from the history is the post that carries `key`."""
-    metadata = message.get("metadata") if isinstance(message, dict) else None
-    if not isinstance(metadata, dict) or metadata.get("event_type") != METADATA_EVENT:
-        return False
-    return metadata.get("event_payload") == key and "ts" in message

@@ -76,6 +76,13 @@ class AnswerRef(_Payload):
     reply_id: int = Field(gt=0)
 
 
+class ScheduledRef(_Payload):
+    """The answer a card's Cancel withdraws: signed (`bot.signing`), so a click can only
+    cancel the answer its card showed; who may is checked on the server."""
+
+    answer_id: int = Field(gt=0)
+
+
 class RestoreRef(_Payload):
     """An address to restore and why, carried from `/cam restore` to its confirm buttons."""
 

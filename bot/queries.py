@@ -32,7 +32,7 @@ from cam.core.models import (
 from cam.core.notices import NoticePayload
 from cam.core.report import CAMCycleReport
 from cam.core.state import get_state
-from cam.replies import watch_state
+from cam.replies import answer_later, watch_state
 
 # Mailbox key -> its owner's Slack user ID: who is mentioned on a lead's cards.
 Owners = Mapping[str, str]
@@ -149,6 +149,7 @@ def reply_card(session: Session, reply_id: int, owners: Owners = NO_OWNERS) -> R
         approval=pending_approval,
         owner=owner_of(lead, owners),
         answer=first_answer(session, reply_id),
+        scheduled=answer_later.pending(session, reply_id),
     )
 
 
@@ -209,18 +210,3 @@ def posted_messages(
 ) -> set[tuple[str, str]]:
     """(channel, ts) of each message posted about this approval or task."""
     return {(channel, ts) for channel, ts, _ in posted(session, topic, _ITEM_KEYS[topic], item_id)}
-
-
-def card_thread(session: Session, reply_id: int) -> int | None:
-    """The notification whose thread a reply's card lives in: its own card, or the first card
-    of its lead when the reply came later and was posted in that thread."""
-    reply_key = notices.id_field(NotificationTopic.reply_card, "reply_id")
-    card = session.scalars(
-        select(Notification)
-        .where(Notification.topic == NotificationTopic.reply_card.value, reply_key == reply_id)
-        .order_by(Notification.id)
-        .limit(1)
-    ).first()
-    if card is None:
-        return None
-    return card.parent_id or card.id

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from bot import queries
+from bot.blocks.answer_later import cancelled_post, due_post, scheduled_post
 from bot.blocks.approval import approval_post
 from bot.blocks.common import SlackPost
 from bot.blocks.digest import digest_post
@@ -17,12 +18,21 @@ from bot.blocks.switches import switch_post
 from bot.blocks.task import task_post
 from bot.signing import Signer
 from cam.core import runs
-from cam.core.models import CycleRun, Lead, ManualTask, Notification, NotificationTopic
+from cam.core.enums import AnswerEvent
+from cam.core.models import (
+    Answer,
+    CycleRun,
+    Lead,
+    ManualTask,
+    Notification,
+    NotificationTopic,
+)
 from cam.core.notices import (
     ApprovalPayload,
     CyclePayload,
     DigestPayload,
     ReplyCardPayload,
+    ScheduledAnswerPayload,
     SwitchPayload,
     TaskPayload,
     payload_of,
@@ -74,6 +84,8 @@ def render_notification(
         return _digest(session, payload_of(notification, DigestPayload).digest_id, workspace_url)
     if topic is NotificationTopic.switch_changed:
         return switch_post(payload_of(notification, SwitchPayload))
+    if topic is NotificationTopic.scheduled_answer:
+        return _scheduled_answer(session, payload_of(notification, ScheduledAnswerPayload))
     log.warning("notification %s: the notifier renders %s itself", notification.id, topic.value)
     return None
 
@@ -112,6 +124,17 @@ def _task(session: Session, task_id: int, owners: queries.Owners) -> SlackPost |
     if task is None or lead is None:
         return None
     return task_post(task, lead, owner=queries.owner_of(lead, owners))
+
+
+def _scheduled_answer(session: Session, payload: ScheduledAnswerPayload) -> SlackPost | None:
+    answer = session.get(Answer, payload.answer_id)
+    if answer is None:
+        return None
+    if payload.event is AnswerEvent.scheduled:
+        return scheduled_post(answer)
+    if payload.event is AnswerEvent.cancelled:
+        return cancelled_post(answer)
+    return due_post(answer)
 
 
 def _digest(session: Session, digest_id: int, workspace_url: str | None) -> SlackPost | None:

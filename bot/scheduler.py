@@ -1,12 +1,12 @@
 """The bot's clock: the daily cycle by `CAM_SCHEDULE`, the frequent send pass, deliveries,
-and the digest by `CAM_DIGEST_SCHEDULE`.
+answers due for a prospect's return, reminders, and the digest by `CAM_DIGEST_SCHEDULE`.
 
 Every instance runs the same schedule; the database decides who does the work. The daily
 cycle is keyed by its scheduled time (`slot`): `run_scheduled_cycle` inserts the run for that
 slot first and a second instance finds it taken; the digest's slot is unique the same way. The
-send pass runs under a lease. The notifier claims each row. So two or three instances give one
-cycle, one report and one digest per slot. A slot the process slept through is made up once
-on start or waking, under the same claim (`bot.missed_slots` has the rule).
+send pass runs under a lease. The notifier claims each row, the answers job each due answer.
+So two or three instances give one cycle, report and digest per slot. A slot slept through
+is made up once on start or waking, under the same claim (`bot.missed_slots` has the rule).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from cam.core.state import get_state
 from cam.digest import runs as digest_runs
 from cam.escalation import crm_sync, expiry
 from cam.gateways import factory
-from cam.replies import answering, sent_folder
+from cam.replies import answering, due_answers, sent_folder
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +52,12 @@ CYCLE_JOB = "daily_cycle"
 SEND_JOB = "send_pass"
 NOTIFY_JOB = "deliver_notifications"
 DIGEST_JOB = "digest"
-REMIND_JOB = "answer_reminders"
+ANSWERS_JOB = "answers"
 # An answer still `sending` this long after its claim was left by a process that died.
 ANSWER_CLAIM_TTL = timedelta(minutes=10)
-# How often interested replies are looked at for an owner to remind.
-REMIND_EVERY = timedelta(minutes=1)
+# How often answers scheduled for a prospect's return are sent when due, and interested
+# replies looked at for an owner to remind.
+ANSWERS_EVERY = timedelta(minutes=1)
 SEND_LEASE = "send_pass"
 # A cycle that could not start on time (busy threads, a suspended host) still runs this late.
 CYCLE_GRACE = timedelta(hours=1)
@@ -125,9 +126,9 @@ class BotScheduler:
             NOTIFY_JOB,
         )
         self._add(
-            self._remind_job,
-            IntervalTrigger(seconds=REMIND_EVERY.total_seconds(), timezone=self.zone),
-            REMIND_JOB,
+            self._answers_job,
+            IntervalTrigger(seconds=ANSWERS_EVERY.total_seconds(), timezone=self.zone),
+            ANSWERS_JOB,
         )
         if self.digest_trigger is not None:
             self._add(self._digest_job, self.digest_trigger, DIGEST_JOB, misfire_grace_time=grace)
@@ -351,11 +352,31 @@ class BotScheduler:
             self.deliver()
         return reminded
 
-    def _remind_job(self) -> None:
-        try:
-            self.remind_unanswered()
-        except Exception:
-            log.exception("answer reminders failed")
+    def send_due_answers(self) -> int:
+        """Send the answers due for a prospect's return, paused or not (the claim refuses them
+        then, and says so in the thread); then post what became of them."""
+        with unit_of_work(self.session_factory) as session:
+            config = cycle_config(self.settings, get_state(session))
+        settled = due_answers.send_due(
+            self.session_factory,
+            config=config,
+            gateway_of=self.gateways.sender,
+            instance=self.instance,
+            now=self.clock(),
+        )
+        if settled:
+            self.deliver()
+        return len(settled)
+
+    def _answers_job(self) -> None:
+        for what, work in (
+            ("answers", self.send_due_answers),
+            ("reminders", self.remind_unanswered),
+        ):
+            try:
+                work()
+            except Exception:
+                log.exception("%s failed", what)
 
     def _send_job(self) -> None:
         try:

@@ -54,6 +54,8 @@ class AnswerForm:
     dry_run: bool
     # Why the snippet could not be drafted (a sender field the mailbox lacks), if so.
     note: str = ""
+    # When an answer for the prospect's return goes, in words; "" for an answer sent at once.
+    due: str = ""
 
 
 def answer_modal(form: AnswerForm) -> dict[str, Any]:
@@ -62,13 +64,10 @@ def answer_modal(form: AnswerForm) -> dict[str, Any]:
         section(f"*{escape(form.lead)}* wrote:\n" + _quoted(form.last_message)),
         context(f"Subject: {escape(form.subject)} (in the prospect's thread)"),
     ]
+    if form.due:
+        blocks.append(section(f":alarm_clock: Goes {form.due}."))
     if form.dry_run:
-        blocks.append(
-            section(
-                ":test_tube: *Dry run*: nothing will be sent. The answer is kept as "
-                "simulated and shown in the card's thread."
-            )
-        )
+        blocks.append(section(_DRY_LATER if form.due else _DRY_NOW))
     blocks.append(_mailbox_block(form))
     if len(form.snippets) > 1:
         blocks.append(_snippet_block(form))
@@ -89,14 +88,24 @@ def answer_modal(form: AnswerForm) -> dict[str, Any]:
     )
     view = View(
         type="modal",
-        callback_id=CallbackId.answer,
-        title="Reply",
-        submit="Save (dry run)" if form.dry_run else "Send",
+        callback_id=CallbackId.answer_later if form.due else CallbackId.answer,
+        title="Answer when back" if form.due else "Reply",
+        submit="Schedule" if form.due else "Save (dry run)" if form.dry_run else "Send",
         close="Cancel",
         private_metadata=AnswerRef(reply_id=form.reply_id).dump(),
         blocks=blocks,
     )
     return view.to_dict()
+
+
+_DRY_NOW = (
+    ":test_tube: *Dry run*: nothing will be sent. The answer is kept as simulated and shown "
+    "in the card's thread."
+)
+_DRY_LATER = (
+    ":test_tube: *Dry run* now: if CAM is still in dry run when the answer is due, nothing is "
+    "sent; it is kept as simulated and shown in the card's thread."
+)
 
 
 def _quoted(text: str) -> str:

@@ -20,6 +20,7 @@ from datetime import timedelta
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DatePickerElement
 
 from bot.blocks.answer import answered_line
+from bot.blocks.answer_later import cancel_button, scheduled_line
 from bot.blocks.approval import PendingApproval, approval_actions, owner_line, who
 from bot.blocks.common import (
     SlackPost,
@@ -33,7 +34,7 @@ from bot.blocks.common import (
     to_dicts,
 )
 from bot.ids import ActionId, BlockId
-from bot.payloads import CardAction, CardRef, ReplyRef
+from bot.payloads import CardAction, CardRef, ReplyRef, ScheduledRef
 from bot.signing import Signer
 from cam.core.models import (
     Answer,
@@ -80,6 +81,8 @@ class ReplyCard:
     owner: str = ""
     # The first answer sent from Slack (or kept in dry run), once there is one.
     answer: Answer | None = None
+    # The answer waiting for an absent prospect's return, while one is scheduled.
+    scheduled: Answer | None = None
 
 
 def reply_card_post(card: ReplyCard, signer: Signer) -> SlackPost:
@@ -157,21 +160,26 @@ def reply_card_blocks(card: ReplyCard, signer: Signer) -> list[Block]:
                 f"by {slack_date(due, '{date_short_pretty}')}"
             )
         )
-    return blocks + _decision_blocks(card, signer) + _answer_blocks(card)
+    return blocks + _decision_blocks(card, signer) + _answer_blocks(card, signer)
 
 
-def _answer_blocks(card: ReplyCard) -> list[Block]:
-    """ "Answered" once answered, and the Reply button for any reply from a lead."""
+def _answer_blocks(card: ReplyCard, signer: Signer) -> list[Block]:
+    """ "Answered" once answered, and the Reply button for any reply from a lead; on an
+    absence with a return date, Answer when back, or the answer scheduled and its Cancel."""
     if card.lead is None:
         return []
     blocks: list[Block] = [answered_line(card.answer)] if card.answer is not None else []
-    button = ButtonElement(
-        text="Reply",
-        action_id=ActionId.answer_open,
-        value=ReplyRef(reply_id=card.reply.id).dump(),
-    )
+    ref = ReplyRef(reply_id=card.reply.id).dump()
+    buttons = [ButtonElement(text="Reply", action_id=ActionId.answer_open, value=ref)]
+    if card.scheduled is not None:
+        blocks.append(scheduled_line(card.scheduled))
+        buttons.append(cancel_button(signer.sign(ScheduledRef(answer_id=card.scheduled.id))))
+    elif card.reply.classification is ReplyClass.out_of_office and card.reply.return_date:
+        buttons.append(
+            ButtonElement(text="Answer when back", action_id=ActionId.answer_later_open, value=ref)
+        )
     block_id = f"{BlockId.answer_actions}:{card.reply.id}"
-    return [*blocks, ActionsBlock(block_id=block_id, elements=[button])]
+    return [*blocks, ActionsBlock(block_id=block_id, elements=buttons)]
 
 
 def _decision_blocks(card: ReplyCard, signer: Signer) -> list[Block]:

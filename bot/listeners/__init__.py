@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, files, home, reply_answers, restore, triage
+from bot.listeners import (
+    actions,
+    answer_later,
+    commands,
+    files,
+    home,
+    reply_answers,
+    restore,
+    triage,
+)
 
 
 def register(app: App) -> None:
@@ -14,4 +23,5 @@ def register(app: App) -> None:
     files.register(app)
     triage.register(app)
     reply_answers.register(app)
+    answer_later.register(app)
     restore.register(app)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+
+from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot import queries
 from bot.blocks.common import SlackPost
 from bot.blocks.reply_card import reply_card_post
 from bot.signing import Signer
-from cam.core.models import NotificationTopic
+from cam.core.db import SessionFactory, unit_of_work
+from cam.core.models import Answer, NotificationTopic
 from cam.core.notices import ReplyCardPayload
+from cam.core.report import describe
+
+log = logging.getLogger(__name__)
 
 
 def card_places(session: Session, reply_id: int) -> set[tuple[str, str]]:
@@ -47,3 +54,27 @@ def card_updates(
         if card is not None:
             updates[(channel, ts)] = reply_card_post(card, signer)
     return updates
+
+
+def show_answer(
+    client: WebClient,
+    session_factory: SessionFactory,
+    signer: Signer,
+    owners: queries.Owners,
+    answer_id: int,
+) -> None:
+    """Update the cards of the answer's reply to show it as it is now (scheduled, gone...).
+
+    A card that cannot be updated stays as it was; the thread says what became of the answer,
+    and the server checks any click against the answer as it is.
+    """
+    with unit_of_work(session_factory) as session:
+        answer = session.get(Answer, answer_id)
+        if answer is None:
+            return
+        updates = card_updates(session, signer=signer, reply_id=answer.reply_id, owners=owners)
+    for (channel, ts), card in sorted(updates.items()):
+        try:
+            client.chat_update(channel=channel, ts=ts, text=card.text, blocks=card.blocks)
+        except Exception as exc:  # a view of the truth the thread holds: never stop delivery
+            log.warning("reply card %s not updated: %s", ts, describe(exc))

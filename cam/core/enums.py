@@ -41,6 +41,10 @@ class OutreachStatus(enum.StrEnum):
     failed = "failed"
     # The process died between the gateway accepting and our commit: a person must check.
     unknown = "unknown"
+    # An answer written now to go when an absent prospect is back (`Answer.due_at`), and one
+    # withdrawn before then, by a person or because the prospect wrote again.
+    scheduled = "scheduled"
+    cancelled = "cancelled"
 
 
 class ReplyClass(enum.StrEnum):
@@ -129,6 +133,17 @@ class NotificationTopic(enum.StrEnum):
     digest_chart = "digest_chart"
     # A kill switch pulled (or released) outside Slack, from the `cam` command.
     switch_changed = "switch_changed"
+    # What became of an answer scheduled for when a prospect is back, in its card's thread.
+    scheduled_answer = "scheduled_answer"
+
+
+class AnswerEvent(enum.StrEnum):
+    """What a `scheduled_answer` notification announces about its answer."""
+
+    scheduled = "scheduled"
+    cancelled = "cancelled"
+    # Its time came: sent, kept in dry run, refused or failed (the row says which).
+    due = "due"
 
 
 class SwitchAction(enum.StrEnum):

@@ -262,9 +262,15 @@ class Answer(Base):
     Claimed and committed (`sending`) before the SMTP conversation, as the send pass does; the
     submission's key (Slack's view id) is unique, so a double submit or a second instance finds
     the row instead of sending again, and an `unknown` row is never sent again.
+
+    An answer for when an absent prospect is back waits `scheduled` until `due_at` (counted in
+    `due_zone`, the lead's); the send claims it (`sending`, `claimed_by`, `claimed_at`) by a
+    conditional UPDATE. A cancelled one keeps who cancelled it (None: CAM's own rule) and why.
     """
 
     __tablename__ = "answers"
+    # The due send finds its rows from the index alone.
+    __table_args__ = (Index("ix_answers_due", "status", "due_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_key: Mapped[str] = mapped_column(String(100), unique=True)
@@ -282,6 +288,11 @@ class Answer(Base):
     claimed_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]
+    due_zone: Mapped[str | None] = mapped_column(String(64))
+    cancelled_by: Mapped[str | None] = mapped_column(String(100))
+    cancelled_at: Mapped[datetime | None]
 
 
 class MailboxCursor(Base):

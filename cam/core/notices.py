@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement
 
-from cam.core.enums import SwitchAction
+from cam.core.enums import AnswerEvent, SwitchAction
 from cam.core.models import Notification, NotificationTopic
 
 
@@ -65,6 +65,14 @@ class SwitchPayload(NoticePayload):
     by: str
 
 
+class ScheduledAnswerPayload(NoticePayload):
+    """An answer scheduled for when a prospect is back, and what became of it: the row says
+    who, when and why; the bot posts it in the thread of the reply's card."""
+
+    answer_id: int = Field(gt=0)
+    event: AnswerEvent
+
+
 PAYLOADS: dict[NotificationTopic, type[NoticePayload]] = {
     NotificationTopic.cycle_report: CyclePayload,
     NotificationTopic.cycle_interrupted: CyclePayload,
@@ -75,6 +83,7 @@ PAYLOADS: dict[NotificationTopic, type[NoticePayload]] = {
     NotificationTopic.digest: DigestPayload,
     NotificationTopic.digest_chart: DigestPayload,
     NotificationTopic.switch_changed: SwitchPayload,
+    NotificationTopic.scheduled_answer: ScheduledAnswerPayload,
 }
 
 P = TypeVar("P", bound=NoticePayload)

@@ -11,12 +11,11 @@ tracking. A sent answer stops the lead's sequence: a human conversation has begu
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cam.core import bulk, safety
@@ -32,8 +31,8 @@ from cam.core.ports import (
     SendOutcome,
 )
 from cam.core.state import get_state
-from cam.core.unsubscribe_tokens import make_token
 from cam.outreach import lifecycle, senders
+from cam.replies.answer_mail import outbox_row, outgoing, thread_of
 
 SEQUENCE_STOPPED = "answered from Slack: a person took the conversation over"
 
@@ -48,36 +47,11 @@ class AnswerRefused(Exception):
 
 
 @dataclass(frozen=True)
-class Thread:
-    """Where an answer to a reply goes: the prospect, the subject and the thread's ids."""
-
-    to: str
-    subject: str
-    in_reply_to: str | None
-    references: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class Claimed:
     """An answer claimed by this call (`email` to hand over; None in a dry run)."""
 
     answer_id: int
     email: OutgoingEmail | None
-
-
-def thread_of(reply: Reply, lead: Lead) -> Thread:
-    """The thread an answer continues: `Re:` the prospect's subject, after their message."""
-    subject = " ".join(reply.subject.split()) or "your note"
-    if not subject.lower().startswith("re:"):
-        subject = f"Re: {subject}"
-    earlier = tuple((reply.in_reply_to or "").split())
-    own = (reply.message_id,) if reply.message_id else ()
-    return Thread(
-        to=(reply.from_address or lead.email).strip().lower(),
-        subject=subject,
-        in_reply_to=reply.message_id,
-        references=(*earlier, *own)[-20:],
-    )
 
 
 def may_answer(
@@ -95,7 +69,7 @@ def refusal(
     session: Session, config: CAMCycleConfig, lead: Lead, mailbox: str
 ) -> AnswerRefused | None:
     """Why an answer to this lead from `mailbox` must not go out now, or None."""
-    sender = _sender(config, mailbox)
+    sender = sender_of(config, mailbox)
     if sender is None:
         return AnswerRefused("mailbox", f"no mailbox is called {mailbox!r}")
     suppressed = safety.suppression_reason(session, lead.email)
@@ -165,66 +139,83 @@ def _claim(
     now: datetime,
 ) -> Claimed | None:
     with unit_of_work(session_factory) as session:
-        if _claimed_before(session, request_key):
+        if claimed_before(session, request_key):
             return None
-        reply = session.get(Reply, reply_id)
-        lead = session.get(Lead, reply.lead_id) if reply and reply.lead_id else None
-        if reply is None or lead is None:
-            raise AnswerRefused("body", "this reply has no lead to answer")
-        refused = refusal(session, config, lead, mailbox)
-        if refused is not None:
-            raise refused
-        sender = _sender(config, mailbox)
-        assert sender is not None  # refusal() checked it
-        dry_run = get_state(session).dry_run
-        secret = config.secret_key.get_secret_value()
-        if not secret and not dry_run:
-            raise AnswerRefused("body", "CAM_SECRET_KEY is not set: no unsubscribe link")
-        if not _take_hour(session, config, sender, dry_run, now):
-            raise AnswerRefused(
-                "mailbox",
-                f"mailbox {mailbox} has sent its {sender.limits.hourly_cap} emails this hour: "
-                "try again after the hour",
-            )
-        thread = thread_of(reply, lead)
-        domain = safety.domain_of(sender.address) or config.sender_domain
-        message_id = f"<{uuid.uuid4().hex}@{domain}>"
+        reply, lead = subject(session, reply_id)
+        go = checked(session, config, lead, mailbox, now)
         row = {
-            "request_key": request_key[:100],
-            "reply_id": reply.id,
-            "lead_id": lead.id,
-            "mailbox": mailbox,
-            "to_address": thread.to,
-            "status": OutreachStatus.simulated if dry_run else OutreachStatus.sending,
-            "message_id": message_id,
-            "in_reply_to": " ".join(thread.references)[:1000] or None,
-            "subject": thread.subject,
-            "body": body,
-            "answered_by": by,
-            "claimed_by": instance[:100],
-            "created_at": now,
-            "sent_at": now if dry_run else None,
+            **outbox_row(
+                request_key=request_key,
+                reply=reply,
+                lead=lead,
+                mailbox=mailbox,
+                body=body,
+                by=by,
+                instance=instance,
+                now=now,
+                domain=safety.domain_of(go.sender.address) or config.sender_domain,
+            ),
+            "status": OutreachStatus.simulated if go.dry_run else OutreachStatus.sending,
+            "claimed_at": now,
+            "sent_at": now if go.dry_run else None,
         }
         inserted = bulk.insert_ignoring(session, Answer, [row], returning=[Answer.id])
         if not inserted:
             raise _ClaimedElsewhere
         answer_id = int(inserted[0][0])
-        if dry_run:
-            _answered(session, reply, lead, now)
+        if go.dry_run:
+            answered(session, reply, lead, now)
             return Claimed(answer_id, None)
-        email = OutgoingEmail(
-            to=thread.to,
-            subject=thread.subject,
-            text=body,
-            html=None,
-            message_id=message_id,
-            unsubscribe_token=make_token(secret, lead.email),
-            lead_id=lead.id,
-            step=0,
-            in_reply_to=thread.in_reply_to,
-            references=thread.references,
-        )
+        email = outgoing(thread_of(reply, lead), body, row["message_id"], go.secret, lead)
         return Claimed(answer_id, email)
+
+
+@dataclass(frozen=True)
+class Go:
+    """An answer cleared to go now: its mailbox, whether in dry run, the unsubscribe key."""
+
+    sender: Sender
+    dry_run: bool
+    secret: str
+
+
+class HourFull(AnswerRefused):
+    """The mailbox has sent its hourly cap: the answer may go after the hour."""
+
+
+def checked(
+    session: Session, config: CAMCycleConfig, lead: Lead, mailbox: str, now: datetime
+) -> Go:
+    """Everything an answer must pass the moment it goes, its hour taken in the mailbox's cap.
+
+    Raise `AnswerRefused` for what `refusal()` names or a missing unsubscribe key, `HourFull`
+    for a full hourly cap; the caller's transaction gives the hour back if it rolls back.
+    """
+    refused = refusal(session, config, lead, mailbox)
+    if refused is not None:
+        raise refused
+    sender = sender_of(config, mailbox)
+    assert sender is not None  # refusal() checked it
+    dry_run = get_state(session).dry_run
+    secret = config.secret_key.get_secret_value()
+    if not secret and not dry_run:
+        raise AnswerRefused("body", "CAM_SECRET_KEY is not set: no unsubscribe link")
+    if not _take_hour(session, config, sender, dry_run, now):
+        raise HourFull(
+            "mailbox",
+            f"mailbox {mailbox} has sent its {sender.limits.hourly_cap} emails this hour: "
+            "try again after the hour",
+        )
+    return Go(sender, dry_run, secret)
+
+
+def subject(session: Session, reply_id: int) -> tuple[Reply, Lead]:
+    """The reply answered and its lead; `AnswerRefused` when it has none."""
+    reply = session.get(Reply, reply_id)
+    lead = session.get(Lead, reply.lead_id) if reply and reply.lead_id else None
+    if reply is None or lead is None:
+        raise AnswerRefused("body", "this reply has no lead to answer")
+    return reply, lead
 
 
 def deliver(
@@ -277,16 +268,16 @@ def _finish(
         if status is not None and answer.status is OutreachStatus.sending:
             answer.status, answer.reason = status, (reason or None) and reason[:1000]
             if status is OutreachStatus.failed:
-                sender = _sender(config, answer.mailbox)
+                sender = sender_of(config, answer.mailbox)
                 if sender is not None:
-                    _give_hour_back(session, config, sender, answer.created_at)
+                    _give_hour_back(session, config, sender, answer.claimed_at or answer.created_at)
             else:
                 reply = session.get(Reply, answer.reply_id)
                 lead = session.get(Lead, answer.lead_id) if answer.lead_id else None
                 if status is OutreachStatus.sent:
                     answer.sent_at = now
                 if reply is not None and lead is not None:
-                    _answered(session, reply, lead, now)
+                    answered(session, reply, lead, now)
         session.flush()
         session.expunge(answer)
         return answer
@@ -297,7 +288,10 @@ def expire_stale(session: Session, claimed_before: datetime) -> int:
     so a person checks the Sent folder; they are never sent again."""
     result = session.execute(
         update(Answer)
-        .where(Answer.status == OutreachStatus.sending, Answer.created_at < claimed_before)
+        .where(
+            Answer.status == OutreachStatus.sending,
+            func.coalesce(Answer.claimed_at, Answer.created_at) < claimed_before,
+        )
         .values(
             status=OutreachStatus.unknown,
             reason="the sender stopped before recording the outcome: check the Sent folder",
@@ -307,7 +301,7 @@ def expire_stale(session: Session, claimed_before: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _answered(session: Session, reply: Reply, lead: Lead, now: datetime) -> None:
+def answered(session: Session, reply: Reply, lead: Lead, now: datetime) -> None:
     """The first answer's time on the reply, and the lead's sequence stopped."""
     session.execute(
         update(Reply)
@@ -319,12 +313,14 @@ def _answered(session: Session, reply: Reply, lead: Lead, now: datetime) -> None
     lifecycle.stop_sequences(session, [lead.id], SEQUENCE_STOPPED, now=now)
 
 
-def _claimed_before(session: Session, request_key: str) -> bool:
+def claimed_before(session: Session, request_key: str) -> bool:
+    """Whether the submission with this key was claimed (or scheduled) before."""
     found = session.scalar(select(Answer.id).where(Answer.request_key == request_key[:100]))
     return found is not None
 
 
-def _sender(config: CAMCycleConfig, key: str) -> Sender | None:
+def sender_of(config: CAMCycleConfig, key: str) -> Sender | None:
+    """The team's mailbox called `key`, or None when it has none by that name."""
     return next((s for s in config.senders() if s.key == (key or DEFAULT_KEY)), None)
 
 

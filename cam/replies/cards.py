@@ -2,8 +2,10 @@
 
 Every reply a person wrote becomes a `reply_card` notification; automatic mail (bounces,
 out-of-office notices, delivery reports) is only counted. A later reply from a lead that has a
-card goes in that card's thread. An interested reply asks for the lead's escalation at once,
-and its card carries the approval's buttons, so no second message is posted for it.
+card goes in that card's thread; so does an absence notice with a return date from a lead the
+team is talking to (it has a card), since its rep may answer for when they are back. An
+interested reply asks for the lead's escalation at once, and its card carries the approval's
+buttons, so no second message is posted for it.
 """
 
 from __future__ import annotations
@@ -50,13 +52,24 @@ def written_by_a_person(verdict: Classification) -> bool:
     return not verdict.automated and verdict.kind is not ReplyClass.bounce
 
 
+def back_later(verdict: Classification) -> bool:
+    """An absence for a while that says when the person is back."""
+    return verdict.kind is ReplyClass.out_of_office and verdict.return_date is not None
+
+
 def queue_cards(session: Session, stored: Sequence[StoredReply], now: datetime) -> Queued:
-    """Queue a card for each reply a person wrote, threaded under the lead's first card;
-    escalate the leads an interested reply made hot. Return how many cards and approvals."""
+    """Queue a card for each reply a person wrote, threaded under the lead's first card, and
+    for each return date of a lead with a card; escalate the leads an interested reply made
+    hot. Return how many cards and approvals."""
     human = [s for s in stored if written_by_a_person(s.verdict)]
+    absent = [s for s in stored if back_later(s.verdict) and s.lead_id is not None]
+    if not human and not absent:
+        return Queued()
+    parents = _first_cards(session, {s.lead_id for s in human + absent if s.lead_id is not None})
+    # Absences only join a conversation there is: their lead's card was posted before.
+    human += [s for s in absent if s.lead_id in parents]
     if not human:
         return Queued()
-    parents = _first_cards(session, {s.lead_id for s in human if s.lead_id is not None})
     firsts: list[StoredReply] = []
     later: list[StoredReply] = []
     for item in human:
@@ -81,6 +94,21 @@ def queue_cards(session: Session, stored: Sequence[StoredReply], now: datetime) 
             [_row(item, parents.get(item.lead_id) if item.lead_id else None) for item in later],
         )
     return Queued(cards=len(human), approvals=_escalate_interested(session, human, now))
+
+
+def card_thread(session: Session, reply_id: int) -> int | None:
+    """The notification whose thread a reply's card lives in: its own card, or the first card
+    of its lead when the reply came later and was posted in that thread."""
+    reply_key = notices.id_field(NotificationTopic.reply_card, "reply_id")
+    card = session.scalars(
+        select(Notification)
+        .where(Notification.topic == NotificationTopic.reply_card.value, reply_key == reply_id)
+        .order_by(Notification.id)
+        .limit(1)
+    ).first()
+    if card is None:
+        return None
+    return card.parent_id or card.id
 
 
 def _row(item: StoredReply, parent: int | None) -> dict[str, Any]:

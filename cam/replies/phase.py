@@ -5,7 +5,8 @@ quotes back), else to a lead by the sender's address. Any reply from a person st
 sequence; `interested` makes the lead hot, an explicit opt-out suppresses it forever (a model's
 guess waits for a person), a hard bounce about mail we really sent from this mailbox marks it
 bounced and suppressed (any other notice is stored as unverified and suppresses nobody), and an
-out-of-office postpones its next step to the return date without stopping anything. The
+out-of-office postpones its next step to the return date without stopping anything; a reply
+from a lead withdraws the answer scheduled for their return, for a person to look again. The
 mailbox cursor advances in the same transaction as the replies it covers, so a crash re-reads
 messages rather than losing them, and the Message-ID dedupe makes re-reading harmless
 (cam/replies/cursor.py: UIDs the server left out, folders renumbered).
@@ -43,7 +44,7 @@ from cam.core.models import (
 )
 from cam.core.ports import GatewayError, InboxBatch, InboxReader
 from cam.core.report import describe
-from cam.replies import bounce_evidence, cards
+from cam.replies import answer_later, bounce_evidence, cards
 from cam.replies import cursor as cursors
 from cam.replies.actions import WORKDAYS, LeadView, ReplyActions
 from cam.replies.learning import Classify, LearningClassifier
@@ -364,6 +365,7 @@ def _store(
     actions.finish()
     queued = cards.queue_cards(session, stored, now)
     outcome.cards, outcome.approvals = queued.cards, queued.approvals
+    answer_later.cancel_for_replies(session, stored, now)
     outcome.hot = actions.hot
     outcome.bounced = len(actions.bounced)
     outcome.postponed = actions.postponed

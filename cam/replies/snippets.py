@@ -36,6 +36,8 @@ class Snippet(BaseModel):
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
     title: str = Field(min_length=1, max_length=75)
     body: str = Field(min_length=1, max_length=3000)
+    # Written to be sent when an absent prospect is back (Answer when back), not at once.
+    when_back: bool = False
 
     @field_validator("body")
     @classmethod
@@ -60,9 +62,11 @@ class SnippetsFile(BaseModel):
             raise ValueError(f"each snippet needs its own key: {', '.join(repeated)}")
         return self
 
-    def of_class(self, reply_class: ReplyClass) -> list[Snippet]:
-        """The snippets for a reply of this class, the default one first."""
-        return [s for s in self.snippet if s.reply_class is reply_class]
+    def of_class(self, reply_class: ReplyClass, *, when_back: bool = False) -> list[Snippet]:
+        """The snippets for a reply of this class, the default one first: for an answer sent
+        when the prospect is back (`when_back`), those written for it lead."""
+        found = [s for s in self.snippet if s.reply_class is reply_class]
+        return sorted(found, key=lambda s: s.when_back != when_back)
 
     def get(self, key: str) -> Snippet | None:
         return next((s for s in self.snippet if s.key == key), None)

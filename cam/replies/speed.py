@@ -4,8 +4,9 @@ Each reply a person wrote keeps when it landed (the mailbox's INTERNALDATE, else
 when its card was posted, and when it was first answered; its first decision is the earliest
 of its label and its escalation's approval. `speed_to_lead` gives the median and p90 of
 reply -> card, reply -> decision and reply -> answer over a period, for the team and per
-mailbox (its owner); `unanswered` names the interested replies waiting longer than the team
-allows (`CAM_ANSWER_WITHIN` working hours in the lead's zone), for the reminder and the digest.
+mailbox (its owner), leaving out absence notices (their answer waits for the return on
+purpose); `unanswered` names the interested replies waiting longer than the team allows
+(`CAM_ANSWER_WITHIN` working hours in the lead's zone), for the reminder and the digest.
 """
 
 from __future__ import annotations
@@ -107,7 +108,12 @@ def speed_to_lead(session: Session, start: datetime, end: datetime) -> SpeedToLe
     rows = session.execute(
         select(Reply.id, landed, Reply.card_posted_at, Reply.answered_at, Lead.mailbox)
         .outerjoin(Lead, Lead.id == Reply.lead_id)
-        .where(landed >= start, landed < end, Reply.id.in_(carded))
+        .where(
+            landed >= start,
+            landed < end,
+            Reply.id.in_(carded),
+            Reply.classification != ReplyClass.out_of_office,
+        )
     ).all()
     decided = _first_decisions(session, [row[0] for row in rows])
     team: dict[str, list[float]] = defaultdict(list)

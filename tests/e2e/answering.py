@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlencode
@@ -47,9 +47,15 @@ def mailboxes_file(path: Path, smtp: SmtpServer, *, hourly_cap: int = 5) -> Path
     return path
 
 
-def team_bot(start_bot: Callable[..., RunningBot], smtp: SmtpServer, tmp_path: Path) -> RunningBot:
-    """The bot of the team, live (dry run off)."""
+def team_bot(
+    start_bot: Callable[..., RunningBot],
+    smtp: SmtpServer,
+    tmp_path: Path,
+    clock: Callable[[], datetime] = utcnow,
+) -> RunningBot:
+    """The bot of the team, live (dry run off), reading `clock`."""
     bot = start_bot(
+        clock,
         CAM_MAILBOXES_FILE=str(mailboxes_file(tmp_path / "mailboxes.toml", smtp)),
         CAM_POSTAL_ADDRESS=POSTAL_ADDRESS,
         CAM_PUBLIC_URL=PUBLIC_URL,

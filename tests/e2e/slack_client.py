@@ -264,15 +264,17 @@ def fake_crm() -> Iterator[FakeCrm]:
 def start_bot(
     fake_slack: FakeSlack, fake_crm: FakeCrm, db_url: str, sessions: SessionFactory
 ) -> Iterator[Callable[..., RunningBot]]:
-    """Start the whole bot over HTTP (extra settings as environment names); stop it after."""
+    """Start the whole bot over HTTP (extra settings as environment names, and the clock it
+    reads); stop it after."""
     with ExitStack() as stack:
 
-        def start(**extra: str) -> RunningBot:
+        def start(clock: Callable[[], datetime] = utcnow, **extra: str) -> RunningBot:
             crm = {"CAM_HUBSPOT_TOKEN": CRM_TOKEN, "CAM_HUBSPOT_BASE_URL": fake_crm.url}
             settings = settings_for(fake_slack, db_url, **(crm | extra))
             worker = Worker()
             stack.callback(worker.shutdown)
-            app = create_app(settings, sessions, gateways=build_gateways(settings), worker=worker)
+            gateways = build_gateways(settings)
+            app = create_app(settings, sessions, gateways=gateways, worker=worker, clock=clock)
             base = stack.enter_context(serve_wsgi(make_wsgi_app(app, settings, sessions)))
             stack.callback(worker.wait_idle, 30)
             url = f"{base}/slack/events"

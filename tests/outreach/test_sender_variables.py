@@ -180,8 +180,12 @@ def test_the_shipped_snippets_draft_each_class_with_the_sender() -> None:
     variables = snippet_variables(lead, sender, date(2026, 12, 14))
     [interested, *_] = snippets.of_class(ReplyClass.interested)
     assert "https://c.example" in draft(interested, variables)
-    [back] = snippets.of_class(ReplyClass.out_of_office)
-    assert "I'll follow up after Monday 14 December." in draft(back, variables)
+    [now, later] = snippets.of_class(ReplyClass.out_of_office)
+    assert "I'll follow up after Monday 14 December." in draft(now, variables)
+    # Answer when back opens with the one written to go on their return.
+    [back, _] = snippets.of_class(ReplyClass.out_of_office, when_back=True)
+    assert back is later and "Welcome back" in draft(back, variables)
+    assert "https://c.example" in draft(back, variables)
 
 
 def test_an_invalid_snippet_fails_at_load_with_its_line(tmp_path: Path) -> None:

@@ -80,6 +80,9 @@ def test_medians_and_p90_per_stage_and_mailbox_on_a_25_hour_day(sessions: Sessio
         _reply(session, jonas, datetime(2026, 10, 25, 23, 30, tzinfo=UTC), card=1, answer=1)
         # An auto-reply without a card is no human reply: not counted.
         _reply(session, jonas, start + timedelta(hours=1), card=None, answer=None, carded=False)
+        # Nor an absence with a card, answered (on purpose) when the person was back.
+        away = ReplyClass.out_of_office
+        _reply(session, jonas, start + timedelta(hours=1), card=1, answer=4 * 24 * 60, kind=away)
         session.add(
             ReplyLabel(
                 reply_id=first.id,
