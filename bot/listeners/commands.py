@@ -2,41 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
 from bot import channel_posts, cycle_requests, lead_import
-from bot.blocks.common import SlackPost, escape
+from bot.blocks.common import escape
 from bot.blocks.digest import digest_post
 from bot.blocks.imports import how_to_import
-from bot.blocks.preflight import preflight_post
 from bot.blocks.preview import preview_post
 from bot.blocks.report import SLACK_TRIGGER, mode_label, summary_line
 from bot.cycle_requests import MANUAL_CYCLE_LEASE, MANUAL_CYCLE_TTL, RunRequest
 from bot.deps import Deps
 from bot.errors import Refused, user_message
-from bot.listeners import restore as restore_step
-from bot.preflight import bot_preflight
+from bot.listeners import switches
+from bot.listeners.invocation import EPHEMERAL, Invocation, Subcommand, show
 from cam import cycle
 from cam.bootstrap import cycle_config
-from cam.core import events, leases, state
+from cam.core import leases, state
 from cam.core.config import CAMCycleConfig
 from cam.core.db import unit_of_work
 from cam.core.models import NotificationTopic
 from cam.digest import runs as digest_runs
 from cam.digest.build import build_digest
 from cam.digest.model import Digest, DigestKind
-from cam.escalation import go_live as go_live_requests
 from cam.leads.headers import parse_mapping
 from cam.outreach import preview as outreach_preview
-from cam.outreach import senders
-
-CHECKING = "Checking what sending for real needs (mail servers, CRM, Slack)… the list follows."
-EPHEMERAL = "ephemeral"
 
 HELP = """*CAM commands*
 `/cam run dry`: run a dry-run cycle now and post its report
@@ -55,23 +47,6 @@ HELP = """*CAM commands*
 `/cam restore &lt;email&gt; &lt;why&gt;`: lift a bounce or team suppression (approvers)
 `/cam help`: this list"""
 
-
-@dataclass(frozen=True)
-class Invocation:
-    user: str
-    channel: str
-    args: list[str]
-    respond: Respond | None
-    # The words after the verb as typed (args are lower case).
-    text: str = ""  # None only when Slack sent no response_url
-
-    def answer_later(self, text: str) -> None:
-        """Answer after the ack, through `response_url`, to the one who asked."""
-        if self.respond is not None:
-            self.respond(text=text, response_type="ephemeral", replace_original=False)
-
-
-Subcommand = Callable[[Invocation, Ack, Deps], None]
 
 # Answered at once from memory, changing nothing: a replay could only get the same answer
 # again, so these requests do not wait for their replay nonce to be stored.
@@ -206,7 +181,7 @@ def post_digest(invocation: Invocation, ack: Ack, deps: Deps) -> None:
         ack(text="Counting… the digest follows, shown only to you.", response_type=EPHEMERAL)
         deps.worker.submit(
             "digest",
-            lambda: _show(invocation, digest_post(_count_digest(deps, kind))),
+            lambda: show(invocation, digest_post(_count_digest(deps, kind))),
             on_error=lambda error: invocation.answer_later(user_message(error)),
         )
         return
@@ -303,144 +278,6 @@ def preview(invocation: Invocation, ack: Ack, deps: Deps) -> None:
     ack(text=post.text, blocks=post.blocks, response_type=EPHEMERAL)
 
 
-def check(invocation: Invocation, ack: Ack, deps: Deps) -> None:
-    """List privately what sending for real needs and what is missing (after the ack)."""
-    ack(text=CHECKING, response_type=EPHEMERAL)
-    deps.worker.submit(
-        "check",
-        lambda: _show(invocation, preflight_post(bot_preflight(deps.settings, deps.client))),
-        on_error=lambda error: invocation.answer_later(user_message(error)),
-    )
-
-
-def go_live(invocation: Invocation, ack: Ack, deps: Deps) -> None:
-    """Ask to switch dry run off once the preflight passes; another approver decides."""
-    _require_approver(invocation, deps, "ask to go live")
-    with unit_of_work(deps.session_factory) as session:
-        live = not state.get_state(session).dry_run
-    if live:
-        ack(
-            text="Emails are already going out for real. `/cam dry` stops that.",
-            response_type=EPHEMERAL,
-        )
-        return
-    ack(text=CHECKING, response_type=EPHEMERAL)
-    deps.worker.submit(
-        "go-live",
-        lambda: _ask_to_go_live(invocation, deps),
-        on_error=lambda error: invocation.answer_later(user_message(error)),
-    )
-
-
-def _ask_to_go_live(invocation: Invocation, deps: Deps) -> None:
-    preflight = bot_preflight(deps.settings, deps.client)
-    if not preflight.ready:
-        _show(invocation, preflight_post(preflight, asked_to_go_live=True))
-        return
-    now = deps.clock()
-    with unit_of_work(deps.session_factory) as session:
-        approval = go_live_requests.request_go_live(session, requested_by=invocation.user, now=now)
-        asked_now = approval.requested_at == now
-    channel = f"<#{deps.settings.report_channel}>"
-    if not asked_now:
-        invocation.answer_later(f"Going live is already waiting for an approver in {channel}.")
-        return
-    if invocation.respond is not None:
-        invocation.respond(
-            text=f"<@{invocation.user}> asked to start sending for real: every check passed. "
-            f"Another approver can approve it in {channel} within 24 hours.",
-            response_type="in_channel",
-            replace_original=False,
-        )
-    deps.deliver_notifications()
-
-
-def _show(invocation: Invocation, post: SlackPost) -> None:
-    if invocation.respond is not None:
-        invocation.respond(
-            text=post.text, blocks=post.blocks, response_type=EPHEMERAL, replace_original=False
-        )
-
-
-def go_dry(invocation: Invocation, ack: Ack, deps: Deps) -> None:
-    _require_approver(invocation, deps, "switch dry run on")
-    with unit_of_work(deps.session_factory) as session:
-        state.set_dry_run(session, dry_run=True, by=invocation.user, now=deps.clock())
-    ack(
-        text=f"<@{invocation.user}> switched dry run on: nothing is sent from now on.",
-        response_type="in_channel",
-    )
-
-
-def pause(invocation: Invocation, ack: Ack, deps: Deps) -> None:
-    _set_paused(invocation, ack, deps, paused=True)
-
-
-def resume(invocation: Invocation, ack: Ack, deps: Deps) -> None:
-    _set_paused(invocation, ack, deps, paused=False)
-
-
-def _set_paused(invocation: Invocation, ack: Ack, deps: Deps, *, paused: bool) -> None:
-    if invocation.args:
-        _set_mailbox_paused(invocation, ack, deps, paused=paused)
-        return
-    _require_approver(invocation, deps, "pause CAM" if paused else "resume CAM")
-    with unit_of_work(deps.session_factory) as session:
-        state.set_paused(session, paused=paused, by=invocation.user, now=deps.clock())
-    text = (
-        "paused CAM: no cycle runs and nothing is sent until `/cam resume`."
-        if paused
-        else "resumed CAM: cycles and sends run on schedule again."
-    )
-    ack(text=f"<@{invocation.user}> {text}", response_type="in_channel")
-
-
-def _set_mailbox_paused(invocation: Invocation, ack: Ack, deps: Deps, *, paused: bool) -> None:
-    """Pause or resume one sender mailbox; the others go on sending."""
-    key = invocation.args[0]
-    verb = "pause" if paused else "resume"
-    _require_approver(invocation, deps, f"{verb} a mailbox")
-    with unit_of_work(deps.session_factory) as session:
-        config = cycle_config(deps.settings, state.get_state(session))
-        keys = [sender.key for sender in config.senders()]
-        if not config.mailboxes:
-            raise Refused(f"This team sends from one mailbox: `/cam {verb}` alone {verb}s it.")
-        try:
-            changed = senders.set_paused(session, config, key, paused=paused, by=invocation.user)
-        except senders.UnknownMailbox:
-            named = ", ".join(f"`{known}`" for known in keys)
-            raise Refused(
-                f"No mailbox is called `{escape(key[:40])}`. The mailboxes: {named}."
-            ) from None
-    if not changed:
-        already = "paused" if paused else "sending"
-        ack(text=f"Mailbox `{key}` is already {already}.", response_type=EPHEMERAL)
-        return
-    text = (
-        f"paused mailbox `{key}`: it sends nothing until `/cam resume {key}`; "
-        "the other mailboxes go on."
-        if paused
-        else f"resumed mailbox `{key}`: it sends on schedule again."
-    )
-    ack(text=f"<@{invocation.user}> {text}", response_type="in_channel")
-
-
-def restore(invocation: Invocation, ack: Ack, deps: Deps) -> None:
-    """Show an approver, alone, what restoring an address lifts; its buttons do it."""
-    _require_approver(invocation, deps, "restore a suppressed address")
-    post = restore_step.confirm_step(deps, invocation.text)
-    ack(text=post.text, blocks=post.blocks or None, response_type=EPHEMERAL)
-
-
-def _require_approver(invocation: Invocation, deps: Deps, what: str) -> None:
-    """Refuse (and log the attempt) unless the user is one of the approvers."""
-    if invocation.user in deps.settings.approver_ids:
-        return
-    with unit_of_work(deps.session_factory) as session:
-        events.record(session, events.COMMAND_REFUSED, {"by": invocation.user, "action": what})
-    raise Refused(f"Only approvers may {what}.")
-
-
 SUBCOMMANDS: dict[str, Subcommand] = {
     "help": show_help,
     "limits": show_limits,
@@ -449,10 +286,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "import": import_file,
     "preview": preview,
     "run": run,
-    "live": go_live,
-    "check": check,
-    "dry": go_dry,
-    "pause": pause,
-    "resume": resume,
-    "restore": restore,
+    "live": switches.go_live,
+    "check": switches.check,
+    "dry": switches.go_dry,
+    "pause": switches.pause,
+    "resume": switches.resume,
+    "restore": switches.restore,
 }
