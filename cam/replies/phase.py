@@ -57,8 +57,8 @@ from cam.replies.rules import Classification
 log = logging.getLogger(__name__)
 
 PHASE = "replies"
-# Messages fetched, classified and stored per transaction; at most `MAX_BATCHES` per read,
-# whose heads are all ranked first.
+# Messages fetched, classified and stored per transaction, at most `MAX_BATCHES` per read;
+# the heads of as many are ranked before any message is fetched.
 BATCH = 50
 MAX_BATCHES = 20
 HEADS = BATCH * MAX_BATCHES
