@@ -11,12 +11,13 @@ messages rather than losing them, and the Message-ID dedupe makes re-reading har
 (cam/replies/cursor.py: UIDs the server left out, folders renumbered).
 
 A read first fetches a few header fields of every new message (`fetch_heads`) and ranks them
-(cam/replies/ranking.py): the mail on our threads or from our leads, then delivery reports, is
-fetched first; the rest after, in arrival (UID) order. The cursor owes every UID the first
-fetch jumps (`cursors.defer`), so each is read later in the same read or the next, never given
-up unless a server leaves it out. Either way mail comes `BATCH` messages at a time: each batch
-is fetched, classified and committed, and its cards handed on (`on_batch`) before the next is
-fetched, so a flood of strangers' mail delays a genuine reply by one small read of heads.
+(cam/replies/ranking.py): a person's mail on our threads or from our leads is fetched first,
+then automatic mail about them and delivery reports, each rank in batches of its own; the rest
+after, in arrival (UID) order. The cursor owes every UID the first fetches jump
+(`cursors.defer`), so each is read later in the same read or the next, never given up unless a
+server leaves it out. Either way mail comes `BATCH` messages at a time: each batch is fetched,
+classified and committed, and its cards handed on (`on_batch`) before the next is fetched, so
+a flood of strangers' mail delays a genuine reply by one small read of heads.
 Each message's text is classified within a budget (`CLASSIFY_CHARS`): a reply's own words fit
 in it, and a crafted 120 KB one costs no more than a long reply.
 """
@@ -196,7 +197,7 @@ def read_mailbox(
     for number in range(MAX_BATCHES if heads.messages or heads.missing else 0):
         with unit_of_work(session_factory) as session:
             at = cursors.read(session, mailbox)
-        chosen = ahead[number * BATCH : (number + 1) * BATCH]
+        chosen = ahead[number] if number < len(ahead) else []
         # The chosen are owed by now (`_rank` deferred them): fetched as any owed UID is.
         retry = chosen or [uid for uid in at.pending if uid not in asked]
         try:
@@ -215,7 +216,7 @@ def read_mailbox(
             break
     if read.fetched or record_empty:
         changed = bool(first.uidvalidity) and first.uidvalidity != heads.uidvalidity
-        _record(session_factory, read, changed, len(ahead), cycle_id)
+        _record(session_factory, read, changed, sum(map(len, ahead)), cycle_id)
     return read
 
 
@@ -252,8 +253,9 @@ def _record(
 
 def _rank(
     session_factory: SessionFactory, mailbox: str, heads: InboxBatch, *, was: int
-) -> list[int]:
-    """Return the UIDs to fetch first, in order, having owed every UID listed up to the last.
+) -> list[list[int]]:
+    """Return the batches to fetch first, in order, having owed every UID listed up to the
+    last of them.
 
     A folder renumbered (`heads.reset`) has its cursor started again first, so the fetches
     that follow read it from the start.
@@ -261,12 +263,12 @@ def _rank(
     with unit_of_work(session_factory) as session:
         if heads.reset:
             cursors.restart(session, mailbox, heads.uidvalidity, was=was)
-        ahead = ranking.first(session, heads.messages)
-        if ahead:
+        groups = ranking.first(session, heads.messages)
+        if any(groups):
+            top = max(uid for group in groups for uid in group)
             listed = [*(m.uid for m in heads.messages), *heads.missing]
-            jumped = [uid for uid in listed if uid <= max(ahead)]
-            cursors.defer(session, mailbox, heads.uidvalidity, jumped)
-    return ahead
+            cursors.defer(session, mailbox, heads.uidvalidity, [u for u in listed if u <= top])
+    return [group[at : at + BATCH] for group in groups for at in range(0, len(group), BATCH)]
 
 
 def _read_batch(

@@ -7,7 +7,8 @@ step or an answer from Slack) or from a lead's address; then automatic mail abou
 absence notice) and delivery reports, so a flood of forged notices cannot hold a person's
 reply back either; everything else after, in arrival order. The rank is only a place in the
 queue: every message is still fetched, classified and checked as any other (a forged report
-gains no trust by coming early).
+gains no trust by coming early). A From address is easy to forge: a flood signed with a
+lead's own address shares that lead's rank, and only arrival order decides within it.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from cam.core.models import Answer, Lead, OutreachMessage
 from cam.core.ports import InboxMessage
 from cam.replies.parser import ParsedReply, parse_reply
 
-# Values per IN (...) of a lookup: a thousand heads citing fifty ids each stay within
-# SQLite's limit of bound parameters.
+# Values per IN (...) of a lookup: a thousand heads may cite fifty thousand ids, more than
+# SQLite binds in one statement.
 IN_CHUNK = 500
 # Local parts of the mail system itself: its notices come from these (or from `<>`).
 MAIL_SYSTEM = frozenset({"mailer-daemon", "postmaster"})
@@ -35,15 +36,18 @@ class Rank(enum.IntEnum):
     rest = 2
 
 
-def first(session: Session, heads: Sequence[InboxMessage]) -> list[int]:
-    """The UIDs of `heads` to fetch before the rest, best rank first, each rank by UID."""
+def first(session: Session, heads: Sequence[InboxMessage]) -> list[list[int]]:
+    """The UIDs of `heads` to fetch before the rest: one list a rank, the best first, each
+    by UID (never fetched together: a rank's batch waits for no mail of a lower one)."""
     parsed = [(head.uid, parse_reply(head.raw)) for head in heads]
     cited = {mid for _uid, reply in parsed for mid in reply.thread_ids}
     sent = _found(session, (OutreachMessage.message_id, Answer.message_id), _spellings(cited))
     ours = {_norm(mid) for mid in sent}
     leads = _found(session, (func.lower(Lead.email),), {r.from_address for _u, r in parsed} - {""})
     ranked = sorted((_rank(reply, ours, leads), uid) for uid, reply in parsed)
-    return [uid for place, uid in ranked if place is not Rank.rest]
+    return [
+        [uid for place, uid in ranked if place is rank] for rank in (Rank.person, Rank.automatic)
+    ]
 
 
 def _rank(reply: ParsedReply, ours: Collection[str], leads: Collection[str]) -> Rank:
