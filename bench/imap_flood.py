@@ -1,9 +1,10 @@
 """A flood of large crafted replies ahead of a genuine one: how long the genuine one waits.
 
-    .venv/bin/python -m bench.imap_flood [--flood 500] [--kb 120]
+    .venv/bin/python -m bench.imap_flood [--flood 500] [--kb 120] [--notices]
 
-Delivers `--flood` crafted replies of `--kb` KB each (text from strangers) into a real IMAP
-server (pymap, STARTTLS) on loopback, then one genuine reply from a lead we wrote to, and
+Delivers `--flood` crafted replies of `--kb` KB each (text from strangers; with `--notices`
+signed as a mail system, MAILER-DAEMON, which a read ranks above strangers' mail) into a real
+IMAP server (pymap, STARTTLS) on loopback, then one genuine reply from a lead we wrote to, and
 reads the mailbox once with phase 4's `read_mailbox` on SQLite. Prints the seconds from the
 start of the read until the genuine reply is stored (seen from another connection, as the bot
 sees it) and until its card is queued, and the whole read's length.
@@ -52,15 +53,15 @@ WORDS = [
 ]
 
 
-def crafted(n: int, size: int, rng: random.Random) -> bytes:
-    """A stranger's reply of about `size` bytes of plain words."""
+def crafted(n: int, size: int, rng: random.Random, sender: str) -> bytes:
+    """A reply from `sender` of about `size` bytes of plain words."""
     lines, total = [], 0
     while total < size:
         line = " ".join(rng.choice(WORDS) for _ in range(12))
         lines.append(line)
         total += len(line) + 2
     head = (
-        f"From: flood{n}@spam.example\r\nTo: ana@acme.example\r\nSubject: Re: offer {n}\r\n"
+        f"From: {sender}\r\nTo: ana@acme.example\r\nSubject: Re: offer {n}\r\n"
         f"Message-ID: <flood.{n}@spam.example>\r\nDate: Mon, 30 Nov 2026 08:00:00 +0000\r\n"
         "Content-Type: text/plain; charset=utf-8\r\n\r\n"
     )
@@ -83,9 +84,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--flood", type=int, default=500)
     parser.add_argument("--kb", type=int, default=120)
+    parser.add_argument("--notices", action="store_true")
     args, _ = parser.parse_known_args()
     rng = random.Random(7)
-    flood = [crafted(n, args.kb * 1024, rng) for n in range(args.flood)]
+    senders = [
+        f"MAILER-DAEMON@spam{n}.example" if args.notices else f"flood{n}@spam.example"
+        for n in range(args.flood)
+    ]
+    flood = [crafted(n, args.kb * 1024, rng, sender) for n, sender in enumerate(senders)]
     genuine = reply(GENUINE, "Yes, I'd like a demo. Does Tuesday at 10 work for you?")
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -123,8 +129,9 @@ def main() -> None:
             done.set()
         engine.dispose()
     assert "card" in seen, "the genuine reply got no card"
+    kind = " notices" if args.notices else ""
     emit(
-        f"genuine reply stored, behind {args.flood} x {args.kb} KB",
+        f"genuine reply stored, behind {args.flood} x {args.kb} KB{kind}",
         round(seen["stored"] - started, 2),
         "s",
         "<= 5",

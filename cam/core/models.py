@@ -300,7 +300,8 @@ class MailboxCursor(Base):
 
     Both are unsigned 32-bit in IMAP (up to 2**32 - 1): a signed 32-bit column would overflow.
     `pending` holds the UIDs at or below `last_uid` not stored yet (the server left them out
-    of a FETCH answer), each with how many reads asked for it: str(uid) -> reads.
+    of a FETCH answer, or a read fetched later mail first), each with how many reads asked for
+    it and did not get it: str(uid) -> reads.
     """
 
     __tablename__ = "mailbox_cursors"

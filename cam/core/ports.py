@@ -100,6 +100,11 @@ class InboxBatch:
     more: bool = False
 
 
+# The header fields a read ranks new mail by (`InboxReader.fetch_heads`): who wrote, what it
+# answers, whether a machine sent it.
+HEAD_FIELDS = ("From", "In-Reply-To", "References", "Auto-Submitted", "Content-Type")
+
+
 class InboxReader(Protocol):
     name: str
     configured: bool
@@ -109,6 +114,13 @@ class InboxReader(Protocol):
     ) -> InboxBatch:
         """Return the first `limit` messages after `last_uid` (all of them if UIDVALIDITY
         changed, or if the folder was renumbered from 1), with those of `retry`, in UID order."""
+        ...
+
+    def fetch_heads(
+        self, uidvalidity: int, last_uid: int, *, retry: Sequence[int] = (), limit: int = 500
+    ) -> InboxBatch:
+        """Return what `fetch_since` would, but each message's `raw` only its header, at
+        least the `HEAD_FIELDS` (a small read, to choose what to fetch first)."""
         ...
 
 

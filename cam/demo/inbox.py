@@ -16,7 +16,7 @@ from cam.core.ports import InboxBatch, InboxMessage
 
 @dataclass
 class DemoInbox:
-    """Mail delivered by `deliver`, served by `fetch_since`."""
+    """Mail delivered by `deliver`, served by `fetch_heads` and `fetch_since`."""
 
     name: str = "demo-inbox"
     configured: bool = True
@@ -43,3 +43,10 @@ class DemoInbox:
             [self.messages[uid - 1] for uid in wanted[:limit]],
             more=len(wanted) > limit,
         )
+
+    def fetch_heads(
+        self, uidvalidity: int, last_uid: int, *, retry: Sequence[int] = (), limit: int = 500
+    ) -> InboxBatch:
+        """The same choice as `fetch_since`: a demo's few messages are served whole, which
+        holds the headers the read ranks them by."""
+        return self.fetch_since(uidvalidity, last_uid, retry=retry, limit=limit)

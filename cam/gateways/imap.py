@@ -5,7 +5,9 @@ a backend hiccup): those come back in `missing`, for the caller to ask again. A 
 highest UID is below the last one we saw, under the same UIDVALIDITY, was renumbered from 1
 (a restore, a reinstalled server: RFC 3501 forbids it, servers do it): the folder is read from
 its start and the batch says `reset`. A deleted newest message looks the same, and costs one
-read from the start that the caller deduplicates by Message-ID.
+read from the start that the caller deduplicates by Message-ID. `fetch_heads` makes the same
+choice of UIDs and reads only a few header fields of each: the caller chooses what to fetch
+first.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ import re
 import ssl
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cam.core.placeholders import example_domain
-from cam.core.ports import GatewayError, InboxBatch, InboxMessage, mask_secret
+from cam.core.ports import HEAD_FIELDS, GatewayError, InboxBatch, InboxMessage, mask_secret
 from cam.core.settings import Settings
 from cam.gateways.imap_idle import ImapIdle
 
@@ -31,10 +34,32 @@ FETCH_CHUNK = 50
 MAX_PER_POLL = 500
 # Bytes read of one message: enough for any reply, and a cap on a huge attachment.
 MAX_MESSAGE_BYTES = 2_000_000
+# Heads: UIDs named per FETCH command (its line stays near 2 KB), at most this many per poll,
+# and the bytes read of one head (a crafted References header cannot swell the read).
+HEADS_CHUNK = 200
+MAX_HEADS_PER_POLL = 2000
+MAX_HEAD_BYTES = 16_384
 TIMEOUT_SECONDS = 30.0
 
 _UID = re.compile(rb"\bUID (\d+)")
 _UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
+
+
+@dataclass(frozen=True)
+class _Part:
+    """What a UID FETCH reads of each message, UIDs per command, and UIDs per poll at most."""
+
+    items: str
+    chunk: int
+    most: int
+
+
+_WHOLE = _Part(f"(UID INTERNALDATE BODY.PEEK[]<0.{MAX_MESSAGE_BYTES}>)", FETCH_CHUNK, MAX_PER_POLL)
+_HEADS = _Part(
+    f"(UID BODY.PEEK[HEADER.FIELDS ({' '.join(HEAD_FIELDS).upper()})]<0.{MAX_HEAD_BYTES}>)",
+    HEADS_CHUNK,
+    MAX_HEADS_PER_POLL,
+)
 
 
 class ImapInboxReader:
@@ -59,13 +84,18 @@ class ImapInboxReader:
     ) -> InboxBatch:
         """Return the first `limit` messages after `last_uid` and those of `retry`, by UID;
         all of them if UIDVALIDITY changed or the folder was renumbered."""
-        conn = self._connected()
-        try:
-            return self._fetch(conn, uidvalidity, last_uid, retry, min(limit, MAX_PER_POLL))
-        except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
-            raise GatewayError(self._safe(f"IMAP read from {self._where} failed: {exc}")) from None
-        finally:
-            _logout(conn)
+        return self._read(_WHOLE, uidvalidity, last_uid, retry, limit)
+
+    def fetch_heads(
+        self,
+        uidvalidity: int,
+        last_uid: int,
+        *,
+        retry: Sequence[int] = (),
+        limit: int = MAX_HEADS_PER_POLL,
+    ) -> InboxBatch:
+        """As `fetch_since`, each message only its `HEAD_FIELDS` (one small FETCH a chunk)."""
+        return self._read(_HEADS, uidvalidity, last_uid, retry, limit)
 
     def check(self) -> None:
         """Log in and open the folder read-only, then leave (the go-live preflight)."""
@@ -83,6 +113,17 @@ class ImapInboxReader:
     def idle(self) -> ImapIdle:
         """A second connection, to wait for news with IDLE (enter it to connect)."""
         return ImapIdle(self._settings, self._safe)
+
+    def _read(
+        self, part: _Part, uidvalidity: int, last_uid: int, retry: Sequence[int], limit: int
+    ) -> InboxBatch:
+        conn = self._connected()
+        try:
+            return self._fetch(conn, part, uidvalidity, last_uid, retry, min(limit, part.most))
+        except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
+            raise GatewayError(self._safe(f"IMAP read from {self._where} failed: {exc}")) from None
+        finally:
+            _logout(conn)
 
     def _connected(self) -> imaplib.IMAP4:
         """Connect and log in; `GatewayError` naming the server if that fails."""
@@ -131,6 +172,7 @@ class ImapInboxReader:
     def _fetch(
         self,
         conn: imaplib.IMAP4,
+        part: _Part,
         uidvalidity: int,
         last_uid: int,
         retry: Sequence[int],
@@ -162,9 +204,9 @@ class ImapInboxReader:
         )
         asked = wanted[:limit]
         messages: list[InboxMessage] = []
-        for start in range(0, len(asked), FETCH_CHUNK):
-            chunk = asked[start : start + FETCH_CHUNK]
-            messages.extend(_fetch_chunk(conn, chunk))
+        for start in range(0, len(asked), part.chunk):
+            chunk = asked[start : start + part.chunk]
+            messages.extend(_fetch_chunk(conn, part, chunk))
         found = {m.uid for m in messages}
         return InboxBatch(
             uidvalidity=current,
@@ -185,12 +227,8 @@ def _search(conn: imaplib.IMAP4, last_uid: int) -> list[int]:
     return [int(u) for u in b" ".join(d for d in data if d).split()]
 
 
-def _fetch_chunk(conn: imaplib.IMAP4, uids: list[int]) -> list[InboxMessage]:
-    status, data = conn.uid(
-        "FETCH",
-        ",".join(map(str, uids)),
-        f"(UID INTERNALDATE BODY.PEEK[]<0.{MAX_MESSAGE_BYTES}>)",
-    )
+def _fetch_chunk(conn: imaplib.IMAP4, part: _Part, uids: list[int]) -> list[InboxMessage]:
+    status, data = conn.uid("FETCH", ",".join(map(str, uids)), part.items)
     if status != "OK":
         raise imaplib.IMAP4.error(f"UID FETCH failed: {data}")
     found: list[InboxMessage] = []

@@ -34,6 +34,11 @@ class NoopInboxReader:
     ) -> InboxBatch:
         return InboxBatch(uidvalidity=uidvalidity)
 
+    def fetch_heads(
+        self, uidvalidity: int, last_uid: int, *, retry: Sequence[int] = (), limit: int = 500
+    ) -> InboxBatch:
+        return InboxBatch(uidvalidity=uidvalidity)
+
 
 class NoopSocialPoster:
     name = "noop-linkedin"

@@ -3,9 +3,11 @@
 The cursor moves past a UID only once its message is stored (or found already stored). A UID
 the server left out of a FETCH answer stays in `pending` and is asked for again by the next
 reads; after `MISSING_READS` reads without it the cursor gives up on it, with an event naming
-it, so one broken message cannot be asked for forever. A folder renumbered under the same
-UIDVALIDITY starts the cursor again from 0, with a warning event; Message-IDs keep the replies
-read again from being stored twice.
+it, so one broken message cannot be asked for forever. A read that fetches some mail ahead of
+its turn first owes (`defer`) every listed UID it jumps: owed with no read counted, since no
+server left it out, and never given up until a FETCH answer has gone without it. A folder
+renumbered under the same UIDVALIDITY starts the cursor again from 0, with a warning event;
+Message-IDs keep the replies read again from being stored twice.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ MISSING_READS = 3
 class Cursor:
     uidvalidity: int
     last_uid: int
-    # UIDs at or below `last_uid` not stored yet.
+    # UIDs at or below `last_uid` not stored yet: left out by the server, or jumped.
     pending: tuple[int, ...] = ()
 
 
@@ -64,6 +66,25 @@ def advance(cursor: MailboxCursor, uidvalidity: int, uids: Iterable[int]) -> Non
     if cursor.pending:
         cursor.pending = {k: v for k, v in cursor.pending.items() if int(k) not in done}
     cursor.last_uid = max([cursor.last_uid, *done])
+
+
+def defer(session: Session, mailbox: str, uidvalidity: int, uids: Iterable[int]) -> None:
+    """Move `last_uid` up to the highest of `uids`, owing each of them not passed yet.
+
+    Before a read fetches mail ahead of its turn: every UID the server listed up to there is
+    owed (its count of reads left out at 0), so the messages jumped are read later, by this
+    read or the next, and the ones fetched first pass as any owed UID does once stored.
+    """
+    listed = sorted(set(uids))
+    if not listed:
+        return
+    cursor = locked(session, mailbox)
+    if cursor.uidvalidity != uidvalidity:
+        cursor.uidvalidity, cursor.last_uid, cursor.pending = uidvalidity, 0, {}
+    jumped = {str(uid): 0 for uid in listed if uid > cursor.last_uid}
+    # A UID owed already keeps its count of reads that went without it.
+    cursor.pending = {**jumped, **cursor.pending}
+    cursor.last_uid = max(cursor.last_uid, listed[-1])
 
 
 def restart(session: Session, mailbox: str, uidvalidity: int, *, was: int) -> None:

@@ -11,9 +11,14 @@ mailbox cursor advances in the same transaction as the replies it covers, so a c
 messages rather than losing them, and the Message-ID dedupe makes re-reading harmless
 (cam/replies/cursor.py: UIDs the server left out, folders renumbered).
 
-A read takes the mail in arrival (UID) order, `BATCH` messages at a time: each batch is
-fetched, classified and committed, and its cards handed on (`on_batch`) before the next is
-fetched, so a flood of mail delays what comes after it by its classification and no more.
+A read first fetches a few header fields of every new message (`fetch_heads`) and ranks them
+(cam/replies/ranking.py): a person's mail on our threads or from our leads is fetched first,
+then automatic mail about them and delivery reports, each rank in batches of its own; the rest
+after, in arrival (UID) order. The cursor owes every UID the first fetches jump
+(`cursors.defer`), so each is read later in the same read or the next, never given up unless a
+server leaves it out. Either way mail comes `BATCH` messages at a time: each batch is fetched,
+classified and committed, and its cards handed on (`on_batch`) before the next is fetched, so
+a flood of strangers' mail delays a genuine reply by one small read of heads.
 Each message's text is classified within a budget (`CLASSIFY_CHARS`): a reply's own words fit
 in it, and a crafted 120 KB one costs no more than a long reply.
 """
@@ -44,7 +49,7 @@ from cam.core.models import (
 )
 from cam.core.ports import GatewayError, InboxBatch, InboxReader
 from cam.core.report import describe
-from cam.replies import answer_later, bounce_evidence, cards
+from cam.replies import answer_later, bounce_evidence, cards, ranking
 from cam.replies import cursor as cursors
 from cam.replies.actions import WORKDAYS, LeadView, ReplyActions
 from cam.replies.learning import Classify, LearningClassifier
@@ -54,9 +59,11 @@ from cam.replies.rules import Classification
 log = logging.getLogger(__name__)
 
 PHASE = "replies"
-# Messages fetched, classified and stored per transaction; at most `MAX_BATCHES` per read.
+# Messages fetched, classified and stored per transaction, at most `MAX_BATCHES` per read;
+# the heads of as many are ranked before any message is fetched.
 BATCH = 50
 MAX_BATCHES = 20
+HEADS = BATCH * MAX_BATCHES
 EXCERPT_CHARS = 4000
 # The text of one message the classifier reads: the excerpt the team sees, and a bounded cost.
 CLASSIFY_CHARS = EXCERPT_CHARS
@@ -168,55 +175,101 @@ def read_mailbox(
 ) -> MailboxRead:
     """Read the mail after the stored cursor, store it in batches, act on the leads.
 
-    The one path of phase 4 and of the reply watcher: each batch of `BATCH` messages is one
-    transaction (replies, lead changes, cards, escalations and the cursor together), and
-    `on_batch` runs after each one that stored something.
+    The one path of phase 4 and of the reply watcher: the mail ranked first (see the module
+    docstring), then the rest; each batch of `BATCH` messages is one transaction (replies,
+    lead changes, cards, escalations and the cursor together), and `on_batch` runs after each
+    one that stored something.
     """
     mailbox = reader.name
     read = MailboxRead(mailbox, key)
     with unit_of_work(session_factory) as session:
         first = cursors.read(session, mailbox)
-    batch = InboxBatch(first.uidvalidity)
-    for number in range(MAX_BATCHES):
+    try:
+        heads = reader.fetch_heads(
+            first.uidvalidity, first.last_uid, retry=first.pending, limit=HEADS
+        )
+    except GatewayError as exc:
+        read.failed = str(exc)
+        return read
+    ahead = _rank(session_factory, mailbox, heads, was=first.last_uid)
+    # Each UID is asked for once a read: a server that leaves one out counts one read.
+    asked: set[int] = set()
+    # Nothing listed: no second connection.
+    for number in range(MAX_BATCHES if heads.messages or heads.missing else 0):
         with unit_of_work(session_factory) as session:
             at = cursors.read(session, mailbox)
+        chosen = ahead[number] if number < len(ahead) else []
+        # The chosen are owed by now (`_rank` deferred them): fetched as any owed UID is.
+        retry = chosen or [uid for uid in at.pending if uid not in asked]
         try:
-            # The UIDs owed are asked for once a read, with its first batch.
-            retry = at.pending if number == 0 else ()
-            batch = reader.fetch_since(at.uidvalidity, at.last_uid, retry=retry, limit=BATCH)
+            batch = reader.fetch_since(
+                at.uidvalidity, at.last_uid, retry=retry, limit=len(chosen) or BATCH
+            )
         except GatewayError as exc:
             read.failed = str(exc)
             if not read.fetched:
                 return read
             break  # what earlier batches stored is committed: counted in the event below
-        stored = _read_batch(session_factory, read, batch, classifier, at, now, zone, workdays)
-        if stored:
+        asked.update([*(m.uid for m in batch.messages), *batch.missing])
+        if _read_batch(session_factory, read, batch, classifier, at, now, zone, workdays):
             on_batch(read)
-        if not batch.more:
+        if not chosen and not batch.more:
             break
     if read.fetched or record_empty:
-        with unit_of_work(session_factory) as session:
-            events.record(
-                session,
-                events.REPLIES_DETECTED,
-                {
-                    "mailbox": mailbox,
-                    "uidvalidity_changed": bool(first.uidvalidity)
-                    and first.uidvalidity != batch.uidvalidity,
-                    "fetched": read.fetched,
-                    "replies": read.outcome.stored,
-                    "by_class": dict(read.outcome.by_class),
-                    "hot": read.outcome.hot,
-                    "unmatched": read.outcome.unmatched,
-                    "bounced": read.outcome.bounced,
-                    "unsubscribed": read.outcome.unsubscribed,
-                    "unverified_notices": read.outcome.unverified,
-                    "postponed": read.outcome.postponed,
-                    "cards": read.outcome.cards,
-                },
-                cycle_id,
-            )
+        changed = bool(first.uidvalidity) and first.uidvalidity != heads.uidvalidity
+        _record(session_factory, read, changed, sum(map(len, ahead)), cycle_id)
     return read
+
+
+def _record(
+    session_factory: SessionFactory,
+    read: MailboxRead,
+    uidvalidity_changed: bool,
+    fetched_first: int,
+    cycle_id: int | None,
+) -> None:
+    """Record what one read of a mailbox did."""
+    with unit_of_work(session_factory) as session:
+        events.record(
+            session,
+            events.REPLIES_DETECTED,
+            {
+                "mailbox": read.mailbox,
+                "uidvalidity_changed": uidvalidity_changed,
+                "fetched": read.fetched,
+                "fetched_first": fetched_first,
+                "replies": read.outcome.stored,
+                "by_class": dict(read.outcome.by_class),
+                "hot": read.outcome.hot,
+                "unmatched": read.outcome.unmatched,
+                "bounced": read.outcome.bounced,
+                "unsubscribed": read.outcome.unsubscribed,
+                "unverified_notices": read.outcome.unverified,
+                "postponed": read.outcome.postponed,
+                "cards": read.outcome.cards,
+            },
+            cycle_id,
+        )
+
+
+def _rank(
+    session_factory: SessionFactory, mailbox: str, heads: InboxBatch, *, was: int
+) -> list[list[int]]:
+    """Return the batches to fetch first, in order, having owed every UID listed up to the
+    last of them.
+
+    A folder renumbered (`heads.reset`) has its cursor started again first, so the fetches
+    that follow read it from the start.
+    """
+    with unit_of_work(session_factory) as session:
+        if heads.reset:
+            cursors.restart(session, mailbox, heads.uidvalidity, was=was)
+        groups = ranking.first(session, heads.messages)
+        if any(groups):
+            top = max(uid for group in groups for uid in group)
+            listed = [*(m.uid for m in heads.messages), *heads.missing]
+            cursors.defer(session, mailbox, heads.uidvalidity, [u for u in listed if u <= top])
+    return [group[at : at + BATCH] for group in groups for at in range(0, len(group), BATCH)]
 
 
 def _read_batch(

@@ -75,6 +75,12 @@ class StoppingInbox:
     def fetch_since(
         self, uidvalidity: int, last_uid: int, *, retry: Sequence[int] = (), limit: int = 500
     ) -> InboxBatch:
+        return InboxBatch(uidvalidity=uidvalidity)
+
+    def fetch_heads(
+        self, uidvalidity: int, last_uid: int, *, retry: Sequence[int] = (), limit: int = 500
+    ) -> InboxBatch:
+        """What a read asks first: the poll that stops the database."""
         self.polls += 1
         if self.polls == 1:
             self.cluster.stop()

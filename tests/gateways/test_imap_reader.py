@@ -10,7 +10,7 @@ import pytest
 from cam.core.ports import GatewayError
 from cam.core.settings import Settings
 from cam.gateways.factory import build_gateways
-from cam.gateways.imap import MAX_MESSAGE_BYTES, ImapInboxReader
+from cam.gateways.imap import MAX_HEAD_BYTES, MAX_MESSAGE_BYTES, ImapInboxReader
 from cam.gateways.noop import NoopInboxReader
 from tests.gateways.imap_server import PASSWORD, ImapServer
 
@@ -66,6 +66,36 @@ def test_a_new_uidvalidity_reads_everything_again(imap_server: ImapServer) -> No
 
     assert after.uidvalidity != before.uidvalidity
     assert [m.raw for m in after.messages] == [_mail(2)]
+
+
+def test_heads_are_the_ranking_fields_of_the_messages_a_fetch_would_read(
+    imap_server: ImapServer,
+) -> None:
+    threaded = _mail(2).replace(
+        b"Subject:", b"In-Reply-To: <ours@acme.example>\r\nAuto-Submitted: no\r\nSubject:"
+    )
+    crafted = _mail(3).replace(b"Subject:", b"References: " + b"<z@z> " * 10_000 + b"\r\nSubject:")
+    imap_server.append_many([_mail(1), threaded, crafted, _mail(4)])
+    imap_server.omitted.add(4)
+    reader = ImapInboxReader(imap_server.settings())
+    whole = reader.fetch_since(0, 0)
+
+    heads = reader.fetch_heads(0, 0)
+
+    assert [m.uid for m in heads.messages] == [m.uid for m in whole.messages] == [1, 2, 3]
+    assert (
+        (heads.missing, heads.uidvalidity)
+        == (whole.missing, whole.uidvalidity)
+        == ([4], 4294967295)
+    )
+    assert heads.messages[0].raw == b"From: lead1@x.example\r\n\r\n"
+    assert heads.messages[1].raw == (
+        b"From: lead2@x.example\r\nIn-Reply-To: <ours@acme.example>\r\nAuto-Submitted: no\r\n\r\n"
+    )
+    assert len(heads.messages[2].raw) == MAX_HEAD_BYTES
+    # Limited and retried as a fetch is.
+    later = reader.fetch_heads(heads.uidvalidity, 3, retry=[1], limit=1)
+    assert ([m.uid for m in later.messages], later.missing, later.more) == ([1], [], True)
 
 
 def test_huge_messages_are_read_only_up_to_the_cap(imap_server: ImapServer) -> None:

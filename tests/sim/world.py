@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import csv
 import random
+import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -119,13 +120,7 @@ class ScriptedInbox:
         self, uidvalidity: int, last_uid: int, *, retry: Sequence[int] = (), limit: int = 500
     ) -> InboxBatch:
         """Answer as an IMAP server does: new UIDs and retried ones, in order, up to `limit`."""
-        if uidvalidity != self.uidvalidity:
-            last_uid, retry = 0, ()
-        wanted = sorted(
-            {u for u in retry if 0 < u <= last_uid}
-            | set(range(last_uid + 1, len(self.messages) + 1))
-        )
-        asked = wanted[:limit]
+        wanted, asked = self._choose(uidvalidity, last_uid, retry, limit)
         left_out = [uid for uid in asked if self.omitted.get(uid, 0) > 0]
         for uid in left_out:
             self.omitted[uid] -= 1
@@ -144,6 +139,33 @@ class ScriptedInbox:
     def _deliver(self, raw: bytes) -> None:
         self.messages.append(raw)
         self.landed.append(self.clock())
+
+    def fetch_heads(
+        self, uidvalidity: int, last_uid: int, *, retry: Sequence[int] = (), limit: int = 500
+    ) -> InboxBatch:
+        """The same choice, each message its header only; a UID being left out is left out
+        of this answer too, which does not count as one of its answers."""
+        wanted, asked = self._choose(uidvalidity, last_uid, retry, limit)
+        left_out = [uid for uid in asked if self.omitted.get(uid, 0) > 0]
+        heads = [
+            InboxMessage(uid, re.split(rb"\r?\n\r?\n", self.messages[uid - 1], maxsplit=1)[0])
+            for uid in asked
+            if uid not in left_out
+        ]
+        return InboxBatch(self.uidvalidity, heads, missing=left_out, more=len(wanted) > limit)
+
+    def _choose(
+        self, uidvalidity: int, last_uid: int, retry: Sequence[int], limit: int
+    ) -> tuple[list[int], list[int]]:
+        """The UIDs an answer wants (all of them after a new UIDVALIDITY), and the first
+        `limit` of them it holds."""
+        if uidvalidity != self.uidvalidity:
+            last_uid, retry = 0, ()
+        wanted = sorted(
+            {u for u in retry if 0 < u <= last_uid}
+            | set(range(last_uid + 1, len(self.messages) + 1))
+        )
+        return wanted, wanted[:limit]
 
     def leave_out_newest(self, answers: int) -> None:
         """Leave the newest message out of the next `answers` FETCH answers."""
