@@ -19,6 +19,7 @@ from bot.blocks.report import SLACK_TRIGGER, mode_label, summary_line
 from bot.cycle_requests import MANUAL_CYCLE_LEASE, MANUAL_CYCLE_TTL, RunRequest
 from bot.deps import Deps
 from bot.errors import Refused, user_message
+from bot.event_payloads import CommandRefused
 from bot.listeners import restore as restore_step
 from bot.preflight import bot_preflight
 from cam import cycle
@@ -437,7 +438,7 @@ def _require_approver(invocation: Invocation, deps: Deps, what: str) -> None:
     if invocation.user in deps.settings.approver_ids:
         return
     with unit_of_work(deps.session_factory) as session:
-        events.record(session, events.COMMAND_REFUSED, {"by": invocation.user, "action": what})
+        events.record(session, CommandRefused(by=invocation.user, action=what))
     raise Refused(f"Only approvers may {what}.")
 
 
