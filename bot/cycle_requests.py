@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.event_payloads import CommandRefused
 from bot.settings import BotSettings
 from cam.bootstrap import cycle_config
 from cam.core import events, leases, state
@@ -52,7 +53,7 @@ def request_run(
         if not dry and current.dry_run:
             return Requested(RunRequest.not_live)
         if not dry and by not in settings.approver_ids:
-            events.record(session, events.COMMAND_REFUSED, {"by": by, "action": "run a live cycle"})
+            events.record(session, CommandRefused(by=by, action="run a live cycle"))
             return Requested(RunRequest.not_an_approver)
         if not leases.take(session, MANUAL_CYCLE_LEASE, holder, MANUAL_CYCLE_TTL):
             return Requested(RunRequest.busy)

@@ -16,6 +16,7 @@ from pathlib import Path
 from bot.blocks.common import SlackPost, escape
 from bot.blocks.imports import errors_file_name, import_refused_post, import_result_post
 from bot.deps import Deps
+from bot.event_payloads import LeadsImportRefused
 from bot.shared_files import FileKind, FileRefused, SharedFile, download
 from cam.core import events, mailboxes
 from cam.core.db import unit_of_work
@@ -107,8 +108,8 @@ def _import(
 
 def _refused(deps: Deps, file: SharedFile, by: str, reason: str) -> None:
     with unit_of_work(deps.session_factory) as session:
-        details = {"file": file.name, "file_id": file.id, "by": by, "reason": reason}
-        events.record(session, events.LEADS_IMPORT_REFUSED, details)
+        refused = LeadsImportRefused(file=file.name, file_id=file.id, by=by, reason=reason)
+        events.record(session, refused)
     if file.thread_ts is not None:
         _post(deps, file.thread_ts, import_refused_post(name=file.name, by=by, reason=reason))
 

@@ -23,8 +23,8 @@ from cam.core import db, events
 from cam.core.models import utcnow
 from cam.replies import labels as reply_labels
 from cam.replies.accuracy import confusion, confusion_table
+from cam.replies.event_payloads import LabelUndone
 
-LABEL_UNDONE = "cam.label_undone"
 # Wide enough for a row of each label, whatever the terminal says (it may be a pipe).
 console = Console(width=160)
 labels_app = typer.Typer(help="The team's labels on replies, and undoing one.")
@@ -80,9 +80,7 @@ def undo(
         except reply_labels.LabelRefused as refused:
             console.print(f"[red]{escape(str(refused))}")
             raise typer.Exit(code=1) from None
-        events.record(
-            session, LABEL_UNDONE, {"label_id": label_id, "reply_id": label.reply_id, "by": by}
-        )
+        events.record(session, LabelUndone(label_id=label_id, reply_id=label.reply_id, by=by))
     console.print(f"Label {label_id} undone; the classifier no longer learns from it.")
 
 

@@ -17,6 +17,7 @@ from cam.cli_common import CliError, console, friendly_errors, load_settings
 from cam.core import db
 from cam.core.models import SuppressionSource, utcnow
 from cam.replies import suppressions
+from cam.replies.ledger_row import LedgerRow
 
 app = typer.Typer(
     help="Who is never contacted, on what grounds; restore what a machine or the team decided.",
@@ -72,7 +73,7 @@ def restore(
     console.print(f"Restored {escape(done.email)} ({done.source.value}): {what}.")
 
 
-def ledger_table(rows: Sequence[suppressions.LedgerRow]) -> RenderableType:
+def ledger_table(rows: Sequence[LedgerRow]) -> RenderableType:
     """The ledger as a table that reads at 80 columns: long evidence folds, never cut."""
     table = Table(title="Suppressions", box=box.SIMPLE_HEAVY, expand=False)
     table.add_column("Address", overflow="fold", ratio=3)

@@ -24,6 +24,7 @@ from cam.core import events
 from cam.core.config import CAMCycleConfig
 from cam.core.context import CycleContext
 from cam.core.db import SessionFactory, unit_of_work
+from cam.core.event_payloads import CycleCompleted, CycleStarted, Failure
 from cam.core.models import CycleRun, NotificationTopic, RunKind, RunStatus, utcnow
 from cam.core.notices import CyclePayload, notice
 from cam.core.ports import Gateways
@@ -153,8 +154,7 @@ def _insert_run(ctx: CycleContext, *, kind: RunKind, slot: str | None, trigger: 
         session.flush()
         events.record(
             session,
-            events.CYCLE_STARTED,
-            {"kind": kind, "slot": slot, "trigger": trigger, "dry_run": ctx.dry_run},
+            CycleStarted(kind=kind, slot=slot, trigger=trigger, dry_run=ctx.dry_run),
             cycle_id=run.id,
         )
     ctx.cycle_id = ctx.report.cycle_id = run.id
@@ -182,7 +182,7 @@ def close_interrupted(session: Session, *, kind: RunKind, now: datetime) -> list
     )
     for run_id in stale:
         message = "the cycle stopped before storing its report; its work is in the events log"
-        events.record(session, events.ERROR, {"phase": "cycle", "message": message}, run_id)
+        events.record(session, Failure(phase="cycle", message=message), run_id)
         session.add(notice(NotificationTopic.cycle_interrupted, CyclePayload(cycle_id=run_id)))
     return stale
 
@@ -256,14 +256,12 @@ def _close_run(ctx: CycleContext, *, kind: RunKind, trigger: str, notify: bool) 
             for error in report.errors:
                 events.record(
                     session,
-                    events.ERROR,
-                    {"phase": error.phase, "item": error.item, "message": error.message},
+                    Failure(phase=error.phase, item=error.item, message=error.message),
                     cycle_id=ctx.cycle_id,
                 )
             events.record(
                 session,
-                events.CYCLE_COMPLETED,
-                {"kind": kind, "status": status, "errors": len(report.errors)},
+                CycleCompleted(kind=kind, status=status, errors=len(report.errors)),
                 cycle_id=ctx.cycle_id,
             )
             if notify:

@@ -8,11 +8,15 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from cam.core import events
 from cam.core.db import make_engine, session_factory, unit_of_work
+from cam.core.event_payloads import CycleCompleted, CycleStarted, Failure
 from cam.core.models import CycleRun, Event, ManualTask, Notification, OutreachMessage
 from cam.core.report import CAMCycleReport
 from cam.cycle import run_daily_cam_cycle, run_scheduled_cycle, run_send_pass
+from cam.escalation.event_payloads import LeadsEscalated
+from cam.leads.event_payloads import LeadsProcessed
+from cam.outreach.event_payloads import OutreachScheduled, OutreachSent
+from cam.replies.event_payloads import RepliesDetected
 from tests.outreach.helpers import (
     WEDNESDAY,
     Clock,
@@ -59,13 +63,13 @@ def test_dry_run_cycle_reports_every_phase_and_stores_the_report(sessions):
     assert report.end is not None and report.end >= report.start
     assert report.channels_not_configured == ["inbox", "crm"]
     assert event_names(sessions, report.cycle_id) == [
-        events.CYCLE_STARTED,
-        events.LEADS_PROCESSED,
-        events.OUTREACH_SCHEDULED,
-        events.OUTREACH_SENT,
-        events.REPLIES_DETECTED,
-        events.LEADS_ESCALATED,
-        events.CYCLE_COMPLETED,
+        CycleStarted.name,
+        LeadsProcessed.name,
+        OutreachScheduled.name,
+        OutreachSent.name,
+        RepliesDetected.name,
+        LeadsEscalated.name,
+        CycleCompleted.name,
     ]
     with unit_of_work(sessions) as session:
         run = session.get(CycleRun, report.cycle_id)
@@ -86,7 +90,7 @@ def test_a_failing_phase_is_reported_and_the_others_still_run(sessions, tmp_path
     assert "cannot read campaign file" in report.errors[0].message
     assert report.leads_processed == 3 and sorted(report.phase_durations) == sorted(PHASES)
     names = event_names(sessions, report.cycle_id)
-    assert events.ERROR in names and names[-1] == events.CYCLE_COMPLETED
+    assert Failure.name in names and names[-1] == CycleCompleted.name
     with unit_of_work(sessions) as session:
         run = session.get(CycleRun, report.cycle_id)
         assert run is not None and run.status == "with_errors"
@@ -141,7 +145,7 @@ def test_a_run_left_running_by_a_dead_process_is_closed_by_the_next_cycle(sessio
     with sessions() as session:
         assert session.get_one(CycleRun, dead.id).status == "interrupted"
         assert session.get_one(CycleRun, recent.id).status == "running"
-        flagged = session.scalars(select(Event.cycle_id).where(Event.name == events.ERROR)).all()
+        flagged = session.scalars(select(Event.cycle_id).where(Event.name == Failure.name)).all()
     assert flagged == [dead.id]
 
 

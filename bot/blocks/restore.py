@@ -12,7 +12,8 @@ from bot.blocks.approval import who
 from bot.blocks.common import SlackPost, context, escape, fallback, section, slack_date, to_dicts
 from bot.ids import ActionId, BlockId
 from bot.payloads import RestoreRef
-from cam.replies.suppressions import LedgerRow, refusal
+from cam.replies.ledger_row import LedgerRow
+from cam.replies.suppressions import refusal
 
 
 def restore_confirm_post(row: LedgerRow, reason: str) -> SlackPost:

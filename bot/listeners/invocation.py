@@ -10,6 +10,7 @@ from slack_bolt import Ack, Respond
 from bot.blocks.common import SlackPost
 from bot.deps import Deps
 from bot.errors import Refused
+from bot.event_payloads import CommandRefused
 from cam.core import events
 from cam.core.db import unit_of_work
 
@@ -50,5 +51,5 @@ def require_approver(invocation: Invocation, deps: Deps, what: str) -> None:
     if invocation.user in deps.settings.approver_ids:
         return
     with unit_of_work(deps.session_factory) as session:
-        events.record(session, events.COMMAND_REFUSED, {"by": invocation.user, "action": what})
+        events.record(session, CommandRefused(by=invocation.user, action=what))
     raise Refused(f"Only approvers may {what}.")

@@ -16,6 +16,7 @@ from bot.blocks.common import SlackPost, escape
 from bot.blocks.restore import restore_confirm_post
 from bot.deps import Deps
 from bot.errors import Refused, user_message
+from bot.event_payloads import CommandRefused
 from bot.ids import ActionId
 from bot.listeners.clicks import Clicked, clicked_of
 from bot.payloads import RestoreRef
@@ -71,11 +72,7 @@ def cancel(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
 def _restore(deps: Deps, clicked: Clicked, ref: RestoreRef, *, resume: bool) -> None:
     with unit_of_work(deps.session_factory) as session:
         if clicked.user not in deps.settings.approver_ids:
-            events.record(
-                session,
-                events.COMMAND_REFUSED,
-                {"by": clicked.user, "action": f"restore {ref.email}"},
-            )
+            events.record(session, CommandRefused(by=clicked.user, action=f"restore {ref.email}"))
             raise Refused("Only approvers may restore a suppressed address.")
     with unit_of_work(deps.session_factory) as session:
         done = suppressions.restore(

@@ -1,17 +1,21 @@
 """The event log: every step of the engine leaves a row and a log line.
 
-An event that someone reads back (the digest) carries a pydantic payload, registered under its
-name in `PAYLOADS`: the writer records the model, the reader names the model's fields in SQL
-through `field()`, so neither side spells a JSON key.
+Each event is a pydantic model that names itself (`name`) and registers under that name in
+`PAYLOADS` as its class is made, so a package defines its own events (in its
+`event_payloads` module) without `core` importing it. The writer records the model; a reader
+selects rows by `Model.name` and names the model's fields in SQL through `field()`, so neither
+side spells an event name or a JSON key.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, insert
 from sqlalchemy.orm import Session
 
@@ -19,105 +23,76 @@ from cam.core.models import Event, utcnow
 
 log = logging.getLogger(__name__)
 
-CYCLE_STARTED = "cam.cycle_started"
-LEADS_PROCESSED = "cam.leads_processed"
-OUTREACH_SCHEDULED = "cam.outreach_scheduled"
-OUTREACH_SENT = "cam.outreach_sent"
-OUTREACH_UNKNOWN = "cam.outreach_unknown"
-OUTREACH_NOT_PLANNED = "cam.outreach_not_planned"
-REPLIES_DETECTED = "cam.replies_detected"
-# A mailbox renumbered from 1 under the same UIDVALIDITY: read again from its start.
-MAILBOX_RESET = "cam.mailbox_reset"
-# A UID the server left out of its FETCH answers read after read: the cursor moved past it.
-REPLY_UID_GIVEN_UP = "cam.reply_uid_given_up"
-LEADS_ESCALATED = "cam.leads_escalated"
-CYCLE_COMPLETED = "cam.cycle_completed"
-ERROR = "cam.error"
-APPROVAL_REQUESTED = "cam.approval_requested"
-APPROVAL_DECIDED = "cam.approval_decided"
-APPROVAL_REFUSED = "cam.approval_refused"
-# A `/cam` command refused to someone who may not use it.
-COMMAND_REFUSED = "cam.command_refused"
-CRM_SYNCED = "cam.crm_synced"
-STATE_CHANGED = "cam.state_changed"
-MAILBOX_PAUSED = "cam.mailbox_paused"
-UNSUBSCRIBED = "cam.unsubscribed"
-# A mail-system notice naming recipients we never mailed, or citing nothing of ours: stored,
-# nobody suppressed.
-BOUNCE_UNVERIFIED = "cam.bounce_unverified"
-# A suppression lifted by a person, with who and why.
-SUPPRESSION_RESTORED = "cam.suppression_restored"
-TASK_DECIDED = "cam.task_decided"
-LEADS_IMPORTED = "cam.leads_imported"
-LEADS_IMPORT_REFUSED = "cam.leads_import_refused"
-
 
 class WrongPayload(TypeError):
-    """A payload model that is not the one its event name carries."""
+    """Something recorded as an event that is not an event model, or a field it lacks."""
 
 
 class EventPayload(BaseModel):
+    """What one event carries. A field the writer leaves out is left out of the stored JSON
+    (`exclude_unset`), as the keys of the rows written before the models were; its default
+    says what such a row means."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    name: ClassVar[str]
 
-class LeadsProcessed(EventPayload):
-    """One qualify pass: leads looked at, turned away, and scored (the digest's "qualified")."""
-
-    processed: int = Field(ge=0)
-    disqualified: int = Field(ge=0)
-    scored: int = Field(ge=0)
-
-
-PAYLOADS: dict[str, type[EventPayload]] = {LEADS_PROCESSED: LeadsProcessed}
-
-
-def _details(name: str, details: dict[str, Any] | EventPayload | None) -> dict[str, Any]:
-    """The JSON to store; an event with a registered model must be given that model."""
-    model = PAYLOADS.get(name)
-    if model is not None and type(details) is not model:
-        raise WrongPayload(f"a {name} event carries {model.__name__}")
-    if isinstance(details, EventPayload):
-        return details.model_dump(mode="json")
-    return details or {}
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        name = cls.__dict__.get("name")
+        if not isinstance(name, str):
+            raise TypeError(f"{cls.__name__} names no event: set `name`")
+        if name in PAYLOADS:
+            raise TypeError(f"{name} is carried by {PAYLOADS[name].__name__} already")
+        PAYLOADS[name] = cls
 
 
-def field(name: str, key: str) -> ColumnElement[int]:
-    """The integer field `key` of event `name`'s payload in SQL; `key` must be a field of the
-    name's model."""
-    model = PAYLOADS.get(name)
-    if model is None or key not in model.model_fields:
-        raise WrongPayload(f"a {name} event has no {key}")
-    column: ColumnElement[int] = Event.details[key].as_integer()
+PAYLOADS: dict[str, type[EventPayload]] = {}
+
+
+def _stored(payload: EventPayload) -> dict[str, Any]:
+    """The JSON the event keeps in `Event.details`: enums as their values, keys by alias."""
+    if not isinstance(payload, EventPayload):
+        raise WrongPayload(f"an event is an EventPayload, not {type(payload).__name__}")
+    return payload.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+def field(model: type[EventPayload], key: str) -> ColumnElement[int]:
+    """The integer field `key` of `model`'s events in SQL; `key` must be an int field of it."""
+    info = model.model_fields.get(key)
+    if info is None or info.annotation not in (int, int | None):
+        raise WrongPayload(f"a {model.name} event has no integer {key}")
+    column: ColumnElement[int] = Event.details[info.alias or key].as_integer()
     return column
 
 
 def record(
     session: Session,
-    name: str,
-    details: dict[str, Any] | EventPayload | None = None,
+    payload: EventPayload,
     cycle_id: int | None = None,
     *,
     at: datetime | None = None,
 ) -> Event:
-    """Add an event to the session and log it; it lands when the session commits.
+    """Add the event to the session and log it; it lands when the session commits.
 
     `at` is the cycle's clock where a digest counts the event by its day: a cycle run on an
     injected clock (the demo, a simulation) is counted on the day it ran.
     """
-    stored = _details(name, details)
-    event = Event(name=name, details=stored, cycle_id=cycle_id, created_at=at or utcnow())
+    stored = _stored(payload)
+    event = Event(name=payload.name, details=stored, cycle_id=cycle_id, created_at=at or utcnow())
     session.add(event)
-    log.info("%s cycle=%s %s", name, cycle_id, stored)
+    log.info("%s cycle=%s %s", payload.name, cycle_id, stored)
     return event
 
 
 def record_many(
-    session: Session, name: str, details: list[dict[str, Any]], cycle_id: int | None = None
+    session: Session, payloads: Sequence[EventPayload], cycle_id: int | None = None
 ) -> None:
-    """Insert one event per item in a single executemany, and log one line for them all."""
-    if not details:
+    """Insert one event per payload in a single executemany, and log one line per name."""
+    if not payloads:
         return
-    session.execute(
-        insert(Event), [{"name": name, "details": d, "cycle_id": cycle_id} for d in details]
-    )
-    log.info("%s cycle=%s x%d", name, cycle_id, len(details))
+    rows = [{"details": _stored(p), "name": p.name, "cycle_id": cycle_id} for p in payloads]
+    session.execute(insert(Event), rows)
+    for name, count in Counter(p.name for p in payloads).items():
+        log.info("%s cycle=%s x%d", name, cycle_id, count)

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cam.core import events
+from cam.core.event_payloads import StateChanged
 from cam.core.models import RuntimeState, utcnow
 
 
@@ -64,4 +65,4 @@ def set_paused(
 def _changed(session: Session, state: RuntimeState, by: str, now: datetime, **change: bool) -> None:
     state.updated_by = by
     state.updated_at = now
-    events.record(session, events.STATE_CHANGED, {"by": by, **change})
+    events.record(session, StateChanged(by=by, **change))

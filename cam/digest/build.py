@@ -8,7 +8,6 @@ from functools import reduce
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cam.core import events
 from cam.core.config import CAMCycleConfig
 from cam.core.models import Event, OutreachMessage, OutreachStatus, ReplyClass
 from cam.core.safety import end_of_team_day, team_day
@@ -20,6 +19,7 @@ from cam.digest.rates import rates
 from cam.digest.reps import rep_rows, with_answers
 from cam.digest.waiting import waiting
 from cam.outreach.limits import LimitsSnapshot, limits_snapshot
+from cam.replies.event_payloads import BounceUnverified
 from cam.replies.speed import speed_to_lead, unanswered
 
 # The chart's span; it also holds a week and the week before it.
@@ -87,7 +87,7 @@ def build_digest(
 def _unverified(session: Session, start: datetime, end: datetime) -> int:
     """Bounce notices that named no recipient we mailed: stored, trusted by nobody."""
     query = select(func.count()).where(
-        Event.name == events.BOUNCE_UNVERIFIED, Event.created_at >= start, Event.created_at < end
+        Event.name == BounceUnverified.name, Event.created_at >= start, Event.created_at < end
     )
     return session.scalar(query) or 0
 

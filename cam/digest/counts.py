@@ -34,6 +34,9 @@ from cam.core.models import (
 )
 from cam.core.safety import zone
 from cam.digest.model import Funnel
+from cam.leads.event_payloads import LeadsProcessed
+from cam.outreach.event_payloads import OutreachScheduled
+from cam.replies.event_payloads import Unsubscribed
 
 # The reason `sending` gives a message the receiving server refused outright (a hard bounce).
 REJECTED_PREFIX = "rejected:"
@@ -104,7 +107,7 @@ def daily_funnels(
     ):
         funnels[day].escalated += n
     for day, n in _per_day(
-        session, Event.created_at, bounds, where=(Event.name == events.UNSUBSCRIBED,)
+        session, Event.created_at, bounds, where=(Event.name == Unsubscribed.name,)
     ):
         funnels[day].unsubscribed += n
     return funnels
@@ -117,13 +120,17 @@ def _lead_verdicts(session: Session, bounds: Sequence[datetime], funnels: list[F
     """
     day = day_index(Event.created_at, bounds).label("day")
     columns = [
-        func.coalesce(Event.details[key].as_integer(), 0).label(key)
-        for key in ("disqualified", "below_threshold", "enrolled")
+        func.coalesce(events.field(model, key), 0).label(key)
+        for model, key in (
+            (LeadsProcessed, "disqualified"),
+            (OutreachScheduled, "below_threshold"),
+            (OutreachScheduled, "enrolled"),
+        )
     ]
     rows = (
         select(day, *columns)
         .where(
-            Event.name.in_([events.LEADS_PROCESSED, events.OUTREACH_SCHEDULED]),
+            Event.name.in_([LeadsProcessed.name, OutreachScheduled.name]),
             Event.created_at >= bounds[0],
             Event.created_at < bounds[-1],
         )

@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 
 from cam.core import events
 from cam.core.db import SessionFactory, unit_of_work
+from cam.core.event_payloads import Failure
 from cam.core.models import Approval, ApprovalKind, ApprovalStatus, Lead, Reply
 from cam.core.ports import CrmLead, CrmRefs, CrmSyncer, CrmSyncError
+from cam.escalation.event_payloads import CrmSynced
 from cam.escalation.outcomes import Decision, Outcome, decision_of, get_approval, refuse
 
 log = logging.getLogger(__name__)
@@ -159,19 +161,14 @@ def _finish(
             approval.crm_error = None
             events.record(
                 session,
-                events.CRM_SYNCED,
-                {
-                    "approval_id": approval_id,
-                    "lead_id": approval.lead_id,
-                    "contact_id": lead.crm_contact_id if lead else None,
-                    "deal_id": lead.crm_deal_id if lead else None,
-                },
+                CrmSynced(
+                    approval_id=approval_id,
+                    lead_id=approval.lead_id,
+                    contact_id=lead.crm_contact_id if lead else None,
+                    deal_id=lead.crm_deal_id if lead else None,
+                ),
             )
             return decision_of(approval, Outcome.approved_and_synced)
         approval.crm_error = error[:1000]
-        events.record(
-            session,
-            events.ERROR,
-            {"phase": "crm", "approval_id": approval_id, "message": error[:1000]},
-        )
+        events.record(session, Failure(phase="crm", approval_id=approval_id, message=error[:1000]))
         return decision_of(approval, Outcome.approved_sync_failed, error)

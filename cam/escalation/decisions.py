@@ -28,6 +28,7 @@ from cam.core.models import (
 from cam.core.ports import CrmSyncer
 from cam.core.state import set_dry_run
 from cam.escalation import crm_sync
+from cam.escalation.event_payloads import ApprovalDecided
 from cam.escalation.expiry import expire_stale
 from cam.escalation.go_live import four_eyes_refusal
 from cam.escalation.outcomes import (
@@ -148,12 +149,11 @@ def _apply(
             lead.status_reason = f"escalation rejected by {by}"
     events.record(
         session,
-        events.APPROVAL_DECIDED,
-        {
-            "approval_id": approval.id,
-            "kind": approval.kind.value,
-            "status": approval.status.value,
-            "by": by,
-            "lead_id": approval.lead_id,
-        },
+        ApprovalDecided(
+            approval_id=approval.id,
+            kind=approval.kind,
+            status=approval.status,
+            by=by,
+            lead_id=approval.lead_id,
+        ),
     )

@@ -20,6 +20,7 @@ from cam.core.models import (
     Reply,
     ReplyClass,
 )
+from cam.escalation.event_payloads import LeadsEscalated
 from cam.replies.escalation_requests import Candidate, request_escalations
 
 
@@ -29,7 +30,7 @@ def escalate_hot_leads(ctx: CycleContext) -> None:
         created = request_escalations(
             session, _unescalated_hot_leads(session), ctx.clock(), cycle_id=ctx.cycle_id
         )
-        events.record(session, events.LEADS_ESCALATED, {"count": len(created)}, ctx.cycle_id)
+        events.record(session, LeadsEscalated(count=len(created)), ctx.cycle_id)
     ctx.report.approvals_requested += len(created)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from cam.core import events
 from cam.core.models import Approval, ApprovalKind, ApprovalStatus
+from cam.escalation.event_payloads import ApprovalDecided
 
 
 def expire_stale(session: Session, now: datetime) -> int:
@@ -38,8 +39,7 @@ def expire_stale(session: Session, now: datetime) -> int:
     for approval_id in expired:
         events.record(
             session,
-            events.APPROVAL_DECIDED,
-            {"approval_id": approval_id, "status": ApprovalStatus.expired.value, "by": None},
+            ApprovalDecided(approval_id=approval_id, status=ApprovalStatus.expired, by=None),
         )
     session.expire_all()
     return len(expired)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cam.core import events
+from cam.core.event_payloads import ApprovalRequested
 from cam.core.models import (
     Approval,
     ApprovalKind,
@@ -20,6 +21,7 @@ from cam.core.models import (
     NotificationTopic,
 )
 from cam.core.notices import ApprovalPayload, notice
+from cam.escalation.event_payloads import ApprovalDecided
 from cam.escalation.expiry import expire_stale
 from cam.escalation.outcomes import Outcome
 
@@ -53,8 +55,7 @@ def request_go_live(session: Session, *, requested_by: str, now: datetime) -> Ap
     session.add(notice(NotificationTopic.approval, ApprovalPayload(approval_id=approval.id)))
     events.record(
         session,
-        events.APPROVAL_REQUESTED,
-        {"approval_id": approval.id, "kind": ApprovalKind.go_live.value, "by": requested_by},
+        ApprovalRequested(approval_id=approval.id, kind=ApprovalKind.go_live, by=requested_by),
     )
     return approval
 
@@ -82,8 +83,7 @@ def four_eyes_refusal(
         )
         events.record(
             session,
-            events.APPROVAL_DECIDED,
-            {"approval_id": approval.id, "status": ApprovalStatus.rejected.value, "by": None},
+            ApprovalDecided(approval_id=approval.id, status=ApprovalStatus.rejected, by=None),
         )
         session.refresh(approval)
         return Outcome.withdrawn

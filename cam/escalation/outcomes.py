@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from cam.core import events
 from cam.core.models import Approval, ApprovalKind, ApprovalStatus
+from cam.escalation.event_payloads import ApprovalRefused
 
 
 class UnknownApproval(LookupError):
@@ -77,9 +78,7 @@ class Decision(BaseModel):
 def refuse(session: Session, approval_id: int, by: str, outcome: Outcome) -> None:
     """Log an attempt turned down, and why."""
     events.record(
-        session,
-        events.APPROVAL_REFUSED,
-        {"approval_id": approval_id, "by": by, "reason": REFUSALS[outcome]},
+        session, ApprovalRefused(approval_id=approval_id, by=by, reason=REFUSALS[outcome])
     )
 
 

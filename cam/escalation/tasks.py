@@ -19,6 +19,7 @@ from cam.core.models import (
     TaskStatus,
     utcnow,
 )
+from cam.escalation.event_payloads import TaskDecided
 from cam.leads import lifecycle
 
 
@@ -67,14 +68,7 @@ def decide_task(
             )
         events.record(
             session,
-            events.TASK_DECIDED,
-            {
-                "task_id": task_id,
-                "lead_id": task.lead_id,
-                "status": status.value,
-                "by": by,
-                "note": note,
-            },
+            TaskDecided(task_id=task_id, lead_id=task.lead_id, status=status, by=by, note=note),
         )
     session.refresh(task)
     return task

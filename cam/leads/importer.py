@@ -32,6 +32,7 @@ from cam.leads.csv_files import (
     detect_encoding,
 )
 from cam.leads.csv_stream import Lines, cyclic_gc_paused, field_size_limit, head_lines
+from cam.leads.event_payloads import LeadsImported
 from cam.leads.owners import OwnerCheck, OwnerFallback
 from cam.leads.rows import (
     MAX_CUSTOM_VALUE,
@@ -285,10 +286,16 @@ def import_leads(
         unknown_owner_names=check.names if check else [],
     )
     with unit_of_work(sessions) as session:
-        counts = result.model_dump(
-            include={"rows", "imported", "already_present", "duplicates_in_file", "invalid"}
+        done = LeadsImported(
+            file=name,
+            by=by,
+            rows=result.rows,
+            imported=result.imported,
+            already_present=result.already_present,
+            duplicates_in_file=result.duplicates_in_file,
+            invalid=result.invalid,
         )
-        events.record(session, events.LEADS_IMPORTED, {"file": name, "by": by, **counts})
+        events.record(session, done)
         if importer.imported >= ANALYZE_AFTER:
             bulk.analyze(session, Lead)
     return result

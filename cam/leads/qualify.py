@@ -22,6 +22,7 @@ from cam.core.db import unit_of_work
 from cam.core.enums import Disqualification, Limit
 from cam.core.models import CycleRun, Lead, LeadStatus, RunKind, Suppression, SuppressionKind
 from cam.leads.addresses import email_problem
+from cam.leads.event_payloads import LeadsProcessed
 from cam.leads.scoring import Scorer, load_rules
 
 log = logging.getLogger(__name__)
@@ -96,8 +97,7 @@ def process_new_leads(ctx: CycleContext) -> None:
         ctx.report.leads_disqualified += disqualified
         events.record(
             session,
-            events.LEADS_PROCESSED,
-            events.LeadsProcessed(
+            LeadsProcessed(
                 processed=len(verdicts),
                 disqualified=disqualified,
                 scored=len(verdicts) - disqualified,

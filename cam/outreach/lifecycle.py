@@ -33,6 +33,7 @@ from cam.core import bulk, events
 from cam.core.enums import Limit
 from cam.core.models import Lead, OutreachMessage, OutreachStatus
 from cam.core.state import get_state
+from cam.outreach.event_payloads import OutreachUnknown
 
 # Rows that may still go out: what a stopped sequence skips and an absence postpones.
 NOT_YET_SENT = (OutreachStatus.planned, OutreachStatus.simulated)
@@ -181,7 +182,7 @@ def expire_stale_claims(session: Session, claimed_before: datetime) -> int:
         )
     )
     if ids:
-        events.record(session, events.OUTREACH_UNKNOWN, {"outreach_ids": sorted(ids)})
+        events.record(session, OutreachUnknown(outreach_ids=sorted(ids)))
     return len(ids)
 
 

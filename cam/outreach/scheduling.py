@@ -32,6 +32,7 @@ from cam.leads import lifecycle as lead_lifecycle
 from cam.leads.scoring import load_rules
 from cam.outreach import lifecycle, senders
 from cam.outreach.campaigns import sync_campaign_file
+from cam.outreach.event_payloads import OutreachNotPlanned, OutreachScheduled
 from cam.outreach.slots import SlotPlanner
 
 log = logging.getLogger(__name__)
@@ -132,14 +133,13 @@ def schedule_outreach(ctx: CycleContext) -> None:
         ctx.report.outreach_scheduled += planned.total
         events.record(
             session,
-            events.OUTREACH_SCHEDULED,
-            {
-                "campaign": campaign.key,
-                "enrolled": enrolled,
-                "below_threshold": below,
-                "first_steps": planned.first,
-                "followups": planned.follow_ups,
-            },
+            OutreachScheduled(
+                campaign=campaign.key,
+                enrolled=enrolled,
+                below_threshold=below,
+                first_steps=planned.first,
+                followups=planned.follow_ups,
+            ),
             cycle_id=ctx.cycle_id,
             at=now,
         )
@@ -197,10 +197,7 @@ def _not_planned(session: Session, ctx: CycleContext, lead_id: int, step: int) -
     message = f"step {step} is already in the outbox; the lead's plan needs a look"
     ctx.report.error(PHASE, message, item=f"lead {lead_id}")
     events.record(
-        session,
-        events.OUTREACH_NOT_PLANNED,
-        {"lead_id": lead_id, "step": step, "reason": message},
-        cycle_id=ctx.cycle_id,
+        session, OutreachNotPlanned(lead_id=lead_id, step=step, reason=message), ctx.cycle_id
     )
 
 

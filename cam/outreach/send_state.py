@@ -7,7 +7,7 @@ so the pass's counts, its deferred rows and its halt reason live in one object.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -39,9 +39,6 @@ class SendCounts:
     simulated: int = 0
     tasks: int = 0
     failed: int = 0
-
-    def payload(self) -> dict[str, int]:
-        return asdict(self)
 
 
 class PassState:

@@ -27,6 +27,7 @@ from cam.core.models import (
 )
 from cam.core.state import get_state
 from cam.leads import lifecycle as lead_lifecycle
+from cam.outreach.event_payloads import MailboxPaused
 
 SENT_OR_PLANNED = (
     OutreachStatus.planned,
@@ -115,7 +116,7 @@ def set_paused(
     )
     if not getattr(changed, "rowcount", 0):
         return False
-    events.record(session, events.MAILBOX_PAUSED, {"mailbox": key, "paused": paused, "by": by})
+    events.record(session, MailboxPaused(mailbox=key, paused=paused, by=by))
     return True
 
 

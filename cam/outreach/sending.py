@@ -32,6 +32,7 @@ from cam.core.models import CampaignStep, Channel
 from cam.core.state import get_state
 from cam.outreach import lifecycle, senders
 from cam.outreach.email_sending import send_emails
+from cam.outreach.event_payloads import OutreachSent
 from cam.outreach.send_state import PassState
 from cam.outreach.simulation import simulate
 from cam.outreach.task_posting import post_tasks
@@ -61,16 +62,20 @@ class SendPass:
                 simulate(state)
             else:
                 self._send_live()
+        counts = state.counts
         with unit_of_work(self.ctx.session_factory) as session:
             events.record(
                 session,
-                events.OUTREACH_SENT,
-                {
-                    "dry_run": self.ctx.dry_run,
-                    "paused": state.halted is Limit.paused,
-                    "halted": state.halted,
-                    **state.counts.payload(),
-                },
+                OutreachSent(
+                    dry_run=self.ctx.dry_run,
+                    paused=state.halted is Limit.paused,
+                    halted=state.halted,
+                    sent=counts.sent,
+                    followups=counts.followups,
+                    simulated=counts.simulated,
+                    tasks=counts.tasks,
+                    failed=counts.failed,
+                ),
                 cycle_id=self.ctx.cycle_id,
             )
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import itertools
 import operator
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Required, TypedDict, cast
 
 from jinja2 import StrictUndefined, Template, TemplateError, nodes
 from jinja2.exceptions import SecurityError
@@ -81,7 +82,7 @@ def sender_fields(source: str) -> set[str]:
     return found
 
 
-def render(template: Template | str, variables: dict[str, Any], *, html: bool = False) -> str:
+def render(template: Template | str, variables: Mapping[str, object], *, html: bool = False) -> str:
     """Render fully or raise `TemplateRenderError`; never return a partial text."""
     if isinstance(template, str):
         template = compile_template(template, html=html)
@@ -115,7 +116,25 @@ def flowing(text: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-def lead_variables(lead: Lead) -> dict[str, Any]:
+class TemplateVariables(TypedDict, total=False):
+    """What a template may name: the lead's fields that are set, its custom fields, its
+    sender's (`sender.*`, the fields the mailboxes file sets) and, in a snippet answering an
+    absence, the day the person is back in words."""
+
+    first_name: str
+    last_name: str
+    full_name: str
+    company: str
+    title: str
+    email: str
+    domain: str
+    linkedin_url: str
+    custom: Required[dict[str, object]]
+    sender: dict[str, str]
+    return_date: str
+
+
+def lead_variables(lead: Lead) -> TemplateVariables:
     """Return what a template may use about a lead; empty fields are left out.
 
     Leaving them out (rather than passing "") makes `{{ first_name }}` fail for a lead
@@ -132,7 +151,7 @@ def lead_variables(lead: Lead) -> dict[str, Any]:
         "domain": lead.domain,
         "linkedin_url": lead.linkedin_url,
     }
-    variables: dict[str, Any] = {k: v for k, v in fields.items() if v not in (None, "")}
+    variables = {k: v for k, v in fields.items() if v not in (None, "")}
     custom = {k: v for k, v in (lead.custom_fields or {}).items() if v not in (None, "")}
-    variables["custom"] = custom
-    return variables
+    # The keys are the TypedDict's own, each left out when empty.
+    return cast(TemplateVariables, {**variables, "custom": custom})

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from cam.core import bulk, events
 from cam.core.models import MailboxCursor
+from cam.replies.event_payloads import MailboxReset, ReplyUidGivenUp
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,7 @@ def restart(session: Session, mailbox: str, uidvalidity: int, *, was: int) -> No
     cursor = locked(session, mailbox)
     cursor.uidvalidity, cursor.last_uid, cursor.pending = uidvalidity, 0, {}
     log.warning("%s was renumbered from 1 (cursor was at UID %s): reading it again", mailbox, was)
-    details = {"mailbox": mailbox, "uidvalidity": uidvalidity, "cursor_was": was}
-    events.record(session, events.MAILBOX_RESET, details)
+    events.record(session, MailboxReset(mailbox=mailbox, uidvalidity=uidvalidity, cursor_was=was))
 
 
 def settle(
@@ -123,7 +123,7 @@ def settle(
             continue
         pending.pop(str(uid), None)
         log.error("%s: UID %s left out of %d FETCH answers: moving past it", mailbox, uid, reads)
-        details = {"mailbox": mailbox, "uidvalidity": uidvalidity, "uid": uid, "reads": reads}
-        events.record(session, events.REPLY_UID_GIVEN_UP, details)
+        given_up = ReplyUidGivenUp(mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, reads=reads)
+        events.record(session, given_up)
     cursor.pending = pending
     cursor.last_uid = max(cursor.last_uid, uids[-1])

@@ -13,6 +13,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from cam.core import bulk, events
+from cam.core.event_payloads import ApprovalRequested
 from cam.core.models import Approval, ApprovalKind, ApprovalStatus, Notification, NotificationTopic
 from cam.core.notices import ApprovalPayload, row
 
@@ -59,13 +60,10 @@ def request_escalations(
         )
     events.record_many(
         session,
-        events.APPROVAL_REQUESTED,
         [
-            {
-                "approval_id": r.approval_id,
-                "kind": ApprovalKind.escalate_lead.value,
-                "lead_id": r.lead_id,
-            }
+            ApprovalRequested(
+                approval_id=r.approval_id, kind=ApprovalKind.escalate_lead, lead_id=r.lead_id
+            )
             for r in created
         ],
         cycle_id,

@@ -52,6 +52,7 @@ from cam.core.report import describe
 from cam.replies import answer_later, bounce_evidence, cards, ranking
 from cam.replies import cursor as cursors
 from cam.replies.actions import WORKDAYS, LeadView, ReplyActions
+from cam.replies.event_payloads import BounceUnverified, RepliesDetected
 from cam.replies.learning import Classify, LearningClassifier
 from cam.replies.parser import ParsedReply, parse_reply
 from cam.replies.rules import Classification
@@ -128,9 +129,7 @@ def detect_replies(ctx: CycleContext) -> None:
     readers = [(key, reader) for key, reader in ctx.gateways.keyed_inboxes() if reader.configured]
     if not readers:
         with unit_of_work(ctx.session_factory) as session:
-            events.record(
-                session, events.REPLIES_DETECTED, {"configured": False, "replies": 0}, ctx.cycle_id
-            )
+            events.record(session, RepliesDetected(configured=False, replies=0), ctx.cycle_id)
         return
     now = ctx.clock()
     zone = ZoneInfo(ctx.config.timezone)
@@ -232,22 +231,21 @@ def _record(
     with unit_of_work(session_factory) as session:
         events.record(
             session,
-            events.REPLIES_DETECTED,
-            {
-                "mailbox": read.mailbox,
-                "uidvalidity_changed": uidvalidity_changed,
-                "fetched": read.fetched,
-                "fetched_first": fetched_first,
-                "replies": read.outcome.stored,
-                "by_class": dict(read.outcome.by_class),
-                "hot": read.outcome.hot,
-                "unmatched": read.outcome.unmatched,
-                "bounced": read.outcome.bounced,
-                "unsubscribed": read.outcome.unsubscribed,
-                "unverified_notices": read.outcome.unverified,
-                "postponed": read.outcome.postponed,
-                "cards": read.outcome.cards,
-            },
+            RepliesDetected(
+                mailbox=read.mailbox,
+                uidvalidity_changed=uidvalidity_changed,
+                fetched=read.fetched,
+                fetched_first=fetched_first,
+                replies=read.outcome.stored,
+                by_class=dict(read.outcome.by_class),
+                hot=read.outcome.hot,
+                unmatched=read.outcome.unmatched,
+                bounced=read.outcome.bounced,
+                unsubscribed=read.outcome.unsubscribed,
+                unverified_notices=read.outcome.unverified,
+                postponed=read.outcome.postponed,
+                cards=read.outcome.cards,
+            ),
             cycle_id,
         )
 
@@ -459,13 +457,12 @@ def _checked_bounces(
             trusted = Classification(ReplyClass.other, why, automated=True)
             events.record(
                 session,
-                events.BOUNCE_UNVERIFIED,
-                {
-                    "mailbox": read.key,
-                    "message_id": item.parsed.message_id,
-                    "from": item.parsed.from_header[:200],
-                    "why": found.why_not()[:1000],
-                },
+                BounceUnverified(
+                    mailbox=read.key,
+                    message_id=item.parsed.message_id,
+                    sender=item.parsed.from_header[:200],
+                    why=found.why_not()[:1000],
+                ),
                 at=now,
             )
         checked.append(_Item(item.uid, item.parsed, trusted))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -18,6 +17,7 @@ from cam.core.mailboxes import SenderProfile
 from cam.core.models import Lead, ReplyClass
 from cam.outreach.templates import (
     TemplateRenderError,
+    TemplateVariables,
     compile_template,
     flowing,
     lead_variables,
@@ -79,15 +79,15 @@ def load_snippets(path: Path) -> SnippetsFile:
 
 def snippet_variables(
     lead: Lead | None, sender: SenderProfile, return_date: date | None
-) -> dict[str, Any]:
+) -> TemplateVariables:
     """What a snippet may use: the lead's fields, the sender's and the return date."""
-    variables: dict[str, Any] = lead_variables(lead) if lead is not None else {"custom": {}}
+    variables = lead_variables(lead) if lead is not None else TemplateVariables(custom={})
     variables["sender"] = sender.variables()
     if return_date is not None:
         variables["return_date"] = f"{return_date:%A} {return_date.day} {return_date:%B}"
     return variables
 
 
-def draft(snippet: Snippet, variables: dict[str, Any]) -> str:
+def draft(snippet: Snippet, variables: TemplateVariables) -> str:
     """Render the snippet as the modal's first draft; raise `TemplateRenderError` if it fails."""
     return flowing(render(snippet.body, variables))

@@ -27,6 +27,8 @@ from cam.core.models import (
 )
 from cam.core.unsubscribe_tokens import normalize_email
 from cam.leads.lifecycle import FINAL
+from cam.replies.event_payloads import SuppressionRestored
+from cam.replies.ledger_row import LedgerRow
 
 # Stopped leads whose sequence a restore may resume: not one a person is already talking to.
 _RESUMABLE = frozenset({*FINAL, LeadStatus.replied})
@@ -40,20 +42,6 @@ class NotSuppressed(LookupError):
 
 class RestoreRefused(ValueError):
     """The suppression may not be restored (the person's own opt-out), or no reason was given."""
-
-
-class LedgerRow(BaseModel):
-    """One suppression as the ledger shows it."""
-
-    id: int
-    kind: SuppressionKind
-    value: str
-    source: SuppressionSource
-    reason: str
-    evidence: str
-    decided_by: str | None
-    reply_id: int | None
-    created_at: datetime
 
 
 class Restored(BaseModel):
@@ -114,16 +102,15 @@ def restore(
     revived = sum(_reopen(session, lead, why, now, resume) for lead in leads)
     events.record(
         session,
-        events.SUPPRESSION_RESTORED,
-        {
-            "email": address,
-            "by": by,
-            "reason": reason.strip()[:1000],
-            "resume": resume,
-            "steps_revived": revived,
-            "lead_ids": [lead.id for lead in leads],
-            "lifted": lifted.model_dump(mode="json"),
-        },
+        SuppressionRestored(
+            email=address,
+            by=by,
+            reason=reason.strip()[:1000],
+            resume=resume,
+            steps_revived=revived,
+            lead_ids=[lead.id for lead in leads],
+            lifted=lifted,
+        ),
     )
     return Restored(
         email=address,

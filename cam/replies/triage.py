@@ -39,11 +39,7 @@ from cam.leads.lifecycle import OPEN as IN_SEQUENCE
 from cam.outreach.lifecycle import NOT_YET_SENT
 from cam.replies import escalation_requests as escalations
 from cam.replies import labels, opt_out_review, unsubscribe
-
-REPLY_TRIAGED = "cam.reply_triaged"
-# A click on a reply card that was not carried out, with who and why.
-TRIAGE_REFUSED = "cam.triage_refused"
-LABEL_TRUSTED = "cam.label_trusted"
+from cam.replies.event_payloads import LabelTrusted, ReplyTriaged, TriageRefusal
 
 
 class UnknownReply(LookupError):
@@ -119,8 +115,7 @@ def decide(
             approval_id = _carry_out(session, reply, lead, choice, by, now, zone, snooze_until)
             events.record(
                 session,
-                REPLY_TRIAGED,
-                {"reply_id": reply_id, "choice": choice.value, "by": by, "lead_id": reply.lead_id},
+                ReplyTriaged(reply_id=reply_id, choice=choice, by=by, lead_id=reply.lead_id),
             )
     if over is not None:
         raise refused(session_factory, reply_id=reply_id, by=by, action=choice.value, why=over)
@@ -160,7 +155,7 @@ def agree(
                 session, reply_id, label.label, by=by, approver=approver, now=now
             )
             if changed:
-                events.record(session, LABEL_TRUSTED, {"reply_id": reply_id, "by": by})
+                events.record(session, LabelTrusted(reply_id=reply_id, by=by))
                 session.refresh(label)
             return Agreement(
                 reply_id=reply_id,
@@ -176,11 +171,7 @@ def refused(
 ) -> TriageRefused:
     """Record a refused click as an event (in its own transaction); return the error to raise."""
     with unit_of_work(session_factory) as session:
-        events.record(
-            session,
-            TRIAGE_REFUSED,
-            {"reply_id": reply_id, "by": by, "action": action, "why": why},
-        )
+        events.record(session, TriageRefusal(reply_id=reply_id, by=by, action=action, why=why))
     return TriageRefused(why)
 
 

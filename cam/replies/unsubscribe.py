@@ -17,6 +17,7 @@ from cam.core.models import Lead, LeadStatus, Suppression, SuppressionKind
 from cam.core.unsubscribe_tokens import normalize_email
 from cam.leads import lifecycle as lead_lifecycle
 from cam.outreach import lifecycle
+from cam.replies.event_payloads import Unsubscribed
 
 
 def unsubscribe(
@@ -55,17 +56,16 @@ def unsubscribe(
     if changed:
         events.record(
             session,
-            events.UNSUBSCRIBED,
-            {
-                "email": address,
-                "source": source,
-                "evidence": grounds.evidence,
-                "by": grounds.decided_by,
-                "reply_id": grounds.reply_id,
-                "lead_ids": lead_ids,
-                "suppressed": added,
-                "outreach_skipped": skipped,
-            },
+            Unsubscribed(
+                email=address,
+                source=grounds.source,
+                evidence=grounds.evidence,
+                by=grounds.decided_by,
+                reply_id=grounds.reply_id,
+                lead_ids=lead_ids,
+                suppressed=added,
+                outreach_skipped=skipped,
+            ),
             at=now,
         )
     return changed

@@ -10,7 +10,6 @@ from pathlib import Path
 from sqlalchemy import select
 
 from cam.core.db import SessionFactory, unit_of_work
-from cam.core.events import SUPPRESSION_RESTORED
 from cam.core.models import (
     Campaign,
     CampaignStep,
@@ -24,6 +23,7 @@ from cam.core.models import (
     SuppressionKind,
     SuppressionSource,
 )
+from cam.replies.event_payloads import SuppressionRestored
 from tests.cli.helpers import cam
 
 SENT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -150,7 +150,7 @@ def test_a_bounce_is_restored_with_a_reason_and_a_persons_opt_out_is_not(
                 OutreachMessage.lead_id == lead_id, OutreachMessage.step == 2
             )
         ).one()
-        event = session.scalars(select(Event).where(Event.name == SUPPRESSION_RESTORED)).one()
+        event = session.scalars(select(Event).where(Event.name == SuppressionRestored.name)).one()
     assert left == {OPTED_OUT}
     assert lead.status is LeadStatus.contacted
     assert step2.status is OutreachStatus.planned

@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.notifier import Notifier, notifier_client
-from cam.core import events
 from cam.core.db import SessionFactory, unit_of_work
+from cam.core.event_payloads import StateChanged
 from cam.core.models import Event, MailboxState, Notification, NotificationTopic
 from cam.core.settings import DATA_DIR
 from cam.core.state import get_state, set_dry_run
@@ -50,7 +50,7 @@ def test_pause_and_resume_from_the_terminal_are_recorded_and_announced(
         assert get_state(session).paused
     again = cam(tmp_path, "pause", DATABASE_URL=db_url, USER=USER)
     assert again.returncode == 0 and "already paused" in again.stdout
-    assert switch_events(sessions, events.STATE_CHANGED) == [{"by": OPERATOR, "paused": True}]
+    assert switch_events(sessions, StateChanged.name) == [{"by": OPERATOR, "paused": True}]
     assert announcements(sessions) == 1
 
     # The bot's notifier (as cam-bot runs it every few seconds) tells the report channel.
@@ -64,7 +64,7 @@ def test_pause_and_resume_from_the_terminal_are_recorded_and_announced(
     assert resumed.returncode == 0, resumed.stderr
     with unit_of_work(sessions) as session:
         assert not get_state(session).paused
-    assert switch_events(sessions, events.STATE_CHANGED)[-1] == {"by": OPERATOR, "paused": False}
+    assert switch_events(sessions, StateChanged.name)[-1] == {"by": OPERATOR, "paused": False}
     assert announcements(sessions) == 2
 
 

@@ -20,7 +20,6 @@ from cam.core.models import (
     ApprovalStatus,
     Campaign,
     Channel,
-    Event,
     Lead,
     LeadStatus,
     ManualTask,
@@ -28,9 +27,13 @@ from cam.core.models import (
     OutreachStatus,
     Reply,
     ReplyClass,
+    SuppressionSource,
     TaskStatus,
 )
 from cam.digest.model import Funnel
+from cam.leads.event_payloads import LeadsProcessed
+from cam.outreach.event_payloads import OutreachScheduled
+from cam.replies.event_payloads import Unsubscribed
 
 TEAM_ZONE = "Europe/Berlin"
 BERLIN = ZoneInfo(TEAM_ZONE)
@@ -80,22 +83,16 @@ def seed(sessions: SessionFactory) -> Seeded:
             for k, moment in enumerate(moments):
                 number += 1
                 _activity(session, seeded, campaign.id, number, k, day, moment)
-            session.add(
-                Event(
-                    name=events.LEADS_PROCESSED,
-                    details=events.LeadsProcessed(
-                        processed=5, scored=offset % 4, disqualified=1
-                    ).model_dump(),
-                    created_at=local(day, 8, 0),
-                )
+            processed = LeadsProcessed(processed=5, scored=offset % 4, disqualified=1)
+            events.record(session, processed, at=local(day, 8, 0))
+            scheduled = OutreachScheduled(
+                campaign=campaign.key,
+                enrolled=offset % 3,
+                below_threshold=offset % 4 - offset % 3,
+                first_steps=0,
+                followups=0,
             )
-            session.add(
-                Event(
-                    name=events.OUTREACH_SCHEDULED,
-                    details={"enrolled": offset % 3, "below_threshold": offset % 4 - offset % 3},
-                    created_at=local(day, 8, 1),
-                )
-            )
+            events.record(session, scheduled, at=local(day, 8, 1))
             funnel = seeded.funnels[day]
             funnel.disqualified += 1
             funnel.enrolled += offset % 3
@@ -171,7 +168,15 @@ def _activity(session, seeded, campaign_id, number, k, day, moment) -> None:
             )
         )
         funnel.escalated += 1
-        session.add(
-            Event(name=events.UNSUBSCRIBED, details={"email": lead.email}, created_at=moment)
+        unsubscribed = Unsubscribed(
+            email=lead.email,
+            source=SuppressionSource.one_click,
+            evidence="",
+            by=None,
+            reply_id=None,
+            lead_ids=[lead.id],
+            suppressed=True,
+            outreach_skipped=0,
         )
+        events.record(session, unsubscribed, at=moment)
         funnel.unsubscribed += 1

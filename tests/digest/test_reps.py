@@ -21,6 +21,7 @@ from cam.digest.bounce_reasons import reason_of
 from cam.digest.build import build_digest
 from cam.digest.model import BounceReason, Digest
 from cam.digest.terminal import digest_view
+from cam.replies.event_payloads import BounceUnverified
 from tests.digest import fortnight
 
 
@@ -155,7 +156,10 @@ def test_speed_to_lead_and_unverified_notices_reach_the_digest(sessions):
             session.flush()
             card_of = ReplyCardPayload(reply_id=reply.id, lead_id=lead.id)
             session.add(notice(NotificationTopic.reply_card, card_of))
-        events.record(session, events.BOUNCE_UNVERIFIED, {"mailbox": "jonas"}, at=landed)
+        notice_of = BounceUnverified(
+            mailbox="jonas", message_id="<n1@mx.example>", sender="MAILER-DAEMON", why="no match"
+        )
+        events.record(session, notice_of, at=landed)
         # An interested reply of the morning, carded and never answered: past its 2 hours.
         lead.first_name, lead.last_name = "<!channel>", "Ada"
         waiting = Reply(

@@ -29,7 +29,7 @@ from cam.core.models import (
     SuppressionKind,
     SuppressionSource,
 )
-from cam.replies import triage
+from cam.replies.event_payloads import TriageRefusal
 from tests.e2e.answering import MAYA, PROSPECT, post_reply_card, set_dry_run, submit, team_bot
 from tests.e2e.answering_later import (
     ABSENCE_ID,
@@ -328,7 +328,7 @@ def test_cancel_is_refused_to_others_and_withdraws_it_for_the_owner(
     assert [a.status for a in answers(team)] == [OutreachStatus.scheduled]
     with unit_of_work(team.sessions) as session:
         refused = session.scalars(
-            select(Event.details).where(Event.name == triage.TRIAGE_REFUSED)
+            select(Event.details).where(Event.name == TriageRefusal.name)
         ).all()
     assert [r["by"] for r in refused] == [OUTSIDER, MAYA]
 

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from bot.ids import ActionId
 from bot.payloads import ApprovalRef
-from cam.core import events
 from cam.core.db import unit_of_work
 from cam.core.models import Approval, ApprovalStatus, Event, Lead, LeadStatus, Notification
 from cam.core.state import get_state
+from cam.escalation.event_payloads import ApprovalDecided, ApprovalRefused
 from tests.e2e.seed import hot_lead_approval
 from tests.e2e.slack_client import (
     APPROVER,
@@ -98,7 +98,7 @@ def test_a_non_approver_is_refused_privately_and_the_attempt_logged(bot):
     assert bot.crm.requests == []
     with unit_of_work(bot.sessions) as session:
         assert session.get_one(Approval, approval_id).status is ApprovalStatus.pending
-        refused = session.scalars(select(Event).where(Event.name == events.APPROVAL_REFUSED))
+        refused = session.scalars(select(Event).where(Event.name == ApprovalRefused.name))
         assert [e.details["by"] for e in refused] == [OUTSIDER]
 
 
@@ -123,7 +123,7 @@ def test_a_double_click_and_a_second_approver_at_once_decide_once(bot):
     assert len(bot.crm.of("POST", "/crm/v3/objects/contacts")) == 1
     assert len(bot.crm.of("POST", "/crm/v3/objects/deals")) == 1
     with unit_of_work(bot.sessions) as session:
-        decided = session.scalars(select(Event).where(Event.name == events.APPROVAL_DECIDED))
+        decided = session.scalars(select(Event).where(Event.name == ApprovalDecided.name))
         assert len(list(decided)) == 1
     # The others hear who decided; the final message says approved and synced.
     told = [call.params["text"] for call in bot.fake_slack.of("response_url")]
@@ -142,7 +142,7 @@ def test_slack_retries_of_the_same_click_change_nothing_more(bot):
     bot.settle()
     assert len(bot.crm.of("POST", "/crm/v3/objects/deals")) == 1
     with unit_of_work(bot.sessions) as session:
-        decided = session.scalars(select(Event).where(Event.name == events.APPROVAL_DECIDED))
+        decided = session.scalars(select(Event).where(Event.name == ApprovalDecided.name))
         assert len(list(decided)) == 1
 
 
@@ -225,7 +225,7 @@ def test_two_bot_instances_clicked_at_once_decide_once(start_bot):
     assert [r.status for r in replies] == [200] * 10
     assert len(first.crm.of("POST", "/crm/v3/objects/deals")) == 1
     with unit_of_work(first.sessions) as session:
-        decided = session.scalars(select(Event).where(Event.name == events.APPROVAL_DECIDED))
+        decided = session.scalars(select(Event).where(Event.name == ApprovalDecided.name))
         assert len(list(decided)) == 1
 
 

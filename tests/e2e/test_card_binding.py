@@ -16,7 +16,7 @@ from bot.ids import ActionId
 from bot.payloads import CardAction, CardRef
 from bot.signing import Signer, signer_of
 from cam.core.models import Event, Lead, LeadStatus, ReplyClass, ReplyLabel, Suppression, utcnow
-from cam.replies.triage import TRIAGE_REFUSED
+from cam.replies.event_payloads import TriageRefusal
 from tests.e2e import cards
 from tests.e2e.slack_client import APPROVER, OUTSIDER, REPORT_CHANNEL, RunningBot, blocks_of
 
@@ -31,7 +31,8 @@ def _labels(bot: RunningBot) -> list[ReplyLabel]:
 def _refusals(bot: RunningBot) -> list[dict[str, object]]:
     with bot.sessions() as session:
         return [
-            e.details for e in session.scalars(select(Event).where(Event.name == TRIAGE_REFUSED))
+            e.details
+            for e in session.scalars(select(Event).where(Event.name == TriageRefusal.name))
         ]
 
 

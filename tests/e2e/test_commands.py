@@ -6,8 +6,9 @@ import json
 
 from sqlalchemy import select
 
-from cam.core import events
+from bot.event_payloads import CommandRefused
 from cam.core.db import unit_of_work
+from cam.core.event_payloads import StateChanged
 from cam.core.models import (
     Channel,
     CycleRun,
@@ -150,7 +151,7 @@ def test_pause_and_resume_by_an_approver_are_announced_and_logged(bot):
     assert f"<@{APPROVER}> resumed CAM" in resumed.json["text"]
     with unit_of_work(bot.sessions) as session:
         assert get_state(session).paused is False
-        changes = session.scalars(select(Event).where(Event.name == events.STATE_CHANGED))
+        changes = session.scalars(select(Event).where(Event.name == StateChanged.name))
         assert [(e.details["by"], e.details["paused"]) for e in changes] == [
             (APPROVER, True),
             (APPROVER, False),
@@ -167,7 +168,7 @@ def test_only_approvers_flip_switches_and_refusals_are_logged(bot):
     with unit_of_work(bot.sessions) as session:
         state = get_state(session)
         assert state.dry_run is False and state.paused is False
-        refused = session.scalars(select(Event).where(Event.name == events.COMMAND_REFUSED))
+        refused = session.scalars(select(Event).where(Event.name == CommandRefused.name))
         assert [e.details["by"] for e in refused] == [OUTSIDER] * 3
 
 

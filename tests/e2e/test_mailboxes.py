@@ -16,9 +16,9 @@ import trustme
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from bot.event_payloads import CommandRefused
 from cam.bootstrap import cycle_config
 from cam.cli import app as cli_app
-from cam.core import events
 from cam.core.db import unit_of_work
 from cam.core.models import Event, MailboxState, SendQuota, utcnow
 from cam.core.safety import day_window, team_day
@@ -59,7 +59,7 @@ def test_an_approver_pauses_and_resumes_one_mailbox(team_bot: RunningBot) -> Non
     assert "Only approvers may pause a mailbox" in refused.json["text"]
     assert paused(team_bot) == set()
     with unit_of_work(team_bot.sessions) as session:
-        assert session.scalars(select(Event).where(Event.name == events.COMMAND_REFUSED)).first()
+        assert session.scalars(select(Event).where(Event.name == CommandRefused.name)).first()
 
     unknown = team_bot.slack.command("pause <!channel>", user=APPROVER)
     assert "No mailbox is called `&lt;!channel&gt;`" in unknown.json["text"]

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from bot.ids import ActionId
 from bot.payloads import RestoreRef
-from cam.core import events
 from cam.core.db import unit_of_work
 from cam.core.models import Event, Lead, LeadStatus, Suppression, SuppressionSource
+from cam.replies.event_payloads import SuppressionRestored
 from tests.cli.test_suppressions_cli import BOUNCED, EVIDENCE, OPTED_OUT
 from tests.cli.test_suppressions_cli import _seed as seed_ledger
 from tests.e2e.slack_client import APPROVER, OUTSIDER, RunningBot, shown
@@ -65,7 +65,7 @@ def test_an_approver_restores_a_bounce_and_resumes_its_sequence(bot: RunningBot)
     with unit_of_work(bot.sessions) as session:
         lead = session.get_one(Lead, lead_id)
         restored = session.scalars(
-            select(Event).where(Event.name == events.SUPPRESSION_RESTORED)
+            select(Event).where(Event.name == SuppressionRestored.name)
         ).one()
         assert (lead.status, lead.next_step_at) == (LeadStatus.contacted, None)
         assert restored.details["by"] == APPROVER and restored.details["reason"] == REASON

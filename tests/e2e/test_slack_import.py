@@ -14,11 +14,12 @@ import pytest
 from sqlalchemy import delete, select
 from typer.testing import CliRunner
 
+from bot.event_payloads import LeadsImportRefused
 from bot.shared_files import may_receive_token
 from cam.cli import app as cli
-from cam.core import events
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Event, Lead
+from cam.leads.event_payloads import LeadsImported
 from tests.e2e.slack_client import (
     APPROVER,
     OUTSIDER,
@@ -112,7 +113,7 @@ def test_a_shared_csv_is_imported_as_the_cli_imports_it(
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(file["url_private_download"], timeout=5)
     assert refused.value.code == 401, "the file is served to the bot's token only"
-    [event] = recorded(bot.sessions, events.LEADS_IMPORTED)
+    [event] = recorded(bot.sessions, LeadsImported.name)
     assert event["by"] == OUTSIDER and event["file"] == NAME and event["imported"] == 3
     from_slack = lead_rows(bot.sessions)
     assert len(from_slack) == 3
@@ -137,7 +138,7 @@ def test_a_second_upload_of_the_same_file_adds_nothing(bot: RunningBot) -> None:
     [answer] = thread_posts(bot, again)
     assert "*0 new leads*, 3 already known" in shown(blocks_of(answer))
     assert lead_rows(bot.sessions) == before
-    assert [e["by"] for e in recorded(bot.sessions, events.LEADS_IMPORTED)] == [OUTSIDER, APPROVER]
+    assert [e["by"] for e in recorded(bot.sessions, LeadsImported.name)] == [OUTSIDER, APPROVER]
 
 
 @pytest.mark.parametrize(
@@ -162,8 +163,8 @@ def test_an_oversized_binary_or_foreign_file_is_refused_and_nothing_imported(
     assert why in shown(blocks_of(answer))
     assert "Nothing was imported." in shown(blocks_of(answer))
     assert lead_rows(bot.sessions) == []
-    assert recorded(bot.sessions, events.LEADS_IMPORTED) == []
-    [refused] = recorded(bot.sessions, events.LEADS_IMPORT_REFUSED)
+    assert recorded(bot.sessions, LeadsImported.name) == []
+    [refused] = recorded(bot.sessions, LeadsImportRefused.name)
     assert refused["by"] == OUTSIDER and why in refused["reason"]
     assert not bot.fake_slack.of("files.completeUploadExternal")
     if "size" in options or "mimetype" in options:
@@ -249,7 +250,7 @@ def test_a_redelivered_file_shared_event_downloads_and_answers_once(bot: Running
 
     assert len(bot.fake_slack.of("download")) == 1
     assert len(thread_posts(bot, file)) == 1
-    assert len(recorded(bot.sessions, events.LEADS_IMPORTED)) == 1
+    assert len(recorded(bot.sessions, LeadsImported.name)) == 1
     # Another event for the same file (a new share) is a new delivery: answered again.
     share(bot)
     assert len(bot.fake_slack.of("download")) == 2

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from cam.core import events
 from cam.core.db import unit_of_work
 from cam.core.models import Approval, ApprovalStatus, Event, Lead, LeadStatus, Notification
 from cam.escalation.crm_sync import retry_crm_sync
 from cam.escalation.decisions import decide
 from cam.escalation.escalations import escalate_hot_leads
+from cam.escalation.event_payloads import ApprovalDecided
 from cam.escalation.go_live import request_go_live
 from cam.escalation.outcomes import ApprovalChoice, Decision, Outcome
 from tests.escalation.helpers import APPROVERS, NOW, RecordingCrm, add_lead, cycle_context
@@ -63,9 +63,7 @@ def all_at_once(calls: list[Any]) -> list[Any]:
 
 def decided_events(sessions) -> int:
     with unit_of_work(sessions) as session:
-        return session.scalars(
-            select(func.count()).where(Event.name == events.APPROVAL_DECIDED)
-        ).one()
+        return session.scalars(select(func.count()).where(Event.name == ApprovalDecided.name)).one()
 
 
 def test_threads_deciding_at_once_make_one_decision_and_one_crm_call(sessions):

@@ -10,12 +10,13 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from cam.core import events
 from cam.core.db import unit_of_work
+from cam.core.event_payloads import Failure
 from cam.core.models import Approval, ApprovalStatus, Event, Lead, LeadStatus
 from cam.escalation.crm_sync import retry_crm_sync, retry_sync
 from cam.escalation.decisions import decide
 from cam.escalation.escalations import escalate_hot_leads
+from cam.escalation.event_payloads import ApprovalDecided, ApprovalRefused, CrmSynced
 from cam.escalation.outcomes import REFUSALS, ApprovalChoice, Outcome, UnknownApproval
 from cam.gateways.http_client import RetryPolicy
 from cam.gateways.hubspot import HubSpotCrm
@@ -75,7 +76,7 @@ def test_approver_approves_crm_called_once_and_lead_escalated(sessions):
         approval = session.get_one(Approval, approval_id)
         assert approval.crm_synced_at == NOW
         assert approval.crm_sync_started_at is None
-    decided = event_details(sessions, events.APPROVAL_DECIDED)
+    decided = event_details(sessions, ApprovalDecided.name)
     assert decided == [
         {
             "approval_id": approval_id,
@@ -85,7 +86,7 @@ def test_approver_approves_crm_called_once_and_lead_escalated(sessions):
             "lead_id": lead_id,
         }
     ]
-    assert len(event_details(sessions, events.CRM_SYNCED)) == 1
+    assert len(event_details(sessions, CrmSynced.name)) == 1
 
     # A double click, or the other approver a moment later: nothing new happens.
     for who in ("U_ANA", "U_BOB"):
@@ -100,7 +101,7 @@ def test_approver_approves_crm_called_once_and_lead_escalated(sessions):
         )
         assert again.outcome is Outcome.already_decided and again.decided_by == "U_ANA"
     assert len(crm.calls) == 1
-    assert len(event_details(sessions, events.APPROVAL_DECIDED)) == 1
+    assert len(event_details(sessions, ApprovalDecided.name)) == 1
 
 
 def test_reject_calls_no_crm_and_keeps_the_lead_out_of_it(sessions):
@@ -158,10 +159,10 @@ def test_non_approver_is_refused_and_the_attempt_logged(sessions):
     with unit_of_work(sessions) as session:
         assert session.get_one(Approval, approval_id).status is ApprovalStatus.pending
         assert session.get_one(Lead, lead_id).status is LeadStatus.hot
-    assert event_details(sessions, events.APPROVAL_REFUSED) == [
+    assert event_details(sessions, ApprovalRefused.name) == [
         {"approval_id": approval_id, "by": "U_MALLORY", "reason": "only approvers may decide"}
     ]
-    assert event_details(sessions, events.APPROVAL_DECIDED) == []
+    assert event_details(sessions, ApprovalDecided.name) == []
 
 
 def test_crm_failure_keeps_the_approval_then_a_retry_reuses_the_ids(sessions):
@@ -189,7 +190,7 @@ def test_crm_failure_keeps_the_approval_then_a_retry_reuses_the_ids(sessions):
         # The contact the CRM made before failing is kept, so the retry reuses it.
         assert lead.crm_contact_id == "contact-ada@analytical.example"
         assert lead.crm_deal_id is None
-    assert [e["phase"] for e in event_details(sessions, events.ERROR)] == ["crm"]
+    assert [e["phase"] for e in event_details(sessions, Failure.name)] == ["crm"]
 
     retried = retry_crm_sync(sessions, crm=crm, now=NOW)
 
@@ -260,7 +261,7 @@ def test_a_non_approver_cannot_trigger_a_retry(sessions):
 
     assert refused.outcome is Outcome.not_an_approver
     assert len(crm.calls) == 1
-    refusals = event_details(sessions, events.APPROVAL_REFUSED)
+    refusals = event_details(sessions, ApprovalRefused.name)
     assert [(e["by"], e["reason"]) for e in refusals] == [("U_EVE", "only approvers may decide")]
 
 

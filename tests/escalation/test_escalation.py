@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import event, func, insert, select
 
-from cam.core import events
 from cam.core.db import unit_of_work
+from cam.core.event_payloads import ApprovalRequested
 from cam.core.models import (
     Approval,
     ApprovalKind,
@@ -18,6 +18,7 @@ from cam.core.models import (
     ReplyClass,
 )
 from cam.escalation.escalations import escalate_hot_leads
+from cam.escalation.event_payloads import LeadsEscalated
 from tests.escalation.helpers import add_lead, cycle_context
 
 
@@ -56,11 +57,9 @@ def test_one_approval_per_hot_lead_and_none_the_second_time(sessions):
             ("approval", {"approval_id": approvals[0].id}),
             ("approval", {"approval_id": approvals[1].id}),
         ]
-        escalated = session.scalars(select(Event).where(Event.name == events.LEADS_ESCALATED))
+        escalated = session.scalars(select(Event).where(Event.name == LeadsEscalated.name))
         assert [e.details for e in escalated] == [{"count": 2}]
-        requested = session.scalar(
-            select(func.count()).where(Event.name == events.APPROVAL_REQUESTED)
-        )
+        requested = session.scalar(select(func.count()).where(Event.name == ApprovalRequested.name))
         assert requested == 2
 
     again = cycle_context(sessions)

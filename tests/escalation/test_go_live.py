@@ -6,11 +6,12 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from cam.core import events
 from cam.core.db import unit_of_work
+from cam.core.event_payloads import StateChanged
 from cam.core.models import Approval, ApprovalKind, ApprovalStatus, Event, Notification
 from cam.core.state import get_state
 from cam.escalation.decisions import decide
+from cam.escalation.event_payloads import ApprovalRefused
 from cam.escalation.expiry import expire_stale
 from cam.escalation.go_live import request_go_live
 from cam.escalation.outcomes import REFUSALS, ApprovalChoice, Outcome
@@ -68,9 +69,9 @@ def test_the_requester_cannot_approve_but_another_approver_can(sessions):
         assert state.live_since == later
         assert state.mailbox_started_on == later.date()
         assert state.updated_by == "U_BOB"
-        changed = session.scalars(select(Event).where(Event.name == events.STATE_CHANGED))
+        changed = session.scalars(select(Event).where(Event.name == StateChanged.name))
         assert [e.details for e in changed] == [{"by": "U_BOB", "dry_run": False}]
-        refused = session.scalars(select(Event).where(Event.name == events.APPROVAL_REFUSED))
+        refused = session.scalars(select(Event).where(Event.name == ApprovalRefused.name))
         assert [e.details["by"] for e in refused] == ["U_ANA"]
     # Decided: the next request is a new one.
     assert ask(sessions, by="U_BOB", now=later) != approval_id

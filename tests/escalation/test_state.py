@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cam.core import events
 from cam.core.db import unit_of_work
+from cam.core.event_payloads import StateChanged
 from cam.core.models import Event
 from cam.core.state import get_state, set_dry_run, set_paused
 from tests.escalation.helpers import NOW
@@ -16,7 +16,7 @@ from tests.escalation.helpers import NOW
 
 def state_events(sessions) -> list[dict[str, Any]]:
     with unit_of_work(sessions) as session:
-        query = select(Event).where(Event.name == events.STATE_CHANGED).order_by(Event.id)
+        query = select(Event).where(Event.name == StateChanged.name).order_by(Event.id)
         return [e.details for e in session.scalars(query)]
 
 

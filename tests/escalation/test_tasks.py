@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from cam.core import events
 from cam.core.db import unit_of_work
 from cam.core.models import (
     Campaign,
@@ -20,6 +19,7 @@ from cam.core.models import (
     TaskStatus,
 )
 from cam.core.ports import GatewayError, SocialTask
+from cam.escalation.event_payloads import TaskDecided
 from cam.escalation.tasks import UnknownTask, decide_task
 from cam.gateways.linkedin_tasks import LinkedInTaskPoster
 from cam.gateways.noop import NoopSocialPoster
@@ -116,7 +116,7 @@ def test_done_marks_the_lead_contacted_once(sessions):
         lead = session.get_one(Lead, step.lead_id)
         assert lead.status is LeadStatus.contacted
         assert lead.last_contacted_at == NOW
-        decided = session.scalars(select(Event).where(Event.name == events.TASK_DECIDED)).all()
+        decided = session.scalars(select(Event).where(Event.name == TaskDecided.name)).all()
         assert [e.details["status"] for e in decided] == ["done"]
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from cam.core import events
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Event, Lead, LeadStatus
+from cam.leads.event_payloads import LeadsImported
 from cam.leads.importer import FIELD_LIMIT, LINE_LIMIT, ImportFileError, import_leads
 from tests.cli.helpers import lead_count, lead_emails, read_errors, write_csv
 
@@ -118,7 +118,7 @@ def test_reimport_adds_nothing(sessions: SessionFactory, tmp_path: Path) -> None
     assert lead_count(sessions) == 25
     with unit_of_work(sessions) as session:
         recorded = session.scalars(
-            select(Event).where(Event.name == events.LEADS_IMPORTED).order_by(Event.id)
+            select(Event).where(Event.name == LeadsImported.name).order_by(Event.id)
         ).all()
     assert [e.details["imported"] for e in recorded] == [25, 0]
 

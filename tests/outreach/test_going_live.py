@@ -7,9 +7,9 @@ from datetime import time
 import pytest
 from sqlalchemy import select, update
 
-from cam.core import events
 from cam.core.db import unit_of_work
 from cam.core.models import Event, Lead, OutreachMessage, OutreachStatus
+from cam.outreach.event_payloads import OutreachNotPlanned
 from tests.outreach.days import TeamDays, steps_out_of_order
 from tests.outreach.helpers import RecordingEmailSender, add_leads, gateways
 
@@ -69,7 +69,7 @@ def test_a_lead_whose_step_is_already_queued_fails_alone(sessions):
     with unit_of_work(sessions) as session:
         planned = set(session.scalars(select(OutreachMessage.lead_id)))
         noted = session.scalars(
-            select(Event.details).where(Event.name == events.OUTREACH_NOT_PLANNED)
+            select(Event.details).where(Event.name == OutreachNotPlanned.name)
         ).all()
     assert planned == {1, 2, 3, 4, 5}
     assert [(d["lead_id"], d["step"]) for d in noted] == [(2, 1)]

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
-from cam.core import events
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
 from cam.core.enums import Disqualification
@@ -23,6 +22,7 @@ from cam.core.models import (
     SuppressionKind,
 )
 from cam.core.report import CAMCycleReport
+from cam.leads.event_payloads import LeadsProcessed
 from cam.leads.qualify import process_new_leads
 from cam.outreach.scheduling import schedule_outreach
 from tests.outreach.helpers import Clock, add_leads, config, gateways, outreach, rng, safety
@@ -77,9 +77,9 @@ def test_qualify_validates_enriches_blocks_suppresses_and_scores(sessions):
     assert ctx.report.disqualified_why == dict.fromkeys(Disqualification, 1)
     assert ctx.report.leads_created == 6
     with unit_of_work(sessions) as session:
-        event = session.scalars(select(Event).where(Event.name == events.LEADS_PROCESSED)).one()
-        payload = events.LeadsProcessed.model_validate(event.details)
-    assert payload == events.LeadsProcessed(processed=6, disqualified=4, scored=2)
+        event = session.scalars(select(Event).where(Event.name == LeadsProcessed.name)).one()
+        payload = LeadsProcessed.model_validate(event.details)
+    assert payload == LeadsProcessed(processed=6, disqualified=4, scored=2)
 
 
 def test_qualify_cap_holds_across_cycles_of_one_day(sessions):

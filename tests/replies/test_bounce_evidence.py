@@ -8,7 +8,6 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from cam.core.db import SessionFactory
-from cam.core.events import BOUNCE_UNVERIFIED
 from cam.core.models import (
     Campaign,
     CampaignStep,
@@ -23,6 +22,7 @@ from cam.core.models import (
     Suppression,
     SuppressionSource,
 )
+from cam.replies.event_payloads import BounceUnverified
 from tests.gateways.imap_server import ImapServer
 from tests.replies.test_bounce_phase import NOW, _read
 
@@ -118,7 +118,7 @@ def test_a_forged_report_naming_fifty_leads_suppresses_nobody(
     assert _bounced(sessions) == set()
     with sessions() as session:
         stored = session.scalars(select(Reply)).one()
-        [event] = session.scalars(select(Event).where(Event.name == BOUNCE_UNVERIFIED)).all()
+        [event] = session.scalars(select(Event).where(Event.name == BounceUnverified.name)).all()
     assert (stored.classification, stored.lead_id) == (ReplyClass.other, None)
     why = stored.matched_rule or ""
     assert why.startswith("unverified notice, nobody suppressed: prospect0@target0.example")

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from cam.core import events
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Event, MailboxCursor, Reply
 from cam.core.settings import DATA_DIR
 from cam.gateways.imap import ImapInboxReader
 from cam.replies.cursor import MISSING_READS
+from cam.replies.event_payloads import MailboxReset, ReplyUidGivenUp
 from cam.replies.learning import classifier_for
 from cam.replies.phase import MailboxRead, read_mailbox
 from tests.gateways.imap_server import ImapServer
@@ -77,7 +77,7 @@ def test_a_uid_left_out_of_a_fetch_answer_is_read_next_time(
     assert _stored(sessions) == dict.fromkeys(PEOPLE, 1)
     assert _cursor(sessions).pending == {}
     assert _read(sessions, reader).fetched == 0
-    assert _events(sessions, events.REPLY_UID_GIVEN_UP) == []
+    assert _events(sessions, ReplyUidGivenUp.name) == []
 
 
 def test_a_uid_never_fetched_is_given_up_after_a_few_reads_with_an_event(
@@ -88,7 +88,7 @@ def test_a_uid_never_fetched_is_given_up_after_a_few_reads_with_an_event(
     imap_server.omitted.add(1)
     for _ in range(MISSING_READS):
         _read(sessions, reader)
-    [given_up] = _events(sessions, events.REPLY_UID_GIVEN_UP)
+    [given_up] = _events(sessions, ReplyUidGivenUp.name)
     assert (given_up["uid"], given_up["reads"]) == (1, MISSING_READS)
     assert given_up["mailbox"] == reader.name
     assert _cursor(sessions).pending == {}
@@ -97,7 +97,7 @@ def test_a_uid_never_fetched_is_given_up_after_a_few_reads_with_an_event(
     imap_server.append(reply(PEOPLE[2], "Yes please."))
     assert _read(sessions, reader).fetched == 1
     assert _stored(sessions) == {PEOPLE[1]: 1, PEOPLE[2]: 1}
-    assert len(_events(sessions, events.REPLY_UID_GIVEN_UP)) == 1
+    assert len(_events(sessions, ReplyUidGivenUp.name)) == 1
 
 
 def test_a_folder_renumbered_under_the_same_uidvalidity_is_read_again_without_duplicates(
@@ -119,7 +119,7 @@ def test_a_folder_renumbered_under_the_same_uidvalidity_is_read_again_without_du
     assert _cursor(sessions).uidvalidity == was.uidvalidity
     assert again.outcome.stored == 1
     assert _stored(sessions) == {**dict.fromkeys(PEOPLE, 1), "someone@else.example": 1}
-    [reset] = _events(sessions, events.MAILBOX_RESET)
+    [reset] = _events(sessions, MailboxReset.name)
     assert reset == {"mailbox": reader.name, "uidvalidity": was.uidvalidity, "cursor_was": 3}
     assert _cursor(sessions).last_uid == 2
     assert _read(sessions, reader).fetched == 0

@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from cam.core import events
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Answer, Event, MailboxCursor, Reply
 from cam.core.settings import DATA_DIR
 from cam.gateways.imap import ImapInboxReader
 from cam.replies import ranking
 from cam.replies.cursor import MISSING_READS
+from cam.replies.event_payloads import MailboxReset, RepliesDetected, ReplyUidGivenUp
 from cam.replies.learning import classifier_for
 from cam.replies.phase import BATCH, MailboxRead, read_mailbox
 from tests.gateways.imap_server import ImapServer
@@ -110,7 +110,7 @@ def test_a_reply_behind_a_flood_of_strangers_is_stored_by_the_first_commit(
     assert [len(c) for c in commits[2:]] == [BATCH, 5]
     assert set(_stored(sessions).values()) == {1} and len(_stored(sessions)) == flood + 3
     assert _cursor(sessions)[1:] == (flood + 3, {})
-    [detected] = _events(sessions, events.REPLIES_DETECTED)
+    [detected] = _events(sessions, RepliesDetected.name)
     assert (detected["fetched"], detected["fetched_first"]) == (flood + 3, 3)
 
 
@@ -133,7 +133,7 @@ def test_mail_jumped_stays_owed_through_reads_that_stop_and_is_stored_once(
     assert _read(sessions, reader) == [[f"buyer{n}@spam.example" for n in (1, 2, 3)]]
     assert set(_stored(sessions).values()) == {1} and len(_stored(sessions)) == MISSING_READS + 5
     assert _cursor(sessions)[2] == {}
-    assert _events(sessions, events.REPLY_UID_GIVEN_UP) == []
+    assert _events(sessions, ReplyUidGivenUp.name) == []
     assert _read(sessions, reader) == []
 
 
@@ -148,7 +148,7 @@ def test_a_jumped_uid_the_server_leaves_out_counts_as_missing(
     assert _cursor(sessions)[1:] == (4, {"2": 1})
     for _ in range(MISSING_READS - 1):
         assert _read(sessions, reader) == []
-    [given_up] = _events(sessions, events.REPLY_UID_GIVEN_UP)
+    [given_up] = _events(sessions, ReplyUidGivenUp.name)
     assert (given_up["uid"], given_up["reads"]) == (2, MISSING_READS)
     assert _cursor(sessions)[1:] == (4, {})
     assert "<s2@spam.example>" not in _stored(sessions)
@@ -169,13 +169,13 @@ def test_the_order_holds_after_a_new_uidvalidity_and_a_renumbered_folder(
     assert _read(sessions, reader) == [[LEAD], ["buyer3@spam.example"]]
     uidvalidity, last_uid, pending = _cursor(sessions)
     assert uidvalidity != before[0] and (last_uid, pending) == (3, {})
-    assert _events(sessions, events.REPLIES_DETECTED)[-1]["uidvalidity_changed"] is True
+    assert _events(sessions, RepliesDetected.name)[-1]["uidvalidity_changed"] is True
 
     imap_server.renumber(folder)
     imap_server.append_many([stranger(4), reply(LEAD, YES, n=3)], folder=folder)
     assert _read(sessions, reader) == [[LEAD], ["buyer4@spam.example"]]
     assert _cursor(sessions) == (uidvalidity, 2, {})
-    [reset] = _events(sessions, events.MAILBOX_RESET)
+    [reset] = _events(sessions, MailboxReset.name)
     assert (reset["uidvalidity"], reset["cursor_was"]) == (uidvalidity, 3)
     assert set(_stored(sessions).values()) == {1} and len(_stored(sessions)) == 7
 

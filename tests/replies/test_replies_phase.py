@@ -10,7 +10,6 @@ import pytest
 import trustme
 from sqlalchemy import func, select
 
-from cam.core import events
 from cam.core.config import CAMCycleConfig
 from cam.core.context import CycleContext
 from cam.core.db import SessionFactory
@@ -30,6 +29,7 @@ from cam.core.report import CAMCycleReport
 from cam.gateways.imap import ImapInboxReader
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopInboxReader, NoopSocialPoster
 from cam.replies.actions import WORKDAYS, working_day_after
+from cam.replies.event_payloads import RepliesDetected
 from cam.replies.phase import detect_replies
 from tests.gateways.imap_server import MAX_UID, PASSWORD, ImapServer, running_imap_server
 from tests.replies.reply_corpus import EXPECTED, NOW, PLANNED_AT, Expected, raw, seed
@@ -237,7 +237,7 @@ def test_a_second_read_adds_nothing_and_the_cursor_moves(
         [cursor] = session.scalars(select(MailboxCursor))
         stranger = session.scalars(select(Reply).where(Reply.message_id == "<s1@elsewhere>")).one()
         detected = session.scalars(
-            select(Event).where(Event.name == events.REPLIES_DETECTED).order_by(Event.id)
+            select(Event).where(Event.name == RepliesDetected.name).order_by(Event.id)
         ).all()
     assert cursor.last_uid > first_uid
     assert (stranger.lead_id, stranger.classification) == (None, ReplyClass.question)
@@ -265,7 +265,7 @@ def test_a_new_uidvalidity_rereads_without_duplicates(
     with sessions() as session:
         assert session.scalar(select(func.count(Reply.id))) == 3
         event = session.scalars(
-            select(Event).where(Event.name == events.REPLIES_DETECTED).order_by(Event.id.desc())
+            select(Event).where(Event.name == RepliesDetected.name).order_by(Event.id.desc())
         ).first()
     assert event is not None and event.details["uidvalidity_changed"] is True
 
@@ -341,5 +341,5 @@ def test_without_an_inbox_the_phase_only_notes_it(sessions: SessionFactory) -> N
     detect_replies(ctx)
     assert (ctx.report.replies_detected, ctx.report.errors) == (0, [])
     with sessions() as session:
-        event = session.scalars(select(Event).where(Event.name == events.REPLIES_DETECTED)).one()
+        event = session.scalars(select(Event).where(Event.name == RepliesDetected.name)).one()
     assert event.details == {"configured": False, "replies": 0}

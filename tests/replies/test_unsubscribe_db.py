@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from cam.core.db import SessionFactory, unit_of_work
-from cam.core.events import UNSUBSCRIBED
 from cam.core.models import (
     Campaign,
     Channel,
@@ -22,6 +21,7 @@ from cam.core.models import (
     SuppressionSource,
 )
 from cam.core.safety import Grounds
+from cam.replies.event_payloads import Unsubscribed
 from cam.replies.unsubscribe import unsubscribe
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -82,7 +82,7 @@ def test_unsubscribe_stops_everything_for_the_address(sessions: SessionFactory) 
         assert rows[1].reason == "unsubscribed (one-click)"
         suppression = session.scalars(select(Suppression)).one()
         assert (suppression.kind, suppression.value) == (SuppressionKind.email, "joe@example.com")
-        event = session.scalars(select(Event).where(Event.name == UNSUBSCRIBED)).one()
+        event = session.scalars(select(Event).where(Event.name == Unsubscribed.name)).one()
         assert event.details["email"] == "joe@example.com"
         assert event.details["source"] == "one_click"
         assert (suppression.source, suppression.evidence) == (ONE_CLICK.source, ONE_CLICK.evidence)
@@ -104,7 +104,7 @@ def test_unsubscribe_is_idempotent(sessions: SessionFactory) -> None:
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Suppression)) == 1
         names = session.scalars(select(Event.name)).all()
-        assert names.count(UNSUBSCRIBED) == 1
+        assert names.count(Unsubscribed.name) == 1
 
 
 def test_unsubscribe_of_an_unknown_address_still_suppresses_it(sessions: SessionFactory) -> None:
@@ -165,5 +165,5 @@ def test_concurrent_clicks_record_one_opt_out(sessions: SessionFactory) -> None:
     assert sorted(results) == [False, False, False, True]
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Suppression)) == 1
-        assert session.scalars(select(Event.name)).all().count(UNSUBSCRIBED) == 1
+        assert session.scalars(select(Event.name)).all().count(Unsubscribed.name) == 1
         assert session.get_one(Lead, joe_id).status is LeadStatus.unsubscribed

@@ -1,0 +1,31 @@
+"""The events of phase 1 and of lead imports."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from cam.core.events import EventPayload
+
+
+class LeadsProcessed(EventPayload):
+    """One qualify pass: leads looked at, turned away, and scored (the digest's "qualified")."""
+
+    name = "cam.leads_processed"
+
+    processed: int = Field(ge=0)
+    disqualified: int = Field(ge=0)
+    scored: int = Field(ge=0)
+
+
+class LeadsImported(EventPayload):
+    """A file imported, by whom (None from the terminal), and what became of its rows."""
+
+    name = "cam.leads_imported"
+
+    file: str
+    by: str | None
+    rows: int
+    imported: int
+    already_present: int
+    duplicates_in_file: int
+    invalid: int
