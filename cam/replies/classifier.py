@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cam.core.models import ReplyClass
 from cam.core.settings import DATA_DIR
-from cam.replies import explain, phrases
+from cam.replies import acknowledgements, explain, phrases
 from cam.replies.absence import find_absence
 from cam.replies.excerpt import clean_excerpt
 from cam.replies.features import Lexicon, describe, features, load_lexicon, words
@@ -139,6 +139,11 @@ class ReplyModel:
             return _by_rule(ReplyClass.question, asks, False, written)
         if (astray := phrases.misdirected(written)) is not None:
             return _by_rule(ReplyClass.other, astray, False, written)
+        nothing = acknowledgements.ticket_receipt(written) or acknowledgements.acknowledgement(
+            written
+        )
+        if nothing is not None:
+            return _by_rule(ReplyClass.other, nothing, False, written)
         if self._memory and (recalled := self._memory.recall(written)) is not None:
             return Prediction(
                 label=recalled.label,

@@ -31,6 +31,8 @@ _RULES = {
     "data_request": "asks where we got their data",
     "question.before_commitment": "asks the price before giving time",
     "other.misdirected": "reached the wrong person",
+    "other.acknowledgement": "only thanks or confirms receipt",
+    "other.ticket": "a ticket system's receipt",
     "absence.gone": "gone for good",
     "absence.away": "away",
 }

@@ -40,7 +40,7 @@ REQUESTED = frozenset(
     }
 )
 # Concepts that ask for something on their own, in a sentence where they are not negated.
-REQUESTS_ALONE = frozenset({"send_me", "next_step", "how_much"})
+REQUESTS_ALONE = frozenset({"send_me", "next_step"})
 # What makes a day or an hour a proposed time rather than a date mentioned in passing.
 TIME_CONTEXT = frozenset({"availability", "meeting", "schedule"})
 # Words before an imperative that keep it one: "please send", "bitte schicken", "gern buchen".
