@@ -8,11 +8,11 @@ thanks for something received. Grammar tells them apart in every one of our lang
   German and Dutch, a verb ("is there", "gibt es", "werkt het");
 - a request pairs a form that asks ("could we", "pouvez-vous", "kunt u", "me gustaría"), a
   glad acceptance ("gerne", "volontiers") or "when?" with what is asked for (a meeting, a time,
-  "30 minutes", a proposal, a price, material); or asks what something costs ("how much is",
-  "wat kost"); or opens with an imperative ("send me", "schicken Sie mir", "envoyez-moi",
-  "pásame", "stuur me", "mandami", "marque-me"); or proposes a time (a day or an hour in a
-  sentence that asks, or that speaks of meeting or being free);
-- a request overrides a question: "can you send pricing?" asks for pricing.
+  "30 minutes", a proposal, a price, material); or opens with an imperative ("send me",
+  "schicken Sie mir", "envoyez-moi", "pásame", "stuur me", "mandami", "marque-me"); or proposes
+  a time (a day or an hour in a sentence that asks, or that speaks of meeting or being free);
+- a request overrides a question: "can you send pricing?" asks for pricing, while "how much is
+  it?" alone asks before agreeing to anything, as reps read it: a question.
 
 The result is two features: `k:request` when some sentence asks for something, `k:question`
 when some sentence asks and none requests.
