@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cam.replies.alternation import compile_phrases
 from cam.replies.features import fold
 
 
@@ -37,12 +38,8 @@ class Absence:
     referral: Referral | None = None
 
 
-def _compile(*patterns: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns))
-
-
 # Left for good, or an address nobody reads any more.
-_GONE = _compile(
+_GONE = compile_phrases(
     r"\b(?:i\s+am|i'?m|im|is|has\s+been|i\s+have\s+been)\s+no\s+longer\s+(?:with|at|employed"
     r"|working\s+(?:at|for|with)|part\s+of)\b",
     r"\b(?:i|he|she)\s+no\s+longer\s+works?\s+(?:at|for|with|here)\b",
@@ -128,7 +125,7 @@ _GONE = _compile(
     r"|gecontroleerd|bijgehouden)\b",
 )
 # The writer away for a while, speaking of themselves.
-_AWAY = _compile(
+_AWAY = compile_phrases(
     r"\b(?:i\s+am|i'?m|im|i\s+will\s+be|i'?ll\s+be|i\s+am\s+currently|i'?m\s+currently)\s+"
     r"(?:currently\s+|now\s+)?(?:out\s+of\s+(?:the\s+)?office|away|absent|travell?ing"
     r"|(?:off\s+)?on\s+(?:annual\s+|parental\s+|maternity\s+|paternity\s+|sick\s+|medical\s+|sabbatical\s+)?"
@@ -162,7 +159,7 @@ _AWAY = _compile(
     r"|met\s+sabbatical|op\s+vakantie|niet\s+op\s+kantoor|ziek)\b",
 )
 # What only a notice says: a return, urgent matters, limited access, a stand-in.
-_NOTICE = _compile(
+_NOTICE = compile_phrases(
     r"\b(?:until|till|back|return|returning|from|limited\s+access|urgent|in\s+my\s+absence"
     r"|will\s+(?:reply|respond|get\s+back)|upon\s+my\s+return|contact|reach)\b",
     r"\b(?:bis|zuruck|ab\s+\w+|dringend|vertretung|wenden\s+sie\s+sich|eingeschrankt"

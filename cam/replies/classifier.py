@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cam.core.models import ReplyClass
@@ -119,8 +121,12 @@ class ReplyModel:
     ) -> None:
         self.classes = classes
         # Per feature, what it adds to each class's score: its kind's weight times its log
-        # likelihood in the class.
-        self._weights = weights
+        # likelihood in the class; one row of a matrix per feature, so a reply's rows are
+        # gathered and added at once.
+        self._rows = {feature: n for n, feature in enumerate(weights)}
+        self._matrix = np.array(list(weights.values()), dtype=np.float64).reshape(
+            len(weights), len(classes)
+        )
         self._lexicon = lexicon
         self._memory = memory or TeamMemory(())
 
@@ -169,23 +175,22 @@ class ReplyModel:
     def _by_model(self, subject: str, written: str, set_aside: tuple[str, ...] = ()) -> Prediction:
         """Weigh the features; a reply whose opt-out phrase was set aside (negated, a channel
         preference) is never read as an opt-out by the model either, and the reasons say why."""
+        rows = self._rows
         present = [
-            (feature, weights)
+            (feature, row)
             for feature in features(subject, written, self._lexicon)
-            if (weights := self._weights.get(feature)) is not None
+            if (row := rows.get(feature)) is not None
         ]
-        scores = [sum(column) for column in zip(*(w for _f, w in present), strict=True)]
-        if not scores:
-            scores = [0.0] * len(self.classes)
+        weights = self._matrix[[row for _f, row in present]]
+        # Added one row after another (a running sum), as a plain sum of floats adds them.
+        scores = weights.cumsum(axis=0)[-1].tolist() if present else [0.0] * len(self.classes)
         ranked = sorted(range(len(self.classes)), key=scores.__getitem__, reverse=True)
         if set_aside:
             ranked = [k for k in ranked if self.classes[k] is not ReplyClass.unsubscribe]
         best, runner_up = ranked[0], ranked[1]
         top = scores[best]
         exps = [math.exp((score - top) / TEMPERATURE) for score in scores]
-        strongest = heapq.nlargest(
-            REASONS, ((w[best] - w[runner_up], feature) for feature, w in present)
-        )
+        strongest = _strongest(weights[:, best] - weights[:, runner_up], present)
         reasons = tuple(
             f"{describe(feature)} {weight / TEMPERATURE:+.1f}"
             for weight, feature in strongest
@@ -220,10 +225,25 @@ class ReplyModel:
             # of the cost of all its features.
             said = words(sentence)
             keys = [f"w:{w}" for w in said] + [f"b:{a} {b}" for a, b in itertools.pairwise(said)]
-            weights = (self._weights.get(f) for f in keys)
-            score = sum(w[best] - w[runner_up] for w in weights if w is not None)
+            found = [row for key in keys if (row := self._rows.get(key)) is not None]
+            weights = self._matrix[found]
+            score = sum((weights[:, best] - weights[:, runner_up]).tolist())
             scored.append((score, -n, sentence))
         return max(scored)[2]
+
+
+def _strongest(
+    margins: npt.NDArray[np.float64], present: Sequence[tuple[str, int]]
+) -> list[tuple[float, str]]:
+    """The REASONS largest (margin, feature) pairs, ties broken by the feature's name."""
+    if len(margins) > REASONS:
+        # Every margin at least the REASONS-th largest can be among them (ties included).
+        floor = np.partition(margins, len(margins) - REASONS)[len(margins) - REASONS]
+        chosen = np.flatnonzero(margins >= floor).tolist()
+    else:
+        chosen = list(range(len(margins)))
+    values = margins.tolist()
+    return heapq.nlargest(REASONS, ((values[k], present[k][0]) for k in chosen))
 
 
 Counts = dict[ReplyClass, dict[str, float]]

@@ -51,6 +51,7 @@ _DATE = re.compile(r"\b\d{1,2}[./-]\d{1,2}(?:[./-]\d{2,4}\b|\.(?!\d))|\b\d{4}-\d
 _TIME = re.compile(r"\b\d{1,2}(?::\d{2}|h\d{0,2}\b|\s?(?:am|pm|uhr|uur)\b)", re.IGNORECASE)
 _PHONE = re.compile(r"[+(]?\d[\d ()/-]{7,}\d")
 _DIGITS = re.compile(r"\d+")
+_ANY_DIGIT = re.compile(r"\d")
 # Words whose accent is all that tells them from another word once folded: Spanish "sí" and
 # Italian "sì" say yes ("si" is "if"), Portuguese "já" says already (German "ja" is yes).
 _ACCENTED_WORDS = {"si": "_yes_", "ja": "_already_"}
@@ -171,14 +172,24 @@ def fold(text: str) -> str:
 
 
 def normalise(text: str) -> str:
-    """Return `text` folded, with links, addresses, dates, times, phones and digits as tokens."""
-    text = _URL.sub(_url_token, text)
-    text = _EMAIL.sub(" _email_ ", text)
-    text = _DATE.sub(" _date_ ", text)
-    text = _TIME.sub(" _time_ ", text)
-    text = _PHONE.sub(" _phone_ ", text)
-    text = _ACCENTED.sub(lambda m: f" {_ACCENTED_WORDS[fold(m.group(1))]} ", text)
-    return _DIGITS.sub("0", fold(text))
+    """Return `text` folded, with links, addresses, dates, times, phones and digits as tokens.
+
+    Each replacement runs only where its pattern can match: most replies have no link, no
+    address and no digit, and an accented "sí" or "já" needs a character outside ASCII.
+    """
+    lowered = text.lower()
+    if "http" in lowered or "www." in lowered:
+        text = _URL.sub(_url_token, text)
+    if "@" in text:
+        text = _EMAIL.sub(" _email_ ", text)
+    if _ANY_DIGIT.search(text):
+        text = _DATE.sub(" _date_ ", text)
+        text = _TIME.sub(" _time_ ", text)
+        text = _PHONE.sub(" _phone_ ", text)
+    if not text.isascii():
+        text = _ACCENTED.sub(lambda m: f" {_ACCENTED_WORDS[fold(m.group(1))]} ", text)
+    text = fold(text)
+    return _DIGITS.sub("0", text) if _ANY_DIGIT.search(text) else text
 
 
 def features(subject: str, written: str, lexicon: Lexicon | None = None) -> set[str]:

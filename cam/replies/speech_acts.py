@@ -56,6 +56,18 @@ class Openers:
     exact: dict[str, Entries] = field(default_factory=dict)
     # Entries whose first word is a prefix ("welche*"): few, tried one by one.
     prefixed: Entries = ()
+    # The entries that can open with a word: its exact ones and the prefixed ones it starts
+    # with, found once per word.
+    _by_word: dict[str, Entries] = field(default_factory=dict, compare=False, repr=False)
+
+    def starting_with(self, word: str) -> Entries:
+        """Return the entries whose first part matches `word` (cached)."""
+        found = self._by_word.get(word)
+        if found is None:
+            found = self._by_word[word] = self.exact.get(word, ()) + tuple(
+                parts for parts in self.prefixed if word_matches(parts[0], word)
+            )
+        return found
 
     @classmethod
     def of(cls, entries: Iterable[tuple[str, ...]]) -> Openers:
@@ -101,11 +113,10 @@ def opens_with(words: Sequence[str], entries: Openers, skip: frozenset[str] = fr
         start += 1
     if start == len(words):
         return False
-    candidates = entries.exact.get(words[start], ()) + entries.prefixed
     return any(
         len(words) - start >= len(parts)
-        and all(word_matches(part, words[start + k]) for k, part in enumerate(parts))
-        for parts in candidates
+        and all(word_matches(part, words[start + k]) for k, part in enumerate(parts[1:], 1))
+        for parts in entries.starting_with(words[start])
     )
 
 
