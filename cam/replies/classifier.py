@@ -33,7 +33,15 @@ from cam.core.settings import DATA_DIR
 from cam.replies import acknowledgements, explain, phrases
 from cam.replies.absence import find_absence
 from cam.replies.excerpt import clean_excerpt
-from cam.replies.features import Lexicon, describe, features, load_lexicon, words
+from cam.replies.features import (
+    Lexicon,
+    char_grams,
+    describe,
+    feature_parts,
+    features,
+    load_lexicon,
+    words,
+)
 from cam.replies.mail_text import MAX_TEXT_CHARS
 from cam.replies.memory import TeamMemory
 
@@ -62,6 +70,8 @@ CONFIDENCE_FLOOR = 0.6
 REASONS = 4
 # A reply's sentences scored to quote the one that decided: the first few are enough.
 MAX_SENTENCES = 4
+# Words whose n-gram rows a model keeps at once (a long-running process meets new words).
+GRAM_CACHE = 65536
 
 
 class CorpusRow(BaseModel):
@@ -122,17 +132,25 @@ class ReplyModel:
         self.classes = classes
         # Per feature, what it adds to each class's score: its kind's weight times its log
         # likelihood in the class; one row of a matrix per feature, so a reply's rows are
-        # gathered and added at once.
+        # gathered and added at once. A feature the model never saw takes the last row, all
+        # zeros: it adds nothing and is never a reason.
         self._rows = {feature: n for n, feature in enumerate(weights)}
-        self._matrix = np.array(list(weights.values()), dtype=np.float64).reshape(
-            len(weights), len(classes)
-        )
+        self._names = list(weights)
+        self._unseen = len(weights)
+        # Each word's character n-grams, as the rows the model has for them.
+        self._gram_rows: dict[str, tuple[int, ...]] = {}
+        self._matrix = np.array(
+            [*weights.values(), [0.0] * len(classes)], dtype=np.float64
+        ).reshape(len(weights) + 1, len(classes))
         self._lexicon = lexicon
         self._memory = memory or TeamMemory(())
 
     def predict(self, text: str, subject: str = "") -> Prediction:
         """Classify a reply's text (quoted history included or not) and subject."""
-        written = written_part(text)
+        return self.predict_written(written_part(text), subject)
+
+    def predict_written(self, written: str, subject: str = "") -> Prediction:
+        """Classify what the person wrote (`written_part` of a reply's text) and the subject."""
         data_request = phrases.data_request(written)
         opt_out = phrases.read_opt_out(subject, written)
         if opt_out.match is not None:
@@ -175,22 +193,16 @@ class ReplyModel:
     def _by_model(self, subject: str, written: str, set_aside: tuple[str, ...] = ()) -> Prediction:
         """Weigh the features; a reply whose opt-out phrase was set aside (negated, a channel
         preference) is never read as an opt-out by the model either, and the reasons say why."""
-        rows = self._rows
-        present = [
-            (feature, row)
-            for feature in features(subject, written, self._lexicon)
-            if (row := rows.get(feature)) is not None
-        ]
-        weights = self._matrix[[row for _f, row in present]]
-        # Added one row after another (a running sum), as a plain sum of floats adds them.
-        scores = weights.cumsum(axis=0)[-1].tolist() if present else [0.0] * len(self.classes)
+        found = self._rows_of(subject, written)
+        weights = self._matrix[np.fromiter(found, np.intp, len(found))]
+        scores = weights.sum(axis=0).tolist()
         ranked = sorted(range(len(self.classes)), key=scores.__getitem__, reverse=True)
         if set_aside:
             ranked = [k for k in ranked if self.classes[k] is not ReplyClass.unsubscribe]
         best, runner_up = ranked[0], ranked[1]
         top = scores[best]
         exps = [math.exp((score - top) / TEMPERATURE) for score in scores]
-        strongest = _strongest(weights[:, best] - weights[:, runner_up], present)
+        strongest = _strongest(weights[:, best] - weights[:, runner_up], found, self._names)
         reasons = tuple(
             f"{describe(feature)} {weight / TEMPERATURE:+.1f}"
             for weight, feature in strongest
@@ -225,25 +237,46 @@ class ReplyModel:
             # of the cost of all its features.
             said = words(sentence)
             keys = [f"w:{w}" for w in said] + [f"b:{a} {b}" for a, b in itertools.pairwise(said)]
-            found = [row for key in keys if (row := self._rows.get(key)) is not None]
-            weights = self._matrix[found]
+            weights = self._weights_of(keys)
             score = sum((weights[:, best] - weights[:, runner_up]).tolist())
             scored.append((score, -n, sentence))
         return max(scored)[2]
 
+    def _rows_of(self, subject: str, written: str) -> list[int]:
+        """The rows of a reply's features that the model knows (the others weigh nothing)."""
+        words, found = feature_parts(subject, written, self._lexicon)
+        rows = self._rows
+        known = {row for feature in found if (row := rows.get(feature)) is not None}
+        grams = self._gram_rows
+        for word in words:
+            if (of_word := grams.get(word)) is None:
+                if len(grams) >= GRAM_CACHE:
+                    grams.clear()
+                of_word = grams[word] = tuple(
+                    row for gram in char_grams(word) if (row := rows.get(gram)) is not None
+                )
+            known.update(of_word)
+        return list(known)
+
+    def _weights_of(self, names: list[str]) -> npt.NDArray[np.float64]:
+        """The rows of these features, in their order (an unseen one's is zeros)."""
+        rows = map(self._rows.get, names, itertools.repeat(self._unseen))
+        return self._matrix[np.fromiter(rows, np.intp, len(names))]
+
 
 def _strongest(
-    margins: npt.NDArray[np.float64], present: Sequence[tuple[str, int]]
+    margins: npt.NDArray[np.float64], rows: list[int], names: list[str]
 ) -> list[tuple[float, str]]:
-    """The REASONS largest (margin, feature) pairs, ties broken by the feature's name."""
-    if len(margins) > REASONS:
-        # Every margin at least the REASONS-th largest can be among them (ties included).
-        floor = np.partition(margins, len(margins) - REASONS)[len(margins) - REASONS]
-        chosen = np.flatnonzero(margins >= floor).tolist()
-    else:
-        chosen = list(range(len(margins)))
-    values = margins.tolist()
-    return heapq.nlargest(REASONS, ((values[k], present[k][0]) for k in chosen))
+    """The REASONS largest (margin, feature name) pairs, ties broken by the feature's name;
+    `rows` are the features' rows, in the order of `margins`."""
+    if len(margins) <= REASONS:
+        return heapq.nlargest(REASONS, zip(margins.tolist(), (names[r] for r in rows), strict=True))
+    # Every margin at least the REASONS-th largest can be among them (ties included).
+    floor = np.partition(margins, len(margins) - REASONS)[len(margins) - REASONS]
+    chosen = np.flatnonzero(margins >= floor)
+    values = margins[chosen].tolist()
+    pairs = zip(values, (names[rows[k]] for k in chosen.tolist()), strict=True)
+    return heapq.nlargest(REASONS, pairs)
 
 
 Counts = dict[ReplyClass, dict[str, float]]

@@ -98,12 +98,12 @@ class ParsedReply:
 
 def parse_reply(raw: bytes) -> ParsedReply:
     """Parse `raw` as well as it allows; at worst return an empty reply with a parse note."""
-    fallback_id = synthetic_message_id(raw)
     try:
-        return _parse(raw, fallback_id)
+        return _parse(raw)
     except Exception as exc:  # a parser bug or a pathological message must not stop the phase
         return ParsedReply(
-            message_id=fallback_id, notes=[f"unparseable message: {type(exc).__name__}"]
+            message_id=synthetic_message_id(raw),
+            notes=[f"unparseable message: {type(exc).__name__}"],
         )
 
 
@@ -112,18 +112,17 @@ def synthetic_message_id(raw: bytes) -> str:
     return f"<{hashlib.sha256(raw).hexdigest()[:40]}@no-message-id.invalid>"
 
 
-def _parse(raw: bytes, fallback_id: str) -> ParsedReply:
+def _parse(raw: bytes) -> ParsedReply:
     notes: list[str] = []
+    msg = email.message_from_bytes(raw[:MAX_RAW_BYTES], policy=policy.compat32)
     if len(raw) > MAX_RAW_BYTES:
         notes.append(f"message truncated to {MAX_RAW_BYTES} bytes")
-        raw = raw[:MAX_RAW_BYTES]
-    msg = email.message_from_bytes(raw, policy=policy.compat32)
     for defect in msg.defects[:3]:
         notes.append(f"MIME defect: {type(defect).__name__}")
     headers = _first_values(msg)
 
     ids = _MSGID.findall(_header(headers, "message-id", notes))
-    message_id = ids[0][:300] if ids else fallback_id
+    message_id = ids[0][:300] if ids else synthetic_message_id(raw)
     if not ids:
         notes.append("no Message-ID")
     from_header = _header(headers, "from", notes)[:1000]
