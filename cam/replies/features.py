@@ -168,8 +168,12 @@ def _by_first_word(entries: Iterable[tuple[str, ...]]) -> dict[str, tuple[tuple[
     return {word: tuple(found) for word, found in indexed.items()}
 
 
+@lru_cache(maxsize=256)
 def fold(text: str) -> str:
-    """Lower-case and strip accents: "Préférence" and "preference" are the same word."""
+    """Lower-case and strip accents: "Préférence" and "preference" are the same word.
+
+    Each reply's text is folded by every phrase rule in turn: cached, it is folded once.
+    """
     text = text.lower().replace("ß", "ss").replace("\u2019", "'")
     if text.isascii():
         return text

@@ -303,6 +303,15 @@ def _walk(msg: Message, notes: list[str]) -> list[Message]:
     return parts
 
 
+@lru_cache(maxsize=64)
+def _charset_of(content_type: str) -> str:
+    """The charset a Content-Type value declares, utf-8 when none, as the email package reads
+    it: the package parses the parameters slowly, and most mail says the same few things."""
+    part = Message()
+    part["Content-Type"] = content_type
+    return str(part.get_content_charset() or "utf-8")
+
+
 def _decode(part: Message, notes: list[str]) -> str:
     """Decode a text part with its declared charset, falling back when it is unknown or lies."""
     try:
@@ -314,7 +323,11 @@ def _decode(part: Message, notes: list[str]) -> str:
         raw_payload = part.get_payload()
         return raw_payload if isinstance(raw_payload, str) else ""
     payload = payload[: MAX_TEXT_CHARS * 4]
-    charset = str(part.get_content_charset() or "utf-8")
+    content_type = part.get("content-type")
+    if isinstance(content_type, str):
+        charset = _charset_of(content_type)
+    else:
+        charset = str(part.get_content_charset() or "utf-8")
     try:
         codecs.lookup(charset)
     except (LookupError, ValueError):
