@@ -116,6 +116,22 @@ class Lexicon:
     # The most words in one phrase: a phrase is matched against no more tokens than this.
     longest_phrase: int
     _by_word: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+    _plain: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+
+    def plain(self, word: str) -> bool:
+        """Whether a word means nothing to the lexicon: no concept, phrase, greeting, negation,
+        clause break or "thanks for" (cached; most words of a reply are plain)."""
+        found = self._plain.get(word)
+        if found is None:
+            found = self._plain[word] = not (
+                self.word_concepts(word)
+                or word in self.phrases
+                or word in self.greetings
+                or word in self.negations
+                or word in self.clause_breaks
+                or word in self.thanks_for
+            )
+        return found
 
     def word_concepts(self, word: str) -> tuple[str, ...]:
         """Return the concepts one word stands for, as itself or by a prefix (cached)."""
@@ -274,7 +290,7 @@ def sentences(tokens: Sequence[str], lexicon: Lexicon) -> list[Sentence]:
     words: list[str] = []
     said: set[str] = set()
     negated_until = thanked_until = thanks_at = greeting_until = -1
-    greetings, phrases = lexicon.greetings, lexicon.phrases
+    greetings, phrases, plain = lexicon.greetings, lexicon.phrases, lexicon._plain
     for i, part in enumerate(tokens):
         if part[0] in _MARKS:
             negated_until = thanked_until = -1
@@ -283,6 +299,8 @@ def sentences(tokens: Sequence[str], lexicon: Lexicon) -> list[Sentence]:
                 words, said = [], set()
             continue
         words.append(part)
+        if plain.get(part) or (part not in plain and lexicon.plain(part)):
+            continue  # changes nothing but the sentence's words
         if i > greeting_until and part in greetings:
             greeting_until = i + _greeting_length(tokens, i, lexicon) - 1
         if i <= greeting_until:
