@@ -32,6 +32,7 @@ from cam.core.models import ReplyClass
 from cam.core.settings import DATA_DIR
 from cam.replies import acknowledgements, explain, phrases
 from cam.replies.absence import find_absence
+from cam.replies.comparison import asks_how_different
 from cam.replies.excerpt import clean_excerpt
 from cam.replies.features import (
     Lexicon,
@@ -161,6 +162,8 @@ class ReplyModel:
             return _by_rule(ReplyClass.question, data_request, True, written)
         if (asks := phrases.asks_before_committing(written)) is not None:
             return _by_rule(ReplyClass.question, asks, False, written)
+        if (compares := asks_how_different(written)) is not None:
+            return _by_rule(ReplyClass.question, compares, False, written)
         if (astray := phrases.misdirected(written)) is not None:
             return _by_rule(ReplyClass.other, astray, False, written)
         nothing = acknowledgements.ticket_receipt(written) or acknowledgements.acknowledgement(
