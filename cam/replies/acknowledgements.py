@@ -75,6 +75,7 @@ _TICKET = re.compile(
     r"\b(?:ticket\w*|case|request|reference|incident|anfrage|anliegen|vorgang\w*|demande|dossier"
     r"|incidencia|solicitud|consulta|caso|richiesta|pratica|aanvraag|melding|pedido|chamado)\b"
     r"[^.\n]{0,60}?(?:#|\bn[or]\.|\bnumber|nummer|\bnr\b\.?|\bnumero|\bid\b)\s*:?\s*#?\d{3,}"
+    r"|\bticket(?:nummer|nr\.?|-nr\.?|number|#)\s*:?\s*#?\d{3,}"
 )
 _RECEIVED = re.compile(
     r"\b(?:has|have)\s+been\s+(?:received|logged|created|registered|opened)\b"

@@ -76,6 +76,11 @@ def test_thanks_with_an_opt_out_stays_an_opt_out():
             "77120",
         ),
         ("pt", "Recebemos o seu pedido, registado com o número 61450.", "61450"),
+        (
+            "nl",
+            "Bedankt voor uw bericht. Uw vraag is geregistreerd onder ticketnummer 88104.",
+            "88104",
+        ),
     ],
 )
 def test_a_ticket_systems_receipt_is_other(lang: str, text: str, number: str):
