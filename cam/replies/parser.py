@@ -13,7 +13,7 @@ import email
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from email import policy
 from email.errors import MessageError
 from email.header import decode_header, make_header
@@ -37,6 +37,13 @@ AUTO_REPLY_HEADERS = (
 )
 
 _MSGID = re.compile(r"<[^<>\s]+>")
+# The Date most mail systems write ("Wed, 04 Nov 2026 09:30:00 +0100"), read without the email
+# package's slow general parser; anything else goes to that parser.
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_CANONICAL_DATE = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) (" + "|".join(_MONTHS) + r") (\d{4}) "
+    r"(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})\Z"
+)
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 
 
@@ -229,6 +236,23 @@ def _address(value: str) -> str:
 def _date(value: str) -> datetime | None:
     if not value:
         return None
+    if (canonical := _CANONICAL_DATE.match(value)) is not None:
+        day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = canonical.groups()
+        offset = timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
+        try:
+            written = datetime(
+                int(year),
+                _MONTHS.index(month) + 1,
+                int(day),
+                int(hour),
+                int(minute),
+                int(second),
+                tzinfo=timezone(-offset if sign == "-" else offset),
+            )
+        except ValueError:
+            pass  # the email package says what it makes of it
+        else:
+            return written.astimezone(UTC)
     try:
         parsed = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
