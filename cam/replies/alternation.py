@@ -27,6 +27,8 @@ import re
 # Lookbehind assertions (without nested groups) followed by a word boundary.
 _LOOKBEHINDS_THEN_BOUNDARY = re.compile(r"^((?:\(\?<!?[^()]*\))+)\\b")
 _QUANTIFIERS = frozenset("*+?{")
+# A lookbehind with neither a group nor an alternative inside.
+_LOOKBEHIND = re.compile(r"\(\?<[!=][^()|]*\)")
 # An opening parenthesis that starts a capturing group.
 _CAPTURING = re.compile(r"(?<!\\)\((?!\?)")
 
@@ -76,13 +78,26 @@ def by_first_letter(branches: list[str]) -> list[str]:
     gathered: list[str] = []
     run: dict[str, list[str]] = {}
     for branch in (spread for written in branches for spread in _spread(written)):
-        if branch[:1].isalnum() and branch[1:2] not in _QUANTIFIERS:
-            run.setdefault(branch[0], []).append(branch[1:])
+        behind, rest = _lookbehinds(branch)
+        if rest[:1].isalnum() and rest[1:2] not in _QUANTIFIERS:
+            # A lookbehind before the letter looks behind it and the letter once it is read:
+            # `(?<!not )o` is `o(?<!not o)`.
+            moved = "".join(f"{b[:-1]}{rest[0]})" for b in behind)
+            run.setdefault(rest[0], []).append(moved + rest[1:])
         else:
             gathered += _gather(run)
             run = {}
             gathered.append(branch)
     return gathered + _gather(run)
+
+
+def _lookbehinds(branch: str) -> tuple[list[str], str]:
+    """The plain lookbehinds that open `branch` (no group, no alternative inside), and the rest."""
+    found = []
+    while match := _LOOKBEHIND.match(branch):
+        found.append(match.group(0))
+        branch = branch[match.end() :]
+    return found, branch
 
 
 def _gather(run: dict[str, list[str]]) -> list[str]:
@@ -93,14 +108,16 @@ def _gather(run: dict[str, list[str]]) -> list[str]:
 
 
 def _spread(branch: str) -> list[str]:
-    """`(?:a|b)rest` as `arest`, `brest`; any other branch as it is."""
-    if not branch.startswith("(?:") or _CAPTURING.search(branch):
+    """`(?:a|b)rest` as `arest`, `brest` (lookbehinds before the group kept before each); any
+    other branch as it is."""
+    behind, rest = _lookbehinds(branch)
+    if not rest.startswith("(?:") or _CAPTURING.search(rest):
         return [branch]
-    end = _group_end(branch)
-    if end < 0 or branch[end : end + 1] in _QUANTIFIERS:
+    end = _group_end(rest)
+    if end < 0 or rest[end : end + 1] in _QUANTIFIERS:
         return [branch]
-    words = top_level_branches(branch[3 : end - 1])
-    return [word + branch[end:] for word in words] if all(words) else [branch]
+    words = top_level_branches(rest[3 : end - 1])
+    return ["".join(behind) + word + rest[end:] for word in words] if all(words) else [branch]
 
 
 def top_level_branches(pattern: str) -> list[str]:

@@ -95,7 +95,7 @@ _NEVER_ASKED = compile_phrases(
     r"\bmai\s+(?:chiesto|iscritto|richiesto|acconsentito|autorizzato)",
     r"\bnunca\s+(?:solicitei|me\s+inscrevi|autorizei|aceitei|consenti)",
 )
-_MAIL_WORDS = re.compile(
+_MAIL_WORDS = compile_phrases(
     r"\b(?:e-?mails?|mails|messages?|newsletters?|nachrichten|zusendungen|werbung|courriels"
     r"|correos?|mensajes|berichten|mailtjes|messaggi|mensagens|comunicacoes|this|these|dies\w*"
     r"|das|ces|cela|estos|esto|deze|dit|queste|questo|isto|estes|esses|isso|recevoir|recibir"

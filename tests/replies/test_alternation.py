@@ -50,13 +50,13 @@ def test_each_alternation_matches_any_text_as_written(parts: list[str]):
 
 
 def test_branches_keep_their_order_within_a_letter_and_around_others():
-    assert by_first_letter(["ab", "(?:x|y)z", "ac", "b", "(?<!q)d", "ae"]) == [
+    assert by_first_letter(["ab", "(?:x|y)z", "ac", "[0-9]", "ad", "(?<!q)e"]) == [
         "a(?:b|c)",
         "xz",
         "yz",
-        "b",
-        "(?<!q)d",
-        "ae",
+        "[0-9]",
+        "ad",
+        "e(?<!qe)",
     ]
 
 
