@@ -2,12 +2,14 @@
 
 Explicit phrases decide first (`phrases`: an opt-out in any of our seven languages is an
 `unsubscribe`, a question about where we got someone's data is a `question` flagged as a data
-request), then a reply nearly the same as one the team labelled takes the team's label
-(`memory`). Everything else goes to a multinomial naive Bayes model over the reply's features
-(`features`: words, word pairs, character n-grams and cross-language concepts). Naive Bayes
-because it trains in one counting pass, in pure Python, in well under a second at load time,
-so the team's own labels join the corpus by simply retraining; and because each feature adds
-one weight per class, so an answer is explained by the features that weighed most for it.
+request; a price asked before giving time or "how are you different?" is a `question`, a reply
+that went astray, only thanks or is a ticket system's receipt is `other`), then a reply nearly
+the same as one the team labelled takes the team's label (`memory`). Everything else goes to
+a multinomial naive Bayes model over the reply's features (`features`: words, word pairs,
+character n-grams and cross-language concepts). Naive Bayes because it trains in one counting
+pass, in well under a second at load time, so the team's own labels join the corpus by simply
+retraining; and because each feature adds one weight per class (a row of a matrix, so a
+reply's rows are added at once), so an answer is explained by the features that weighed most.
 
 Class priors are left uniform: how often each class occurs in the labelled corpus says how it
 was written, not how often prospects decline.
