@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cam.replies.alternation import compile_phrases
 from cam.replies.features import fold
 
 
@@ -37,12 +38,8 @@ class Absence:
     referral: Referral | None = None
 
 
-def _compile(*patterns: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns))
-
-
 # Left for good, or an address nobody reads any more.
-_GONE = _compile(
+_GONE = compile_phrases(
     r"\b(?:i\s+am|i'?m|im|is|has\s+been|i\s+have\s+been)\s+no\s+longer\s+(?:with|at|employed"
     r"|working\s+(?:at|for|with)|part\s+of)\b",
     r"\b(?:i|he|she)\s+no\s+longer\s+works?\s+(?:at|for|with|here)\b",
@@ -50,8 +47,24 @@ _GONE = _compile(
     r"(?:company|organi[sz]ation|firm|business|team)\b",
     r"\b(?:mailbox|inbox|e-?mail\s+address|address|account)\s+(?:is\s+)?(?:no\s+longer|not"
     r"|isn'?t)\s+(?:being\s+)?(?:monitored|checked|read|in\s+use|active|maintained)\b",
+    r"\b(?:i|he|she|they)\s+(?:have\s+|has\s+)?left\s+(?!(?:a|an|you|it|my|your|the|him|her|them"
+    r"|us|me|this|that|some|our|early|late|work|home|office|today|yesterday)\b)\w+\s+"
+    r"(?:in|as\s+of|at\s+the\s+end\s+of|on|since|last|earlier)\b",
+    r"\b(?:doesn'?t|does\s+not|don'?t|do\s+not)\s+work\s+(?:here|at|for|with)\b[^.\n]{0,40}?"
+    r"\b(?:anymore|any\s+more|any\s+longer)\b",
+    r"\bno\s+longer\s+in\s+(?:this|that|the|my)\s+(?:role|position|job)\b"
+    r"|\bmoved\s+to\s+(?:a\s+)?(?:different|another|new|other)\s+(?:company|employer|job|firm)\b",
+    r"\b(?:mailbox|inbox|e-?mail\s+address|address|account)\s+(?:will\s+(?:soon\s+)?be|is\s+being)"
+    r"\s+(?:deactivated|closed|shut\s+down|disabled|deleted|removed)\b"
+    r"|\b(?:inbox|mailbox)\s+(?:isn'?t|is\s+not)\s+(?:read|checked|monitored)\s+(?:anymore|any\s+more)",
+    # Changed employers.
+    r"\b(?:ho\s+cambiato\s+(?:azienda|lavoro|societa)|he\s+cambiado\s+de\s+(?:empresa|trabajo)"
+    r"|j'?\s*ai\s+change\s+(?:d'?\s*entreprise|de\s+societe|d'?\s*employeur)"
+    r"|habe\s+(?:das\s+unternehmen|den\s+arbeitgeber|die\s+firma)\s+gewechselt"
+    r"|ben\s+(?:van\s+baan|van\s+werkgever)\s+veranderd|mudei\s+de\s+(?:empresa|emprego))\b",
     # Retired, or moved on: gone all the same.
-    r"\b(?:has|have|had)\s+retired\b|\bis\s+(?:now\s+)?retired\b"
+    r"\b(?:has|have|had|recently|just)\s+retired\b|\bis\s+(?:now\s+)?retired\b"
+    r"|\bretired\s+(?:at\s+the\s+end|in|on|last|earlier|this)\b"
     r"|\bmoved\s+on\s+from\s+(?:the|our)\s+(?:company|organi[sz]ation|firm|business|team)\b",
     r"\b(?:im|in\s+den)\s+ruhestand\b|\bin\s+rente\b",
     r"\b(?:se\s+(?:ha\s+)?jubilo|esta\s+jubilad[oa])\b",
@@ -61,8 +74,12 @@ _GONE = _compile(
     r"\bmet\s+pensioen\b",
     # German
     r"\b(?:bin|ist)\s+(?:seit\s+(?:\S+\s+){1,3}?)?nicht\s+mehr\s+(?:bei|im\s+unternehmen|in\s+der\s+firma"
+    r"|in\s+(?:unserem|unserer|dem|der)\s+(?:unternehmen|firma|haus)"
     r"|tatig|beschaftigt|im\s+haus|teil)\b",
     r"\b(?:habe|hat)\s+(?:das\s+unternehmen|die\s+firma|\w+)\s+(?:zum\s+\S+\s+)?verlassen\b",
+    r"\b(?:arbeite|arbeitet)\s+(?:seit\s+(?:\S+\s+){1,3}?)?nicht\s+mehr\s+(?:bei|fur|in|im|hier)\b",
+    r"\b(?:postfach|e-?mail-?adresse|adresse)\s+wird\s+(?:bald\s+|in\s+kurze\s+)?(?:abgeschaltet"
+    r"|deaktiviert|geloscht|geschlossen)\b",
     r"\b(?:ausgeschieden|aus\s+dem\s+unternehmen\s+ausgeschieden)\b",
     r"\b(?:postfach|e-?mail-?adresse|adresse)\s+(?:wird|ist)\s+(?:nicht\s+mehr|nicht\s+langer)"
     r"\s+(?:gelesen|abgerufen|uberwacht|betreut|aktiv|besetzt|in\s+gebrauch)\b",
@@ -71,68 +88,85 @@ _GONE = _compile(
     r"\b(?:a|ai)\s+quitte\s+(?:la\s+societe|l'?\s*entreprise|le\s+groupe|l'?\s*equipe)\b",
     r"\b(?:boite|adresse|messagerie)\b.{0,30}\bn'?\s*est\s+plus\s+(?:consultee|surveillee|lue"
     r"|active|utilisee|relevee)\b",
+    r"\b(?:boite|adresse|messagerie)\b.{0,30}\bsera\s+(?:bientot\s+)?(?:desactivee|fermee"
+    r"|supprimee|cloturee)\b",
     # Spanish
     r"\bya\s+no\s+(?:(?:trabaja|trabajo)\s+(?:en|para)|forma\s+parte|formo\s+parte"
     r"|pertenece)\b",
     r"\b(?:ha|he)\s+dejado\s+la\s+(?:empresa|compania|organizacion)\b|\bdej[eo]\s+la\s+empresa\b",
     r"\b(?:buzon|cuenta|direccion)\b.{0,30}\bya\s+no\s+(?:se\s+(?:revisa|supervisa|consulta|lee)"
     r"|esta\s+activ[ao])\b",
+    r"\b(?:buzon|cuenta|direccion)\b.{0,30}\b(?:se\s+desactivara|sera\s+(?:desactivad|cerrad"
+    r"|eliminad)[ao])\b",
     # Italian
     r"\bnon\s+(?:lavora|lavoro)\s+piu\b|\bnon\s+(?:fa|faccio)\s+piu\s+parte\b"
     r"|\bnon\s+(?:e|sono)\s+piu\s+in\s+(?:azienda|servizio|societa)\b",
     r"\b(?:ha|ho)\s+lasciato\s+(?:l'?\s*azienda|la\s+societa)\b",
     r"\b(?:casella|indirizzo)\b.{0,30}\bnon\s+e\s+piu\s+(?:monitorat|attiv|consultat|lett)\w*",
+    r"\b(?:casella|indirizzo)\b.{0,30}\b(?:verra|sara)\s+(?:presto\s+|a\s+breve\s+)?"
+    r"(?:disattivat|chius|eliminat)\w*",
     # Portuguese
     r"\bja\s+nao\s+(?:trabalh|faz\s+parte|faco\s+parte|esta\s+na|estou\s+na|pertenc)\w*",
     r"\bnao\s+(?:trabalha|trabalho)\s+mais\b|\bnao\s+(?:faz|faco)\s+mais\s+parte\b",
     r"\b(?:deixou|deixei|saiu|sai)\s+(?:da|a)\s+(?:empresa|companhia|organizacao)\b",
     r"\b(?:caixa|endereco|email)\b.{0,30}\b(?:ja\s+nao\s+e|nao\s+e\s+mais|deixou\s+de\s+ser)\s+"
-    r"(?:monitorad|lid|consultad|usad)\w*",
+    r"(?:monitorad|monitorizad|lid|consultad|usad)\w*",
+    r"\b(?:caixa|endereco|email)\b.{0,30}\bsera\s+(?:desativad|encerrad|eliminad)\w*",
     # Dutch
     r"\b(?:ben|is)\s+(?:sinds\s+(?:\S+\s+){1,3}?)?niet\s+(?:meer|langer)\s+(?:werkzaam|in\s+dienst"
     r"|verbonden|actief|bij)\b",
-    r"\b(?:heb|heeft)\s+(?:het\s+bedrijf|de\s+organisatie|\w+)\s+verlaten\b|\bis\s+uit\s+dienst\b",
+    r"\b(?:heb|heeft)\s+(?:het\s+bedrijf|de\s+organisatie|\w+)\s+(?:per\s+\S+\s+\S+\s+)?verlaten\b"
+    r"|\bis\s+uit\s+dienst\b"
+    r"|\b(?:ben|is)\s+(?:\S+\s+){0,3}?bij\s+(?:het\s+bedrijf|de\s+organisatie|ons|\w+)\s+vertrokken\b",
+    r"\bwerkt?\s+(?:hier\s+niet\s+(?:meer|langer)|niet\s+(?:meer|langer)\s+(?:bij|voor|hier))\b",
+    r"\b(?:mailbox|adres)\b.{0,30}\bwordt\s+(?:binnenkort\s+)?(?:opgeheven|gedeactiveerd"
+    r"|afgesloten|verwijderd)\b",
     r"\b(?:mailbox|adres)\b.{0,30}\bwordt\s+niet\s+(?:meer|langer)\s+(?:gelezen|bekeken"
     r"|gecontroleerd|bijgehouden)\b",
 )
 # The writer away for a while, speaking of themselves.
-_AWAY = _compile(
+_AWAY = compile_phrases(
     r"\b(?:i\s+am|i'?m|im|i\s+will\s+be|i'?ll\s+be|i\s+am\s+currently|i'?m\s+currently)\s+"
     r"(?:currently\s+|now\s+)?(?:out\s+of\s+(?:the\s+)?office|away|absent|travell?ing"
-    r"|on\s+(?:annual\s+|parental\s+|maternity\s+|paternity\s+|sick\s+|medical\s+|sabbatical\s+)?"
+    r"|(?:off\s+)?on\s+(?:annual\s+|parental\s+|maternity\s+|paternity\s+|sick\s+|medical\s+|sabbatical\s+)?"
     r"(?:leave|vacation|holiday|holidays|sabbatical|a\s+business\s+trip))\b",
     r"\bout\s+of\s+(?:the\s+)?office\s+(?:until|till|from|and|with)\b",
     # German
-    r"\b(?:ich\s+bin|bin\s+ich)\s+(?:(?:derzeit|zurzeit|aktuell|momentan|noch|vom|bis|zum|am|ab"
+    r"\b(?:ich\s+bin|bin\s+ich|ich\s+befinde\s+mich)\s+(?:(?:derzeit|zurzeit|aktuell|momentan|noch"
+    r"|vom|bis|zum|am|ab"
     r"|\d[\d.]*|(?!nicht\b|kein)\w+)\s+){0,6}?"
     r"(?:nicht\s+im\s+(?:buro|haus)|abwesend|im\s+urlaub|in\s+(?:elternzeit|mutterschutz)"
-    r"|krank|auf\s+(?:dienstreise|geschaftsreise)|ausser\s+haus)\b",
+    r"|krank|auf\s+(?:dienstreise|geschaftsreise)|ausser\s+haus|im\s+sabbatical"
+    r"|in\s+(?:einer\s+)?(?:auszeit|sabbatical))\b",
     # French
     r"\bje\s+(?:suis|serai)\s+(?:actuellement\s+)?(?:absente?|en\s+(?:conges?|vacances"
-    r"|deplacement|conge\s+(?:maternite|parental|paternite|maladie))|hors\s+du\s+bureau)\b",
+    r"|deplacement|conge\s+(?:maternite|parental|paternite|maladie|sabbatique)"
+    r"|annee\s+sabbatique)|hors\s+du\s+bureau)\b",
     # Spanish
     r"\b(?:estoy|estare|me\s+encuentro)\s+(?:actualmente\s+)?(?:fuera\s+de\s+la\s+oficina"
-    r"|de\s+(?:vacaciones|viaje|baja)|ausente|con\s+baja|en\s+(?:baja|permiso))\b",
+    r"|de\s+(?:vacaciones|viaje|baja)|ausente|con\s+baja|en\s+(?:baja|permiso)"
+    r"|(?:de|en)\s+(?:un\s+)?ano\s+sabatico)\b",
     # Italian
     r"\b(?:sono|saro)\s+(?:attualmente\s+)?(?:fuori\s+(?:ufficio|sede)|in\s+(?:ferie|vacanza"
-    r"|maternita|paternita|congedo|malattia|trasferta)|assente)\b",
+    r"|maternita|paternita|congedo|malattia|trasferta|(?:un\s+)?anno\s+sabbatico)|assente)\b",
     # Portuguese
     r"\b(?:estou|estarei|encontro-me)\s+(?:atualmente\s+|actualmente\s+)?(?:fora\s+do\s+escritorio"
-    r"|de\s+(?:ferias|licenca|viagem)|em\s+(?:ferias|licenca)|ausente)\b",
+    r"|de\s+(?:ferias|licenca|viagem)|em\s+(?:ferias|licenca)|ausente"
+    r"|em\s+(?:periodo|ano|licenca)\s+sabatic[oa])\b",
     # Dutch
     r"\b(?:ik\s+ben|ben\s+ik)\s+(?:(?:momenteel|nog|tot|en|met|van|\d[\d.-]*|(?!niet\b|geen\b)\w+)\s+){0,6}?"
     r"(?:afwezig|met\s+(?:vakantie|verlof|ouderschapsverlof|zwangerschapsverlof)"
-    r"|op\s+vakantie|niet\s+op\s+kantoor|ziek)\b",
+    r"|met\s+sabbatical|op\s+vakantie|niet\s+op\s+kantoor|ziek)\b",
 )
 # What only a notice says: a return, urgent matters, limited access, a stand-in.
-_NOTICE = _compile(
+_NOTICE = compile_phrases(
     r"\b(?:until|till|back|return|returning|from|limited\s+access|urgent|in\s+my\s+absence"
     r"|will\s+(?:reply|respond|get\s+back)|upon\s+my\s+return|contact|reach)\b",
     r"\b(?:bis|zuruck|ab\s+\w+|dringend|vertretung|wenden\s+sie\s+sich|eingeschrankt"
     r"|wieder\s+(?:erreichbar|da|im))",
     r"\b(?:jusqu|retour|des\s+le|a\s+partir\s+du|urgence|urgent|contacter|contactez)",
     r"\b(?:hasta|regreso|vuelta|volvere|urgente|contactar|contacte)",
-    r"\b(?:fino\s+al|rientro|rientrero|dal|urgenz|urgent|contattare|contatti)",
+    r"\b(?:fino\s+al?|rientro|rientrero|dal|urgenz|urgent|contattare|contatti)",
     r"\b(?:ate|regresso|volto|retorno|urgente|contatar|contactar|contacte)",
     r"\b(?:tot|terug|vanaf|dringend|spoed|contact)",
 )

@@ -23,7 +23,7 @@ from flufl.bounce import all_failures
 from cam.leads.addresses import email_problem
 from cam.replies import bounce_text
 from cam.replies.bounce_reasons import BounceReason, reason_of
-from cam.replies.parser import DsnRecipient, ParsedReply
+from cam.replies.parser import DsnRecipient, ParsedReply, addresses
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def notice_reason(
         return "delivery-status report"
     if reply.content_type == "multipart/report":
         return "multipart/report"
-    for name, address in getaddresses([reply.from_header]):
+    for name, address in addresses(reply.from_header):
         local = address.rpartition("@")[0] if "@" in address else address
         local = local.strip().strip('"\\').lower()
         if local and local in senders:

@@ -2,12 +2,14 @@
 
 Explicit phrases decide first (`phrases`: an opt-out in any of our seven languages is an
 `unsubscribe`, a question about where we got someone's data is a `question` flagged as a data
-request), then a reply nearly the same as one the team labelled takes the team's label
-(`memory`). Everything else goes to a multinomial naive Bayes model over the reply's features
-(`features`: words, word pairs, character n-grams and cross-language concepts). Naive Bayes
-because it trains in one counting pass, in pure Python, in well under a second at load time,
-so the team's own labels join the corpus by simply retraining; and because each feature adds
-one weight per class, so an answer is explained by the features that weighed most for it.
+request; a price asked before giving time or "how are you different?" is a `question`, a reply
+that went astray, only thanks or is a ticket system's receipt is `other`), then a reply nearly
+the same as one the team labelled takes the team's label (`memory`). Everything else goes to
+a multinomial naive Bayes model over the reply's features (`features`: words, word pairs,
+character n-grams and cross-language concepts). Naive Bayes because it trains in one counting
+pass, in well under a second at load time, so the team's own labels join the corpus by simply
+retraining; and because each feature adds one weight per class (a row of a matrix, so a
+reply's rows are added at once), so an answer is explained by the features that weighed most.
 
 Class priors are left uniform: how often each class occurs in the labelled corpus says how it
 was written, not how often prospects decline.
@@ -24,14 +26,25 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cam.core.models import ReplyClass
 from cam.core.settings import DATA_DIR
-from cam.replies import explain, phrases
+from cam.replies import acknowledgements, explain, phrases
 from cam.replies.absence import find_absence
+from cam.replies.comparison import asks_how_different
 from cam.replies.excerpt import clean_excerpt
-from cam.replies.features import Lexicon, describe, features, load_lexicon, words
+from cam.replies.features import (
+    Lexicon,
+    char_grams,
+    describe,
+    feature_parts,
+    features,
+    load_lexicon,
+    words,
+)
 from cam.replies.mail_text import MAX_TEXT_CHARS
 from cam.replies.memory import TeamMemory
 
@@ -60,6 +73,8 @@ CONFIDENCE_FLOOR = 0.6
 REASONS = 4
 # A reply's sentences scored to quote the one that decided: the first few are enough.
 MAX_SENTENCES = 4
+# Words whose n-gram rows a model keeps at once (a long-running process meets new words).
+GRAM_CACHE = 65536
 
 
 class CorpusRow(BaseModel):
@@ -119,14 +134,26 @@ class ReplyModel:
     ) -> None:
         self.classes = classes
         # Per feature, what it adds to each class's score: its kind's weight times its log
-        # likelihood in the class.
-        self._weights = weights
+        # likelihood in the class; one row of a matrix per feature, so a reply's rows are
+        # gathered and added at once. A feature the model never saw takes the last row, all
+        # zeros: it adds nothing and is never a reason.
+        self._rows = {feature: n for n, feature in enumerate(weights)}
+        self._names = list(weights)
+        self._unseen = len(weights)
+        # Each word's character n-grams, as the rows the model has for them.
+        self._gram_rows: dict[str, tuple[int, ...]] = {}
+        self._matrix = np.array(
+            [*weights.values(), [0.0] * len(classes)], dtype=np.float64
+        ).reshape(len(weights) + 1, len(classes))
         self._lexicon = lexicon
         self._memory = memory or TeamMemory(())
 
     def predict(self, text: str, subject: str = "") -> Prediction:
         """Classify a reply's text (quoted history included or not) and subject."""
-        written = written_part(text)
+        return self.predict_written(written_part(text), subject)
+
+    def predict_written(self, written: str, subject: str = "") -> Prediction:
+        """Classify what the person wrote (`written_part` of a reply's text) and the subject."""
         data_request = phrases.data_request(written)
         opt_out = phrases.read_opt_out(subject, written)
         if opt_out.match is not None:
@@ -137,8 +164,15 @@ class ReplyModel:
             return _by_rule(ReplyClass.question, data_request, True, written)
         if (asks := phrases.asks_before_committing(written)) is not None:
             return _by_rule(ReplyClass.question, asks, False, written)
+        if (compares := asks_how_different(written)) is not None:
+            return _by_rule(ReplyClass.question, compares, False, written)
         if (astray := phrases.misdirected(written)) is not None:
             return _by_rule(ReplyClass.other, astray, False, written)
+        nothing = acknowledgements.ticket_receipt(written) or acknowledgements.acknowledgement(
+            written
+        )
+        if nothing is not None:
+            return _by_rule(ReplyClass.other, nothing, False, written)
         if self._memory and (recalled := self._memory.recall(written)) is not None:
             return Prediction(
                 label=recalled.label,
@@ -164,23 +198,16 @@ class ReplyModel:
     def _by_model(self, subject: str, written: str, set_aside: tuple[str, ...] = ()) -> Prediction:
         """Weigh the features; a reply whose opt-out phrase was set aside (negated, a channel
         preference) is never read as an opt-out by the model either, and the reasons say why."""
-        present = [
-            (feature, weights)
-            for feature in features(subject, written, self._lexicon)
-            if (weights := self._weights.get(feature)) is not None
-        ]
-        scores = [sum(column) for column in zip(*(w for _f, w in present), strict=True)]
-        if not scores:
-            scores = [0.0] * len(self.classes)
+        found = self._rows_of(subject, written)
+        weights = self._matrix[np.fromiter(found, np.intp, len(found))]
+        scores = weights.sum(axis=0).tolist()
         ranked = sorted(range(len(self.classes)), key=scores.__getitem__, reverse=True)
         if set_aside:
             ranked = [k for k in ranked if self.classes[k] is not ReplyClass.unsubscribe]
         best, runner_up = ranked[0], ranked[1]
         top = scores[best]
         exps = [math.exp((score - top) / TEMPERATURE) for score in scores]
-        strongest = heapq.nlargest(
-            REASONS, ((w[best] - w[runner_up], feature) for feature, w in present)
-        )
+        strongest = _strongest(weights[:, best] - weights[:, runner_up], found, self._names)
         reasons = tuple(
             f"{describe(feature)} {weight / TEMPERATURE:+.1f}"
             for weight, feature in strongest
@@ -209,16 +236,56 @@ class ReplyModel:
         candidates = [s for s in explain.sentences(written) if len(s.split()) >= 3]
         if len(candidates) <= 1:
             return candidates[0] if candidates else ""
-        scored = []
-        for n, sentence in enumerate(candidates[:MAX_SENTENCES]):
-            # Its words and word pairs are enough to tell which sentence decided, at a fraction
-            # of the cost of all its features.
+        # Its words and word pairs are enough to tell which sentence decided, at a fraction of
+        # the cost of all its features; the sentences' rows are gathered at once.
+        keys: list[str] = []
+        ends = []
+        for sentence in candidates[:MAX_SENTENCES]:
             said = words(sentence)
-            keys = [f"w:{w}" for w in said] + [f"b:{a} {b}" for a, b in itertools.pairwise(said)]
-            weights = (self._weights.get(f) for f in keys)
-            score = sum(w[best] - w[runner_up] for w in weights if w is not None)
-            scored.append((score, -n, sentence))
+            keys += [f"w:{w}" for w in said] + [f"b:{a} {b}" for a, b in itertools.pairwise(said)]
+            ends.append(len(keys))
+        weights = self._weights_of(keys)
+        margins = (weights[:, best] - weights[:, runner_up]).tolist()
+        scored = []
+        for n, (start, end) in enumerate(itertools.pairwise([0, *ends])):
+            scored.append((sum(margins[start:end]), -n, candidates[n]))
         return max(scored)[2]
+
+    def _rows_of(self, subject: str, written: str) -> list[int]:
+        """The rows of a reply's features that the model knows (the others weigh nothing)."""
+        words, found = feature_parts(subject, written, self._lexicon)
+        rows = self._rows
+        known = {row for feature in found if (row := rows.get(feature)) is not None}
+        grams = self._gram_rows
+        for word in words:
+            if (of_word := grams.get(word)) is None:
+                if len(grams) >= GRAM_CACHE:
+                    grams.clear()
+                of_word = grams[word] = tuple(
+                    row for gram in char_grams(word) if (row := rows.get(gram)) is not None
+                )
+            known.update(of_word)
+        return list(known)
+
+    def _weights_of(self, names: list[str]) -> npt.NDArray[np.float64]:
+        """The rows of these features, in their order (an unseen one's is zeros)."""
+        rows = map(self._rows.get, names, itertools.repeat(self._unseen))
+        return self._matrix[np.fromiter(rows, np.intp, len(names))]
+
+
+def _strongest(
+    margins: npt.NDArray[np.float64], rows: list[int], names: list[str]
+) -> list[tuple[float, str]]:
+    """The REASONS largest (margin, feature name) pairs, ties broken by the feature's name;
+    `rows` are the features' rows, in the order of `margins`."""
+    if len(margins) <= REASONS:
+        return heapq.nlargest(REASONS, zip(margins.tolist(), (names[r] for r in rows), strict=True))
+    # Every margin at least the REASONS-th largest can be among them (ties included).
+    floor = np.partition(margins, len(margins) - REASONS)[len(margins) - REASONS]
+    chosen = np.flatnonzero(margins >= floor)
+    values = margins[chosen].tolist()
+    pairs = zip(values, (names[rows[k]] for k in chosen.tolist()), strict=True)
+    return heapq.nlargest(REASONS, pairs)
 
 
 Counts = dict[ReplyClass, dict[str, float]]

@@ -30,7 +30,10 @@ _RULES = {
     "unsubscribe.complaint": "complains about the mail",
     "data_request": "asks where we got their data",
     "question.before_commitment": "asks the price before giving time",
+    "question.difference": "asks how we differ from what they have",
     "other.misdirected": "reached the wrong person",
+    "other.acknowledgement": "only thanks or confirms receipt",
+    "other.ticket": "a ticket system's receipt",
     "absence.gone": "gone for good",
     "absence.away": "away",
 }

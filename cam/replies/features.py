@@ -51,6 +51,7 @@ _DATE = re.compile(r"\b\d{1,2}[./-]\d{1,2}(?:[./-]\d{2,4}\b|\.(?!\d))|\b\d{4}-\d
 _TIME = re.compile(r"\b\d{1,2}(?::\d{2}|h\d{0,2}\b|\s?(?:am|pm|uhr|uur)\b)", re.IGNORECASE)
 _PHONE = re.compile(r"[+(]?\d[\d ()/-]{7,}\d")
 _DIGITS = re.compile(r"\d+")
+_ANY_DIGIT = re.compile(r"\d")
 # Words whose accent is all that tells them from another word once folded: Spanish "sí" and
 # Italian "sì" say yes ("si" is "if"), Portuguese "já" says already (German "ja" is yes).
 _ACCENTED_WORDS = {"si": "_yes_", "ja": "_already_"}
@@ -59,6 +60,8 @@ _ACCENTED = re.compile(r"\b(s[íì]|j[áà])\b", re.IGNORECASE)
 # reach past them.
 _TOKEN = re.compile(r"[a-z0-9_]+|[?!.;,:\n\u2013\u2014]|(?<=\s)-(?=\s)")
 _SENTENCE_END = frozenset("?!.;\n")
+# The first characters of the tokens that are marks, not words.
+_MARKS = frozenset("?!.;,:\n\u2013\u2014-")
 # Accents and other combining marks, as NFKD decomposition leaves them.
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _COURTESY = frozenset({"k:thanks", "k:received", "k:season", "k:wishes"})
@@ -110,7 +113,25 @@ class Lexicon:
     thanks_for: frozenset[str]
     # First word -> the greetings that start with it, as word tuples.
     greetings: dict[str, tuple[tuple[str, ...], ...]]
+    # The most words in one phrase: a phrase is matched against no more tokens than this.
+    longest_phrase: int
     _by_word: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+    _plain: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+
+    def plain(self, word: str) -> bool:
+        """Whether a word means nothing to the lexicon: no concept, phrase, greeting, negation,
+        clause break or "thanks for" (cached; most words of a reply are plain)."""
+        found = self._plain.get(word)
+        if found is None:
+            found = self._plain[word] = not (
+                self.word_concepts(word)
+                or word in self.phrases
+                or word in self.greetings
+                or word in self.negations
+                or word in self.clause_breaks
+                or word in self.thanks_for
+            )
+        return found
 
     def word_concepts(self, word: str) -> tuple[str, ...]:
         """Return the concepts one word stands for, as itself or by a prefix (cached)."""
@@ -152,6 +173,7 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
         imperatives=Openers.of(tuple(fold(e).split()) for e in source.imperatives),
         thanks_for=frozenset(fold(w) for w in source.thanks_for),
         greetings=_by_first_word(tuple(fold(g).split()) for g in source.greetings),
+        longest_phrase=max((len(p) for found in phrases.values() for p, _c in found), default=1),
     )
 
 
@@ -162,8 +184,12 @@ def _by_first_word(entries: Iterable[tuple[str, ...]]) -> dict[str, tuple[tuple[
     return {word: tuple(found) for word, found in indexed.items()}
 
 
+@lru_cache(maxsize=256)
 def fold(text: str) -> str:
-    """Lower-case and strip accents: "Préférence" and "preference" are the same word."""
+    """Lower-case and strip accents: "Préférence" and "preference" are the same word.
+
+    Each reply's text is folded by every phrase rule in turn: cached, it is folded once.
+    """
     text = text.lower().replace("ß", "ss").replace("\u2019", "'")
     if text.isascii():
         return text
@@ -171,14 +197,24 @@ def fold(text: str) -> str:
 
 
 def normalise(text: str) -> str:
-    """Return `text` folded, with links, addresses, dates, times, phones and digits as tokens."""
-    text = _URL.sub(_url_token, text)
-    text = _EMAIL.sub(" _email_ ", text)
-    text = _DATE.sub(" _date_ ", text)
-    text = _TIME.sub(" _time_ ", text)
-    text = _PHONE.sub(" _phone_ ", text)
-    text = _ACCENTED.sub(lambda m: f" {_ACCENTED_WORDS[fold(m.group(1))]} ", text)
-    return _DIGITS.sub("0", fold(text))
+    """Return `text` folded, with links, addresses, dates, times, phones and digits as tokens.
+
+    Each replacement runs only where its pattern can match: most replies have no link, no
+    address and no digit, and an accented "sí" or "já" needs a character outside ASCII.
+    """
+    lowered = text.lower()
+    if "http" in lowered or "www." in lowered:
+        text = _URL.sub(_url_token, text)
+    if "@" in text:
+        text = _EMAIL.sub(" _email_ ", text)
+    if _ANY_DIGIT.search(text):
+        text = _DATE.sub(" _date_ ", text)
+        text = _TIME.sub(" _time_ ", text)
+        text = _PHONE.sub(" _phone_ ", text)
+    if not text.isascii():
+        text = _ACCENTED.sub(lambda m: f" {_ACCENTED_WORDS[fold(m.group(1))]} ", text)
+    text = fold(text)
+    return _DIGITS.sub("0", text) if _ANY_DIGIT.search(text) else text
 
 
 def features(subject: str, written: str, lexicon: Lexicon | None = None) -> set[str]:
@@ -186,18 +222,32 @@ def features(subject: str, written: str, lexicon: Lexicon | None = None) -> set[
 
     `written` is the text without quoted history and signature (`classifier.written_part`).
     """
+    words, found = feature_parts(subject, written, lexicon)
+    for word in words:
+        found.update(char_grams(word))
+    return found
+
+
+def feature_parts(
+    subject: str, written: str, lexicon: Lexicon | None = None
+) -> tuple[set[str], set[str]]:
+    """Return a reply's distinct words, whose `char_grams` are features too, and all its other
+    features: a model looks up a word's n-grams once, not once per reply."""
     tokens = _TOKEN.findall(normalise(written))
-    word_tokens = [t for t in tokens if _is_word(t)]
+    word_tokens = [t for t in tokens if t[0] not in _MARKS]
     found: set[str] = {f"w:{w}" for w in word_tokens}
-    found.update(f"b:{a} {b}" for a, b in itertools.pairwise(tokens) if _is_word(a) and _is_word(b))
-    for word in set(word_tokens):
-        found.update(_char_grams(word))
+    found.update(
+        f"b:{a} {b}"
+        for a, b in itertools.pairwise(tokens)
+        if a[0] not in _MARKS and b[0] not in _MARKS
+    )
     lexicon = lexicon or load_lexicon()
     read = sentences(tokens, lexicon)
-    found.update(f"k:{c}" for sentence in read for c in sentence.concepts)
+    concepts = {f"k:{c}" for sentence in read for c in sentence.concepts}
+    found.update(concepts)
     doing = acts(read, lexicon.question_openers, lexicon.imperatives)
     # Thanks and good wishes, asking nothing: an acknowledgement, not a decision.
-    said = {f for f in found if f.startswith("k:") and not f.startswith("k:~")}
+    said = {f for f in concepts if not f.startswith("k:~")}
     if said and said <= _COURTESY and not doing and lexicon.negations.isdisjoint(word_tokens):
         found.add("k:courtesy_only")
     if (
@@ -221,13 +271,13 @@ def features(subject: str, written: str, lexicon: Lexicon | None = None) -> set[
     found.add("n:" + ("none" if not word_tokens else "short" if len(word_tokens) <= 4 else "long"))
     # Subjects are mostly ours ("Re: <our subject>"); only a subject the person wrote tells.
     if not _OUR_SUBJECT.match(subject):
-        found.update(f"s:{t}" for t in _TOKEN.findall(normalise(subject)) if _is_word(t))
-    return found
+        found.update(f"s:{t}" for t in _TOKEN.findall(normalise(subject)) if t[0] not in _MARKS)
+    return set(word_tokens), found
 
 
 def words(written: str) -> list[str]:
     """Return the words of a text as the model reads them (normalised, no punctuation)."""
-    return [t for t in _TOKEN.findall(normalise(written)) if _is_word(t)]
+    return [t for t in _TOKEN.findall(normalise(written)) if t[0] not in _MARKS]
 
 
 def sentences(tokens: Sequence[str], lexicon: Lexicon) -> list[Sentence]:
@@ -240,23 +290,27 @@ def sentences(tokens: Sequence[str], lexicon: Lexicon) -> list[Sentence]:
     words: list[str] = []
     said: set[str] = set()
     negated_until = thanked_until = thanks_at = greeting_until = -1
+    greetings, phrases, plain = lexicon.greetings, lexicon.phrases, lexicon._plain
     for i, part in enumerate(tokens):
-        if not _is_word(part):
+        if part[0] in _MARKS:
             negated_until = thanked_until = -1
             if part in _SENTENCE_END and (words or said):
                 found.append(Sentence(tuple(words), frozenset(said), part == "?"))
                 words, said = [], set()
             continue
         words.append(part)
-        if i > greeting_until:
+        if plain.get(part) or (part not in plain and lexicon.plain(part)):
+            continue  # changes nothing but the sentence's words
+        if i > greeting_until and part in greetings:
             greeting_until = i + _greeting_length(tokens, i, lexicon) - 1
         if i <= greeting_until:
             continue  # "good morning" names no time
         if part in lexicon.clause_breaks:
             negated_until = -1
         mark = "!" if i <= negated_until else "~" if i <= thanked_until else ""
-        meant = _concepts_at(tokens, i, lexicon)
-        said.update(mark + concept for concept in meant)
+        meant = _concepts_at(tokens, i, lexicon) if part in phrases else lexicon.word_concepts(part)
+        if meant:
+            said.update(mark + concept for concept in meant)
         if part in lexicon.negations:
             negated_until = i + NEGATION_REACH
         elif "thanks" in meant:
@@ -285,7 +339,7 @@ def describe(feature: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _char_grams(word: str) -> tuple[str, ...]:
+def char_grams(word: str) -> tuple[str, ...]:
     """Return the character n-gram features of a word (most words recur: cached)."""
     padded = f" {word} "
     return tuple(
@@ -296,10 +350,11 @@ def _char_grams(word: str) -> tuple[str, ...]:
 def _concepts_at(tokens: Sequence[str], i: int, lexicon: Lexicon) -> list[str]:
     token = tokens[i]
     found = list(lexicon.word_concepts(token))
+    following = tokens[i + 1 : i + lexicon.longest_phrase]
     for parts, concept in lexicon.phrases.get(token, ()):
-        if all(
-            i + k < len(tokens) and word_matches(part, tokens[i + k])
-            for k, part in enumerate(parts[1:], start=1)
+        rest = parts[1:]
+        if len(rest) <= len(following) and all(
+            word_matches(part, word) for part, word in zip(rest, following, strict=False)
         ):
             found.append(concept)
     return found
@@ -311,10 +366,6 @@ def _greeting_length(tokens: Sequence[str], i: int, lexicon: Lexicon) -> int:
         if tuple(tokens[i : i + len(parts)]) == parts:
             return len(parts)
     return 0
-
-
-def _is_word(token: str) -> bool:
-    return token[0].isalnum() or token[0] == "_"
 
 
 def _url_token(match: re.Match[str]) -> str:

@@ -31,13 +31,17 @@ _QUOTE_START = re.compile(
 )
 
 
+# What 8-bit bytes become when the email package decodes them as surrogate escapes.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def clean_text(text: str) -> str:
     """Return `text` as a database will store it: valid UTF-8, no NUL characters.
 
     Headers of raw 8-bit mail come back from the email package with surrogate escapes, which
     neither PostgreSQL nor SQLite can encode; NUL is refused by PostgreSQL text columns.
     """
-    if any("\ud800" <= ch <= "\udfff" for ch in text):
+    if not text.isascii() and _SURROGATE.search(text):
         raw = text.encode("utf-8", "surrogateescape")
         try:
             text = raw.decode("utf-8")

@@ -13,12 +13,13 @@ import email
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from email import policy
 from email.errors import MessageError
 from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from functools import lru_cache
 
 from cam.replies.mail_text import MAX_TEXT_CHARS, clean_text, html_to_text, strip_quoted
 
@@ -36,6 +37,13 @@ AUTO_REPLY_HEADERS = (
 )
 
 _MSGID = re.compile(r"<[^<>\s]+>")
+# The Date most mail systems write ("Wed, 04 Nov 2026 09:30:00 +0100"), read without the email
+# package's slow general parser; anything else goes to that parser.
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_CANONICAL_DATE = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) (" + "|".join(_MONTHS) + r") (\d{4}) "
+    r"(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})\Z"
+)
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 
 
@@ -97,12 +105,12 @@ class ParsedReply:
 
 def parse_reply(raw: bytes) -> ParsedReply:
     """Parse `raw` as well as it allows; at worst return an empty reply with a parse note."""
-    fallback_id = synthetic_message_id(raw)
     try:
-        return _parse(raw, fallback_id)
+        return _parse(raw)
     except Exception as exc:  # a parser bug or a pathological message must not stop the phase
         return ParsedReply(
-            message_id=fallback_id, notes=[f"unparseable message: {type(exc).__name__}"]
+            message_id=synthetic_message_id(raw),
+            notes=[f"unparseable message: {type(exc).__name__}"],
         )
 
 
@@ -111,29 +119,29 @@ def synthetic_message_id(raw: bytes) -> str:
     return f"<{hashlib.sha256(raw).hexdigest()[:40]}@no-message-id.invalid>"
 
 
-def _parse(raw: bytes, fallback_id: str) -> ParsedReply:
+def _parse(raw: bytes) -> ParsedReply:
     notes: list[str] = []
+    msg = email.message_from_bytes(raw[:MAX_RAW_BYTES], policy=policy.compat32)
     if len(raw) > MAX_RAW_BYTES:
         notes.append(f"message truncated to {MAX_RAW_BYTES} bytes")
-        raw = raw[:MAX_RAW_BYTES]
-    msg = email.message_from_bytes(raw, policy=policy.compat32)
     for defect in msg.defects[:3]:
         notes.append(f"MIME defect: {type(defect).__name__}")
+    headers = _first_values(msg)
 
-    ids = _MSGID.findall(_header(msg, "message-id", notes))
-    message_id = ids[0][:300] if ids else fallback_id
+    ids = _MSGID.findall(_header(headers, "message-id", notes))
+    message_id = ids[0][:300] if ids else synthetic_message_id(raw)
     if not ids:
         notes.append("no Message-ID")
-    from_header = _header(msg, "from", notes)[:1000]
+    from_header = _header(headers, "from", notes)[:1000]
     reply = ParsedReply(
         message_id=message_id,
-        in_reply_to=tuple(_MSGID.findall(_header(msg, "in-reply-to", notes))),
-        references=tuple(_MSGID.findall(_header(msg, "references", notes))[-50:]),
+        in_reply_to=tuple(_MSGID.findall(_header(headers, "in-reply-to", notes))),
+        references=tuple(_MSGID.findall(_header(headers, "references", notes))[-50:]),
         from_address=_address(from_header),
         from_header=from_header,
-        subject=_header(msg, "subject", notes)[:1000],
-        date=_date(_header(msg, "date", notes)),
-        content_type=msg.get_content_type(),
+        subject=_header(headers, "subject", notes)[:1000],
+        date=_date(_header(headers, "date", notes)),
+        content_type=(content_type := msg.get_content_type()),
         notes=notes,
         message=msg,
     )
@@ -142,10 +150,10 @@ def _parse(raw: bytes, fallback_id: str) -> ParsedReply:
     reply.auto_headers = {
         name: value
         for name in AUTO_REPLY_HEADERS
-        if (value := _header(msg, name, notes).strip().lower())
+        if (value := _header(headers, name, notes).strip().lower())
     }
     reply.is_delivery_report = (
-        msg.get_content_type() == "multipart/report"
+        content_type == "multipart/report"
         and str(msg.get_param("report-type", "", header="content-type")).lower()
         == "delivery-status"
     )
@@ -181,13 +189,26 @@ def _clean_fields(reply: ParsedReply) -> None:
     reply.notes[:] = [clean_text(n) for n in reply.notes]
 
 
-def _header(msg: Message, name: str, notes: list[str]) -> str:
+def _first_values(msg: Message) -> dict[str, str]:
+    """Each header's first value by its lower-case name, read in one pass over the headers.
+
+    The raw value keeps 8-bit bytes (as surrogate escapes) that `get` would turn into U+FFFD.
+    """
+    values: dict[str, str] = {}
+    for name, value in msg.raw_items():
+        values.setdefault(name.lower(), str(value))
+    return values
+
+
+def _header(headers: dict[str, str], name: str, notes: list[str]) -> str:
     """Return a header decoded to text (RFC 2047 words included), '' when absent or unreadable."""
-    # The raw value keeps 8-bit bytes (as surrogate escapes) that `get` would turn into U+FFFD.
-    value = next((str(v) for k, v in msg.raw_items() if k.lower() == name), None)
+    value = headers.get(name)
     if value is None:
         return ""
     value = clean_text(value)
+    if value.isascii() and "=?" not in value:
+        # No encoded word to decode: the email package would return the value as it is.
+        return " ".join(value.split())
     try:
         text = str(make_header(decode_header(value)))
     # A bad encoded word, an unknown charset, bytes that are not in it.
@@ -197,17 +218,41 @@ def _header(msg: Message, name: str, notes: list[str]) -> str:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=16)
+def addresses(header: str) -> tuple[tuple[str, str], ...]:
+    """The (name, address) pairs of an address header; the parser and the bounce check both
+    read the sender's, and the email package reads it slowly: once per reply."""
+    return tuple(getaddresses([header]))
+
+
 def _address(value: str) -> str:
-    addresses = [addr for _name, addr in getaddresses([value]) if "@" in addr]
-    if not addresses:
+    addresses_ = [addr for _name, addr in addresses(value) if "@" in addr]
+    if not addresses_:
         addr = parseaddr(value)[1]
-        addresses = [addr] if "@" in addr else []
-    return addresses[0].strip().lower()[:320] if addresses else ""
+        addresses_ = [addr] if "@" in addr else []
+    return addresses_[0].strip().lower()[:320] if addresses_ else ""
 
 
 def _date(value: str) -> datetime | None:
     if not value:
         return None
+    if (canonical := _CANONICAL_DATE.match(value)) is not None:
+        day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = canonical.groups()
+        offset = timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
+        try:
+            written = datetime(
+                int(year),
+                _MONTHS.index(month) + 1,
+                int(day),
+                int(hour),
+                int(minute),
+                int(second),
+                tzinfo=timezone(-offset if sign == "-" else offset),
+            )
+        except ValueError:
+            pass  # the email package says what it makes of it
+        else:
+            return written.astimezone(UTC)
     try:
         parsed = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -282,6 +327,15 @@ def _walk(msg: Message, notes: list[str]) -> list[Message]:
     return parts
 
 
+@lru_cache(maxsize=64)
+def _charset_of(content_type: str) -> str:
+    """The charset a Content-Type value declares, utf-8 when none, as the email package reads
+    it: the package parses the parameters slowly, and most mail says the same few things."""
+    part = Message()
+    part["Content-Type"] = content_type
+    return str(part.get_content_charset() or "utf-8")
+
+
 def _decode(part: Message, notes: list[str]) -> str:
     """Decode a text part with its declared charset, falling back when it is unknown or lies."""
     try:
@@ -293,7 +347,11 @@ def _decode(part: Message, notes: list[str]) -> str:
         raw_payload = part.get_payload()
         return raw_payload if isinstance(raw_payload, str) else ""
     payload = payload[: MAX_TEXT_CHARS * 4]
-    charset = str(part.get_content_charset() or "utf-8")
+    content_type = part.get("content-type")
+    if isinstance(content_type, str):
+        charset = _charset_of(content_type)
+    else:
+        charset = str(part.get_content_charset() or "utf-8")
     try:
         codecs.lookup(charset)
     except (LookupError, ValueError):
@@ -324,17 +382,18 @@ def _dsn_blocks(part: Message, notes: list[str]) -> list[DsnRecipient]:
     for block in blocks if isinstance(blocks, list) else []:
         if not isinstance(block, Message):
             continue
-        final = _header(block, "final-recipient", notes)
-        original = _header(block, "original-recipient", notes)
+        fields = _first_values(block)
+        final = _header(fields, "final-recipient", notes)
+        original = _header(fields, "original-recipient", notes)
         if not final and not original:
             continue  # the per-message block (Reporting-MTA, Arrival-Date)
-        status_match = _STATUS.search(_header(block, "status", notes))
+        status_match = _STATUS.search(_header(fields, "status", notes))
         recipients.append(
             DsnRecipient(
                 final_recipient=final[:400],
-                action=_header(block, "action", notes).lower()[:40],
+                action=_header(fields, "action", notes).lower()[:40],
                 status=".".join(status_match.groups()) if status_match else "",
-                diagnostic=_header(block, "diagnostic-code", notes)[:500],
+                diagnostic=_header(fields, "diagnostic-code", notes)[:500],
                 original_recipient=original[:400],
             )
         )
@@ -353,12 +412,13 @@ def _returned_headers(part: Message) -> Message | None:
 
 
 def _read_returned(returned: Message, reply: ParsedReply) -> None:
-    ids = _MSGID.findall(_header(returned, "message-id", reply.notes))
+    returned_headers = _first_values(returned)
+    ids = _MSGID.findall(_header(returned_headers, "message-id", reply.notes))
     reply.original_message_id = ids[0][:300] if ids else None
     reply.returned_in_reply_to = tuple(
-        i[:300] for i in _MSGID.findall(_header(returned, "in-reply-to", reply.notes))[:5]
+        i[:300] for i in _MSGID.findall(_header(returned_headers, "in-reply-to", reply.notes))[:5]
     )
-    to = getaddresses([_header(returned, "to", reply.notes)])
+    to = getaddresses([_header(returned_headers, "to", reply.notes)])
     reply.returned_to = tuple(
         dict.fromkeys(a.strip().lower()[:320] for _name, a in to[:10] if "@" in a)
     )

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cam.replies import scope
+from cam.replies.alternation import compile_phrases
 from cam.replies.features import fold
 
 
@@ -27,10 +29,6 @@ class PhraseMatch:
     phrase: str
 
 
-def _compile(*patterns: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns))
-
-
 # A subject that starts with a removal request, or ("stop", "baja") is nothing else.
 _SUBJECT = re.compile(
     r"^\s*(?:unsubscrib\w*|remove\s+me|opt[\s-]?out|abmeld\w*|austragen|desabonn\w*"
@@ -40,7 +38,7 @@ _SUBJECT = re.compile(
 
 # GDPR Art. 17 (erasure) and Art. 21 (objection to direct marketing), in any language; an
 # objection needs no article: "je m'oppose", "me opongo", "Widerspruch" say it all.
-_GDPR_OBJECTION = _compile(
+_GDPR_OBJECTION = compile_phrases(
     r"\bart(?:\.|icle|ikel|iculo|icolo|igo)?\s*(?:17|21)\b",
     r"(?<!n't )(?<!not )(?<!dont )\bobject\s+to\s+(?:the\s+|you\s+|your\s+|any\s+)?(?:further\s+)?"
     r"(?:processing|using|use\s+of|direct\s+marketing|marketing)\b",
@@ -67,7 +65,7 @@ _GDPR_OBJECTION = _compile(
 
 # Complaints that only someone who wants no more mail writes: "this is spam", "how many times
 # do I have to tell you", "I will report you".
-_COMPLAINT = _compile(
+_COMPLAINT = compile_phrases(
     r"\b(?:this|that|it|these|thats|this\s+email)\s+(?:is|are|s)\s+(?:just\s+|pure\s+|plain\s+)?"
     r"(?:spam|junk)\b",
     r"\bstop\s+(?:the\s+|this\s+|your\s+)?spam\b|\bspam(?:ming)?\s+(?:me|us)\b",
@@ -88,7 +86,7 @@ _COMPLAINT = _compile(
 )
 
 # "I never asked for these emails": unsolicited mail named as such, in one sentence.
-_NEVER_ASKED = _compile(
+_NEVER_ASKED = compile_phrases(
     r"\bnever\s+(?:asked|signed\s+up|subscribed|requested|agreed|opted\s+in|consented)",
     r"\bnie\s+(?:angefordert|zugestimmt|bestellt|eingewilligt|angemeldet|abonniert)",
     r"\bjamais\s+(?:demande|inscrit|consenti|accepte|abonne)",
@@ -97,7 +95,7 @@ _NEVER_ASKED = _compile(
     r"\bmai\s+(?:chiesto|iscritto|richiesto|acconsentito|autorizzato)",
     r"\bnunca\s+(?:solicitei|me\s+inscrevi|autorizei|aceitei|consenti)",
 )
-_MAIL_WORDS = re.compile(
+_MAIL_WORDS = compile_phrases(
     r"\b(?:e-?mails?|mails|messages?|newsletters?|nachrichten|zusendungen|werbung|courriels"
     r"|correos?|mensajes|berichten|mailtjes|messaggi|mensagens|comunicacoes|this|these|dies\w*"
     r"|das|ces|cela|estos|esto|deze|dit|queste|questo|isto|estes|esses|isso|recevoir|recibir"
@@ -109,7 +107,7 @@ _BARE = re.compile(
     r"^\W*(?:stop|stopp|remove|delete|baja|arret|arrete|basta|pare|parem|halt|spam)\W*$"
 )
 
-_REQUEST = _compile(
+_REQUEST = compile_phrases(
     # English
     r"\bunsubscrib\w*",
     r"\bopt(?:\s+(?:me|us))?[\s-]*out\b",
@@ -248,7 +246,7 @@ _REQUEST = _compile(
 # A request about personal data is found either by a phrase that says it all (Art. 15, "how
 # did you find me") or, within one sentence, by a question about where something came from
 # together with the person's own data ("where did you get" + "my email").
-_DATA_REQUEST = _compile(
+_DATA_REQUEST = compile_phrases(
     r"\bart(?:\.|icle|ikel|iculo|icolo|igo)?\s*1[45]\b",
     r"\blgpd\b.{0,40}\bart(?:\.|igo)?\s*18\b|\bart(?:\.|igo)?\s*18\b.{0,40}\blgpd\b",
     r"\bsubject\s+access\s+request\b|\bselbstauskunft\b|\binzageverzoek\b",
@@ -280,7 +278,7 @@ _SCOPED = (
     ("unsubscribe.complaint", _COMPLAINT),
 )
 # Where from, who gave, how come: in our seven languages.
-_FROM_WHERE = _compile(
+_FROM_WHERE = compile_phrases(
     r"\b(?:where|whence|woher|von\s+wem|d'?\s*ou|de\s+donde|donde|van\s+wie|da\s+dove|dove"
     r"|de\s+onde|onde)\b",
     r"\bwho\s+(?:gave|sold|passed|provided)\b|\bquien\s+(?:les|le|te|os)\b|\bwer\s+hat\s+ihnen\b|\bqui\s+vous\s+a\b|\bquien\s+(?:les|le|te|os)\b",
@@ -292,7 +290,7 @@ _FROM_WHERE = _compile(
     r"|conseguiram|arranjaram|teem|tem)\b",
 )
 # The person's own data: "my email", "meine Adresse", "mes coordonnées", "i miei dati", ...
-_MY_DATA = _compile(
+_MY_DATA = compile_phrases(
     r"\b(?:my|our)\s+(?:\w+\s+)?(?:e-?mail|address|contact|details|data|name|number|info\w*)",
     r"\bunsere[nrs]?\s+[\w-]*(?:adresse|daten|mail|namen|nummer)",
     r"\b(?:nos|notre)\s+(?:adresse|coordonnees|donnees|e-?mail|mail|numero|informations)",
@@ -331,6 +329,11 @@ def opt_out(subject: str, written: str) -> PhraseMatch | None:
     return read_opt_out(subject, written).match
 
 
+# The rules and the model each read a reply's phrases: the second reading is the first's.
+PER_REPLY = 16
+
+
+@lru_cache(maxsize=PER_REPLY)
 def read_opt_out(subject: str, written: str) -> OptOutReading:
     """Find the opt-out phrase that decides, and say which phrases were not meant and why."""
     if match := _SUBJECT.search(fold(subject)):
@@ -354,7 +357,7 @@ def read_opt_out(subject: str, written: str) -> OptOutReading:
 
 
 # A price asked for first: "what does it cost", "was kostet", "combien ça coûte", ...
-_PRICE_QUESTION = _compile(
+_PRICE_QUESTION = compile_phrases(
     r"\b(?:what|how\s+much)\s+(?:does|would|will|do)\s+(?:this|it|that|they)\s+(?:roughly\s+)?"
     r"cost\b|\bballpark\b|\bhow\s+much\s+is\s+it\b",
     r"\bwas\s+(?:kostet|kosten|wurde)\b|\bwie\s+teuer\b",
@@ -364,7 +367,7 @@ _PRICE_QUESTION = _compile(
     r"\bquanto\s+(?:costa|costerebbe|custa|custaria)\b",
 )
 # ... before giving time to a call or a demo: "before I give up an hour for a demo".
-_BEFORE_COMMITTING = _compile(
+_BEFORE_COMMITTING = compile_phrases(
     r"\bbefore\s+(?:i|we)\s+(?:give|spend|book|commit|agree|set|take|sit)",
     r"\bbevor\s+(?:ich|wir)\b",
     r"\bavant\s+(?:de\s+|une?\s+|d'|un\s+)",
@@ -375,7 +378,7 @@ _BEFORE_COMMITTING = _compile(
 
 
 # A reply meant for someone else, or from someone who does not know us: it decides nothing.
-_MISDIRECTED = _compile(
+_MISDIRECTED = compile_phrases(
     r"\b(?:meant|intended)\s+for\s+someone\s+else\b|\bwrong\s+(?:person|recipient|contact"
     r"|address|thread|[a-z]+\s+altogether)\b|\bwho\s+(?:is\s+this|are\s+you)\b"
     r"|\b(?:you'?ve|you\s+have)\s+got\s+the\s+wrong\b|\bdo\s+i\s+know\s+you\b"
@@ -416,6 +419,7 @@ def asks_before_committing(written: str) -> PhraseMatch | None:
     return None
 
 
+@lru_cache(maxsize=PER_REPLY)
 def data_request(written: str) -> PhraseMatch | None:
     """Return the words asking where our data came from or what we hold (GDPR Art. 14/15)."""
     text = fold(written)

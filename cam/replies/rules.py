@@ -215,7 +215,7 @@ def _classify(
             if rule.kind is ReplyClass.out_of_office:
                 return _out_of_office(reply, rules, today, matched, said)
             return Classification(rule.kind, matched, data_request=data_request, explanation=said)
-    return _by_model((model or default_model()).predict(text, reply.subject))
+    return _by_model((model or default_model()).predict_written(written, reply.subject))
 
 
 def has_words(written: str) -> bool:

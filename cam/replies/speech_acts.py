@@ -8,11 +8,11 @@ thanks for something received. Grammar tells them apart in every one of our lang
   German and Dutch, a verb ("is there", "gibt es", "werkt het");
 - a request pairs a form that asks ("could we", "pouvez-vous", "kunt u", "me gustaría"), a
   glad acceptance ("gerne", "volontiers") or "when?" with what is asked for (a meeting, a time,
-  "30 minutes", a proposal, a price, material); or asks what something costs ("how much is",
-  "wat kost"); or opens with an imperative ("send me", "schicken Sie mir", "envoyez-moi",
-  "pásame", "stuur me", "mandami", "marque-me"); or proposes a time (a day or an hour in a
-  sentence that asks, or that speaks of meeting or being free);
-- a request overrides a question: "can you send pricing?" asks for pricing.
+  "30 minutes", a proposal, a price, material); or opens with an imperative ("send me",
+  "schicken Sie mir", "envoyez-moi", "pásame", "stuur me", "mandami", "marque-me"); or proposes
+  a time (a day or an hour in a sentence that asks, or that speaks of meeting or being free);
+- a request overrides a question: "can you send pricing?" asks for pricing, while "how much is
+  it?" alone asks before agreeing to anything, as reps read it: a question.
 
 The result is two features: `k:request` when some sentence asks for something, `k:question`
 when some sentence asks and none requests.
@@ -40,7 +40,7 @@ REQUESTED = frozenset(
     }
 )
 # Concepts that ask for something on their own, in a sentence where they are not negated.
-REQUESTS_ALONE = frozenset({"send_me", "next_step", "how_much"})
+REQUESTS_ALONE = frozenset({"send_me", "next_step"})
 # What makes a day or an hour a proposed time rather than a date mentioned in passing.
 TIME_CONTEXT = frozenset({"availability", "meeting", "schedule"})
 # Words before an imperative that keep it one: "please send", "bitte schicken", "gern buchen".
@@ -56,6 +56,18 @@ class Openers:
     exact: dict[str, Entries] = field(default_factory=dict)
     # Entries whose first word is a prefix ("welche*"): few, tried one by one.
     prefixed: Entries = ()
+    # The entries that can open with a word: its exact ones and the prefixed ones it starts
+    # with, found once per word.
+    _by_word: dict[str, Entries] = field(default_factory=dict, compare=False, repr=False)
+
+    def starting_with(self, word: str) -> Entries:
+        """Return the entries whose first part matches `word` (cached)."""
+        found = self._by_word.get(word)
+        if found is None:
+            found = self._by_word[word] = self.exact.get(word, ()) + tuple(
+                parts for parts in self.prefixed if word_matches(parts[0], word)
+            )
+        return found
 
     @classmethod
     def of(cls, entries: Iterable[tuple[str, ...]]) -> Openers:
@@ -101,11 +113,10 @@ def opens_with(words: Sequence[str], entries: Openers, skip: frozenset[str] = fr
         start += 1
     if start == len(words):
         return False
-    candidates = entries.exact.get(words[start], ()) + entries.prefixed
     return any(
         len(words) - start >= len(parts)
-        and all(word_matches(part, words[start + k]) for k, part in enumerate(parts))
-        for parts in candidates
+        and all(word_matches(part, words[start + k]) for k, part in enumerate(parts[1:], 1))
+        for parts in entries.starting_with(words[start])
     )
 
 

@@ -11,20 +11,22 @@ from cam.core.models import ReplyClass
 from cam.replies import classifier
 from cam.replies.classifier import LabelledText, default_model, model_with, team_example, train
 
-YES, NO, ASK, OTHER = (
+YES, NO, ASK, OTHER, AWAY = (
     ReplyClass.interested,
     ReplyClass.not_interested,
     ReplyClass.question,
     ReplyClass.other,
+    ReplyClass.out_of_office,
 )
 
-# Replies written for these tests, none of them in the training corpus.
+# Replies written for these tests, none of them in the training corpus. Someone gone for good
+# (retired, left, changed companies) is an absence, as a rep files it, not a decline.
 CASES = [
     ("en", "Happy to chat. Does Wednesday at 4pm work for you?", YES),
     ("en", "Sure - send me the pricing and a couple of customer stories.", YES),
     ("en", "Not the right contact - please speak with Laura Kim, our VP Sales.", YES),
     ("en", "Thanks, but we already have a vendor for this and we're happy with them.", NO),
-    ("en", "Jane retired last month, so please update your records.", NO),
+    ("en", "Jane retired last month, so please update your records.", AWAY),
     ("en", "Does it work with Microsoft Dynamics?", ASK),
     ("en", "Thanks, I'll pass this on to the right people.", OTHER),
     ("de", "Klingt gut, wie wäre es mit Mittwoch um 15 Uhr?", YES),
@@ -47,19 +49,19 @@ CASES = [
     ("nl", "Interessant, kunnen we woensdag om 16:00 bellen?", YES),
     ("nl", "Kunnen jullie volgende week een demo geven?", YES),
     ("nl", "Bedankt, maar we hebben al een leverancier en zijn tevreden.", NO),
-    ("nl", "Ik werk hier niet meer.", NO),
+    ("nl", "Ik werk hier niet meer.", AWAY),
     ("nl", "Werkt het met Microsoft Dynamics?", ASK),
     ("nl", "Dank je, ik stuur het intern door.", OTHER),
     ("it", "Mi interessa, possiamo sentirci mercoledì alle 16?", YES),
     ("it", "Mi mandi i prezzi, grazie.", YES),
     ("it", "Grazie, ma abbiamo già un fornitore e siamo soddisfatti.", NO),
-    ("it", "Ho cambiato azienda, non mi occupo più di questo.", NO),
+    ("it", "Ho cambiato azienda, non mi occupo più di questo.", AWAY),
     ("it", "Funziona con Microsoft Dynamics?", ASK),
     ("it", "Grazie, lo giro internamente.", OTHER),
     ("pt", "Tenho interesse, podemos falar quarta às 16h?", YES),
     ("pt", "Podem nos fazer uma demonstração semana que vem?", YES),
     ("pt", "Obrigado, mas já temos um fornecedor e estamos satisfeitos.", NO),
-    ("pt", "Não trabalho mais nessa empresa.", NO),
+    ("pt", "Não trabalho mais nessa empresa.", AWAY),
     ("pt", "Funciona com o Microsoft Dynamics?", ASK),
     ("pt", "Obrigado, vou repassar internamente.", OTHER),
 ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+from email.utils import format_datetime, parsedate_to_datetime
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -148,3 +151,35 @@ def _mutated(draw: st.DrawFn) -> bytes:
 @given(_mutated())
 def test_fuzz_mutated_corpus(message: bytes) -> None:
     _check(message)
+
+
+def _date_as_the_email_package_reads_it(value: str) -> datetime | None:
+    try:
+        parsed = parsedate_to_datetime(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@settings(max_examples=300)
+@given(
+    st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2099, 12, 31)),
+    st.integers(min_value=-14 * 60, max_value=14 * 60),
+    st.sampled_from(["{}", "Mon, {}"]),
+    st.booleans(),
+)
+def test_a_date_reads_as_the_email_package_reads_it(
+    when: datetime, minutes: int, shape: str, leap_second: bool
+) -> None:
+    zone = timezone(timedelta(minutes=minutes))
+    written = format_datetime(when.replace(tzinfo=zone, microsecond=0))
+    if leap_second:
+        written = written[:23] + "60" + written[25:]
+    for value in (written, written.split(", ", 1)[1], shape.format(written.split(", ", 1)[1])):
+        message = f"Message-ID: <d@x>\r\nDate: {value}\r\n\r\nhello\r\n".encode()
+        assert parse_reply(message).date == _date_as_the_email_package_reads_it(value), value
+
+
+def test_an_unknown_zone_is_read_as_utc() -> None:
+    message = b"Message-ID: <d@x>\r\nDate: Wed, 04 Nov 2026 09:30:00 -0000\r\n\r\nhello\r\n"
+    assert parse_reply(message).date == datetime(2026, 11, 4, 9, 30, tzinfo=UTC)

@@ -25,6 +25,9 @@ def acts(text: str) -> set[str]:
         "A demo é gravada ou ao vivo?",
         "how does the calendar booking work with outlook",
         "Gibt es eine Mindestlaufzeit",
+        # A price asked before agreeing to anything asks, it does not request.
+        "How much is it per seat per month?",
+        "Was kostet das pro Nutzer?",
     ],
 )
 def test_a_question_about_a_demo_or_a_booking_is_a_question(text: str):
@@ -41,11 +44,11 @@ def test_a_question_about_a_demo_or_a_booking_is_a_question(text: str):
         "Kunt u mij een offerte sturen?",
         "Possiamo sentirci giovedì?",
         "Podemos falar na quinta?",
-        "How much is it per seat per month?",
+        "Can you send me your pricing?",
         "Does next Tuesday at 10am work?",
     ],
 )
-def test_a_request_for_a_meeting_a_proposal_a_price_or_a_time_overrides_the_question(text: str):
+def test_a_request_for_a_meeting_a_proposal_pricing_or_a_time_overrides_the_question(text: str):
     assert acts(text) == {"k:request"}
 
 

@@ -1,0 +1,126 @@
+"""Replies that decide nothing, told by their words alone: an acknowledgement, a ticket receipt.
+
+"Thanks, received", "ok", "noted", "merci pour l'information", "danke, habe ich erhalten": a
+reply made only of thanks and receipt words asks for nothing, declines nothing and asks nothing,
+so a rep reads it as `other` without a second look; a model reads the thanks as warmth and calls
+it interest. Every word must be one of those below (a greeting, a sign-off or a name may stand
+around them) and nothing may be asked: "thanks, send me the deck" or "ok, Tuesday?" go on to the
+model. A ticket system's receipt ("your request has been received, ticket #48213") is a mail
+system's answer, not the person's. Matched on folded text (see `features.fold`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from cam.replies.features import fold, load_lexicon
+from cam.replies.phrases import PhraseMatch
+
+# Words that thank or confirm receipt, and the small words around them, in our seven languages.
+_THANKS_AND_RECEIPT = frozenset(
+    re.findall(
+        r"\w+",
+        # English
+        "thanks thank you thx ty many much very for the your this that info information email"
+        " e mail message note update reaching out received receipt noted got it ok okay k"
+        " acknowledged appreciated appreciate cheers with duly well all"
+        # German
+        " danke dank vielen besten herzlichen fur die ihre deine info infos information"
+        " informationen nachricht mail erhalten habe hab ich ist angekommen zur kenntnis genommen"
+        " okay alles klar"
+        # French
+        " merci pour l la les votre ton message mail courriel bien recu recue note c est je prends"
+        " j en ai pris beaucoup"
+        # Spanish
+        " gracias muchas por el su tu informacion mensaje correo recibido recibida anotado tomo"
+        " nota vale"
+        # Dutch
+        " dank bedankt je u wel voor de het informatie bericht ontvangen goed genoteerd oke"
+        # Italian
+        " grazie mille per il informazione informazioni messaggio ricevuto ricevuta preso"
+        # Portuguese
+        " obrigado obrigada muito pela pelo a o informacao mensagem recebido recebida tomei",
+    )
+)
+# Words that say it: at least one must be there ("for the info" alone is not a reply).
+_SAYS_IT = frozenset(
+    re.findall(
+        r"\w+",
+        "thanks thank thx ty received noted got ok okay acknowledged appreciated cheers danke dank"
+        " erhalten angekommen kenntnis merci recu recue note gracias recibido recibida anotado nota"
+        " bedankt ontvangen genoteerd oke grazie ricevuto ricevuta obrigado obrigada recebido"
+        " recebida",
+    )
+)
+# Greetings and sign-offs that may open or close an acknowledgement, with a name after them.
+_AROUND = frozenset(
+    re.findall(
+        r"\w+",
+        "hi hello hey dear hallo guten tag morgen moin bonjour salut hola buenos buenas dias tardes"
+        " hoi beste goedemorgen goedemiddag ciao buongiorno buonasera ola bom dia boa tarde best"
+        " regards kind br gruss grusse viele lg mfg cordialement saludos saludo un groet"
+        " groeten cordiali saluti cumprimentos abraco",
+    )
+)
+# Longer than this, a reply says more than thanks.
+MAX_WORDS = 14
+# Capitalised words taken as a name ("thanks Maya", "Gruß M. Hahn"); the first word ("Absolutely,
+# thanks!") and a word the reply lexicon knows ("Tuesday", "Demo") are never one.
+MAX_NAMES = 3
+_WORD = re.compile(r"[^\W\d_]+|\d+")
+_CAPITALISED = re.compile(r"[A-ZÀ-Þ][a-zà-ÿ]*")
+
+# A ticket system's receipt: a ticket, case or request number, and that it was received.
+_TICKET = re.compile(
+    r"\b(?:ticket\w*|case|request|reference|incident|anfrage|anliegen|vorgang\w*|demande|dossier"
+    r"|incidencia|solicitud|consulta|caso|richiesta|pratica|aanvraag|melding|pedido|chamado)\b"
+    r"[^.\n]{0,60}?(?:#|\bn[or]\.|\bnumber|nummer|\bnr\b\.?|\bnumero|\bid\b)\s*:?\s*#?\d{3,}"
+    r"|\bticket(?:nummer|nr\.?|-nr\.?|number|#)\s*:?\s*#?\d{3,}"
+)
+_RECEIVED = re.compile(
+    r"\b(?:has|have)\s+been\s+(?:received|logged|created|registered|opened)\b"
+    r"|\bwe\s+have\s+received\b|\bconfirmation\s+that\s+we\s+have\s+received\b"
+    r"|\berfasst\b|\beingegangen\b|\bhaben\s+ihr\w*\s+\w+\s+erhalten\b"
+    r"|\baccusons\s+reception\b|\bbien\s+ete\s+(?:recue?|enregistree?)\b|\benregistree?\b"
+    r"|\bhemos\s+recibido\b|\bse\s+ha\s+(?:abierto|registrado|creado)\b"
+    r"|\bgeregistreerd\b|\bontvangen\b"
+    r"|\babbiamo\s+ricevuto\b|\bregistrat[ao]\b|\bpresa\s+in\s+carico\b"
+    r"|\brecebemos\b|\bregistad[oa]\b|\bregistrad[oa]\b"
+)
+
+
+def acknowledgement(written: str) -> PhraseMatch | None:
+    """Return the words of a reply that only thanks or confirms receipt, else None."""
+    if "?" in written:
+        return None
+    words = _WORD.findall(written)
+    if not words or len(words) > MAX_WORDS:
+        return None
+    names = 0
+    said = False
+    for n, word in enumerate(words):
+        folded = fold(word)
+        if folded in _THANKS_AND_RECEIPT:
+            said = said or folded in _SAYS_IT
+        elif folded in _AROUND:
+            continue
+        elif (
+            n > 0
+            and _CAPITALISED.fullmatch(word)
+            and names < MAX_NAMES
+            and not load_lexicon().word_concepts(folded)
+        ):
+            names += 1
+        else:
+            return None
+    if not said:
+        return None
+    return PhraseMatch("other.acknowledgement", " ".join(written.split())[:80])
+
+
+def ticket_receipt(written: str) -> PhraseMatch | None:
+    """Return the ticket number line of a ticket system's receipt, else None."""
+    text = fold(written)
+    if (number := _TICKET.search(text)) and _RECEIVED.search(text):
+        return PhraseMatch("other.ticket", number.group(0).strip())
+    return None
