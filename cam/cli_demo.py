@@ -20,7 +20,6 @@ from cam.core.mailboxes import default_mailbox
 from cam.core.models import Channel, Lead, OutreachMessage, OutreachStatus, utcnow
 from cam.core.settings import DATA_DIR
 from cam.core.state import get_state
-from cam.cycle import run_daily_cam_cycle
 from cam.leads.scoring import load_rules
 from cam.outreach.campaigns import sync_campaign_file
 
@@ -72,6 +71,8 @@ def demo(
     ] = None,
 ) -> None:
     """Import the sample leads into a fresh SQLite database and run a dry-run cycle."""
+    from cam.cycle import run_daily_cam_cycle  # the whole engine: `cam` loads it when needed
+
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     url = f"sqlite:///{database.resolve()}"
