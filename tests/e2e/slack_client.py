@@ -16,8 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from datetime import time as clock_time
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -264,15 +263,18 @@ def fake_crm() -> Iterator[FakeCrm]:
 def start_bot(
     fake_slack: FakeSlack, fake_crm: FakeCrm, db_url: str, sessions: SessionFactory
 ) -> Iterator[Callable[..., RunningBot]]:
-    """Start the whole bot over HTTP (extra settings as environment names); stop it after."""
+    """Start the whole bot over HTTP (extra settings as environment names, and its clock if
+    the test needs one day throughout); stop it after."""
     with ExitStack() as stack:
 
-        def start(**extra: str) -> RunningBot:
+        def start(clock: Callable[[], datetime] = utcnow, **extra: str) -> RunningBot:
             crm = {"CAM_HUBSPOT_TOKEN": CRM_TOKEN, "CAM_HUBSPOT_BASE_URL": fake_crm.url}
             settings = settings_for(fake_slack, db_url, **(crm | extra))
             worker = Worker()
             stack.callback(worker.shutdown)
-            app = create_app(settings, sessions, gateways=build_gateways(settings), worker=worker)
+            app = create_app(
+                settings, sessions, gateways=build_gateways(settings), worker=worker, clock=clock
+            )
             base = stack.enter_context(serve_wsgi(make_wsgi_app(app, settings, sessions)))
             stack.callback(worker.wait_idle, 30)
             url = f"{base}/slack/events"
@@ -293,13 +295,3 @@ def start_bot(
 def bot(start_bot: Callable[..., RunningBot]) -> RunningBot:
     """The whole bot over HTTP: Slack requests in, Web API and CRM calls out, all on loopback."""
     return start_bot()
-
-
-def clear_of_midnight(margin: float = 30.0) -> None:
-    """Wait past UTC midnight if it is near: the bot and `cam limits` read the real day."""
-    now = utcnow()
-    left = (
-        datetime.combine(now.date() + timedelta(days=1), clock_time(0), UTC) - now
-    ).total_seconds()
-    if left < margin:
-        time.sleep(left + 1)
