@@ -63,7 +63,6 @@ from cam.core.notices import (
 )
 from cam.core.report import describe
 from cam.digest import runs as digest_runs
-from cam.digest.chart import render_chart
 from cam.digest.model import Digest
 from cam.replies import speed
 
@@ -328,6 +327,9 @@ class Notifier:
     def _upload_chart(self, digest: Digest, thread_ts: str) -> PostOutcome:
         """Upload the chart into the digest's thread, or say there that it is missing; only
         a note that cannot be posted either is retried (with the upload)."""
+        # Matplotlib takes most of the bot's start-up to import, and is needed once a day.
+        from cam.digest.chart import render_chart
+
         try:
             response = self.client.files_upload_v2(
                 channel=self.channel,

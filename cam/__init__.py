@@ -1,7 +1,5 @@
-"""CAM Orchestrator's engine: the daily client-acquisition cycle, with no Slack in it."""
+"""CAM Orchestrator's engine: the daily client-acquisition cycle, with no Slack in it.
 
-from cam.core.config import CAMCycleConfig
-from cam.core.report import CAMCycleReport
-from cam.cycle import run_daily_cam_cycle
-
-__all__ = ["CAMCycleConfig", "CAMCycleReport", "run_daily_cam_cycle"]
+The package imports nothing itself: `cam --version`, or a command that only reads the
+database, should not pay for loading the whole engine (`cam.cycle` has the cycle).
+"""

@@ -32,7 +32,6 @@ from cam.core.models import Event, utcnow
 from cam.core.report import CAMCycleReport
 from cam.core.runs import last_runs
 from cam.core.state import get_state
-from cam.cycle import run_daily_cam_cycle
 from cam.leads import csv_files
 from cam.leads.headers import parse_mapping
 from cam.leads.owners import OwnerFallback
@@ -141,6 +140,8 @@ def _mapping(values: list[str] | None) -> list[str] | None:
 @friendly_errors
 def run() -> None:
     """Run the daily cycle now, dry or live as the team last decided; exit 1 on errors."""
+    from cam.cycle import run_daily_cam_cycle  # the whole engine: only this command needs it
+
     settings = load_settings()
     with Runtime(settings) as runtime:
         with db.unit_of_work(runtime.session_factory) as session:

@@ -29,12 +29,6 @@ from cam.core.mailboxes import DEFAULT_KEY, default_mailbox
 from cam.core.models import Channel, Lead, OutreachMessage, OutreachStatus, utcnow
 from cam.core.settings import DATA_DIR, Settings
 from cam.core.state import get_state
-from cam.demo.inbox import DemoInbox
-from cam.demo.run import DEMO_SEED, cycle_moments, demo_gateways, run_days
-from cam.demo.script import ReplyScript
-from cam.demo.triage import triage
-from cam.digest.build import build_digest
-from cam.digest.model import DigestKind
 from cam.leads.scoring import load_rules
 from cam.outreach.campaigns import sync_campaign_file
 
@@ -98,6 +92,14 @@ def demo(
     ] = DEMO_DAYS,
 ) -> None:
     """Simulate two weeks of the daily cycle on the sample leads (dry run: nothing is sent)."""
+    # The whole engine and the digest: `cam` loads them only for the command that runs them.
+    from cam.demo.inbox import DemoInbox
+    from cam.demo.run import DEMO_SEED, cycle_moments, demo_gateways, run_days
+    from cam.demo.script import ReplyScript
+    from cam.demo.triage import triage
+    from cam.digest.build import build_digest
+    from cam.digest.model import DigestKind
+
     files = DemoFiles(database)
     files.clear()
     url = f"sqlite:///{database.resolve()}"

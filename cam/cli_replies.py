@@ -21,9 +21,6 @@ from cam.bootstrap import Runtime
 from cam.cli_common import load_settings
 from cam.core import db, events
 from cam.core.models import utcnow
-from cam.replies import labels as reply_labels
-from cam.replies.accuracy import confusion, confusion_table
-from cam.replies.event_payloads import LabelUndone
 
 # Wide enough for a row of each label, whatever the terminal says (it may be a pipe).
 console = Console(width=160)
@@ -39,6 +36,9 @@ def listing(
     ] = None,
 ) -> None:
     """List the labels, newest first, with who gave them, on which card, and their trust."""
+    # The reply rules come with the labels: loaded only by the commands that read labels.
+    from cam.replies import labels as reply_labels
+
     if ctx.invoked_subcommand is not None:
         return
     after = since.replace(tzinfo=utcnow().tzinfo) if since and since.tzinfo is None else since
@@ -70,6 +70,9 @@ def undo(
     by: Annotated[str, typer.Option(help="Your Slack member ID; one of CAM_APPROVERS.")],
 ) -> None:
     """Undo a label: the classifier and its memory stop learning from it."""
+    from cam.replies import labels as reply_labels
+    from cam.replies.event_payloads import LabelUndone
+
     settings = load_settings()
     if by not in settings.approver_ids:
         console.print(f"[red]Only approvers (CAM_APPROVERS) undo labels; {escape(by)} is not one.")
@@ -88,6 +91,8 @@ def accuracy(
     days: Annotated[int, typer.Option(min=1, help="Count the decisions of the last N days.")] = 30,
 ) -> None:
     """Show the confusion matrix of the classifier against the team's decisions on cards."""
+    from cam.replies.accuracy import confusion, confusion_table
+
     with Runtime(load_settings()) as runtime, db.unit_of_work(runtime.session_factory) as session:
         result = confusion(session, utcnow() - timedelta(days=days))
     if not result.total:

@@ -12,11 +12,12 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
+from graphlib import TopologicalSorter
 from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.pool import NullPool
 
 from cam.core.db import (
@@ -92,13 +93,122 @@ def pg_schema_url(schema: str) -> str:
     return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
 
 
+class PgSchemas:
+    """This worker's migrated PostgreSQL schemas: a test gets one as the migrations leave it.
+
+    Creating a schema from the migrations' script and dropping it cost PostgreSQL more than
+    most tests themselves (and bloat its catalogs), so a schema a test is done with is emptied
+    (rows deleted, sequences restarted) and renamed for the next test: renamed, it is out of
+    reach of any connection the last test left behind. A schema whose tables, columns,
+    indexes, constraints or revision a test changed is dropped instead.
+    """
+
+    def __init__(self, script: str) -> None:
+        self.script = script
+        self.admin = make_engine(PG_URL, poolclass=NullPool)
+        self.free: list[str] = []
+        # Learnt from the first schema, as the script made it.
+        self.relations: list[str] = []
+        self.clean = ""
+        self.emptying = ""
+
+    def take(self) -> str:
+        """Return the name of a clean schema, made from the script if none is free."""
+        if self.free:
+            return self.free.pop()
+        schema = _schema_name()
+        with closing(self.admin.raw_connection()) as raw, closing(raw.cursor()) as cursor:
+            # The script commits itself; the connection is closed after it, search_path with it.
+            cursor.execute(f"CREATE SCHEMA {schema}; SET search_path TO {schema};\n{self.script}")
+        if not self.relations:
+            self._learn(schema)
+        return schema
+
+    def give_back(self, schema: str) -> None:
+        """Empty `schema` and keep it under a new name, or drop it if a test changed it."""
+        with self.admin.begin() as conn:
+            if self._signature(conn, schema) != self.clean:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+                return
+            fresh = _schema_name()
+            conn.exec_driver_sql(
+                f"SET LOCAL search_path TO {schema}; {self.emptying}"
+                f" ALTER SCHEMA {schema} RENAME TO {fresh};"
+            )
+        self.free.append(fresh)
+
+    def close(self) -> None:
+        with self.admin.begin() as conn:
+            for schema in self.free:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        self.admin.dispose()
+
+    def _learn(self, schema: str) -> None:
+        """Note the schema's relations, its signature, and how to empty it: tables that
+        reference others first, sequences back to their start."""
+        with self.admin.connect() as conn:
+            found = conn.execute(_RELATIONS, {"schema": schema}).all()
+            self.relations = [name for name, _kind, _refs in found]
+            self.clean = self._signature(conn, schema)
+        tables = {name: set(refs) for name, kind, refs in found if kind in "rp"}
+        tables.pop("alembic_version")
+        order = reversed(list(TopologicalSorter(tables).static_order()))
+        sequences = [name for name, kind, _refs in found if kind == "S"]
+        self.emptying = " ".join(
+            [f"DELETE FROM {table};" for table in order]
+            + [f"SELECT setval('{sequence}', 1, false);" for sequence in sequences]
+        )
+
+    def _signature(self, conn: Connection, schema: str) -> str:
+        """Everything a test could change in a schema besides its rows, as one string.
+
+        Looked up by name (the catalogs' indexes): scanning catalogs that every test run
+        before this one bloated would cost as much as the schema itself."""
+        shape = conn.execute(_SIGNATURE, {"schema": schema, "names": self.relations})
+        revision = conn.execute(text(f"SELECT version_num FROM {schema}.alembic_version"))
+        return f"{shape.scalar_one()}|{revision.scalars().all()}"
+
+
+def _schema_name() -> str:
+    return f"t_{uuid.uuid4().hex[:12]}"
+
+
+_RELATIONS = text(
+    """
+    SELECT c.relname, c.relkind::text, array(
+        SELECT DISTINCT f.relname FROM pg_constraint k JOIN pg_class f ON f.oid = k.confrelid
+         WHERE k.conrelid = c.oid AND k.contype = 'f' AND k.confrelid <> c.oid)
+      FROM pg_class c
+     WHERE c.relnamespace = to_regnamespace(:schema)
+    """
+)
+_SIGNATURE = text(
+    """
+    WITH rel AS (
+        SELECT c.oid, c.relname || ':' || c.relkind::text || ':' || c.relnatts AS shape
+          FROM pg_class c
+         WHERE c.relname = ANY(:names) AND c.relnamespace = to_regnamespace(:schema))
+    SELECT (SELECT string_agg(shape, ',' ORDER BY shape) FROM rel)
+        || '|' || (SELECT string_agg(k.conname || ':' || k.contype::text, ',' ORDER BY k.conname)
+                     FROM pg_constraint k WHERE k.conrelid = ANY(array(SELECT oid FROM rel)))
+    """
+)
+
+
+@pytest.fixture(scope="session")
+def pg_schemas(pg_schema_sql: str) -> Iterator[PgSchemas]:
+    schemas = PgSchemas(pg_schema_sql)
+    yield schemas
+    schemas.close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Yield the URL of an empty, migrated database of each kind.
 
-    Each is built from the migrations run once per session (a SQLite file copied, the SQL
-    script of PostgreSQL's run): running the migrations for every test cost more than most
-    tests themselves.
+    Each is built from the migrations run once per session (a SQLite file copied, a
+    PostgreSQL schema made from the SQL script of their run and reused emptied, `PgSchemas`):
+    running the migrations for every test cost more than most tests themselves.
     """
     if request.param == "sqlite":
         path = tmp_path / "cam.db"
@@ -109,18 +219,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     if not PG_AVAILABLE:
         pytest.skip("PostgreSQL is not reachable")
-    script = request.getfixturevalue("pg_schema_sql")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(PG_URL, poolclass=NullPool)
-    with closing(admin.raw_connection()) as raw, closing(raw.cursor()) as cursor:
-        # The script commits itself; the connection is closed after it, search_path with it.
-        cursor.execute(f"CREATE SCHEMA {schema}; SET search_path TO {schema};\n{script}")
-    try:
-        yield pg_schema_url(schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    schemas: PgSchemas = request.getfixturevalue("pg_schemas")
+    schema = schemas.take()
+    yield pg_schema_url(schema)
+    schemas.give_back(schema)
 
 
 @pytest.fixture

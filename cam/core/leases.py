@@ -75,12 +75,14 @@ def held(
     ttl: timedelta,
     *,
     renew: bool = False,
+    clock: Callable[[], datetime] = utcnow,
+    every: timedelta | None = None,
 ) -> Iterator[bool]:
     """Hold the lease for the `with` block if it can be taken; yield whether it was.
 
-    With `renew`, the lease is renewed every third of `ttl` while the block runs.
+    With `renew`, the lease is renewed every `every` (a third of `ttl`) while the block runs.
     """
-    taken = acquire(session_factory, name, holder, ttl)
+    taken = acquire(session_factory, name, holder, ttl, clock())
     if not taken:
         yield False
         return
@@ -90,7 +92,7 @@ def held(
         finally:
             release(session_factory, name, holder)
         return
-    with renewed(session_factory, name, holder, ttl):
+    with renewed(session_factory, name, holder, ttl, clock=clock, every=every):
         yield True
 
 
@@ -102,12 +104,15 @@ def renewed(
     ttl: timedelta,
     *,
     clock: Callable[[], datetime] = utcnow,
+    every: timedelta | None = None,
 ) -> Iterator[None]:
-    """Renew `holder`'s lease every third of `ttl` while the block runs; release it after."""
+    """Renew `holder`'s lease every `every` (a third of `ttl`) while the block runs; release
+    it after."""
     stop = threading.Event()
+    beat = (every or ttl / 3).total_seconds()
 
     def renew() -> None:
-        while not stop.wait(ttl.total_seconds() / 3):
+        while not stop.wait(beat):
             try:
                 if not acquire(session_factory, name, holder, ttl, clock()):
                     log.warning("lease %s was taken from %s while it ran", name, holder)

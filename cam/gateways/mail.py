@@ -19,9 +19,6 @@ from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 from pathlib import Path
 
-import dkim
-from dkim.crypto import UnparsableKeyError, parse_pem_private_key
-
 from cam.core.ports import OutgoingEmail
 from cam.core.settings import Settings
 from cam.core.unsubscribe_tokens import unsubscribe_url
@@ -100,6 +97,9 @@ def new_message_id(sender: str) -> str:
 
 def load_dkim_key(settings: Settings) -> DkimKey | None:
     """Return the signing key the settings name, or None when DKIM is off."""
+    # dkimpy loads a DNS resolver with it: only a configured key needs it.
+    from dkim.crypto import UnparsableKeyError, parse_pem_private_key
+
     if not settings.dkim_selector and settings.dkim_private_key_file is None:
         return None
     if not settings.dkim_selector or settings.dkim_private_key_file is None:
@@ -177,6 +177,8 @@ class Composer:
         data = msg.as_bytes(policy=MAIL_POLICY)
         if self.dkim_key is None:
             return data
+        import dkim
+
         include = [name.encode() for name in DKIM_HEADERS if name in msg]
         signature = dkim.sign(
             data,

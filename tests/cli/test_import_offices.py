@@ -10,7 +10,7 @@ from sqlalchemy import select
 from cam.core.db import make_engine, session_factory, unit_of_work, upgrade
 from cam.core.models import Lead
 from cam.core.settings import DATA_DIR
-from tests.cli.helpers import cam
+from tests.cli.helpers import cam_in_process
 
 PASSWORDS = {
     "MAYA_SMTP_PASSWORD": "a",
@@ -56,7 +56,7 @@ def test_a_german_excel_file_imports_with_its_own_headers(tmp_path: Path, db_url
     (tmp_path / "mailboxes.toml").write_text((DATA_DIR / "mailboxes.example.toml").read_text())
     env = {"DATABASE_URL": url, "CAM_MAILBOXES_FILE": "mailboxes.toml"} | PASSWORDS
     _write(tmp_path / "kontakte.csv", GERMAN, "cp1252")
-    done = cam(
+    done = cam_in_process(
         tmp_path,
         "leads",
         "import",
@@ -98,7 +98,9 @@ def test_a_german_excel_file_imports_with_its_own_headers(tmp_path: Path, db_url
     assert "jonas, maya" in rows[1][1] and "--owner-fallback spread" in rows[1][1]
     assert rows[1][2:] == GERMAN[2]
 
-    spread = cam(tmp_path, "leads", "import", "kontakte.csv", "--owner-fallback", "spread", **env)
+    spread = cam_in_process(
+        tmp_path, "leads", "import", "kontakte.csv", "--owner-fallback", "spread", **env
+    )
     assert spread.returncode == 0, spread.stderr
     assert "1 rows name an owner with no mailbox (petra)" in " ".join(spread.stdout.split())
     assert "anna@weiss-soehne.de" in _leads(url)
@@ -108,7 +110,9 @@ def test_a_french_file_with_spaces_in_numbers(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cam.db'}"
     upgrade(url)
     _write(tmp_path / "contacts.csv", FRENCH, "utf-8-sig")
-    done = cam(tmp_path, "leads", "import", "contacts.csv", COLUMNS="300", DATABASE_URL=url)
+    done = cam_in_process(
+        tmp_path, "leads", "import", "contacts.csv", COLUMNS="300", DATABASE_URL=url
+    )
     assert done.returncode == 0, done.stderr
     assert "Prénom -> first_name, Nom -> last_name, Société -> company" in done.stdout
     elodie = _leads(url)["elodie@pates.fr"]
@@ -118,6 +122,8 @@ def test_a_french_file_with_spaces_in_numbers(tmp_path: Path) -> None:
         "owner": "U0456JONAS",
         "phone": "+33 1 23 45 67 89",
     }
-    wrong = cam(tmp_path, "leads", "import", "contacts.csv", "--map", "Société", DATABASE_URL=url)
+    wrong = cam_in_process(
+        tmp_path, "leads", "import", "contacts.csv", "--map", "Société", DATABASE_URL=url
+    )
     assert wrong.returncode == 2
     assert "expected Column=field" in " ".join(wrong.stderr.split())

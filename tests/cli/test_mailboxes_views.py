@@ -8,7 +8,7 @@ from pathlib import Path
 from cam.core.db import make_engine, session_factory, unit_of_work
 from cam.core.models import Campaign, Channel, Lead, OutreachMessage, OutreachStatus
 from cam.core.settings import DATA_DIR
-from tests.cli.helpers import cam
+from tests.cli.helpers import cam_in_process
 
 PASSWORDS = {
     "MAYA_SMTP_PASSWORD": "a",
@@ -53,7 +53,7 @@ def _team(tmp_path: Path, url: str) -> dict[str, str]:
 
 def test_limits_and_mailboxes_read_at_80_columns(tmp_path: Path, db_url: str) -> None:
     env = _team(tmp_path, db_url) | PASSWORDS
-    limits = cam(tmp_path, "limits", **env)
+    limits = cam_in_process(tmp_path, "limits", **env)
     assert limits.returncode == 0, limits.stderr
     lines = limits.stdout.splitlines()
     assert max(map(len, lines)) <= 80
@@ -64,7 +64,7 @@ def test_limits_and_mailboxes_read_at_80_columns(tmp_path: Path, db_url: str) ->
     assert rows["jonas"] == ["0/20", "20", "0", "-", "active"]
     assert rows["leonie-vertrieb-sued"] == ["0/15", "15", "0/4", "-", "active"]
 
-    listed = cam(tmp_path, "mailboxes", **env)
+    listed = cam_in_process(tmp_path, "mailboxes", **env)
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.splitlines()
     assert max(map(len, lines)) <= 80

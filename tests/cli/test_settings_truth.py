@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cam.core.ports import mask_secret
-from tests.cli.helpers import cam
+from tests.cli.helpers import cam, cam_in_process
 from tests.gateways.smtp_server import SmtpServer
 
 ENV_EXAMPLE = Path(__file__).parents[2] / ".env.example"
@@ -36,7 +36,7 @@ def test_an_unknown_security_mode_stops_every_command(tmp_path: Path, setting: s
 def test_tls_is_the_implicit_tls_of_port_465(tmp_path: Path, smtps_server: SmtpServer) -> None:
     """`tls` was taken and CAM talked plain text; now it is `ssl`'s other name."""
     env = check_env(smtps_server, CAM_SMTP_SECURITY="TLS")
-    done = cam(tmp_path, "check", DATABASE_URL=local_db(tmp_path), **env)
+    done = cam_in_process(tmp_path, "check", DATABASE_URL=local_db(tmp_path), **env)
     assert f"logged in to 127.0.0.1:{smtps_server.port} (ssl) as cam-sender" in one_line(
         done.stdout
     )
@@ -61,7 +61,7 @@ def test_the_example_env_fails_the_check_by_name_and_a_dry_run_needs_no_mail(
     tmp_path: Path, db_url: str
 ) -> None:
     shutil.copy(ENV_EXAMPLE, tmp_path / ".env")
-    checked = cam(tmp_path, "check", DATABASE_URL=db_url)
+    checked = cam_in_process(tmp_path, "check", DATABASE_URL=db_url)
     assert checked.returncode == 1
     shown = one_line(checked.stdout)
     for setting in ("CAM_PUBLIC_URL", "CAM_FROM", "CAM_POSTAL_ADDRESS", "CAM_SMTP", "CAM_IMAP"):
@@ -69,7 +69,7 @@ def test_the_example_env_fails_the_check_by_name_and_a_dry_run_needs_no_mail(
     assert shown.count("still the example value") == 5, checked.stdout
     assert "imap.example.com:993 failed" not in shown
 
-    ran = cam(tmp_path, "run", DATABASE_URL=db_url)
+    ran = cam_in_process(tmp_path, "run", DATABASE_URL=db_url)
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert "imap.example.com" not in ran.stdout and "Errors" not in ran.stdout
 
@@ -78,7 +78,9 @@ def test_a_server_without_starttls_names_the_setting(
     tmp_path: Path, plain_smtp_server: SmtpServer
 ) -> None:
     env = check_env(plain_smtp_server, CAM_SMTP_SECURITY="starttls")
-    message = one_line(cam(tmp_path, "check", DATABASE_URL=local_db(tmp_path), **env).stdout)
+    message = one_line(
+        cam_in_process(tmp_path, "check", DATABASE_URL=local_db(tmp_path), **env).stdout
+    )
     assert "does not offer STARTTLS: set CAM_SMTP_SECURITY=ssl" in message
 
 
@@ -88,7 +90,7 @@ def test_a_server_without_auth_says_it_connected_and_what_to_set(
     """A server that offers its login only after STARTTLS, asked over plain text."""
     # A password that is part of ordinary words ("supported") is no reason to mangle them.
     env = check_env(smtp_server, CAM_SMTP_SECURITY="none", CAM_SMTP_PASSWORD="su")
-    done = cam(tmp_path, "check", DATABASE_URL=local_db(tmp_path), **env)
+    done = cam_in_process(tmp_path, "check", DATABASE_URL=local_db(tmp_path), **env)
     message = one_line(done.stdout)
     assert done.returncode == 1
     assert f"connected to 127.0.0.1:{smtp_server.port}" in message

@@ -1,9 +1,8 @@
-"""`cam suppressions` as a real process: the ledger at 80 columns, restoring a machine's decision,
-refusing to restore a person's own opt-out, on both databases."""
+"""`cam suppressions`: the ledger at 80 columns, restoring a machine's decision, refusing to
+restore a person's own opt-out, on both databases."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from cam.core.models import (
     SuppressionSource,
 )
 from cam.replies.event_payloads import SuppressionRestored
-from tests.cli.helpers import cam
+from tests.cli.helpers import cam_in_process
 
 SENT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 BOUNCED = "ada@northwind-trading-company.example"
@@ -90,13 +89,7 @@ def _seed(sessions: SessionFactory) -> int:
 
 
 def _cam(tmp_path: Path, db_url: str, *args: str) -> tuple[int, str, str]:
-    done = cam(
-        tmp_path,
-        *args,
-        DATABASE_URL=db_url,
-        COLUMNS="80",
-        PYTHONPATH=os.environ.get("PYTHONPATH", ""),
-    )
+    done = cam_in_process(tmp_path, *args, DATABASE_URL=db_url, COLUMNS="80")
     return done.returncode, done.stdout, done.stderr
 
 

@@ -16,8 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from datetime import time as clock_time
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -295,13 +294,3 @@ def start_bot(
 def bot(start_bot: Callable[..., RunningBot]) -> RunningBot:
     """The whole bot over HTTP: Slack requests in, Web API and CRM calls out, all on loopback."""
     return start_bot()
-
-
-def clear_of_midnight(margin: float = 30.0) -> None:
-    """Wait past UTC midnight if it is near: the bot and `cam limits` read the real day."""
-    now = utcnow()
-    left = (
-        datetime.combine(now.date() + timedelta(days=1), clock_time(0), UTC) - now
-    ).total_seconds()
-    if left < margin:
-        time.sleep(left + 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from sqlalchemy import select
 
@@ -27,8 +28,8 @@ from tests.e2e.slack_client import (
     APPROVER,
     OUTSIDER,
     REPORT_CHANNEL,
+    RunningBot,
     blocks_of,
-    clear_of_midnight,
     shown,
 )
 
@@ -57,10 +58,11 @@ def test_help_and_anything_unknown_get_the_list_of_commands(bot):
     assert "I do not know `/cam fly me to the moon`" in reply.json["text"]
 
 
-def test_limits_show_caps_use_and_room(bot):
-    clear_of_midnight()
+def test_limits_show_caps_use_and_room(start_bot: Callable[..., RunningBot]) -> None:
+    now = utcnow()
+    bot = start_bot(clock=lambda: now)  # today is the bot's day until the test ends
     with unit_of_work(bot.sessions) as session:
-        day = team_day(utcnow(), "UTC")
+        day = team_day(now, "UTC")
         session.add(
             SendQuota(scope=channel_scope(True, Channel.email), window=day_window(day), used=7)
         )

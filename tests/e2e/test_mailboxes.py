@@ -8,7 +8,7 @@ day, warm-up day and pause.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,7 @@ from cam.core.safety import day_window, team_day
 from cam.core.settings import DATA_DIR
 from cam.core.state import get_state
 from cam.outreach import senders
-from tests.e2e.slack_client import APPROVER, OUTSIDER, RunningBot, clear_of_midnight, shown
+from tests.e2e.slack_client import APPROVER, OUTSIDER, RunningBot, shown
 from tests.e2e.test_preview import plan
 from tests.gateways.mailbox_team import JONAS, MAYA, running_team
 from tests.gateways.smtp_server import POSTAL_ADDRESS
@@ -88,14 +88,10 @@ def test_an_approver_pauses_and_resumes_one_mailbox(team_bot: RunningBot) -> Non
     assert paused(team_bot) == set()
 
 
-def test_limits_and_home_show_each_mailboxs_use_cap_and_warm_up_day(
-    team_bot: RunningBot, db_url: str
-) -> None:
-    clear_of_midnight()
-    today = team_day(utcnow(), "UTC")
-    with unit_of_work(team_bot.sessions) as session:
-        # Maya started her ramp yesterday (5, then +5 a day: 10 today) and sent 3 today.
-        session.add(
+def maya_sent_three_on_her_second_day(bot: RunningBot, today: date) -> None:
+    """Maya started her ramp the day before `today` (5, then +5 a day: 10) and sent 3 on it."""
+    with unit_of_work(bot.sessions) as session:
+        session.merge(
             MailboxState(
                 key="maya",
                 paused=False,
@@ -103,7 +99,18 @@ def test_limits_and_home_show_each_mailboxs_use_cap_and_warm_up_day(
                 updated_at=utcnow(),
             )
         )
-        session.add(SendQuota(scope="dry:mailbox:maya", window=day_window(today), used=3))
+        session.merge(SendQuota(scope="dry:mailbox:maya", window=day_window(today), used=3))
+
+
+def test_limits_and_home_show_each_mailboxs_use_cap_and_warm_up_day(
+    start_bot: Callable[..., RunningBot], monkeypatch: pytest.MonkeyPatch, db_url: str
+) -> None:
+    for name, value in PASSWORDS.items():
+        monkeypatch.setenv(name, value)
+    now = utcnow()
+    # Today is the bot's day until the test ends, even past midnight.
+    team_bot = start_bot(clock=lambda: now, CAM_MAILBOXES_FILE=str(EXAMPLE))
+    maya_sent_three_on_her_second_day(team_bot, team_day(now, "UTC"))
     text = shown(team_bot.slack.command("limits", user=OUTSIDER).json)
     # Email is the team's mailboxes together (CAM_EMAIL_DAILY_CAP does not apply to them).
     assert "*Email*: 3 of 30 used today, *27 left*" in text
@@ -116,8 +123,15 @@ def test_limits_and_home_show_each_mailboxs_use_cap_and_warm_up_day(
     assert "3 of 10 used today, *7 left*" in shown(home.params)
     assert "*Mailbox jonas* (jonas@acme.example)" in shown(home.params)
 
+    # `cam limits` reads the wall clock's day: Maya's is set for the day it reads, again if
+    # midnight came between.
     env = {"DATABASE_URL": db_url, "CAM_MAILBOXES_FILE": str(EXAMPLE), **PASSWORDS}
-    cli = CliRunner().invoke(cli_app, ["limits"], env=env)
+    while True:
+        day = team_day(utcnow(), "UTC")
+        maya_sent_three_on_her_second_day(team_bot, day)
+        cli = CliRunner().invoke(cli_app, ["limits"], env=env)
+        if team_day(utcnow(), "UTC") == day:
+            break
     assert cli.exit_code == 0, cli.output
     maya = next(line for line in cli.output.splitlines() if line.strip().startswith("maya"))
     # Used/cap today, left, this hour (used/cap), warm-up day (from 0), state; the address

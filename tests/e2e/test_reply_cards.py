@@ -48,7 +48,6 @@ from tests.e2e.slack_client import (
     REPORT_CHANNEL,
     RunningBot,
     blocks_of,
-    clear_of_midnight,
     shown,
 )
 from tests.fakes.slack_api import Call
@@ -305,8 +304,7 @@ def test_snooze_resumes_the_sequence_on_the_day_picked(watched: Watched) -> None
     lead_id = watched.prospect("ola@proseware.example")
     watched.reply("ola@proseware.example", "Ask me again after the holidays.")
     reply_id = _reply_id(watched, "ola@proseware.example")
-    clear_of_midnight()
-    until = utcnow().date() + timedelta(days=30)
+    until = utcnow().date() + timedelta(days=30)  # after today, even if midnight comes
     block = cards.snooze_block(watched.bot, reply_id)
     cards.pick_date(watched.bot, block, until, ts=_ts_of(watched, reply_id))
 

@@ -3,7 +3,8 @@
 It checks what Slack checks (token, block and text limits) and can be told to fail with
 429 + Retry-After, 500 or a slow answer, so retries and outages are tested for real. A slow
 answer can also come after the call was carried out (`accept=True`): the client times out on
-a message that is in the channel, which `conversations.history` then shows, as in Slack.
+a message that is in the channel, which `conversations.history` then shows, as in Slack. An
+answer held until the test releases it (`hold`) is slow for exactly as long as a test needs.
 Files people share (`share_file`) are described by `files.info` and `files.list` and their bytes
 served at `url_private_download` to the bot's token only, as Slack does.
 """
@@ -44,6 +45,13 @@ class Fault:
     remaining: int = 1
     accept: bool = False  # carry the call out, then answer late (or not at all)
     error: str | None = None  # answer 200 with `ok: false` and this error (e.g. missing_scope)
+    hold: threading.Event | None = None  # wait for it (at most a minute) instead of `delay`
+
+    def wait(self) -> None:
+        if self.hold is None:
+            time.sleep(self.delay)
+        else:
+            self.hold.wait(timeout=60)
 
 
 class FakeSlack:
@@ -102,10 +110,12 @@ class FakeSlack:
         delay: float = 0.0,
         accept: bool = False,
         error: str | None = None,
+        hold: threading.Event | None = None,
     ) -> None:
-        """Answer the next `times` calls of `method` with `status` (after `delay` seconds);
-        with `accept`, carry each call out first, as Slack does when only its answer is slow;
-        with `error`, answer `{"ok": false, "error": error}` as Slack refuses a call."""
+        """Answer the next `times` calls of `method` with `status` (after `delay` seconds, or
+        once `hold` is set); with `accept`, carry each call out first, as Slack does when only
+        its answer is slow; with `error`, answer `{"ok": false, "error": error}` as Slack
+        refuses a call."""
         with self._lock:
             self._faults.setdefault(method, []).append(
                 Fault(
@@ -115,6 +125,7 @@ class FakeSlack:
                     remaining=times,
                     accept=accept,
                     error=error,
+                    hold=hold,
                 )
             )
 
@@ -387,11 +398,11 @@ class FakeSlack:
                         if authorized
                         else {"ok": False, "error": "invalid_auth"}
                     )
-                    time.sleep(fault.delay)
+                    fault.wait()
                     self._json(answer)
                     return
                 if fault is not None:
-                    time.sleep(fault.delay)
+                    fault.wait()
                     if fault.error is not None:
                         self._json({"ok": False, "error": fault.error})
                         return

@@ -35,7 +35,7 @@ def start_bot(env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[byt
         return subprocess.Popen([CAM_BOT], env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
 
 
-def wait_healthy(port: int, timeout: float = 30.0) -> None:
+def wait_healthy(port: int, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

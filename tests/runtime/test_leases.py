@@ -75,15 +75,28 @@ def test_concurrent_takers_get_one_lease(sessions):
         assert session.scalars(select(JobLease.holder)).all() == won
 
 
-def _hold_until_killed(db_url: str, ready: Any) -> None:
-    """Child process: hold the lease, renewed, until SIGKILL."""
+def _hold_until_killed(db_url: str, ready: Any, clock_seconds: Any) -> None:
+    """Child process: hold the lease, renewed, until SIGKILL; its clock is the parent's."""
     engine = make_engine(db_url)
-    with leases.held(session_factory(engine), "send", "doomed", SHORT, renew=True) as ours:
+
+    def clock() -> datetime:
+        return T0 + timedelta(seconds=clock_seconds.value)
+
+    with leases.held(
+        session_factory(engine), "send", "doomed", TTL, renew=True, clock=clock, every=BEAT
+    ) as ours:
         ready.put(ours)
         time.sleep(600)
 
 
-SHORT = timedelta(seconds=0.6)
+# The renewing thread wakes this often; what it renews to is told by the shared clock.
+BEAT = timedelta(seconds=0.02)
+
+
+def expiry_of(sessions, name: str) -> datetime | None:
+    with sessions() as session:
+        lease = session.get(JobLease, name)
+        return None if lease is None else lease.expires_at
 
 
 def test_a_renewed_lease_outlives_its_ttl_and_frees_soon_after_its_holder_is_killed(
@@ -91,14 +104,25 @@ def test_a_renewed_lease_outlives_its_ttl_and_frees_soon_after_its_holder_is_kil
 ):
     context = multiprocessing.get_context("fork")
     ready = context.Queue()
-    child = context.Process(target=_hold_until_killed, args=(db_url, ready), daemon=True)
+    clock_seconds = context.Value("d", 0.0)
+    child = context.Process(
+        target=_hold_until_killed, args=(db_url, ready, clock_seconds), daemon=True
+    )
     child.start()
     try:
         assert ready.get(timeout=30) is True
-        time.sleep(SHORT.total_seconds() * 3)  # three TTLs: alive only because it is renewed
-        assert not leases.acquire(sessions, "send", "next", SHORT)
+        assert expiry_of(sessions, "send") == T0 + TTL
+        # Three TTLs pass: the lease is alive only because it is renewed.
+        clock_seconds.value = 3 * TTL.total_seconds()
+        renewed_until = T0 + 4 * TTL
+        deadline = time.monotonic() + 30
+        while expiry_of(sessions, "send") != renewed_until:
+            assert time.monotonic() < deadline, "the holder never renewed its lease"
+            time.sleep(BEAT.total_seconds())
+        assert not leases.acquire(sessions, "send", "next", TTL, T0 + 3 * TTL)
     finally:
         os.kill(child.pid or 0, signal.SIGKILL)
         child.join(timeout=10)
-    time.sleep(SHORT.total_seconds() * 1.5)
-    assert leases.acquire(sessions, "send", "next", SHORT)
+    # Killed, it renews no more: the lease frees when its last renewal runs out, one TTL on.
+    assert not leases.acquire(sessions, "send", "next", TTL, renewed_until - timedelta(seconds=1))
+    assert leases.acquire(sessions, "send", "next", TTL, renewed_until)

@@ -220,17 +220,23 @@ def test_a_row_that_cannot_be_rendered_is_retried_then_let_go(fake_slack, sessio
 def test_a_lapsed_claim_does_not_overwrite_the_new_owner(fake_slack, sessions, db_url):
     add_report(sessions)
     settings = settings_for(fake_slack, db_url)
+    clock = Clock()
+    claim_ttl = timedelta(minutes=2)
     slow, fast = (
-        Notifier(notifier_client(settings), sessions, settings, claim_ttl=timedelta(seconds=0.3))
+        Notifier(notifier_client(settings), sessions, settings, clock=clock, claim_ttl=claim_ttl)
         for _ in range(2)
     )
-    fake_slack.fail("chat.postMessage", 200, delay=1.5)  # answers, but late
+    late = threading.Event()
+    fake_slack.fail("chat.postMessage", 200, hold=late)  # answers, but late
     first = threading.Thread(target=slow.deliver_pending)
     first.start()
-    fake_slack.wait_for("chat.postMessage", 1)
-    time.sleep(0.5)  # the slow instance's claim has run out
-    assert fast.deliver_pending() == 1
-    first.join()
+    try:
+        fake_slack.wait_for("chat.postMessage", 1)
+        clock.advance(claim_ttl.total_seconds() + 1)  # the slow instance's claim has run out
+        assert fast.deliver_pending() == 1
+    finally:
+        late.set()
+        first.join()
 
     (row,) = rows(sessions)
     posts = fake_slack.of("chat.postMessage")

@@ -143,7 +143,10 @@ def test_the_scheduled_job_posts_one_report(fake_slack, sessions, db_url, starte
     assert scheduler.next_run_time() == fire
 
     (post,) = fake_slack.wait_for("chat.postMessage", 1, timeout=15)
-    time.sleep(1)  # anything more would have come by now
+    # Stopped, with every job that started finished, and nothing left for the notifier: no
+    # second report can come.
+    scheduler.shutdown(wait=True)
+    assert scheduler.deliver() == 0
     assert len(fake_slack.of("chat.postMessage")) == 1
     assert post.params["text"].startswith(f"CAM report · {fire.date().isoformat()}")
     (run,) = daily_runs(sessions)
@@ -151,31 +154,63 @@ def test_the_scheduled_job_posts_one_report(fake_slack, sessions, db_url, starte
     assert run.status.startswith("completed")
 
 
+class Clock:
+    """The notifier's clock: it stands still until the test moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def retried_at(sessions, when: datetime, timeout: float = 20.0) -> None:
+    """Wait until the notifier has finished a failed attempt and set the next one at `when`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with sessions() as session:
+            (row,) = session.scalars(select(Notification))
+        if row.next_attempt_at == when:
+            return
+        assert time.monotonic() < deadline, f"next attempt at {row.next_attempt_at}, not {when}"
+        time.sleep(0.02)
+
+
 def test_a_report_held_by_an_outage_goes_out_when_slack_is_back(
     fake_slack, sessions, db_url, started
 ):
     fire = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
     settings = settings_for(fake_slack, db_url, CAM_SCHEDULE=f"{fire.second} * * * * *")
+    clock = Clock(fire)
     notifier = Notifier(
-        notifier_client(settings), sessions, settings, base_delay=timedelta(seconds=0.2)
+        notifier_client(settings), sessions, settings, clock=clock, base_delay=timedelta(seconds=5)
     )
     scheduler = BotScheduler(
         settings,
         sessions,
         build_gateways(settings),
         notifier,
-        notify_every=timedelta(seconds=0.3),
+        notify_every=timedelta(seconds=0.05),
     )
     fake_slack.fail("chat.postMessage", 503, times=2)
     fake_slack.fail("chat.postMessage", 429, retry_after=1)
     started.append(scheduler)
     scheduler.start()
 
+    # Each failure waits its backoff, then the Retry-After Slack asked for, on the notifier's
+    # clock: until it moves, the delivery job retries nothing.
+    for attempt, wait in enumerate((5, 10, 1), start=1):
+        fake_slack.wait_for("chat.postMessage", attempt, timeout=20)
+        retried_at(sessions, clock.now + timedelta(seconds=wait))
+        assert scheduler.deliver() == 0
+        assert len(fake_slack.of("chat.postMessage")) == attempt
+        clock.now += timedelta(seconds=wait)
+
     calls = fake_slack.wait_for("chat.postMessage", 4, timeout=20)
+    scheduler.shutdown(wait=True)
+    assert scheduler.deliver() == 0
     # The same report each time, and only the last attempt got through.
     assert len({call.params["text"] for call in calls}) == 1
-    assert calls[3].at - calls[2].at >= 0.95  # Retry-After honoured
-    time.sleep(0.5)
     assert len(fake_slack.of("chat.postMessage")) == 4
     with sessions() as session:
         (row,) = session.scalars(select(Notification))
