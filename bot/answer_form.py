@@ -25,7 +25,7 @@ from cam.core.models import Lead, Reply
 from cam.core.state import get_state
 from cam.outreach.templates import TemplateRenderError
 from cam.replies import answer_later, answering
-from cam.replies.answer_mail import thread_of
+from cam.replies.answer_mail import AnswerRequest, thread_of
 from cam.replies.excerpt import clean_excerpt
 from cam.replies.snippets import draft, load_snippets, snippet_variables
 
@@ -149,6 +149,18 @@ class Submission:
     def errors(self, field: str, reason: str) -> dict[str, Any]:
         """The ack that shows `reason` in the modal, next to its field."""
         return {"response_action": "errors", "errors": {self.fields[field]: reason}}
+
+    def request(self, instance: str, now: datetime) -> AnswerRequest:
+        """The answer to send (or schedule), as this instance received it at `now`."""
+        return AnswerRequest(
+            request_key=self.key,
+            reply_id=self.reply_id,
+            mailbox=self.mailbox,
+            body=self.text,
+            by=self.user,
+            instance=instance,
+            now=now,
+        )
 
 
 def submission(deps: Deps, body: dict[str, Any], view: dict[str, Any]) -> Submission:

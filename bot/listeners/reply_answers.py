@@ -116,14 +116,8 @@ def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> 
     try:
         claimed = answering.claim(
             deps.session_factory,
-            config=sent.config,
-            request_key=sent.key,
-            reply_id=sent.reply_id,
-            mailbox=sent.mailbox,
-            body=sent.text,
-            by=sent.user,
-            instance=deps.settings.instance_name,
-            now=deps.clock(),
+            sent.config,
+            sent.request(deps.settings.instance_name, deps.clock()),
         )
     except answering.AnswerRefused as refused:
         ack(**sent.errors(refused.field, refused.reason))

@@ -30,7 +30,7 @@ from cam.core.notices import ScheduledAnswerPayload, notice
 from cam.outreach import lifecycle
 from cam.replies import answering, cards
 from cam.replies.actions import WORKDAYS, working_day_after
-from cam.replies.answer_mail import outbox_row
+from cam.replies.answer_mail import AnswerRequest, outbox_row
 from cam.replies.answering import AnswerRefused
 
 SEQUENCE_STOPPED = "answer scheduled from Slack: a person took the conversation over"
@@ -80,33 +80,25 @@ def pending(session: Session, reply_id: int) -> Answer | None:
 
 
 def schedule(
-    session_factory: SessionFactory,
-    *,
-    config: CAMCycleConfig,
-    request_key: str,
-    reply_id: int,
-    mailbox: str,
-    body: str,
-    by: str,
-    instance: str,
-    now: datetime,
+    session_factory: SessionFactory, config: CAMCycleConfig, request: AnswerRequest
 ) -> Scheduled | None:
     """Check and store the answer as scheduled in one transaction; None if it was before.
 
     Raise `AnswerRefused` for a reply without a return date, one already answered later, or
     what `answering.refusal` names now (the same rules apply again when it is due).
     """
+    now, mailbox = request.now, request.mailbox
     with unit_of_work(session_factory) as session:
-        if answering.claimed_before(session, request_key):
+        if answering.claimed_before(session, request.request_key):
             return None
-        reply, lead = answering.subject(session, reply_id)
+        reply, lead = answering.subject(session, request.reply_id)
         if reply.return_date is None:
             raise AnswerRefused("body", "this reply names no return date: answer it with Reply")
         refused = answering.refusal(session, config, lead, mailbox)
         if refused is not None:
             raise refused
         waiting = pending(session, reply.id)
-        if waiting is not None and waiting.request_key == request_key[:100]:
+        if waiting is not None and waiting.request_key == request.request_key[:100]:
             return None  # this very submission, stored by another instance since the check
         if waiting is not None:
             raise AnswerRefused(
@@ -115,18 +107,9 @@ def schedule(
         sender = answering.sender_of(config, mailbox)
         assert sender is not None  # refusal() checked it
         due, zone = when_back(config, lead, reply.return_date, mailbox, now)
+        domain = safety.domain_of(sender.address) or config.sender_domain
         row = {
-            **outbox_row(
-                request_key=request_key,
-                reply=reply,
-                lead=lead,
-                mailbox=mailbox,
-                body=body,
-                by=by,
-                instance=instance,
-                now=now,
-                domain=safety.domain_of(sender.address) or config.sender_domain,
-            ),
+            **outbox_row(request, reply, lead, domain),
             "status": OutreachStatus.scheduled,
             "due_at": due,
             "due_zone": zone,

@@ -52,33 +52,36 @@ def thread_of(reply: Reply, lead: Lead) -> Thread:
     )
 
 
-def outbox_row(
-    *,
-    request_key: str,
-    reply: Reply,
-    lead: Lead,
-    mailbox: str,
-    body: str,
-    by: str,
-    instance: str,
-    now: datetime,
-    domain: str,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class AnswerRequest:
+    """One person's answer as submitted: its submission's key (unique: a second submit or a
+    second instance finds it), the reply it answers, from which mailbox, by whom, when."""
+
+    request_key: str
+    reply_id: int
+    mailbox: str
+    body: str
+    by: str
+    instance: str
+    now: datetime
+
+
+def outbox_row(request: AnswerRequest, reply: Reply, lead: Lead, domain: str) -> dict[str, Any]:
     """The columns every answer's row has, whenever it goes: its thread and its Message-ID."""
     thread = thread_of(reply, lead)
     return {
-        "request_key": request_key[:100],
+        "request_key": request.request_key[:100],
         "reply_id": reply.id,
         "lead_id": lead.id,
-        "mailbox": mailbox,
+        "mailbox": request.mailbox,
         "to_address": thread.to,
         "message_id": f"<{uuid.uuid4().hex}@{domain}>",
         "in_reply_to": " ".join(thread.references)[:1000] or None,
         "subject": thread.subject,
-        "body": body,
-        "answered_by": by,
-        "claimed_by": instance[:100],
-        "created_at": now,
+        "body": request.body,
+        "answered_by": request.by,
+        "claimed_by": request.instance[:100],
+        "created_at": request.now,
     }
 
 

@@ -32,7 +32,7 @@ from cam.core.ports import (
 )
 from cam.core.state import get_state
 from cam.outreach import lifecycle, senders
-from cam.replies.answer_mail import outbox_row, outgoing, thread_of
+from cam.replies.answer_mail import AnswerRequest, outbox_row, outgoing, thread_of
 
 SEQUENCE_STOPPED = "answered from Slack: a person took the conversation over"
 
@@ -90,16 +90,7 @@ def refusal(
 
 
 def claim(
-    session_factory: SessionFactory,
-    *,
-    config: CAMCycleConfig,
-    request_key: str,
-    reply_id: int,
-    mailbox: str,
-    body: str,
-    by: str,
-    instance: str,
-    now: datetime,
+    session_factory: SessionFactory, config: CAMCycleConfig, request: AnswerRequest
 ) -> Claimed | None:
     """Check and claim the answer in one committed transaction; None if it was claimed before.
 
@@ -107,17 +98,7 @@ def claim(
     dry run the answer is stored as simulated and nothing is handed over.
     """
     try:
-        return _claim(
-            session_factory,
-            config=config,
-            request_key=request_key,
-            reply_id=reply_id,
-            mailbox=mailbox,
-            body=body,
-            by=by,
-            instance=instance,
-            now=now,
-        )
+        return _claim(session_factory, config, request)
     except _ClaimedElsewhere:
         return None  # its transaction rolled back: the hour it took is given back
 
@@ -127,34 +108,17 @@ class _ClaimedElsewhere(Exception):
 
 
 def _claim(
-    session_factory: SessionFactory,
-    *,
-    config: CAMCycleConfig,
-    request_key: str,
-    reply_id: int,
-    mailbox: str,
-    body: str,
-    by: str,
-    instance: str,
-    now: datetime,
+    session_factory: SessionFactory, config: CAMCycleConfig, request: AnswerRequest
 ) -> Claimed | None:
+    now, mailbox = request.now, request.mailbox
     with unit_of_work(session_factory) as session:
-        if claimed_before(session, request_key):
+        if claimed_before(session, request.request_key):
             return None
-        reply, lead = subject(session, reply_id)
+        reply, lead = subject(session, request.reply_id)
         go = checked(session, config, lead, mailbox, now)
+        domain = safety.domain_of(go.sender.address) or config.sender_domain
         row = {
-            **outbox_row(
-                request_key=request_key,
-                reply=reply,
-                lead=lead,
-                mailbox=mailbox,
-                body=body,
-                by=by,
-                instance=instance,
-                now=now,
-                domain=safety.domain_of(go.sender.address) or config.sender_domain,
-            ),
+            **outbox_row(request, reply, lead, domain),
             "status": OutreachStatus.simulated if go.dry_run else OutreachStatus.sending,
             "claimed_at": now,
             "sent_at": now if go.dry_run else None,
@@ -166,7 +130,7 @@ def _claim(
         if go.dry_run:
             answered(session, reply, lead, now)
             return Claimed(answer_id, None)
-        email = outgoing(thread_of(reply, lead), body, row["message_id"], go.secret, lead)
+        email = outgoing(thread_of(reply, lead), request.body, row["message_id"], go.secret, lead)
         return Claimed(answer_id, email)
 
 

@@ -26,6 +26,7 @@ from cam.core.models import (
 from cam.core.state import get_state
 from cam.outreach import senders
 from cam.replies import answer_later, answering, due_answers
+from cam.replies.answer_mail import AnswerRequest
 from cam.replies.cards import StoredReply, queue_cards
 from cam.replies.rules import Classification
 from tests.outreach.helpers import RecordingEmailSender, config
@@ -133,9 +134,7 @@ def _schedule(sessions: SessionFactory, absence_id: int, *, hourly_cap: int | No
     )
     with unit_of_work(sessions) as session:
         get_state(session).dry_run = False
-    scheduled = answer_later.schedule(
-        sessions,
-        config=team,
+    request = AnswerRequest(
         request_key="V1",
         reply_id=absence_id,
         mailbox="default",
@@ -144,6 +143,7 @@ def _schedule(sessions: SessionFactory, absence_id: int, *, hourly_cap: int | No
         instance="one",
         now=WRITTEN,
     )
+    scheduled = answer_later.schedule(sessions, team, request)
     assert scheduled is not None and scheduled.due_at == datetime(2026, 12, 7, 8, tzinfo=UTC)
     return team, scheduled
 
