@@ -59,8 +59,7 @@ def corpus_box(sessions: SessionFactory, imap_server: ImapServer) -> ImapServer:
     """The corpus delivered to the IMAP box, and the leads and outreach it answers seeded."""
     with sessions.begin() as session:
         seed(session)
-    for expected in EXPECTED:
-        imap_server.append(raw(expected.file))
+    imap_server.append_many(raw(expected.file) for expected in EXPECTED)
     return imap_server
 
 
