@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -14,8 +15,11 @@ from rich.table import Table
 from rich.text import Text
 
 from cam.core import safety
-from cam.demo.run import DemoDay
-from cam.demo.triage import Triage
+
+if TYPE_CHECKING:
+    # The demo's run imports the whole cycle: every `cam` command would load it through here.
+    from cam.demo.run import DemoDay
+    from cam.demo.triage import Triage
 
 SIMULATED = "SIMULATED"
 # Columns of the day table: (header, the report's counter).

@@ -185,6 +185,7 @@ def test_demo_days_are_the_working_mornings_before_today() -> None:
     assert cycle_moments("UTC", saturday, 1, WORKDAYS) == [datetime(2026, 11, 27, 9, 5, tzinfo=UTC)]
 
 
+@pytest.mark.long
 def test_the_demo_fortnight_adds_up_through_the_cam_command(tmp_path: Path) -> None:
     """The newcomer's first command: every lead, reply and would-send accounted for."""
     sample = read_sample()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
 
-from cam.core.db import make_engine, session_factory, unit_of_work, upgrade
+from cam.core.db import make_engine, session_factory, unit_of_work
 from cam.core.models import Lead
 from cam.core.settings import DATA_DIR
 from tests.cli.helpers import cam_in_process
@@ -106,9 +107,10 @@ def test_a_german_excel_file_imports_with_its_own_headers(tmp_path: Path, db_url
     assert "anna@weiss-soehne.de" in _leads(url)
 
 
-def test_a_french_file_with_spaces_in_numbers(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'cam.db'}"
-    upgrade(url)
+def test_a_french_file_with_spaces_in_numbers(
+    tmp_path: Path, migrated_sqlite: Callable[[Path], str]
+) -> None:
+    url = migrated_sqlite(tmp_path / "cam.db")
     _write(tmp_path / "contacts.csv", FRENCH, "utf-8-sig")
     done = cam_in_process(
         tmp_path, "leads", "import", "contacts.csv", COLUMNS="300", DATABASE_URL=url

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from cam.core.db import upgrade
 from cam.core.settings import DATA_DIR
 from tests.cli.helpers import cam, write_csv
 from tests.runtime.processes import CAM_BOT, clean_env, free_port
@@ -59,14 +59,15 @@ MISTAKES = {
 
 
 @pytest.mark.parametrize("mistake", sorted(MISTAKES))
-def test_each_mistake_is_one_line_with_file_line_and_fix(tmp_path: Path, mistake: str) -> None:
+def test_each_mistake_is_one_line_with_file_line_and_fix(
+    tmp_path: Path, mistake: str, migrated_sqlite: Callable[[Path], str]
+) -> None:
     (old, new), command, complaint = MISTAKES[mistake]
     assert old in EXAMPLE
     text = EXAMPLE.replace(old, new, 1)
     (tmp_path / "mailboxes.toml").write_text(text)
     write_csv(tmp_path / "leads.csv", [["email"], ["ann@acme.com"]])
-    url = f"sqlite:///{tmp_path / 'cam.db'}"
-    upgrade(url)
+    url = migrated_sqlite(tmp_path / "cam.db")
     env = {"DATABASE_URL": url, "CAM_MAILBOXES_FILE": "mailboxes.toml"} | PASSWORDS
     done = cam(tmp_path, *command, **env)
     assert done.returncode == 2, done.stdout + done.stderr
@@ -87,20 +88,22 @@ def test_a_missing_file_is_noticed_by_every_command(tmp_path: Path) -> None:
         ]
 
 
-def test_a_password_in_dot_env_is_found(tmp_path: Path) -> None:
+def test_a_password_in_dot_env_is_found(
+    tmp_path: Path, migrated_sqlite: Callable[[Path], str]
+) -> None:
     (tmp_path / "mailboxes.toml").write_text(EXAMPLE)
     (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in PASSWORDS.items()))
-    url = f"sqlite:///{tmp_path / 'cam.db'}"
-    upgrade(url)
+    url = migrated_sqlite(tmp_path / "cam.db")
     done = cam(tmp_path, "limits", DATABASE_URL=url, CAM_MAILBOXES_FILE="mailboxes.toml")
     assert done.returncode == 0, done.stderr
     assert "maya" in done.stdout and "jonas" in done.stdout
 
 
-def test_cam_bot_does_not_start_without_a_mailbox_password(tmp_path: Path) -> None:
+def test_cam_bot_does_not_start_without_a_mailbox_password(
+    tmp_path: Path, migrated_sqlite: Callable[[Path], str]
+) -> None:
     (tmp_path / "mailboxes.toml").write_text(EXAMPLE)
-    url = f"sqlite:///{tmp_path / 'cam.db'}"
-    upgrade(url)
+    url = migrated_sqlite(tmp_path / "cam.db")
     env = clean_env(
         DATABASE_URL=url,
         CAM_MAILBOXES_FILE="mailboxes.toml",

@@ -138,6 +138,7 @@ def _harmless(text: str) -> bool:
     return not words or words[0].lower() not in MUTATING
 
 
+@pytest.mark.long
 @settings(
     max_examples=40,
     deadline=None,

@@ -7,6 +7,7 @@ from datetime import timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
@@ -61,6 +62,7 @@ def wipe(sessions) -> None:
             session.execute(delete(table))
 
 
+@pytest.mark.long
 @settings(
     max_examples=20,
     deadline=None,

@@ -25,6 +25,7 @@ def first_steps_sent(days: TeamDays) -> set[int]:
         )
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("dry_days", [3, 7])
 def test_going_live_after_dry_days_keeps_planning_in_order(sessions, dry_days: int):
     sender = RecordingEmailSender()

@@ -13,7 +13,7 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from sqlalchemy import Engine, select
 from bot.app import create_app
 from bot.routes import make_wsgi_app
 from bot.worker import Worker
-from cam.core.db import SessionFactory, make_engine, unit_of_work, upgrade
+from cam.core.db import SessionFactory, make_engine, unit_of_work
 from cam.core.models import Approval, Base
 from cam.core.settings import Settings
 from cam.core.state import set_dry_run
@@ -191,9 +191,11 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
     )
 
 
-def test_the_cli_shows_no_secret(tmp_path: Path, smtp_server: SmtpServer) -> None:
-    url = f"sqlite:///{tmp_path / 'cam.core.db'}"
-    upgrade(url)
+@pytest.mark.long
+def test_the_cli_shows_no_secret(
+    tmp_path: Path, smtp_server: SmtpServer, migrated_sqlite: Callable[[Path], str]
+) -> None:
+    url = migrated_sqlite(tmp_path / "cam.db")
     engine = make_engine(url)
     seed_outbox(engine, {"buyer.example": 2})
     with unit_of_work(make_sessions(engine)) as session:
@@ -243,10 +245,12 @@ def start_cam_bot(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_cam_bot_start_up_failures_show_no_secret(
-    tmp_path: Path, smtp_server: SmtpServer, fake_slack: FakeSlack
+    tmp_path: Path,
+    smtp_server: SmtpServer,
+    fake_slack: FakeSlack,
+    migrated_sqlite: Callable[[Path], str],
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'cam.core.db'}"
-    upgrade(url)
+    url = migrated_sqlite(tmp_path / "cam.db")
     env = environment(smtp_server, None, f"http://127.0.0.1:{free_port()}", url) | {
         "SLACK_API_URL": fake_slack.url,
         "CAM_APPROVERS": APPROVER,
