@@ -32,8 +32,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cam.core.models import ReplyClass
 from cam.core.settings import DATA_DIR
-from cam.replies import acknowledgements, explain, phrases
+from cam.replies import acknowledgements, data_requests, explain, phrases
 from cam.replies.absence import find_absence
+from cam.replies.beside_opt_out import request_beside
 from cam.replies.comparison import asks_how_different
 from cam.replies.excerpt import clean_excerpt
 from cam.replies.features import (
@@ -45,6 +46,7 @@ from cam.replies.features import (
     load_lexicon,
     words,
 )
+from cam.replies.handovers import handover
 from cam.replies.mail_text import MAX_TEXT_CHARS
 from cam.replies.memory import TeamMemory
 
@@ -112,6 +114,8 @@ class Prediction:
     rule: str | None = None
     # The model's second guess and its probability, for a person deciding between the two.
     runner_up: tuple[ReplyClass, float] | None = None
+    # An opt-out phrase beside the request this answer files the reply by: the team confirms.
+    opt_out: phrases.PhraseMatch | None = None
 
     @property
     def unsure(self) -> bool:
@@ -154,8 +158,19 @@ class ReplyModel:
 
     def predict_written(self, written: str, subject: str = "") -> Prediction:
         """Classify what the person wrote (`written_part` of a reply's text) and the subject."""
-        data_request = phrases.data_request(written)
+        data_request = data_requests.data_request(written)
         opt_out = phrases.read_opt_out(subject, written)
+        if opt_out.match is not None and (beside := request_beside(written)) is not None:
+            return Prediction(
+                label=beside.kind,
+                confidence=1.0,
+                reasons=(beside.why(opt_out.match),),
+                rule=beside.rule,
+                opt_out=opt_out.match,
+                explanation=explain.beside_opt_out(
+                    beside.kind, beside.sentence, opt_out.match, written
+                ),
+            )
         if opt_out.match is not None:
             return _by_rule(
                 ReplyClass.unsubscribe, opt_out.match, data_request is not None, written
@@ -166,8 +181,12 @@ class ReplyModel:
             return _by_rule(ReplyClass.question, asks, False, written)
         if (compares := asks_how_different(written)) is not None:
             return _by_rule(ReplyClass.question, compares, False, written)
-        if (astray := phrases.misdirected(written)) is not None:
+        if (astray := phrases.misdirected(written) or handover(written)) is not None:
             return _by_rule(ReplyClass.other, astray, False, written)
+        if (absent := find_absence(written, written)) is not None:
+            # What the rules read first in a whole mail, so the model alone reads it too.
+            match = phrases.PhraseMatch(absent.rule, absent.phrase)
+            return _by_rule(ReplyClass.out_of_office, match, False, written)
         nothing = acknowledgements.ticket_receipt(written) or acknowledgements.acknowledgement(
             written
         )

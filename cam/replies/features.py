@@ -275,6 +275,11 @@ def feature_parts(
     return set(word_tokens), found
 
 
+def tokens(written: str) -> list[str]:
+    """Return the words and clause marks of a text as `sentences` reads them."""
+    return _TOKEN.findall(normalise(written))
+
+
 def words(written: str) -> list[str]:
     """Return the words of a text as the model reads them (normalised, no punctuation)."""
     return [t for t in _TOKEN.findall(normalise(written)) if t[0] not in _MARKS]

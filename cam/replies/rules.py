@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -21,8 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cam.core.config_files import load_model
 from cam.core.models import ReplyClass, ReplyReview
-from cam.replies import bounces, explain, phrases
+from cam.replies import bounces, data_requests, explain, phrases
 from cam.replies.absence import Referral, find_absence
+from cam.replies.absence import referral as absence_referral
+from cam.replies.beside_opt_out import request_beside
 from cam.replies.bounce_reasons import BounceReason
 from cam.replies.classifier import Prediction, ReplyModel, default_model, written_part
 from cam.replies.dates import find_return_date
@@ -32,6 +34,8 @@ log = logging.getLogger(__name__)
 
 # Why a reply with nothing of the person's own to read is `other`.
 NO_TEXT = "no text"
+# The rule of a reply that only passes us on to someone named.
+HANDOVER = "other.handover"
 
 
 class HeaderRule(BaseModel):
@@ -185,8 +189,15 @@ def _classify(
             return _out_of_office(reply, rules, today, f"subject matched {match.group(0)!r}", said)
     text = reply.new_text
     written = written_part(text)
-    data_request = phrases.data_request(written) is not None
+    data_request = data_requests.data_request(written) is not None
     opt_out = phrases.opt_out(reply.subject, written)
+    if opt_out is not None and (beside := request_beside(written)) is not None:
+        return Classification(
+            beside.kind,
+            beside.why(opt_out),
+            review=ReplyReview.opt_out_guess,
+            explanation=explain.beside_opt_out(beside.kind, beside.sentence, opt_out, written),
+        )
     if opt_out is not None:
         matched = f"rule {opt_out.rule}: {opt_out.phrase[:80]!r}"
         said = explain.by_rule(opt_out.rule, opt_out.phrase, written)
@@ -215,7 +226,13 @@ def _classify(
             if rule.kind is ReplyClass.out_of_office:
                 return _out_of_office(reply, rules, today, matched, said)
             return Classification(rule.kind, matched, data_request=data_request, explanation=said)
-    return _by_model((model or default_model()).predict_written(written, reply.subject))
+    prediction = (model or default_model()).predict_written(written, reply.subject)
+    if prediction.label is ReplyClass.out_of_office and not prediction.unsure:
+        return _away_by_model(prediction, reply, rules, today)
+    if prediction.rule == HANDOVER:
+        # Whom the reply passes us on to: a lead the team may add.
+        return replace(_by_model(prediction), referral=absence_referral(text, sender=""))
+    return _by_model(prediction)
 
 
 def has_words(written: str) -> bool:
@@ -224,8 +241,9 @@ def has_words(written: str) -> bool:
 
 
 def _by_model(prediction: Prediction) -> Classification:
-    """Turn the model's (or the team memory's) answer into a class; a guess never suppresses."""
-    guessed_opt_out = prediction.label is ReplyClass.unsubscribe
+    """Turn the model's (or the team memory's) answer into a class; a guess never suppresses,
+    and an opt-out phrase beside a request waits for a person too."""
+    guessed_opt_out = prediction.label is ReplyClass.unsubscribe or prediction.opt_out is not None
     if prediction.rule is not None:
         return Classification(
             prediction.label,
@@ -273,6 +291,46 @@ def _search(pattern: re.Pattern[str], field: str, text: str, subject: str) -> re
     return None
 
 
+def _away_by_model(
+    prediction: Prediction, reply: ParsedReply, rules: CompiledRules, today: date
+) -> Classification:
+    """An absence only the model read: its return date and stand-in, when the text gives them,
+    so the next step waits for the return; a person still sees its card."""
+    guessed = _by_model(prediction)
+    text = reply.new_text or reply.text
+    referral = absence_referral(text, sender=reply.from_address)
+    whom = f"; write to {referral.name or referral.email} <{referral.email}>" if referral else ""
+    found = _return_date(reply, rules, today, text)
+    if found is None:
+        return replace(
+            guessed,
+            matched_rule=f"{guessed.matched_rule}; no return date{whom}",
+            referral=referral,
+            explanation=f"{guessed.explanation}; no return date{whom}",
+        )
+    when, phrase = found
+    return replace(
+        guessed,
+        matched_rule=f"{guessed.matched_rule}; back {when.isoformat()} from {phrase[:60]!r}{whom}",
+        return_date=when,
+        referral=referral,
+        explanation=f"{guessed.explanation}; back {when} ({explain.quoted(phrase)}){whom}",
+    )
+
+
+def _return_date(
+    reply: ParsedReply, rules: CompiledRules, today: date, text: str
+) -> tuple[date, str] | None:
+    """The return date an absence gives, and its words ("back on Monday" is the Monday after
+    the day the notice was written)."""
+    written_on = reply.date.date() if reply.date is not None else today
+    return find_return_date(
+        f"{reply.subject}\n{text}",
+        today=min(written_on, today),
+        anchors=rules.source.auto_reply.return_words,
+    )
+
+
 def _out_of_office(
     reply: ParsedReply, rules: CompiledRules, today: date, why: str, said: str
 ) -> Classification:
@@ -293,13 +351,7 @@ def _out_of_office(
             referral=referral,
             explanation=f"{said}{whom}",
         )
-    # "Back on Monday" is the Monday after the day the notice was written.
-    written_on = reply.date.date() if reply.date is not None else today
-    found = find_return_date(
-        f"{reply.subject}\n{text}",
-        today=min(written_on, today),
-        anchors=rules.source.auto_reply.return_words,
-    )
+    found = _return_date(reply, rules, today, text)
     if found is None:
         return Classification(
             ReplyClass.out_of_office,

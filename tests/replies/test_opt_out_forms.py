@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cam.core.models import ReplyClass
-from cam.replies import phrases
+from cam.replies import data_requests, phrases
 from cam.replies.classifier import default_model
 
 OPT_OUTS = {
@@ -219,6 +219,6 @@ def test_opt_out_words_without_an_opt_out_decide_nothing(text: str):
 
 @pytest.mark.parametrize(("lang", "text"), _cases(DATA_REQUESTS))
 def test_a_data_request_is_flagged_in_any_form(lang: str, text: str):
-    assert phrases.data_request(text) is not None
+    assert data_requests.data_request(text) is not None
     prediction = default_model().predict(text, "Re: our note")
     assert (prediction.label, prediction.data_request) == (ReplyClass.question, True)
