@@ -25,12 +25,9 @@ from dataclasses import dataclass
 from cam.core.models import ReplyClass
 from cam.replies import data_requests, explain, phrases
 from cam.replies.features import fold, load_lexicon, sentences, tokens, words
+from cam.replies.next_steps import NEXT_STEP, next_step_asked
 from cam.replies.speech_acts import asks, requests
 
-# What a request for a next step names.
-NEXT_STEP = frozenset(
-    {"meeting", "schedule", "trial", "proposal", "next_step", "availability", "when", "duration"}
-)
 # What a question about the offer names: the next steps, and what one asks before taking one.
 OFFER = NEXT_STEP | {
     "price",
@@ -81,9 +78,8 @@ def request_beside(written: str) -> Beside | None:
     rest = without_opt_out(written)
     read = sentences(tokens(rest), lexicon)
     openers, imperatives = lexicon.question_openers, lexicon.imperatives
-    for sentence in read:
-        if requests(sentence, openers, imperatives) and not sentence.concepts.isdisjoint(NEXT_STEP):
-            return _found(ReplyClass.interested, sentence.words, written)
+    if (asked := next_step_asked(rest, lexicon)) is not None:
+        return _found(ReplyClass.interested, asked.words, written)
     if any(not sentence.concepts.isdisjoint(OFFER) for sentence in read):
         for sentence in read:
             if asks(sentence, openers) or requests(sentence, openers, imperatives):

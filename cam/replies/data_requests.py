@@ -68,7 +68,9 @@ _FROM_WHERE = compile_phrases(
 # "this address", which a person says of their own.
 _MY_DATA = compile_phrases(
     r"\b(?:my|our)\s+(?:\w+\s+)?(?:e-?mail|address|contact|details|data|name|number|info\w*)",
-    r"\b(?:this|that)\s+(?:e-?mail\s+)?(?:e-?mail|address|contact|number)\b",
+    r"\b(?:this|that)\s+(?:e-?mail\s+)?(?:e-?mail|address|contact|number)\b"
+    r"|\b(?:cette\s+adresse|cet\s+e-?mail|ce\s+mail|diese\s+(?:e-?mail-?)?adresse|esta\s+direccion"
+    r"|este\s+(?:correo|e-?mail|endereco)|dit\s+(?:e-?mail)?adres|questo\s+indirizzo)\b",
     r"\bunsere[nrs]?\s+[\w-]*(?:adresse|daten|mail|namen|nummer)",
     r"\b(?:nos|notre)\s+(?:adresse|coordonnees|donnees|e-?mail|mail|numero|informations)",
     r"\bnuestr[oa]s?\s+(?:datos|correo|direccion|e-?mail|numero|contacto)",

@@ -148,6 +148,20 @@ _REQUEST = compile_phrases(
     r"(?:else|more|further|again)|any\s+(?:more|further|other))\b",
     r"\bany\s*more\s+(?:e-?mails|mails|messages|newsletters|spam)\b",
     r"\bleave\s+(?:me|us)\s+alone\b",
+    r"\b(?:stop|quit)\s+following\s+up\b|\bno\s+more\s+follow[\s-]?ups?\b"
+    r"|\b(?:do\s+not|don'?t)\s+(?:ever\s+)?(?:follow\s+up|reach\s+out)\s+(?:with\s+me\s+)?again\b"
+    r"|\blose\s+my\s+(?:e-?mail|address|number|details)\b|\bcease\s+and\s+desist\b"
+    r"|\brefrain\s+from\s+(?:contacting|emailing|e-mailing|writing\s+to|calling)\b"
+    r"|\b(?:i'?d|i\s+would)\s+rather\s+not\s+(?:hear|receive|get|have)\s+(?:\w+\s+){0,2}?"
+    r"(?:more|further|again|from\s+you)\b",
+    r"\b(?:nehmen|streichen)\s+sie\s+(?:mich|uns|meine\s+(?:adresse|e-?mail\w*))\b.{0,40}"
+    r"\b(?:raus|heraus|aus)\b|\bverschonen\s+sie\s+mich\b|\blassen\s+sie\s+mich\s+in\s+ruhe\b"
+    r"|\bunterlassen\s+sie\s+(?:jegliche|weitere|kunftige)\b",
+    r"\blaissez-?\s*(?:moi|nous)\s+tranquilles?\b|\bdejen(?:me|nos)\s+en\s+paz\b"
+    r"|\bbasta\s+(?:de\s+)?(?:correos|mails|e-?mails|mensajes)\b|\blasciate(?:mi|ci)\s+in\s+pace\b"
+    r"|\bbasta\s+(?:con\s+(?:le\s+)?)?(?:e-?mail|mail|messaggi)\b|\b(?:me|nos)\s+deixem\s+em\s+paz\b"
+    r"|\bchega\s+de\s+(?:e-?mails|mensagens|emails)\b|\blaat\s+(?:me|mij|ons)\s+met\s+rust\b",
+    r"\bwil\s+(?:\w+\s+){0,3}?niet\s+(?:meer\s+)?ontvangen\b|\bgeen\s+(?:\w+\s+)?mails?\s+meer\b",
     # German
     r"\babmeld\w*|\bmelden\s+sie\s+mich\b.{0,30}\bab\b",
     r"\baustragen\b|\btragen\s+sie\s+(?:mich|uns)\b.{0,40}\baus\b",
@@ -346,27 +360,6 @@ def _read_opt_out(subject: str, written: str) -> OptOutReading:
     return OptOutReading(None, tuple(aside))
 
 
-# A price asked for first: "what does it cost", "was kostet", "combien ça coûte", ...
-_PRICE_QUESTION = compile_phrases(
-    r"\b(?:what|how\s+much)\s+(?:does|would|will|do)\s+(?:this|it|that|they)\s+(?:roughly\s+)?"
-    r"cost\b|\bballpark\b|\bhow\s+much\s+is\s+it\b",
-    r"\bwas\s+(?:kostet|kosten|wurde)\b|\bwie\s+teuer\b",
-    r"\bcombien\s+(?:ca|cela|ceci)\s+(?:coute|couterait)\b|\bquel\s+(?:est\s+le\s+)?prix\b",
-    r"\bcuanto\s+(?:cuesta|costaria|vale|sale)\b",
-    r"\bwat\s+(?:kost|kosten)\b",
-    r"\bquanto\s+(?:costa|costerebbe|custa|custaria)\b",
-)
-# ... before giving time to a call or a demo: "before I give up an hour for a demo".
-_BEFORE_COMMITTING = compile_phrases(
-    r"\bbefore\s+(?:i|we)\s+(?:give|spend|book|commit|agree|set|take|sit)",
-    r"\bbevor\s+(?:ich|wir)\b",
-    r"\bavant\s+(?:de\s+|une?\s+|d'|un\s+)",
-    r"\bantes\s+de\s+(?:dedicar|reservar|marcar|agendar|fixar|perder|gastar|una|um|uma)\b",
-    r"\bprima\s+di\s+(?:fissare|dedicare|prenotare|una|un)\b",
-    r"\b(?:voordat|eerst\s+een\s+indicatie)\b",
-)
-
-
 # A reply meant for someone else, or from someone who does not know us: it decides nothing.
 _MISDIRECTED = compile_phrases(
     r"\b(?:meant|intended)\s+for\s+someone\s+else\b|\bwrong\s+(?:person|recipient|contact"
@@ -394,16 +387,4 @@ def misdirected(written: str) -> PhraseMatch | None:
         return None
     if match := _MISDIRECTED.search(fold(written)):
         return PhraseMatch("other.misdirected", match.group(0).strip())
-    return None
-
-
-def asks_before_committing(written: str) -> PhraseMatch | None:
-    """Return the price question a reply asks before giving its time, or None.
-
-    "Roughly what does this cost, before I give up an hour for a demo" is asking, not yet
-    agreeing: it names a demo only to put it off.
-    """
-    text = fold(written)
-    if (price := _PRICE_QUESTION.search(text)) and _BEFORE_COMMITTING.search(text):
-        return PhraseMatch("question.before_commitment", price.group(0).strip())
     return None

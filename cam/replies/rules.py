@@ -296,39 +296,8 @@ def _away_by_model(
 ) -> Classification:
     """An absence only the model read: its return date and stand-in, when the text gives them,
     so the next step waits for the return; a person still sees its card."""
-    guessed = _by_model(prediction)
-    text = reply.new_text or reply.text
-    referral = absence_referral(text, sender=reply.from_address)
-    whom = f"; write to {referral.name or referral.email} <{referral.email}>" if referral else ""
-    found = _return_date(reply, rules, today, text)
-    if found is None:
-        return replace(
-            guessed,
-            matched_rule=f"{guessed.matched_rule}; no return date{whom}",
-            referral=referral,
-            explanation=f"{guessed.explanation}; no return date{whom}",
-        )
-    when, phrase = found
-    return replace(
-        guessed,
-        matched_rule=f"{guessed.matched_rule}; back {when.isoformat()} from {phrase[:60]!r}{whom}",
-        return_date=when,
-        referral=referral,
-        explanation=f"{guessed.explanation}; back {when} ({explain.quoted(phrase)}){whom}",
-    )
-
-
-def _return_date(
-    reply: ParsedReply, rules: CompiledRules, today: date, text: str
-) -> tuple[date, str] | None:
-    """The return date an absence gives, and its words ("back on Monday" is the Monday after
-    the day the notice was written)."""
-    written_on = reply.date.date() if reply.date is not None else today
-    return find_return_date(
-        f"{reply.subject}\n{text}",
-        today=min(written_on, today),
-        anchors=rules.source.auto_reply.return_words,
-    )
+    referral = absence_referral(reply.new_text or reply.text, sender=reply.from_address)
+    return _with_return(_by_model(prediction), reply, rules, today, referral)
 
 
 def _out_of_office(
@@ -337,37 +306,49 @@ def _out_of_office(
     """An absence, for a while (back on its return date, if it names one) or for good."""
     text = reply.new_text or reply.text
     absent = find_absence(written_part(text), text, sender=reply.from_address)
+    gone = absent is not None and absent.gone
+    if absent is not None and gone and not why.startswith("rule absence."):
+        why = f"{why}; {absent.rule}: {absent.phrase[:60]!r}"
+        said = f"{said}; {explain.by_rule(absent.rule, absent.phrase)}"
+    base = Classification(ReplyClass.out_of_office, why, automated=True, explanation=said)
     referral = absent.referral if absent is not None else None
+    return _with_return(base, reply, rules, today, referral, gone=gone)
+
+
+def _with_return(
+    base: Classification,
+    reply: ParsedReply,
+    rules: CompiledRules,
+    today: date,
+    referral: Referral | None,
+    *,
+    gone: bool = False,
+) -> Classification:
+    """An absence with what it says: gone for good, or back on its return date ("back on
+    Monday" is the Monday after the day the notice was written), and whom to write to."""
     whom = f"; write to {referral.name or referral.email} <{referral.email}>" if referral else ""
-    if absent is not None and absent.gone:
-        if not why.startswith("rule absence."):
-            why = f"{why}; {absent.rule}: {absent.phrase[:60]!r}"
-            said = f"{said}; {explain.by_rule(absent.rule, absent.phrase)}"
-        return Classification(
-            ReplyClass.out_of_office,
-            f"{why}; gone for good{whom}",
-            automated=True,
-            gone=True,
-            referral=referral,
-            explanation=f"{said}{whom}",
-        )
-    found = _return_date(reply, rules, today, text)
+    if gone:
+        why, said = f"{base.matched_rule}; gone for good{whom}", f"{base.explanation}{whom}"
+        return replace(base, matched_rule=why, gone=True, referral=referral, explanation=said)
+    written_on = reply.date.date() if reply.date is not None else today
+    found = find_return_date(
+        f"{reply.subject}\n{reply.new_text or reply.text}",
+        today=min(written_on, today),
+        anchors=rules.source.auto_reply.return_words,
+    )
     if found is None:
-        return Classification(
-            ReplyClass.out_of_office,
-            f"{why}; no return date{whom}",
-            automated=True,
-            referral=referral,
-            explanation=f"{said}; no return date{whom}",
+        why, said = (
+            f"{base.matched_rule}; no return date{whom}",
+            f"{base.explanation}; no return date{whom}",
         )
+        return replace(base, matched_rule=why, referral=referral, explanation=said)
     when, phrase = found
-    return Classification(
-        ReplyClass.out_of_office,
-        f"{why}; back {when.isoformat()} from {phrase[:60]!r}{whom}",
+    return replace(
+        base,
+        matched_rule=f"{base.matched_rule}; back {when.isoformat()} from {phrase[:60]!r}{whom}",
         return_date=when,
-        automated=True,
         referral=referral,
-        explanation=f"{said}; back {when.isoformat()} ({explain.quoted(phrase)}){whom}",
+        explanation=f"{base.explanation}; back {when} ({explain.quoted(phrase)}){whom}",
     )
 
 
