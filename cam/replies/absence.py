@@ -142,20 +142,21 @@ _AWAY = compile_phrases(
     r"|krank|auf\s+(?:dienstreise|geschaftsreise)|ausser\s+haus|im\s+sabbatical"
     r"|in\s+(?:einer\s+|einem\s+)?(?:auszeit|sabbatical))\b",
     # French
-    r"\bje\s+(?:suis|serai)\s+(?:actuellement\s+)?(?:absente?|en\s+(?:conges?|vacances"
+    r"\bje\s+(?:suis|serai)\s+(?:actuellement\s+)?(?:absente?|malade|en\s+(?:conges?|vacances"
     r"|deplacement|conge\s+(?:maternite|parental|paternite|maladie|sabbatique)"
     r"|annee\s+sabbatique)|hors\s+du\s+bureau)\b",
     # Spanish
     r"\b(?:estoy|estare|me\s+encuentro)\s+(?:actualmente\s+|disfrutando\s+de\s+)?(?:fuera\s+de"
     r"\s+la\s+oficina|de\s+(?:vacaciones|viaje|baja)|ausente|con\s+baja|en\s+(?:baja|permiso)"
-    r"|viajando|un\s+ano\s+sabatico"
+    r"|viajando|enferm[oa]|un\s+ano\s+sabatico"
     r"|(?:de|en)\s+(?:un\s+)?ano\s+sabatico)\b",
     # Italian
     r"\b(?:sono|saro)\s+(?:attualmente\s+)?(?:fuori\s+(?:ufficio|sede)|in\s+(?:ferie|vacanza"
-    r"|maternita|paternita|congedo|malattia|trasferta|fiera|(?:un\s+)?anno\s+sabbatico)|assente)\b",
+    r"|maternita|paternita|congedo|malattia|trasferta|fiera|viaggio|(?:un\s+)?anno\s+sabbatico)"
+    r"|assente|malat[oa])\b",
     # Portuguese
     r"\b(?:estou|estarei|encontro-me)\s+(?:atualmente\s+|actualmente\s+)?(?:fora\s+do\s+escritorio"
-    r"|de\s+(?:ferias|licenca|viagem)|em\s+(?:ferias|licenca)|ausente|viajando"
+    r"|de\s+(?:ferias|licenca|viagem)|em\s+(?:ferias|licenca)|ausente|viajando|doente"
     r"|em\s+(?:periodo|ano|licenca)\s+sabatic[oa])\b",
     # Dutch
     r"\b(?:ik\s+ben|ben\s+ik)\s+(?:(?:momenteel|nog|tot|en|met|van|\d[\d.-]*|(?!niet\b|geen\b)\w+)\s+){0,6}?"

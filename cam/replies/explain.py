@@ -35,6 +35,7 @@ _RULES = {
     "data_request.erasure": "asks us to erase their data",
     "other.misdirected": "reached the wrong person",
     "other.handover": "passes us on to someone else",
+    "other.elsewhere": "is about something else",
     "interested.bare_yes": "says yes",
     "not_interested.bare_no": "says no",
     "not_interested.not_now": "declines for now",

@@ -2,10 +2,11 @@
 
 An explicit opt-out (unless a request stands beside it: `beside_opt_out`), a request about the
 person's data, questions asked before any commitment, "how are you different?", a reply that
-went astray or only passes us on, an absence, an acknowledgement or a ticket receipt, a bare yes
-or no, "not now". Each is deterministic and names its words; what none decides goes to the
-model. The chain (`rules`) reads headers, opt-outs and absences in a whole mail first; the model
-alone (`classifier.predict`) reads these on the text, so both answer alike.
+went astray, only passes us on or is about another business (an invoice), an absence, an
+acknowledgement or a ticket receipt, a bare yes or no, "not now". Each is deterministic and
+names its words; what none decides goes to the model. The chain (`rules`) reads headers,
+opt-outs and absences in a whole mail first; the model alone (`classifier.predict`) reads these
+on the text, so both answer alike.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from cam.replies.bare_answers import bare_answer
 from cam.replies.beside_opt_out import Beside, request_beside
 from cam.replies.comparison import asks_how_different
 from cam.replies.declines import not_now
+from cam.replies.elsewhere import about_something_else
 from cam.replies.handovers import handover
 from cam.replies.phrases import PhraseMatch
 from cam.replies.questions_first import asks_before_committing
@@ -46,7 +48,8 @@ def decide(
         return Decided(ReplyClass.question, data_request)
     if (asks := asks_before_committing(written) or asks_how_different(written)) is not None:
         return Decided(ReplyClass.question, asks)
-    if (astray := phrases.misdirected(written) or handover(written)) is not None:
+    astray = phrases.misdirected(written) or handover(written) or about_something_else(written)
+    if astray is not None:
         return Decided(ReplyClass.other, astray)
     if (absent := find_absence(written, written)) is not None:
         return Decided(ReplyClass.out_of_office, PhraseMatch(absent.rule, absent.phrase))

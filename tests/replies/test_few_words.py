@@ -141,3 +141,26 @@ def test_more_ways_of_asking_how_we_differ(lang: str, text: str) -> None:
     verdict = read(lang, text)
     assert verdict.kind is ReplyClass.question
     assert verdict.matched_rule.startswith("rule question.difference: ")
+
+
+ELSEWHERE = {
+    "en": "Hi, is this about the March invoice? Our accounts team says it was paid on the 4th.",
+    "de": "Ist das wegen der Rechnung vom letzten Monat? Die ist schon bezahlt.",
+    "fr": "C'est pour la facture de février ? Elle a été réglée.",
+    "es": "¿Es por la factura del mes pasado? Ya está pagada.",
+    "nl": "Kees, kun jij de pakbon van gisteren nog even mailen?",
+    "it": "La fattura n. 233 ci è stata scartata dallo SdI, mi dite come sistemare?",
+    "pt": "É sobre a fatura do mês passado? Já foi paga.",
+}
+
+
+@pytest.mark.parametrize(("lang", "text"), _cases(ELSEWHERE))
+def test_a_reply_about_another_business_is_other(lang: str, text: str) -> None:
+    verdict = read(lang, text)
+    assert verdict.kind is ReplyClass.other
+    assert verdict.matched_rule.startswith("rule other.elsewhere: ")
+
+
+def test_an_invoice_asked_about_our_offer_is_no_other_business() -> None:
+    verdict = read("en", "Do you invoice the licence monthly or yearly, and what does it cost?")
+    assert not verdict.matched_rule.startswith("rule other.elsewhere")
