@@ -35,6 +35,7 @@ from bot.listeners import commands
 from bot.notifier import Notifier
 from bot.payloads import BadPayload
 from bot.request_guard import request_guard
+from bot.request_session import session_middleware
 from bot.settings import BotSettings
 from bot.worker import Worker
 from cam.core import mailboxes
@@ -81,7 +82,8 @@ def create_app(
     """Build the app; whoever passes `worker` shuts it down (else it lives with the process).
 
     `process_before_response=False` is Bolt's default ack path (listener on Bolt's executor,
-    ack polled every 10 ms); it is kept selectable so `bench/ack_latency.py` can compare.
+    ack polled every 10 ms, so the ack may leave before the request's session commits); it is
+    kept selectable so `bench/ack_latency.py` can compare.
     """
     client = client if client is not None else web_client(settings)
     if deliver_notifications is None:
@@ -90,10 +92,11 @@ def create_app(
         ).deliver_pending
     next_run_time = next_run_time or _unscheduled
     answers = Answers(settings, session_factory, clock=clock, next_run_time=next_run_time)
+    sessions = invalidating(session_factory, answers.invalidate)
     deps = Deps(
         settings=settings,
         client=client,
-        session_factory=invalidating(session_factory, answers.invalidate),
+        session_factory=sessions,
         gateways=gateways if gateways is not None else build_gateways(settings),
         worker=worker if worker is not None else Worker(),
         clock=clock,
@@ -125,6 +128,9 @@ def create_app(
     def provide_deps(context: BoltContext, next: Callable[[], None]) -> None:
         context["deps"] = deps
         next()
+
+    # After the guard: a refused request gets no session.
+    app.middleware(session_middleware(sessions))
 
     app.error(handle_error)
     listeners.register(app)
