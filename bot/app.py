@@ -35,7 +35,7 @@ from bot.listeners import commands
 from bot.notifier import Notifier
 from bot.payloads import BadPayload
 from bot.request_guard import request_guard
-from bot.request_session import session_middleware
+from bot.request_session import SESSION, new_session
 from bot.settings import BotSettings
 from bot.worker import Worker
 from cam.core import mailboxes
@@ -124,13 +124,14 @@ def create_app(
     )
     app.middleware(guard)
 
+    # After the guard, so a refused request gets no session; one middleware for both, as each
+    # costs Bolt its own round of argument building on the ack path.
     @app.middleware
-    def provide_deps(context: BoltContext, next: Callable[[], None]) -> None:
+    def provide(context: BoltContext, next: Callable[[], None]) -> None:
+        """Hand the listener what the process shares, and the request's own session."""
         context["deps"] = deps
+        context[SESSION] = new_session(sessions)
         next()
-
-    # After the guard: a refused request gets no session.
-    app.middleware(session_middleware(sessions))
 
     app.error(handle_error)
     listeners.register(app)

@@ -1,12 +1,13 @@
 """One database session per Slack request, handed to its listener as `db_session`.
 
-As Netflix's dispatch does, a global middleware puts the request's session in Bolt's context,
-and Bolt gives it to any listener that declares `db_session: Session`. But in Bolt for Python
-a middleware's `next()` only lets the chain go on: the listener runs after every middleware
-has returned, so no middleware can commit after it. `in_request_session(listener)`, applied
-where such a listener is registered, ends the session: committed when the listener returns,
-rolled back when it raises (before the error handler tells the user), closed either way, and
-unusable after that, so a job that kept it by mistake fails loudly instead of holding a lock.
+As Netflix's dispatch does, a global middleware (bot/app.py) puts the request's session in
+Bolt's context, and Bolt gives it to any listener that declares `db_session: Session`. But in
+Bolt for Python a middleware's `next()` only lets the chain go on: the listener runs after
+every middleware has returned, so no middleware can commit after it.
+`in_request_session(listener)`, applied where such a listener is registered, ends the session:
+committed when the listener returns, rolled back when it raises (before the error handler
+tells the user), closed either way, and unusable after that, so a job that kept it by mistake
+fails loudly instead of holding a lock.
 
 The session is lazy: it connects and begins only when the listener first uses it, so a request
 answered from memory (`/cam status`) opens no transaction. On SQLite every transaction begins
@@ -25,7 +26,6 @@ import inspect
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar, cast
 
-from slack_bolt import BoltContext
 from sqlalchemy.orm import Session
 
 from cam.core.db import SessionFactory
@@ -34,17 +34,11 @@ SESSION = "db_session"
 
 P = ParamSpec("P")
 R = TypeVar("R")
-Middleware = Callable[[BoltContext, Callable[[], None]], None]
 
 
-def session_middleware(sessions: SessionFactory) -> Middleware:
-    """Return the global middleware that puts a fresh, lazy session in the request's context."""
-
-    def provide_session(context: BoltContext, next: Callable[[], None]) -> None:
-        context[SESSION] = sessions(close_resets_only=False)
-        next()
-
-    return provide_session
+def new_session(sessions: SessionFactory) -> Session:
+    """A request's session: it connects on first use, and is unusable once closed."""
+    return sessions(close_resets_only=False)
 
 
 def in_request_session(listener: Callable[P, R]) -> Callable[P, R]:
