@@ -107,7 +107,7 @@ def read(text: str, subject: str = "", *, exclude: tuple[str, ...] = ()) -> list
     """
     if _SES_MARK in text[:5000]:
         return _ses(text[:20_000])
-    notice = _RETURNED.split(text, maxsplit=1)[0][:20_000]
+    notice = notice_part(text)
     skip = {a.lower() for a in exclude}
     # The notice's own postmaster is never a recipient; another domain's may be.
     domain = "@" + exclude[0].rpartition("@")[2].lower() if exclude and exclude[0] else None
@@ -139,6 +139,11 @@ def read(text: str, subject: str = "", *, exclude: tuple[str, ...] = ()) -> list
         diagnostic = notice[line_start : max(stop, end)].strip()[:600]
         seen[address] = _failure(address, diagnostic, notice, subject)
     return list(seen.values())
+
+
+def notice_part(text: str) -> str:
+    """The notice's own words: its text up to the returned message (20,000 characters at most)."""
+    return _RETURNED.split(text, maxsplit=1)[0][:20_000]
 
 
 def _failure(address: str, diagnostic: str, notice: str, subject: str) -> TextFailure:
