@@ -1,7 +1,9 @@
 """What replies do to their leads, gathered over a batch and written in a few statements.
 
 A person's reply stops the sequence (hot when interested); a verified hard bounce marks the lead
-bounced and suppresses it, with its evidence in the ledger; an explicit opt-out (a phrase, a
+bounced and suppresses it, with its evidence in the ledger, unless its reason leaves the address
+alive (a full mailbox, a block: `soft_bounces` counts those and suppresses at the third in a
+row); an explicit opt-out (a phrase, a
 complaint) goes through `cam.replies.unsubscribe`, while an opt-out only the model read just
 stops the sequence and waits on the card for a person; an out-of-office moves the next step to
 the return date, and a notice that the person is gone for good (left the company, mailbox no
@@ -33,7 +35,7 @@ from cam.core.safety import Grounds
 from cam.leads import lifecycle as lead_lifecycle
 from cam.leads.lifecycle import FINAL
 from cam.outreach import lifecycle
-from cam.replies import unsubscribe
+from cam.replies import soft_bounces, unsubscribe
 from cam.replies.rules import Classification
 
 
@@ -92,6 +94,8 @@ class ReplyActions:
         self.hot = 0
         self.postponed = 0
         self.unsubscribed = 0
+        # Soft bounces (a full mailbox, a block) counted without suppressing: `soft_bounces`.
+        self.counted = 0
 
     def apply(
         self,
@@ -107,10 +111,19 @@ class ReplyActions:
         was matched to. A bounce's recipients come with their evidence (`bounce_evidence`)."""
         kind = verdict.kind
         if kind is ReplyClass.bounce:
+            reasons = dict(verdict.bounce_reasons)
             for address, proof in (bounce_evidence or {}).items():
-                if (bounced := leads_by_email.get(address)) is not None:
-                    grounds = Grounds(SuppressionSource.bounce, proof, reply_id=reply_id)
-                    self._bounce(bounced, verdict.matched_rule, grounds)
+                if (bounced := leads_by_email.get(address)) is None:
+                    continue
+                why = verdict.matched_rule
+                if soft_bounces.is_soft(reason := reasons.get(address)) and reason is not None:
+                    row = soft_bounces.row_of(self.session, bounced.id, reply_id, reason)
+                    if not row.full:
+                        self.counted += 1  # the address may take mail again: go on
+                        continue
+                    why = proof = f"{row.evidence()}; {proof}"
+                grounds = Grounds(SuppressionSource.bounce, proof, reply_id=reply_id)
+                self._bounce(bounced, why, grounds)
         elif kind is ReplyClass.unsubscribe and verdict.opt_out is not None:
             source = (
                 SuppressionSource.complaint
