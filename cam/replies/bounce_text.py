@@ -147,7 +147,7 @@ def notice_part(text: str) -> str:
 
 
 def _failure(address: str, diagnostic: str, notice: str, subject: str) -> TextFailure:
-    status = _status(diagnostic) or _status(notice)
+    status = status_of(diagnostic) or status_of(notice)
     permanent = is_final(status, f"{subject}\n{notice}")
     reason = reason_of(status, diagnostic)
     if reason is BounceReason.undefined:
@@ -166,7 +166,7 @@ _ENHANCED = re.compile(
 _BASIC = re.compile(r"(?:^|said:|:|\s)\s*([45])\d\d(?:[\s-]|$)", re.MULTILINE)
 
 
-def _status(text: str) -> str:
+def status_of(text: str) -> str:
     """The enhanced status code in `text`, else its SMTP reply code's class ("5.0.0")."""
     if match := _ENHANCED.search(text):
         return ".".join(match.groups())
@@ -184,7 +184,7 @@ def _dsn_fields(notice: str, subject: str, skip: set[str]) -> list[TextFailure]:
             continue
         end = blocks[n + 1].start() if n + 1 < len(blocks) else len(notice)
         block = notice[max(0, match.start() - 300) : end]
-        status = (s.group(1) if (s := _DSN_STATUS.search(block)) else "") or _status(block)
+        status = (s.group(1) if (s := _DSN_STATUS.search(block)) else "") or status_of(block)
         permanent = is_final(status, f"{subject}\n{block}")
         failures[address] = TextFailure(
             address, permanent, status, reason_of(status, block), block.strip()[:600]
