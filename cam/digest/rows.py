@@ -44,9 +44,8 @@ REP_COLUMNS = (
 REP_NOTE = "Int. interested · Answ. answered · Median→ans. median time from reply to answer"
 BOUNCE_WORDS = {
     BounceReason.user_unknown: "User unknown",
-    # Not dead addresses: suppressed only at the third bounce in a row (`soft_bounces`).
-    BounceReason.mailbox_full: "Mailbox full (kept until 3 in a row)",
-    BounceReason.blocked: "Blocked / policy (kept until 3 in a row)",
+    BounceReason.mailbox_full: "Mailbox full",
+    BounceReason.blocked: "Blocked / policy",
     BounceReason.host_unknown: "Host unknown",
     BounceReason.suspended: "Account disabled",
     BounceReason.other: "Other",
