@@ -28,7 +28,8 @@ from pathlib import Path
 from bench.run_all import emit
 from cam.core.models import ReplyClass
 from cam.core.settings import DATA_DIR
-from cam.replies import rules
+from cam.replies import rules, soft_bounces
+from cam.replies.bounce_reasons import BounceReason
 from cam.replies.parser import parse_reply
 from cam.replies.rules import Classification
 
@@ -143,6 +144,9 @@ def report(outcomes: list[Outcome], *, misses: bool) -> None:
     )
     reasons = Counter(r for o in hard for r in o.reasons[:1])
     print("reasons of the first failed recipient, hard bounces:", dict(reasons.most_common()))
+    soft = sum(soft_bounces.is_soft(BounceReason(r[0])) for o in hard if (r := o.reasons[:1]))
+    print(f"of {len(hard)} hard bounces, {soft} leave the address alive (counted, suppressed at")
+    print(f"the third in a row), {len(hard) - soft} suppress at once")
     judged = [o for o in hard if o.expected.reason is not None and o.exact]
     agree = sum(o.reasons[:1] == (o.expected.reason,) for o in judged)
     emit(f"held-out bounces: reason as expected ({agree}/{len(judged)} exact ones)", agree, "")
