@@ -33,8 +33,8 @@ from cam.core.state import get_state
 from cam.escalation.escalations import escalate_hot_leads
 from cam.leads.qualify import process_new_leads
 from cam.outreach.scheduling import schedule_outreach
-from cam.outreach.sending import send_due_outreach
-from cam.replies.phase import detect_replies
+from cam.outreach.send_pass import send_due_outreach
+from cam.replies.reading import detect_replies
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ def _context(
 
 def _insert_run(ctx: CycleContext, *, kind: RunKind, slot: str | None, trigger: str) -> None:
     with unit_of_work(ctx.session_factory) as session:
-        ctx.dry_at_start = get_state(session).dry_run
+        ctx.mode_at_start = get_state(session).mode
         close_interrupted(session, kind=kind, now=ctx.report.start)
         run = CycleRun(
             kind=kind,

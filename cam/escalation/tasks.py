@@ -5,6 +5,7 @@ Outreach opens them (`cam.outreach.task_posting.open_task`); a click in Slack de
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any, cast
 
@@ -20,11 +21,23 @@ from cam.core.models import (
     utcnow,
 )
 from cam.escalation.event_payloads import TaskDecided
-from cam.leads import lifecycle
+from cam.leads import status as lead_status
 
 
 class UnknownTask(LookupError):
     """No manual task has this id."""
+
+
+class TaskChoice(enum.StrEnum):
+    """What a person chose on a task: its two buttons."""
+
+    done = "done"
+    skipped = "skipped"
+
+    @property
+    def status(self) -> TaskStatus:
+        """The status the task takes when this choice wins."""
+        return TaskStatus(self.value)
 
 
 def decide_task(
@@ -32,7 +45,7 @@ def decide_task(
     *,
     task_id: int,
     by: str,
-    done: bool,
+    choice: TaskChoice,
     note: str | None = None,
     now: datetime | None = None,
 ) -> ManualTask:
@@ -41,7 +54,7 @@ def decide_task(
     task = session.get(ManualTask, task_id)
     if task is None:
         raise UnknownTask(f"no task with id {task_id}")
-    status = TaskStatus.done if done else TaskStatus.skipped
+    status = choice.status
     result = cast(
         CursorResult[Any],
         session.execute(
@@ -52,7 +65,7 @@ def decide_task(
         ),
     )
     if result.rowcount == 1:
-        if done:
+        if choice is TaskChoice.done:
             session.execute(
                 update(Lead)
                 .where(Lead.id == task.lead_id)
@@ -62,7 +75,7 @@ def decide_task(
             session.execute(
                 update(Lead)
                 # A reply or an opt-out outranks a done task.
-                .where(Lead.id == task.lead_id, lifecycle.moves_to(LeadStatus.contacted))
+                .where(Lead.id == task.lead_id, lead_status.moves_to(LeadStatus.contacted))
                 .values(status=LeadStatus.contacted)
                 .execution_options(synchronize_session=False)
             )

@@ -8,7 +8,7 @@ addresses among them, one of the suppressed domains, then the verdicts in one bu
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -157,7 +157,7 @@ def _judge(
     *,
     email: str,
     title: str,
-    custom: dict[str, Any],
+    custom: Mapping[str, object],
     blocked: set[str],
     suppressed_domains: set[str],
     suppressed: bool,

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -111,9 +110,9 @@ def card_thread(session: Session, reply_id: int) -> int | None:
     return card.parent_id or card.id
 
 
-def _row(item: StoredReply, parent: int | None) -> dict[str, Any]:
+def _row(item: StoredReply, parent: int | None) -> notices.NoticeRow:
     payload = ReplyCardPayload(reply_id=item.reply_id, lead_id=item.lead_id)
-    return {**notices.row(NotificationTopic.reply_card, payload), "parent_id": parent}
+    return notices.row(NotificationTopic.reply_card, payload, parent_id=parent)
 
 
 def _first_cards(session: Session, lead_ids: set[int]) -> dict[int | None, int | None]:
@@ -150,6 +149,6 @@ def _escalate_interested(session: Session, human: Sequence[StoredReply], now: da
         session,
         [escalations.Candidate(lead_id, wanted[lead_id]) for lead_id in sorted(hot)],
         now,
-        notify=False,
+        shown_on=escalations.ShownOn.reply_card,
     )
     return len(created)

@@ -34,9 +34,9 @@ from cam.core.models import (
     TriageChoice,
 )
 from cam.core.safety import Grounds
-from cam.leads.lifecycle import FINAL
-from cam.leads.lifecycle import OPEN as IN_SEQUENCE
-from cam.outreach.lifecycle import NOT_YET_SENT
+from cam.leads.status import FINAL
+from cam.leads.status import OPEN as IN_SEQUENCE
+from cam.outreach.outbox_status import NOT_YET_SENT
 from cam.replies import escalation_requests as escalations
 from cam.replies import labels, opt_out_review, unsubscribe
 from cam.replies.event_payloads import LabelTrusted, ReplyTriaged, TriageRefusal
@@ -239,7 +239,9 @@ def _carry_out(
         if lead.status in (*IN_SEQUENCE, LeadStatus.replied):
             _stop(session, lead, LeadStatus.hot, f"marked interested by {by}", now)
         candidate = escalations.Candidate(lead.id, reply.id)
-        created = escalations.request_escalations(session, [candidate], now, notify=False)
+        created = escalations.request_escalations(
+            session, [candidate], now, shown_on=escalations.ShownOn.reply_card
+        )
         return created[0].approval_id if created else None
     if choice is TriageChoice.not_interested:
         status = lead.status if lead.status is LeadStatus.escalated else LeadStatus.replied

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from cam.core import safety
 from cam.core.config import ChannelLimitConfig, SendWindow
 from cam.core.db import SessionFactory, unit_of_work
-from cam.core.enums import AnswerEvent
+from cam.core.enums import AnswerEvent, SendMode
 from cam.core.models import (
     Answer,
     Channel,
@@ -24,7 +24,7 @@ from cam.core.models import (
     SendQuota,
 )
 from cam.core.state import get_state
-from cam.outreach import senders
+from cam.outreach import sender_mailboxes
 from cam.replies import answer_later, answering, due_answers
 from cam.replies.answer_mail import AnswerRequest
 from cam.replies.cards import StoredReply, queue_cards
@@ -154,7 +154,11 @@ def test_a_full_hour_at_due_time_leaves_it_for_the_next_hour(sessions: SessionFa
     due = scheduled.due_at + timedelta(minutes=5)
     with unit_of_work(sessions) as session:
         window = safety.hour_window(due, team.timezone)
-        session.add(SendQuota(scope=senders.hour_scope(False, "default"), window=window, used=1))
+        session.add(
+            SendQuota(
+                scope=sender_mailboxes.hour_scope(SendMode.live, "default"), window=window, used=1
+            )
+        )
     mail = RecordingEmailSender()
     send = {"config": team, "gateway_of": lambda _key: mail, "instance": "one"}
     assert due_answers.send_due(sessions, now=due, **send) == []
