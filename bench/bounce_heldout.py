@@ -29,7 +29,7 @@ from bench.run_all import emit
 from cam.core.models import ReplyClass
 from cam.core.settings import DATA_DIR
 from cam.replies import rules, soft_bounces
-from cam.replies.bounce_reasons import BounceReason
+from cam.replies.bounce_reasons import DEAD, BounceReason
 from cam.replies.parser import parse_reply
 from cam.replies.rules import Classification
 
@@ -39,6 +39,8 @@ TODAY = date(2026, 12, 6)
 # mbox "From " separator.
 _FILE_HEAD = re.compile(rb"\A(?:[ \t]*\r?\n)*(?:From [^\n]*\n)?")
 TARGET = 0.97
+SOFT_NAMES = {reason.value for reason in soft_bounces.SOFT}
+DEAD_NAMES = {reason.value for reason in DEAD}
 
 
 @dataclass(frozen=True)
@@ -144,9 +146,15 @@ def report(outcomes: list[Outcome], *, misses: bool) -> None:
     )
     reasons = Counter(r for o in hard for r in o.reasons[:1])
     print("reasons of the first failed recipient, hard bounces:", dict(reasons.most_common()))
-    soft = sum(soft_bounces.is_soft(BounceReason(r[0])) for o in hard if (r := o.reasons[:1]))
-    print(f"of {len(hard)} hard bounces, {soft} leave the address alive (counted, suppressed at")
-    print(f"the third in a row), {len(hard) - soft} suppress at once")
+    soft = [o for o in hard if o.reasons[:1] and soft_bounces.is_soft(BounceReason(o.reasons[0]))]
+    print(f"of {len(hard)} hard bounces, {len(soft)} leave the address alive (counted, suppressed")
+    print(f"at the third in a row), {len(hard) - len(soft)} suppress at once")
+    alive = [o for o in hard if o.expected.reason in SOFT_NAMES]
+    dead = [o for o in hard if o.expected.reason in DEAD_NAMES]
+    kept = sum(o in soft for o in alive)
+    gone = sum(o not in soft for o in dead)
+    emit(f"held-out bounces: live addresses (full, blocked...) counted ({kept}/{len(alive)})", kept)
+    emit(f"held-out bounces: dead addresses suppressed at once ({gone}/{len(dead)})", gone)
     judged = [o for o in hard if o.expected.reason is not None and o.exact]
     agree = sum(o.reasons[:1] == (o.expected.reason,) for o in judged)
     emit(f"held-out bounces: reason as expected ({agree}/{len(judged)} exact ones)", agree, "")
