@@ -2,13 +2,12 @@
 
 A person's reply stops the sequence (hot when interested); a verified hard bounce marks the lead
 bounced and suppresses it, with its evidence in the ledger, unless its reason leaves the address
-alive (a full mailbox, a block: `soft_bounces` counts those and suppresses at the third in a
-row); an explicit opt-out (a phrase, a
-complaint) goes through `cam.replies.unsubscribe`, while an opt-out only the model read just
-stops the sequence and waits on the card for a person; an out-of-office moves the next step to
-the return date, and a notice that the person is gone for good (left the company, mailbox no
-longer read) stops the sequence. Statuses only move forward: a later question does not cool a
-hot lead, and nothing revives an unsubscribed or bounced one.
+alive (a full mailbox, a block: `soft_bounces` counts those, and the third in a row suppresses);
+an explicit opt-out (a phrase, a complaint) goes through `cam.replies.unsubscribe`, while an
+opt-out only the model read just stops the sequence and waits on the card for a person; an
+out-of-office moves the next step to the return date, and a notice that the person is gone for good
+(left the company, mailbox no longer read) stops the sequence. Statuses only move forward: a
+later question does not cool a hot lead, and nothing revives an unsubscribed or bounced one.
 """
 
 from __future__ import annotations
@@ -94,8 +93,6 @@ class ReplyActions:
         self.hot = 0
         self.postponed = 0
         self.unsubscribed = 0
-        # Soft bounces (a full mailbox, a block) counted without suppressing: `soft_bounces`.
-        self.counted = 0
 
     def apply(
         self,
@@ -119,8 +116,7 @@ class ReplyActions:
                 if soft_bounces.is_soft(reason := reasons.get(address)) and reason is not None:
                     row = soft_bounces.row_of(self.session, bounced.id, reply_id, reason)
                     if not row.full:
-                        self.counted += 1  # the address may take mail again: go on
-                        continue
+                        continue  # stored with its reason; the address may take mail again
                     why = proof = f"{row.evidence()}; {proof}"
                 grounds = Grounds(SuppressionSource.bounce, proof, reply_id=reply_id)
                 self._bounce(bounced, why, grounds)

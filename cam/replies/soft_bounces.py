@@ -72,7 +72,9 @@ def row_of(session: Session, lead_id: int, reply_id: int, reason: BounceReason) 
     bounce for `reason`.
 
     Several notices about one of our messages (a retry, a copy) count once: by the outreach
-    row they were matched to. A reply of the person's, or a bounce that is not soft, ends it.
+    row they were matched to. A reply of the person's (interested, not interested, a question,
+    an opt-out, an absence) or a bounce that is not soft ends it; `other` neither counts nor
+    ends it, since a mail system's notices that are no bounce (a delay) are stored so too.
     """
     rows = session.execute(
         select(Reply.id, Reply.outreach_id, Reply.classification, Reply.bounce_reason)
