@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
@@ -32,6 +32,7 @@ from bot.answers import Answers, invalidating
 from bot.deps import Deps
 from bot.errors import Refused, user_message
 from bot.listeners import commands
+from bot.middleware import Direct
 from bot.notifier import Notifier
 from bot.payloads import BadPayload
 from bot.request_guard import request_guard
@@ -121,10 +122,11 @@ def create_app(
     )
     app.middleware(guard)
 
-    @app.middleware
-    def provide_deps(context: BoltContext, next: Callable[[], None]) -> None:
-        context["deps"] = deps
-        next()
+    def provide_deps(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+        req.context["deps"] = deps
+        return next()
+
+    app.middleware(Direct(provide_deps))
 
     app.error(handle_error)
     listeners.register(app)
@@ -185,10 +187,11 @@ class SlackHandler(SlackRequestHandler):
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
         body = request.get_body()
         headers = request.get_headers()
-        if not _flat(headers).get("x-slack-request-timestamp", "").isdigit():
+        flat = _flat(headers)
+        if not flat.get("x-slack-request-timestamp", "").isdigit():
             # Bolt's verifier raises on a timestamp that is not a number: refuse it here.
             return BoltResponse(status=401, body="invalid request")
-        if not self._verifier.is_valid_request(body, _flat(headers)):
+        if not self._verifier.is_valid_request(body, flat):
             log.warning("refused a request with a bad or expired signature (%d bytes)", len(body))
             return BoltResponse(status=401, body="invalid request")
         try:
