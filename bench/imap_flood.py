@@ -30,7 +30,7 @@ from cam.core.models import Notification, NotificationTopic, Reply
 from cam.core.settings import DATA_DIR
 from cam.gateways.imap import ImapInboxReader
 from cam.replies.learning import classifier_for
-from cam.replies.phase import read_mailbox
+from cam.replies.reading import read_mailbox
 from tests.gateways.imap_server import running_imap_server
 from tests.replies.prospects import add_prospect, reply
 

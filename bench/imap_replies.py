@@ -29,7 +29,7 @@ from cam.core.settings import DATA_DIR
 from cam.gateways.imap import ImapInboxReader
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopSocialPoster
 from cam.replies.parser import parse_reply
-from cam.replies.phase import detect_replies
+from cam.replies.reading import detect_replies
 from cam.replies.rules import classify, load_rules
 from tests.gateways.imap_server import ImapServer, running_imap_server
 from tests.replies.reply_corpus import EXPECTED, NOW, TODAY, raw, seed

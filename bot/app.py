@@ -28,7 +28,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.exc import OperationalError
 
 from bot import listeners
-from bot.answers import Answers, invalidating
+from bot.command_cache import Answers, invalidating
 from bot.deps import Deps
 from bot.errors import Refused, user_message
 from bot.listeners import commands

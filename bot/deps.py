@@ -8,7 +8,7 @@ from datetime import datetime
 
 from slack_sdk import WebClient
 
-from bot.answers import Answers
+from bot.command_cache import Answers
 from bot.settings import BotSettings
 from bot.worker import Worker
 from cam.core.db import SessionFactory
@@ -19,7 +19,7 @@ from cam.core.ports import Gateways
 class Deps:
     settings: BotSettings
     client: WebClient
-    # Its commits that write invalidate `answers` (bot/answers.py `invalidating`).
+    # Its commits that write invalidate `answers` (bot/command_cache.py `invalidating`).
     session_factory: SessionFactory
     gateways: Gateways
     worker: Worker

@@ -24,7 +24,7 @@ from cam.core.enums import NotificationTopic, SwitchAction
 from cam.core.models import utcnow
 from cam.core.notices import SwitchPayload, notice
 from cam.core.settings import Settings
-from cam.outreach import senders
+from cam.outreach import sender_mailboxes
 
 Mailbox = Annotated[
     str | None, typer.Argument(help="Only this sender mailbox (its key in the mailboxes file).")
@@ -91,8 +91,8 @@ def _apply(
             f"without a mailbox {action}s it"
         )
     try:
-        return senders.set_paused(session, config, mailbox, paused=paused, by=by)
-    except senders.UnknownMailbox:
+        return sender_mailboxes.set_paused(session, config, mailbox, paused=paused, by=by)
+    except sender_mailboxes.UnknownMailbox:
         keys = ", ".join(sender.key for sender in config.senders())
         raise CliError(f"no mailbox is called {mailbox!r}; the mailboxes: {keys}") from None
 

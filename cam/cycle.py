@@ -33,8 +33,8 @@ from cam.core.state import get_state
 from cam.escalation.escalations import escalate_hot_leads
 from cam.leads.qualify import process_new_leads
 from cam.outreach.scheduling import schedule_outreach
-from cam.outreach.sending import send_due_outreach
-from cam.replies.phase import detect_replies
+from cam.outreach.send_pass import send_due_outreach
+from cam.replies.reading import detect_replies
 
 log = logging.getLogger(__name__)
 

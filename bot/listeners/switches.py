@@ -18,7 +18,7 @@ from cam.bootstrap import cycle_config
 from cam.core import state
 from cam.core.db import unit_of_work
 from cam.escalation import go_live as go_live_requests
-from cam.outreach import senders
+from cam.outreach import sender_mailboxes
 
 CHECKING = "Checking what sending for real needs (mail servers, CRM, Slack)… the list follows."
 
@@ -119,8 +119,10 @@ def _set_mailbox_paused(invocation: Invocation, ack: Ack, deps: Deps, *, paused:
         if not config.mailboxes:
             raise Refused(f"This team sends from one mailbox: `/cam {verb}` alone {verb}s it.")
         try:
-            changed = senders.set_paused(session, config, key, paused=paused, by=invocation.user)
-        except senders.UnknownMailbox:
+            changed = sender_mailboxes.set_paused(
+                session, config, key, paused=paused, by=invocation.user
+            )
+        except sender_mailboxes.UnknownMailbox:
             named = ", ".join(f"`{known}`" for known in keys)
             raise Refused(
                 f"No mailbox is called `{escape(key[:40])}`. The mailboxes: {named}."

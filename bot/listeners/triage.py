@@ -1,7 +1,7 @@
 """The buttons of a reply card: Interested, Not interested, Unsubscribe, Snooze, Agree.
 
-Every click is checked against the card's own terms first (`bot.card_guard`); a refused one
-is an event, and its clicker is told why. Unsubscribe takes two steps on the server: the
+Every click is checked against the card's own terms first (`bot.listeners.card_guard`); a
+refused one is an event, and its clicker is told why. Unsubscribe takes two steps on the server: the
 card's button only asks, privately, with a button of its own that acts. A decision acts on
 the lead at once and is recorded under its clicker's name; the classifier learns from it
 once trusted (an approver's, or Agree by a second person). Only sending a lead to the CRM

@@ -28,7 +28,7 @@ from cam.core.models import (
 )
 from cam.demo.script import ScriptedMail
 
-# How the reply phase begins the rule of a bounce it does not trust (cam/replies/phase.py).
+# How the reply phase begins the rule of a bounce it does not trust (cam/replies/reading.py).
 UNVERIFIED = "unverified notice"
 REVIEW_WORDS = {
     "opt_out_guess": "only the model read an opt-out: a person confirms it on the card",

@@ -39,7 +39,7 @@ from cam.escalation.outcomes import (
     get_approval,
     refuse,
 )
-from cam.leads import lifecycle as lead_lifecycle
+from cam.leads import status as lead_status
 from cam.replies import labels
 
 
@@ -134,7 +134,7 @@ def _apply(
     elif approval.kind is ApprovalKind.escalate_lead and approval.lead_id is not None:
         lead = session.get(Lead, approval.lead_id)
         if lead is not None and approve:
-            if lead_lifecycle.may_move(lead.status, LeadStatus.escalated):
+            if lead_status.may_move(lead.status, LeadStatus.escalated):
                 lead.status = LeadStatus.escalated
             lead.status_reason = f"escalation approved by {by}"
             reply = session.get(Reply, approval.reply_id) if approval.reply_id else None

@@ -20,7 +20,7 @@ from cam.core.models import (
     utcnow,
 )
 from cam.escalation.event_payloads import TaskDecided
-from cam.leads import lifecycle
+from cam.leads import status as lead_status
 
 
 class UnknownTask(LookupError):
@@ -62,7 +62,7 @@ def decide_task(
             session.execute(
                 update(Lead)
                 # A reply or an opt-out outranks a done task.
-                .where(Lead.id == task.lead_id, lifecycle.moves_to(LeadStatus.contacted))
+                .where(Lead.id == task.lead_id, lead_status.moves_to(LeadStatus.contacted))
                 .values(status=LeadStatus.contacted)
                 .execution_options(synchronize_session=False)
             )

@@ -24,7 +24,7 @@ from cam.core.safety import (
     team_day,
 )
 from cam.core.state import get_state
-from cam.outreach import senders
+from cam.outreach import sender_mailboxes
 
 
 class DailyUse(BaseModel):
@@ -120,13 +120,15 @@ def _mailboxes(
 ) -> list[MailboxLimits]:
     if not config.mailboxes:
         return []
-    paused = senders.paused_keys(session)
+    paused = sender_mailboxes.paused_keys(session)
     found = []
     for sender in config.senders():
-        started_on = senders.started_on(session, sender.key)
+        started_on = sender_mailboxes.started_on(session, sender.key)
         cap = sender.limits.cap_on_day((day - started_on).days if started_on else 0)
-        used_today = used.get((senders.scope(config.dry_run, sender.key), day_window(day)), 0)
-        hour_scope = senders.hour_scope(config.dry_run, sender.key)
+        used_today = used.get(
+            (sender_mailboxes.scope(config.dry_run, sender.key), day_window(day)), 0
+        )
+        hour_scope = sender_mailboxes.hour_scope(config.dry_run, sender.key)
         found.append(
             MailboxLimits(
                 key=sender.key,

@@ -3,7 +3,7 @@
 Checks (the lead still wants mail, the domain is not blocked, the address is not suppressed,
 the moment is in the recipient's window), rendering with the thread of the first email for
 follow-ups, and the quota counters one message takes. How a row moves from status to status is
-`cam.outreach.lifecycle`.
+`cam.outreach.outbox_status`.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from cam.core.models import (
     OutreachMessage,
     OutreachStatus,
 )
-from cam.leads.lifecycle import STOPPED
-from cam.outreach import senders
+from cam.leads.status import STOPPED
+from cam.outreach import sender_mailboxes
 from cam.outreach.templates import (
     TemplateRenderError,
     compile_template,
@@ -179,10 +179,10 @@ class Quota:
         daily, hourly = Limit.daily_cap(channel), Limit.hourly_cap(channel)
         if sender is not None:
             self.scopes: list[tuple[str, str, Limit]] = [
-                (senders.scope(dry, sender.key), day, daily)
+                (sender_mailboxes.scope(dry, sender.key), day, daily)
             ]
             if sender.limits.hourly_cap is not None:
-                self.scopes.append((senders.hour_scope(dry, sender.key), hour, hourly))
+                self.scopes.append((sender_mailboxes.hour_scope(dry, sender.key), hour, hourly))
         else:
             limits = config.safety_settings.channels.get(channel)
             self.scopes = [(safety.channel_scope(dry, channel), day, daily)]

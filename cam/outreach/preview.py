@@ -21,9 +21,9 @@ from cam.core.mailboxes import DEFAULT_KEY, MailboxError, mailbox_settings
 from cam.core.models import CampaignStep, Channel, Lead, OutreachMessage, OutreachStatus
 from cam.core.settings import Settings
 from cam.gateways.mail import Composer, MailError
-from cam.outreach import senders
+from cam.outreach import sender_mailboxes
 from cam.outreach.outbox import Rendered, Renderer, outside_window, refusal
-from cam.outreach.outgoing import outgoing_email
+from cam.outreach.outgoing_email import outgoing_email
 from cam.outreach.templates import TemplateRenderError
 
 
@@ -82,7 +82,7 @@ def next_message(
         ) from exc
     goes_out = max(row.scheduled_at, now)
     held = _held(session, config, lead, paused=paused)
-    if sender is not None and sender.key in senders.paused_keys(session):
+    if sender is not None and sender.key in sender_mailboxes.paused_keys(session):
         held.append(f"its mailbox {sender.key} is paused: `/cam resume {sender.key}`")
     window = sender.window if sender is not None else config.safety_settings.send_window
     if outside_window(config, lead, goes_out, window):
@@ -110,7 +110,7 @@ def next_message(
 
 def _sender(session: Session, config: CAMCycleConfig, lead: Lead, now: datetime) -> Sender:
     """The mailbox the lead's emails leave from (the one the send pass would give it)."""
-    key = lead.mailbox or senders.mailbox_for(session, config, lead, now) or DEFAULT_KEY
+    key = lead.mailbox or sender_mailboxes.mailbox_for(session, config, lead, now) or DEFAULT_KEY
     for sender in config.senders():
         if sender.key == key:
             return sender

@@ -28,9 +28,9 @@ from cam.core.models import (
     LeadStatus,
     OutreachStatus,
 )
-from cam.leads import lifecycle as lead_lifecycle
+from cam.leads import status as lead_status
 from cam.leads.scoring import load_rules
-from cam.outreach import lifecycle, senders
+from cam.outreach import outbox_status, sender_mailboxes
 from cam.outreach.campaigns import sync_campaign_file
 from cam.outreach.event_payloads import OutreachNotPlanned, OutreachScheduled
 from cam.outreach.slots import SlotPlanner
@@ -87,7 +87,7 @@ class Planned:
 def schedule_outreach(ctx: CycleContext) -> None:
     """Enrol leads at or above the threshold; plan the next step of each lead that is due.
 
-    When live, simulated steps are planned again first (`lifecycle.replan_simulated`), so no
+    When live, simulated steps are planned again first (`outbox_status.replan_simulated`), so no
     step is planned on top of one that never went out.
     """
     config = ctx.config
@@ -96,7 +96,7 @@ def schedule_outreach(ctx: CycleContext) -> None:
     day = safety.day_window(safety.team_day(now, config.timezone))
     with unit_of_work(ctx.session_factory) as session:
         if not ctx.dry_run:
-            lifecycle.replan_simulated(session)
+            outbox_status.replan_simulated(session)
         campaign = sync_campaign_file(
             session,
             config.campaign_file,
@@ -108,7 +108,7 @@ def schedule_outreach(ctx: CycleContext) -> None:
         ctx.report.leads_enrolled += enrolled
         below = _below_threshold(session, campaign, ctx.report.start)
         ctx.report.leads_below_threshold += below
-        senders.assign_unowned(session, config, now)
+        sender_mailboxes.assign_unowned(session, config, now)
         due_now = _Due(campaign, len(steps), now, ctx.dry_run)
         first_room = config.max_outreach_per_day - safety.quota_used(session, FIRST_SCOPE, day)
         followup_room = config.max_followups_per_day - safety.quota_used(
@@ -162,7 +162,7 @@ def _plan(
         number = lead.steps_planned + 1
         step = steps[number]
         new_status = lead.status
-        if lead_lifecycle.may_move(lead.status, LeadStatus.scheduled):
+        if lead_status.may_move(lead.status, LeadStatus.scheduled):
             new_status = LeadStatus.scheduled
         if step.channel not in ctx.config.channels_enabled:
             skipped = OutreachStatus.skipped
@@ -180,7 +180,7 @@ def _plan(
             ctx.report.hold(why_later, on)
         rows[lead.id] = _row(lead, campaign.id, step, when, OutreachStatus.planned, None)
         lead_changes[lead.id] = _lead_change(lead.id, number, None, new_status, now)
-    inserted = lifecycle.insert_planned(session, list(rows.values()))
+    inserted = outbox_status.insert_planned(session, list(rows.values()))
     for lead_id in sorted(set(rows) - inserted):
         _not_planned(session, ctx, lead_id, rows[lead_id]["step"])
     if inserted:
@@ -249,14 +249,14 @@ class _Due:
     def filter(self, kind: StepKind) -> list[Any]:
         conditions = [
             Lead.campaign_id == self.campaign.id,
-            Lead.status.in_(sorted(lead_lifecycle.ENROLLED)),
+            Lead.status.in_(sorted(lead_status.ENROLLED)),
             Lead.replied_at.is_(None),
             Lead.next_step_at <= self.now,
             Lead.steps_planned < self.step_count,
         ]
         if kind is StepKind.first:
             return [*conditions, Lead.steps_planned == 0]
-        previous = lifecycle.previous_step_done(dry_run=self.dry_run)
+        previous = outbox_status.previous_step_done(dry_run=self.dry_run)
         return [*conditions, Lead.steps_planned > 0, previous]
 
 

@@ -25,8 +25,8 @@ from cam.core.models import (
     SuppressionSource,
 )
 from cam.core.ports import SendOutcome, SendResult
-from cam.leads import lifecycle as lead_lifecycle
-from cam.outreach import lifecycle
+from cam.leads import status as lead_status
+from cam.outreach import outbox_status
 from cam.outreach.outbox import Quota
 from cam.outreach.send_state import PassState
 
@@ -116,7 +116,7 @@ def _outcome(
         return
     row.status, row.reason = OutreachStatus.failed, f"rejected: {result.detail}"[:1000]
     state.counts.failed += 1
-    if lead_lifecycle.may_move(lead.status, LeadStatus.bounced):
+    if lead_status.may_move(lead.status, LeadStatus.bounced):
         lead.status, lead.status_reason = LeadStatus.bounced, row.reason
     lead.next_step_at = None
     # The receiving server refused our own message at send time: the strongest bounce evidence.
@@ -127,11 +127,11 @@ def _outcome(
     safety.suppress(
         session, SuppressionKind.email, lead.email, f"hard bounce: {result.detail}", grounds
     )
-    lifecycle.stop_sequences(session, [lead.id], "lead bounced", now=state.now)
+    outbox_status.stop_sequences(session, [lead.id], "lead bounced", now=state.now)
 
 
 def _contacted(state: PassState, row: OutreachMessage, lead: Lead) -> None:
-    if lead_lifecycle.may_move(lead.status, LeadStatus.contacted):
+    if lead_status.may_move(lead.status, LeadStatus.contacted):
         lead.status = LeadStatus.contacted
     lead.last_contacted_at = state.now
     delivered(state, row, lead)

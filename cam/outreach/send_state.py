@@ -21,8 +21,8 @@ from cam.core.db import unit_of_work
 from cam.core.enums import Limit
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import CampaignStep, Channel, Lead, OutreachMessage, OutreachStatus
-from cam.leads import lifecycle as lead_lifecycle
-from cam.outreach import lifecycle
+from cam.leads import status as lead_status
+from cam.outreach import outbox_status
 from cam.outreach.outbox import Rendered, Renderer, next_in_window, outside_window, refusal
 from cam.outreach.scheduling import next_step_at
 from cam.outreach.templates import TemplateRenderError
@@ -64,7 +64,7 @@ class PassState:
         if self.halted is not None:
             return True
         was_dry = bool(self.ctx.dry_at_start)
-        self.halted = lifecycle.halt_reason(session, dry_run=self.ctx.dry_run, was_dry=was_dry)
+        self.halted = outbox_status.halt_reason(session, dry_run=self.ctx.dry_run, was_dry=was_dry)
         if self.halted is None:
             return False
         waiting = self.count_due(session, None)
@@ -171,6 +171,6 @@ class PassState:
 
     def advance(self, row: OutreachMessage, lead: Lead, moment: datetime) -> None:
         """Record that the step went out (or would have) and when the next one is due."""
-        if lead.status in lead_lifecycle.ENROLLED and lead.replied_at is None:
+        if lead.status in lead_status.ENROLLED and lead.replied_at is None:
             steps = self.steps.get(row.campaign_id, {})
             lead.next_step_at = next_step_at(steps, row.step, moment)

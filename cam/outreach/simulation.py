@@ -7,7 +7,7 @@ from cam.core import safety
 from cam.core.db import unit_of_work
 from cam.core.enums import Limit
 from cam.core.models import Channel, OutreachStatus
-from cam.outreach import senders
+from cam.outreach import sender_mailboxes
 from cam.outreach.outbox import Quota
 from cam.outreach.send_state import PassState
 
@@ -20,7 +20,7 @@ def simulate(state: PassState) -> None:
     until = safety.end_of_team_day(state.now, state.config.timezone)
     full: set[tuple[Channel, str, str]] = set()
     with unit_of_work(state.ctx.session_factory) as session:
-        paused = senders.paused_keys(session)
+        paused = sender_mailboxes.paused_keys(session)
         rows = session.execute(state.due(None, until).limit(DRY_RUN_BATCH)).all()
         for row, lead in rows:
             moment = max(row.scheduled_at, state.now)

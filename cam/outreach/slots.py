@@ -16,7 +16,7 @@ from cam.core.enums import Limit
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import Channel, Lead, OutreachMessage
 from cam.core.state import get_state
-from cam.outreach import lifecycle, senders
+from cam.outreach import outbox_status, sender_mailboxes
 
 TRIES_PER_WINDOW = 24
 
@@ -36,7 +36,7 @@ class SlotPlanner:
         self.now = now
         self.config: CAMCycleConfig = ctx.config
         self.senders = {sender.key: sender for sender in ctx.config.senders()}
-        self.started_on = {key: senders.started_on(session, key) for key in self.senders}
+        self.started_on = {key: sender_mailboxes.started_on(session, key) for key in self.senders}
         self.runtime_started_on = get_state(session).mailbox_started_on
         self.taken: dict[Lane, list[datetime]] = defaultdict(list)
         self.per_day: Counter[tuple[Lane, str]] = Counter()
@@ -47,7 +47,7 @@ class SlotPlanner:
             select(OutreachMessage.channel, OutreachMessage.scheduled_at, Lead.domain, Lead.mailbox)
             .join(Lead, Lead.id == OutreachMessage.lead_id)
             .where(
-                OutreachMessage.status.in_(lifecycle.SLOT_TAKING),
+                OutreachMessage.status.in_(outbox_status.SLOT_TAKING),
                 OutreachMessage.scheduled_at >= since,
             )
         )

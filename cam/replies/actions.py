@@ -30,9 +30,9 @@ from cam.core.models import (
     SuppressionSource,
 )
 from cam.core.safety import Grounds
-from cam.leads import lifecycle as lead_lifecycle
-from cam.leads.lifecycle import FINAL
-from cam.outreach import lifecycle
+from cam.leads import status as lead_status
+from cam.leads.status import FINAL
+from cam.outreach import outbox_status
 from cam.replies import unsubscribe
 from cam.replies.rules import Classification
 
@@ -134,11 +134,11 @@ class ReplyActions:
             return
         if lead.replied_at is None:
             lead.replied_at = self.now
-        if kind is ReplyClass.interested and lead_lifecycle.may_move(lead.status, LeadStatus.hot):
+        if kind is ReplyClass.interested and lead_status.may_move(lead.status, LeadStatus.hot):
             lead.status = LeadStatus.hot
             lead.status_reason = "replied: interested"
             self.hot += 1
-        elif lead_lifecycle.may_move(lead.status, LeadStatus.replied):
+        elif lead_status.may_move(lead.status, LeadStatus.replied):
             lead.status = LeadStatus.replied
             lead.status_reason = (
                 "replied: looks like an opt-out, for the team to confirm"
@@ -158,7 +158,7 @@ class ReplyActions:
         self.stop.setdefault(lead.id, "gone: the address is no longer read")
 
     def _bounce(self, lead: LeadView, why: str, grounds: Grounds) -> None:
-        if lead_lifecycle.may_move(lead.status, LeadStatus.bounced):
+        if lead_status.may_move(lead.status, LeadStatus.bounced):
             lead.status = LeadStatus.bounced
             lead.status_reason = f"hard bounce: {why}"[:500]
         lead.next_step_at = None
@@ -185,7 +185,7 @@ class ReplyActions:
         self._write_leads(list(self.leads.values()))
         for reason in sorted(set(self.stop.values())):
             ids = [lead_id for lead_id, r in self.stop.items() if r == reason]
-            lifecycle.stop_sequences(self.session, ids, reason, now=self.now)
+            outbox_status.stop_sequences(self.session, ids, reason, now=self.now)
         self._suppress()
         postpone = {k: v for k, v in self.postpone.items() if k not in self.stop}
         if postpone:
@@ -239,7 +239,7 @@ class ReplyActions:
         rows = self.session.execute(
             select(OutreachMessage.id, OutreachMessage.lead_id, OutreachMessage.scheduled_at).where(
                 OutreachMessage.lead_id.in_(postpone),
-                OutreachMessage.status.in_(lifecycle.NOT_YET_SENT),
+                OutreachMessage.status.in_(outbox_status.NOT_YET_SENT),
             )
         ).all()
         moved = []

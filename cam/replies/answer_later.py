@@ -27,7 +27,7 @@ from cam.core.db import SessionFactory, unit_of_work
 from cam.core.enums import AnswerEvent
 from cam.core.models import Answer, Lead, NotificationTopic, OutreachStatus, Reply
 from cam.core.notices import ScheduledAnswerPayload, notice
-from cam.outreach import lifecycle
+from cam.outreach import outbox_status
 from cam.replies import answering, cards
 from cam.replies.actions import WORKDAYS, working_day_after
 from cam.replies.answer_mail import AnswerRequest, outbox_row
@@ -119,7 +119,7 @@ def schedule(
             return None  # the same submission, stored by another instance a moment ago
         answer_id = int(inserted[0][0])
         lead.next_step_at = None
-        lifecycle.stop_sequences(session, [lead.id], SEQUENCE_STOPPED, now=now)
+        outbox_status.stop_sequences(session, [lead.id], SEQUENCE_STOPPED, now=now)
         announce(session, reply.id, answer_id, AnswerEvent.scheduled)
         return Scheduled(answer_id, due, zone)
 

@@ -31,7 +31,7 @@ from cam.core.ports import (
     SendOutcome,
 )
 from cam.core.state import get_state
-from cam.outreach import lifecycle, senders
+from cam.outreach import outbox_status, sender_mailboxes
 from cam.replies.answer_mail import AnswerRequest, outbox_row, outgoing, thread_of
 
 SEQUENCE_STOPPED = "answered from Slack: a person took the conversation over"
@@ -82,7 +82,7 @@ def refusal(
         return AnswerRefused("body", f"not sent: the domain {blocked} is blocked")
     if get_state(session).paused:
         return AnswerRefused("mailbox", "CAM is paused: nothing is sent until `/cam resume`")
-    if mailbox in senders.paused_keys(session):
+    if mailbox in sender_mailboxes.paused_keys(session):
         return AnswerRefused(
             "mailbox", f"mailbox {mailbox} is paused: `/cam resume {mailbox}` first"
         )
@@ -274,7 +274,7 @@ def answered(session: Session, reply: Reply, lead: Lead, now: datetime) -> None:
         .execution_options(synchronize_session=False)
     )
     lead.next_step_at = None
-    lifecycle.stop_sequences(session, [lead.id], SEQUENCE_STOPPED, now=now)
+    outbox_status.stop_sequences(session, [lead.id], SEQUENCE_STOPPED, now=now)
 
 
 def claimed_before(session: Session, request_key: str) -> bool:
@@ -296,7 +296,7 @@ def _take_hour(
     if cap is None:
         return True
     window = safety.hour_window(now, config.timezone)
-    return safety.reserve(session, senders.hour_scope(dry_run, sender.key), window, cap)
+    return safety.reserve(session, sender_mailboxes.hour_scope(dry_run, sender.key), window, cap)
 
 
 def _give_hour_back(
@@ -305,4 +305,4 @@ def _give_hour_back(
     if sender.limits.hourly_cap is None:
         return
     window = safety.hour_window(claimed_at, config.timezone)
-    safety.release(session, senders.hour_scope(False, sender.key), window)
+    safety.release(session, sender_mailboxes.hour_scope(False, sender.key), window)

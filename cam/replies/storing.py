@@ -2,7 +2,7 @@
 fails), bounces kept to the recipients their evidence holds for, each reply matched to our
 outreach or a lead, its row written and its lead acted on (cam/replies/actions.py).
 
-The read loop that hands batches here is `cam/replies/phase.py`.
+The read loop that hands batches here is `cam/replies/reading.py`.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from cam.core.models import (
     SuppressionSource,
 )
 from cam.core.unsubscribe_tokens import normalize_email
-from cam.leads.lifecycle import FINAL
+from cam.leads.status import FINAL
 from cam.replies.event_payloads import SuppressionRestored
 from cam.replies.ledger_row import LedgerRow
 

@@ -34,9 +34,9 @@ from cam.core.models import (
     TriageChoice,
 )
 from cam.core.safety import Grounds
-from cam.leads.lifecycle import FINAL
-from cam.leads.lifecycle import OPEN as IN_SEQUENCE
-from cam.outreach.lifecycle import NOT_YET_SENT
+from cam.leads.status import FINAL
+from cam.leads.status import OPEN as IN_SEQUENCE
+from cam.outreach.outbox_status import NOT_YET_SENT
 from cam.replies import escalation_requests as escalations
 from cam.replies import labels, opt_out_review, unsubscribe
 from cam.replies.event_payloads import LabelTrusted, ReplyTriaged, TriageRefusal

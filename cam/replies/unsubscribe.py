@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from cam.core import events, safety
 from cam.core.models import Lead, LeadStatus, Suppression, SuppressionKind
 from cam.core.unsubscribe_tokens import normalize_email
-from cam.leads import lifecycle as lead_lifecycle
-from cam.outreach import lifecycle
+from cam.leads import status as lead_status
+from cam.outreach import outbox_status
 from cam.replies.event_payloads import Unsubscribed
 
 
@@ -42,7 +42,7 @@ def unsubscribe(
         leads_changed = _rowcount(
             session.execute(
                 update(Lead)
-                .where(Lead.id.in_(lead_ids), lead_lifecycle.moves_to(LeadStatus.unsubscribed))
+                .where(Lead.id.in_(lead_ids), lead_status.moves_to(LeadStatus.unsubscribed))
                 .values(
                     status=LeadStatus.unsubscribed,
                     status_reason=why,
@@ -51,7 +51,7 @@ def unsubscribe(
                 .execution_options(synchronize_session=False)
             )
         )
-        skipped = lifecycle.stop_sequences(session, lead_ids, why)
+        skipped = outbox_status.stop_sequences(session, lead_ids, why)
     changed = added or leads_changed > 0 or skipped > 0
     if changed:
         events.record(

@@ -33,7 +33,7 @@ from cam.core.ports import GatewayError, InboxIdle, InboxReader
 from cam.replies import watch_state
 from cam.replies.actions import WORKDAYS
 from cam.replies.learning import Classify
-from cam.replies.phase import read_mailbox
+from cam.replies.reading import read_mailbox
 from cam.replies.storing import MailboxRead
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from cam.gateways.factory import build_gateways
 from cam.gateways.imap import ImapInboxReader
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopSocialPoster
 from cam.replies.cards import StoredReply, queue_cards
-from cam.replies.phase import detect_replies
+from cam.replies.reading import detect_replies
 from cam.replies.rules import Classification
 from tests.e2e.answering import PROSPECT, BotParts, notifier, post_reply_card
 from tests.e2e.cards import shown_elements

@@ -32,7 +32,7 @@ from cam.core.models import (
     utcnow,
 )
 from cam.gateways.factory import build_gateways
-from cam.outreach import senders
+from cam.outreach import sender_mailboxes
 from tests.e2e.answering import (
     JONAS,
     MAYA,
@@ -215,7 +215,7 @@ def test_a_suppressed_address_and_a_paused_mailbox_are_refused_in_the_modal(
         now = utcnow()
         for moment in (now, now + timedelta(minutes=2)):  # a run across the hour's end
             window = safety.hour_window(moment, team.settings.timezone)
-            scope = senders.hour_scope(False, "maya")
+            scope = sender_mailboxes.hour_scope(False, "maya")
             session.merge(SendQuota(scope=scope, window=window, used=5))
     full = submit(team.slack, view, user=MAYA, view_id="V0ANSWER3")
     assert "mailbox maya has sent its 5 emails this hour" in shown(full["errors"])

@@ -24,7 +24,7 @@ from cam.core.models import Event, MailboxState, SendQuota, utcnow
 from cam.core.safety import day_window, team_day
 from cam.core.settings import DATA_DIR
 from cam.core.state import get_state
-from cam.outreach import senders
+from cam.outreach import sender_mailboxes
 from tests.e2e.slack_client import APPROVER, OUTSIDER, RunningBot, shown
 from tests.e2e.test_preview import plan
 from tests.gateways.mailbox_team import JONAS, MAYA, running_team
@@ -48,7 +48,7 @@ def team_bot(start_bot: Callable[..., RunningBot], monkeypatch: pytest.MonkeyPat
 
 def paused(bot: RunningBot) -> set[str]:
     with unit_of_work(bot.sessions) as session:
-        return senders.paused_keys(session)
+        return sender_mailboxes.paused_keys(session)
 
 
 def test_an_approver_pauses_and_resumes_one_mailbox(team_bot: RunningBot) -> None:
@@ -168,7 +168,7 @@ def test_preview_shows_the_leads_mailbox_its_from_and_its_window(
 
     with unit_of_work(bot.sessions) as session:
         config = cycle_config(bot.settings, get_state(session))
-        senders.set_paused(session, config, "jonas", paused=True, by=APPROVER)
+        sender_mailboxes.set_paused(session, config, "jonas", paused=True, by=APPROVER)
     jonas = shown(bot.slack.command("preview bo@south.example", user=OUTSIDER).json)
     assert "*From*\\nJonas Berg &lt;jonas@acme.example&gt;" in jonas
     assert f"<!date^{int(planned.timestamp())}^" in jonas

@@ -28,7 +28,7 @@ from cam.core.models import CycleRun, Lead, OutreachMessage, OutreachStatus, Sen
 from cam.core.settings import Settings
 from cam.cycle import run_send_pass
 from cam.gateways.factory import build_gateways
-from cam.outreach.sending import CLAIM_LEASE
+from cam.outreach.send_pass import CLAIM_LEASE
 from tests.faults import send_worker
 from tests.faults.outbox import BASE, Caps, deliveries, live_config, seed_outbox
 from tests.gateways.smtp_server import SmtpServer

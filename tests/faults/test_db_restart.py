@@ -31,7 +31,7 @@ from cam.core.report import CAMCycleReport
 from cam.cycle import run_daily_cam_cycle, run_send_pass
 from cam.gateways.factory import build_gateways
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopSocialPoster
-from cam.outreach.sending import CLAIM_LEASE
+from cam.outreach.send_pass import CLAIM_LEASE
 from tests.faults.outbox import BASE, Caps, deliveries, live_config, seed_outbox
 from tests.faults.pg_cluster import PrivateCluster, pg_bin_dir
 from tests.gateways.smtp_server import SmtpServer

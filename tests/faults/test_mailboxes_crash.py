@@ -24,7 +24,7 @@ from sqlalchemy import Engine, select, update
 
 from cam.core.db import make_engine, session_factory
 from cam.core.models import Lead, MailboxState, OutreachMessage, OutreachStatus, SendQuota
-from cam.outreach.sending import CLAIM_LEASE
+from cam.outreach.send_pass import CLAIM_LEASE
 from tests.faults import team_worker
 from tests.faults.outbox import BASE, seed_outbox
 from tests.faults.test_crash_send import forkserver

@@ -18,7 +18,7 @@ from tests.outreach.helpers import (
     rng,
     safety,
 )
-from tests.outreach.test_sending import plan
+from tests.outreach.test_send_pass import plan
 
 SENDERS = 4
 

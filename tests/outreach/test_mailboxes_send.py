@@ -32,13 +32,13 @@ from cam.core.report import CAMCycleReport
 from cam.gateways.factory import build_gateways
 from cam.gateways.linkedin_tasks import LinkedInTaskPoster
 from cam.leads.qualify import process_new_leads
-from cam.outreach import senders
+from cam.outreach import sender_mailboxes
 from cam.outreach.limits import limits_snapshot
 from cam.outreach.scheduling import schedule_outreach
-from cam.outreach.sending import send_due_outreach
+from cam.outreach.send_pass import send_due_outreach
 from cam.outreach.task_posting import open_task
 from cam.replies.escalation_requests import Candidate, request_escalations
-from cam.replies.phase import detect_replies
+from cam.replies.reading import detect_replies
 from tests.e2e.slack_client import blocks_of, settings_for, shown
 from tests.fakes.slack_api import FakeSlack
 from tests.gateways.imap_server import imap_ca
@@ -54,7 +54,7 @@ from tests.gateways.mailbox_team import (
 )
 from tests.gateways.smtp_server import smtp_ca
 from tests.outreach.helpers import Clock, add_leads, outreach
-from tests.outreach.test_sending import TWO_EMAILS, make_due
+from tests.outreach.test_send_pass import TWO_EMAILS, make_due
 
 __all__ = ["imap_ca", "smtp_ca"]
 
@@ -206,7 +206,7 @@ def test_a_mailbox_paused_alone_sends_nothing_while_the_others_go_on(
         enrol(sessions, team, clock, 2, owner=spec.key, start=10 * n)
     config = context(sessions, team, clock).config
     with unit_of_work(sessions) as session:
-        assert senders.set_paused(session, config, "jonas", paused=True, by="U0APPROVER")
+        assert sender_mailboxes.set_paused(session, config, "jonas", paused=True, by="U0APPROVER")
     report = send(sessions, team, clock)
     assert received_per_mailbox(team) == {"maya": 2, "jonas": 0, "lea": 2}
     assert report.skipped_by_limits["mailbox_paused"] == 2
@@ -217,9 +217,9 @@ def test_a_mailbox_paused_alone_sends_nothing_while_the_others_go_on(
     assert set(jonas_rows) == {OutreachStatus.planned}
 
     with unit_of_work(sessions) as session:
-        with pytest.raises(senders.UnknownMailbox):
-            senders.set_paused(session, config, "nobody", paused=True, by="U0APPROVER")
-        assert senders.set_paused(session, config, "jonas", paused=False, by="U0APPROVER")
+        with pytest.raises(sender_mailboxes.UnknownMailbox):
+            sender_mailboxes.set_paused(session, config, "nobody", paused=True, by="U0APPROVER")
+        assert sender_mailboxes.set_paused(session, config, "jonas", paused=False, by="U0APPROVER")
     send(sessions, team, clock)
     assert received_per_mailbox(team) == {"maya": 2, "jonas": 2, "lea": 2}
 

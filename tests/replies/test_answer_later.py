@@ -24,7 +24,7 @@ from cam.core.models import (
     SendQuota,
 )
 from cam.core.state import get_state
-from cam.outreach import senders
+from cam.outreach import sender_mailboxes
 from cam.replies import answer_later, answering, due_answers
 from cam.replies.answer_mail import AnswerRequest
 from cam.replies.cards import StoredReply, queue_cards
@@ -154,7 +154,9 @@ def test_a_full_hour_at_due_time_leaves_it_for_the_next_hour(sessions: SessionFa
     due = scheduled.due_at + timedelta(minutes=5)
     with unit_of_work(sessions) as session:
         window = safety.hour_window(due, team.timezone)
-        session.add(SendQuota(scope=senders.hour_scope(False, "default"), window=window, used=1))
+        session.add(
+            SendQuota(scope=sender_mailboxes.hour_scope(False, "default"), window=window, used=1)
+        )
     mail = RecordingEmailSender()
     send = {"config": team, "gateway_of": lambda _key: mail, "instance": "one"}
     assert due_answers.send_due(sessions, now=due, **send) == []

@@ -28,7 +28,7 @@ from cam.core.ports import Gateways
 from cam.core.report import CAMCycleReport
 from cam.gateways.imap import ImapInboxReader
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopSocialPoster
-from cam.replies.phase import detect_replies
+from cam.replies.reading import detect_replies
 from tests.gateways.imap_server import ImapServer
 
 BOUNCES = Path(__file__).parent / "corpus" / "bounces"

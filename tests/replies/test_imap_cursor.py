@@ -16,7 +16,7 @@ from cam.gateways.imap import ImapInboxReader
 from cam.replies.cursor import MISSING_READS
 from cam.replies.event_payloads import MailboxReset, ReplyUidGivenUp
 from cam.replies.learning import classifier_for
-from cam.replies.phase import read_mailbox
+from cam.replies.reading import read_mailbox
 from cam.replies.storing import MailboxRead
 from tests.gateways.imap_server import ImapServer
 from tests.replies.prospects import add_prospect, reply

@@ -19,7 +19,7 @@ from cam.replies import ranking
 from cam.replies.cursor import MISSING_READS
 from cam.replies.event_payloads import MailboxReset, RepliesDetected, ReplyUidGivenUp
 from cam.replies.learning import classifier_for
-from cam.replies.phase import BATCH, read_mailbox
+from cam.replies.reading import BATCH, read_mailbox
 from cam.replies.storing import MailboxRead
 from tests.gateways.imap_server import ImapServer
 from tests.replies.prospects import add_prospect, first_message_id, reply

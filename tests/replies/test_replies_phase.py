@@ -30,7 +30,7 @@ from cam.gateways.imap import ImapInboxReader
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopInboxReader, NoopSocialPoster
 from cam.replies.actions import WORKDAYS, working_day_after
 from cam.replies.event_payloads import RepliesDetected
-from cam.replies.phase import detect_replies
+from cam.replies.reading import detect_replies
 from tests.gateways.imap_server import MAX_UID, PASSWORD, ImapServer, running_imap_server
 from tests.replies.reply_corpus import EXPECTED, NOW, PLANNED_AT, Expected, raw, seed
 

@@ -33,7 +33,7 @@ from cam.core.ports import Gateways, InboxBatch, InboxMessage
 from cam.core.report import CAMCycleReport
 from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopSocialPoster
 from cam.replies.parser import parse_reply
-from cam.replies.phase import BATCH, detect_replies
+from cam.replies.reading import BATCH, detect_replies
 from tests.replies.reply_corpus import EXPECTED, NOW, raw, seed
 
 

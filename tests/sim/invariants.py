@@ -23,8 +23,8 @@ from cam.core.models import (
     SuppressionSource,
     TriageChoice,
 )
-from cam.leads import lifecycle as lead_lifecycle
-from cam.outreach.lifecycle import NOT_YET_SENT
+from cam.leads import status as lead_status
+from cam.outreach.outbox_status import NOT_YET_SENT
 from cam.replies.parser import parse_reply
 from cam.replies.rules import by_rule
 from tests.fakes.slack_api import FakeSlack
@@ -92,7 +92,7 @@ def newly_stopped(sessions: SessionFactory, known: dict[int, datetime]) -> list[
     with unit_of_work(sessions) as session:
         ids = session.scalars(
             select(Lead.id).where(
-                Lead.status.in_(sorted(lead_lifecycle.STOPPED - {LeadStatus.disqualified}))
+                Lead.status.in_(sorted(lead_status.STOPPED - {LeadStatus.disqualified}))
                 | Lead.replied_at.is_not(None)
             )
         )
@@ -108,7 +108,7 @@ def still_going(sessions: SessionFactory, addresses: set[str]) -> list[str]:
         return [
             f"{lead.email} is {lead.status.value} after its reply was read"
             for lead in leads
-            if lead.status not in lead_lifecycle.STOPPED and lead.replied_at is None
+            if lead.status not in lead_status.STOPPED and lead.replied_at is None
         ]
 
 
@@ -117,7 +117,7 @@ def stuck_leads(sessions: SessionFactory, step_count: int) -> list[str]:
     with unit_of_work(sessions) as session:
         leads = session.scalars(
             select(Lead).where(
-                Lead.status.in_(sorted(lead_lifecycle.ENROLLED)), Lead.campaign_id.is_not(None)
+                Lead.status.in_(sorted(lead_status.ENROLLED)), Lead.campaign_id.is_not(None)
             )
         ).all()
         rows = session.scalars(select(OutreachMessage)).all()
@@ -187,7 +187,7 @@ def suppressed_without_evidence(sessions: SessionFactory) -> list[str]:
     with unit_of_work(sessions) as session:
         rows = {r.value: r for r in session.scalars(select(Suppression))}
         stopped = session.scalars(
-            select(Lead.email).where(Lead.status.in_(lead_lifecycle.FINAL))
+            select(Lead.email).where(Lead.status.in_(lead_status.FINAL))
         ).all()
         ours = set(
             session.scalars(

@@ -30,9 +30,9 @@ from cam.core.db import unit_of_work
 from cam.core.enums import Limit
 from cam.core.models import CampaignStep, Channel
 from cam.core.state import get_state
-from cam.outreach import lifecycle, senders
-from cam.outreach.email_sending import send_emails
+from cam.outreach import outbox_status, sender_mailboxes
 from cam.outreach.event_payloads import OutreachSent
+from cam.outreach.send_email import send_emails
 from cam.outreach.send_state import PassState
 from cam.outreach.simulation import simulate
 from cam.outreach.task_posting import post_tasks
@@ -83,20 +83,22 @@ class SendPass:
         """Expire dead claims, read the switches, mailboxes and steps, and replan when live."""
         state = self.state
         with unit_of_work(self.ctx.session_factory) as session:
-            state.report.unknown_outcomes += lifecycle.expire_stale_claims(
+            state.report.unknown_outcomes += outbox_status.expire_stale_claims(
                 session, state.now - CLAIM_LEASE
             )
             stored = get_state(session)
             state.linkedin_started_on = stored.mailbox_started_on
-            state.started_on = {key: senders.started_on(session, key) for key in state.senders}
+            state.started_on = {
+                key: sender_mailboxes.started_on(session, key) for key in state.senders
+            }
             if state.config.mailboxes:
-                senders.assign_unowned(session, state.config, state.now)
+                sender_mailboxes.assign_unowned(session, state.config, state.now)
             if self.ctx.dry_at_start is None:
                 self.ctx.dry_at_start = stored.dry_run
             for step in session.scalars(select(CampaignStep)):
                 state.steps.setdefault(step.campaign_id, {})[step.position] = step
             if not state.is_halted(session) and not self.ctx.dry_run:
-                lifecycle.replan_simulated(session)
+                outbox_status.replan_simulated(session)
 
     def _send_live(self) -> None:
         config = self.state.config

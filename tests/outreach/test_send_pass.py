@@ -29,7 +29,7 @@ from cam.core.state import get_state, set_paused
 from cam.core.unsubscribe_tokens import read_token
 from cam.leads.qualify import process_new_leads
 from cam.outreach.scheduling import schedule_outreach
-from cam.outreach.sending import CLAIM_LEASE, send_due_outreach
+from cam.outreach.send_pass import CLAIM_LEASE, send_due_outreach
 from tests.outreach.helpers import (
     SECRET,
     Clock,

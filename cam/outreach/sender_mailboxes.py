@@ -26,7 +26,7 @@ from cam.core.models import (
     utcnow,
 )
 from cam.core.state import get_state
-from cam.leads import lifecycle as lead_lifecycle
+from cam.leads import status as lead_status
 from cam.outreach.event_payloads import MailboxPaused
 
 SENT_OR_PLANNED = (
@@ -141,7 +141,7 @@ def assign_unowned(session: Session, config: CAMCycleConfig, now: datetime) -> i
         .where(
             Lead.mailbox.is_(None),
             Lead.campaign_id.is_not(None),
-            Lead.status.in_(sorted(lead_lifecycle.ENROLLED)),
+            Lead.status.in_(sorted(lead_status.ENROLLED)),
         )
         .order_by(Lead.id)
     ).all()

@@ -22,9 +22,9 @@ from cam.core.ports import (
     GatewayError,
     OutgoingEmail,
 )
-from cam.outreach import send_outcomes, senders
+from cam.outreach import send_outcomes, sender_mailboxes
 from cam.outreach.outbox import Quota
-from cam.outreach.outgoing import outgoing_email
+from cam.outreach.outgoing_email import outgoing_email
 from cam.outreach.send_state import PHASE, PassState
 
 
@@ -88,7 +88,7 @@ def _claim_email(
         with unit_of_work(state.ctx.session_factory) as session:
             if state.is_halted(session):
                 return None
-            if sender.key in senders.paused_keys(session):
+            if sender.key in sender_mailboxes.paused_keys(session):
                 state.report.skip(
                     Limit.mailbox_paused, state.count_due(session, Channel.email, sender.key)
                 )
@@ -122,7 +122,9 @@ def _claim_email(
             row.subject = rendered.subject
             row.body = rendered.text
             row.reason = None
-            state.started_on[sender.key] = senders.mark_started(session, sender.key, quota.day)
+            state.started_on[sender.key] = sender_mailboxes.mark_started(
+                session, sender.key, quota.day
+            )
             message = outgoing_email(lead, row, rendered, secret=secret, message_id=row.message_id)
             return row.id, message, quota
 

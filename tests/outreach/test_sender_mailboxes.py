@@ -11,7 +11,7 @@ from cam.core.config import CAMCycleConfig
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.mailboxes import MailboxConfig
 from cam.core.models import Campaign, Lead, LeadStatus
-from cam.outreach import senders
+from cam.outreach import sender_mailboxes
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday
 CONFIG = CAMCycleConfig(
@@ -48,14 +48,14 @@ def _mailboxes(sessions: SessionFactory) -> list[str | None]:
 def test_leads_without_an_owner_are_spread_over_the_mailboxes(sessions: SessionFactory) -> None:
     _enrolled(sessions, [""] * 6)
     with unit_of_work(sessions) as session:
-        assert senders.assign_unowned(session, CONFIG, NOW) == 6
+        assert sender_mailboxes.assign_unowned(session, CONFIG, NOW) == 6
     assert Counter(_mailboxes(sessions)) == {"shared": 2, "maya": 2, "jonas": 2}
 
 
 def test_an_owner_by_key_address_or_slack_id_wins(sessions: SessionFactory) -> None:
     _enrolled(sessions, ["jonas", "MAYA@acme.example", "U0MAYA", "nobody@else.example"])
     with unit_of_work(sessions) as session:
-        senders.assign_unowned(session, CONFIG, NOW)
+        sender_mailboxes.assign_unowned(session, CONFIG, NOW)
     owned = _mailboxes(sessions)
     assert owned[:3] == ["jonas", "maya", "maya"]
     assert owned[3] == "shared"  # an unknown owner is spread like no owner: the roomiest first

@@ -6,7 +6,7 @@ import threading
 
 from sqlalchemy import select, update
 
-from bot.answers import CachedAnswer, invalidating
+from bot.command_cache import CachedAnswer, invalidating
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import RuntimeState
 from cam.core.state import get_state
