@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
@@ -32,6 +32,7 @@ from bot.command_cache import Answers, invalidating
 from bot.deps import Deps
 from bot.errors import Refused, user_message
 from bot.listeners import commands
+from bot.middleware import Direct
 from bot.notifier import Notifier
 from bot.payloads import BadPayload
 from bot.request_guard import request_guard
@@ -124,14 +125,16 @@ def create_app(
     )
     app.middleware(guard)
 
-    # After the guard, so a refused request gets no session; one middleware for both, as each
-    # costs Bolt its own round of argument building on the ack path.
-    @app.middleware
-    def provide(context: BoltContext, next: Callable[[], None]) -> None:
+    # After the guard, so a refused request gets no session; one middleware for both, called
+    # directly (`Direct`): each middleware Bolt injects arguments into costs it a round of
+    # argument building on the ack path.
+    def provide(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
         """Hand the listener what the process shares, and the request's own session."""
-        context["deps"] = deps
-        context[SESSION] = new_session(sessions)
-        next()
+        req.context["deps"] = deps
+        req.context[SESSION] = new_session(sessions)
+        return next()
+
+    app.middleware(Direct(provide))
 
     app.error(handle_error)
     listeners.register(app)
@@ -192,10 +195,11 @@ class SlackHandler(SlackRequestHandler):
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
         body = request.get_body()
         headers = request.get_headers()
-        if not _flat(headers).get("x-slack-request-timestamp", "").isdigit():
+        flat = _flat(headers)
+        if not flat.get("x-slack-request-timestamp", "").isdigit():
             # Bolt's verifier raises on a timestamp that is not a number: refuse it here.
             return BoltResponse(status=401, body="invalid request")
-        if not self._verifier.is_valid_request(body, _flat(headers)):
+        if not self._verifier.is_valid_request(body, flat):
             log.warning("refused a request with a bad or expired signature (%d bytes)", len(body))
             return BoltResponse(status=401, body="invalid request")
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltResponse, Respond
 from sqlalchemy.orm import Session
 
 from bot import channel_posts, cycle_requests, lead_import
@@ -99,13 +99,17 @@ def show_help(invocation: Invocation, ack: Ack, deps: Deps, session: Session) ->
 # The two quick answers come from memory (bot/command_cache.py): the request's session stays
 # unused, so they open no transaction.
 def show_limits(invocation: Invocation, ack: Ack, deps: Deps, session: Session) -> None:
-    answer = deps.answers.limits.get()
-    ack(text=answer.text, blocks=answer.blocks, response_type=EPHEMERAL)
+    _ack_with_body(ack, deps.answers.limits.get())
 
 
 def show_status(invocation: Invocation, ack: Ack, deps: Deps, session: Session) -> None:
-    answer = deps.answers.status.get()
-    ack(text=answer.text, blocks=answer.blocks, response_type=EPHEMERAL)
+    _ack_with_body(ack, deps.answers.status.get())
+
+
+def _ack_with_body(ack: Ack, body: str) -> None:
+    """Ack with a JSON body encoded beforehand: Bolt answers with `ack.response` as it is,
+    where `ack(text=, blocks=)` would encode the same answer again in every request."""
+    ack.response = BoltResponse(status=200, body=body)
 
 
 def run(invocation: Invocation, ack: Ack, deps: Deps, session: Session) -> None:
