@@ -154,6 +154,18 @@ class SwitchAction(enum.StrEnum):
     dry = "dry"
 
 
+class SendMode(enum.StrEnum):
+    """Whether sends are simulated (dry run) or go out; each mode counts its own quotas."""
+
+    dry = "dry"
+    live = "live"
+
+    @classmethod
+    def of(cls, dry_run: bool) -> SendMode:
+        """The mode the stored dry-run switch stands for."""
+        return cls.dry if dry_run else cls.live
+
+
 class RunKind(enum.StrEnum):
     """What a cycle run is: the daily cycle, or a send pass between cycles."""
 

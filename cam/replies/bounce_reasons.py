@@ -4,7 +4,10 @@ The reason tells a dead address from a live one: "user unknown" and "host unknow
 address that will never take mail, while "mailbox full" and "blocked/policy" (a spam filter, a
 DMARC rejection, a relay refused) are about this message or this week, and the address may work
 again. The enhanced status code (RFC 3463) decides where it is specific; otherwise the words of
-the diagnostic do, as mail systems write them (after Sisimai's reason names).
+the diagnostic do, as mail systems write them (after Sisimai's reason names and phrase lists).
+One exception, as in Sisimai: words that say the mailbox is full win over any code, since
+servers write a full mailbox as 5.2.3, 5.7.0 or 5.0.0 too, and reading it as a dead or blocked
+address would suppress a live one.
 """
 
 from __future__ import annotations
@@ -46,8 +49,13 @@ _BY_STATUS = {
 _BY_WORDS = (
     (
         BounceReason.mailbox_full,
-        r"mailbox (?:is )?full|over ?quota|quota exceeded|exceeded (?:the )?(?:storage|quota)"
-        r"|insufficient (?:system )?storage|mailbox size limit|mail ?box is full|full mailbox",
+        r"mail ?(?:box|folder) (?:is )?full|full mailbox|over ?(?:the |disk )?(?:allowed )?quota"
+        r"|quota (?:usage )?exceeded|disk ?(?:space )?quota|exceed(?:s|ed|ing)? (?:its |their "
+        r"|the )?(?:(?:mailbox |storage |disk space )(?:quota|limit|allocation)|quota)"
+        r"|insufficient (?:system )?storage|mailbox size limit|(?:not|doesn.t|does not) have "
+        r"enough (?:disk |storage )?space|not enough (?:disk |storage )?space"
+        r"|not sufficient disk space|no space left"
+        r"|space has been used up|too many messages on the server|destinataire pleine",
     ),
     (
         BounceReason.too_large,
@@ -63,7 +71,9 @@ _BY_WORDS = (
     (
         BounceReason.suspended,
         r"account (?:has been |is )?(?:disabled|suspended|inactive|deactivated|locked|expired)"
-        r"|mailbox (?:is )?(?:disabled|inactive|suspended)|user (?:is )?(?:disabled|suspended)",
+        r"|mailbox (?:is )?(?:currently )?(?:disabled|inactive|suspended|frozen)|user (?:is )?"
+        r"(?:disabled|suspended|terminated)|inactive account|deactivated mailbox"
+        r"|no longer accepts mail|disabled or discontinued",
     ),
     (
         BounceReason.user_unknown,
@@ -72,7 +82,10 @@ _BY_WORDS = (
         r"recipient|recipient unknown|does not exist|doesn'?t exist|no mailbox|mailbox not found"
         r"|mailbox unavailable|addressee unknown|bad destination mailbox|account does not exist"
         r"|email address (?:you entered )?(?:wasn.t|couldn.t be) found|invalid user|unknown address"
-        r"|user doesn.t have|chkusr|is not a valid mailbox|no longer (?:available|active)",
+        r"|user doesn.t have|chkusr|is not a valid mailbox|no longer (?:available|active)"
+        r"|address unknown|non-?existent (?:user|recipient|address|mailbox)|no such person"
+        r"|not a (?:valid|known) (?:user|recipient)|is not a known user|(?:invalid|unknown) mailbox"
+        r"|mailbox (?:invalid|not present)|no account by that name",
     ),
     (
         BounceReason.blocked,
@@ -91,6 +104,7 @@ _BY_WORDS = (
     ),
 )
 _WORDS = tuple((reason, re.compile(words, re.IGNORECASE)) for reason, words in _BY_WORDS)
+_FULL = dict(_WORDS)[BounceReason.mailbox_full]
 # A notice that says it will keep trying, or only warns: nothing in it failed for good.
 _WARNING = re.compile(
     r"\bdelay(?:ed)?\b|\bwarning\b|will (?:continue|keep) (?:trying|to try)|still (?:trying|being "
@@ -103,6 +117,8 @@ _WARNING = re.compile(
 
 def reason_of(status: str, diagnostic: str) -> BounceReason:
     """The reason a failure's status code, else its diagnostic's words, give."""
+    if _FULL.search(diagnostic):
+        return BounceReason.mailbox_full
     if (reason := _BY_STATUS.get(status)) is not None:
         return reason
     if status.startswith(("5.7.", "4.7.")):

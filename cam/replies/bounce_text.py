@@ -107,7 +107,7 @@ def read(text: str, subject: str = "", *, exclude: tuple[str, ...] = ()) -> list
     """
     if _SES_MARK in text[:5000]:
         return _ses(text[:20_000])
-    notice = _RETURNED.split(text, maxsplit=1)[0][:20_000]
+    notice = notice_part(text)
     skip = {a.lower() for a in exclude}
     # The notice's own postmaster is never a recipient; another domain's may be.
     domain = "@" + exclude[0].rpartition("@")[2].lower() if exclude and exclude[0] else None
@@ -141,8 +141,13 @@ def read(text: str, subject: str = "", *, exclude: tuple[str, ...] = ()) -> list
     return list(seen.values())
 
 
+def notice_part(text: str) -> str:
+    """The notice's own words: its text up to the returned message (20,000 characters at most)."""
+    return _RETURNED.split(text, maxsplit=1)[0][:20_000]
+
+
 def _failure(address: str, diagnostic: str, notice: str, subject: str) -> TextFailure:
-    status = _status(diagnostic) or _status(notice)
+    status = status_of(diagnostic) or status_of(notice)
     permanent = is_final(status, f"{subject}\n{notice}")
     reason = reason_of(status, diagnostic)
     if reason is BounceReason.undefined:
@@ -161,7 +166,7 @@ _ENHANCED = re.compile(
 _BASIC = re.compile(r"(?:^|said:|:|\s)\s*([45])\d\d(?:[\s-]|$)", re.MULTILINE)
 
 
-def _status(text: str) -> str:
+def status_of(text: str) -> str:
     """The enhanced status code in `text`, else its SMTP reply code's class ("5.0.0")."""
     if match := _ENHANCED.search(text):
         return ".".join(match.groups())
@@ -179,7 +184,7 @@ def _dsn_fields(notice: str, subject: str, skip: set[str]) -> list[TextFailure]:
             continue
         end = blocks[n + 1].start() if n + 1 < len(blocks) else len(notice)
         block = notice[max(0, match.start() - 300) : end]
-        status = (s.group(1) if (s := _DSN_STATUS.search(block)) else "") or _status(block)
+        status = (s.group(1) if (s := _DSN_STATUS.search(block)) else "") or status_of(block)
         permanent = is_final(status, f"{subject}\n{block}")
         failures[address] = TextFailure(
             address, permanent, status, reason_of(status, block), block.strip()[:600]

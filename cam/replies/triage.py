@@ -239,7 +239,9 @@ def _carry_out(
         if lead.status in (*IN_SEQUENCE, LeadStatus.replied):
             _stop(session, lead, LeadStatus.hot, f"marked interested by {by}", now)
         candidate = escalations.Candidate(lead.id, reply.id)
-        created = escalations.request_escalations(session, [candidate], now, notify=False)
+        created = escalations.request_escalations(
+            session, [candidate], now, shown_on=escalations.ShownOn.reply_card
+        )
         return created[0].approval_id if created else None
     if choice is TriageChoice.not_interested:
         status = lead.status if lead.status is LeadStatus.escalated else LeadStatus.replied

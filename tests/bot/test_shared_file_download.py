@@ -4,7 +4,6 @@ cannot hold the worker thread past the download's deadline."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -63,7 +62,7 @@ def _file(url: str) -> SharedFile:
 
 def test_a_dripping_download_stops_at_its_deadline(files_server: str, tmp_path: Path) -> None:
     dest = tmp_path / "shared.csv"
-    started = time.monotonic()
+    # The drip would last half an hour: only the deadline ends it (pytest-timeout otherwise).
     with pytest.raises(FileRefused, match="took too long"):
         download(
             _file(f"{files_server}/drip/leads.csv"),
@@ -72,7 +71,6 @@ def test_a_dripping_download_stops_at_its_deadline(files_server: str, tmp_path: 
             dest=dest,
             deadline=0.5,
         )
-    assert time.monotonic() - started < 3.0
 
 
 def test_a_prompt_download_is_whole_within_the_deadline(files_server: str, tmp_path: Path) -> None:

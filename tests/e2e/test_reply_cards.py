@@ -6,7 +6,6 @@ scheduler's reply watcher on a real IMAP server: no command and no cycle brings 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -84,11 +83,16 @@ class Watched:
 
 @pytest.fixture
 def watched(
-    start_bot: Callable[..., RunningBot], imap_ca: tuple[trustme.CA, Path]
+    request: pytest.FixtureRequest,
+    start_bot: Callable[..., RunningBot],
+    imap_ca: tuple[trustme.CA, Path],
 ) -> Iterator[Watched]:
-    """The bot with its reply watcher running on an IMAP box of its own."""
+    """The bot with its reply watcher running on an IMAP box of its own; an indirect parameter
+    adds settings (`{"CAM_TRIAGERS": ...}`)."""
+    extra: dict[str, str] = getattr(request, "param", {})
     with running_imap_server(*imap_ca, implicit_tls=False) as imap:
         bot = start_bot(
+            **extra,
             CAM_IMAP_HOST=HOST,
             CAM_IMAP_PORT=str(imap.port),
             CAM_IMAP_USERNAME=USERNAME,
@@ -165,13 +169,12 @@ def test_a_reply_arriving_while_the_bot_runs_becomes_a_card_with_its_approval(
     watched: Watched,
 ) -> None:
     lead_id = watched.prospect("dana@northwind.example")
-    started = time.monotonic()
+    # How fast a card comes is measured in bench/reply_latency.py, not asserted here.
     card = watched.reply(
         "dana@northwind.example",
         "<!channel> Yes, can we book a demo next week? <https://evil.example|our site>\n\n"
         "Best regards,\nDana Reyes\nVP Sales, Northwind",
     )
-    assert time.monotonic() - started < 10
     text = shown(blocks_of(card))
     assert card.params["channel"] == REPORT_CHANNEL
     assert "Dana Prospect" in text and "Northwind" in text and "Score *72*" in text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import time
 from email.utils import parsedate_to_datetime
 
 import pytest
@@ -299,10 +298,9 @@ def test_a_server_that_never_answers_times_out(smtp_server: SmtpServer) -> None:
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         settings = smtp_server.settings(smtp_port=silent.getsockname()[1], smtp_timeout=0.5)
-        started = time.monotonic()
+        # Without the timeout this would wait forever (until pytest-timeout fails it).
         with pytest.raises(GatewayError, match="timed out"):
             connect_once(settings)
-    assert time.monotonic() - started < 5
 
 
 def test_a_long_paragraph_arrives_as_one_line(smtp_server: SmtpServer) -> None:

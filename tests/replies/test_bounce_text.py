@@ -264,6 +264,24 @@ def test_a_notice_without_sender_or_subject_clues_is_still_a_notice() -> None:
         ("5.0.0", "account has been disabled", BounceReason.suspended),
         ("5.0.0", "Quota exceeded", BounceReason.mailbox_full),
         ("", "something odd happened", BounceReason.undefined),
+        # Words that say the mailbox is full win over any code: servers write it as 5.2.3, 5.7.0,
+        # even 5.1.1 (Sisimai's x3-06), and a full mailbox is not a dead address.
+        ("5.1.1", "552 5.2.2 Over quota", BounceReason.mailbox_full),
+        ("5.7.0", "x-unix; maildrop: maildir over quota.", BounceReason.mailbox_full),
+        ("5.2.3", "mailbox of lead has exceeded its disk space limit", BounceReason.mailbox_full),
+        (
+            "5.0.0",
+            "552 Mailbox lead@client.example does not have enough space",
+            BounceReason.mailbox_full,
+        ),
+        ("", "Mailbox quota usage exceeded. Espacio agotado.", BounceReason.mailbox_full),
+        ("", "Not enough storage space in the recipient's mailbox", BounceReason.mailbox_full),
+        # ... but a message too large is about the message, whatever "exceeds" says.
+        ("5.2.3", "Message length exceeds administrative limit", BounceReason.too_large),
+        ("5.3.4", "552 Message size exceeds the limit", BounceReason.too_large),
+        ("", "550 550 Address unknown (state 14).", BounceReason.user_unknown),
+        ("", "Recipient address rejected: non-existent user", BounceReason.user_unknown),
+        ("", "This mailbox is disabled or discontinued", BounceReason.suspended),
     ],
 )
 def test_reasons(status: str, words: str, reason: BounceReason) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
 from cam.core.models import CycleRun, Notification, NotificationStatus
+from tests.replies.prospects import wait_for
 from tests.runtime.processes import clean_env, free_port, start_bot, stop, wait_healthy
 
 INSTANCES = 3
@@ -39,9 +39,9 @@ def test_one_cycle_and_one_report_per_scheduled_time(tmp_path, fake_slack, db_ur
         for port in ports:
             wait_healthy(port, timeout=60)
         all_up = datetime.now(UTC)
-        # Two scheduled times pass with all three running; stop well before the third.
-        first = (int(all_up.timestamp()) // EVERY + 1) * EVERY
-        time.sleep(max(0.0, first + EVERY + 4 - time.time()))
+        # Two scheduled times pass with all three running, each decided by every instance and
+        # its report posted; then stop, well before the third.
+        wait_for(lambda: _settled(sessions, logs, all_up), timeout=EVERY * 3 + 60, every=0.5)
     finally:
         codes = [stop(process) for process in processes]
     output = [log.read_text() for log in logs]
@@ -71,3 +71,25 @@ def test_one_cycle_and_one_report_per_scheduled_time(tmp_path, fake_slack, db_ur
         sorted(run.id for run in runs)
     )
     assert all(re.search(r"listening on port \d+", text) for text in output)
+
+
+def _settled(sessions, logs, since: datetime) -> bool | None:
+    """Whether two scheduled times after `since` were decided by every instance and every
+    report is posted (None until then, for `wait_for`)."""
+    with sessions() as session:
+        slots = [run.slot for run in session.scalars(select(CycleRun))]
+        pending = session.scalars(
+            select(Notification).where(Notification.status != NotificationStatus.sent)
+        ).first()
+    output = [log.read_text() for log in logs]
+    decided = [
+        slot
+        for slot in slots
+        if slot is not None
+        and datetime.fromisoformat(slot) > since
+        and sum(
+            f"cycle of {slot} run by" in t or f"cycle of {slot} already run" in t for t in output
+        )
+        == INSTANCES
+    ]
+    return True if len(decided) >= 2 and pending is None else None
