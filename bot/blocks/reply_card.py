@@ -5,8 +5,9 @@ model read as an opt-out says "Looks like an opt-out" and asks Confirm opt-out /
 (nothing is suppressed until someone confirms); any other class carries the team's buttons:
 Interested, Not interested, Unsubscribe, Snooze until a date, under "needs a look" when the
 model was unsure. Once someone decides, the card says who decided what and when, and whether the
-classifier learns from it yet (else an Agree button for a second person). Every prospect text is
-escaped.
+classifier learns from it yet (else an Agree button for a second person). A notice naming
+someone to write to instead offers to add them as a lead (`bot.blocks.referral`). Every
+prospect text is escaped.
 
 The buttons' values are signed (`bot.signing`): they name the card's reply and the actions
 `offered` by the card as it is, which is also what the server accepts from it.
@@ -33,6 +34,7 @@ from bot.blocks.common import (
     slack_date,
     to_dicts,
 )
+from bot.blocks.referral import referral_blocks, referral_offered
 from bot.ids import ActionId, BlockId
 from bot.payloads import CardAction, CardRef, ReplyRef, ScheduledRef
 from bot.signing import Signer
@@ -45,6 +47,7 @@ from cam.core.models import (
     ReplyReview,
     TriageChoice,
 )
+from cam.leads.referrals import Referred
 from cam.replies.excerpt import clean_excerpt
 
 # GDPR Art. 12(3): a data subject's request is answered within one month.
@@ -83,6 +86,8 @@ class ReplyCard:
     answer: Answer | None = None
     # The answer waiting for an absent prospect's return, while one is scheduled.
     scheduled: Answer | None = None
+    # The lead added from the stand-in the reply names, once someone added them.
+    referred: Referred | None = None
 
 
 def reply_card_post(card: ReplyCard, signer: Signer) -> SlackPost:
@@ -93,6 +98,11 @@ def reply_card_post(card: ReplyCard, signer: Signer) -> SlackPost:
 
 def offered(card: ReplyCard) -> tuple[CardAction, ...]:
     """What the card lets its reader do as it is now: its buttons, and all the server takes."""
+    return (*_decisions(card), *referral_offered(card.reply, card.referred))
+
+
+def _decisions(card: ReplyCard) -> tuple[CardAction, ...]:
+    """The decisions the card offers on the reply."""
     label = card.label
     if card.approval is not None:
         return ()  # the escalation's Approve / Reject decide it
@@ -149,9 +159,7 @@ def reply_card_blocks(card: ReplyCard, signer: Signer) -> list[Block]:
         blocks.append(section(REVIEW[reply.review]))
     if reply.explanation and reply.matched_rule:
         blocks.append(context(f"details: {escape(reply.matched_rule)}"))
-    if reply.referral_email:
-        whom = f"{reply.referral_name} <{reply.referral_email}>" if reply.referral_name else ""
-        blocks.append(context(f"Named instead: {escape(whom or reply.referral_email)}"))
+    blocks += referral_blocks(reply, card.referred, signer)
     if reply.data_request:
         due = reply.received_at + timedelta(days=DATA_REQUEST_DAYS)
         blocks.append(
@@ -195,7 +203,7 @@ def _decision_blocks(card: ReplyCard, signer: Signer) -> list[Block]:
         )
     if approval is not None:
         return blocks + approval_actions(approval)
-    actions = offered(card)
+    actions = _decisions(card)
     if not actions:
         return blocks
     token = signer.sign(CardRef(reply_id=card.reply.id, actions=actions))

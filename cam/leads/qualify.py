@@ -17,6 +17,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from cam.core import bulk, events, safety
+from cam.core.config import CAMCycleConfig
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
 from cam.core.enums import Disqualification, Limit
@@ -121,7 +122,7 @@ def _judge_all(
     session: Session, ctx: CycleContext, scorer: Scorer, rows: Sequence[Any]
 ) -> dict[int, Verdict]:
     """Decide each lead (by id); one that cannot be scored is reported and left `new`."""
-    blocked = {d.strip().lower().lstrip("@") for d in ctx.config.safety_settings.blocked_domains}
+    blocked = _blocked(ctx.config)
     suppressed = _suppressed_lead_emails(session)
     suppressed_domains = safety.suppressed_domains(session)
     verdicts: dict[int, Verdict] = {}
@@ -144,6 +145,37 @@ def _judge_all(
             why = ctx.report.disqualified_why
             why[verdict.disqualified] = why.get(verdict.disqualified, 0) + 1
     return verdicts
+
+
+def judge(
+    session: Session,
+    config: CAMCycleConfig,
+    *,
+    email: str,
+    title: str = "",
+    custom: Mapping[str, object],
+) -> Verdict:
+    """Decide one lead as the next cycle will, for a lead a person adds between cycles: what
+    would disqualify it can be said to them at once."""
+    address = email.strip().lower()
+    suppressed = session.scalar(
+        select(Suppression.id)
+        .where(Suppression.kind == SuppressionKind.email, Suppression.value == address)
+        .limit(1)
+    )
+    return _judge(
+        Scorer(load_rules(config.scoring_file)),
+        email=address,
+        title=title,
+        custom=custom,
+        blocked=_blocked(config),
+        suppressed_domains=safety.suppressed_domains(session),
+        suppressed=suppressed is not None,
+    )
+
+
+def _blocked(config: CAMCycleConfig) -> set[str]:
+    return {d.strip().lower().lstrip("@") for d in config.safety_settings.blocked_domains}
 
 
 def _write(session: Session, verdicts: dict[int, Verdict], now: datetime) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from bot.blocks.reply_card import ReplyCard, reply_card_post
+from bot.blocks.reply_card import ReplyCard, offered, reply_card_post
 from bot.blocks.status import Status, status_blocks
 from bot.ids import ActionId
 from bot.payloads import CardAction, CardRef
@@ -22,6 +22,7 @@ from cam.core.models import (
     TriageChoice,
     WatchMode,
 )
+from cam.leads.referrals import Referred
 
 AT = datetime(2026, 11, 30, 8, 5, tzinfo=UTC)
 SIGNER = Signer("test-key")
@@ -180,3 +181,32 @@ def test_the_card_says_why_in_words_with_the_details_and_the_named_stand_in_belo
         "Named instead: &lt;!channel&gt;" in c and "jonas.keller@wayne.example" in c
         for c in contexts
     )
+
+
+def test_a_named_stand_in_is_offered_as_a_lead_then_shown_added_all_escaped() -> None:
+    card = _card()
+    card.reply.referral_email = "jonas.keller@wayne.example"
+    card.reply.referral_name = HOSTILE
+    post = reply_card_post(card, SIGNER)
+    [button] = [
+        e for b in post.blocks if b.get("block_id") == "cam_referral_actions" for e in b["elements"]
+    ]
+    # A button's text is plain_text: shown as typed, at most Slack's 75 characters.
+    assert button["text"] == {
+        "type": "plain_text",
+        "text": f"Add {HOSTILE} as a lead",
+        "emoji": True,
+    }
+    ref = SIGNER.read(button["value"], CardRef)
+    assert (ref.reply_id, ref.actions) == (3, (CardAction.add_referral,))
+    assert CardAction.add_referral in offered(card)
+
+    added = Referred(3, 8, "jonas.keller@wayne.example", HOSTILE, "U0MAYA", AT, changed=True)
+    card = ReplyCard(reply=card.reply, lead=card.lead, referred=added)
+    # Past the header (plain_text), every text is mrkdwn.
+    shown = json.dumps(reply_card_post(card, SIGNER).blocks[1:])
+    assert "cam_referral_actions" not in shown and CardAction.add_referral not in offered(card)
+    assert (
+        "*&lt;!channel&gt; &lt;https://evil.example|Acme&gt; &amp; co* added as a lead by" in shown
+    )
+    assert "<@U0MAYA>" in shown and "<!channel>" not in shown

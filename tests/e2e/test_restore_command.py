@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.event_payloads import CommandRefused
 from bot.ids import ActionId
 from bot.payloads import RestoreRef
 from cam.core.db import unit_of_work
@@ -58,6 +59,13 @@ def test_an_approver_restores_a_bounce_and_resumes_its_sequence(bot: RunningBot)
     told = _click(bot, ActionId.restore_resume, value, OUTSIDER, "outsider")
     assert "Only approvers may restore" in told
     assert _suppressed(bot) == {BOUNCED, OPTED_OUT}
+    with unit_of_work(bot.sessions) as session:
+        refusals = session.scalars(select(Event).where(Event.name == CommandRefused.name))
+        # The command's refusal, then the click's: both kept, though each request failed.
+        assert [e.details["action"] for e in refusals] == [
+            "restore a suppressed address",
+            f"restore {BOUNCED}",
+        ]
 
     told = _click(bot, ActionId.restore_resume, value, APPROVER, "approver")
     assert f"Restored {BOUNCED} (bounce): its sequence resumes." in told
