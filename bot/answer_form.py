@@ -19,7 +19,6 @@ from bot.payloads import AnswerRef, BadPayload
 from bot.settings import BotSettings
 from cam.bootstrap import cycle_config
 from cam.core.config import CAMCycleConfig
-from cam.core.db import unit_of_work
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import Lead, Reply
 from cam.core.state import get_state
@@ -163,7 +162,9 @@ class Submission:
         )
 
 
-def submission(deps: Deps, body: dict[str, Any], view: dict[str, Any]) -> Submission:
+def submission(
+    session: Session, deps: Deps, body: dict[str, Any], view: dict[str, Any]
+) -> Submission:
     """Read the modal's submission and check who submits, the mailbox and the text."""
     ref = AnswerRef.parse(view.get("private_metadata"))
     user = str((body.get("user") or {}).get("id") or "")
@@ -171,11 +172,10 @@ def submission(deps: Deps, body: dict[str, Any], view: dict[str, Any]) -> Submis
     if not isinstance(view_id, str) or not view_id:
         raise BadPayload("a modal without its id")
     body_block, text = _body_of(view)
-    with unit_of_work(deps.session_factory) as session:
-        _reply, lead = reply_and_lead(session, ref.reply_id)
-        who = who_answers(session, deps, ref.reply_id, user)
-        own = lead.mailbox or DEFAULT_KEY
-        config = cycle_config(deps.settings, get_state(session))
+    _reply, lead = reply_and_lead(session, ref.reply_id)
+    who = who_answers(session, deps, ref.reply_id, user)
+    own = lead.mailbox or DEFAULT_KEY
+    config = cycle_config(deps.settings, get_state(session))
     mailbox = picked_mailbox(view) or own
     # A refusal is shown next to its field; without a mailbox menu, next to the answer.
     fields = {"body": body_block, "mailbox": body_block}

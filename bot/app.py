@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
@@ -32,9 +32,11 @@ from bot.command_cache import Answers, invalidating
 from bot.deps import Deps
 from bot.errors import Refused, user_message
 from bot.listeners import commands
+from bot.middleware import Direct
 from bot.notifier import Notifier
 from bot.payloads import BadPayload
 from bot.request_guard import request_guard
+from bot.request_session import SESSION, new_session
 from bot.settings import BotSettings
 from bot.worker import Worker
 from cam.core import mailboxes
@@ -81,7 +83,8 @@ def create_app(
     """Build the app; whoever passes `worker` shuts it down (else it lives with the process).
 
     `process_before_response=False` is Bolt's default ack path (listener on Bolt's executor,
-    ack polled every 10 ms); it is kept selectable so `bench/ack_latency.py` can compare.
+    ack polled every 10 ms, so the ack may leave before the request's session commits); it is
+    kept selectable so `bench/ack_latency.py` can compare.
     """
     client = client if client is not None else web_client(settings)
     if deliver_notifications is None:
@@ -90,10 +93,11 @@ def create_app(
         ).deliver_pending
     next_run_time = next_run_time or _unscheduled
     answers = Answers(settings, session_factory, clock=clock, next_run_time=next_run_time)
+    sessions = invalidating(session_factory, answers.invalidate)
     deps = Deps(
         settings=settings,
         client=client,
-        session_factory=invalidating(session_factory, answers.invalidate),
+        session_factory=sessions,
         gateways=gateways if gateways is not None else build_gateways(settings),
         worker=worker if worker is not None else Worker(),
         clock=clock,
@@ -121,10 +125,16 @@ def create_app(
     )
     app.middleware(guard)
 
-    @app.middleware
-    def provide_deps(context: BoltContext, next: Callable[[], None]) -> None:
-        context["deps"] = deps
-        next()
+    # After the guard, so a refused request gets no session; one middleware for both, called
+    # directly (`Direct`): each middleware Bolt injects arguments into costs it a round of
+    # argument building on the ack path.
+    def provide(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+        """Hand the listener what the process shares, and the request's own session."""
+        req.context["deps"] = deps
+        req.context[SESSION] = new_session(sessions)
+        return next()
+
+    app.middleware(Direct(provide))
 
     app.error(handle_error)
     listeners.register(app)
@@ -185,10 +195,11 @@ class SlackHandler(SlackRequestHandler):
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
         body = request.get_body()
         headers = request.get_headers()
-        if not _flat(headers).get("x-slack-request-timestamp", "").isdigit():
+        flat = _flat(headers)
+        if not flat.get("x-slack-request-timestamp", "").isdigit():
             # Bolt's verifier raises on a timestamp that is not a number: refuse it here.
             return BoltResponse(status=401, body="invalid request")
-        if not self._verifier.is_valid_request(body, _flat(headers)):
+        if not self._verifier.is_valid_request(body, flat):
             log.warning("refused a request with a bad or expired signature (%d bytes)", len(body))
             return BoltResponse(status=401, body="invalid request")
         try:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cam.core import leases
 from cam.core.db import SessionFactory, unit_of_work
@@ -26,13 +27,13 @@ log = logging.getLogger(__name__)
 WINDOW = timedelta(minutes=1)
 
 
-def claim(
-    session_factory: SessionFactory, *, what: str, channel: str, by: str, now: datetime
-) -> bool:
-    """Take the right to post `what` to `channel` now; False when it was posted just now."""
+def claim(session: Session, *, what: str, channel: str, by: str, now: datetime) -> bool:
+    """Take the right to post `what` to `channel` now; False when it was posted just now.
+
+    The right holds for others once the session commits.
+    """
     holder = f"{by}:{uuid.uuid4().hex}"
-    with unit_of_work(session_factory) as session:
-        return leases.take(session, f"post:{what}:{channel}"[:100], holder, WINDOW, now)
+    return leases.take(session, f"post:{what}:{channel}"[:100], holder, WINDOW, now)
 
 
 def latest_link(

@@ -1,4 +1,4 @@
-"""`/cam run` asked from Slack: checked and claimed in one transaction, before the ack.
+"""`/cam run` asked from Slack: checked and claimed in the request's transaction, before the ack.
 
 The switches, who asks, and the lease that keeps one cycle from Slack at a time across
 instances are read and taken together, so no other command changes them in between.
@@ -11,12 +11,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.event_payloads import CommandRefused
+from sqlalchemy.orm import Session
+
 from bot.settings import BotSettings
 from cam.bootstrap import cycle_config
-from cam.core import events, leases, state
+from cam.core import leases, state
 from cam.core.config import CAMCycleConfig
-from cam.core.db import SessionFactory, unit_of_work
 
 MANUAL_CYCLE_LEASE = "manual_cycle"
 # Renewed while the cycle runs, so a crashed instance frees it within a minute.
@@ -41,21 +41,20 @@ class Requested:
     holder: str = ""
 
 
-def request_run(
-    session_factory: SessionFactory, settings: BotSettings, *, by: str, dry: bool
-) -> Requested:
-    """Check that `by` may run a cycle now (dry when asked) and take the lease if so."""
+def request_run(session: Session, settings: BotSettings, *, by: str, dry: bool) -> Requested:
+    """Check that `by` may run a cycle now (dry when asked) and take the lease if so.
+
+    The lease holds once the session commits: before the cycle starts.
+    """
     holder = f"{settings.instance_name}:{by}:{uuid.uuid4().hex}"[:200]
-    with unit_of_work(session_factory) as session:
-        current = state.get_state(session)
-        if current.paused:
-            return Requested(RunRequest.paused)
-        if not dry and current.dry_run:
-            return Requested(RunRequest.not_live)
-        if not dry and by not in settings.approver_ids:
-            events.record(session, CommandRefused(by=by, action="run a live cycle"))
-            return Requested(RunRequest.not_an_approver)
-        if not leases.take(session, MANUAL_CYCLE_LEASE, holder, MANUAL_CYCLE_TTL):
-            return Requested(RunRequest.busy)
-        config = cycle_config(settings, current).model_copy(update={"dry_run": dry})
+    current = state.get_state(session)
+    if current.paused:
+        return Requested(RunRequest.paused)
+    if not dry and current.dry_run:
+        return Requested(RunRequest.not_live)
+    if not dry and by not in settings.approver_ids:
+        return Requested(RunRequest.not_an_approver)
+    if not leases.take(session, MANUAL_CYCLE_LEASE, holder, MANUAL_CYCLE_TTL):
+        return Requested(RunRequest.busy)
+    config = cycle_config(settings, current).model_copy(update={"dry_run": dry})
     return Requested(RunRequest.started, config, holder)

@@ -1,4 +1,9 @@
-"""What every listener is handed, through the request context, under the name `deps`."""
+"""What every listener is handed, through the request context, under the name `deps`.
+
+Only what lives as long as the process: settings, the Slack client, the engine's ends (sessions
+for the worker, gateways, clock), the worker and the caches. A request's own database work goes
+through `db_session`, handed beside it (bot/request_session.py).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from cam.core.ports import Gateways
 class Deps:
     settings: BotSettings
     client: WebClient
+    # For the work after the ack, which outlives the request (a request uses `db_session`).
     # Its commits that write invalidate `answers` (bot/command_cache.py `invalidating`).
     session_factory: SessionFactory
     gateways: Gateways

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
 
 from bot.payloads import BadPayload
-from cam.core import db
+from cam.core import db, events
+from cam.core.events import EventPayload
 from cam.escalation.outcomes import UnknownApproval
 from cam.escalation.tasks import UnknownTask
 from cam.replies.opt_out_review import NotAnOptOutGuess
@@ -17,6 +19,18 @@ from cam.replies.triage import TriageRefused, UnknownReply
 
 class Refused(Exception):
     """The user may not do this (not an approver, paused, not live yet): the text says why."""
+
+
+def refused(session: Session, event: EventPayload, text: str) -> Refused:
+    """Undo what the request did and keep only the record of its refusal; return the error.
+
+    The request's session is rolled back when the error is raised: the record is committed
+    first, on the same session, so no second connection waits for the first one's lock.
+    """
+    session.rollback()
+    events.record(session, event)
+    session.commit()
+    return Refused(text)
 
 
 def user_message(error: Exception) -> str:

@@ -34,6 +34,8 @@ class ActionId(enum.StrEnum):
     confirm_opt_out = "cam_confirm_opt_out"
     not_opt_out = "cam_not_opt_out"
     # The ephemeral confirm step of `/cam restore`: restore only, or restore and resume.
+    # Add the stand-in an absence notice names as a lead.
+    add_referral = "cam_add_referral"
     restore_confirm = "cam_restore_confirm"
     restore_resume = "cam_restore_resume"
     restore_cancel = "cam_restore_cancel"
@@ -56,6 +58,7 @@ class BlockId(enum.StrEnum):
     answer_later_open = "cam_answer_later_open"
     answer_cancel = "cam_answer_cancel"
     opt_out_actions = "cam_opt_out_actions"
+    referral_actions = "cam_referral_actions"
     restore_actions = "cam_restore_actions"
 
 

@@ -23,32 +23,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from bot import earlier_posts
 from bot.blocks.common import SlackPost
 from bot.blocks.digest import chart_missing_post
 from bot.listeners import card_messages
 from bot.render import render_notification
 from bot.settings import BotSettings
 from bot.signing import signer_of
-from bot.slack_outcome import (
-    CANNOT_LOOK,
-    MALFORMED,
-    METADATA_EVENT,
-    PostOutcome,
-    delivers,
-    error_code,
-    retry_after,
-    slack_error,
-    upload_error,
-)
+from bot.slack_outcome import MALFORMED, PostOutcome, error_code, retry_after, upload_error
 from cam.core import mailboxes
 from cam.core.backoff import Backoff
 from cam.core.db import SessionFactory, unit_of_work
@@ -71,10 +61,6 @@ log = logging.getLogger(__name__)
 
 MAX_RENDER_ATTEMPTS = 5
 _THREAD_ONLY = (NotificationTopic.thread_reply, NotificationTopic.scheduled_answer)
-# How far before the row's creation to look (clocks of Slack and of the database differ).
-LOOKBACK_MARGIN = timedelta(minutes=5)
-HISTORY_PAGE = 200
-MAX_HISTORY_PAGES = 10
 
 
 @dataclass(frozen=True)
@@ -231,59 +217,15 @@ class Notifier:
         return render_notification(session, row, signer=self.signer, owners=self.owners), thread_ts
 
     def _earlier_post(self, claimed: _Claimed) -> PostOutcome | None:
-        """Find the message an earlier attempt posted though its answer was lost; None if
-        there is none, an error outcome (retried later) if Slack cannot tell us now."""
-        created = claimed.created_at or self.clock()
-        if created.tzinfo is None:
-            created = created.replace(tzinfo=UTC)
-        oldest = f"{(created - LOOKBACK_MARGIN).timestamp():.6f}"
-        cursor: str | None = None
-        try:
-            for _ in range(MAX_HISTORY_PAGES):
-                page = self._history_page(claimed.thread_ts, oldest, cursor)
-                for message in page.get("messages") or []:
-                    if delivers(message, self._key(claimed.id)):
-                        log.info(
-                            "notification %s was posted already (ts %s)", claimed.id, message["ts"]
-                        )
-                        return PostOutcome(channel=self.channel, ts=str(message["ts"]))
-                cursor = (page.get("response_metadata") or {}).get("next_cursor")
-                if not cursor:
-                    return None
-        except SlackApiError as exc:
-            if error_code(exc) in CANNOT_LOOK:
-                # This install cannot read the channel: post again, as before the look existed.
-                log.warning(
-                    "notification %s: cannot look for an earlier post (%s: the app needs the "
-                    "channels:history and groups:history scopes); posting it again",
-                    claimed.id,
-                    error_code(exc),
-                )
-                return None
-            return PostOutcome(error=f"cannot look for an earlier post: {slack_error(exc)}")
-        except Exception as exc:  # timeouts, refused connections, unreadable answers
-            return PostOutcome(error=f"cannot look for an earlier post: {describe(exc)}")
-        return None
-
-    def _key(self, row_id: int) -> dict[str, Any]:
-        return {"deployment": self.deployment, "id": row_id}
-
-    def _history_page(self, thread_ts: str | None, oldest: str, cursor: str | None) -> Any:
-        if thread_ts is not None:
-            return self.client.conversations_replies(
-                channel=self.channel,
-                ts=thread_ts,
-                oldest=oldest,
-                limit=HISTORY_PAGE,
-                cursor=cursor,
-                include_all_metadata=True,
-            )
-        return self.client.conversations_history(
-            channel=self.channel,
-            oldest=oldest,
-            limit=HISTORY_PAGE,
-            cursor=cursor,
-            include_all_metadata=True,
+        """The message an earlier attempt posted though its answer was lost (see the module
+        docstring); None if there is none."""
+        return earlier_posts.find(
+            self.client,
+            self.channel,
+            deployment=self.deployment,
+            row_id=claimed.id,
+            thread_ts=claimed.thread_ts,
+            created=claimed.created_at or self.clock(),
         )
 
     def _post(self, row_id: int, post: SlackPost, thread_ts: str | None) -> PostOutcome:
@@ -293,7 +235,7 @@ class Notifier:
                 text=post.text,
                 blocks=post.blocks,
                 thread_ts=thread_ts,
-                metadata={"event_type": METADATA_EVENT, "event_payload": self._key(row_id)},
+                metadata=earlier_posts.metadata(self.deployment, row_id),
             )
         except SlackApiError as exc:
             status, error = exc.response.status_code, error_code(exc)

@@ -54,6 +54,8 @@ class CardAction(enum.StrEnum):
     # The answer on a card only the model read as an opt-out.
     confirm_opt_out = "confirm_opt_out"
     not_opt_out = "not_opt_out"
+    # Add the stand-in an absence notice names as a lead.
+    add_referral = "add_referral"
 
 
 class CardRef(_Payload):

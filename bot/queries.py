@@ -32,6 +32,7 @@ from cam.core.models import (
 from cam.core.notices import NoticePayload
 from cam.core.report import CAMCycleReport
 from cam.core.state import get_state
+from cam.leads import referrals
 from cam.replies import answer_later, watch_state
 
 # Mailbox key -> its owner's Slack user ID: who is mentioned on a lead's cards.
@@ -123,7 +124,8 @@ def status(session: Session, next_run: datetime | None) -> Status:
 
 
 def reply_card(session: Session, reply_id: int, owners: Owners = NO_OWNERS) -> ReplyCard | None:
-    """Load a reply with its lead, its label and, when it is about interest, the escalation."""
+    """Load a reply with its lead, its label, the lead added from the stand-in it names and,
+    when it is about interest, the escalation."""
     reply = session.get(Reply, reply_id)
     if reply is None:
         return None
@@ -150,6 +152,7 @@ def reply_card(session: Session, reply_id: int, owners: Owners = NO_OWNERS) -> R
         owner=owner_of(lead, owners),
         answer=first_answer(session, reply_id),
         scheduled=answer_later.pending(session, reply_id),
+        referred=referrals.referred(session, reply_id) if reply.referral_email else None,
     )
 
 

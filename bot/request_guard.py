@@ -17,17 +17,16 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import BoltContext, BoltResponse
+from slack_bolt import BoltResponse
 from slack_bolt.request import BoltRequest
 
+from bot.middleware import Direct
 from bot.nonces import Nonces
 from cam.core.db import SessionFactory
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "x-slack-signature"
-
-Middleware = Callable[[BoltRequest, BoltContext, Callable[[], BoltResponse]], BoltResponse | None]
 
 
 def request_guard(
@@ -36,7 +35,7 @@ def request_guard(
     team_id: str | None,
     clock: Callable[[], datetime],
     changes_nothing: Callable[[dict[str, Any]], bool],
-) -> Middleware:
+) -> Direct:
     """Return the Bolt middleware that refuses replays and, if pinned, other workspaces.
 
     It runs after Bolt's own signature check, so only genuine signatures become nonces.
@@ -45,13 +44,11 @@ def request_guard(
     """
     nonces = Nonces(session_factory, clock)
 
-    def guard(
-        req: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse]
-    ) -> BoltResponse | None:
-        if team_id is not None and context.team_id != team_id:
+    def guard(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        if team_id is not None and req.context.team_id != team_id:
             log.warning(
                 "refused a Slack request from workspace %r: SLACK_TEAM_ID pins %s",
-                context.team_id,
+                req.context.team_id,
                 team_id,
             )
             return BoltResponse(status=403, body="this app serves another workspace")
@@ -69,7 +66,7 @@ def request_guard(
             return _refused()
         return next()
 
-    return guard
+    return Direct(guard)
 
 
 def _refused() -> BoltResponse:

@@ -10,11 +10,6 @@ from slack_sdk.errors import SlackApiError
 
 from cam.core.report import describe
 
-# The message metadata that names the row a message delivers (the key looked for on a retry).
-METADATA_EVENT = "cam_notification"
-# Slack's answers that say this install may never read the channel (an app installed before it
-# asked for the history scopes): the look is skipped, not retried for ever.
-CANNOT_LOOK = frozenset({"missing_scope", "not_allowed_token_type", "no_permission"})
 # Slack's answers that say the message itself is wrong: posting it again cannot help.
 MALFORMED = frozenset(
     {
@@ -75,11 +70,3 @@ def upload_error(exc: Exception) -> str:
     if isinstance(exc, SlackApiError) and isinstance(exc.response.data, dict):
         return str(exc.response.data.get("error") or f"HTTP {exc.response.status_code}")
     return describe(exc)
-
-
-def delivers(message: Any, key: dict[str, Any]) -> bool:
-    """Whether a message from the history is the post that carries `key`."""
-    metadata = message.get("metadata") if isinstance(message, dict) else None
-    if not isinstance(metadata, dict) or metadata.get("event_type") != METADATA_EVENT:
-        return False
-    return metadata.get("event_payload") == key and "ts" in message

@@ -1,4 +1,5 @@
-"""`cam replies accuracy` and `cam replies labels`: how the classifier fares against the team.
+"""`cam replies accuracy`, `cam replies labels` and `cam replies bounces`: how the classifier
+fares against the team, and what the bounces said and did.
 
 `labels` lists the team's labels with who gave them, where, and what they teach. Undoing one
 takes an approver: `--by` names their Slack member ID, checked against `CAM_APPROVERS`, and is
@@ -99,3 +100,28 @@ def accuracy(
         console.print(f"No reply was labelled on a card in the last {days} days.")
         return
     console.print(confusion_table(result, days))
+
+
+def bounces(
+    days: Annotated[int, typer.Option(min=1, help="Show the bounces of the last N days.")] = 30,
+) -> None:
+    """List the bounces, newest first: the address, why it failed, and what that did."""
+    from cam.replies.bounce_listing import listed
+
+    with Runtime(load_settings()) as runtime, db.unit_of_work(runtime.session_factory) as session:
+        rows = listed(session, since=utcnow() - timedelta(days=days))
+    if not rows:
+        console.print(f"No bounces in the last {days} days.")
+        return
+    table = Table(title=f"Bounces of the last {days} days", box=box.SIMPLE_HEAVY)
+    for column in ("reply", "received", "address", "reason", "what it did"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            str(row.reply_id),
+            row.received_at.strftime("%Y-%m-%d %H:%M"),
+            escape(row.address),
+            row.reason,
+            row.state,
+        )
+    console.print(table)

@@ -140,7 +140,7 @@ def _context(
 
 def _insert_run(ctx: CycleContext, *, kind: RunKind, slot: str | None, trigger: str) -> None:
     with unit_of_work(ctx.session_factory) as session:
-        ctx.dry_at_start = get_state(session).dry_run
+        ctx.mode_at_start = get_state(session).mode
         close_interrupted(session, kind=kind, now=ctx.report.start)
         run = CycleRun(
             kind=kind,

@@ -10,6 +10,7 @@ from bot.listeners import (
     commands,
     files,
     home,
+    referrals,
     reply_answers,
     restore,
     triage,
@@ -25,3 +26,4 @@ def register(app: App) -> None:
     reply_answers.register(app)
     answer_later.register(app)
     restore.register(app)
+    referrals.register(app)

@@ -57,7 +57,7 @@ def task_done(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, deps: Deps
 ) -> None:
     ref = TaskRef.parse(action.get("value"))
-    _task(ack, clicked_of(body, respond), ref, deps, done=True)
+    _task(ack, clicked_of(body, respond), ref, deps, tasks.TaskChoice.done)
 
 
 def task_skip(
@@ -65,7 +65,7 @@ def task_skip(
 ) -> None:
     selected = action.get("selected_option") or {}
     ref = TaskRef.parse(selected.get("value") if isinstance(selected, dict) else None)
-    _task(ack, clicked_of(body, respond), ref, deps, done=False)
+    _task(ack, clicked_of(body, respond), ref, deps, tasks.TaskChoice.skipped)
 
 
 def _decide(
@@ -153,20 +153,23 @@ def _refresh_approval(deps: Deps, clicked: Clicked, approval_id: int) -> None:
         _update(deps.client, targets, post)
 
 
-def _task(ack: Ack, clicked: Clicked, ref: TaskRef, deps: Deps, *, done: bool) -> None:
+def _task(ack: Ack, clicked: Clicked, ref: TaskRef, deps: Deps, choice: tasks.TaskChoice) -> None:
     ack()
+    done = choice is tasks.TaskChoice.done
     note = None if done else SKIP_REASONS.get(ref.reason or "", "skipped")
     deps.worker.submit(
         "task",
-        lambda: _task_later(deps, clicked, ref.task_id, done, note),
+        lambda: _task_later(deps, clicked, ref.task_id, choice, note),
         on_error=lambda error: tell(deps, clicked, user_message(error)),
     )
 
 
-def _task_later(deps: Deps, clicked: Clicked, task_id: int, done: bool, note: str | None) -> None:
+def _task_later(
+    deps: Deps, clicked: Clicked, task_id: int, choice: tasks.TaskChoice, note: str | None
+) -> None:
     with unit_of_work(deps.session_factory) as session:
         task = tasks.decide_task(
-            session, task_id=task_id, by=clicked.user, done=done, note=note, now=deps.clock()
+            session, task_id=task_id, by=clicked.user, choice=choice, note=note, now=deps.clock()
         )
         lead = session.get(Lead, task.lead_id)
         owner = queries.owner_of(lead, deps.owners)

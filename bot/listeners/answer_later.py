@@ -25,6 +25,7 @@ from bot.ids import ActionId, CallbackId
 from bot.listeners import card_messages
 from bot.listeners.clicks import Clicked, clicked_of, tell
 from bot.payloads import BadPayload, ScheduledRef
+from bot.request_session import in_request_session
 from bot.signing import signer_of
 from cam.core.db import unit_of_work
 from cam.core.models import Answer, Lead
@@ -35,12 +36,15 @@ CANCEL = "answer_cancel"
 
 
 def register(app: App) -> None:
-    app.view(CallbackId.answer_later)(submit)
+    app.view(CallbackId.answer_later)(in_request_session(submit))
     app.action(ActionId.answer_cancel)(cancel)
 
 
-def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
-    sent = answer_form.submission(deps, body, view)
+def submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps, db_session: Session
+) -> None:
+    sent = answer_form.submission(db_session, deps, body, view)
+    db_session.commit()  # scheduling is the engine's own transaction: this read ends first
     if sent.problem is not None:
         ack(**sent.errors(*sent.problem))
         return

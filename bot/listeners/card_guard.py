@@ -14,11 +14,32 @@ from sqlalchemy.orm import Session
 from bot.blocks.reply_card import ReplyCard, offered
 from bot.listeners import card_messages
 from bot.listeners.clicks import Clicked
-from bot.payloads import CardAction, CardRef
+from bot.payloads import BadPayload, CardAction, CardRef
 from bot.settings import BotSettings
+from bot.signing import signer_of
+from cam.core.db import SessionFactory
+from cam.replies import triage
 
 # The state in which an action is on offer: the second step of Unsubscribe needs the first.
 _OFFERED_AS = {CardAction.unsubscribe_confirmed: CardAction.unsubscribe}
+
+
+def signed_ref(
+    sessions: SessionFactory,
+    settings: BotSettings,
+    *,
+    value: object,
+    action: CardAction,
+    clicked: Clicked,
+) -> CardRef:
+    """The card a click's value names, if we signed it; else the refusal, recorded, to raise."""
+    try:
+        return signer_of(settings).read(value, CardRef)
+    except BadPayload as exc:
+        forged = f"that button is not one CAM made ({exc})"
+        raise triage.refused(
+            sessions, reply_id=None, by=clicked.user, action=action.value, why=forged
+        ) from None
 
 
 def refusal(

@@ -56,6 +56,20 @@ def card_updates(
     return updates
 
 
+def show_reply(
+    client: WebClient,
+    session_factory: SessionFactory,
+    signer: Signer,
+    owners: queries.Owners,
+    reply_id: int,
+) -> None:
+    """Show the reply's cards as they are now, where they were posted."""
+    with unit_of_work(session_factory) as session:
+        updates = card_updates(session, signer=signer, reply_id=reply_id, owners=owners)
+    for (channel, ts), post in sorted(updates.items()):
+        client.chat_update(channel=channel, ts=ts, text=post.text, blocks=post.blocks)
+
+
 def show_answer(
     client: WebClient,
     session_factory: SessionFactory,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltResponse, Respond
+from sqlalchemy.orm import Session
 
 from bot import channel_posts, cycle_requests, lead_import
 from bot.blocks.common import escape
@@ -15,9 +16,11 @@ from bot.blocks.preview import preview_post
 from bot.blocks.report import SLACK_TRIGGER, mode_label, summary_line
 from bot.cycle_requests import MANUAL_CYCLE_LEASE, MANUAL_CYCLE_TTL, RunRequest
 from bot.deps import Deps
-from bot.errors import Refused, user_message
+from bot.errors import Refused, refused, user_message
+from bot.event_payloads import CommandRefused
 from bot.listeners import switches
 from bot.listeners.invocation import EPHEMERAL, Invocation, Subcommand, show
+from bot.request_session import in_request_session
 from cam import cycle
 from cam.bootstrap import cycle_config
 from cam.core import leases, state
@@ -54,7 +57,7 @@ ANSWERED_FROM_MEMORY = frozenset({"help", "limits", "status"})
 
 
 def register(app: App) -> None:
-    app.command("/cam")(cam)
+    app.command("/cam")(in_request_session(cam))
 
 
 def changes_nothing(body: dict[str, Any]) -> bool:
@@ -66,7 +69,9 @@ def changes_nothing(body: dict[str, Any]) -> bool:
     return verb in ANSWERED_FROM_MEMORY or verb not in SUBCOMMANDS
 
 
-def cam(ack: Ack, command: dict[str, str], respond: Respond | None, deps: Deps) -> None:
+def cam(
+    ack: Ack, command: dict[str, str], respond: Respond | None, deps: Deps, db_session: Session
+) -> None:
     """Route `/cam <verb> ...` to its subcommand; anything unknown gets the help."""
     words = (command.get("text") or "").split()
     verb = words[0].lower() if words else "help"
@@ -84,36 +89,41 @@ def cam(ack: Ack, command: dict[str, str], respond: Respond | None, deps: Deps) 
             response_type=EPHEMERAL,
         )
         return
-    subcommand(invocation, ack, deps)
+    subcommand(invocation, ack, deps, db_session)
 
 
-def show_help(invocation: Invocation, ack: Ack, deps: Deps) -> None:
+def show_help(invocation: Invocation, ack: Ack, deps: Deps, session: Session) -> None:
     ack(text=HELP, response_type=EPHEMERAL)
 
 
-def show_limits(invocation: Invocation, ack: Ack, deps: Deps) -> None:
-    answer = deps.answers.limits.get()
-    ack(text=answer.text, blocks=answer.blocks, response_type=EPHEMERAL)
+# The two quick answers come from memory (bot/command_cache.py): the request's session stays
+# unused, so they open no transaction.
+def show_limits(invocation: Invocation, ack: Ack, deps: Deps, session: Session) -> None:
+    _ack_with_body(ack, deps.answers.limits.get())
 
 
-def show_status(invocation: Invocation, ack: Ack, deps: Deps) -> None:
-    answer = deps.answers.status.get()
-    ack(text=answer.text, blocks=answer.blocks, response_type=EPHEMERAL)
+def show_status(invocation: Invocation, ack: Ack, deps: Deps, session: Session) -> None:
+    _ack_with_body(ack, deps.answers.status.get())
 
 
-def run(invocation: Invocation, ack: Ack, deps: Deps) -> None:
+def _ack_with_body(ack: Ack, body: str) -> None:
+    """Ack with a JSON body encoded beforehand: Bolt answers with `ack.response` as it is,
+    where `ack(text=, blocks=)` would encode the same answer again in every request."""
+    ack.response = BoltResponse(status=200, body=body)
+
+
+def run(invocation: Invocation, ack: Ack, deps: Deps, session: Session) -> None:
     """Run a cycle after the ack: dry when asked, live only once going live was approved."""
     if invocation.args not in ([], ["dry"], ["live"]):
         ack(text=f"`/cam run` takes `dry` or nothing.\n\n{HELP}", response_type=EPHEMERAL)
         return
     dry = invocation.args == ["dry"]
-    asked = cycle_requests.request_run(
-        deps.session_factory, deps.settings, by=invocation.user, dry=dry
-    )
+    asked = cycle_requests.request_run(session, deps.settings, by=invocation.user, dry=dry)
     channel = f"<#{deps.settings.report_channel}>"
     if asked.outcome is not RunRequest.started or asked.config is None:
-        _not_run(asked.outcome, ack, channel)
+        _not_run(invocation, asked.outcome, ack, session, channel)
         return
+    session.commit()  # the cycle renews the lease just taken: it must find it
     config, holder = asked.config, asked.holder
     kind = "dry-run" if dry else "live"
     ack(
@@ -127,7 +137,9 @@ def run(invocation: Invocation, ack: Ack, deps: Deps) -> None:
     )
 
 
-def _not_run(outcome: RunRequest, ack: Ack, channel: str) -> None:
+def _not_run(
+    invocation: Invocation, outcome: RunRequest, ack: Ack, session: Session, channel: str
+) -> None:
     """Say why no cycle starts: a refusal, or the one from Slack already running."""
     if outcome is RunRequest.busy:
         ack(
@@ -136,6 +148,9 @@ def _not_run(outcome: RunRequest, ack: Ack, channel: str) -> None:
             response_type=EPHEMERAL,
         )
         return
+    if outcome is RunRequest.not_an_approver:
+        event = CommandRefused(by=invocation.user, action="run a live cycle")
+        raise refused(session, event, NOT_RUN[outcome])
     raise Refused(NOT_RUN[outcome])
 
 
@@ -166,7 +181,7 @@ def _run_cycle(invocation: Invocation, deps: Deps, config: CAMCycleConfig, holde
     )
 
 
-def post_digest(invocation: Invocation, ack: Ack, deps: Deps) -> None:
+def post_digest(invocation: Invocation, ack: Ack, deps: Deps, session: Session) -> None:
     """Count the digest now; anyone may ask (read-only).
 
     Asked in the report channel, it is posted there, once a minute at most; asked anywhere
@@ -186,13 +201,11 @@ def post_digest(invocation: Invocation, ack: Ack, deps: Deps) -> None:
         )
         return
     asked_at = deps.clock()
-    if not channel_posts.claim(
-        deps.session_factory,
-        what=f"digest:{kind}",
-        channel=channel,
-        by=invocation.user,
-        now=asked_at,
-    ):
+    claimed = channel_posts.claim(
+        session, what=f"digest:{kind}", channel=channel, by=invocation.user, now=asked_at
+    )
+    session.commit()  # the claim holds for other requests from now on, whatever follows
+    if not claimed:
         ack(text=f"A digest was posted in <#{channel}> a moment ago.", response_type=EPHEMERAL)
         deps.worker.submit(
             "digest-link",
@@ -228,7 +241,7 @@ def _link_latest_digest(invocation: Invocation, deps: Deps, *, since: datetime) 
         invocation.answer_later(f"Here it is: <{link}|the latest digest>.")
 
 
-def import_file(invocation: Invocation, ack: Ack, deps: Deps) -> None:
+def import_file(invocation: Invocation, ack: Ack, deps: Deps, session: Session) -> None:
     """Say how to import (a command carries no file); here, import the caller's latest CSV.
 
     `/cam import map Spalte=company ...` imports it again reading those columns as named.
@@ -253,27 +266,26 @@ def import_file(invocation: Invocation, ack: Ack, deps: Deps) -> None:
         )
 
 
-def preview(invocation: Invocation, ack: Ack, deps: Deps) -> None:
+def preview(invocation: Invocation, ack: Ack, deps: Deps, session: Session) -> None:
     """Show privately the next message CAM would send, to the lead named or the next in line."""
     if len(invocation.args) > 1:
         ack(text="`/cam preview` takes one email address, or nothing.", response_type=EPHEMERAL)
         return
     # Slack may send an address as a link: <mailto:ada@acme.com|ada@acme.com>.
     email = invocation.args[0].strip("<>").split("|")[-1] if invocation.args else None
-    with unit_of_work(deps.session_factory) as session:
-        current = state.get_state(session)
-        try:
-            shown = outreach_preview.next_message(
-                session,
-                settings=deps.settings,
-                config=cycle_config(deps.settings, current),
-                paused=current.paused,
-                now=deps.clock(),
-                email=email,
-            )
-        except outreach_preview.PreviewUnavailable as exc:
-            ack(text=f"Nothing to preview: {escape(str(exc))}.", response_type=EPHEMERAL)
-            return
+    current = state.get_state(session)
+    try:
+        shown = outreach_preview.next_message(
+            session,
+            settings=deps.settings,
+            config=cycle_config(deps.settings, current),
+            paused=current.paused,
+            now=deps.clock(),
+            email=email,
+        )
+    except outreach_preview.PreviewUnavailable as exc:
+        ack(text=f"Nothing to preview: {escape(str(exc))}.", response_type=EPHEMERAL)
+        return
     post = preview_post(shown)
     ack(text=post.text, blocks=post.blocks, response_type=EPHEMERAL)
 

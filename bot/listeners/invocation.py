@@ -6,13 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from slack_bolt import Ack, Respond
+from sqlalchemy.orm import Session
 
 from bot.blocks.common import SlackPost
 from bot.deps import Deps
-from bot.errors import Refused
+from bot.errors import refused
 from bot.event_payloads import CommandRefused
-from cam.core import events
-from cam.core.db import unit_of_work
 
 EPHEMERAL = "ephemeral"
 
@@ -35,7 +34,8 @@ class Invocation:
             self.respond(text=text, response_type=EPHEMERAL, replace_original=False)
 
 
-Subcommand = Callable[[Invocation, Ack, Deps], None]
+# The last argument is the request's session (bot/request_session.py): never hand it to the worker.
+Subcommand = Callable[[Invocation, Ack, Deps, Session], None]
 
 
 def show(invocation: Invocation, post: SlackPost) -> None:
@@ -46,10 +46,9 @@ def show(invocation: Invocation, post: SlackPost) -> None:
         )
 
 
-def require_approver(invocation: Invocation, deps: Deps, what: str) -> None:
-    """Refuse (and log the attempt) unless the user is one of the approvers."""
+def require_approver(invocation: Invocation, deps: Deps, session: Session, what: str) -> None:
+    """Refuse (and record the attempt) unless the user is one of the approvers."""
     if invocation.user in deps.settings.approver_ids:
         return
-    with unit_of_work(deps.session_factory) as session:
-        events.record(session, CommandRefused(by=invocation.user, action=what))
-    raise Refused(f"Only approvers may {what}.")
+    event = CommandRefused(by=invocation.user, action=what)
+    raise refused(session, event, f"Only approvers may {what}.")

@@ -23,6 +23,7 @@ from bot.ids import ActionId, CallbackId
 from bot.listeners import card_messages
 from bot.listeners.clicks import clicked_of, tell
 from bot.payloads import AnswerRef, BadPayload, ReplyRef
+from bot.request_session import in_request_session
 from bot.signing import signer_of
 from cam.core.config import CAMCycleConfig
 from cam.core.db import unit_of_work
@@ -34,24 +35,34 @@ from cam.replies import answering, cards
 
 
 def register(app: App) -> None:
-    app.action(ActionId.answer_open)(open_modal)
-    app.action(ActionId.answer_later_open)(open_later_modal)
-    app.action(ActionId.answer_snippet)(switch_snippet)
-    app.view(CallbackId.answer)(submit)
+    app.action(ActionId.answer_open)(in_request_session(open_modal))
+    app.action(ActionId.answer_later_open)(in_request_session(open_later_modal))
+    app.action(ActionId.answer_snippet)(in_request_session(switch_snippet))
+    app.view(CallbackId.answer)(in_request_session(submit))
 
 
 def open_modal(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, deps: Deps
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Respond,
+    deps: Deps,
+    db_session: Session,
 ) -> None:
     """Reply: the answer modal, for whoever may answer the lead."""
-    _open(ack, body, action, respond, deps, later=False)
+    _open(ack, body, action, respond, deps, db_session, later=False)
 
 
 def open_later_modal(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, deps: Deps
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Respond,
+    deps: Deps,
+    db_session: Session,
 ) -> None:
     """Answer when back: the same modal, saying when the answer will go."""
-    _open(ack, body, action, respond, deps, later=True)
+    _open(ack, body, action, respond, deps, db_session, later=True)
 
 
 def _open(
@@ -60,6 +71,7 @@ def _open(
     action: dict[str, Any],
     respond: Respond,
     deps: Deps,
+    session: Session,
     *,
     later: bool,
 ) -> None:
@@ -68,12 +80,9 @@ def _open(
     trigger = body.get("trigger_id")
     if not isinstance(trigger, str) or not trigger:
         raise BadPayload("no trigger_id to open the modal with")
-    with unit_of_work(deps.session_factory) as session:
-        who = answer_form.who_answers(session, deps, ref.reply_id, clicked.user)
-        if not who.may_answer:
-            ack()
-            tell(deps, clicked, answer_form.not_yours(who))
-            return
+    who = answer_form.who_answers(session, deps, ref.reply_id, clicked.user)
+    form = None
+    if who.may_answer:
         form, _config = answer_form.load_form(
             session,
             deps.settings,
@@ -81,35 +90,46 @@ def _open(
             who=who,
             later_from=deps.clock() if later else None,
         )
+    session.commit()  # the read ends before Slack is called: on SQLite it holds the write lock
     ack()
+    if form is None:
+        tell(deps, clicked, answer_form.not_yours(who))
+        return
     deps.client.views_open(trigger_id=trigger, view=answer_modal(form))
 
 
-def switch_snippet(ack: Ack, body: dict[str, Any], action: dict[str, Any], deps: Deps) -> None:
+def switch_snippet(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], deps: Deps, db_session: Session
+) -> None:
     view = body.get("view") or {}
     ref = AnswerRef.parse(view.get("private_metadata"))
     selected = (action.get("selected_option") or {}).get("value")
     user = str((body.get("user") or {}).get("id") or "")
     ack()
-    with unit_of_work(deps.session_factory) as session:
-        who = answer_form.who_answers(session, deps, ref.reply_id, user)
-        if not who.may_answer:
-            return
-        later = view.get("callback_id") == CallbackId.answer_later
-        form, _config = answer_form.load_form(
-            session,
-            deps.settings,
-            reply_id=ref.reply_id,
-            who=who,
-            snippet=str(selected or ""),
-            mailbox=answer_form.picked_mailbox(view),
-            later_from=deps.clock() if later else None,
-        )
+    who = answer_form.who_answers(db_session, deps, ref.reply_id, user)
+    if not who.may_answer:
+        return
+    later = view.get("callback_id") == CallbackId.answer_later
+    form, _config = answer_form.load_form(
+        db_session,
+        deps.settings,
+        reply_id=ref.reply_id,
+        who=who,
+        snippet=str(selected or ""),
+        mailbox=answer_form.picked_mailbox(view),
+        later_from=deps.clock() if later else None,
+    )
+    db_session.commit()  # the read ends before Slack is called
     deps.client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=answer_modal(form))
 
 
-def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
-    sent = answer_form.submission(deps, body, view)
+def submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps, db_session: Session
+) -> None:
+    sent = answer_form.submission(db_session, deps, body, view)
+    # The claim is the engine's own transaction, all or nothing: this read ends first, or
+    # SQLite would make the claim wait for this session's lock.
+    db_session.commit()
     if sent.problem is not None:
         ack(**sent.errors(*sent.problem))
         return

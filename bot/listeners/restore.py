@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from sqlalchemy.orm import Session
 
 from bot.blocks.common import SlackPost, escape
 from bot.blocks.restore import restore_confirm_post
@@ -36,15 +37,14 @@ def register(app: App) -> None:
     app.action(ActionId.restore_cancel)(cancel)
 
 
-def confirm_step(deps: Deps, text: str) -> SlackPost:
+def confirm_step(session: Session, text: str) -> SlackPost:
     """The ephemeral confirm step for `<email> <reason>`, or a message saying what is wrong."""
     email, _, reason = text.strip().partition(" ")
     # Slack may send an address as a link: <mailto:ada@acme.com|ada@acme.com>.
     email = email.strip("<>").split("|")[-1].removeprefix("mailto:")
     if not email or not reason.strip():
         return SlackPost(text=USAGE, blocks=[])
-    with unit_of_work(deps.session_factory) as session:
-        rows = [r for r in suppressions.ledger(session, email=email) if r.value == email.lower()]
+    rows = [r for r in suppressions.ledger(session, email=email) if r.value == email.lower()]
     if not rows:
         return SlackPost(text=f"{escape(email)} is not suppressed: nothing to restore.", blocks=[])
     return restore_confirm_post(rows[0], reason.strip()[:500])
@@ -70,10 +70,10 @@ def cancel(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
 
 
 def _restore(deps: Deps, clicked: Clicked, ref: RestoreRef, *, resume: bool) -> None:
-    with unit_of_work(deps.session_factory) as session:
-        if clicked.user not in deps.settings.approver_ids:
+    if clicked.user not in deps.settings.approver_ids:
+        with unit_of_work(deps.session_factory) as session:
             events.record(session, CommandRefused(by=clicked.user, action=f"restore {ref.email}"))
-            raise Refused("Only approvers may restore a suppressed address.")
+        raise Refused("Only approvers may restore a suppressed address.")
     with unit_of_work(deps.session_factory) as session:
         done = suppressions.restore(
             session,

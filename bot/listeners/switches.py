@@ -6,6 +6,7 @@ Each but `check` is for approvers; going live also waits for a second approver's
 from __future__ import annotations
 
 from slack_bolt import Ack
+from sqlalchemy.orm import Session
 
 from bot.blocks.common import escape
 from bot.blocks.preflight import preflight_post
@@ -23,7 +24,7 @@ from cam.outreach import sender_mailboxes
 CHECKING = "Checking what sending for real needs (mail servers, CRM, Slack)… the list follows."
 
 
-def check(invocation: Invocation, ack: Ack, deps: Deps) -> None:
+def check(invocation: Invocation, ack: Ack, deps: Deps, session: Session) -> None:
     """List privately what sending for real needs and what is missing (after the ack)."""
     ack(text=CHECKING, response_type=EPHEMERAL)
     deps.worker.submit(
@@ -33,11 +34,11 @@ def check(invocation: Invocation, ack: Ack, deps: Deps) -> None:
     )
 
 
-def go_live(invocation: Invocation, ack: Ack, deps: Deps) -> None:
+def go_live(invocation: Invocation, ack: Ack, deps: Deps, session: Session) -> None:
     """Ask to switch dry run off once the preflight passes; another approver decides."""
-    require_approver(invocation, deps, "ask to go live")
-    with unit_of_work(deps.session_factory) as session:
-        live = not state.get_state(session).dry_run
+    require_approver(invocation, deps, session, "ask to go live")
+    live = not state.get_state(session).dry_run
+    session.commit()  # before the worker's job, which asks in its own transaction
     if live:
         ack(
             text="Emails are already going out for real. `/cam dry` stops that.",
@@ -75,31 +76,31 @@ def _ask_to_go_live(invocation: Invocation, deps: Deps) -> None:
     deps.deliver_notifications()
 
 
-def go_dry(invocation: Invocation, ack: Ack, deps: Deps) -> None:
-    require_approver(invocation, deps, "switch dry run on")
-    with unit_of_work(deps.session_factory) as session:
-        state.set_dry_run(session, dry_run=True, by=invocation.user, now=deps.clock())
+def go_dry(invocation: Invocation, ack: Ack, deps: Deps, session: Session) -> None:
+    require_approver(invocation, deps, session, "switch dry run on")
+    state.set_dry_run(session, dry_run=True, by=invocation.user, now=deps.clock())
     ack(
         text=f"<@{invocation.user}> switched dry run on: nothing is sent from now on.",
         response_type="in_channel",
     )
 
 
-def pause(invocation: Invocation, ack: Ack, deps: Deps) -> None:
-    _set_paused(invocation, ack, deps, paused=True)
+def pause(invocation: Invocation, ack: Ack, deps: Deps, session: Session) -> None:
+    _set_paused(invocation, ack, deps, session, paused=True)
 
 
-def resume(invocation: Invocation, ack: Ack, deps: Deps) -> None:
-    _set_paused(invocation, ack, deps, paused=False)
+def resume(invocation: Invocation, ack: Ack, deps: Deps, session: Session) -> None:
+    _set_paused(invocation, ack, deps, session, paused=False)
 
 
-def _set_paused(invocation: Invocation, ack: Ack, deps: Deps, *, paused: bool) -> None:
+def _set_paused(
+    invocation: Invocation, ack: Ack, deps: Deps, session: Session, *, paused: bool
+) -> None:
     if invocation.args:
-        _set_mailbox_paused(invocation, ack, deps, paused=paused)
+        _set_mailbox_paused(invocation, ack, deps, session, paused=paused)
         return
-    require_approver(invocation, deps, "pause CAM" if paused else "resume CAM")
-    with unit_of_work(deps.session_factory) as session:
-        state.set_paused(session, paused=paused, by=invocation.user, now=deps.clock())
+    require_approver(invocation, deps, session, "pause CAM" if paused else "resume CAM")
+    state.set_paused(session, paused=paused, by=invocation.user, now=deps.clock())
     text = (
         "paused CAM: no cycle runs and nothing is sent until `/cam resume`."
         if paused
@@ -108,25 +109,25 @@ def _set_paused(invocation: Invocation, ack: Ack, deps: Deps, *, paused: bool) -
     ack(text=f"<@{invocation.user}> {text}", response_type="in_channel")
 
 
-def _set_mailbox_paused(invocation: Invocation, ack: Ack, deps: Deps, *, paused: bool) -> None:
+def _set_mailbox_paused(
+    invocation: Invocation, ack: Ack, deps: Deps, session: Session, *, paused: bool
+) -> None:
     """Pause or resume one sender mailbox; the others go on sending."""
     key = invocation.args[0]
     verb = "pause" if paused else "resume"
-    require_approver(invocation, deps, f"{verb} a mailbox")
-    with unit_of_work(deps.session_factory) as session:
-        config = cycle_config(deps.settings, state.get_state(session))
-        keys = [sender.key for sender in config.senders()]
-        if not config.mailboxes:
-            raise Refused(f"This team sends from one mailbox: `/cam {verb}` alone {verb}s it.")
-        try:
-            changed = sender_mailboxes.set_paused(
-                session, config, key, paused=paused, by=invocation.user
-            )
-        except sender_mailboxes.UnknownMailbox:
-            named = ", ".join(f"`{known}`" for known in keys)
-            raise Refused(
-                f"No mailbox is called `{escape(key[:40])}`. The mailboxes: {named}."
-            ) from None
+    require_approver(invocation, deps, session, f"{verb} a mailbox")
+    config = cycle_config(deps.settings, state.get_state(session))
+    keys = [sender.key for sender in config.senders()]
+    if not config.mailboxes:
+        raise Refused(f"This team sends from one mailbox: `/cam {verb}` alone {verb}s it.")
+    try:
+        changed = sender_mailboxes.set_paused(
+            session, config, key, paused=paused, by=invocation.user
+        )
+    except sender_mailboxes.UnknownMailbox:
+        named = ", ".join(f"`{known}`" for known in keys)
+        unknown = f"No mailbox is called `{escape(key[:40])}`. The mailboxes: {named}."
+        raise Refused(unknown) from None
     if not changed:
         already = "paused" if paused else "sending"
         ack(text=f"Mailbox `{key}` is already {already}.", response_type=EPHEMERAL)
@@ -140,8 +141,8 @@ def _set_mailbox_paused(invocation: Invocation, ack: Ack, deps: Deps, *, paused:
     ack(text=f"<@{invocation.user}> {text}", response_type="in_channel")
 
 
-def restore(invocation: Invocation, ack: Ack, deps: Deps) -> None:
+def restore(invocation: Invocation, ack: Ack, deps: Deps, session: Session) -> None:
     """Show an approver, alone, what restoring an address lifts; its buttons do it."""
-    require_approver(invocation, deps, "restore a suppressed address")
-    post = restore_step.confirm_step(deps, invocation.text)
+    require_approver(invocation, deps, session, "restore a suppressed address")
+    post = restore_step.confirm_step(session, invocation.text)
     ack(text=post.text, blocks=post.blocks or None, response_type=EPHEMERAL)

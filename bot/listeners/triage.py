@@ -1,7 +1,7 @@
 """The buttons of a reply card: Interested, Not interested, Unsubscribe, Snooze, Agree.
 
-Every click is checked against the card's own terms first (`bot.card_guard`); a refused one
-is an event, and its clicker is told why. Unsubscribe takes two steps on the server: the
+Every click is checked against the card's own terms first (`bot.listeners.card_guard`); a
+refused one is an event, and its clicker is told why. Unsubscribe takes two steps on the server: the
 card's button only asks, privately, with a button of its own that acts. A decision acts on
 the lead at once and is recorded under its clicker's name; the classifier learns from it
 once trusted (an approver's, or Agree by a second person). Only sending a lead to the CRM
@@ -27,7 +27,7 @@ from bot.errors import user_message
 from bot.ids import ActionId, BlockId
 from bot.listeners import card_guard, card_messages
 from bot.listeners.clicks import Clicked, clicked_of, tell
-from bot.payloads import BadPayload, CardAction, CardRef
+from bot.payloads import CardAction
 from bot.signing import signer_of
 from cam.core.db import unit_of_work
 from cam.core.models import ReplyLabel, TriageChoice
@@ -75,13 +75,8 @@ def click(
 
 def _act(deps: Deps, clicked: Clicked, kind: CardAction, action: dict[str, Any]) -> None:
     sessions = deps.session_factory
-    try:
-        ref = signer_of(deps.settings).read(_signed_value(kind, action), CardRef)
-    except BadPayload as exc:
-        forged = f"that button is not one CAM made ({exc})"
-        raise triage.refused(
-            sessions, reply_id=None, by=clicked.user, action=kind.value, why=forged
-        ) from None
+    value = _signed_value(kind, action)
+    ref = card_guard.signed_ref(sessions, deps.settings, value=value, action=kind, clicked=clicked)
     with unit_of_work(sessions) as session:
         card = queries.reply_card(session, ref.reply_id, deps.owners)
         if card is None:
@@ -177,10 +172,5 @@ def _already(label: ReplyLabel) -> str:
 
 
 def _show(deps: Deps, reply_id: int) -> None:
-    """Show the reply's cards as they are now, where they were posted."""
-    with unit_of_work(deps.session_factory) as session:
-        updates = card_messages.card_updates(
-            session, signer=signer_of(deps.settings), reply_id=reply_id, owners=deps.owners
-        )
-    for (channel, ts), post in sorted(updates.items()):
-        deps.client.chat_update(channel=channel, ts=ts, text=post.text, blocks=post.blocks)
+    signer = signer_of(deps.settings)
+    card_messages.show_reply(deps.client, deps.session_factory, signer, deps.owners, reply_id)

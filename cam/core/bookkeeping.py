@@ -12,7 +12,7 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cam.core.columns import Base, utcnow
-from cam.core.enums import NotificationStatus, RunKind, RunStatus, WatchMode
+from cam.core.enums import NotificationStatus, RunKind, RunStatus, SendMode, WatchMode
 
 
 def _run_enum(kind: type[enum.Enum]) -> SAEnum:
@@ -59,6 +59,10 @@ class RuntimeState(Base):
     mailbox_started_on: Mapped[date | None]
     updated_by: Mapped[str | None] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def mode(self) -> SendMode:
+        return SendMode.of(self.dry_run)
 
 
 class MailboxState(Base):

@@ -6,10 +6,14 @@ import enum
 from datetime import UTC, date, datetime
 from typing import Any
 
+from pydantic import JsonValue
 from sqlalchemy import JSON, Date, DateTime, Dialect
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+# A JSON object as a JSON column stores it and as payloads and HTTP bodies carry it.
+JsonObject = dict[str, JsonValue]
 
 
 def utcnow() -> datetime:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 
+from cam.core.enums import SendMode
 from cam.core.mailboxes import DEFAULT_KEY, MailboxConfig, SenderProfile
 from cam.core.models import Channel
 from cam.core.settings import DATA_DIR
@@ -95,6 +96,10 @@ class CAMCycleConfig(BaseModel):
     mailboxes: list[MailboxConfig] = Field(default_factory=list)
     # Who signs the default mailbox's mail (CAM_SENDER_* and CAM_FROM's display name).
     default_sender: SenderProfile = SenderProfile(first_name="CAM", name="CAM", signature="CAM")
+
+    @property
+    def mode(self) -> SendMode:
+        return SendMode.of(self.dry_run)
 
     def sender_profiles(self) -> dict[str, SenderProfile]:
         """Who signs each mailbox's mail, by key: `sender.*` in templates and snippets."""

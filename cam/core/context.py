@@ -9,6 +9,7 @@ from datetime import datetime
 
 from cam.core.config import CAMCycleConfig
 from cam.core.db import SessionFactory
+from cam.core.enums import SendMode
 from cam.core.ports import Gateways
 from cam.core.report import CAMCycleReport
 
@@ -25,8 +26,12 @@ class CycleContext:
     # Names who claims outbox rows, so a crashed claim can be told from a live one.
     instance: str = "cam"
     # The stored dry-run switch when the run began: switching it on later stops a live run.
-    dry_at_start: bool | None = None
+    mode_at_start: SendMode | None = None
 
     @property
     def dry_run(self) -> bool:
         return self.config.dry_run
+
+    @property
+    def mode(self) -> SendMode:
+        return self.config.mode

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, insert
 from sqlalchemy.orm import Session
 
+from cam.core.columns import JsonObject
 from cam.core.models import Event, utcnow
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class EventPayload(BaseModel):
 PAYLOADS: dict[str, type[EventPayload]] = {}
 
 
-def _stored(payload: EventPayload) -> dict[str, Any]:
+def _stored(payload: EventPayload) -> JsonObject:
     """The JSON the event keeps in `Event.details`: enums as their values, keys by alias."""
     if not isinstance(payload, EventPayload):
         raise WrongPayload(f"an event is an EventPayload, not {type(payload).__name__}")

@@ -7,11 +7,12 @@ as a bare dict.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypedDict, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement
 
+from cam.core.columns import JsonObject
 from cam.core.enums import AnswerEvent, SwitchAction
 from cam.core.models import Notification, NotificationTopic
 
@@ -50,10 +51,11 @@ class DigestPayload(NoticePayload):
 
 
 class ThreadReplyPayload(NoticePayload):
-    """A reply the bot posts in the thread of a message it delivered, rendered already."""
+    """A reply the bot posts in the thread of a message it delivered, rendered already (its
+    Block Kit built by the bot: the engine only keeps it)."""
 
     text: str
-    blocks: list[dict[str, Any]]
+    blocks: list[JsonObject]
 
 
 class SwitchPayload(NoticePayload):
@@ -102,10 +104,20 @@ def notice(
     return Notification(topic=topic, payload=payload.model_dump(mode="json"), parent_id=parent_id)
 
 
-def row(topic: NotificationTopic, payload: NoticePayload) -> dict[str, Any]:
+class NoticeRow(TypedDict):
+    """A notification's columns, as values for a bulk INSERT."""
+
+    topic: NotificationTopic
+    payload: JsonObject
+    parent_id: int | None
+
+
+def row(
+    topic: NotificationTopic, payload: NoticePayload, *, parent_id: int | None = None
+) -> NoticeRow:
     """The same row as `notice`, as values for a bulk INSERT."""
     _check(topic, type(payload))
-    return {"topic": topic, "payload": payload.model_dump(mode="json")}
+    return {"topic": topic, "payload": payload.model_dump(mode="json"), "parent_id": parent_id}
 
 
 def payload_of(notification: Notification, model: type[P]) -> P:

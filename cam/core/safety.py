@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from cam.core import bulk
 from cam.core.config import SafetySettings, SendWindow
+from cam.core.enums import SendMode
 from cam.core.models import Channel, SendQuota, Suppression, SuppressionKind, SuppressionSource
 
 
@@ -247,20 +248,16 @@ def quota_used(session: Session, scope: str, window: str) -> int:
     return int(used or 0)
 
 
-def mode_prefix(dry_run: bool) -> str:
-    return "dry" if dry_run else "live"
+def channel_scope(mode: SendMode, channel: Channel) -> str:
+    return f"{mode.value}:{channel.value}"
 
 
-def channel_scope(dry_run: bool, channel: Channel) -> str:
-    return f"{mode_prefix(dry_run)}:{channel.value}"
+def hourly_scope(mode: SendMode, channel: Channel) -> str:
+    return f"{mode.value}:{channel.value}:hour"
 
 
-def hourly_scope(dry_run: bool, channel: Channel) -> str:
-    return f"{mode_prefix(dry_run)}:{channel.value}:hour"
-
-
-def domain_scope(dry_run: bool, domain: str) -> str:
-    return f"{mode_prefix(dry_run)}:domain:{domain.lower()}"
+def domain_scope(mode: SendMode, domain: str) -> str:
+    return f"{mode.value}:domain:{domain.lower()}"
 
 
 def day_window(day: date) -> str:

@@ -1,8 +1,10 @@
 """Why the period's addresses bounced: grouped by reason, with the domains most affected.
 
-A bounce's reason is read from what was stored with it: the server's refusal at send time,
-or the notice's matched rule and first lines. Enhanced status codes (RFC 3463) decide first,
-then the words mail systems use; what neither names is `other`.
+A notice's reason is the one stored with it when it was read (`cam.replies.bounce_reasons`);
+a refusal at send time, or a notice stored before reasons were, is read from its stored words
+the same way: its enhanced status code (RFC 3463), then the words mail systems use. The digest
+shows fewer groups than there are reasons: policy refusals go with blocks, and what says
+nothing of the address (too large, timed out, unreadable) is `other`.
 """
 
 from __future__ import annotations
@@ -17,62 +19,33 @@ from sqlalchemy.orm import Session
 from cam.core.models import Lead, OutreachMessage, OutreachStatus, Reply, ReplyClass
 from cam.digest.counts import REJECTED_PREFIX
 from cam.digest.model import BounceGroup, BounceReason, DomainCount
+from cam.replies import bounce_reasons, bounce_text
 
 # Domains listed per reason.
 TOP_DOMAINS = 3
 # How much of a notice's text is read for its reason.
 NOTICE_CHARS = 2000
-_CODES = (
-    (re.compile(r"\b[45]\.1\.[16]\b"), BounceReason.user_unknown),
-    (re.compile(r"\b[45]\.2\.2\b"), BounceReason.mailbox_full),
-    (re.compile(r"\b[45]\.(1\.2|4\.4)\b"), BounceReason.host_unknown),
-    (re.compile(r"\b[45]\.7\.\d+\b"), BounceReason.blocked),
-)
-_WORDS = (
-    (
-        BounceReason.user_unknown,
-        (
-            "user unknown",
-            "unknown user",
-            "no such user",
-            "does not exist",
-            "no mailbox here",
-            "recipient not found",
-            "invalid recipient",
-            "address rejected",
-            "unknown recipient",
-        ),
-    ),
-    (
-        BounceReason.mailbox_full,
-        ("mailbox full", "mailbox is full", "over quota", "quota exceeded", "insufficient storage"),
-    ),
-    (
-        BounceReason.host_unknown,
-        (
-            "host unknown",
-            "host not found",
-            "domain not found",
-            "no mx",
-            "name or service not known",
-            "nxdomain",
-            "unrouteable",
-        ),
-    ),
-    (BounceReason.blocked, ("blocked", "policy", "spam", "blacklist", "blocklist", "denied")),
-)
+# A status code anywhere in stored words: our own reasons write one after "failed" too.
+_CODE = re.compile(r"\b[45]\.\d{1,3}\.\d{1,3}\b")
+_GROUPS = {
+    bounce_reasons.BounceReason.user_unknown: BounceReason.user_unknown,
+    bounce_reasons.BounceReason.host_unknown: BounceReason.host_unknown,
+    bounce_reasons.BounceReason.suspended: BounceReason.suspended,
+    bounce_reasons.BounceReason.mailbox_full: BounceReason.mailbox_full,
+    bounce_reasons.BounceReason.blocked: BounceReason.blocked,
+    bounce_reasons.BounceReason.policy: BounceReason.blocked,
+}
 
 
-def reason_of(text: str) -> BounceReason:
-    """Return the reason a bounce's stored text gives."""
-    for pattern, reason in _CODES:
-        if pattern.search(text):
-            return reason
-    lowered = text.lower()
-    for reason, words in _WORDS:
-        if any(word in lowered for word in words):
-            return reason
-    return BounceReason.other
+def reason_of(text: str, stored: str | None = None) -> BounceReason:
+    """Return the digest's group for a bounce: its stored reason, else the one its text gives."""
+    if stored is not None and stored in bounce_reasons.BounceReason.__members__:
+        reason = bounce_reasons.BounceReason(stored)
+    else:
+        found = _CODE.search(text)
+        status = bounce_text.status_of(text) or (found.group(0) if found else "")
+        reason = bounce_reasons.reason_of(status, text)
+    return _GROUPS.get(reason, BounceReason.other)
 
 
 def bounce_groups(session: Session, start: datetime, end: datetime) -> list[BounceGroup]:
@@ -88,7 +61,12 @@ def bounce_groups(session: Session, start: datetime, end: datetime) -> list[Boun
         )
     )
     notices = (
-        select(Reply.matched_rule, func.substr(Reply.body_excerpt, 1, NOTICE_CHARS), Lead.domain)
+        select(
+            Reply.matched_rule,
+            func.substr(Reply.body_excerpt, 1, NOTICE_CHARS),
+            Reply.bounce_reason,
+            Lead.domain,
+        )
         .outerjoin(Lead, Lead.id == Reply.lead_id)
         .where(
             Reply.classification == ReplyClass.bounce,
@@ -100,8 +78,8 @@ def bounce_groups(session: Session, start: datetime, end: datetime) -> list[Boun
         (reason_of(reason or ""), domain or "") for reason, domain in session.execute(refused)
     ]
     found += [
-        (reason_of(f"{rule or ''}\n{body or ''}"), domain or "")
-        for rule, body, domain in session.execute(notices)
+        (reason_of(f"{rule or ''}\n{body or ''}", stored), domain or "")
+        for rule, body, stored, domain in session.execute(notices)
     ]
     totals = Counter(reason for reason, _domain in found)
     groups = []

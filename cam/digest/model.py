@@ -135,6 +135,7 @@ class BounceReason(enum.StrEnum):
     mailbox_full = "mailbox_full"
     blocked = "blocked"
     host_unknown = "host_unknown"
+    suspended = "suspended"
     other = "other"
 
 

@@ -47,6 +47,7 @@ BOUNCE_WORDS = {
     BounceReason.mailbox_full: "Mailbox full",
     BounceReason.blocked: "Blocked / policy",
     BounceReason.host_unknown: "Host unknown",
+    BounceReason.suspended: "Account disabled",
     BounceReason.other: "Other",
 }
 

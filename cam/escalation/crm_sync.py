@@ -43,7 +43,7 @@ def retry_sync(
         if by not in approvers:
             refuse(session, approval_id, by, Outcome.not_an_approver)
             return decision_of(approval, Outcome.not_an_approver)
-    return sync(session_factory, approval_id, crm, now, claimed=False)
+    return sync(session_factory, approval_id, crm, now)
 
 
 def retry_crm_sync(
@@ -64,23 +64,38 @@ def retry_crm_sync(
         if approval_ids is not None:
             query = query.where(Approval.id.in_(list(approval_ids)))
         ids = list(session.scalars(query))
-    return [sync(session_factory, approval_id, crm, now, claimed=False) for approval_id in ids]
+    return [sync(session_factory, approval_id, crm, now) for approval_id in ids]
 
 
 def sync(
-    session_factory: SessionFactory,
-    approval_id: int,
-    crm: CrmSyncer,
-    now: datetime,
-    *,
-    claimed: bool,
+    session_factory: SessionFactory, approval_id: int, crm: CrmSyncer, now: datetime
 ) -> Decision:
-    """Call the CRM once under a claim on the approval; store the ids or the error."""
+    """Claim the approval's CRM call, then make it; another call's claim is left alone."""
     with unit_of_work(session_factory) as session:
-        if not claimed and not _claim(session, approval_id, now):
+        if not _claim(session, approval_id, now):
             # Synced already, or another call holds the claim and reports its own outcome.
             return decision_of(session.get_one(Approval, approval_id), Outcome.already_decided)
         crm_lead = _crm_lead(session, session.get_one(Approval, approval_id))
+    return _call(session_factory, approval_id, crm_lead, crm, now)
+
+
+def sync_claimed(
+    session_factory: SessionFactory, approval_id: int, crm: CrmSyncer, now: datetime
+) -> Decision:
+    """Make the CRM call of an approval whose claim the caller holds (the decision's winner)."""
+    with unit_of_work(session_factory) as session:
+        crm_lead = _crm_lead(session, session.get_one(Approval, approval_id))
+    return _call(session_factory, approval_id, crm_lead, crm, now)
+
+
+def _call(
+    session_factory: SessionFactory,
+    approval_id: int,
+    crm_lead: CrmLead | None,
+    crm: CrmSyncer,
+    now: datetime,
+) -> Decision:
+    """Call the CRM once; store the ids or the error."""
     if crm_lead is None:
         return _finish(session_factory, approval_id, None, "the lead no longer exists", now)
     try:

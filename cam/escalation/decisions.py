@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from cam.core import events
 from cam.core.db import SessionFactory, unit_of_work
+from cam.core.event_payloads import ApprovalDecided
 from cam.core.models import (
     Approval,
     ApprovalKind,
@@ -28,7 +29,6 @@ from cam.core.models import (
 from cam.core.ports import CrmSyncer
 from cam.core.state import set_dry_run
 from cam.escalation import crm_sync
-from cam.escalation.event_payloads import ApprovalDecided
 from cam.escalation.expiry import expire_stale
 from cam.escalation.go_live import four_eyes_refusal
 from cam.escalation.outcomes import (
@@ -74,7 +74,7 @@ def decide(
     if approval.kind is not ApprovalKind.escalate_lead:
         return decision_of(approval, Outcome.approved)
     # The winner holds the CRM claim from the decision on (see `_take`).
-    return crm_sync.sync(session_factory, approval_id, crm, now, claimed=True)
+    return crm_sync.sync_claimed(session_factory, approval_id, crm, now)
 
 
 def _refusal(
@@ -103,24 +103,17 @@ def _take(
     session: Session, approval: Approval, by: str, choice: ApprovalChoice, now: datetime
 ) -> bool:
     """Decide with one conditional UPDATE; True if this call changed the pending row."""
-    values: dict[str, Any] = {
-        "status": choice.status,
-        "decided_by": by,
-        "decided_at": now,
-    }
-    if approval.kind is ApprovalKind.go_live:
-        values["dedupe_key"] = None
-    elif choice is ApprovalChoice.approve:
-        values["crm_sync_started_at"] = now  # the winner holds the CRM claim from the start
-    result = cast(
-        CursorResult[Any],
-        session.execute(
-            update(Approval)
-            .where(Approval.id == approval.id, Approval.status == ApprovalStatus.pending)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        ),
+    decided = (
+        update(Approval)
+        .where(Approval.id == approval.id, Approval.status == ApprovalStatus.pending)
+        .values(status=choice.status, decided_by=by, decided_at=now)
+        .execution_options(synchronize_session=False)
     )
+    if approval.kind is ApprovalKind.go_live:
+        decided = decided.values(dedupe_key=None)
+    elif choice is ApprovalChoice.approve:
+        decided = decided.values(crm_sync_started_at=now)  # the winner holds the CRM claim
+    result = cast(CursorResult[Any], session.execute(decided))
     return result.rowcount == 1
 
 

@@ -5,6 +5,7 @@ Outreach opens them (`cam.outreach.task_posting.open_task`); a click in Slack de
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any, cast
 
@@ -27,12 +28,24 @@ class UnknownTask(LookupError):
     """No manual task has this id."""
 
 
+class TaskChoice(enum.StrEnum):
+    """What a person chose on a task: its two buttons."""
+
+    done = "done"
+    skipped = "skipped"
+
+    @property
+    def status(self) -> TaskStatus:
+        """The status the task takes when this choice wins."""
+        return TaskStatus(self.value)
+
+
 def decide_task(
     session: Session,
     *,
     task_id: int,
     by: str,
-    done: bool,
+    choice: TaskChoice,
     note: str | None = None,
     now: datetime | None = None,
 ) -> ManualTask:
@@ -41,7 +54,7 @@ def decide_task(
     task = session.get(ManualTask, task_id)
     if task is None:
         raise UnknownTask(f"no task with id {task_id}")
-    status = TaskStatus.done if done else TaskStatus.skipped
+    status = choice.status
     result = cast(
         CursorResult[Any],
         session.execute(
@@ -52,7 +65,7 @@ def decide_task(
         ),
     )
     if result.rowcount == 1:
-        if done:
+        if choice is TaskChoice.done:
             session.execute(
                 update(Lead)
                 .where(Lead.id == task.lead_id)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import quote
 
 from pydantic import SecretStr
 
+from cam.core.columns import JsonObject
 from cam.core.models import utcnow
 from cam.core.ports import CrmLead, CrmRefs, CrmSyncError, GatewayError
 from cam.core.settings import Settings
@@ -134,7 +134,7 @@ def _contact_properties(lead: CrmLead) -> dict[str, str]:
     return {key: value for key, value in properties.items() if value}
 
 
-def _association(object_id: str, type_id: int) -> dict[str, Any]:
+def _association(object_id: str, type_id: int) -> JsonObject:
     return {
         "to": {"id": object_id},
         "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from cam.core.columns import JsonObject
 from cam.core.ports import CrmLead, CrmRefs
 from cam.core.settings import Settings
 from cam.gateways.http_client import JsonHttpClient, RetryPolicy
@@ -75,7 +76,7 @@ class WebhookCrm:
         )
 
 
-def _payload(lead: CrmLead) -> dict[str, Any]:
+def _payload(lead: CrmLead) -> JsonObject:
     return {
         "event": "lead.escalated",
         "lead": {

@@ -29,3 +29,30 @@ class LeadsImported(EventPayload):
     already_present: int
     duplicates_in_file: int
     invalid: int
+
+
+class LeadReferred(EventPayload):
+    """A stand-in an absence notice named, added as a lead from its reply: by whom (a Slack
+    user ID), who named them, and the mailbox and company carried over ("" for another
+    company's domain)."""
+
+    name = "cam.lead_referred"
+
+    reply_id: int
+    lead_id: int
+    email: str
+    named_by: str
+    by: str
+    mailbox: str | None
+    company: str
+
+
+class ReferralRefused(EventPayload):
+    """A reply's stand-in not added as a lead, and why (invalid, suppressed, already a lead)."""
+
+    name = "cam.referral_refused"
+
+    reply_id: int
+    email: str | None
+    by: str
+    why: str

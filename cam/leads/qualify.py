@@ -8,7 +8,7 @@ addresses among them, one of the suppressed domains, then the verdicts in one bu
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -17,6 +17,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from cam.core import bulk, events, safety
+from cam.core.config import CAMCycleConfig
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
 from cam.core.enums import Disqualification, Limit
@@ -121,7 +122,7 @@ def _judge_all(
     session: Session, ctx: CycleContext, scorer: Scorer, rows: Sequence[Any]
 ) -> dict[int, Verdict]:
     """Decide each lead (by id); one that cannot be scored is reported and left `new`."""
-    blocked = {d.strip().lower().lstrip("@") for d in ctx.config.safety_settings.blocked_domains}
+    blocked = _blocked(ctx.config)
     suppressed = _suppressed_lead_emails(session)
     suppressed_domains = safety.suppressed_domains(session)
     verdicts: dict[int, Verdict] = {}
@@ -146,6 +147,37 @@ def _judge_all(
     return verdicts
 
 
+def judge(
+    session: Session,
+    config: CAMCycleConfig,
+    *,
+    email: str,
+    title: str = "",
+    custom: Mapping[str, object],
+) -> Verdict:
+    """Decide one lead as the next cycle will, for a lead a person adds between cycles: what
+    would disqualify it can be said to them at once."""
+    address = email.strip().lower()
+    suppressed = session.scalar(
+        select(Suppression.id)
+        .where(Suppression.kind == SuppressionKind.email, Suppression.value == address)
+        .limit(1)
+    )
+    return _judge(
+        Scorer(load_rules(config.scoring_file)),
+        email=address,
+        title=title,
+        custom=custom,
+        blocked=_blocked(config),
+        suppressed_domains=safety.suppressed_domains(session),
+        suppressed=suppressed is not None,
+    )
+
+
+def _blocked(config: CAMCycleConfig) -> set[str]:
+    return {d.strip().lower().lstrip("@") for d in config.safety_settings.blocked_domains}
+
+
 def _write(session: Session, verdicts: dict[int, Verdict], now: datetime) -> None:
     """Store the verdicts in one bulk UPDATE of the leads."""
     rows = [verdict.values(lead_id) for lead_id, verdict in verdicts.items()]
@@ -157,7 +189,7 @@ def _judge(
     *,
     email: str,
     title: str,
-    custom: dict[str, Any],
+    custom: Mapping[str, object],
     blocked: set[str],
     suppressed_domains: set[str],
     suppressed: bool,

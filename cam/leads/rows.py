@@ -137,6 +137,12 @@ class LeadRow:
     custom_fields: dict[str, str]
 
 
+def split_name(full: str) -> tuple[str, str]:
+    """Split "Anna van der Berg" into the first word and the rest: ("Anna", "van der Berg")."""
+    first, _, last = full.strip().partition(" ")
+    return first, last.strip()
+
+
 def _too_long(values: list[str]) -> str | None:
     for name, value in zip(_TEXT_FIELDS, values, strict=True):
         if len(value) > _MAX_LENGTH[name]:
@@ -163,8 +169,7 @@ def read_row(fields: list[str], columns: ColumnMap, line: int, source: str) -> L
     fields.pop()
     first, last, company, title, zone, linkedin, row_source = values
     if columns.full_name >= 0 and not first and not last:
-        first, _, last = fields[columns.full_name].strip().partition(" ")
-        last = last.strip()
+        first, last = split_name(fields[columns.full_name])
         values[0], values[1] = first, last
     if zone and not _known_zone(zone):
         return f"unknown time zone {zone!r}"

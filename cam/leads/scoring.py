@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -54,7 +54,7 @@ class CustomFieldRule(BaseModel):
             )
         return self
 
-    def reason_if_matches(self, value: Any) -> str | None:
+    def reason_if_matches(self, value: object) -> str | None:
         if value is None:
             return None
         if self.at_least is not None:
@@ -108,7 +108,7 @@ class Scorer:
                 self._titles[title] = known
         return known
 
-    def score(self, *, title: str, domain: str, custom_fields: Mapping[str, Any]) -> Score:
+    def score(self, *, title: str, domain: str, custom_fields: Mapping[str, object]) -> Score:
         """Score one lead; the reasons say which rule gave which points."""
         points, title_reasons = self._title(title)
         reasons = list(title_reasons)
@@ -132,13 +132,13 @@ class Scorer:
 
 
 def score_lead(
-    rules: ScoringRules, *, title: str, domain: str, custom_fields: Mapping[str, Any]
+    rules: ScoringRules, *, title: str, domain: str, custom_fields: Mapping[str, object]
 ) -> Score:
     """Score one lead; the reasons say which rule gave which points."""
     return Scorer(rules).score(title=title, domain=domain, custom_fields=custom_fields)
 
 
-def _number(value: Any) -> float | None:
+def _number(value: object) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):

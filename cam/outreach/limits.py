@@ -86,7 +86,7 @@ def limits_snapshot(session: Session, config: CAMCycleConfig, now: datetime) -> 
             channels.append(_team_email(mailboxes))
             continue
         cap = channel_cap(safety, channel, day, started_on)
-        used_today = used.get((channel_scope(config.dry_run, channel), today), 0)
+        used_today = used.get((channel_scope(config.mode, channel), today), 0)
         channels.append(
             ChannelLimits(
                 channel=channel,
@@ -94,7 +94,7 @@ def limits_snapshot(session: Session, config: CAMCycleConfig, now: datetime) -> 
                 used_today=used_today,
                 remaining=max(cap - used_today, 0),
                 hourly_cap=limits.hourly_cap,
-                used_this_hour=used.get((hourly_scope(config.dry_run, channel), this_hour), 0),
+                used_this_hour=used.get((hourly_scope(config.mode, channel), this_hour), 0),
                 warmup_day=_ramp_day(limits, day, started_on),
             )
         )
@@ -125,10 +125,8 @@ def _mailboxes(
     for sender in config.senders():
         started_on = sender_mailboxes.started_on(session, sender.key)
         cap = sender.limits.cap_on_day((day - started_on).days if started_on else 0)
-        used_today = used.get(
-            (sender_mailboxes.scope(config.dry_run, sender.key), day_window(day)), 0
-        )
-        hour_scope = sender_mailboxes.hour_scope(config.dry_run, sender.key)
+        used_today = used.get((sender_mailboxes.scope(config.mode, sender.key), day_window(day)), 0)
+        hour_scope = sender_mailboxes.hour_scope(config.mode, sender.key)
         found.append(
             MailboxLimits(
                 key=sender.key,

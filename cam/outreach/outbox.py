@@ -172,24 +172,24 @@ class Quota:
         sender: Sender | None = None,
     ):
         config = ctx.config
-        dry = ctx.dry_run
+        mode = ctx.mode
         self.day = safety.team_day(moment, config.timezone)
         day = safety.day_window(self.day)
         hour = safety.hour_window(moment, config.timezone)
         daily, hourly = Limit.daily_cap(channel), Limit.hourly_cap(channel)
         if sender is not None:
             self.scopes: list[tuple[str, str, Limit]] = [
-                (sender_mailboxes.scope(dry, sender.key), day, daily)
+                (sender_mailboxes.scope(mode, sender.key), day, daily)
             ]
             if sender.limits.hourly_cap is not None:
-                self.scopes.append((sender_mailboxes.hour_scope(dry, sender.key), hour, hourly))
+                self.scopes.append((sender_mailboxes.hour_scope(mode, sender.key), hour, hourly))
         else:
             limits = config.safety_settings.channels.get(channel)
-            self.scopes = [(safety.channel_scope(dry, channel), day, daily)]
+            self.scopes = [(safety.channel_scope(mode, channel), day, daily)]
             if limits is not None and limits.hourly_cap is not None:
-                self.scopes.append((safety.hourly_scope(dry, channel), hour, hourly))
+                self.scopes.append((safety.hourly_scope(mode, channel), hour, hourly))
         if channel is Channel.email and domain:
-            self.scopes.append((safety.domain_scope(dry, domain), day, Limit.domain_daily_cap))
+            self.scopes.append((safety.domain_scope(mode, domain), day, Limit.domain_daily_cap))
 
     def take(self, session: Session, caps: dict[Limit, int]) -> Limit | None:
         """Take every counter or none; return the name of the limit that refused."""

@@ -22,16 +22,16 @@ The rules, each kept by one function here:
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import ColumnElement, CursorResult, delete, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from cam.core import bulk, events
-from cam.core.enums import Limit
-from cam.core.models import Lead, OutreachMessage, OutreachStatus
+from cam.core.enums import Limit, SendMode
+from cam.core.models import Channel, Lead, OutreachMessage, OutreachStatus
 from cam.core.state import get_state
 from cam.outreach.event_payloads import OutreachUnknown
 
@@ -48,21 +48,34 @@ SLOT_TAKING = (
 # Rows that may have reached the recipient: never removed, never planned again.
 MAY_HAVE_GONE_OUT = (OutreachStatus.sending, OutreachStatus.sent, OutreachStatus.unknown)
 _LIVE_DONE = (OutreachStatus.sent, OutreachStatus.skipped)
-_DRY_DONE = (*_LIVE_DONE, OutreachStatus.simulated)
+_DONE = {SendMode.live: _LIVE_DONE, SendMode.dry: (*_LIVE_DONE, OutreachStatus.simulated)}
 
 
-def previous_step_done(*, dry_run: bool) -> ColumnElement[bool]:
+class PlannedRow(TypedDict):
+    """The columns of one outbox row as planning writes it: an INSERT's values, typed."""
+
+    lead_id: int
+    mailbox: str | None
+    campaign_id: int
+    step: int
+    channel: Channel
+    scheduled_at: datetime
+    status: OutreachStatus
+    reason: str | None
+
+
+def previous_step_done(mode: SendMode) -> ColumnElement[bool]:
     """Return the condition that a lead's last planned step is done, so the next may be planned."""
     earlier = aliased(OutreachMessage)
     return exists().where(
         earlier.lead_id == Lead.id,
         earlier.campaign_id == Lead.campaign_id,
         earlier.step == Lead.steps_planned,
-        earlier.status.in_(_DRY_DONE if dry_run else _LIVE_DONE),
+        earlier.status.in_(_DONE[mode]),
     )
 
 
-def insert_planned(session: Session, rows: list[dict[str, Any]]) -> set[int]:
+def insert_planned(session: Session, rows: Sequence[PlannedRow]) -> set[int]:
     """Insert outbox rows, skipping any (lead, campaign, step) already there; return lead ids."""
     inserted = bulk.insert_ignoring(
         session,
@@ -125,17 +138,17 @@ def replan_simulated(session: Session) -> int:
     return _rowcount(result)
 
 
-def halt_reason(session: Session, *, dry_run: bool, was_dry: bool) -> Limit | None:
+def halt_reason(session: Session, *, mode: SendMode, began: SendMode) -> Limit | None:
     """Return why a send pass must stop before its next claim (`paused`, `dry_run`), or None.
 
     Read from the database before every claim, so `/cam pause` or `/cam dry` stops a pass in
     flight after at most the message already claimed. A live run stops when dry run was
-    switched on after it began (`was_dry` is the mode stored then); a pause stops any run.
+    switched on after it began (`began` is the mode stored then); a pause stops any run.
     """
     state = get_state(session)
     if state.paused:
         return Limit.paused
-    if state.dry_run and not dry_run and not was_dry:
+    if state.dry_run and mode is SendMode.live and began is SendMode.live:
         return Limit.dry_run
     return None
 

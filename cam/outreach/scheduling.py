@@ -12,7 +12,7 @@ import enum
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from cam.core import events, safety
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
-from cam.core.enums import Limit
+from cam.core.enums import Limit, SendMode
 from cam.core.models import (
     Campaign,
     CampaignStep,
@@ -33,6 +33,7 @@ from cam.leads.scoring import load_rules
 from cam.outreach import outbox_status, sender_mailboxes
 from cam.outreach.campaigns import sync_campaign_file
 from cam.outreach.event_payloads import OutreachNotPlanned, OutreachScheduled
+from cam.outreach.outbox_status import PlannedRow
 from cam.outreach.slots import SlotPlanner
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ def schedule_outreach(ctx: CycleContext) -> None:
     now = ctx.clock()
     day = safety.day_window(safety.team_day(now, config.timezone))
     with unit_of_work(ctx.session_factory) as session:
-        if not ctx.dry_run:
+        if ctx.mode is SendMode.live:
             outbox_status.replan_simulated(session)
         campaign = sync_campaign_file(
             session,
@@ -109,7 +110,7 @@ def schedule_outreach(ctx: CycleContext) -> None:
         below = _below_threshold(session, campaign, ctx.report.start)
         ctx.report.leads_below_threshold += below
         sender_mailboxes.assign_unowned(session, config, now)
-        due_now = _Due(campaign, len(steps), now, ctx.dry_run)
+        due_now = _Due(campaign, len(steps), now, ctx.mode)
         first_room = config.max_outreach_per_day - safety.quota_used(session, FIRST_SCOPE, day)
         followup_room = config.max_followups_per_day - safety.quota_used(
             session, FOLLOWUP_SCOPE, day
@@ -156,8 +157,8 @@ def _plan(
     now = ctx.clock()
     today = safety.team_day(now, ctx.config.timezone)
     planner = SlotPlanner(session, ctx, now)
-    rows: dict[int, dict[str, Any]] = {}
-    lead_changes: dict[int, dict[str, Any]] = {}
+    rows: dict[int, PlannedRow] = {}
+    lead_changes: dict[int, _LeadChange] = {}
     for lead in due:
         number = lead.steps_planned + 1
         step = steps[number]
@@ -244,7 +245,7 @@ class _Due:
     campaign: Campaign
     step_count: int
     now: datetime
-    dry_run: bool
+    mode: SendMode
 
     def filter(self, kind: StepKind) -> list[Any]:
         conditions = [
@@ -256,7 +257,7 @@ class _Due:
         ]
         if kind is StepKind.first:
             return [*conditions, Lead.steps_planned == 0]
-        previous = outbox_status.previous_step_done(dry_run=self.dry_run)
+        previous = outbox_status.previous_step_done(self.mode)
         return [*conditions, Lead.steps_planned > 0, previous]
 
 
@@ -294,7 +295,7 @@ def _row(
     when: datetime,
     status: OutreachStatus,
     reason: str | None,
-) -> dict[str, Any]:
+) -> PlannedRow:
     return {
         "lead_id": lead.id,
         "mailbox": lead.mailbox,
@@ -307,9 +308,19 @@ def _row(
     }
 
 
+class _LeadChange(TypedDict):
+    """The bound values of `_plan_lead` for one lead."""
+
+    lead_id: int
+    new_steps: int
+    new_next: datetime | None
+    new_status: LeadStatus
+    now: datetime
+
+
 def _lead_change(
     lead_id: int, steps: int, next_at: datetime | None, status: LeadStatus, now: datetime
-) -> dict[str, Any]:
+) -> _LeadChange:
     return {
         "lead_id": lead_id,
         "new_steps": steps,

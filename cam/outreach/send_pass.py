@@ -93,8 +93,8 @@ class SendPass:
             }
             if state.config.mailboxes:
                 sender_mailboxes.assign_unowned(session, state.config, state.now)
-            if self.ctx.dry_at_start is None:
-                self.ctx.dry_at_start = stored.dry_run
+            if self.ctx.mode_at_start is None:
+                self.ctx.mode_at_start = stored.mode
             for step in session.scalars(select(CampaignStep)):
                 state.steps.setdefault(step.campaign_id, {})[step.position] = step
             if not state.is_halted(session) and not self.ctx.dry_run:

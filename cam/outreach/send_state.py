@@ -63,8 +63,9 @@ class PassState:
         """Re-read pause and dry run; when either stops the pass, count what waits, once."""
         if self.halted is not None:
             return True
-        was_dry = bool(self.ctx.dry_at_start)
-        self.halted = outbox_status.halt_reason(session, dry_run=self.ctx.dry_run, was_dry=was_dry)
+        mode = self.ctx.mode
+        began = self.ctx.mode_at_start or mode
+        self.halted = outbox_status.halt_reason(session, mode=mode, began=began)
         if self.halted is None:
             return False
         waiting = self.count_due(session, None)

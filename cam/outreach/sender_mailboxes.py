@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from cam.core import bulk, events, safety
 from cam.core.config import CAMCycleConfig, Sender
+from cam.core.enums import SendMode
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import (
     Channel,
@@ -42,22 +43,22 @@ class UnknownMailbox(ValueError):
     """No mailbox of the team has this key."""
 
 
-def scope(dry_run: bool, key: str) -> str:
+def scope(mode: SendMode, key: str) -> str:
     """The daily quota scope of a mailbox (the default keeps the channel's, as before)."""
     if key == DEFAULT_KEY:
-        return safety.channel_scope(dry_run, Channel.email)
-    return f"{safety.mode_prefix(dry_run)}:mailbox:{key}"
+        return safety.channel_scope(mode, Channel.email)
+    return f"{mode.value}:mailbox:{key}"
 
 
-def hour_scope(dry_run: bool, key: str) -> str:
+def hour_scope(mode: SendMode, key: str) -> str:
+    """The hourly quota scope of a mailbox."""
     if key == DEFAULT_KEY:
-        return safety.hourly_scope(dry_run, Channel.email)
-    return f"{scope(dry_run, key)}:hour"
+        return safety.hourly_scope(mode, Channel.email)
+    return f"{scope(mode, key)}:hour"
 
 
-def _state(session: Session, key: str, *, for_update: bool = False) -> MailboxState | None:
-    query = select(MailboxState).where(MailboxState.key == key)
-    return session.scalars(query.with_for_update() if for_update else query).one_or_none()
+def _state_of(key: str) -> Select[MailboxState]:
+    return select(MailboxState).where(MailboxState.key == key)
 
 
 def _ensure(session: Session, key: str) -> None:
@@ -71,7 +72,7 @@ def started_on(session: Session, key: str) -> date | None:
     """Return the first day the mailbox sent for real: its warm-up ramp counts from it."""
     if key == DEFAULT_KEY:
         return get_state(session).mailbox_started_on
-    state = _state(session, key)
+    state = session.scalars(_state_of(key)).one_or_none()
     return state.started_on if state is not None else None
 
 
@@ -83,8 +84,7 @@ def mark_started(session: Session, key: str, day: date) -> date:
             runtime.mailbox_started_on = day
         return runtime.mailbox_started_on
     _ensure(session, key)
-    state = _state(session, key, for_update=True)
-    assert state is not None
+    state = session.scalars(_state_of(key).with_for_update()).one()
     if state.started_on is None:
         state.started_on = day
     return state.started_on

@@ -1,12 +1,13 @@
 """What replies do to their leads, gathered over a batch and written in a few statements.
 
 A person's reply stops the sequence (hot when interested); a verified hard bounce marks the lead
-bounced and suppresses it, with its evidence in the ledger; an explicit opt-out (a phrase, a
-complaint) goes through `cam.replies.unsubscribe`, while an opt-out only the model read just
-stops the sequence and waits on the card for a person; an out-of-office moves the next step to
-the return date, and a notice that the person is gone for good (left the company, mailbox no
-longer read) stops the sequence. Statuses only move forward: a later question does not cool a
-hot lead, and nothing revives an unsubscribed or bounced one.
+bounced and suppresses it, with its evidence in the ledger, unless its reason leaves the address
+alive (a full mailbox, a block: `soft_bounces` counts those, and the third in a row suppresses);
+an explicit opt-out (a phrase, a complaint) goes through `cam.replies.unsubscribe`, while an
+opt-out only the model read just stops the sequence and waits on the card for a person; an
+out-of-office moves the next step to the return date, and a notice that the person is gone for good
+(left the company, mailbox no longer read) stops the sequence. Statuses only move forward: a
+later question does not cool a hot lead, and nothing revives an unsubscribed or bounced one.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from cam.core.safety import Grounds
 from cam.leads import status as lead_status
 from cam.leads.status import FINAL
 from cam.outreach import outbox_status
-from cam.replies import unsubscribe
+from cam.replies import soft_bounces, unsubscribe
 from cam.replies.rules import Classification
 
 
@@ -107,10 +108,18 @@ class ReplyActions:
         was matched to. A bounce's recipients come with their evidence (`bounce_evidence`)."""
         kind = verdict.kind
         if kind is ReplyClass.bounce:
+            reasons = dict(verdict.bounce_reasons)
             for address, proof in (bounce_evidence or {}).items():
-                if (bounced := leads_by_email.get(address)) is not None:
-                    grounds = Grounds(SuppressionSource.bounce, proof, reply_id=reply_id)
-                    self._bounce(bounced, verdict.matched_rule, grounds)
+                if (bounced := leads_by_email.get(address)) is None:
+                    continue
+                why = verdict.matched_rule
+                if soft_bounces.is_soft(reason := reasons.get(address)) and reason is not None:
+                    row = soft_bounces.row_of(self.session, bounced.id, reply_id, reason)
+                    if not row.full:
+                        continue  # stored with its reason; the address may take mail again
+                    why = proof = f"{row.evidence()}; {proof}"
+                grounds = Grounds(SuppressionSource.bounce, proof, reply_id=reply_id)
+                self._bounce(bounced, why, grounds)
         elif kind is ReplyClass.unsubscribe and verdict.opt_out is not None:
             source = (
                 SuppressionSource.complaint

@@ -11,7 +11,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
 from cam.core.models import Lead, Reply, ReplyClass
 from cam.core.ports import OutgoingEmail
@@ -66,7 +66,24 @@ class AnswerRequest:
     now: datetime
 
 
-def outbox_row(request: AnswerRequest, reply: Reply, lead: Lead, domain: str) -> dict[str, Any]:
+class AnswerColumns(TypedDict):
+    """The columns every answer's row has, whenever it goes (its caller adds its status)."""
+
+    request_key: str
+    reply_id: int
+    lead_id: int
+    mailbox: str
+    to_address: str
+    message_id: str
+    in_reply_to: str | None
+    subject: str
+    body: str
+    answered_by: str
+    claimed_by: str
+    created_at: datetime
+
+
+def outbox_row(request: AnswerRequest, reply: Reply, lead: Lead, domain: str) -> AnswerColumns:
     """The columns every answer's row has, whenever it goes: its thread and its Message-ID."""
     thread = thread_of(reply, lead)
     return {

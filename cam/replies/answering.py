@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from cam.core import bulk, safety
 from cam.core.config import CAMCycleConfig, Sender
 from cam.core.db import SessionFactory, unit_of_work
+from cam.core.enums import SendMode
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import Answer, Lead, OutreachStatus, Reply
 from cam.core.ports import (
@@ -117,8 +118,9 @@ def _claim(
         reply, lead = subject(session, request.reply_id)
         go = checked(session, config, lead, mailbox, now)
         domain = safety.domain_of(go.sender.address) or config.sender_domain
+        columns = outbox_row(request, reply, lead, domain)
         row = {
-            **outbox_row(request, reply, lead, domain),
+            **columns,
             "status": OutreachStatus.simulated if go.dry_run else OutreachStatus.sending,
             "claimed_at": now,
             "sent_at": now if go.dry_run else None,
@@ -130,7 +132,8 @@ def _claim(
         if go.dry_run:
             answered(session, reply, lead, now)
             return Claimed(answer_id, None)
-        email = outgoing(thread_of(reply, lead), request.body, row["message_id"], go.secret, lead)
+        message_id = columns["message_id"]
+        email = outgoing(thread_of(reply, lead), request.body, message_id, go.secret, lead)
         return Claimed(answer_id, email)
 
 
@@ -164,7 +167,7 @@ def checked(
     secret = config.secret_key.get_secret_value()
     if not secret and not dry_run:
         raise AnswerRefused("body", "CAM_SECRET_KEY is not set: no unsubscribe link")
-    if not _take_hour(session, config, sender, dry_run, now):
+    if not _take_hour(session, config, sender, SendMode.of(dry_run), now):
         raise HourFull(
             "mailbox",
             f"mailbox {mailbox} has sent its {sender.limits.hourly_cap} emails this hour: "
@@ -289,14 +292,14 @@ def sender_of(config: CAMCycleConfig, key: str) -> Sender | None:
 
 
 def _take_hour(
-    session: Session, config: CAMCycleConfig, sender: Sender, dry_run: bool, now: datetime
+    session: Session, config: CAMCycleConfig, sender: Sender, mode: SendMode, now: datetime
 ) -> bool:
     """Count the answer in its mailbox's hour (when the mailbox has an hourly cap)."""
     cap = sender.limits.hourly_cap
     if cap is None:
         return True
     window = safety.hour_window(now, config.timezone)
-    return safety.reserve(session, sender_mailboxes.hour_scope(dry_run, sender.key), window, cap)
+    return safety.reserve(session, sender_mailboxes.hour_scope(mode, sender.key), window, cap)
 
 
 def _give_hour_back(
@@ -305,4 +308,5 @@ def _give_hour_back(
     if sender.limits.hourly_cap is None:
         return
     window = safety.hour_window(claimed_at, config.timezone)
-    safety.release(session, sender_mailboxes.hour_scope(False, sender.key), window)
+    # Only a live answer can fail: a dry run's is simulated.
+    safety.release(session, sender_mailboxes.hour_scope(SendMode.live, sender.key), window)

@@ -108,7 +108,8 @@ def find(reply: ParsedReply, notice: str) -> BounceFinding:
         return in_text
     temporary, permanent = _flufl(reply)
     if permanent:
-        reason = reason_of("", reply.text[:5000])
+        # The notice's own words: the returned message's headers (DKIM, SPF) say nothing of why.
+        reason = reason_of("", bounce_text.notice_part(reply.text)[:5000])
         return BounceFinding(
             f"bounce format recognised by flufl.bounce: permanent failure for {permanent[0]}"
             f" ({reason})",
@@ -163,17 +164,16 @@ def is_permanent(action: str, status: str) -> bool:
 
 
 def _permanent_report(reply: ParsedReply, hard: list[DsnRecipient]) -> BounceFinding:
-    head = f"delivery report: {hard[0].action or 'failed'} {hard[0].status or 'no status'}"
-    head = f"{head} ({reason_of(hard[0].status, hard[0].diagnostic)})"
     found = [(block, recipient(block)) for block in hard]
+    said = _Reasons(reply)
+    head = f"delivery report: {hard[0].action or 'failed'} {hard[0].status or 'no status'}"
+    head = f"{head} ({said.of(*found[0])})"
     named = tuple(dict.fromkeys(address for _, address in found if address is not None))
     unnamed = [block for block, address in found if address is None]
     if named:
         head = f"{head} for {named[0]}"
     reasons = tuple(
-        (address, reason_of(block.status, block.diagnostic))
-        for block, address in found
-        if address is not None
+        (address, said.of(block, address)) for block, address in found if address is not None
     )
     if not unnamed:
         return BounceFinding(head, permanent=True, addresses=named, reasons=reasons)
@@ -187,7 +187,7 @@ def _permanent_report(reply: ParsedReply, hard: list[DsnRecipient]) -> BounceFin
     why = f"{head}; recipient {shown[:80]!r} is not a usable address: bounced is {whom}"
     if not steps:
         log.warning("bounce %s names no usable recipient: nothing suppressed", reply.message_id)
-    reason = reason_of(unnamed[0].status, unnamed[0].diagnostic)
+    reason = said.of(unnamed[0], None)
     return BounceFinding(
         why,
         permanent=True,
@@ -195,6 +195,30 @@ def _permanent_report(reply: ParsedReply, hard: list[DsnRecipient]) -> BounceFin
         fallback=fallback,
         reasons=(*reasons, *((a, reason) for a in fallback)),
     )
+
+
+class _Reasons:
+    """Why each DSN block's recipient failed: its Diagnostic-Code, else what the notice's text
+    says about that recipient, else the notice's text. Exchange, Domino and many gateways send
+    a report with a status only and give the server's words in the text part."""
+
+    def __init__(self, reply: ParsedReply) -> None:
+        self.reply = reply
+        # What the text says of each recipient (status, words); "" for the whole notice.
+        self._said: dict[str, tuple[str, str]] | None = None
+
+    def of(self, block: DsnRecipient, address: str | None) -> BounceReason:
+        if block.diagnostic:
+            return reason_of(block.status, block.diagnostic)
+        if self._said is None:
+            text = self.reply.text
+            failures = bounce_text.read(text, self.reply.subject)
+            self._said = {f.address: (f.status, f.diagnostic) for f in failures}
+            self._said[""] = ("", bounce_text.notice_part(text))
+        status, said = self._said.get(address or "", self._said[""])
+        # The text's own status is the server's reply; the report's may be a generic 5.0.0.
+        generic = not block.status or block.status.endswith(".0.0")
+        return reason_of(status if generic and status else block.status, said)
 
 
 def _temporary_report(block: DsnRecipient) -> BounceFinding:

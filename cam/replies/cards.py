@@ -1,11 +1,13 @@
 """Which stored replies reach the team as cards, queued in the transaction that stores them.
 
 Every reply a person wrote becomes a `reply_card` notification; automatic mail (bounces,
-out-of-office notices, delivery reports) is only counted. A later reply from a lead that has a
-card goes in that card's thread; so does an absence notice with a return date from a lead the
-team is talking to (it has a card), since its rep may answer for when they are back. An
-interested reply asks for the lead's escalation at once, and its card carries the approval's
-buttons, so no second message is posted for it.
+out-of-office notices, delivery reports) is only counted. But a notice that the person left for
+good and names whom to write to instead gets a card as a reply would: the stand-in is a lead
+to add, and the team adds them from the card. A later reply from a lead that has a card goes in
+that card's thread; so does an absence notice with a return date or a stand-in from a lead the
+team is talking to (it has a card), since its rep may answer for when they are back or write
+to the colleague. An interested reply asks for the lead's escalation at once, and its card
+carries the approval's buttons, so no second message is posted for it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -52,17 +53,28 @@ def written_by_a_person(verdict: Classification) -> bool:
     return not verdict.automated and verdict.kind is not ReplyClass.bounce
 
 
-def back_later(verdict: Classification) -> bool:
-    """An absence for a while that says when the person is back."""
-    return verdict.kind is ReplyClass.out_of_office and verdict.return_date is not None
+def names_a_successor(verdict: Classification) -> bool:
+    """Gone for good, and whom to write to instead: a card, to add them as a lead."""
+    return verdict.gone and verdict.referral is not None
+
+
+def joins_a_conversation(verdict: Classification) -> bool:
+    """An absence that says when the person is back, or whom to write to meanwhile."""
+    return verdict.kind is ReplyClass.out_of_office and (
+        verdict.return_date is not None or verdict.referral is not None
+    )
 
 
 def queue_cards(session: Session, stored: Sequence[StoredReply], now: datetime) -> Queued:
-    """Queue a card for each reply a person wrote, threaded under the lead's first card, and
-    for each return date of a lead with a card; escalate the leads an interested reply made
-    hot. Return how many cards and approvals."""
-    human = [s for s in stored if written_by_a_person(s.verdict)]
-    absent = [s for s in stored if back_later(s.verdict) and s.lead_id is not None]
+    """Queue a card for each reply a person wrote and each successor named, threaded under the
+    lead's first card, and for each return date or stand-in of a lead with a card; escalate
+    the leads an interested reply made hot. Return how many cards and approvals."""
+    human = [s for s in stored if _carded(s.verdict)]
+    absent = [
+        s
+        for s in stored
+        if not _carded(s.verdict) and joins_a_conversation(s.verdict) and s.lead_id is not None
+    ]
     if not human and not absent:
         return Queued()
     parents = _first_cards(session, {s.lead_id for s in human + absent if s.lead_id is not None})
@@ -96,6 +108,10 @@ def queue_cards(session: Session, stored: Sequence[StoredReply], now: datetime) 
     return Queued(cards=len(human), approvals=_escalate_interested(session, human, now))
 
 
+def _carded(verdict: Classification) -> bool:
+    return written_by_a_person(verdict) or names_a_successor(verdict)
+
+
 def card_thread(session: Session, reply_id: int) -> int | None:
     """The notification whose thread a reply's card lives in: its own card, or the first card
     of its lead when the reply came later and was posted in that thread."""
@@ -111,9 +127,9 @@ def card_thread(session: Session, reply_id: int) -> int | None:
     return card.parent_id or card.id
 
 
-def _row(item: StoredReply, parent: int | None) -> dict[str, Any]:
+def _row(item: StoredReply, parent: int | None) -> notices.NoticeRow:
     payload = ReplyCardPayload(reply_id=item.reply_id, lead_id=item.lead_id)
-    return {**notices.row(NotificationTopic.reply_card, payload), "parent_id": parent}
+    return notices.row(NotificationTopic.reply_card, payload, parent_id=parent)
 
 
 def _first_cards(session: Session, lead_ids: set[int]) -> dict[int | None, int | None]:
@@ -150,6 +166,6 @@ def _escalate_interested(session: Session, human: Sequence[StoredReply], now: da
         session,
         [escalations.Candidate(lead_id, wanted[lead_id]) for lead_id in sorted(hot)],
         now,
-        notify=False,
+        shown_on=escalations.ShownOn.reply_card,
     )
     return len(created)

@@ -6,6 +6,7 @@ ask here. Each request has a dedupe key per lead, so concurrent callers insert i
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import NamedTuple
 
@@ -18,6 +19,13 @@ from cam.core.models import Approval, ApprovalKind, ApprovalStatus, Notification
 from cam.core.notices import ApprovalPayload, row
 
 BATCH = 500
+
+
+class ShownOn(enum.Enum):
+    """Where the team finds an escalation's buttons."""
+
+    own_message = "own_message"  # a message of its own (phase 5)
+    reply_card = "reply_card"  # the card of the reply that made the lead hot: no second one
 
 
 class Candidate(NamedTuple):
@@ -40,17 +48,14 @@ def request_escalations(
     now: datetime,
     *,
     cycle_id: int | None = None,
-    notify: bool = True,
+    shown_on: ShownOn = ShownOn.own_message,
 ) -> list[Requested]:
-    """Ask for approval of each candidate with none yet; return those asked for.
-
-    `notify=False` when the reply's own card carries the approval's buttons: no second message.
-    """
+    """Ask for approval of each candidate with none yet; return those asked for."""
     created: list[Requested] = []
     for start in range(0, len(candidates), BATCH):
         created += _insert_escalations(session, candidates[start : start + BATCH], now)
     created.sort()
-    if created and notify:
+    if created and shown_on is ShownOn.own_message:
         session.execute(
             insert(Notification),
             [

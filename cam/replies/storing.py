@@ -11,8 +11,8 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, or_, select
@@ -26,6 +26,7 @@ from cam.core.models import (
     OutreachMessage,
     Reply,
     ReplyClass,
+    ReplyReview,
 )
 from cam.core.report import describe
 from cam.replies import answer_later, bounce_evidence, cards
@@ -38,6 +39,31 @@ from cam.replies.rules import Classification
 log = logging.getLogger(__name__)
 
 EXCERPT_CHARS = 4000
+
+
+class _ReplyRow(TypedDict):
+    """The columns of one stored reply: an INSERT's values, typed."""
+
+    lead_id: int | None
+    outreach_id: int | None
+    message_id: str
+    in_reply_to: str | None
+    from_address: str
+    subject: str
+    body_excerpt: str
+    classification: ReplyClass
+    matched_rule: str
+    explanation: str | None
+    parse_note: str | None
+    return_date: date | None
+    referral_email: str | None
+    referral_name: str | None
+    bounce_reason: str | None
+    data_request: bool
+    review: ReplyReview | None
+    mailbox_uid: str
+    received_at: datetime
+    landed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -159,7 +185,7 @@ def _store(
     leads = _leads(session, addresses - {""}, {lead_id for _id, lead_id in outbox.values()})
     leads_by_email = {lead.email.lower(): lead for lead in leads.values()}
 
-    rows: list[tuple[dict[str, Any], Classification]] = []
+    rows: list[tuple[_ReplyRow, Classification]] = []
     effects: list[tuple[Item, LeadView | None]] = []
     for item in items:
         parsed, verdict = item.parsed, item.verdict
@@ -244,7 +270,7 @@ def _checked_bounces(
 
 
 def _insert_replies(
-    session: Session, rows: Sequence[tuple[dict[str, Any], Classification]]
+    session: Session, rows: Sequence[tuple[_ReplyRow, Classification]]
 ) -> list[cards.StoredReply]:
     """Insert the reply rows in one statement; return them with their new ids."""
     if not rows:
@@ -312,7 +338,7 @@ def _reply_row(
     outreach_id: int | None,
     lead_id: int | None,
     now: datetime,
-) -> dict[str, Any]:
+) -> _ReplyRow:
     parsed, verdict = item.parsed, item.verdict
     sent = parsed.date
     received = sent if sent is not None and sent <= now + timedelta(days=1) else now

@@ -227,7 +227,7 @@ def _carry_out(
 ) -> int | None:
     """Do what the decision says to the lead; return the escalation it requested, if any."""
     if choice in opt_out_review.CHOICES:
-        opt_out_review.carry_out(session, reply, lead, choice, by)
+        opt_out_review.carry_out(session, reply, lead, choice, by, now)
         return None
     if choice is TriageChoice.unsubscribe:
         grounds = Grounds(SuppressionSource.team, "Unsubscribe on the reply card", by, reply.id)
@@ -239,7 +239,9 @@ def _carry_out(
         if lead.status in (*IN_SEQUENCE, LeadStatus.replied):
             _stop(session, lead, LeadStatus.hot, f"marked interested by {by}", now)
         candidate = escalations.Candidate(lead.id, reply.id)
-        created = escalations.request_escalations(session, [candidate], now, notify=False)
+        created = escalations.request_escalations(
+            session, [candidate], now, shown_on=escalations.ShownOn.reply_card
+        )
         return created[0].approval_id if created else None
     if choice is TriageChoice.not_interested:
         status = lead.status if lead.status is LeadStatus.escalated else LeadStatus.replied

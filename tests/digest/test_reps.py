@@ -77,10 +77,25 @@ def test_the_days_bounces_are_grouped_by_reason_with_their_domains(sessions):
         ("rejected: 554 5.7.1 Service unavailable; client host blocked using Spamhaus", "blocked"),
         ("rejected: 550 message refused by local policy", "blocked"),
         ("mail-system notice (auto-submitted) without a failed recipient", "other"),
+        ("rejected: 550 5.2.1 This account has been disabled", "suspended"),
+        ("rejected: 552 5.3.4 Message too large", "other"),
     ],
 )
 def test_a_bounce_reason_is_read_from_its_code_then_its_words(text, reason):
     assert reason_of(text) is BounceReason(reason)
+
+
+@pytest.mark.parametrize(
+    ("stored", "reason"),
+    [
+        ("mailbox_full", BounceReason.mailbox_full),
+        ("policy", BounceReason.blocked),
+        ("expired", BounceReason.other),
+        (None, BounceReason.user_unknown),  # stored before reasons were: its words decide
+    ],
+)
+def test_a_notices_stored_reason_decides_its_group(stored, reason):
+    assert reason_of("delivery report: failed 5.1.1 for a@b.example", stored) is reason
 
 
 def test_a_dry_run_marks_each_reps_would_sends(sessions):

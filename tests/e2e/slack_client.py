@@ -110,9 +110,11 @@ class SignedSlack:
         channel: str = "C0GENERAL",
         response_url: str = "",
         team: str = TEAM,
+        name: str = "/cam",
         **options: Any,
     ) -> Reply:
-        """Send `/cam <text>` as Slack's slash-command form (each with its own trigger_id)."""
+        """Send `/cam <text>` (or command `name`) as Slack's slash-command form (each with its
+        own trigger_id)."""
         form = {
             "token": "legacy-unused",
             "team_id": team,
@@ -121,7 +123,7 @@ class SignedSlack:
             "channel_name": "general",
             "user_id": user,
             "user_name": user.lower(),
-            "command": "/cam",
+            "command": name,
             "text": text,
             "api_app_id": "A0CAM",
             "response_url": response_url,

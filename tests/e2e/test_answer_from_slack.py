@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 from bot.scheduler import BotScheduler
 from cam.core import safety
 from cam.core.db import unit_of_work
+from cam.core.enums import SendMode
 from cam.core.models import (
     Answer,
     Lead,
@@ -215,7 +216,7 @@ def test_a_suppressed_address_and_a_paused_mailbox_are_refused_in_the_modal(
         now = utcnow()
         for moment in (now, now + timedelta(minutes=2)):  # a run across the hour's end
             window = safety.hour_window(moment, team.settings.timezone)
-            scope = sender_mailboxes.hour_scope(False, "maya")
+            scope = sender_mailboxes.hour_scope(SendMode.live, "maya")
             session.merge(SendQuota(scope=scope, window=window, used=5))
     full = submit(team.slack, view, user=MAYA, view_id="V0ANSWER3")
     assert "mailbox maya has sent its 5 emails this hour" in shown(full["errors"])

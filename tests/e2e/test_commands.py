@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.event_payloads import CommandRefused
 from cam.core.db import unit_of_work
+from cam.core.enums import SendMode
 from cam.core.event_payloads import StateChanged
 from cam.core.models import (
     Channel,
@@ -64,7 +65,9 @@ def test_limits_show_caps_use_and_room(start_bot: Callable[..., RunningBot]) -> 
     with unit_of_work(bot.sessions) as session:
         day = team_day(now, "UTC")
         session.add(
-            SendQuota(scope=channel_scope(True, Channel.email), window=day_window(day), used=7)
+            SendQuota(
+                scope=channel_scope(SendMode.dry, Channel.email), window=day_window(day), used=7
+            )
         )
         session.add(Suppression(kind=SuppressionKind.email, value="gone@x.example"))
     reply = bot.slack.command("limits", user=OUTSIDER)

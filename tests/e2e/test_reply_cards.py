@@ -83,11 +83,16 @@ class Watched:
 
 @pytest.fixture
 def watched(
-    start_bot: Callable[..., RunningBot], imap_ca: tuple[trustme.CA, Path]
+    request: pytest.FixtureRequest,
+    start_bot: Callable[..., RunningBot],
+    imap_ca: tuple[trustme.CA, Path],
 ) -> Iterator[Watched]:
-    """The bot with its reply watcher running on an IMAP box of its own."""
+    """The bot with its reply watcher running on an IMAP box of its own; an indirect parameter
+    adds settings (`{"CAM_TRIAGERS": ...}`)."""
+    extra: dict[str, str] = getattr(request, "param", {})
     with running_imap_server(*imap_ca, implicit_tls=False) as imap:
         bot = start_bot(
+            **extra,
             CAM_IMAP_HOST=HOST,
             CAM_IMAP_PORT=str(imap.port),
             CAM_IMAP_USERNAME=USERNAME,

@@ -20,7 +20,7 @@ from cam.core.models import (
 )
 from cam.core.ports import GatewayError, SocialTask
 from cam.escalation.event_payloads import TaskDecided
-from cam.escalation.tasks import UnknownTask, decide_task
+from cam.escalation.tasks import TaskChoice, UnknownTask, decide_task
 from cam.gateways.linkedin_tasks import LinkedInTaskPoster
 from cam.gateways.noop import NoopSocialPoster
 from cam.outreach.task_posting import open_task
@@ -108,10 +108,12 @@ def test_done_marks_the_lead_contacted_once(sessions):
     task_id = create(sessions, step)
 
     with unit_of_work(sessions) as session:
-        done = decide_task(session, task_id=task_id, by="U_ANA", done=True, now=NOW)
+        done = decide_task(session, task_id=task_id, by="U_ANA", choice=TaskChoice.done, now=NOW)
         assert (done.status, done.decided_by, done.decided_at) == (TaskStatus.done, "U_ANA", NOW)
     with unit_of_work(sessions) as session:
-        repeat = decide_task(session, task_id=task_id, by="U_BOB", done=False, note="dup")
+        repeat = decide_task(
+            session, task_id=task_id, by="U_BOB", choice=TaskChoice.skipped, note="dup"
+        )
         assert (repeat.status, repeat.decided_by, repeat.note) == (TaskStatus.done, "U_ANA", None)
         lead = session.get_one(Lead, step.lead_id)
         assert lead.status is LeadStatus.contacted
@@ -126,7 +128,11 @@ def test_skip_records_why_and_leaves_the_lead(sessions):
 
     with unit_of_work(sessions) as session:
         skipped = decide_task(
-            session, task_id=task_id, by="U_BOB", done=False, note="no LinkedIn profile"
+            session,
+            task_id=task_id,
+            by="U_BOB",
+            choice=TaskChoice.skipped,
+            note="no LinkedIn profile",
         )
         assert (skipped.status, skipped.note) == (TaskStatus.skipped, "no LinkedIn profile")
     with unit_of_work(sessions) as session:
@@ -140,7 +146,7 @@ def test_done_never_downgrades_a_lead_that_replied(sessions):
     task_id = create(sessions, step)
 
     with unit_of_work(sessions) as session:
-        decide_task(session, task_id=task_id, by="U_ANA", done=True, now=NOW)
+        decide_task(session, task_id=task_id, by="U_ANA", choice=TaskChoice.done, now=NOW)
     with unit_of_work(sessions) as session:
         lead = session.get_one(Lead, step.lead_id)
         assert lead.status is LeadStatus.hot
@@ -149,4 +155,4 @@ def test_done_never_downgrades_a_lead_that_replied(sessions):
 
 def test_unknown_task(sessions):
     with pytest.raises(UnknownTask), unit_of_work(sessions) as session:
-        decide_task(session, task_id=99, by="U_ANA", done=True)
+        decide_task(session, task_id=99, by="U_ANA", choice=TaskChoice.done)

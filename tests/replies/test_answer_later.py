@@ -11,7 +11,7 @@ from sqlalchemy import select
 from cam.core import safety
 from cam.core.config import ChannelLimitConfig, SendWindow
 from cam.core.db import SessionFactory, unit_of_work
-from cam.core.enums import AnswerEvent
+from cam.core.enums import AnswerEvent, SendMode
 from cam.core.models import (
     Answer,
     Channel,
@@ -155,7 +155,9 @@ def test_a_full_hour_at_due_time_leaves_it_for_the_next_hour(sessions: SessionFa
     with unit_of_work(sessions) as session:
         window = safety.hour_window(due, team.timezone)
         session.add(
-            SendQuota(scope=sender_mailboxes.hour_scope(False, "default"), window=window, used=1)
+            SendQuota(
+                scope=sender_mailboxes.hour_scope(SendMode.live, "default"), window=window, used=1
+            )
         )
     mail = RecordingEmailSender()
     send = {"config": team, "gateway_of": lambda _key: mail, "instance": "one"}

@@ -15,6 +15,7 @@ import pytest
 
 from cam.core.models import ReplyClass
 from cam.core.settings import DATA_DIR
+from cam.replies.bounce_reasons import BounceReason
 from cam.replies.bounces import usable_address
 from cam.replies.parser import parse_reply
 from cam.replies.rules import Classification, classify, load_rules
@@ -33,10 +34,13 @@ class Fate(StrEnum):
 PERMANENT, TEMPORARY, NONE = Fate.PERMANENT, Fate.TEMPORARY, Fate.NONE
 
 # (file, fate, recipients) as flufl.bounce's tests/test_detectors.py expects them, one row per
-# file (groupwise_02: its Exchange detector's answer; dumbass_01: test_scan_unrecognized). One
-# difference: dsn_02 reports `Action: failed` with `Status: 4.4.7`, which flufl.bounce counts as
+# file (groupwise_02: its Exchange detector's answer; dumbass_01: test_scan_unrecognized). Two
+# differences: dsn_02 reports `Action: failed` with `Status: 4.4.7`, which flufl.bounce counts as
 # permanent; a 4.x.x status is a persistent transient failure (RFC 3463: the server gave up, the
-# address may be fine), so we name the recipient and suppress nobody.
+# address may be fine), so we name the recipient and suppress nobody. And sendmail_01 names a
+# failed address "(expanded from: zzzzz@nfg.nl)": flufl.bounce names both; we name the address
+# it was expanded from, the one the message was written to, as we prefer a report's
+# Original-Recipient to its Final-Recipient.
 FLUFL = (
     ("postfix_01.txt", PERMANENT, ("xxxxx@local.ie",)),
     ("postfix_02.txt", PERMANENT, ("yyyyy@digicool.com",)),
@@ -44,7 +48,7 @@ FLUFL = (
     ("postfix_04.txt", PERMANENT, ("userx@mail1.example.com",)),
     ("postfix_05.txt", PERMANENT, ("userx@example.net",)),
     ("exim_01.txt", PERMANENT, ("userx@its.example.nl",)),
-    ("sendmail_01.txt", PERMANENT, ("zzzzz@shaft.coal.nl", "zzzzz@nfg.nl")),
+    ("sendmail_01.txt", PERMANENT, ("zzzzz@nfg.nl",)),
     ("simple_01.txt", PERMANENT, ("bbbsss@example.com",)),
     ("simple_02.txt", PERMANENT, ("userx@example.net",)),
     ("simple_04.txt", PERMANENT, ("userx@example.com",)),
@@ -266,13 +270,19 @@ def test_a_mail_system_sender_wins_over_precedence_and_auto_submitted(sender: st
     assert (verdict.kind, verdict.hard_bounces) == (ReplyClass.bounce, ("gone@umbrella.example",))
 
 
-def _report(recipient_fields: str, returned: str, status: str = "5.1.1") -> bytes:
-    """A delivery report for one recipient, returning the headers of the message it bounces."""
+def _report(
+    recipient_fields: str,
+    returned: str,
+    status: str = "5.1.1",
+    said: str = "Your message could not be delivered.",
+) -> bytes:
+    """A delivery report for one recipient, returning the headers of the message it bounces;
+    `said` is its text part."""
     return _notice(
         "From: postmaster@relay.example\nTo: ana@acme.example\nSubject: Delivery report\n"
         "Message-ID: <dsn1@relay.example>\nMIME-Version: 1.0\n"
         'Content-Type: multipart/report; report-type=delivery-status; boundary="B"',
-        "--B\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n"
+        f"--B\nContent-Type: text/plain\n\n{said}\n\n"
         "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; relay.example\n\n"
         f"{recipient_fields}\nAction: failed\nStatus: {status}\n\n"
         f"--B\nContent-Type: text/rfc822-headers\n\n{returned}\n\n--B--\n",
@@ -303,6 +313,50 @@ def test_original_recipient_is_preferred_to_a_name_without_a_domain() -> None:
     verdict = classify(parse_reply(_report(fields, OUR_HEADERS)), RULES, today=TODAY)
     assert verdict.hard_bounces == ("dana.reyes@northwind.example",)
     assert verdict.bounce_fallback is None
+
+
+@pytest.mark.parametrize(
+    ("said", "reason"),
+    [
+        # Sendmail-style gateways: "Failed to deliver to '<a@b>'" and the remote reply below it.
+        (
+            "Failed to deliver to 'dana@northwind.example'\nSMTP module reports:\n host "
+            "mx.northwind.example says:\n 550 5.1.1 User unknown",
+            BounceReason.user_unknown,
+        ),
+        # OpenSMTPD (Sisimai's opensmtpd-11): the report says 5.0.0, the text the server's code.
+        (
+            "An error has occurred while attempting to deliver a message for\nthe following list "
+            "of recipients:\n\ndana@northwind.example: 550 5.7.26 <dana@northwind.example>: "
+            "Recipient address rejected: Multiple authentication checks failed",
+            BounceReason.policy,
+        ),
+        (
+            "<dana@northwind.example>: host mx.northwind.example said: 552 5.2.2 Mailbox full",
+            BounceReason.mailbox_full,
+        ),
+        # Nothing names the recipient: the notice's words, and then only its status, decide.
+        ("Delivery to the following recipients failed.", BounceReason.undefined),
+    ],
+)
+def test_a_report_without_a_diagnostic_code_takes_the_reason_from_its_text(
+    said: str, reason: BounceReason
+) -> None:
+    fields = "Final-Recipient: rfc822;dana@northwind.example"
+    verdict = classify(parse_reply(_report(fields, OUR_HEADERS, "5.0.0", said)), RULES, today=TODAY)
+    assert verdict.hard_bounces == ("dana@northwind.example",)
+    assert verdict.bounce_reasons == (("dana@northwind.example", reason),)
+    assert f"({reason}) for dana@northwind.example" in verdict.matched_rule
+
+
+def test_a_report_with_a_diagnostic_code_is_not_second_guessed_by_its_text() -> None:
+    fields = (
+        "Final-Recipient: rfc822;dana@northwind.example\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 no such user"
+    )
+    said = "Mailbox full, please try again later"  # a careless text part
+    verdict = classify(parse_reply(_report(fields, OUR_HEADERS, "5.1.1", said)), RULES, today=TODAY)
+    assert verdict.bounce_reasons == (("dana@northwind.example", BounceReason.user_unknown),)
 
 
 def test_a_delay_names_the_recipient_and_suppresses_nobody() -> None:
