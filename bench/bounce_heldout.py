@@ -1,9 +1,11 @@
 """Bounces from mail systems the bounce reading was not developed on: what the chain makes of them.
 
-    .venv/bin/python -m bench.bounce_heldout [--misses]
+    .venv/bin/python -m bench.bounce_heldout [--misses] [--expected FILE --mails DIR]
 
 Reads every mail of `bench/data/heldout_bounces` (two public collections, see its README) by
-the reply chain as the watcher does (parse, classify) and compares with `expected.toml`:
+the reply chain as the watcher does (parse, classify) and compares with `expected.toml`. With
+`--expected` and `--mails`, another set: expectations kept here, mails kept outside the
+repository (`bench/data/heldout_bounceparser/README.md` says where they come from):
 
 - hard bounces: the failed recipients found exactly (the same set, nothing more), n/N;
 - delay warnings, temporary failures and non-bounces (feedback reports, auto-replies) that
@@ -83,9 +85,9 @@ class Outcome:
         return tuple(reason.value for _a, reason in self.verdict.bounce_reasons)
 
 
-def load(folder: Path = HELDOUT) -> list[Expected]:
+def load(expected: Path = HELDOUT / "expected.toml") -> list[Expected]:
     """The expected reading of each mail, in file order."""
-    rows = tomllib.loads((folder / "expected.toml").read_text())["mail"]
+    rows = tomllib.loads(expected.read_text())["mail"]
     return [
         Expected(
             row["file"],
@@ -109,7 +111,7 @@ def read(expected: list[Expected], folder: Path = HELDOUT) -> list[Outcome]:
     return outcomes
 
 
-def report(outcomes: list[Outcome], *, misses: bool) -> None:
+def report(outcomes: list[Outcome], *, misses: bool, label: str = "held-out bounces") -> None:
     """Print the figures (as `BENCH` lines) and, if asked, every mail read wrongly."""
     hard = [o for o in outcomes if o.expected.kind == "hard" and o.expected.recipients]
     unnamed = [o for o in outcomes if o.expected.kind == "hard" and not o.expected.recipients]
@@ -120,17 +122,17 @@ def report(outcomes: list[Outcome], *, misses: bool) -> None:
     print(f"{len(outcomes)} mails: {len(hard)} hard bounces naming a recipient,", end=" ")
     print(f"{len(unnamed)} naming none, {len(quiet)} delays, temporary failures or non-bounces")
     emit(
-        f"held-out bounces: exact failed recipients, hard bounces ({exact}/{len(hard)})",
+        f"{label}: exact failed recipients, hard bounces ({exact}/{len(hard)})",
         round(100 * share, 1),
         "%",
         f">= {TARGET:.0%}",
         share >= TARGET,
     )
     wrong_unnamed = sum(bool(o.found) for o in unnamed)
-    emit("held-out bounces: naming no address, read with an address", wrong_unnamed, "", "0")
+    emit(f"{label}: naming no address, read with an address", wrong_unnamed, "", "0")
     suppressing = sum(o.suppresses for o in quiet)
     emit(
-        f"held-out bounces: delays or non-bounces that would suppress (of {len(quiet)})",
+        f"{label}: delays or non-bounces that would suppress (of {len(quiet)})",
         suppressing,
         "",
         "0",
@@ -138,7 +140,7 @@ def report(outcomes: list[Outcome], *, misses: bool) -> None:
     )
     as_person = sum(o.as_person for o in notices)
     emit(
-        f"held-out bounces: notices read as a person's reply (of {len(notices)})",
+        f"{label}: notices read as a person's reply (of {len(notices)})",
         as_person,
         "",
         "0",
@@ -153,11 +155,11 @@ def report(outcomes: list[Outcome], *, misses: bool) -> None:
     dead = [o for o in hard if o.expected.reason in DEAD_NAMES]
     kept = sum(o in soft for o in alive)
     gone = sum(o not in soft for o in dead)
-    emit(f"held-out bounces: live addresses (full, blocked...) counted ({kept}/{len(alive)})", kept)
-    emit(f"held-out bounces: dead addresses suppressed at once ({gone}/{len(dead)})", gone)
+    emit(f"{label}: live addresses (full, blocked...) counted ({kept}/{len(alive)})", kept)
+    emit(f"{label}: dead addresses suppressed at once ({gone}/{len(dead)})", gone)
     judged = [o for o in hard if o.expected.reason is not None and o.exact]
     agree = sum(o.reasons[:1] == (o.expected.reason,) for o in judged)
-    emit(f"held-out bounces: reason as expected ({agree}/{len(judged)} exact ones)", agree, "")
+    emit(f"{label}: reason as expected ({agree}/{len(judged)} exact ones)", agree, "")
     print("load average:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
     if misses:
         _misses(outcomes)
@@ -184,8 +186,16 @@ def _misses(outcomes: list[Outcome]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--misses", action="store_true", help="list each mail read wrongly")
+    parser.add_argument("--expected", type=Path, help="another set's expected.toml")
+    parser.add_argument("--mails", type=Path, help="the folder holding that set's mails")
     args, _ = parser.parse_known_args()
-    report(read(load()), misses=args.misses)
+    if (args.expected is None) != (args.mails is None):
+        parser.error("--expected and --mails go together")
+    if args.expected is None:
+        report(read(load()), misses=args.misses)
+        return
+    label = f"held-out bounces ({args.expected.parent.name})"
+    report(read(load(args.expected), args.mails), misses=args.misses, label=label)
 
 
 if __name__ == "__main__":

@@ -49,6 +49,8 @@ class Read:
     label: ReplyClass
     data_request: bool
     why: str
+    # Whether the reading suppresses at once (an explicit opt-out), not only proposes it.
+    suppresses: bool = False
 
 
 def as_mail(subject: str, text: str) -> bytes:
@@ -72,7 +74,8 @@ def read_all(model: ReplyModel, rows: list[CorpusRow], *, model_only: bool) -> l
     reads = []
     for mail in _mails(tuple((row.subject, row.text) for row in rows)):
         verdict = rules.classify(parse_reply(mail), compiled, today=SENT.date(), model=model)
-        reads.append(Read(verdict.kind, verdict.data_request, verdict.matched_rule))
+        suppresses = verdict.kind is ReplyClass.unsubscribe and verdict.opt_out is not None
+        reads.append(Read(verdict.kind, verdict.data_request, verdict.matched_rule, suppresses))
     return reads
 
 
@@ -138,6 +141,20 @@ def report(rows: list[CorpusRow], predictions: list[Read]) -> None:
         found = sum(truth and said for truth, said in flagged)
         emit(f"held-out data-request recall (n={asked})", round(100 * found / asked, 1), "%")
     emit("held-out data-request false alarms", sum(said and not t for t, said in flagged))
+    wanted = [
+        p
+        for r, p in zip(rows, predictions, strict=True)
+        if r.label in (ReplyClass.interested, ReplyClass.question)
+    ]
+    opted = [p for p in wanted if p.label is ReplyClass.unsubscribe]
+    emit("held-out interested or question read as opt-outs", len(opted), "", "0", not opted)
+    emit(
+        "held-out interested or question suppressed at once",
+        sum(p.suppresses for p in opted),
+        "",
+        "0",
+        not any(p.suppresses for p in opted),
+    )
 
     by_lang: dict[str, list[bool]] = {}
     for row, prediction in zip(rows, predictions, strict=True):

@@ -56,7 +56,8 @@ def restore(
     ] = False,
     by: Annotated[str | None, typer.Option(help="Who restores (default: your login).")] = None,
 ) -> None:
-    """Lift a bounce, a confirmed model guess or a team decision; a person's own opt-out stands."""
+    """Lift a bounce, a model guess, a team decision or a misread opt-out phrase; a one-click
+    unsubscribe or a complaint stands."""
     who = f"cli:{by or getpass.getuser()}"
     with Runtime(load_config()) as runtime, db.unit_of_work(runtime.session_factory) as session:
         try:
@@ -70,6 +71,8 @@ def restore(
         if done.resumed
         else ("sequence stays stopped (--resume resumes it)")
     )
+    if (check := suppressions.caution(done.source)) is not None:
+        console.print(f"Note: {check}.")
     console.print(f"Restored {escape(done.email)} ({done.source.value}): {what}.")
 
 

@@ -205,6 +205,8 @@ def _status_text(approval: Approval) -> str:
     if approval.status is ApprovalStatus.expired:
         return f"{icon} *Expired*{when}"
     text = f"{icon} *{approval.status.value.capitalize()}* by {who(approval.decided_by)}{when}"
+    if approval.note:  # why it was withdrawn, when it was not an approver's decision
+        text += f" ({escape(clip(approval.note, 500))})"
     if approval.kind is ApprovalKind.escalate_lead and approval.status is ApprovalStatus.approved:
         if approval.crm_synced_at is not None:
             text += " · synced to the CRM"

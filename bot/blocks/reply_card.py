@@ -2,12 +2,13 @@
 
 Interested replies carry their escalation's Approve / Reject (approvers only); a reply only the
 model read as an opt-out says "Looks like an opt-out" and asks Confirm opt-out / Not an opt-out
-(nothing is suppressed until someone confirms); any other class carries the team's buttons:
-Interested, Not interested, Unsubscribe, Snooze until a date, under "needs a look" when the
-model was unsure. Once someone decides, the card says who decided what and when, and whether the
-classifier learns from it yet (else an Agree button for a second person). A notice naming
-someone to write to instead offers to add them as a lead (`bot.blocks.referral`). Every
-prospect text is escaped.
+(nothing is suppressed until someone confirms), and so does an interested reply or a question
+with an opt-out phrase beside its request, above its escalation if it has one; any other class
+carries the team's buttons: Interested, Not interested, Unsubscribe, Snooze until a date, under
+"needs a look" when the model was unsure. Once someone decides, the card says who decided what
+and when, and whether the classifier learns from it yet (else an Agree button for a second
+person). A notice naming someone to write to instead offers to add them as a lead
+(`bot.blocks.referral`). Every prospect text is escaped.
 
 The buttons' values are signed (`bot.signing`): they name the card's reply and the actions
 `offered` by the card as it is, which is also what the server accepts from it.
@@ -40,6 +41,7 @@ from bot.payloads import CardAction, CardRef, ReplyRef, ScheduledRef
 from bot.signing import Signer
 from cam.core.models import (
     Answer,
+    ApprovalStatus,
     Lead,
     Reply,
     ReplyClass,
@@ -70,6 +72,12 @@ REVIEW = {
         "sequence. Its best guesses are above."
     ),
 }
+# An opt-out phrase beside a request: the reply is filed by its request, the phrase waits.
+OPT_OUT_BESIDE_REQUEST = (
+    ":warning: *Also has an opt-out phrase*: the reply asks for something, so CAM suppressed "
+    "nothing and stopped the sequence, as after any reply. Is the opt-out meant? Confirm opt-out "
+    "suppresses the address for good{escalation}; Not an opt-out keeps it as a reply."
+)
 
 
 @dataclass(frozen=True)
@@ -104,10 +112,11 @@ def offered(card: ReplyCard) -> tuple[CardAction, ...]:
 def _decisions(card: ReplyCard) -> tuple[CardAction, ...]:
     """The decisions the card offers on the reply."""
     label = card.label
+    if label is None and card.reply.review is ReplyReview.opt_out_guess:
+        # Beside an interested reply's escalation too: the opt-out is asked about first.
+        return (CardAction.confirm_opt_out, CardAction.not_opt_out)
     if card.approval is not None:
         return ()  # the escalation's Approve / Reject decide it
-    if label is None and card.reply.review is ReplyReview.opt_out_guess:
-        return (CardAction.confirm_opt_out, CardAction.not_opt_out)
     if label is None:
         lead = card.lead is not None
         # Snoozing a prospect who said yes would only delay them.
@@ -156,7 +165,7 @@ def reply_card_blocks(card: ReplyCard, signer: Signer) -> list[Block]:
     why = escape(reply.explanation or reply.matched_rule or "no reason recorded")
     blocks.append(context(f"Classified *{reply.classification.value}*: {why}"))
     if reply.review is not None and card.label is None:
-        blocks.append(section(REVIEW[reply.review]))
+        blocks.append(section(_review_text(card)))
     if reply.explanation and reply.matched_rule:
         blocks.append(context(f"details: {escape(reply.matched_rule)}"))
     blocks += referral_blocks(reply, card.referred, signer)
@@ -201,22 +210,37 @@ def _decision_blocks(card: ReplyCard, signer: Signer) -> list[Block]:
                 f"{slack_date(label.decided_at)}"
             )
         )
-    if approval is not None:
-        return blocks + approval_actions(approval)
     actions = _decisions(card)
-    if not actions:
-        return blocks
-    token = signer.sign(CardRef(reply_id=card.reply.id, actions=actions))
+    token = signer.sign(CardRef(reply_id=card.reply.id, actions=actions)) if actions else ""
     if label is None and card.reply.review is ReplyReview.opt_out_guess:
-        return [*blocks, _opt_out_buttons(card, token)]
-    if label is None:
-        return [*blocks, _triage_buttons(actions, token)]
-    agree = ButtonElement(text="Agree", action_id=ActionId.label_agree, value=token)
-    return [
-        *blocks,
-        context("The classifier learns from this once an approver or a second person agrees."),
-        ActionsBlock(block_id=BlockId.label_actions, elements=[agree]),
-    ]
+        blocks.append(_opt_out_buttons(card, token))
+    elif label is None and actions:
+        blocks.append(_triage_buttons(actions, token))
+    elif actions:
+        agree = ButtonElement(text="Agree", action_id=ActionId.label_agree, value=token)
+        blocks += [
+            context("The classifier learns from this once an approver or a second person agrees."),
+            ActionsBlock(block_id=BlockId.label_actions, elements=[agree]),
+        ]
+    # An interested reply's escalation: Approve / Reject, or how it was decided.
+    return blocks + (approval_actions(approval) if approval is not None else [])
+
+
+def _review_text(card: ReplyCard) -> str:
+    """Why the card asks a person: the model's guess or doubt, or an opt-out phrase beside a
+    request (the reply is filed as interested or a question)."""
+    reply = card.reply
+    if reply.review is ReplyReview.opt_out_guess and reply.classification in (
+        ReplyClass.interested,
+        ReplyClass.question,
+    ):
+        pending = (
+            card.approval is not None and card.approval.approval.status is ApprovalStatus.pending
+        )
+        escalation = " and withdraws the escalation below" if pending else ""
+        return OPT_OUT_BESIDE_REQUEST.format(escalation=escalation)
+    assert reply.review is not None
+    return REVIEW[reply.review]
 
 
 def _opt_out_buttons(card: ReplyCard, value: str) -> ActionsBlock:

@@ -1,7 +1,8 @@
 """The confirm step of `/cam restore`: what the suppression rests on, and what restoring does.
 
 Shown only to the approver who asked. A person's own opt-out gets no buttons, only why it
-stands; anything else gets Restore, Restore and resume the sequence, or Cancel.
+stands; anything else gets Restore, Restore and resume the sequence, or Cancel, with what to
+check first where a rule read the reply.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from bot.blocks.common import SlackPost, context, escape, fallback, section, sla
 from bot.ids import ActionId, BlockId
 from bot.payloads import RestoreRef
 from cam.replies.ledger_row import LedgerRow
-from cam.replies.suppressions import refusal
+from cam.replies.suppressions import caution, refusal
 
 
 def restore_confirm_post(row: LedgerRow, reason: str) -> SlackPost:
@@ -23,6 +24,8 @@ def restore_confirm_post(row: LedgerRow, reason: str) -> SlackPost:
     if refused is not None:
         blocks.append(section(f":no_entry: *Not restorable*: {escape(refused)}."))
         return SlackPost(text=fallback(f"{row.value} stays suppressed"), blocks=to_dicts(blocks))
+    if (check := caution(row.source)) is not None:
+        blocks.append(section(f":warning: {escape(check[0].upper() + check[1:])}."))
     value = RestoreRef(email=row.value, reason=reason).dump()
     blocks += [
         context(f"Reason you gave: {escape(reason)}"),

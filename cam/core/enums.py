@@ -77,9 +77,12 @@ class SuppressionKind(enum.StrEnum):
 class SuppressionSource(enum.StrEnum):
     """What a suppression was decided on: the ledger's first column."""
 
-    # The person's own word: the RFC 8058 link, a complaint, an explicit opt-out phrase.
+    # The person's own word, unmistakable: the RFC 8058 link, a spam complaint.
     one_click = "one_click"
     complaint = "complaint"
+    # An explicit opt-out phrase in their reply, as a rule read it: restorable by a person who
+    # read the reply, with a reason, since a rule can misread ("take me off the newsletter,
+    # but send the price list" is not a goodbye).
     phrase = "phrase"
     # A machine or a team decided: restorable by a person, with a reason.
     model_confirmed = "model_confirmed"  # the model guessed an opt-out and a person confirmed
@@ -91,11 +94,7 @@ class SuppressionSource(enum.StrEnum):
     @property
     def persons_own(self) -> bool:
         """Whether the person asked for it themselves: such an opt-out is never undone."""
-        return self in (
-            SuppressionSource.one_click,
-            SuppressionSource.complaint,
-            SuppressionSource.phrase,
-        )
+        return self in (SuppressionSource.one_click, SuppressionSource.complaint)
 
 
 class ReplyReview(enum.StrEnum):

@@ -1,9 +1,9 @@
 """The events of the cycle as a whole and of what several packages share: runs, errors,
-approvals asked for, the team's switches."""
+approvals asked for and decided, the team's switches."""
 
 from __future__ import annotations
 
-from cam.core.enums import ApprovalKind, RunKind, RunStatus
+from cam.core.enums import ApprovalKind, ApprovalStatus, RunKind, RunStatus
 from cam.core.events import EventPayload
 
 
@@ -34,6 +34,19 @@ class Failure(EventPayload):
     item: str | None = None
     approval_id: int | None = None
     message: str
+
+
+class ApprovalDecided(EventPayload):
+    """An approval decided by `by`, or expired or withdrawn (`by` None, or the person whose
+    confirmed opt-out withdrew it); a decision by a person names its kind and lead."""
+
+    name = "cam.approval_decided"
+
+    approval_id: int
+    kind: ApprovalKind | None = None
+    status: ApprovalStatus
+    by: str | None
+    lead_id: int | None = None
 
 
 class ApprovalRequested(EventPayload):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from cam.core import events
 from cam.core.db import SessionFactory, unit_of_work
+from cam.core.event_payloads import ApprovalDecided
 from cam.core.models import (
     Approval,
     ApprovalKind,
@@ -28,7 +29,6 @@ from cam.core.models import (
 from cam.core.ports import CrmSyncer
 from cam.core.state import set_dry_run
 from cam.escalation import crm_sync
-from cam.escalation.event_payloads import ApprovalDecided
 from cam.escalation.expiry import expire_stale
 from cam.escalation.go_live import four_eyes_refusal
 from cam.escalation.outcomes import (

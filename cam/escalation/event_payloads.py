@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cam.core.enums import ApprovalKind, ApprovalStatus, TaskStatus
+from cam.core.enums import TaskStatus
 from cam.core.events import EventPayload
 
 
@@ -12,19 +12,6 @@ class LeadsEscalated(EventPayload):
     name = "cam.leads_escalated"
 
     count: int
-
-
-class ApprovalDecided(EventPayload):
-    """An approval decided by `by`, or expired or withdrawn (`by` None); a decision by a
-    person names its kind and lead."""
-
-    name = "cam.approval_decided"
-
-    approval_id: int
-    kind: ApprovalKind | None = None
-    status: ApprovalStatus
-    by: str | None
-    lead_id: int | None = None
 
 
 class ApprovalRefused(EventPayload):

@@ -8,8 +8,8 @@ from sqlalchemy import case, null, update
 from sqlalchemy.orm import Session
 
 from cam.core import events
+from cam.core.event_payloads import ApprovalDecided
 from cam.core.models import Approval, ApprovalKind, ApprovalStatus
-from cam.escalation.event_payloads import ApprovalDecided
 
 
 def expire_stale(session: Session, now: datetime) -> int:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cam.core import events
-from cam.core.event_payloads import ApprovalRequested
+from cam.core.event_payloads import ApprovalDecided, ApprovalRequested
 from cam.core.models import (
     Approval,
     ApprovalKind,
@@ -21,7 +21,6 @@ from cam.core.models import (
     NotificationTopic,
 )
 from cam.core.notices import ApprovalPayload, notice
-from cam.escalation.event_payloads import ApprovalDecided
 from cam.escalation.expiry import expire_stale
 from cam.escalation.outcomes import Outcome
 

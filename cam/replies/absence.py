@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from cam.replies.alternation import compile_phrases
 from cam.replies.features import fold
+from cam.replies.next_steps import next_step_asked
 
 
 @dataclass(frozen=True)
@@ -84,14 +85,15 @@ _GONE = compile_phrases(
     r"\b(?:postfach|e-?mail-?adresse|adresse)\s+(?:wird|ist)\s+(?:nicht\s+mehr|nicht\s+langer)"
     r"\s+(?:gelesen|abgerufen|uberwacht|betreut|aktiv|besetzt|in\s+gebrauch)\b",
     # French
-    r"\bne\s+(?:fait|fais)\s+plus\s+partie\b|\bne\s+travaille\s+plus\s+(?:chez|pour|au\s+sein)\b",
+    r"\bne\s+(?:fait|fais)\s+plus\s+partie\b|\bne\s+travaille\s+plus\s+(?:chez|pour|au\s+sein)\b"
+    r"|\bje\s+ne\s+suis\s+plus\s+(?:a|au|chez|dans)\b",
     r"\b(?:a|ai)\s+quitte\s+(?:la\s+societe|l'?\s*entreprise|le\s+groupe|l'?\s*equipe)\b",
     r"\b(?:boite|adresse|messagerie)\b.{0,30}\bn'?\s*est\s+plus\s+(?:consultee|surveillee|lue"
     r"|active|utilisee|relevee)\b",
     r"\b(?:boite|adresse|messagerie)\b.{0,30}\bsera\s+(?:bientot\s+)?(?:desactivee|fermee"
     r"|supprimee|cloturee)\b",
     # Spanish
-    r"\bya\s+no\s+(?:(?:trabaja|trabajo)\s+(?:en|para)|forma\s+parte|formo\s+parte"
+    r"\bya\s+no\s+(?:(?:trabaja|trabajo)\s+(?:en|para|con)|forma\s+parte|formo\s+parte"
     r"|pertenece)\b",
     r"\b(?:ha|he)\s+dejado\s+la\s+(?:empresa|compania|organizacion)\b|\bdej[eo]\s+la\s+empresa\b",
     r"\b(?:buzon|cuenta|direccion)\b.{0,30}\bya\s+no\s+(?:se\s+(?:revisa|supervisa|consulta|lee)"
@@ -108,7 +110,8 @@ _GONE = compile_phrases(
     # Portuguese
     r"\bja\s+nao\s+(?:trabalh|faz\s+parte|faco\s+parte|esta\s+na|estou\s+na|pertenc)\w*",
     r"\bnao\s+(?:trabalha|trabalho)\s+mais\b|\bnao\s+(?:faz|faco)\s+mais\s+parte\b",
-    r"\b(?:deixou|deixei|saiu|sai)\s+(?:da|a)\s+(?:empresa|companhia|organizacao)\b",
+    r"\b(?:deixou|deixei|saiu|sai)\s+(?:da|a)\s+(?:empresa|companhia|organizacao)\b"
+    r"|\bsai\s+de\s+la\s+(?:em|no|na|ha)\b",
     r"\b(?:caixa|endereco|email)\b.{0,30}\b(?:ja\s+nao\s+e|nao\s+e\s+mais|deixou\s+de\s+ser)\s+"
     r"(?:monitorad|monitorizad|lid|consultad|usad)\w*",
     r"\b(?:caixa|endereco|email)\b.{0,30}\bsera\s+(?:desativad|encerrad|eliminad)\w*",
@@ -137,27 +140,60 @@ _AWAY = compile_phrases(
     r"|\d[\d.]*|(?!nicht\b|kein)\w+)\s+){0,6}?"
     r"(?:nicht\s+im\s+(?:buro|haus)|abwesend|im\s+urlaub|in\s+(?:elternzeit|mutterschutz)"
     r"|krank|auf\s+(?:dienstreise|geschaftsreise)|ausser\s+haus|im\s+sabbatical"
-    r"|in\s+(?:einer\s+)?(?:auszeit|sabbatical))\b",
+    r"|in\s+(?:einer\s+|einem\s+)?(?:auszeit|sabbatical))\b",
     # French
-    r"\bje\s+(?:suis|serai)\s+(?:actuellement\s+)?(?:absente?|en\s+(?:conges?|vacances"
+    r"\bje\s+(?:suis|serai)\s+(?:actuellement\s+)?(?:absente?|malade|en\s+(?:conges?|vacances"
     r"|deplacement|conge\s+(?:maternite|parental|paternite|maladie|sabbatique)"
     r"|annee\s+sabbatique)|hors\s+du\s+bureau)\b",
     # Spanish
-    r"\b(?:estoy|estare|me\s+encuentro)\s+(?:actualmente\s+)?(?:fuera\s+de\s+la\s+oficina"
-    r"|de\s+(?:vacaciones|viaje|baja)|ausente|con\s+baja|en\s+(?:baja|permiso)"
+    r"\b(?:estoy|estare|me\s+encuentro)\s+(?:actualmente\s+|disfrutando\s+de\s+)?(?:fuera\s+de"
+    r"\s+la\s+oficina|de\s+(?:vacaciones|viaje|baja)|ausente|con\s+baja|en\s+(?:baja|permiso)"
+    r"|viajando|enferm[oa]|un\s+ano\s+sabatico"
     r"|(?:de|en)\s+(?:un\s+)?ano\s+sabatico)\b",
     # Italian
     r"\b(?:sono|saro)\s+(?:attualmente\s+)?(?:fuori\s+(?:ufficio|sede)|in\s+(?:ferie|vacanza"
-    r"|maternita|paternita|congedo|malattia|trasferta|(?:un\s+)?anno\s+sabbatico)|assente)\b",
+    r"|maternita|paternita|congedo|malattia|trasferta|fiera|viaggio|(?:un\s+)?anno\s+sabbatico)"
+    r"|assente|malat[oa])\b",
     # Portuguese
     r"\b(?:estou|estarei|encontro-me)\s+(?:atualmente\s+|actualmente\s+)?(?:fora\s+do\s+escritorio"
-    r"|de\s+(?:ferias|licenca|viagem)|em\s+(?:ferias|licenca)|ausente"
+    r"|de\s+(?:ferias|licenca|viagem)|em\s+(?:ferias|licenca)|ausente|viajando|doente"
     r"|em\s+(?:periodo|ano|licenca)\s+sabatic[oa])\b",
     # Dutch
     r"\b(?:ik\s+ben|ben\s+ik)\s+(?:(?:momenteel|nog|tot|en|met|van|\d[\d.-]*|(?!niet\b|geen\b)\w+)\s+){0,6}?"
     r"(?:afwezig|met\s+(?:vakantie|verlof|ouderschapsverlof|zwangerschapsverlof)"
-    r"|met\s+sabbatical|op\s+vakantie|niet\s+op\s+kantoor|ziek)\b",
+    r"|met\s+sabbatical|op\s+vakantie|op\s+reis|niet\s+op\s+kantoor|ziek)\b",
+    # Out sick, in any form of the speaker's.
+    r"\b(?:out|off|home)\s+sick\b|(?:^|[.!?]\s*)bin\s+(?:heute\s+|gerade\s+)?krank\b",
 )
+# Said of someone else, or of a trade fair: an absence only without a request or a question.
+_AWAY_TOLD = compile_phrases(
+    r"\b(?:is|ist|est|esta|e|sta|isn't)\s+(?:currently\s+|derzeit\s+|zurzeit\s+|actuellement\s+"
+    r"|actualmente\s+|attualmente\s+|momenteel\s+)?(?:on\s+(?:\w+\s+)?leave|out\s+of\s+(?:the\s+)?"
+    r"office|in\s+(?:elternzeit|mutterschutz)|im\s+urlaub|en\s+(?:arret\s+maladie|conges?\b"
+    r"|conge\s+\w+)|de\s+(?:baja|vacaciones|ferias|licenca)|in\s+(?:ferie|maternita|malattia"
+    r"|congedo)|met\s+(?:vakantie|verlof|zwangerschapsverlof))",
+    r"\b(?:i'?m|i\s+am|ich\s+bin|je\s+suis|estoy|sono|estou|ik\s+ben|ik\s+sta|sta\s+ik)\s+"
+    r"(?:at|on|auf\s+der|sur\s+le|au|a|en|in|na|no|op\s+de|op)\s+(?:[\w-]+\s+){0,5}?"
+    r"(?:until|till|through|bis|jusqu|hasta|fino|ate|tot|beurs|messe|salon|feria|fiera|feira)\b",
+    r"\b(?:closed|geschlossen|ferme|cerrad[oa]|chius[oa]|fechad[oa]|gesloten)\s+(?:\w+\s+){0,4}?"
+    r"(?:until|till|bis|jusqu|hasta|fino|ate|tot)\b",
+)
+# Where a notice names a stand-in for urgent matters: "call reception" asks nothing of us.
+_URGENT = re.compile(r"[^.!?\n]*\b(?:urgen|dringend|spoed)[^.!?\n]*")
+# A return from the writer's own absence named as such ("after my holiday", not "after the
+# holidays", which is when to write again): the writer is away now.
+_BACK_FROM = compile_phrases(
+    r"\b(?:after|when\s+i'?m\s+back\s+from|when\s+i\s+get\s+back\s+from)\s+my\s+"
+    r"(?:holiday|holidays|vacation|leave|trip|travels?)\b",
+    r"\bnach\s+meinem\s+urlaub\b|\bwenn\s+ich\s+aus\s+dem\s+urlaub\b",
+    r"\ba\s+mon\s+retour\s+de\s+(?:conges?|vacances|deplacement)\b",
+    r"\bcuando\s+vuelva\s+de\s+(?:viaje|vacaciones)\b",
+    r"\bna\s+mijn\s+(?:vakantie|verlof)\b",
+    r"\bal\s+rientro\s+dalle\s+ferie\b|\bquando\s+torno\s+dalle\s+ferie\b",
+    r"\bquando\s+voltar\s+de\s+(?:viagem|ferias)\b|\bdepois\s+das\s+minhas\s+ferias\b",
+)
+# A negation right before the speaker: "non sono in ferie", "no estoy de vacaciones".
+_NEGATED = re.compile(r"\b(?:non|no|nao|not|ne|nicht|niet)\s+$")
 # What only a notice says: a return, urgent matters, limited access, a stand-in.
 _NOTICE = compile_phrases(
     r"\b(?:until|till|back|return|returning|from|limited\s+access|urgent|in\s+my\s+absence"
@@ -165,10 +201,11 @@ _NOTICE = compile_phrases(
     r"\b(?:bis|zuruck|ab\s+\w+|dringend|vertretung|wenden\s+sie\s+sich|eingeschrankt"
     r"|wieder\s+(?:erreichbar|da|im))",
     r"\b(?:jusqu|retour|des\s+le|a\s+partir\s+du|urgence|urgent|contacter|contactez)",
-    r"\b(?:hasta|regreso|vuelta|volvere|urgente|contactar|contacte)",
-    r"\b(?:fino\s+al?|rientro|rientrero|dal|urgenz|urgent|contattare|contatti)",
-    r"\b(?:ate|regresso|volto|retorno|urgente|contatar|contactar|contacte)",
-    r"\b(?:tot|terug|vanaf|dringend|spoed|contact)",
+    r"\b(?:hasta|regreso|vuelta|volvere|urgente|contactar|contacte|reincorpor|escrib\w*\s+a)",
+    r"\b(?:fino\s+al?|rientro|rientrero|dal|urgenz|urgent|contattare|contatti|rispondo)",
+    r"\b(?:ate|regresso|volto|voltar|retorno|urgente|contatar|contactar|contacte|respondo)",
+    r"\b(?:tot|terug|vanaf|dringend|spoed|contact|reageer|morgen)",
+    r"\b(?:tomorrow|antworte|melde\s+mich|je\s+reviens|demain|manana|domani|amanha)\b",
 )
 # Words after which a name or an address is the stand-in.
 _REFER = re.compile(
@@ -176,7 +213,8 @@ _REFER = re.compile(
     r"|wenden\s+sie\s+sich\s+(?:bitte\s+)?an|kontaktieren\s+sie|schreiben\s+sie\s+an|an\s+meine"
     r"|contacter|contactez|ecrire\s+a|ecrivez\s+a|contactar|contacte|escriba\s+a|contattare"
     r"|contatti|scrivere\s+a|contatar|contate|entre\s+em\s+contato\s+com|neem\s+contact\s+op"
-    r"|contacteer|mail\s+naar|colleague|kollegin|kollege|collegue|colega|collega|successor"
+    r"|contacteer|mail\s+naar|\bmail\b|colleague|kollegin|kollege|collegue|colega|collega|successor"
+    r"|scriva\s+a|scrivete\s+a|voyez\s+avec|fale\s+com|falem\s+com|hable\s+con|speak\s+(?:with|to)"
     r"|nachfolger\w*|successeur|sucesor\w*|successore|sucessor\w*|opvolger)",
     re.IGNORECASE,
 )
@@ -208,8 +246,24 @@ def find_absence(written: str, new_text: str, *, sender: str = "") -> Absence | 
     text = fold(written)
     if match := _GONE.search(text):
         return Absence("absence.gone", match.group(0), True, referral(new_text, sender=sender))
-    if (match := _AWAY.search(text)) and _NOTICE.search(text):
-        return Absence("absence.away", match.group(0), False, referral(new_text, sender=sender))
+    notice = _NOTICE.search(text) is not None
+    found = _said(_AWAY, text) if notice else None
+    if found is None and "?" not in text:
+        # Told in fewer words (someone else away, a trade fair, a return from holiday): only
+        # without a next step asked for, "call reception if urgent" aside.
+        found = _BACK_FROM.search(text) or (_said(_AWAY_TOLD, text) if notice else None)
+        if found is not None and next_step_asked(_URGENT.sub("", written)) is not None:
+            found = None
+    if found is not None:
+        return Absence("absence.away", found.group(0), False, referral(new_text, sender=sender))
+    return None
+
+
+def _said(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The first match of `pattern` no negation stands right before."""
+    for match in pattern.finditer(text):
+        if not _NEGATED.search(text[max(0, match.start() - 8) : match.start()]):
+            return match
     return None
 
 

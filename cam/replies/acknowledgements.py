@@ -91,17 +91,25 @@ _RECEIVED = re.compile(
 
 def acknowledgement(written: str) -> PhraseMatch | None:
     """Return the words of a reply that only thanks or confirms receipt, else None."""
+    if made_only_of(written, _THANKS_AND_RECEIPT, _SAYS_IT):
+        return PhraseMatch("other.acknowledgement", " ".join(written.split())[:80])
+    return None
+
+
+def made_only_of(written: str, allowed: frozenset[str], needed: frozenset[str]) -> bool:
+    """Whether a short reply, asking nothing, says one of `needed` and otherwise only words of
+    `allowed`, greetings and sign-offs, and at most `MAX_NAMES` capitalised names."""
     if "?" in written:
-        return None
+        return False
     words = _WORD.findall(written)
     if not words or len(words) > MAX_WORDS:
-        return None
+        return False
     names = 0
     said = False
     for n, word in enumerate(words):
         folded = fold(word)
-        if folded in _THANKS_AND_RECEIPT:
-            said = said or folded in _SAYS_IT
+        if folded in allowed:
+            said = said or folded in needed
         elif folded in _AROUND:
             continue
         elif (
@@ -112,10 +120,8 @@ def acknowledgement(written: str) -> PhraseMatch | None:
         ):
             names += 1
         else:
-            return None
-    if not said:
-        return None
-    return PhraseMatch("other.acknowledgement", " ".join(written.split())[:80])
+            return False
+    return said
 
 
 def ticket_receipt(written: str) -> PhraseMatch | None:

@@ -14,6 +14,11 @@ here rather than one parser per system:
   "RCPT TO: a@b", Verizon; "SMTP error from remote mail server after RCPT TO:<a@b>", Exim);
 - Amazon SES's JSON notification ("bouncedRecipients").
 
+A failed address the notice says was expanded or generated from another (Sendmail's and
+Postfix's "expanded from", Exim's "generated from") was reached through an alias or a forward:
+the recipient is the address it came from, the one we wrote to, as a delivery report's
+Original-Recipient is preferred to its Final-Recipient.
+
 The text of the returned message (from its first header line on) is never read for recipients:
 its To: is the caller's fallback. The words after each recipient, up to the next one, are its
 diagnostic: the SMTP reply says whether the failure is permanent, and `reasons` says why.
@@ -27,10 +32,11 @@ from dataclasses import dataclass
 from cam.replies.bounce_reasons import BounceReason, is_final, reason_of
 
 _ADDRESS = r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+"
-# The returned message starts here: a header line, or a system's words for it.
+# The returned message starts here: a header line, or a system's words for it. A text or
+# multipart Content-Type is a MIME part's own header in a body no parser split.
 _RETURNED = re.compile(
-    r"^(?:Received|Return-Path|Message-I[Dd]|DKIM-Signature|MIME-Version|Content-Type"
-    r"|X-[\w-]+):\s"
+    r"^(?:Received|Return-Path|Message-I[Dd]|DKIM-Signature|MIME-Version|X-[\w-]+):\s"
+    r"|^Content-Type:\s(?!text/|multipart/)"
     r"|^\s*-+\s*(?:Unsent message follows|Original message|original message|Returned Message"
     r"|This is a copy|Message headers follow)"
     r"|^\s*Below is a copy of the original message"
@@ -55,13 +61,17 @@ _IN_SENTENCE = re.compile(
     rf"delivered\s+to:?\s+|not\s+(?:be\s+)?delivered\s+to:?\s+|failed\s+to\s+deliver\s+to\s+"
     rf"|delivery\s+to\s+|unable\s+to\s+deliver\s+(?:your\s+message\s+)?to\s+|recipient:?\s+"
     rf"|undeliverable\s+to\s+|message\s+to\s+|delivery\s+failed:\s*|errors?:\s*"
-    rf"|address:\s*|(?:expanded|generated)\s+from:?\s*)[<\"'(]?({_ADDRESS})",
+    rf"|address:\s*)[<\"'(]?({_ADDRESS})",
     re.IGNORECASE,
+)
+# The address a failed one was expanded or generated from: the one we wrote to.
+_ORIGINAL = re.compile(
+    rf"\(\s*(?:ultimately\s+)?(?:expanded|generated)\s+from:?\s*[<\"']?({_ADDRESS})", re.I
 )
 _SES_MARK = "notificationType"
 # Words right before an address that make it the sender or a contact, not a recipient.
 _SENDER_CUE = re.compile(
-    r"(?<!expanded )(?<!generated )(?:sent\s+by|from|envelope-from|sender|contact|mail\s+to)"
+    r"(?:sent\s+by|from|envelope-from|sender|contact|mail\s+to)"
     r"\s*:?\s*[<(]?\s*$",
     re.IGNORECASE,
 )
@@ -114,31 +124,51 @@ def read(text: str, subject: str = "", *, exclude: tuple[str, ...] = ()) -> list
     fields = _dsn_fields(notice, subject, skip)
     if fields:
         return fields
-    found: list[tuple[int, int, str]] = []
-    for pattern in (_FAILURE_LINE, _IN_SENTENCE):
-        for match in pattern.finditer(notice):
-            found.append((match.start(), match.end(), match.group(1)))
-    for line in _CODE_LINE.finditer(notice):
-        for match in re.finditer(_ADDRESS, line.group(0)):
-            found.append((line.start() + match.start(), line.start() + match.end(), match.group(0)))
-    found.sort()
+    found = _addresses(notice)
     seen: dict[str, TextFailure] = {}
-    for n, (start, end, address) in enumerate(found):
+    # Addresses reached through an alias or forward: the original named right after stands for
+    # each, and its diagnostic starts at the forwarded address's line.
+    forwarded: set[str] = set()
+    begins: int | None = None
+    for n, (start, end, address, original) in enumerate(found):
         address = address.lower().rstrip(".")
         if (
             address in skip
             or address in seen
+            or address in forwarded
             or (_SYSTEM.match(address) and domain and address.endswith(domain))
+            or (not original and _SENDER_CUE.search(notice[max(0, start - 40) : start]))
         ):
             continue
-        if _SENDER_CUE.search(notice[max(0, start - 40) : start]):
+        following = [f for f in found[n + 1 :] if f[2].lower().rstrip(".") != address]
+        if following and following[0][3] and not original:
+            forwarded.add(address)
+            begins = start
             continue
-        following = [s for s, _e, a in found[n + 1 :] if a.lower().rstrip(".") != address]
-        stop = min(following, default=len(notice))
-        line_start = notice.rfind("\n", 0, start) + 1
-        diagnostic = notice[line_start : max(stop, end)].strip()[:600]
+        # The words up to the next address, or to the start of its line: that line is its own.
+        stop = min((f[0] for f in following), default=len(notice))
+        if (line := notice.rfind("\n", start, stop)) >= 0:
+            stop = line + 1
+        line_start = notice.rfind("\n", 0, begins if original and begins is not None else start)
+        begins = None
+        diagnostic = notice[line_start + 1 : max(stop, end)].strip()[:600]
         seen[address] = _failure(address, diagnostic, notice, subject)
     return list(seen.values())
+
+
+def _addresses(notice: str) -> list[tuple[int, int, str, bool]]:
+    """Each address the notice names as failed, in order: (start, end, address, original)."""
+    found = [
+        (match.start(), match.end(), match.group(1), False)
+        for pattern in (_FAILURE_LINE, _IN_SENTENCE)
+        for match in pattern.finditer(notice)
+    ]
+    found += [(m.start(), m.end(), m.group(1), True) for m in _ORIGINAL.finditer(notice)]
+    for line in _CODE_LINE.finditer(notice):
+        for match in re.finditer(_ADDRESS, line.group(0)):
+            start, end = line.start() + match.start(), line.start() + match.end()
+            found.append((start, end, match.group(0), False))
+    return sorted(found)
 
 
 def notice_part(text: str) -> str:

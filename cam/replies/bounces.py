@@ -108,7 +108,8 @@ def find(reply: ParsedReply, notice: str) -> BounceFinding:
         return in_text
     temporary, permanent = _flufl(reply)
     if permanent:
-        reason = reason_of("", reply.text[:5000])
+        # The notice's own words: the returned message's headers (DKIM, SPF) say nothing of why.
+        reason = reason_of("", bounce_text.notice_part(reply.text)[:5000])
         return BounceFinding(
             f"bounce format recognised by flufl.bounce: permanent failure for {permanent[0]}"
             f" ({reason})",

@@ -1,10 +1,11 @@
 """Classify what a person wrote in a reply, and say why.
 
-Explicit phrases decide first (`phrases`: an opt-out in any of our seven languages is an
-`unsubscribe`, a question about where we got someone's data is a `question` flagged as a data
-request; a price asked before giving time or "how are you different?" is a `question`, a reply
-that went astray, only thanks or is a ticket system's receipt is `other`), then a reply nearly
-the same as one the team labelled takes the team's label (`memory`). Everything else goes to
+Explicit phrases decide first (`phrase_rules`: an opt-out in any of our seven languages is an
+`unsubscribe` unless it stands beside a request, a question about where we got someone's data is
+a `question` flagged as a data request; a price asked before giving time or "how are you
+different?" is a `question`, a reply that went astray, only passes us on, only thanks or is a
+ticket system's receipt is `other`, a bare yes or no, "not now"), then a reply nearly the same as
+one the team labelled takes the team's label (`memory`). Everything else goes to
 a multinomial naive Bayes model over the reply's features (`features`: words, word pairs,
 character n-grams and cross-language concepts). Naive Bayes because it trains in one counting
 pass, in well under a second at load time, so the team's own labels join the corpus by simply
@@ -32,9 +33,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cam.core.models import ReplyClass
 from cam.core.settings import DATA_DIR
-from cam.replies import acknowledgements, explain, phrases
-from cam.replies.absence import find_absence
-from cam.replies.comparison import asks_how_different
+from cam.replies import data_requests, explain, phrase_rules, phrases
 from cam.replies.excerpt import clean_excerpt
 from cam.replies.features import (
     Lexicon,
@@ -112,6 +111,8 @@ class Prediction:
     rule: str | None = None
     # The model's second guess and its probability, for a person deciding between the two.
     runner_up: tuple[ReplyClass, float] | None = None
+    # An opt-out phrase beside the request this answer files the reply by: the team confirms.
+    opt_out: phrases.PhraseMatch | None = None
 
     @property
     def unsure(self) -> bool:
@@ -154,25 +155,11 @@ class ReplyModel:
 
     def predict_written(self, written: str, subject: str = "") -> Prediction:
         """Classify what the person wrote (`written_part` of a reply's text) and the subject."""
-        data_request = phrases.data_request(written)
+        data_request = data_requests.data_request(written)
         opt_out = phrases.read_opt_out(subject, written)
-        if opt_out.match is not None:
-            return _by_rule(
-                ReplyClass.unsubscribe, opt_out.match, data_request is not None, written
-            )
-        if data_request is not None:
-            return _by_rule(ReplyClass.question, data_request, True, written)
-        if (asks := phrases.asks_before_committing(written)) is not None:
-            return _by_rule(ReplyClass.question, asks, False, written)
-        if (compares := asks_how_different(written)) is not None:
-            return _by_rule(ReplyClass.question, compares, False, written)
-        if (astray := phrases.misdirected(written)) is not None:
-            return _by_rule(ReplyClass.other, astray, False, written)
-        nothing = acknowledgements.ticket_receipt(written) or acknowledgements.acknowledgement(
-            written
-        )
-        if nothing is not None:
-            return _by_rule(ReplyClass.other, nothing, False, written)
+        decided = phrase_rules.decide(written, opt_out.match, data_request)
+        if decided is not None:
+            return _by_rule(decided, data_request is not None, written, opt_out.set_aside)
         if self._memory and (recalled := self._memory.recall(written)) is not None:
             return Prediction(
                 label=recalled.label,
@@ -185,15 +172,7 @@ class ReplyModel:
                 explanation=f"like a reply the team labelled {recalled.label.value}: "
                 + explain.quoted(recalled.excerpt),
             )
-        prediction = self._by_model(subject, written, opt_out.set_aside)
-        if prediction.label is ReplyClass.unsubscribe:
-            # A notice that the person is gone ("left the company, please update your list")
-            # is not their opt-out either.
-            gone = find_absence(written, written)
-            if gone is not None and gone.gone:
-                aside = (*opt_out.set_aside, f"gone for good: {gone.phrase}")
-                return self._by_model(subject, written, aside)
-        return prediction
+        return self._by_model(subject, written, opt_out.set_aside)
 
     def _by_model(self, subject: str, written: str, set_aside: tuple[str, ...] = ()) -> Prediction:
         """Weigh the features; a reply whose opt-out phrase was set aside (negated, a channel
@@ -405,13 +384,25 @@ def _fit(
 
 
 def _by_rule(
-    label: ReplyClass, match: phrases.PhraseMatch, data_request: bool, written: str
+    decided: phrase_rules.Decided, data_request: bool, written: str, set_aside: tuple[str, ...]
 ) -> Prediction:
+    """A phrase rule's answer; the opt-out phrases it set aside (negated, a preference) said."""
+    match, beside = decided.match, decided.beside
+    if beside is not None:
+        reasons: tuple[str, ...] = (beside.why(match),)
+        said = explain.beside_opt_out(beside.kind, beside.sentence, match, written)
+    else:
+        reasons = (f"rule {match.rule}: {match.phrase[:80]!r}",)
+        said = explain.by_rule(match.rule, match.phrase, written)
+    if set_aside and decided.label is not ReplyClass.unsubscribe:
+        reasons = (f"not an opt-out, {set_aside[0][:100]}", *reasons)
+        said = f"{said}; {explain.set_aside(set_aside[0])}"
     return Prediction(
-        label=label,
+        label=decided.label,
         confidence=1.0,
-        reasons=(f"rule {match.rule}: {match.phrase[:80]!r}",),
+        reasons=reasons,
         data_request=data_request,
-        rule=match.rule,
-        explanation=explain.by_rule(match.rule, match.phrase, written),
+        rule=beside.rule if beside is not None else match.rule,
+        opt_out=match if beside is not None else None,
+        explanation=said,
     )

@@ -11,6 +11,7 @@ import re
 
 from cam.core.models import ReplyClass
 from cam.replies.features import fold
+from cam.replies.phrases import PhraseMatch
 
 # What a reply of each class does, as a rep would put it.
 _DOES = {
@@ -31,7 +32,13 @@ _RULES = {
     "data_request": "asks where we got their data",
     "question.before_commitment": "asks the price before giving time",
     "question.difference": "asks how we differ from what they have",
+    "data_request.erasure": "asks us to erase their data",
     "other.misdirected": "reached the wrong person",
+    "other.handover": "passes us on to someone else",
+    "other.elsewhere": "is about something else",
+    "interested.bare_yes": "says yes",
+    "not_interested.bare_no": "says no",
+    "not_interested.not_now": "declines for now",
     "other.acknowledgement": "only thanks or confirms receipt",
     "other.ticket": "a ticket system's receipt",
     "absence.gone": "gone for good",
@@ -73,6 +80,12 @@ def by_rule(rule: str, phrase: str, written: str = "") -> str:
     """A phrase rule decided: which kind of rule, and the sentence it matched in."""
     name = _RULES.get(rule) or f"rule {rule.removeprefix('rule ')}"
     return f"{name}: {quoted(in_words(written, phrase) if written else phrase)}"
+
+
+def beside_opt_out(kind: ReplyClass, sentence: str, opt_out: PhraseMatch, written: str) -> str:
+    """A request beside an opt-out phrase: what it asks, and the phrase for the team to confirm."""
+    phrase = quoted(in_words(written, opt_out.phrase) if written else opt_out.phrase)
+    return f"{_DOES[kind]}: {quoted(sentence)}; also has an opt-out phrase {phrase}: confirm?"
 
 
 def set_aside(why: str) -> str:

@@ -77,6 +77,7 @@ _NOTHING_DECIDED = _COURTESY | {
     "k:away",
     "k:wh",
 }
+_LATER_WHEN = frozenset({"k:when"})
 # Words in a reply short enough for `k:nothing_decided`.
 SHORT_REPLY = 8
 _WRONG_PERSON = frozenset({"k:!person", "k:!owner"})
@@ -250,10 +251,12 @@ def feature_parts(
     said = {f for f in concepts if not f.startswith("k:~")}
     if said and said <= _COURTESY and not doing and lexicon.negations.isdisjoint(word_tokens):
         found.add("k:courtesy_only")
+    # "I'll get back to you next week": a time said only of when they will look.
+    decides_nothing = _NOTHING_DECIDED | (_LATER_WHEN if "k:later" in said else frozenset())
     if (
         len(word_tokens) <= SHORT_REPLY
         and said
-        and said <= _NOTHING_DECIDED
+        and said <= decides_nothing
         and "k:request" not in doing
         and ("k:question" not in doing or "k:confused" in said)
         and lexicon.negations.isdisjoint(word_tokens)
@@ -273,6 +276,11 @@ def feature_parts(
     if not _OUR_SUBJECT.match(subject):
         found.update(f"s:{t}" for t in _TOKEN.findall(normalise(subject)) if t[0] not in _MARKS)
     return set(word_tokens), found
+
+
+def tokens(written: str) -> list[str]:
+    """Return the words and clause marks of a text as `sentences` reads them."""
+    return _TOKEN.findall(normalise(written))
 
 
 def words(written: str) -> list[str]:

@@ -25,7 +25,7 @@ _QUOTE_START = re.compile(
     r"|Oorspronkelijk bericht|Messaggio originale|Mensagem original)\s*-{2,}"
     r"|_{10,}\s*$"
     r"|From:\s.+$"
-    r"|(?:Von|De|Van|Da)\s?:\s.+\n(?:.*\n)?\s*(?:Gesendet|Envoyé|Enviado(?: el)?|Verzonden"
+    r"|(?:Von|De|Van|Da)\s?:\s.+\n(?:.*\n)?\s*(?:Gesendet|Envoyé|Enviad[oa](?: el| em)?|Verzonden"
     r"|Inviato|Data|Datum|Date|Sent)\s?:)",
     re.IGNORECASE | re.MULTILINE,
 )

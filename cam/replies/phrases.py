@@ -1,13 +1,13 @@
-"""Explicit phrases that decide before any model: opt-outs and requests about personal data.
+"""Explicit phrases that decide before any model: opt-outs, in seven languages.
 
 An opt-out must never depend on a model's mood: a person who writes "abmelden" or "no me
-contacten más" is suppressed whatever else the reply says. A question about where we got an
-address (GDPR Art. 14/15) must be answered within a month, so it is flagged wherever it
-appears. Complaints that only a person who wants no more mail writes ("this is spam", "how
-many times do I have to tell you", "I never asked for these emails") count as opt-outs too.
-The phrases are matched on folded text (lower case, no accents: see
-`features.fold`), so "désabonner", "desabonner" and "DÉSABONNER" are one phrase. They cover
-English, German, French, Spanish, Dutch, Italian and Portuguese.
+contacten más" is suppressed whatever else the reply says (unless it also asks for a next step:
+`beside_opt_out`). Complaints that only a person who wants no more mail writes ("this is spam",
+"how many times do I have to tell you", "I never asked for these emails") and requests to erase
+the person's data count as opt-outs too. The phrases are matched on folded text (lower case, no
+accents: see `features.fold`), so "désabonner", "desabonner" and "DÉSABONNER" are one phrase.
+They cover English, German, French, Spanish, Dutch, Italian and Portuguese. Requests about
+personal data are in `data_requests`.
 """
 
 from __future__ import annotations
@@ -148,6 +148,20 @@ _REQUEST = compile_phrases(
     r"(?:else|more|further|again)|any\s+(?:more|further|other))\b",
     r"\bany\s*more\s+(?:e-?mails|mails|messages|newsletters|spam)\b",
     r"\bleave\s+(?:me|us)\s+alone\b",
+    r"\b(?:stop|quit)\s+following\s+up\b|\bno\s+more\s+follow[\s-]?ups?\b"
+    r"|\b(?:do\s+not|don'?t)\s+(?:ever\s+)?(?:follow\s+up|reach\s+out)\s+(?:with\s+me\s+)?again\b"
+    r"|\blose\s+my\s+(?:e-?mail|address|number|details)\b|\bcease\s+and\s+desist\b"
+    r"|\brefrain\s+from\s+(?:contacting|emailing|e-mailing|writing\s+to|calling)\b"
+    r"|\b(?:i'?d|i\s+would)\s+rather\s+not\s+(?:hear|receive|get|have)\s+(?:\w+\s+){0,2}?"
+    r"(?:more|further|again|from\s+you)\b",
+    r"\b(?:nehmen|streichen)\s+sie\s+(?:mich|uns|meine\s+(?:adresse|e-?mail\w*))\b.{0,40}"
+    r"\b(?:raus|heraus|aus)\b|\bverschonen\s+sie\s+mich\b|\blassen\s+sie\s+mich\s+in\s+ruhe\b"
+    r"|\bunterlassen\s+sie\s+(?:jegliche|weitere|kunftige)\b",
+    r"\blaissez-?\s*(?:moi|nous)\s+tranquilles?\b|\bdejen(?:me|nos)\s+en\s+paz\b"
+    r"|\bbasta\s+(?:de\s+)?(?:correos|mails|e-?mails|mensajes)\b|\blasciate(?:mi|ci)\s+in\s+pace\b"
+    r"|\bbasta\s+(?:con\s+(?:le\s+)?)?(?:e-?mail|mail|messaggi)\b|\b(?:me|nos)\s+deixem\s+em\s+paz\b"
+    r"|\bchega\s+de\s+(?:e-?mails|mensagens|emails)\b|\blaat\s+(?:me|mij|ons)\s+met\s+rust\b",
+    r"\bwil\s+(?:\w+\s+){0,3}?niet\s+(?:meer\s+)?ontvangen\b|\bgeen\s+(?:\w+\s+)?mails?\s+meer\b",
     # German
     r"\babmeld\w*|\bmelden\s+sie\s+mich\b.{0,30}\bab\b",
     r"\baustragen\b|\btragen\s+sie\s+(?:mich|uns)\b.{0,40}\baus\b",
@@ -184,14 +198,17 @@ _REQUEST = compile_phrases(
     r"\bne\s+(?:plus|jamais)\s+(?:etre\s+)?(?:recontacte|contacte|sollicite)",
     r"\bne\s+(?:me|nous)\s+(?:\w+\s+)?(?:recontactez|contactez|ecrivez|envoyez)\s+(?:plus|jamais)\b",
     # Spanish
-    r"\b(?:dar|darme|darse|darnos|denme|deme|dame)\s+de\s+baja\b",
+    r"\b(?:dar|darme|darse|darnos|denme|deme|dame|dadme|dadnos|denos)\s+de\s+baja\b",
     r"\bbaja\s+de\s+(?:la|su|vuestra|esta|sus)\s+(?:lista|base)",
-    r"\bno\s+(?:me|nos)\s+(?:vuelv\w+\s+a\s+)?(?:contacte|contacten|contactes|contacteis|"
+    r"\bno\s+(?:me|nos)\s+(?:(?:vuelv|volv)\w+\s+a\s+)?(?:contacte|contacten|contactes|contacteis|"
     r"escriba|escriban|escribas|escribais|escribir|envie|envien|envies|manden|mande|contactar)"
     r"\b",
     r"\b(?:eliminen|elimine|borren|borre|borrad|quiten|quitad|saquen|retiren|supriman|suprima)"
     r"\s+(?:mis|mi|el\s+mio|de\s+su|de\s+la)\b",
-    r"\b(?:eliminenme|elimineme|eliminadme|quitenme|saquenme|sacadme|borrenme|retirenme)\b",
+    r"\b(?:eliminenme|elimineme|eliminadme|quitenme|quitadme|quiteme|saquenme|sacadme|sacame"
+    r"|borrenme|borradme|retirenme|retiradme)\b",
+    r"\bno\s+(?:quiero|queremos)\s+(?:ni\s+)?(?:un|una|ningun|ninguna|mas)\s+(?:correo|mail|e-?mail"
+    r"|mensaje|llamada)s?\s+mas\b",
     r"\b(?:dejen|deje|dejad|deja)\s+de\s+(?:escribirme|enviarme|contactarme|mandarme|"
     r"molestarme|escribirnos|llamarme)",
     r"\bno\s+(?:quiero|deseo|queremos|deseamos)\s+recibir\s+(?:mas|ningun)",
@@ -243,76 +260,43 @@ _REQUEST = compile_phrases(
     r"\b(?:remov|retir|tir|exclu|apag|elimin)\w*\b.{0,40}\b(?:da|das)\s+(?:vossa\s+|sua\s+)?(?:lista|listas|base\s+de\s+dados|mailing)\b",
 )
 
-# A request about personal data is found either by a phrase that says it all (Art. 15, "how
-# did you find me") or, within one sentence, by a question about where something came from
-# together with the person's own data ("where did you get" + "my email").
-_DATA_REQUEST = compile_phrases(
-    r"\bart(?:\.|icle|ikel|iculo|icolo|igo)?\s*1[45]\b",
-    r"\blgpd\b.{0,40}\bart(?:\.|igo)?\s*18\b|\bart(?:\.|igo)?\s*18\b.{0,40}\blgpd\b",
-    r"\bsubject\s+access\s+request\b|\bselbstauskunft\b|\binzageverzoek\b",
-    r"\bright\s+of\s+access\b|\bauskunftsrecht\b|\bauskunftsersuchen\b|\bdroit\s+d'?\s*acces\b"
-    r"|\bderecho\s+de\s+acceso\b|\brecht\s+op\s+inzage\b|\bdiritto\s+di\s+accesso\b"
-    r"|\bdireito\s+de\s+acesso\b",
-    r"\bwho\s+(?:gave|sold|passed|provided)\s+(?:you|u)\s+(?:my|our|this)\b",
-    r"\bwhich\s+(?:list|database|data\s*base|source|provider)\s+(?:did|do|am|are|have|is|was)\b",
-    r"\bhow\s+(?:did|do|have)\s+(?:you|u)\s+(?:find|found|get|got|obtain\w*|come\s+across)"
-    r"\s+(?:me|us|hold\s+of\s+(?:me|us))\b",
-    r"\bsource\s+of\s+(?:my|our|this|the)\s+(?:personal\s+)?"
-    r"(?:data|information|details|contact|address|e-?mail)",
-    r"\bauskunft\s+(?:nach|gemass|uber\s+(?:die\s+)?(?:meine|gespeicherten|verarbeiteten))",
-    r"\bwie\s+(?:sind|seid|bist)\s+(?:sie|ihr|du)\s+(?:an|auf)\s+(?:meine|mich|meinen)\b",
-    r"\baus\s+welcher\s+quelle\b",
-    r"\b(?:source|origine|provenance)\s+de\s+(?:ces|mes|nos)\s+(?:donnees|coordonnees)",
-    r"\b(?:herkunft|quelle)\s+(?:meiner|unserer)\s+(?:daten|adresse|kontakt)",
-    r"\b(?:origen|procedencia|fuente)\s+de\s+(?:mis|nuestros)\s+datos\b|\bacceso\s+a\s+(?:los|mis)\s+datos\s+personales\b",
-    r"\boverzicht\s+van\s+(?:de\s+)?persoonsgegevens\b",
-    r"\b(?:bron|herkomst)\s+van\s+(?:mijn|onze)\s+(?:\w+\s+)?gegevens\b",
-    r"\b(?:origine|provenienza|fonte)\s+dei\s+(?:miei|nostri)\s+dati\b",
-    r"\b(?:origem|fonte|procedencia)\s+dos\s+(?:meus\s+|nossos\s+)?dados\b",
+# Erasure of the person's data (GDPR Art. 17, LGPD Art. 18): an opt-out, and a data request.
+_ERASURE = compile_phrases(
+    r"\bart(?:\.|icle|ikel|iculo|icolo|igo)?\s*17\b|\bright\s+to\s+(?:erasure|be\s+forgotten)\b",
+    r"\b(?:delete|erase|purge|wipe)\s+(?:all\s+(?:of\s+)?|any\s+)?(?:my|our)\s+(?:personal\s+)?"
+    r"(?:data|details|information|info|records?)\b|\berasure\s+of\b",
+    r"\b(?:delete|erase|purge|wipe)\s+(?:all|any|everything|whatever)\b.{0,50}"
+    r"\b(?:about|on|of)\s+(?:me|us)\b",
+    r"\b(?:delete|erase)\s+(?:me|us|my\s+\w+)\s+from\s+(?:your|the|all\s+your)\s+(?:database|records"
+    r"|systems?|crm|files)\b",
+    r"\blosch\w*\b.{0,40}\b(?:meine[rn]?|unsere[rn]?)\s+(?:personenbezogenen\s+)?(?:daten|kontaktdaten)"
+    r"|\bloschung\s+(?:meiner|aller|unserer|der\s+(?:zu\s+mir|uber\s+mich|meine))"
+    r"|\bmeine\s+(?:personenbezogenen\s+)?daten\s+(?:zu\s+)?losch",
+    r"\b(?:supprim|effac)\w*\s+(?:l'?\s*ensemble\s+de\s+|toutes\s+)?(?:mes|nos)\s+(?:donnees"
+    r"|coordonnees|informations)|\b(?:effacement|suppression)\s+(?:de|des)\b.{0,40}\bdonnees"
+    r"|\bdroit\s+a\s+l'?\s*(?:effacement|oubli)\b",
+    r"\b(?:borr|elimin|suprim)\w*\s+(?:todos\s+)?(?:mis|nuestros)\s+datos\b"
+    r"|\b(?:supresion|eliminacion|borrado|cancelacion)\s+de\s+(?:todos\s+)?(?:mis|los)\s+datos"
+    r"|\bderecho\s+(?:de\s+supresion|al\s+olvido)\b"
+    r"|\b(?:borr|elimin|suprim)\w*\b.{0,20}\bde\s+(?:su|vuestra|la)\s+base\s+de\s+datos\b",
+    r"\bverwijder\w*\s+(?:al\s+)?(?:mijn|onze)\s+(?:persoons)?gegevens\b"
+    r"|\bverwijdering\s+van\s+(?:al\s+)?(?:mijn|de|onze)\s+(?:persoons)?gegevens\b"
+    r"|\b(?:mijn|onze)\s+(?:persoons)?gegevens\s+(?:te\s+)?(?:verwijderen|wissen)\b"
+    r"|\brecht\s+op\s+(?:verwijdering|vergetelheid)\b",
+    r"\b(?:cancell|elimin|rimuov)\w*\s+(?:tutti\s+)?(?:i\s+)?(?:miei|nostri)\s+dati\b"
+    r"|\bcancellazione\s+(?:di\s+tutti\s+)?(?:dei|di\s+tutti\s+i)\s+(?:miei\s+)?dati\b"
+    r"|\bdiritto\s+(?:all'?\s*oblio|alla\s+cancellazione)\b",
+    r"\b(?:apag|elimin|exclu|remov)\w*\s+(?:todos\s+)?(?:os\s+)?(?:meus|nossos)\s+dados\b"
+    r"|\b(?:eliminacao|exclusao|apagamento|remocao)\s+(?:de\s+todos\s+)?(?:os\s+|dos\s+)?"
+    r"(?:meus\s+)?dados\b|\bdireito\s+(?:ao\s+apagamento|a\s+eliminacao|ao\s+esquecimento)\b",
 )
 _SENTENCE = re.compile(r"[.!?;\n]+")
 # The phrase rules a negation or a channel preference can set aside, in the order they decide.
 _SCOPED = (
     ("unsubscribe.gdpr", _GDPR_OBJECTION),
     ("unsubscribe.request", _REQUEST),
+    ("unsubscribe.gdpr", _ERASURE),
     ("unsubscribe.complaint", _COMPLAINT),
-)
-# Where from, who gave, how come: in our seven languages.
-_FROM_WHERE = compile_phrases(
-    r"\b(?:where|whence|woher|von\s+wem|d'?\s*ou|de\s+donde|donde|van\s+wie|da\s+dove|dove"
-    r"|de\s+onde|onde)\b",
-    r"\bwho\s+(?:gave|sold|passed|provided)\b|\bquien\s+(?:les|le|te|os)\b|\bwer\s+hat\s+ihnen\b|\bqui\s+vous\s+a\b|\bquien\s+(?:les|le|te|os)\b",
-    r"\bwie\s+heeft\b|\bchi\s+(?:vi|le|ti)\b|\bquem\s+(?:vos|lhes|te|lhe)\b|\bwer\s+hat\b",
-    r"\b(?:how|why)\s+(?:did|do|have)\s+(?:you|u)\b|\bwhich\s+(?:list|database|source|file)\b",
-    r"\bwie\s+kommen\s+sie\b|\bwo\s+haben\s+sie\b|\bwaar\s+(?:heeft|hebben|heb)\b",
-    r"\b(?:comment|ou)\s+avez-?\s*vous\b|\bhoe\s+(?:komen|komt|kwamen|kwam)\b|\bcome\s+(?:avete|ha)\b",
-    r"\bcomo\s+(?:obtuvieron|consiguieron|han\s+obtenido|han\s+conseguido|tienen|obtiveram"
-    r"|conseguiram|arranjaram|teem|tem)\b",
-)
-# The person's own data: "my email", "meine Adresse", "mes coordonnées", "i miei dati", ...
-_MY_DATA = compile_phrases(
-    r"\b(?:my|our)\s+(?:\w+\s+)?(?:e-?mail|address|contact|details|data|name|number|info\w*)",
-    r"\bunsere[nrs]?\s+[\w-]*(?:adresse|daten|mail|namen|nummer)",
-    r"\b(?:nos|notre)\s+(?:adresse|coordonnees|donnees|e-?mail|mail|numero|informations)",
-    r"\bnuestr[oa]s?\s+(?:datos|correo|direccion|e-?mail|numero|contacto)",
-    r"\bonze\s+[\w-]*(?:gegevens|adres|naam|nummer)|\bons\s+[\w-]*(?:adres|nummer)\b",
-    r"\b(?:nostri|nostro|nostra)\s+(?:dati|indirizzo|e-?mail|mail|contatto|numero)",
-    r"\b(?:nossos|nosso|nossa)\s+(?:dados|e-?mail|endereco|contacto|contato|numero)",
-    r"\bmeine[nrs]?\s+[\w-]*(?:adresse|daten|mail|namen|nummer)",
-    r"\b(?:mes|mon|ma)\s+(?:adresse|coordonnees|donnees|e-?mail|mail|nom|numero|informations)",
-    r"\bmis?\s+(?:datos|correo|direccion|e-?mail|nombre|numero|contacto)",
-    r"\bmijn\s+[\w-]*(?:gegevens|adres|naam|nummer)",
-    r"\b(?:miei|mio|mia)\s+(?:dati|indirizzo|e-?mail|mail|contatto|nome|numero)",
-    r"\b(?:meus|meu|minha)\s+(?:dados|e-?mail|endereco|contacto|contato|nome|numero)",
-)
-# What is held about the person: "what data do you hold about me", "welche Daten ... über mich".
-_HELD_ABOUT_ME = re.compile(
-    r"\b(?:what|which|welche\w*|quelles?|que|cuales|welke|quali|quais)\s+(?:\w+\s+){0,2}"
-    r"(?:data|daten|donnees|datos|gegevens|dati|dados|informations?|informationen|informacion"
-    r"|informazioni|informacoes)\b.*(?:\b(?:about|on)\s+me\b|\buber\s+mich\b|\bsur\s+moi\b"
-    r"|\bsobre\s+mim?\b|\b(?:van|over)\s+mij\b|\bsu\s+di\s+me\b|\b(?:about|on)\s+us\b|\buber\s+uns\b"
-    r"|\bsur\s+nous\b|\bsobre\s+(?:nosotros|nos)\b|\bover\s+ons\b|\bsu\s+di\s+noi\b"
-    r"|\byou\s+(?:hold|store|keep|process|have\s+(?:on|about))\b)"
 )
 
 
@@ -336,6 +320,26 @@ PER_REPLY = 16
 @lru_cache(maxsize=PER_REPLY)
 def read_opt_out(subject: str, written: str) -> OptOutReading:
     """Find the opt-out phrase that decides, and say which phrases were not meant and why."""
+    return _read_opt_out(subject, written)
+
+
+def holds_opt_out(text: str) -> bool:
+    """Whether a part of a reply holds an opt-out phrase that is meant (not cached: parts
+    would push whole replies out of `read_opt_out`'s cache)."""
+    return _read_opt_out("", text).match is not None
+
+
+def erasure(written: str) -> PhraseMatch | None:
+    """Return the words asking to erase the person's data (GDPR Art. 17), None if none are
+    meant ("you don't need to delete my data")."""
+    text = fold(written)
+    for match in _ERASURE.finditer(text):
+        if scope.set_aside(text, match.start(), match.end()) is None:
+            return PhraseMatch("data_request.erasure", match.group(0).strip())
+    return None
+
+
+def _read_opt_out(subject: str, written: str) -> OptOutReading:
     if match := _SUBJECT.search(fold(subject)):
         return OptOutReading(PhraseMatch("unsubscribe.subject", match.group(0).strip()))
     text = fold(written)
@@ -354,27 +358,6 @@ def read_opt_out(subject: str, written: str) -> OptOutReading:
                 PhraseMatch("unsubscribe.complaint", sentence.strip()[:80]), tuple(aside)
             )
     return OptOutReading(None, tuple(aside))
-
-
-# A price asked for first: "what does it cost", "was kostet", "combien ça coûte", ...
-_PRICE_QUESTION = compile_phrases(
-    r"\b(?:what|how\s+much)\s+(?:does|would|will|do)\s+(?:this|it|that|they)\s+(?:roughly\s+)?"
-    r"cost\b|\bballpark\b|\bhow\s+much\s+is\s+it\b",
-    r"\bwas\s+(?:kostet|kosten|wurde)\b|\bwie\s+teuer\b",
-    r"\bcombien\s+(?:ca|cela|ceci)\s+(?:coute|couterait)\b|\bquel\s+(?:est\s+le\s+)?prix\b",
-    r"\bcuanto\s+(?:cuesta|costaria|vale|sale)\b",
-    r"\bwat\s+(?:kost|kosten)\b",
-    r"\bquanto\s+(?:costa|costerebbe|custa|custaria)\b",
-)
-# ... before giving time to a call or a demo: "before I give up an hour for a demo".
-_BEFORE_COMMITTING = compile_phrases(
-    r"\bbefore\s+(?:i|we)\s+(?:give|spend|book|commit|agree|set|take|sit)",
-    r"\bbevor\s+(?:ich|wir)\b",
-    r"\bavant\s+(?:de\s+|une?\s+|d'|un\s+)",
-    r"\bantes\s+de\s+(?:dedicar|reservar|marcar|agendar|fixar|perder|gastar|una|um|uma)\b",
-    r"\bprima\s+di\s+(?:fissare|dedicare|prenotare|una|un)\b",
-    r"\b(?:voordat|eerst\s+een\s+indicatie)\b",
-)
 
 
 # A reply meant for someone else, or from someone who does not know us: it decides nothing.
@@ -404,30 +387,4 @@ def misdirected(written: str) -> PhraseMatch | None:
         return None
     if match := _MISDIRECTED.search(fold(written)):
         return PhraseMatch("other.misdirected", match.group(0).strip())
-    return None
-
-
-def asks_before_committing(written: str) -> PhraseMatch | None:
-    """Return the price question a reply asks before giving its time, or None.
-
-    "Roughly what does this cost, before I give up an hour for a demo" is asking, not yet
-    agreeing: it names a demo only to put it off.
-    """
-    text = fold(written)
-    if (price := _PRICE_QUESTION.search(text)) and _BEFORE_COMMITTING.search(text):
-        return PhraseMatch("question.before_commitment", price.group(0).strip())
-    return None
-
-
-@lru_cache(maxsize=PER_REPLY)
-def data_request(written: str) -> PhraseMatch | None:
-    """Return the words asking where our data came from or what we hold (GDPR Art. 14/15)."""
-    text = fold(written)
-    if match := _DATA_REQUEST.search(text):
-        return PhraseMatch("data_request", match.group(0).strip())
-    for sentence in _SENTENCE.split(text):
-        if (_FROM_WHERE.search(sentence) and _MY_DATA.search(sentence)) or _HELD_ABOUT_ME.search(
-            sentence
-        ):
-            return PhraseMatch("data_request", sentence.strip()[:80])
     return None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -21,8 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cam.core.config_files import load_model
 from cam.core.models import ReplyClass, ReplyReview
-from cam.replies import bounces, explain, phrases
+from cam.replies import bounces, data_requests, explain, phrases
 from cam.replies.absence import Referral, find_absence
+from cam.replies.absence import referral as absence_referral
+from cam.replies.beside_opt_out import request_beside
 from cam.replies.bounce_reasons import BounceReason
 from cam.replies.classifier import Prediction, ReplyModel, default_model, written_part
 from cam.replies.dates import find_return_date
@@ -32,6 +34,8 @@ log = logging.getLogger(__name__)
 
 # Why a reply with nothing of the person's own to read is `other`.
 NO_TEXT = "no text"
+# The rule of a reply that only passes us on to someone named.
+HANDOVER = "other.handover"
 
 
 class HeaderRule(BaseModel):
@@ -185,8 +189,15 @@ def _classify(
             return _out_of_office(reply, rules, today, f"subject matched {match.group(0)!r}", said)
     text = reply.new_text
     written = written_part(text)
-    data_request = phrases.data_request(written) is not None
+    data_request = data_requests.data_request(written) is not None
     opt_out = phrases.opt_out(reply.subject, written)
+    if opt_out is not None and (beside := request_beside(written)) is not None:
+        return Classification(
+            beside.kind,
+            beside.why(opt_out),
+            review=ReplyReview.opt_out_guess,
+            explanation=explain.beside_opt_out(beside.kind, beside.sentence, opt_out, written),
+        )
     if opt_out is not None:
         matched = f"rule {opt_out.rule}: {opt_out.phrase[:80]!r}"
         said = explain.by_rule(opt_out.rule, opt_out.phrase, written)
@@ -215,7 +226,13 @@ def _classify(
             if rule.kind is ReplyClass.out_of_office:
                 return _out_of_office(reply, rules, today, matched, said)
             return Classification(rule.kind, matched, data_request=data_request, explanation=said)
-    return _by_model((model or default_model()).predict_written(written, reply.subject))
+    prediction = (model or default_model()).predict_written(written, reply.subject)
+    if prediction.label is ReplyClass.out_of_office and not prediction.unsure:
+        return _away_by_model(prediction, reply, rules, today)
+    if prediction.rule == HANDOVER:
+        # Whom the reply passes us on to: a lead the team may add.
+        return replace(_by_model(prediction), referral=absence_referral(text, sender=""))
+    return _by_model(prediction)
 
 
 def has_words(written: str) -> bool:
@@ -224,8 +241,9 @@ def has_words(written: str) -> bool:
 
 
 def _by_model(prediction: Prediction) -> Classification:
-    """Turn the model's (or the team memory's) answer into a class; a guess never suppresses."""
-    guessed_opt_out = prediction.label is ReplyClass.unsubscribe
+    """Turn the model's (or the team memory's) answer into a class; a guess never suppresses,
+    and an opt-out phrase beside a request waits for a person too."""
+    guessed_opt_out = prediction.label is ReplyClass.unsubscribe or prediction.opt_out is not None
     if prediction.rule is not None:
         return Classification(
             prediction.label,
@@ -273,49 +291,64 @@ def _search(pattern: re.Pattern[str], field: str, text: str, subject: str) -> re
     return None
 
 
+def _away_by_model(
+    prediction: Prediction, reply: ParsedReply, rules: CompiledRules, today: date
+) -> Classification:
+    """An absence only the model read: its return date and stand-in, when the text gives them,
+    so the next step waits for the return; a person still sees its card."""
+    referral = absence_referral(reply.new_text or reply.text, sender=reply.from_address)
+    return _with_return(_by_model(prediction), reply, rules, today, referral)
+
+
 def _out_of_office(
     reply: ParsedReply, rules: CompiledRules, today: date, why: str, said: str
 ) -> Classification:
     """An absence, for a while (back on its return date, if it names one) or for good."""
     text = reply.new_text or reply.text
     absent = find_absence(written_part(text), text, sender=reply.from_address)
+    gone = absent is not None and absent.gone
+    if absent is not None and gone and not why.startswith("rule absence."):
+        why = f"{why}; {absent.rule}: {absent.phrase[:60]!r}"
+        said = f"{said}; {explain.by_rule(absent.rule, absent.phrase)}"
+    base = Classification(ReplyClass.out_of_office, why, automated=True, explanation=said)
     referral = absent.referral if absent is not None else None
+    return _with_return(base, reply, rules, today, referral, gone=gone)
+
+
+def _with_return(
+    base: Classification,
+    reply: ParsedReply,
+    rules: CompiledRules,
+    today: date,
+    referral: Referral | None,
+    *,
+    gone: bool = False,
+) -> Classification:
+    """An absence with what it says: gone for good, or back on its return date ("back on
+    Monday" is the Monday after the day the notice was written), and whom to write to."""
     whom = f"; write to {referral.name or referral.email} <{referral.email}>" if referral else ""
-    if absent is not None and absent.gone:
-        if not why.startswith("rule absence."):
-            why = f"{why}; {absent.rule}: {absent.phrase[:60]!r}"
-            said = f"{said}; {explain.by_rule(absent.rule, absent.phrase)}"
-        return Classification(
-            ReplyClass.out_of_office,
-            f"{why}; gone for good{whom}",
-            automated=True,
-            gone=True,
-            referral=referral,
-            explanation=f"{said}{whom}",
-        )
-    # "Back on Monday" is the Monday after the day the notice was written.
+    if gone:
+        why, said = f"{base.matched_rule}; gone for good{whom}", f"{base.explanation}{whom}"
+        return replace(base, matched_rule=why, gone=True, referral=referral, explanation=said)
     written_on = reply.date.date() if reply.date is not None else today
     found = find_return_date(
-        f"{reply.subject}\n{text}",
+        f"{reply.subject}\n{reply.new_text or reply.text}",
         today=min(written_on, today),
         anchors=rules.source.auto_reply.return_words,
     )
     if found is None:
-        return Classification(
-            ReplyClass.out_of_office,
-            f"{why}; no return date{whom}",
-            automated=True,
-            referral=referral,
-            explanation=f"{said}; no return date{whom}",
+        why, said = (
+            f"{base.matched_rule}; no return date{whom}",
+            f"{base.explanation}; no return date{whom}",
         )
+        return replace(base, matched_rule=why, referral=referral, explanation=said)
     when, phrase = found
-    return Classification(
-        ReplyClass.out_of_office,
-        f"{why}; back {when.isoformat()} from {phrase[:60]!r}{whom}",
+    return replace(
+        base,
+        matched_rule=f"{base.matched_rule}; back {when.isoformat()} from {phrase[:60]!r}{whom}",
         return_date=when,
-        automated=True,
         referral=referral,
-        explanation=f"{said}; back {when.isoformat()} ({explain.quoted(phrase)}){whom}",
+        explanation=f"{base.explanation}; back {when} ({explain.quoted(phrase)}){whom}",
     )
 
 

@@ -98,12 +98,22 @@ def acts(sentences: Iterable[Sentence], openers: Openers, imperatives: Openers) 
     """Return `k:request` and/or `k:question` for a reply's sentences (see the module)."""
     asked = requested = False
     for sentence in sentences:
-        asks = sentence.question_mark or opens_with(sentence.words, openers)
-        requested = requested or _requests(sentence, asks, imperatives)
-        asked = asked or asks
+        asking = asks(sentence, openers)
+        requested = requested or _requests(sentence, asking, imperatives)
+        asked = asked or asking
     if requested:
         return {"k:request"}
     return {"k:question"} if asked else set()
+
+
+def asks(sentence: Sentence, openers: Openers) -> bool:
+    """Whether the sentence asks: a question mark, or an interrogative opener."""
+    return sentence.question_mark or opens_with(sentence.words, openers)
+
+
+def requests(sentence: Sentence, openers: Openers, imperatives: Openers) -> bool:
+    """Whether the sentence asks for something (see the module)."""
+    return _requests(sentence, asks(sentence, openers), imperatives)
 
 
 def opens_with(words: Sequence[str], entries: Openers, skip: frozenset[str] = frozenset()) -> bool:

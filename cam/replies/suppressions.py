@@ -1,10 +1,12 @@
 """The suppression ledger: who is never contacted, on what grounds, and undoing a decision.
 
-A person's own opt-out (the one-click link, a complaint, their own opt-out words) is their word
-and stands: it is never restored here. What a machine or the team decided (a verified bounce, a
-confirmed model guess, a triage click, a row added by hand or written before sources were
-kept) a person may restore, saying why. A restore is the one move back out of `bounced` or
-`unsubscribed`; the lead's sequence resumes only when asked, from the steps its stop skipped.
+A person's own opt-out (the one-click link, a complaint) is their word and stands: it is never
+restored here. What a machine or the team decided (a verified bounce, a confirmed model guess,
+a triage click, a row added by hand or written before sources were kept) a person may restore,
+saying why; so may they an opt-out phrase a rule read in a reply, after reading the reply (the
+ledger quotes the phrase and names the reply), since a rule can misread. A restore is the one
+move back out of `bounced` or `unsubscribed`; the lead's sequence resumes only when asked, from
+the steps its stop skipped.
 """
 
 from __future__ import annotations
@@ -75,6 +77,16 @@ def refusal(source: SuppressionSource) -> str | None:
         return (
             f"{source.value.replace('_', '-')} is the person's own opt-out: their word stands, "
             "and only they can take it back by writing to us"
+        )
+    return None
+
+
+def caution(source: SuppressionSource) -> str | None:
+    """What to check before restoring a suppression of this source, or None."""
+    if source is SuppressionSource.phrase:
+        return (
+            "a rule read an opt-out phrase in their reply: restore only if the reply, read "
+            "whole, does not ask to be removed (say so in the reason)"
         )
     return None
 

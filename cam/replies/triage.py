@@ -227,7 +227,7 @@ def _carry_out(
 ) -> int | None:
     """Do what the decision says to the lead; return the escalation it requested, if any."""
     if choice in opt_out_review.CHOICES:
-        opt_out_review.carry_out(session, reply, lead, choice, by)
+        opt_out_review.carry_out(session, reply, lead, choice, by, now)
         return None
     if choice is TriageChoice.unsubscribe:
         grounds = Grounds(SuppressionSource.team, "Unsubscribe on the reply card", by, reply.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from bot.blocks.approval import PendingApproval
 from bot.blocks.reply_card import ReplyCard, offered, reply_card_post
 from bot.blocks.status import Status, status_blocks
 from bot.ids import ActionId
@@ -12,6 +13,9 @@ from bot.payloads import CardAction, CardRef
 from bot.signing import Signer
 from cam.core.models import (
     Answer,
+    Approval,
+    ApprovalKind,
+    ApprovalStatus,
     LabelTrust,
     Lead,
     MailboxWatch,
@@ -19,6 +23,7 @@ from cam.core.models import (
     Reply,
     ReplyClass,
     ReplyLabel,
+    ReplyReview,
     TriageChoice,
     WatchMode,
 )
@@ -210,3 +215,62 @@ def test_a_named_stand_in_is_offered_as_a_lead_then_shown_added_all_escaped() ->
         "*&lt;!channel&gt; &lt;https://evil.example|Acme&gt; &amp; co* added as a lead by" in shown
     )
     assert "<@U0MAYA>" in shown and "<!channel>" not in shown
+
+
+def _decisions(card: ReplyCard) -> list[str]:
+    return [
+        e["action_id"]
+        for b in reply_card_post(card, SIGNER).blocks
+        if b["type"] == "actions" and not b.get("block_id", "").startswith("cam_answer_actions")
+        for e in b["elements"]
+    ]
+
+
+def _escalation(status: ApprovalStatus, note: str | None = None) -> PendingApproval:
+    approval = Approval(
+        id=9,
+        kind=ApprovalKind.escalate_lead,
+        status=status,
+        lead_id=7,
+        reply_id=3,
+        decided_by=None if status is ApprovalStatus.pending else "U0TEAMMATE",
+        decided_at=None if status is ApprovalStatus.pending else AT,
+        note=note,
+    )
+    return PendingApproval(approval=approval)
+
+
+def test_an_opt_out_phrase_beside_a_request_is_asked_above_the_escalation() -> None:
+    card = _card(approval=_escalation(ApprovalStatus.pending))
+    card.reply.classification = ReplyClass.interested
+    card.reply.review = ReplyReview.opt_out_guess
+    text = json.dumps(reply_card_post(card, SIGNER).blocks)
+    assert "Also has an opt-out phrase" in text and "withdraws the escalation below" in text
+    assert "Looks like an opt-out" not in text
+    assert _decisions(card) == [
+        ActionId.confirm_opt_out,
+        ActionId.not_opt_out,
+        ActionId.approve,
+        ActionId.reject,
+    ]
+    # A question has no escalation: only the opt-out is asked.
+    card = _card()
+    card.reply.review = ReplyReview.opt_out_guess
+    text = json.dumps(reply_card_post(card, SIGNER).blocks)
+    assert "Also has an opt-out phrase" in text and "escalation" not in text
+    assert _decisions(card) == [ActionId.confirm_opt_out, ActionId.not_opt_out]
+
+
+def test_an_escalation_withdrawn_by_a_confirmed_opt_out_says_why() -> None:
+    withdrawn = _escalation(ApprovalStatus.rejected, note="withdrawn: the opt-out was confirmed")
+    label = ReplyLabel(
+        reply_id=3, choice=TriageChoice.confirm_opt_out, decided_by="U1", decided_at=AT
+    )
+    card = _card(approval=withdrawn, label=label)
+    card.reply.classification = ReplyClass.interested
+    card.reply.review = ReplyReview.opt_out_guess
+    text = json.dumps(reply_card_post(card, SIGNER).blocks)
+    assert "Opt-out confirmed*" in text
+    assert "*Rejected* by <@U0TEAMMATE>" in text
+    assert "(withdrawn: the opt-out was confirmed)" in text
+    assert "Also has an opt-out phrase" not in text and _decisions(card) == []

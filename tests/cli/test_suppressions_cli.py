@@ -28,6 +28,7 @@ from tests.cli.helpers import cam_in_process
 SENT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 BOUNCED = "ada@northwind-trading-company.example"
 OPTED_OUT = "bo@contoso.example"
+CLICKED = "cy@fabrikam.example"
 EVIDENCE = "our message <cam.1.1@acme.example> returned, status 5.1.1"
 
 
@@ -83,6 +84,12 @@ def _seed(sessions: SessionFactory) -> int:
                     source=SuppressionSource.phrase,
                     evidence="unsubscribe.request: 'remove me'",
                 ),
+                Suppression(
+                    kind=SuppressionKind.email,
+                    value=CLICKED,
+                    reason="unsubscribed (one-click link)",
+                    source=SuppressionSource.one_click,
+                ),
             ]
         )
         return bounced.id
@@ -116,7 +123,7 @@ def test_a_bounce_is_restored_with_a_reason_and_a_persons_opt_out_is_not(
 ) -> None:
     lead_id = _seed(sessions)
     code, _, err = _cam(
-        tmp_path, db_url, "suppressions", "restore", OPTED_OUT, "--reason", "they called us"
+        tmp_path, db_url, "suppressions", "restore", CLICKED, "--reason", "they called us"
     )
     assert code == 1
     assert "their word stands" in " ".join(err.split())
@@ -144,7 +151,7 @@ def test_a_bounce_is_restored_with_a_reason_and_a_persons_opt_out_is_not(
             )
         ).one()
         event = session.scalars(select(Event).where(Event.name == SuppressionRestored.name)).one()
-    assert left == {OPTED_OUT}
+    assert left == {OPTED_OUT, CLICKED}
     assert lead.status is LeadStatus.contacted
     assert step2.status is OutreachStatus.planned
     assert (event.details["by"], event.details["reason"]) == (
@@ -155,3 +162,24 @@ def test_a_bounce_is_restored_with_a_reason_and_a_persons_opt_out_is_not(
 
     code, _, err = _cam(tmp_path, db_url, "suppressions", "restore", BOUNCED, "--reason", "x")
     assert code == 1 and "is not suppressed" in err
+
+
+def test_an_opt_out_phrase_a_rule_read_is_restored_after_a_warning(
+    tmp_path: Path, db_url: str, sessions: SessionFactory
+) -> None:
+    _seed(sessions)
+    code, out, err = _cam(
+        tmp_path,
+        db_url,
+        "suppressions",
+        "restore",
+        OPTED_OUT,
+        "--reason",
+        "the reply asked for the price list; 'remove me' was about the newsletter",
+    )
+    assert code == 0, err
+    flat = " ".join(out.split())
+    assert "a rule read an opt-out phrase in their reply" in flat
+    assert f"Restored {OPTED_OUT} (phrase)" in flat
+    with unit_of_work(sessions) as session:
+        assert set(session.scalars(select(Suppression.value))) == {BOUNCED, CLICKED}

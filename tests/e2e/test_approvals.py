@@ -11,9 +11,10 @@ from sqlalchemy import select
 from bot.ids import ActionId
 from bot.payloads import ApprovalRef
 from cam.core.db import unit_of_work
+from cam.core.event_payloads import ApprovalDecided
 from cam.core.models import Approval, ApprovalStatus, Event, Lead, LeadStatus, Notification
 from cam.core.state import get_state
-from cam.escalation.event_payloads import ApprovalDecided, ApprovalRefused
+from cam.escalation.event_payloads import ApprovalRefused
 from tests.e2e.seed import hot_lead_approval
 from tests.e2e.slack_client import (
     APPROVER,

@@ -2,8 +2,9 @@
 the fake Slack, decisions as signed requests, on both databases.
 
 A reply with no text of its own is never an opt-out; an opt-out only the model read stops the
-sequence and waits for Confirm opt-out / Not an opt-out; below the confidence floor the model
-abstains and the card asks for a look.
+sequence and waits for Confirm opt-out / Not an opt-out, and so does an opt-out phrase beside a
+request (filed by the request); below the confidence floor the model abstains and the card asks
+for a look.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from bot.ids import ActionId
 from cam.core.models import (
     Approval,
+    ApprovalStatus,
     Lead,
     LeadStatus,
     OutreachMessage,
@@ -181,3 +183,69 @@ def test_below_the_confidence_floor_the_model_abstains(watched: Watched) -> None
     assert reply.classification is ReplyClass.other and approvals == []
     assert _lead(watched, email).status is LeadStatus.replied  # stopped, nothing more
     assert _suppressions(watched) == []
+
+
+def test_an_opt_out_phrase_beside_a_request_asks_the_team(watched: Watched) -> None:
+    email = "ola@northwind.example"
+    lead_id = watched.prospect(email)
+    card = watched.reply(
+        email,
+        "Take me off the weekly newsletter please.\n\n"
+        "But can you book a demo with me and our ops lead next Tuesday?",
+    )
+    text = shown(blocks_of(card))
+    # Filed by its request, the phrase named for the team; nothing suppressed.
+    assert (
+        "Classified *interested*: asks for a next step: \u201cBut can you book a demo" in text
+        and "also has an opt-out phrase \u201cTake me off the weekly newsletter please.\u201d"
+        in text
+    )
+    assert "Also has an opt-out phrase" in text and "withdraws the escalation below" in text
+    assert _ids(card) == [
+        ActionId.confirm_opt_out,
+        ActionId.not_opt_out,
+        ActionId.approve,
+        ActionId.reject,
+    ]
+    lead = _lead(watched, email)
+    assert (lead.status, _step2(watched, lead_id)) == (LeadStatus.hot, OutreachStatus.skipped)
+    assert _suppressions(watched) == []
+
+    _click(watched, ActionId.confirm_opt_out, _reply_id(watched, email))
+    [row] = _suppressions(watched)
+    assert (row.value, row.source, row.decided_by) == (
+        email,
+        SuppressionSource.model_confirmed,
+        OUTSIDER,
+    )
+    assert row.evidence.startswith("confirmed the phrase: rule interested.beside_opt_out: ")
+    assert _lead(watched, email).status is LeadStatus.unsubscribed
+    with watched.bot.sessions() as session:
+        approval = session.scalars(select(Approval).where(Approval.lead_id == lead_id)).one()
+    # A person who opted out is not sent to the CRM: the escalation is withdrawn.
+    assert (approval.status, approval.decided_by) == (ApprovalStatus.rejected, OUTSIDER)
+    [update] = watched.bot.fake_slack.of("chat.update")
+    shown_now = shown(blocks_of(update))
+    assert "Opt-out confirmed*" in shown_now and f"*Rejected* by <@{OUTSIDER}>" in shown_now
+    assert "opt-out was confirmed on the reply card" in shown_now and _ids(update) == []
+
+
+def test_a_question_beside_an_opt_out_phrase_kept_as_a_reply(watched: Watched) -> None:
+    email = "pia@fabrikam.example"
+    lead_id = watched.prospect(email)
+    card = watched.reply(
+        email,
+        "Bitte aus dem Newsletter-Verteiler austragen. Aber: was kostet das für 12 Nutzer, und "
+        "gibt es eine Schnittstelle zu DATEV?",
+    )
+    text = shown(blocks_of(card))
+    assert "Classified *question*: asks before deciding: \u201cAber: was kostet" in text
+    assert "Also has an opt-out phrase" in text and "withdraws the escalation" not in text
+    assert _ids(card) == [ActionId.confirm_opt_out, ActionId.not_opt_out]
+
+    _click(watched, ActionId.not_opt_out, _reply_id(watched, email))
+    assert _suppressions(watched) == []
+    lead = _lead(watched, email)
+    assert (lead.status, _step2(watched, lead_id)) == (LeadStatus.replied, OutreachStatus.skipped)
+    [update] = watched.bot.fake_slack.of("chat.update")
+    assert "Not an opt-out*: kept as a reply" in shown(blocks_of(update))

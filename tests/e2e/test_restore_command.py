@@ -11,9 +11,9 @@ from bot.event_payloads import CommandRefused
 from bot.ids import ActionId
 from bot.payloads import RestoreRef
 from cam.core.db import unit_of_work
-from cam.core.models import Event, Lead, LeadStatus, Suppression, SuppressionSource
+from cam.core.models import Event, Lead, LeadStatus, Suppression
 from cam.replies.event_payloads import SuppressionRestored
-from tests.cli.test_suppressions_cli import BOUNCED, EVIDENCE, OPTED_OUT
+from tests.cli.test_suppressions_cli import BOUNCED, CLICKED, EVIDENCE, OPTED_OUT
 from tests.cli.test_suppressions_cli import _seed as seed_ledger
 from tests.e2e.slack_client import APPROVER, OUTSIDER, RunningBot, shown
 
@@ -53,12 +53,12 @@ def test_an_approver_restores_a_bounce_and_resumes_its_sequence(bot: RunningBot)
         ActionId.restore_cancel,
     ]
     value = buttons[1]["value"]
-    assert _suppressed(bot) == {BOUNCED, OPTED_OUT}  # asking changed nothing
+    assert _suppressed(bot) == {BOUNCED, OPTED_OUT, CLICKED}  # asking changed nothing
 
     # The confirm click is its own request: a non-approver's is refused on the server.
     told = _click(bot, ActionId.restore_resume, value, OUTSIDER, "outsider")
     assert "Only approvers may restore" in told
-    assert _suppressed(bot) == {BOUNCED, OPTED_OUT}
+    assert _suppressed(bot) == {BOUNCED, OPTED_OUT, CLICKED}
     with unit_of_work(bot.sessions) as session:
         refusals = session.scalars(select(Event).where(Event.name == CommandRefused.name))
         # The command's refusal, then the click's: both kept, though each request failed.
@@ -69,7 +69,7 @@ def test_an_approver_restores_a_bounce_and_resumes_its_sequence(bot: RunningBot)
 
     told = _click(bot, ActionId.restore_resume, value, APPROVER, "approver")
     assert f"Restored {BOUNCED} (bounce): its sequence resumes." in told
-    assert _suppressed(bot) == {OPTED_OUT}
+    assert _suppressed(bot) == {OPTED_OUT, CLICKED}
     with unit_of_work(bot.sessions) as session:
         lead = session.get_one(Lead, lead_id)
         restored = session.scalars(
@@ -84,19 +84,15 @@ def test_a_persons_own_opt_out_cannot_be_restored_even_by_a_forged_click(
     bot: RunningBot,
 ) -> None:
     seed_ledger(bot.sessions)
-    with unit_of_work(bot.sessions) as session:
-        row = session.scalars(select(Suppression).where(Suppression.value == OPTED_OUT)).one()
-        row.source = SuppressionSource.one_click
-
-    asked = bot.slack.command(f"restore {OPTED_OUT} they phoned us", user=APPROVER)
+    asked = bot.slack.command(f"restore {CLICKED} they phoned us", user=APPROVER)
     text = shown(asked.json)
     assert "Not restorable" in text and "their word stands" in text
     assert _buttons(asked.json) == []
 
-    forged = RestoreRef(email=OPTED_OUT, reason="they phoned us").dump()
+    forged = RestoreRef(email=CLICKED, reason="they phoned us").dump()
     told = _click(bot, ActionId.restore_confirm, forged, APPROVER, "forged")
     assert "Not done: one-click is the person's own opt-out: their word stands" in told
-    assert _suppressed(bot) == {BOUNCED, OPTED_OUT}
+    assert _suppressed(bot) == {BOUNCED, OPTED_OUT, CLICKED}
 
 
 def test_restore_says_what_it_needs(bot: RunningBot) -> None:
@@ -113,4 +109,23 @@ def test_restore_says_what_it_needs(bot: RunningBot) -> None:
         "cancel",
     )
     assert "Cancelled: nothing restored." in cancelled
-    assert _suppressed(bot) == {BOUNCED, OPTED_OUT}
+    assert _suppressed(bot) == {BOUNCED, OPTED_OUT, CLICKED}
+
+
+def test_an_opt_out_phrase_is_restored_after_the_approver_is_told_what_to_check(
+    bot: RunningBot,
+) -> None:
+    seed_ledger(bot.sessions)
+    why = "the reply asked for the price list"
+    asked = bot.slack.command(f"restore {OPTED_OUT} {why}", user=APPROVER)
+    text = shown(asked.json)
+    assert "remove me" in text and "A rule read an opt-out phrase in their reply" in text
+    [restore, *_] = _buttons(asked.json)
+    told = _click(bot, ActionId.restore_confirm, restore["value"], APPROVER, "phrase")
+    assert f"Restored {OPTED_OUT} (phrase)" in told
+    assert _suppressed(bot) == {BOUNCED, CLICKED}
+    with unit_of_work(bot.sessions) as session:
+        restored = session.scalars(
+            select(Event).where(Event.name == SuppressionRestored.name)
+        ).one()
+    assert (restored.details["by"], restored.details["reason"]) == (APPROVER, why)

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import func, select
 
 from cam.core.db import unit_of_work
+from cam.core.event_payloads import ApprovalDecided
 from cam.core.models import Approval, ApprovalStatus, Event, Lead, LeadStatus, Notification
 from cam.escalation.crm_sync import retry_crm_sync
 from cam.escalation.decisions import decide
 from cam.escalation.escalations import escalate_hot_leads
-from cam.escalation.event_payloads import ApprovalDecided
 from cam.escalation.go_live import request_go_live
 from cam.escalation.outcomes import ApprovalChoice, Decision, Outcome
 from tests.escalation.helpers import APPROVERS, NOW, RecordingCrm, add_lead, cycle_context

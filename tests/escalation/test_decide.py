@@ -11,12 +11,12 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from cam.core.db import unit_of_work
-from cam.core.event_payloads import Failure
+from cam.core.event_payloads import ApprovalDecided, Failure
 from cam.core.models import Approval, ApprovalStatus, Event, Lead, LeadStatus
 from cam.escalation.crm_sync import retry_crm_sync, retry_sync
 from cam.escalation.decisions import decide
 from cam.escalation.escalations import escalate_hot_leads
-from cam.escalation.event_payloads import ApprovalDecided, ApprovalRefused, CrmSynced
+from cam.escalation.event_payloads import ApprovalRefused, CrmSynced
 from cam.escalation.outcomes import REFUSALS, ApprovalChoice, Outcome, UnknownApproval
 from cam.gateways.http_client import RetryPolicy
 from cam.gateways.hubspot import HubSpotCrm

@@ -80,8 +80,40 @@ AWAY = [
     ("nl", "Ik ben tot en met 3 maart met vakantie."),
 ]
 
+# Told in fewer words: someone else away, a trade fair, a closed office, a return from holiday,
+# out sick; typed by hand, often with a word about the offer.
+AWAY_IN_FEW_WORDS = [
+    ("en", "I'm at the Hannover Messe until Friday, back on Monday. Will read your note then."),
+    ("en", "Out sick today, will reply properly tomorrow."),
+    ("en", "I'll look at this after my holiday."),
+    ("de", "Frau Berger ist derzeit in Elternzeit. In dringenden Fällen: info@acme.de."),
+    ("de", "Bin heute krank, antworte morgen ausführlicher."),
+    ("fr", "M. Roy est en arrêt maladie jusqu'à nouvel ordre. Merci de contacter l'accueil."),
+    ("fr", "Je suis sur le salon Equip'Auto jusqu'à jeudi, de retour vendredi."),
+    ("fr", "Je regarde ça à mon retour de congés."),
+    ("es", "Estoy en la feria de Valencia hasta el martes, te contesto a la vuelta."),
+    ("es", "Estoy de baja médica unas semanas, escribid a Pilar mientras tanto."),
+    ("it", "Sono in fiera a Verona fino a venerdì, ti rispondo quando rientro."),
+    ("it", "Lo studio resterà chiuso fino al 7 gennaio. Per urgenze: info@acme.it"),
+    ("pt", "Estou na Fenasucro em Sertãozinho até quinta, respondo quando voltar."),
+    ("pt", "Vejo isso quando voltar de viagem."),
+    ("nl", "Van 3 t/m 5 maart sta ik op de beurs in Gorinchem, daarna ben ik terug."),
+    ("nl", "Ik ben deze week op reis, ik reageer als ik terug ben."),
+]
+
 NOT_AN_ABSENCE = [
     "I'm not out of office, happy to talk Thursday.",
+    # A negation before the speaker, in the languages that put it there.
+    "No, non sono in ferie, ero solo sommerso di lavoro. Va bene per una call giovedì.",
+    "No estoy de vacaciones, perdona la tardanza, ¿se integra con Holded?",
+    "Não estou de férias, só atolada. Podem enviar a proposta até sexta.",
+    # Away, but asking for a next step or a question: the model reads it.
+    "I'm at the Hannover Messe until Friday, can we book a call for Monday afternoon?",
+    "Estoy en la feria hasta el martes, ¿cuánto cuesta por usuario?",
+    "Our CEO is on leave until the 12th, could you send an invite for the week after?",
+    # When to write again, not an absence.
+    "Ask me again after the holidays.",
+    "Podemos falar depois das férias.",
     "I was away last week, sorry. Yes let's talk.",
     "We no longer work with agencies, sorry.",
     "Ich bin nicht abwesend, rufen Sie mich ab Montag an.",
@@ -105,6 +137,12 @@ def test_gone_for_good_is_read_with_its_stand_in(
 
 @pytest.mark.parametrize(("lang", "text"), AWAY)
 def test_away_for_a_while_is_read(lang: str, text: str) -> None:
+    found = find_absence(written_part(text), text)
+    assert found is not None and not found.gone, lang
+
+
+@pytest.mark.parametrize(("lang", "text"), AWAY_IN_FEW_WORDS)
+def test_away_told_in_few_words_is_read(lang: str, text: str) -> None:
     found = find_absence(written_part(text), text)
     assert found is not None and not found.gone, lang
 

@@ -20,11 +20,13 @@ YES, NO, ASK, OTHER, AWAY = (
 )
 
 # Replies written for these tests, none of them in the training corpus. Someone gone for good
-# (retired, left, changed companies) is an absence, as a rep files it, not a decline.
+# (retired, left, changed companies) is an absence, as a rep files it, not a decline; a reply that
+# only passes us on to someone named, asking for nothing, is `other` (the labelling guide's
+# "hand-over with a request to set something up" is what makes one interested).
 CASES = [
     ("en", "Happy to chat. Does Wednesday at 4pm work for you?", YES),
     ("en", "Sure - send me the pricing and a couple of customer stories.", YES),
-    ("en", "Not the right contact - please speak with Laura Kim, our VP Sales.", YES),
+    ("en", "Not the right contact - please speak with Laura Kim, our VP Sales.", OTHER),
     ("en", "Thanks, but we already have a vendor for this and we're happy with them.", NO),
     ("en", "Jane retired last month, so please update your records.", AWAY),
     ("en", "Does it work with Microsoft Dynamics?", ASK),

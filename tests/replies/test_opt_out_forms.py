@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cam.core.models import ReplyClass
-from cam.replies import phrases
+from cam.replies import data_requests, phrases
 from cam.replies.classifier import default_model
 
 OPT_OUTS = {
@@ -219,6 +219,81 @@ def test_opt_out_words_without_an_opt_out_decide_nothing(text: str):
 
 @pytest.mark.parametrize(("lang", "text"), _cases(DATA_REQUESTS))
 def test_a_data_request_is_flagged_in_any_form(lang: str, text: str):
-    assert phrases.data_request(text) is not None
+    assert data_requests.data_request(text) is not None
     prediction = default_model().predict(text, "Re: our note")
     assert (prediction.label, prediction.data_request) == (ReplyClass.question, True)
+
+
+# Opt-outs without the usual words: follow-ups refused, "leave me alone", "take my address out".
+WITHOUT_THE_USUAL_WORDS = {
+    "en": [
+        "Stop following up, please.",
+        "Please lose my email address.",
+        "Kindly refrain from contacting me.",
+        "I'd rather not hear from you again.",
+    ],
+    "de": ["Nehmen Sie meine Adresse bitte raus.", "Lassen Sie mich in Ruhe."],
+    "fr": ["Laissez-moi tranquille.", "Merci de ne plus m'écrire, ni ici ni ailleurs."],
+    "es": [
+        "Dadme de baja.",
+        "Quitadme de la lista.",
+        "Os pido que no me volváis a escribir.",
+        "No quiero ni un correo más.",
+    ],
+    "nl": ["Laat me met rust.", "Ik wil deze mails niet meer ontvangen."],
+    "it": ["Lasciatemi in pace.", "Basta email, grazie."],
+    "pt": ["Me deixem em paz.", "Chega de emails."],
+}
+# A request to erase the person's data: an opt-out, and a data request to answer within a month.
+ERASURES = {
+    "en": ["Please erase all personal data you hold about me.", "Delete me from your database."],
+    "de": [
+        "Bitte löschen Sie meine personenbezogenen Daten.",
+        "Ich verlange die Löschung meiner Daten.",
+    ],
+    "fr": ["Supprimez mes coordonnées.", "Je demande l'effacement des données me concernant."],
+    "es": ["Borren mis datos, por favor.", "Ejerzo mi derecho de supresión."],
+    "nl": ["Verwijder al mijn persoonsgegevens.", "Ik beroep me op mijn recht op vergetelheid."],
+    "it": ["Cancellate i miei dati.", "Chiedo la cancellazione dei dati personali."],
+    "pt": ["Apaguem os meus dados.", "Solicito a eliminação de todos os meus dados pessoais."],
+}
+# Where we got "this address", where it came from, told in more ways.
+MORE_DATA_REQUESTS = {
+    "en": ["Where did you get this email address?", "I'd like to know where you sourced it."],
+    "de": ["Wie sind Sie an unsere Adresse gekommen?"],
+    "fr": ["Comment avez-vous obtenu cette adresse ?"],
+    "es": ["Les ruego que me indiquen el origen de los datos."],
+    "nl": ["Hoe bent u aan mijn gegevens gekomen?"],
+    "it": ["Come avete avuto il mio contatto?"],
+    "pt": ["De onde vieram os meus dados?"],
+}
+# No request about the person's data, though it speaks of data, addresses or removal.
+NO_DATA_REQUEST = [
+    "Please remove me from your mailing list.",
+    "Where does your data come from, and how often is it refreshed?",
+    "Can you delete duplicates from our CRM?",
+    "Is it GDPR compliant? Where is the data stored?",
+    "Haal me van jullie lijst af.",
+    "Retirem o meu e-mail da vossa lista.",
+]
+
+
+@pytest.mark.parametrize(("lang", "text"), _cases(WITHOUT_THE_USUAL_WORDS))
+def test_an_opt_out_without_the_usual_words_is_read(lang: str, text: str):
+    assert phrases.opt_out("Re: our note", text) is not None
+
+
+@pytest.mark.parametrize(("lang", "text"), _cases(ERASURES))
+def test_an_erasure_request_is_an_opt_out_and_a_data_request(lang: str, text: str):
+    prediction = default_model().predict(text, "Re: our note")
+    assert (prediction.label, prediction.data_request) == (ReplyClass.unsubscribe, True)
+
+
+@pytest.mark.parametrize(("lang", "text"), _cases(MORE_DATA_REQUESTS))
+def test_more_data_requests_are_flagged(lang: str, text: str):
+    assert data_requests.data_request(text) is not None
+
+
+@pytest.mark.parametrize("text", NO_DATA_REQUEST)
+def test_no_data_request_in_a_plain_removal_or_a_product_question(text: str):
+    assert data_requests.data_request(text) is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cam.core.models import ReplyClass
-from cam.replies import phrases
+from cam.replies import data_requests, phrases
 from cam.replies.classifier import default_model
 
 OPT_OUTS = [
@@ -125,4 +125,4 @@ def test_a_data_request_with_an_opt_out_is_an_unsubscribe_still_flagged():
     ],
 )
 def test_no_data_request_in_an_ordinary_question(text: str):
-    assert phrases.data_request(text) is None
+    assert data_requests.data_request(text) is None

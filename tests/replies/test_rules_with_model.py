@@ -103,3 +103,35 @@ def test_an_attribution_line_wrapped_by_the_mail_client_is_found():
         "On Tue, 3 Nov 2026 at 10:02, Maya Jensen <\nmaya@acme.example> wrote:\n> Hi"
     )
     assert strip_quoted(text) == "Yes, Tuesday works."
+
+
+# A model taught that harvest means away, so it alone reads the notices below.
+HARVEST = [
+    ("Harvest time, I'm in the fields and will read mail after.", ReplyClass.out_of_office),
+    ("Combine running all week, emails after the harvest.", ReplyClass.out_of_office),
+    ("Yes, let's talk on Thursday at 10.", ReplyClass.interested),
+    ("No thanks, we have a supplier.", ReplyClass.not_interested),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "back"),
+    [
+        ("Harvest, emails after the 14th of December.", "2026-12-14"),
+        ("Harvest, in the fields until Friday.", "2026-11-27"),
+        ("Harvest, in the fields, emails after.", None),
+    ],
+)
+def test_an_absence_only_the_model_read_gets_its_return_date(body: str, back: str | None):
+    model = model_with([team_example(text, label) for text, label in HARVEST])
+    # Written on Tuesday 24 November: "until Friday" is the 27th.
+    message = _message(body, headers="Date: Tue, 24 Nov 2026 08:00:00 +0000")
+    verdict = classify(parse_reply(message), RULES, today=TODAY, model=model)
+    assert (verdict.kind, verdict.matched_rule[:20]) == (
+        ReplyClass.out_of_office,
+        "model out_of_office ",
+    )
+    assert str(verdict.return_date) == str(back)
+    assert ("; back " in verdict.explanation) is (back is not None)
+    # Read by the model, not by a rule: a person still sees its card.
+    assert not verdict.automated
