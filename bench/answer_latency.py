@@ -20,11 +20,11 @@ from pathlib import Path
 
 from bench.run_all import emit
 from bot.app import create_app
+from bot.live_config import LiveConfig
 from bot.routes import make_wsgi_app
 from bot.settings import BotSettings
 from bot.worker import Worker
 from cam.core.db import SessionFactory, make_engine, session_factory, upgrade
-from cam.gateways.factory import build_gateways
 from tests.e2e.answering import MAYA, mailboxes_file, open_modal, post_reply_card, set_dry_run
 from tests.e2e.answering import submit as submit_view
 from tests.e2e.slack_client import SignedSlack, serve_wsgi, settings_for
@@ -39,6 +39,7 @@ class BenchBot:
     slack: SignedSlack
     fake_slack: FakeSlack
     settings: BotSettings
+    config: LiveConfig
     sessions: SessionFactory
 
 
@@ -69,9 +70,10 @@ def latencies(answers: int) -> list[float]:
         )
         worker = Worker()
         stack.callback(worker.shutdown)
-        app = create_app(settings, sessions, gateways=build_gateways(settings), worker=worker)
+        config = LiveConfig(settings)
+        app = create_app(settings, sessions, config=config, worker=worker)
         base = stack.enter_context(serve_wsgi(make_wsgi_app(app, settings, sessions)))
-        bot = BenchBot(SignedSlack(f"{base}/slack/events"), slack, settings, sessions)
+        bot = BenchBot(SignedSlack(f"{base}/slack/events"), slack, settings, config, sessions)
         set_dry_run(bot, False)
         seconds = []
         for n in range(answers):

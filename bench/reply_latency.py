@@ -73,7 +73,7 @@ def latencies(replies: int, *, idle: bool, poll: float, rng: random.Random) -> l
                     for email in emails:
                         add_prospect(session, email)
                 notifier = Notifier(web_client(settings), sessions, settings)
-                scheduler = BotScheduler(settings, sessions, build_gateways(settings), notifier)
+                scheduler = BotScheduler(settings, sessions, build_gateways(settings, []), notifier)
                 [watcher] = scheduler.watchers
                 watcher.start()
                 try:

@@ -18,7 +18,7 @@ from bench.import_bench import write_csv
 from bench.run_all import emit
 from bot.notifier import Notifier, notifier_client
 from bot.settings import BotSettings
-from cam.bootstrap import cycle_config
+from cam.bootstrap import ProcessConfig
 from cam.core.db import make_engine, session_factory, unit_of_work, upgrade
 from cam.core.report import CAMCycleReport
 from cam.core.state import get_state
@@ -50,9 +50,9 @@ def calls_for(leads: int, workdir: Path) -> tuple[Counter[str], CAMCycleReport]:
             }
         )
         with unit_of_work(sessions) as session:
-            config = cycle_config(settings, get_state(session))
+            config = ProcessConfig.load(settings).cycle_config(get_state(session))
         report = run_daily_cam_cycle(
-            config, session_factory=sessions, gateways=build_gateways(settings)
+            config, session_factory=sessions, gateways=build_gateways(settings, [])
         )
         Notifier(notifier_client(settings), sessions, settings).deliver_pending()
         return Counter(call.method for call in slack.calls), report

@@ -15,9 +15,9 @@ from bot.blocks.answer_later import local_slot
 from bot.deps import Deps
 from bot.errors import Refused
 from bot.ids import ActionId, BlockId
+from bot.live_config import LiveConfig
 from bot.payloads import AnswerRef, BadPayload
 from bot.settings import BotSettings
-from cam.bootstrap import cycle_config
 from cam.core.config import CAMCycleConfig
 from cam.core.mailboxes import DEFAULT_KEY
 from cam.core.models import Lead, Reply
@@ -26,7 +26,7 @@ from cam.outreach.templates import TemplateRenderError
 from cam.replies import answer_later, answering
 from cam.replies.answer_mail import AnswerRequest, thread_of
 from cam.replies.excerpt import clean_excerpt
-from cam.replies.snippets import draft, load_snippets, snippet_variables
+from cam.replies.snippets import draft, snippet_variables
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def reply_and_lead(session: Session, reply_id: int) -> tuple[Reply, Lead]:
 
 def load_form(
     session: Session,
-    settings: BotSettings,
+    files: LiveConfig,
     *,
     reply_id: int,
     who: Answerer,
@@ -82,7 +82,7 @@ def load_form(
     goes, and opens with a snippet written for then.
     """
     reply, lead = reply_and_lead(session, reply_id)
-    config = cycle_config(settings, get_state(session))
+    config = files.cycle_config(get_state(session))
     own = lead.mailbox or DEFAULT_KEY
     senders = config.senders()
     labels = [(s.key, f"{s.key} ({s.address})" if s.address else s.key) for s in senders]
@@ -97,7 +97,7 @@ def load_form(
             f"*{local_slot(when, zone)}* (lead's time, {zone}): the first send-window slot of "
             f"the working day after their return on {answer_later.short_day(reply.return_date)}"
         )
-    snippets = load_snippets(settings.snippets_file)
+    snippets = files.snippets
     choices = snippets.of_class(reply.classification, when_back=later_from is not None)
     picked = snippets.get(snippet) if snippet else None
     picked = picked or (choices[0] if choices else None)
@@ -175,7 +175,7 @@ def submission(
     _reply, lead = reply_and_lead(session, ref.reply_id)
     who = who_answers(session, deps, ref.reply_id, user)
     own = lead.mailbox or DEFAULT_KEY
-    config = cycle_config(deps.settings, get_state(session))
+    config = deps.config.cycle_config(get_state(session))
     mailbox = picked_mailbox(view) or own
     # A refusal is shown next to its field; without a mailbox menu, next to the answer.
     fields = {"body": body_block, "mailbox": body_block}

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot import queries
 from bot.blocks.answer import duration, reminder_post
-from bot.settings import BotSettings
-from cam.bootstrap import cycle_config
+from cam.bootstrap import ProcessConfig
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import NotificationTopic
 from cam.core.notices import ThreadReplyPayload, notice
@@ -20,22 +18,20 @@ from cam.replies import cards, speed
 
 
 def remind_unanswered(
-    settings: BotSettings,
-    session_factory: SessionFactory,
-    owners: queries.Owners,
-    now: datetime,
+    process: ProcessConfig, session_factory: SessionFactory, now: datetime
 ) -> int:
-    """Queue a reminder for each interested reply past its deadline; return how many."""
+    """Queue a reminder for each interested reply past its deadline (to its mailbox's owner);
+    return how many."""
     reminded = 0
     with unit_of_work(session_factory) as session:
-        config = cycle_config(settings, get_state(session))
-        within = settings.answer_within_hours
+        config = process.cycle_config(get_state(session))
+        within = config.answer_within_hours
         for waiting in speed.unanswered(session, config, now, within, not_reminded=True):
             parent = cards.card_thread(session, waiting.reply_id)
             if parent is None or not speed.take_reminder(session, waiting.reply_id, now):
                 continue
             waited = duration((now - waiting.landed_at).total_seconds())
-            post = reminder_post(owners.get(waiting.mailbox, ""), waiting.lead_name, waited)
+            post = reminder_post(process.owners.get(waiting.mailbox, ""), waiting.lead_name, waited)
             payload = ThreadReplyPayload(text=post.text, blocks=post.blocks)
             session.add(notice(NotificationTopic.thread_reply, payload, parent_id=parent))
             reminded += 1

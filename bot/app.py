@@ -32,6 +32,7 @@ from bot.command_cache import Answers, invalidating
 from bot.deps import Deps
 from bot.errors import Refused, user_message
 from bot.listeners import commands
+from bot.live_config import LiveConfig
 from bot.middleware import Direct
 from bot.notifier import Notifier
 from bot.payloads import BadPayload
@@ -39,7 +40,6 @@ from bot.request_guard import request_guard
 from bot.request_session import SESSION, new_session
 from bot.settings import BotSettings
 from bot.worker import Worker
-from cam.core import mailboxes
 from cam.core.db import SessionFactory
 from cam.core.models import utcnow
 from cam.core.ports import Gateways
@@ -72,6 +72,7 @@ def create_app(
     settings: BotSettings,
     session_factory: SessionFactory,
     *,
+    config: LiveConfig | None = None,
     client: WebClient | None = None,
     gateways: Gateways | None = None,
     worker: Worker | None = None,
@@ -82,29 +83,34 @@ def create_app(
 ) -> App:
     """Build the app; whoever passes `worker` shuts it down (else it lives with the process).
 
+    `config` is what the process read from its files (else they are read here, once).
+
     `process_before_response=False` is Bolt's default ack path (listener on Bolt's executor,
     ack polled every 10 ms, so the ack may leave before the request's session commits); it is
     kept selectable so `bench/ack_latency.py` can compare.
     """
+    config = config if config is not None else LiveConfig(settings)
     client = client if client is not None else web_client(settings)
     if deliver_notifications is None:
         deliver_notifications = Notifier(
-            client, session_factory, settings, clock=clock
+            client, session_factory, settings, config=config, clock=clock
         ).deliver_pending
     next_run_time = next_run_time or _unscheduled
-    answers = Answers(settings, session_factory, clock=clock, next_run_time=next_run_time)
+    answers = Answers(config, session_factory, clock=clock, next_run_time=next_run_time)
     sessions = invalidating(session_factory, answers.invalidate)
+    if gateways is None:
+        gateways = build_gateways(settings, config.process.mailboxes)
     deps = Deps(
         settings=settings,
+        config=config,
         client=client,
         session_factory=sessions,
-        gateways=gateways if gateways is not None else build_gateways(settings),
+        gateways=gateways,
         worker=worker if worker is not None else Worker(),
         clock=clock,
         next_run_time=next_run_time,
         deliver_notifications=deliver_notifications,
         answers=answers,
-        owners=mailboxes.owners(settings),
     )
     logging.getLogger("slack_bolt.App").addFilter(_CLIENT_TOKEN_NOTICE)
     app = App(

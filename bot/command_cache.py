@@ -33,8 +33,8 @@ from bot import queries
 from bot.blocks.common import to_dicts
 from bot.blocks.limits import limits_blocks, limits_text
 from bot.blocks.status import status_blocks, status_text
-from bot.settings import BotSettings
-from cam.bootstrap import cycle_config
+from bot.live_config import LiveConfig
+from cam.bootstrap import ProcessConfig
 from cam.core import state
 from cam.core.db import SessionFactory, unit_of_work
 from cam.outreach.limits import limits_snapshot
@@ -129,16 +129,16 @@ class Answers:
 
     def __init__(
         self,
-        settings: BotSettings,
+        config: LiveConfig,
         session_factory: SessionFactory,
         *,
         clock: Callable[[], datetime],
         next_run_time: Callable[[], datetime | None],
     ) -> None:
-        self._settings = settings
         self._session_factory = session_factory
         self._clock = clock
-        self.limits: CachedAnswer[str] = CachedAnswer(self._limits)
+        # The caps are the files': a reload (a new process config) means a new answer.
+        self.limits: CachedAnswer[str] = CachedAnswer(self._limits, key=lambda: config.process)
         # The next run is part of the status: a new one (a job fired) means a new answer.
         self.status: CachedAnswer[str] = CachedAnswer(self._status, key=next_run_time)
 
@@ -146,9 +146,9 @@ class Answers:
         self.limits.invalidate()
         self.status.invalidate()
 
-    def _limits(self, _key: object) -> str:
+    def _limits(self, process: ProcessConfig) -> str:
         with unit_of_work(self._session_factory) as session:
-            config = cycle_config(self._settings, state.get_state(session))
+            config = process.cycle_config(state.get_state(session))
             snapshot = limits_snapshot(session, config, self._clock())
         return ack_body(limits_text(snapshot), to_dicts(limits_blocks(snapshot)))
 

@@ -14,9 +14,10 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from bot.settings import BotSettings
-from cam.bootstrap import cycle_config
+from cam.bootstrap import ProcessConfig
 from cam.core import leases, state
 from cam.core.config import CAMCycleConfig
+from cam.core.enums import SendMode
 
 MANUAL_CYCLE_LEASE = "manual_cycle"
 # Renewed while the cycle runs, so a crashed instance frees it within a minute.
@@ -41,7 +42,9 @@ class Requested:
     holder: str = ""
 
 
-def request_run(session: Session, settings: BotSettings, *, by: str, dry: bool) -> Requested:
+def request_run(
+    session: Session, settings: BotSettings, process: ProcessConfig, *, by: str, dry: bool
+) -> Requested:
     """Check that `by` may run a cycle now (dry when asked) and take the lease if so.
 
     The lease holds once the session commits: before the cycle starts.
@@ -56,5 +59,5 @@ def request_run(session: Session, settings: BotSettings, *, by: str, dry: bool) 
         return Requested(RunRequest.not_an_approver)
     if not leases.take(session, MANUAL_CYCLE_LEASE, holder, MANUAL_CYCLE_TTL):
         return Requested(RunRequest.busy)
-    config = cycle_config(settings, current).model_copy(update={"dry_run": dry})
+    config = process.config_in(SendMode.of(dry))
     return Requested(RunRequest.started, config, holder)

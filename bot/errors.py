@@ -12,7 +12,6 @@ from cam.core.events import EventPayload
 from cam.escalation.outcomes import UnknownApproval
 from cam.escalation.tasks import UnknownTask
 from cam.replies.opt_out_review import NotAnOptOutGuess
-from cam.replies.snippets import SnippetFileError
 from cam.replies.suppressions import NotSuppressed, RestoreRefused
 from cam.replies.triage import TriageRefused, UnknownReply
 
@@ -45,8 +44,6 @@ def user_message(error: Exception) -> str:
         return "That task no longer exists."
     if isinstance(error, UnknownReply):
         return "That reply no longer exists."
-    if isinstance(error, SnippetFileError):
-        return f"The snippets file needs fixing first: {error}"
     if isinstance(error, TriageRefused | NotAnOptOutGuess | RestoreRefused | NotSuppressed):
         return f"Not done: {error}."
     if isinstance(error, DBAPIError) and db.tables_missing(error):

@@ -1,4 +1,4 @@
-"""The events the Slack app records itself: what it refused, to whom."""
+"""The events the Slack app records itself: what it refused, to whom, and its reloads."""
 
 from __future__ import annotations
 
@@ -23,3 +23,14 @@ class LeadsImportRefused(EventPayload):
     file_id: str
     by: str
     reason: str
+
+
+class ConfigReloaded(EventPayload):
+    """The mailboxes and snippets files read again (`/cam reload`, SIGHUP), at whose asking;
+    with `error`, refused and the files in use kept."""
+
+    name = "cam.config_reloaded"
+
+    by: str
+    mailboxes: int = 0
+    error: str | None = None

@@ -18,7 +18,7 @@ from bot.blocks.imports import errors_file_name, import_refused_post, import_res
 from bot.deps import Deps
 from bot.event_payloads import LeadsImportRefused
 from bot.shared_files import FileKind, FileRefused, SharedFile, download
-from cam.core import events, mailboxes
+from cam.core import events
 from cam.core.db import unit_of_work
 from cam.leads.importer import ImportFileError, ImportResult, import_leads
 
@@ -101,7 +101,7 @@ def _import(
         errors_path=folder / "errors.csv",
         name=file.name,
         by=by,
-        owners=mailboxes.owner_names(deps.settings),
+        owners=deps.config.process.owner_names,
         mapping=mapping,
     )
 

@@ -24,7 +24,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -35,11 +34,11 @@ from bot import earlier_posts
 from bot.blocks.common import SlackPost
 from bot.blocks.digest import chart_missing_post
 from bot.listeners import card_messages
+from bot.live_config import LiveConfig
 from bot.render import render_notification
 from bot.settings import BotSettings
 from bot.signing import signer_of
 from bot.slack_outcome import MALFORMED, PostOutcome, error_code, retry_after, upload_error
-from cam.core import mailboxes
 from cam.core.backoff import Backoff
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Notification, NotificationStatus, NotificationTopic, utcnow
@@ -95,6 +94,7 @@ class Notifier:
         session_factory: SessionFactory,
         settings: BotSettings,
         *,
+        config: LiveConfig | None = None,
         clock: Callable[[], datetime] = utcnow,
         base_delay: timedelta = timedelta(seconds=5),
         max_delay: timedelta = timedelta(minutes=15),
@@ -111,13 +111,9 @@ class Notifier:
         self.claim_ttl = claim_ttl
         # The workspace's address (from auth.test) for links to messages; "" when unknown.
         self._workspace_url: str | None = None
-        # Whom a lead's cards mention: the owner of the lead's mailbox.
-        self.owners = mailboxes.owners(settings)
+        # What the files say (whom a lead's cards mention: its mailbox's owner); else read here.
+        self.config = config if config is not None else LiveConfig(settings)
         self.signer = signer_of(settings)
-        # Once the news of an answer is posted in its card's thread, the card shows it too.
-        self.show_answer = partial(
-            card_messages.show_answer, client, session_factory, self.signer, self.owners
-        )
 
     def deliver_pending(self) -> int:
         """Post due notifications in id order until none is left or one cannot go; return the
@@ -152,7 +148,14 @@ class Notifier:
             if outcome.error is None:
                 delivered += 1
                 if claimed.answer_id is not None:
-                    self.show_answer(claimed.answer_id)
+                    # Once the news of an answer is in its card's thread, the card shows it too.
+                    card_messages.show_answer(
+                        self.client,
+                        self.session_factory,
+                        self.signer,
+                        self.config.owners,
+                        claimed.answer_id,
+                    )
 
     def _claim_next(self) -> _Claimed | None:
         """Claim the oldest pending row if it is due; None when there is none or it must wait."""
@@ -214,7 +217,8 @@ class Notifier:
         if row.topic == NotificationTopic.thread_reply:
             payload = payload_of(row, ThreadReplyPayload)
             return SlackPost(text=payload.text, blocks=payload.blocks), thread_ts
-        return render_notification(session, row, signer=self.signer, owners=self.owners), thread_ts
+        owners = self.config.owners
+        return render_notification(session, row, signer=self.signer, owners=owners), thread_ts
 
     def _earlier_post(self, claimed: _Claimed) -> PostOutcome | None:
         """The message an earlier attempt posted though its answer was lost (see the module

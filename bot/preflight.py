@@ -5,15 +5,16 @@ from __future__ import annotations
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.settings import BotSettings
+from bot.deps import Deps
 from cam.preflight import CheckStatus, Preflight, PreflightItem, run_preflight
 
 SLACK_ITEM = "Slack (SLACK_BOT_TOKEN)"
 
 
-def bot_preflight(settings: BotSettings, client: WebClient) -> Preflight:
+def bot_preflight(deps: Deps) -> Preflight:
     """Run every check going live needs; slow (mail servers are asked), so run it after an ack."""
-    return run_preflight(settings, extra=[lambda: slack_item(client)])
+    mailboxes = deps.config.process.mailboxes
+    return run_preflight(deps.settings, mailboxes, extra=[lambda: slack_item(deps.client)])
 
 
 def slack_item(client: WebClient) -> PreflightItem:

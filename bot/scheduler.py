@@ -33,7 +33,6 @@ from bot.notifier import Notifier
 from bot.settings import BotSettings
 from bot.watch import reply_watchers
 from cam import cycle
-from cam.bootstrap import cycle_config
 from cam.core import leases, runs
 from cam.core.config import CAMCycleConfig
 from cam.core.db import SessionFactory, unit_of_work
@@ -86,6 +85,7 @@ class BotScheduler:
         notify_every: timedelta = timedelta(seconds=5),
     ) -> None:
         self.settings = settings
+        self.config = notifier.config  # what the files say, as the process read them
         self.session_factory = session_factory
         self.gateways = gateways
         self.notifier = notifier
@@ -102,7 +102,7 @@ class BotScheduler:
         self._catching_up = threading.Lock()
         self._catch_up_thread: threading.Thread | None = None
         # Answers sent from a mail app, seen in each mailbox's Sent folder (if one is set).
-        self.sent_folders = factory.sent_folders(settings)
+        self.sent_folders = factory.sent_folders(settings, self.config.process.mailboxes)
         self._add_jobs(notify_every)
         # Replies are read as they arrive, by one instance at a time, paused or not.
         self.watchers = reply_watchers(
@@ -231,7 +231,7 @@ class BotScheduler:
     def run_digest(self, slot: str, *, late: bool = False) -> int | None:
         """Count and queue the digest of `slot` unless another instance has; then post it."""
         with unit_of_work(self.session_factory) as session:
-            config = cycle_config(self.settings, get_state(session))
+            config = self.config.cycle_config(get_state(session))
         digest_id = digest_runs.queue_scheduled(
             self.session_factory, config, slot=slot, now=self.clock(), late=late
         )
@@ -346,7 +346,7 @@ class BotScheduler:
             except GatewayError as exc:
                 log.warning("reading sent mail failed: %s", exc)
         reminded = answer_reminders.remind_unanswered(
-            self.settings, self.session_factory, self.notifier.owners, self.clock()
+            self.config.process, self.session_factory, self.clock()
         )
         if reminded:
             self.deliver()
@@ -356,7 +356,7 @@ class BotScheduler:
         """Send the answers due for a prospect's return, paused or not (the claim refuses them
         then, and says so in the thread); then post what became of them."""
         with unit_of_work(self.session_factory) as session:
-            config = cycle_config(self.settings, get_state(session))
+            config = self.config.cycle_config(get_state(session))
         settled = due_answers.send_due(
             self.session_factory,
             config=config,
@@ -390,7 +390,7 @@ class BotScheduler:
             if state.paused:
                 log.info("paused: no %s", what)
                 return None
-            return cycle_config(self.settings, state)
+            return self.config.cycle_config(state)
 
 
 def _latest_in_grace(trigger: CronTrigger, now: datetime) -> str | None:

@@ -1,6 +1,7 @@
-"""Start-up of `cam-bot`: settings, engine runtime, Bolt app, scheduler, notifier, then
-waitress on `$PORT` (Socket Mode for Slack when `SLACK_APP_TOKEN` is set; the HTTP server
-still serves the health check and the one-click unsubscribe links, bot/routes.py).
+"""Start-up of `cam-bot`: settings and files, engine runtime, Bolt app, scheduler, notifier,
+then waitress on `$PORT` (Socket Mode for Slack when `SLACK_APP_TOKEN` is set; the HTTP server
+still serves the health check and the one-click unsubscribe links, bot/routes.py). SIGHUP
+reads the mailboxes and snippets files again (bot/live_config.py), as `/cam reload` does.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 from importlib.metadata import version
 from types import FrameType
 from typing import NoReturn
@@ -15,9 +17,11 @@ from typing import NoReturn
 import waitress
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import startup
 from bot.app import create_app
+from bot.live_config import LiveConfig, reload_files
 from bot.logs import configure_logging
 from bot.notifier import Notifier, notifier_client
 from bot.routes import MAX_BODY, make_wsgi_app
@@ -25,10 +29,11 @@ from bot.scheduler import BotScheduler
 from bot.settings import BotSettings, SettingsProblem, load_bot_settings
 from bot.startup import HealthChecks, SlackTokenCheck, StartupError
 from bot.worker import Worker
-from cam.bootstrap import Runtime
+from cam.bootstrap import ProcessConfig, Runtime
 from cam.core import db
+from cam.core.db import SessionFactory, unit_of_work
 from cam.core.mailboxes import MailboxError
-from cam.replies.snippets import SnippetFileError, load_snippets
+from cam.replies.snippets import SnippetFileError
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +46,12 @@ def serve() -> None:
     try:
         settings = load_bot_settings()
         # The mailboxes file and its password variables: a mistake stops the start in one line.
-        runtime = Runtime(settings)
-    except (SettingsProblem, MailboxError) as exc:
+        runtime = Runtime(ProcessConfig.load(settings))
+        # The snippets file too, with its line: both are read now, and again only on a reload.
+        config = LiveConfig(settings, runtime.config)
+    except (SettingsProblem, MailboxError, SnippetFileError) as exc:
         _exit_with(str(exc))
     configure_logging(settings.log_level)
-    try:
-        load_snippets(settings.snippets_file)  # a broken draft file is told now, with its line
-    except SnippetFileError as exc:
-        _exit_with(str(exc))
     database = db.redacted_url(settings.database_url)
     log.info("cam-bot %s, database %s", version("cam-orchestrator"), database)
     slack_check = SlackTokenCheck(notifier_client(settings))
@@ -61,12 +64,13 @@ def serve() -> None:
         _exit_with(str(exc))
     if unreachable is not None:
         log.warning("%s; starting anyway, /healthz answers 503 until it answers", unreachable)
-    notifier = Notifier(notifier_client(settings), runtime.session_factory, settings)
+    notifier = Notifier(notifier_client(settings), runtime.session_factory, settings, config=config)
     scheduler = BotScheduler(settings, runtime.session_factory, runtime.gateways, notifier)
     worker = Worker()
     bolt_app = create_app(
         settings,
         runtime.session_factory,
+        config=config,
         gateways=runtime.gateways,
         worker=worker,
         next_run_time=scheduler.next_run_time,
@@ -74,6 +78,7 @@ def serve() -> None:
     )
     wsgi = make_wsgi_app(bolt_app, settings, runtime.session_factory, health=health)
     _stop_on(signal.SIGTERM)
+    _reload_on(signal.SIGHUP, config, runtime.session_factory)
     try:
         socket_mode = _start_socket_mode(bolt_app, settings)
     except Exception as exc:  # Slack refused the app token, or cannot be reached
@@ -119,6 +124,23 @@ def _stop_on(signum: int) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signum, stop)
+
+
+def _reload_on(signum: int, config: LiveConfig, sessions: SessionFactory) -> None:
+    """Read the files again on `signum`, in a thread of its own: not in the signal handler,
+    which interrupts the main thread wherever it is."""
+
+    def reload() -> None:
+        try:
+            with unit_of_work(sessions) as session:
+                reload_files(config, session, by=signal.Signals(signum).name)
+        except SQLAlchemyError as exc:  # the reload holds; only its record is lost
+            log.warning("reload not recorded: database unreachable (%s)", type(exc).__name__)
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        threading.Thread(target=reload, name="cam-reload", daemon=True).start()
+
+    signal.signal(signum, on_signal)
 
 
 def _slack_reason(exc: Exception) -> str:

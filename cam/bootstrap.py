@@ -1,7 +1,8 @@
-"""Wire the engine from `Settings`: database, sessions, gateways and the cycle's config."""
+"""Wire the engine from `Settings`: the process's config, database, sessions and gateways."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from email.utils import parseaddr
 from types import TracebackType
 
@@ -9,13 +10,58 @@ from sqlalchemy import Engine
 
 from cam.core.config import CAMCycleConfig, ChannelLimitConfig, SafetySettings, SendWindow
 from cam.core.db import SessionFactory, make_engine, session_factory
-from cam.core.mailboxes import default_mailbox, load_mailboxes
+from cam.core.enums import SendMode
+from cam.core.mailboxes import (
+    MailboxConfig,
+    default_mailbox,
+    load_mailboxes,
+    owner_names,
+    owners,
+)
 from cam.core.models import Channel, RuntimeState
 from cam.core.ports import Gateways
 from cam.core.settings import Settings
 from cam.gateways.factory import build_gateways
 
 FALLBACK_SENDER_DOMAIN = "cam.invalid"
+
+
+class ProcessConfig:
+    """What a process reads from its settings once, at start (and again on an explicit reload):
+    the mailboxes file, read and checked, and the cycle's config built from both.
+
+    Only dry run changes with the database: both configs, dry and live, are built here, so a
+    request picks one instead of building it. Nothing here changes after it is built.
+    """
+
+    def __init__(self, settings: Settings, mailboxes: Sequence[MailboxConfig]) -> None:
+        self.settings = settings
+        # The mailboxes file's, checked; empty without one (the settings make the one mailbox).
+        self.mailboxes = list(mailboxes)
+        # Mailbox key -> its owner's Slack user ID.
+        self.owners = owners(self.mailboxes)
+        # An import's owner column -> mailbox key; None without a mailboxes file.
+        self.owner_names = owner_names(self.mailboxes)
+        dry = _cycle_config(settings, self.mailboxes)
+        live = dry.model_copy(update={"dry_run": False})
+        self._configs = {SendMode.dry: dry, SendMode.live: live}
+
+    @classmethod
+    def load(cls, settings: Settings) -> ProcessConfig:
+        """Read and check the mailboxes file, if the settings name one.
+
+        Raise `MailboxError` in one line naming the file, the line and the fix.
+        """
+        listed = load_mailboxes(settings) if settings.mailboxes_file is not None else []
+        return cls(settings, listed)
+
+    def cycle_config(self, state: RuntimeState) -> CAMCycleConfig:
+        """The cycle's config, dry or live as the team's switch (`state`) says."""
+        return self._configs[SendMode.of(state.dry_run)]
+
+    def config_in(self, mode: SendMode) -> CAMCycleConfig:
+        """The cycle's config in `mode`, whatever the switch says (a dry cycle asked for)."""
+        return self._configs[mode]
 
 
 class Runtime:
@@ -25,11 +71,14 @@ class Runtime:
     the database connections.
     """
 
-    def __init__(self, settings: Settings, *, gateways: Gateways | None = None) -> None:
-        self.settings = settings
-        self.engine: Engine = make_engine(settings.database_url)
+    def __init__(self, config: ProcessConfig, *, gateways: Gateways | None = None) -> None:
+        self.config = config
+        self.settings = config.settings
+        self.engine: Engine = make_engine(self.settings.database_url)
         self.session_factory: SessionFactory = session_factory(self.engine)
-        self.gateways: Gateways = gateways if gateways is not None else build_gateways(settings)
+        self.gateways: Gateways = (
+            gateways if gateways is not None else build_gateways(self.settings, config.mailboxes)
+        )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -54,8 +103,8 @@ def sender_domain(mail_from: str) -> str:
     return domain if at and domain else FALLBACK_SENDER_DOMAIN
 
 
-def cycle_config(settings: Settings, state: RuntimeState) -> CAMCycleConfig:
-    """Return the cycle's config: limits, files and zone from settings, dry-run from the state."""
+def _cycle_config(settings: Settings, mailboxes: list[MailboxConfig]) -> CAMCycleConfig:
+    """The cycle's config in dry run: limits, files and zone from settings, and the mailboxes."""
     start, end = settings.send_window_hours
     email = ChannelLimitConfig(
         daily_cap=settings.email_daily_cap,
@@ -78,7 +127,7 @@ def cycle_config(settings: Settings, state: RuntimeState) -> CAMCycleConfig:
         max_outreach_per_day=settings.max_outreach_per_day,
         max_followups_per_day=settings.max_followups_per_day,
         safety_settings=safety_settings,
-        dry_run=state.dry_run,
+        dry_run=True,
         timezone=settings.timezone,
         answer_within_hours=settings.answer_within_hours,
         campaign_file=settings.campaign_file,
@@ -86,6 +135,6 @@ def cycle_config(settings: Settings, state: RuntimeState) -> CAMCycleConfig:
         reply_rules_file=settings.replies_file,
         sender_domain=sender_domain(settings.mail_from),
         secret_key=settings.secret_key,
-        mailboxes=load_mailboxes(settings) if settings.mailboxes_file is not None else [],
+        mailboxes=mailboxes,
         default_sender=default_mailbox(settings).sender,
     )

@@ -20,14 +20,14 @@ from cam import (
     cli_switches,
     cli_views,
 )
-from cam.bootstrap import Runtime, cycle_config
+from cam.bootstrap import Runtime
 from cam.cli_common import (
     console,
     friendly_errors,
     import_file,
-    load_settings,
+    load_config,
 )
-from cam.core import db, mailboxes
+from cam.core import db
 from cam.core.models import Event, utcnow
 from cam.core.report import CAMCycleReport
 from cam.core.runs import last_runs
@@ -112,8 +112,8 @@ def leads_import(
 ) -> None:
     """Import leads from a CSV file: validated, deduplicated, committed in batches."""
     errors_path = errors or file.with_name(f"{file.stem}-errors.csv")
-    settings = load_settings()
-    with Runtime(settings) as runtime:
+    config = load_config()
+    with Runtime(config) as runtime:
         result = import_file(
             runtime,
             file,
@@ -122,7 +122,7 @@ def leads_import(
             source=source,
             delimiter=delimiter,
             mapping=parse_mapping(map_ or []),
-            owners=mailboxes.owner_names(settings),
+            owners=config.owner_names,
             owner_fallback=owner_fallback,
         )
     console.print(cli_views.import_summary(result))
@@ -142,16 +142,15 @@ def run() -> None:
     """Run the daily cycle now, dry or live as the team last decided; exit 1 on errors."""
     from cam.cycle import run_daily_cam_cycle  # the whole engine: only this command needs it
 
-    settings = load_settings()
-    with Runtime(settings) as runtime:
+    with Runtime(load_config()) as runtime:
         with db.unit_of_work(runtime.session_factory) as session:
-            config = cycle_config(settings, get_state(session))
+            config = runtime.config.cycle_config(get_state(session))
         report = run_daily_cam_cycle(
             config,
             session_factory=runtime.session_factory,
             gateways=runtime.gateways,
             trigger="cli",
-            instance=settings.instance_name,
+            instance=runtime.settings.instance_name,
         )
     console.print(cli_views.report_view(report))
     if report.errors:
@@ -164,7 +163,7 @@ def report(
     last: Annotated[int, typer.Option(min=1, help="How many recent cycles to list.")] = 1,
 ) -> None:
     """Show the latest cycle's report, and a table of the last N cycles."""
-    with Runtime(load_settings()) as runtime, db.unit_of_work(runtime.session_factory) as session:
+    with Runtime(load_config()) as runtime, db.unit_of_work(runtime.session_factory) as session:
         runs = last_runs(session, last)
         if not runs:
             console.print("No cycle has run yet: try `cam run` (or `cam demo`).")
@@ -183,9 +182,8 @@ def report(
 @friendly_errors
 def limits() -> None:
     """Show today's caps, what is used and what remains, and the other safety limits."""
-    settings = load_settings()
-    with Runtime(settings) as runtime, db.unit_of_work(runtime.session_factory) as session:
-        config = cycle_config(settings, get_state(session))
+    with Runtime(load_config()) as runtime, db.unit_of_work(runtime.session_factory) as session:
+        config = runtime.config.cycle_config(get_state(session))
         snapshot = limits_snapshot(session, config, utcnow())
     console.print(cli_views.limits_view(snapshot))
 
@@ -217,7 +215,7 @@ def events(
     query = select(Event).order_by(Event.id.desc()).limit(last)
     if name:
         query = query.where(Event.name == (name if "." in name else f"cam.{name}"))
-    with Runtime(load_settings()) as runtime, db.unit_of_work(runtime.session_factory) as session:
+    with Runtime(load_config()) as runtime, db.unit_of_work(runtime.session_factory) as session:
         rows = list(session.scalars(query))
     if not rows:
         console.print("No events" + (f" named {escape(name)}" if name else "") + ".")
@@ -229,6 +227,6 @@ def events(
 @friendly_errors
 def db_upgrade() -> None:
     """Create the tables, or bring them to the newest schema."""
-    settings = load_settings()
+    settings = load_config().settings
     db.upgrade(settings.database_url)
     console.print(f"Database at {escape(db.redacted_url(settings.database_url))} is up to date.")

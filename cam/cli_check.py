@@ -8,8 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cam.cli_common import console, load_settings
-from cam.core.settings import Settings
+from cam.cli_common import console, load_config
 from cam.preflight import CheckStatus, Preflight, run_preflight
 
 MARK = {CheckStatus.ok: "[green]ok[/green]", CheckStatus.failed: "[red]missing[/red]"}
@@ -17,8 +16,8 @@ MARK = {CheckStatus.ok: "[green]ok[/green]", CheckStatus.failed: "[red]missing[/
 
 def check() -> None:
     """Check everything sending for real needs (settings, mail servers, CRM); nothing is sent."""
-    settings: Settings = load_settings()
-    preflight = run_preflight(settings)
+    config = load_config()
+    preflight = run_preflight(config.settings, config.mailboxes)
     _show(console, preflight)
     if not preflight.ready:
         raise typer.Exit(1)

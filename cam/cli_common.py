@@ -17,8 +17,8 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from cam.bootstrap import Runtime
-from cam.core import db, mailboxes
+from cam.bootstrap import ProcessConfig, Runtime
+from cam.core import db
 from cam.core.mailboxes import MailboxError
 from cam.core.settings import Settings
 from cam.leads.importer import ImportFileError, ImportResult, ProgressCallback, import_leads
@@ -84,8 +84,21 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read the settings; a bad value is reported by name, never with its content."""
+def load_config(**overrides: object) -> ProcessConfig:
+    """Read the settings and the mailboxes file, once for the command.
+
+    A bad setting is reported by name, never with its content. The mailboxes file is settings
+    too: a mistake in it stops every command, not only some.
+    """
+    settings = _settings(**overrides)
+    config = ProcessConfig.load(settings)
+    _database_url.set(settings.database_url)
+    shown = escape(db.redacted_url(settings.database_url))
+    err_console.print(f"Database: {shown}", style="dim", soft_wrap=True)
+    return config
+
+
+def _settings(**overrides: object) -> Settings:
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
@@ -94,11 +107,6 @@ def load_settings(**overrides: object) -> Settings:
             for error in exc.errors(include_input=False)
         )
         raise SettingsError(f"invalid settings: {problems}") from None
-    # The mailboxes file is settings too: a mistake in it stops every command, not only some.
-    mailboxes.load_mailboxes(settings)
-    _database_url.set(settings.database_url)
-    shown = escape(db.redacted_url(settings.database_url))
-    err_console.print(f"Database: {shown}", style="dim", soft_wrap=True)
     return settings
 
 

@@ -21,8 +21,8 @@ from rich.panel import Panel
 from sqlalchemy import select
 
 from cam import cli_demo_views, cli_digest, cli_views
-from cam.bootstrap import Runtime, cycle_config
-from cam.cli_common import DEMO_DATABASE, console, import_file, load_settings
+from cam.bootstrap import ProcessConfig, Runtime
+from cam.cli_common import DEMO_DATABASE, console, import_file, load_config
 from cam.core import db, safety
 from cam.core.config import CAMCycleConfig
 from cam.core.mailboxes import DEFAULT_KEY, default_mailbox
@@ -103,12 +103,14 @@ def demo(
     files = DemoFiles(database)
     files.clear()
     url = f"sqlite:///{database.resolve()}"
-    settings = load_settings(DATABASE_URL=url)
+    process = load_config(DATABASE_URL=url)
+    settings = process.settings
     if not default_mailbox(settings).name and not parseaddr(settings.mail_from)[0]:
         settings = settings.model_copy(update=DEMO_SENDER)
+        process = ProcessConfig(settings, process.mailboxes)
     db.upgrade(url)
     inbox = DemoInbox()
-    with Runtime(settings, gateways=demo_gateways(inbox)) as runtime:
+    with Runtime(process, gateways=demo_gateways(inbox)) as runtime:
         result = import_file(runtime, SAMPLE_LEADS, files.errors)
         console.print(cli_views.import_summary(result))
         config = _demo_config(runtime)
@@ -137,7 +139,7 @@ def _demo_config(runtime: Runtime) -> CAMCycleConfig:
     settings = runtime.settings
     with db.unit_of_work(runtime.session_factory) as session:
         rules = load_rules(settings.scoring_file)
-        config = cycle_config(settings, get_state(session))
+        config = runtime.config.cycle_config(get_state(session))
         campaign = sync_campaign_file(
             session,
             settings.campaign_file,

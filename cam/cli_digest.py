@@ -12,11 +12,10 @@ from rich.markup import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cam.bootstrap import Runtime, cycle_config
-from cam.cli_common import DEMO_DATABASE, CliError, load_settings
+from cam.bootstrap import ProcessConfig, Runtime
+from cam.cli_common import DEMO_DATABASE, CliError, load_config
 from cam.core import db
 from cam.core.models import CycleRun, utcnow
-from cam.core.settings import Settings
 from cam.core.state import get_state
 from cam.digest.build import build_digest
 from cam.digest.export import write_csv
@@ -49,9 +48,9 @@ def digest(
         last = date.fromisoformat(day) if day else None
     except ValueError:
         raise CliError(f"--day takes YYYY-MM-DD, not {day!r}") from None
-    settings = _demo_settings() if demo else load_settings()
-    with Runtime(settings) as runtime, db.unit_of_work(runtime.session_factory) as session:
-        config = cycle_config(settings, get_state(session))
+    process = _demo_config() if demo else load_config()
+    with Runtime(process) as runtime, db.unit_of_work(runtime.session_factory) as session:
+        config = process.cycle_config(get_state(session))
         now = _demo_now(session) if demo else utcnow()
         kind = DigestKind.weekly if week else DigestKind.daily
         built = build_digest(session, config=config, now=now, day=last, kind=kind)
@@ -72,10 +71,10 @@ def print_digest(built: Digest, *, png: Path | None, csv: Path | None) -> None:
         console.print(f"Days written to {escape(str(csv))}")
 
 
-def _demo_settings() -> Settings:
+def _demo_config() -> ProcessConfig:
     if not DEMO_DATABASE.exists():
         raise CliError(f"No demo database here ({DEMO_DATABASE}): run `cam demo` first.")
-    return load_settings(DATABASE_URL=f"sqlite:///{DEMO_DATABASE.resolve()}")
+    return load_config(DATABASE_URL=f"sqlite:///{DEMO_DATABASE.resolve()}")
 
 
 def _demo_now(session: Session) -> datetime:

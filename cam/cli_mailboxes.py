@@ -13,8 +13,8 @@ from rich.console import RenderableType
 from rich.markup import escape
 from rich.table import Table
 
-from cam.bootstrap import Runtime, cycle_config
-from cam.cli_common import console, load_settings
+from cam.bootstrap import Runtime
+from cam.cli_common import console, load_config
 from cam.cli_views import mailbox_state, when
 from cam.core import db
 from cam.core.mailboxes import MailboxConfig
@@ -28,9 +28,8 @@ MAX_ERROR = 200
 
 def mailboxes() -> None:
     """List the sender mailboxes: From, owner, caps, warm-up day, paused, last error."""
-    settings = load_settings()
-    with Runtime(settings) as runtime, db.unit_of_work(runtime.session_factory) as session:
-        config = cycle_config(settings, get_state(session))
+    with Runtime(load_config()) as runtime, db.unit_of_work(runtime.session_factory) as session:
+        config = runtime.config.cycle_config(get_state(session))
         if not config.mailboxes:
             console.print(
                 "One mailbox (no CAM_MAILBOXES_FILE): its From is CAM_FROM, its caps are "

@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cam.bootstrap import Runtime
-from cam.cli_common import load_settings
+from cam.cli_common import load_config
 from cam.core import db, events
 from cam.core.models import utcnow
 
@@ -43,7 +43,7 @@ def listing(
     if ctx.invoked_subcommand is not None:
         return
     after = since.replace(tzinfo=utcnow().tzinfo) if since and since.tzinfo is None else since
-    with Runtime(load_settings()) as runtime, db.unit_of_work(runtime.session_factory) as session:
+    with Runtime(load_config()) as runtime, db.unit_of_work(runtime.session_factory) as session:
         rows = reply_labels.listed(session, by=by, since=after)
         table = Table(title="Labels on reply cards", box=box.SIMPLE_HEAVY)
         for column in ("id", "reply", "decision", "by", "when", "card", "learning"):
@@ -74,11 +74,11 @@ def undo(
     from cam.replies import labels as reply_labels
     from cam.replies.event_payloads import LabelUndone
 
-    settings = load_settings()
-    if by not in settings.approver_ids:
+    config = load_config()
+    if by not in config.settings.approver_ids:
         console.print(f"[red]Only approvers (CAM_APPROVERS) undo labels; {escape(by)} is not one.")
         raise typer.Exit(code=1)
-    with Runtime(settings) as runtime, db.unit_of_work(runtime.session_factory) as session:
+    with Runtime(config) as runtime, db.unit_of_work(runtime.session_factory) as session:
         try:
             label = reply_labels.undo(session, label_id, by=by, now=utcnow())
         except reply_labels.LabelRefused as refused:
@@ -94,7 +94,7 @@ def accuracy(
     """Show the confusion matrix of the classifier against the team's decisions on cards."""
     from cam.replies.accuracy import confusion, confusion_table
 
-    with Runtime(load_settings()) as runtime, db.unit_of_work(runtime.session_factory) as session:
+    with Runtime(load_config()) as runtime, db.unit_of_work(runtime.session_factory) as session:
         result = confusion(session, utcnow() - timedelta(days=days))
     if not result.total:
         console.print(f"No reply was labelled on a card in the last {days} days.")
@@ -108,7 +108,7 @@ def bounces(
     """List the bounces, newest first: the address, why it failed, and what that did."""
     from cam.replies.bounce_listing import listed
 
-    with Runtime(load_settings()) as runtime, db.unit_of_work(runtime.session_factory) as session:
+    with Runtime(load_config()) as runtime, db.unit_of_work(runtime.session_factory) as session:
         rows = listed(session, since=utcnow() - timedelta(days=days))
     if not rows:
         console.print(f"No bounces in the last {days} days.")

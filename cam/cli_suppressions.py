@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cam.bootstrap import Runtime
-from cam.cli_common import CliError, console, friendly_errors, load_settings
+from cam.cli_common import CliError, console, friendly_errors, load_config
 from cam.core import db
 from cam.core.models import SuppressionSource, utcnow
 from cam.replies import suppressions
@@ -38,7 +38,7 @@ def show(
     """List the suppressions, newest first: source, evidence, who decided, when."""
     if ctx.invoked_subcommand is not None:
         return
-    with Runtime(load_settings()) as runtime, db.unit_of_work(runtime.session_factory) as session:
+    with Runtime(load_config()) as runtime, db.unit_of_work(runtime.session_factory) as session:
         rows = suppressions.ledger(session, email=email, source=source)
     if not rows:
         console.print("No suppressions" + (" match." if email or source else "."))
@@ -59,7 +59,7 @@ def restore(
     """Lift a bounce, a model guess, a team decision or a misread opt-out phrase; a one-click
     unsubscribe or a complaint stands."""
     who = f"cli:{by or getpass.getuser()}"
-    with Runtime(load_settings()) as runtime, db.unit_of_work(runtime.session_factory) as session:
+    with Runtime(load_config()) as runtime, db.unit_of_work(runtime.session_factory) as session:
         try:
             done = suppressions.restore(
                 session, email=email, reason=reason, by=who, now=utcnow(), resume=resume

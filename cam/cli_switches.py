@@ -17,13 +17,12 @@ import typer
 from rich.markup import escape
 from sqlalchemy.orm import Session
 
-from cam.bootstrap import Runtime, cycle_config
-from cam.cli_common import CliError, console, load_settings
+from cam.bootstrap import ProcessConfig, Runtime
+from cam.cli_common import CliError, console, load_config
 from cam.core import db, state
 from cam.core.enums import NotificationTopic, SwitchAction
 from cam.core.models import utcnow
 from cam.core.notices import SwitchPayload, notice
-from cam.core.settings import Settings
 from cam.outreach import sender_mailboxes
 
 Mailbox = Annotated[
@@ -56,10 +55,9 @@ def dry() -> None:
 
 
 def _switch(action: SwitchAction, mailbox: str | None) -> None:
-    settings = load_settings()
     by = operator()
-    with Runtime(settings) as runtime, db.unit_of_work(runtime.session_factory) as session:
-        changed = _apply(session, settings, action, mailbox, by)
+    with Runtime(load_config()) as runtime, db.unit_of_work(runtime.session_factory) as session:
+        changed = _apply(session, runtime.config, action, mailbox, by)
         if changed:
             payload = SwitchPayload(action=action, mailbox=mailbox, by=by)
             session.add(notice(NotificationTopic.switch_changed, payload))
@@ -70,7 +68,7 @@ def _switch(action: SwitchAction, mailbox: str | None) -> None:
 
 
 def _apply(
-    session: Session, settings: Settings, action: SwitchAction, mailbox: str | None, by: str
+    session: Session, process: ProcessConfig, action: SwitchAction, mailbox: str | None, by: str
 ) -> bool:
     """Change the switch; return whether it changed (its event is recorded with it)."""
     now = utcnow()
@@ -84,7 +82,7 @@ def _apply(
         changed = current.paused != paused
         state.set_paused(session, paused=paused, by=by, now=now)
         return changed
-    config = cycle_config(settings, current)
+    config = process.cycle_config(current)
     if not config.mailboxes:
         raise CliError(
             f"this team sends from one mailbox (no CAM_MAILBOXES_FILE): `cam {action}` "

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel
 
 from cam.core import placeholders
-from cam.core.mailboxes import MailboxConfig, MailboxError, load_mailboxes, mailbox_settings
+from cam.core.mailboxes import MailboxConfig, MailboxError, mailbox_settings
 from cam.core.ports import GatewayError
 from cam.core.settings import Settings
 from cam.gateways.hubspot import HubSpotCrm
@@ -63,15 +63,20 @@ class Preflight(BaseModel):
 Check = Callable[[], PreflightItem]
 
 
-def run_preflight(settings: Settings, *, extra: Sequence[Check] = ()) -> Preflight:
-    """Check every setting and connection live sending needs; `extra` adds the bot's own."""
+def run_preflight(
+    settings: Settings, mailboxes: Sequence[MailboxConfig], *, extra: Sequence[Check] = ()
+) -> Preflight:
+    """Check every setting and connection live sending needs; `extra` adds the bot's own.
+
+    `mailboxes` are the mailboxes file's, as the process read it (empty without one).
+    """
     items = [*_required_settings(settings)]
-    if settings.mailboxes_file is None:
+    if not mailboxes:
         items += [_smtp(settings), _imap(settings), _dkim(settings)]
     else:
         # Each listed mailbox on its own row; CAM_FROM and CAM_SMTP_* are not used then.
         items = [item for item in items if item.name != SENDER_ITEM]
-        items += [_mailbox(settings, mailbox) for mailbox in load_mailboxes(settings)]
+        items += [_mailbox(settings, mailbox) for mailbox in mailboxes]
     items += [_crm(settings)]
     items += [check() for check in extra]
     return Preflight(items=items)

@@ -18,11 +18,10 @@ from bot.cycle_requests import MANUAL_CYCLE_LEASE, MANUAL_CYCLE_TTL, RunRequest
 from bot.deps import Deps
 from bot.errors import Refused, refused, user_message
 from bot.event_payloads import CommandRefused
-from bot.listeners import switches
+from bot.listeners import reload, switches
 from bot.listeners.invocation import EPHEMERAL, Invocation, Subcommand, show
 from bot.request_session import in_request_session
 from cam import cycle
-from cam.bootstrap import cycle_config
 from cam.core import leases, state
 from cam.core.config import CAMCycleConfig
 from cam.core.db import unit_of_work
@@ -48,6 +47,7 @@ HELP = """*CAM commands*
 `/cam pause` / `/cam resume`: stop or restart all cycles and sends (approvers)
 `/cam pause &lt;mailbox&gt;` / `/cam resume &lt;mailbox&gt;`: stop or restart one mailbox
 `/cam restore &lt;email&gt; &lt;why&gt;`: lift a bounce or team suppression (approvers)
+`/cam reload`: read the mailboxes and snippets files again (approvers)
 `/cam help`: this list"""
 
 
@@ -118,7 +118,9 @@ def run(invocation: Invocation, ack: Ack, deps: Deps, session: Session) -> None:
         ack(text=f"`/cam run` takes `dry` or nothing.\n\n{HELP}", response_type=EPHEMERAL)
         return
     dry = invocation.args == ["dry"]
-    asked = cycle_requests.request_run(session, deps.settings, by=invocation.user, dry=dry)
+    asked = cycle_requests.request_run(
+        session, deps.settings, deps.config.process, by=invocation.user, dry=dry
+    )
     channel = f"<#{deps.settings.report_channel}>"
     if asked.outcome is not RunRequest.started or asked.config is None:
         _not_run(invocation, asked.outcome, ack, session, channel)
@@ -222,7 +224,7 @@ def post_digest(invocation: Invocation, ack: Ack, deps: Deps, session: Session) 
 
 def _count_digest(deps: Deps, kind: DigestKind) -> Digest:
     with unit_of_work(deps.session_factory) as session:
-        config = cycle_config(deps.settings, state.get_state(session))
+        config = deps.config.cycle_config(state.get_state(session))
         return build_digest(session, config=config, now=deps.clock(), kind=kind)
 
 
@@ -278,7 +280,7 @@ def preview(invocation: Invocation, ack: Ack, deps: Deps, session: Session) -> N
         shown = outreach_preview.next_message(
             session,
             settings=deps.settings,
-            config=cycle_config(deps.settings, current),
+            config=deps.config.cycle_config(current),
             paused=current.paused,
             now=deps.clock(),
             email=email,
@@ -304,4 +306,5 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "pause": switches.pause,
     "resume": switches.resume,
     "restore": switches.restore,
+    "reload": reload.reload,
 }

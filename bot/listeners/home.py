@@ -9,7 +9,6 @@ from slack_bolt import App
 from bot import queries
 from bot.blocks.home import home_view
 from bot.deps import Deps
-from cam.bootstrap import cycle_config
 from cam.core import state
 from cam.core.db import unit_of_work
 from cam.outreach.limits import limits_snapshot
@@ -31,6 +30,6 @@ def publish_home(deps: Deps, user: str, *, notice: str | None = None) -> None:
     """Build the Home from the database and publish it for `user`."""
     with unit_of_work(deps.session_factory) as session:
         status = queries.status(session, deps.next_run_time())
-        config = cycle_config(deps.settings, state.get_state(session))
+        config = deps.config.cycle_config(state.get_state(session))
         limits = limits_snapshot(session, config, deps.clock())
     deps.client.views_publish(user_id=user, view=home_view(status, limits, notice=notice))

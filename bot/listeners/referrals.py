@@ -23,7 +23,6 @@ from bot.listeners import card_guard, card_messages
 from bot.listeners.clicks import Clicked, clicked_of, tell
 from bot.payloads import CardAction
 from bot.signing import signer_of
-from cam.bootstrap import cycle_config
 from cam.core.db import unit_of_work
 from cam.core.state import get_state
 from cam.leads import referrals
@@ -65,7 +64,7 @@ def _act(deps: Deps, clicked: Clicked, value: object) -> None:
         if why is None:
             outcome = referrals.add_referral(
                 session,
-                cycle_config(settings, get_state(session)),
+                deps.config.cycle_config(get_state(session)),
                 reply_id=ref.reply_id,
                 by=clicked.user,
                 now=deps.clock(),

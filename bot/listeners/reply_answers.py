@@ -85,7 +85,7 @@ def _open(
     if who.may_answer:
         form, _config = answer_form.load_form(
             session,
-            deps.settings,
+            deps.config,
             reply_id=ref.reply_id,
             who=who,
             later_from=deps.clock() if later else None,
@@ -112,7 +112,7 @@ def switch_snippet(
     later = view.get("callback_id") == CallbackId.answer_later
     form, _config = answer_form.load_form(
         db_session,
-        deps.settings,
+        deps.config,
         reply_id=ref.reply_id,
         who=who,
         snippet=str(selected or ""),

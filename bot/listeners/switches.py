@@ -15,7 +15,6 @@ from bot.errors import Refused, user_message
 from bot.listeners import restore as restore_step
 from bot.listeners.invocation import EPHEMERAL, Invocation, require_approver, show
 from bot.preflight import bot_preflight
-from cam.bootstrap import cycle_config
 from cam.core import state
 from cam.core.db import unit_of_work
 from cam.escalation import go_live as go_live_requests
@@ -29,7 +28,7 @@ def check(invocation: Invocation, ack: Ack, deps: Deps, session: Session) -> Non
     ack(text=CHECKING, response_type=EPHEMERAL)
     deps.worker.submit(
         "check",
-        lambda: show(invocation, preflight_post(bot_preflight(deps.settings, deps.client))),
+        lambda: show(invocation, preflight_post(bot_preflight(deps))),
         on_error=lambda error: invocation.answer_later(user_message(error)),
     )
 
@@ -54,7 +53,7 @@ def go_live(invocation: Invocation, ack: Ack, deps: Deps, session: Session) -> N
 
 
 def _ask_to_go_live(invocation: Invocation, deps: Deps) -> None:
-    preflight = bot_preflight(deps.settings, deps.client)
+    preflight = bot_preflight(deps)
     if not preflight.ready:
         show(invocation, preflight_post(preflight, asked_to_go_live=True))
         return
@@ -116,7 +115,7 @@ def _set_mailbox_paused(
     key = invocation.args[0]
     verb = "pause" if paused else "resume"
     require_approver(invocation, deps, session, f"{verb} a mailbox")
-    config = cycle_config(deps.settings, state.get_state(session))
+    config = deps.config.cycle_config(state.get_state(session))
     keys = [sender.key for sender in config.senders()]
     if not config.mailboxes:
         raise Refused(f"This team sends from one mailbox: `/cam {verb}` alone {verb}s it.")

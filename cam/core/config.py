@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from cam.core.enums import SendMode
 from cam.core.mailboxes import DEFAULT_KEY, MailboxConfig, SenderProfile
@@ -76,6 +76,9 @@ class Sender(BaseModel):
 
 
 class CAMCycleConfig(BaseModel):
+    # Built once per process and shared by its threads (cam/bootstrap.py): never changed.
+    model_config = ConfigDict(frozen=True)
+
     max_new_leads_per_day: int = Field(default=500, ge=0)
     max_outreach_per_day: int = Field(default=30, ge=0)
     max_followups_per_day: int = Field(default=30, ge=0)

@@ -9,7 +9,7 @@ never sit in the file: it names the environment variable that holds each.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import time
 from email.utils import parseaddr
 from pathlib import Path
@@ -206,25 +206,18 @@ def _where(path: Path, loc: tuple[int | str, ...]) -> str:
     return f"mailboxes file {path}" + (f", line {line}" if line else "")
 
 
-def owners(settings: Settings) -> dict[str, str]:
+def owners(mailboxes: Sequence[MailboxConfig]) -> dict[str, str]:
     """Return each mailbox's owner (a Slack user ID the file's check let through), by key."""
-    if settings.mailboxes_file is None:
-        return {}
-    return {mailbox.key: mailbox.owner for mailbox in load_mailboxes(settings) if mailbox.owner}
+    return {mailbox.key: mailbox.owner for mailbox in mailboxes if mailbox.owner}
 
 
-def sender_profiles(settings: Settings) -> dict[str, SenderProfile]:
-    """Who signs each mailbox's mail, by key (the default mailbox's from the settings)."""
-    return {mailbox.key: mailbox.sender for mailbox in load_mailboxes(settings)}
-
-
-def owner_names(settings: Settings) -> dict[str, str] | None:
+def owner_names(mailboxes: Sequence[MailboxConfig]) -> dict[str, str] | None:
     """Each value an import's owner column may hold (key, address, owner), lower case, to its
     mailbox key; None without a mailboxes file (the one mailbox takes every lead)."""
-    if settings.mailboxes_file is None:
+    if not mailboxes:
         return None
     names: dict[str, str] = {}
-    for mailbox in load_mailboxes(settings):
+    for mailbox in mailboxes:
         for name in (mailbox.key, mailbox.address, mailbox.owner):
             if name:
                 names[name.lower()] = mailbox.key

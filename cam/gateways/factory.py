@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from cam.core.mailboxes import load_mailboxes, mailbox_settings
+from collections.abc import Sequence
+
+from cam.core.mailboxes import MailboxConfig, mailbox_settings
 from cam.core.ports import (
     CrmSyncer,
     EmailSender,
@@ -20,34 +22,30 @@ from cam.gateways.smtp import SmtpEmailSender
 from cam.gateways.webhook import WebhookCrm
 
 
-def build_gateways(settings: Settings) -> Gateways:
-    """Return the gateways the settings configure: one SMTP and IMAP pair per mailbox.
+def build_gateways(settings: Settings, mailboxes: Sequence[MailboxConfig]) -> Gateways:
+    """Return the gateways the settings configure: one SMTP and IMAP pair per mailbox of the
+    mailboxes file (`mailboxes`, read once by the process; empty without one).
 
-    Raise `MailboxError` when the mailboxes file cannot be used (named line or variable).
+    Raise `MailboxError` when a mailbox's password variable is not set (named with its line).
     """
-    mailboxes = {}
-    if settings.mailboxes_file is not None:
-        for mailbox in load_mailboxes(settings):
-            seen_as = mailbox_settings(settings, mailbox)
-            mailboxes[mailbox.key] = MailboxGateways(email=_email(seen_as), inbox=_inbox(seen_as))
+    pairs = {}
+    for mailbox in mailboxes:
+        seen_as = mailbox_settings(settings, mailbox)
+        pairs[mailbox.key] = MailboxGateways(email=_email(seen_as), inbox=_inbox(seen_as))
     return Gateways(
         email=_email(settings),
         inbox=_inbox(settings),
         social=_social(settings),
         crm=_crm(settings),
-        mailboxes=mailboxes,
+        mailboxes=pairs,
     )
 
 
-def sent_folders(settings: Settings) -> list[InboxReader]:
+def sent_folders(settings: Settings, mailboxes: Sequence[MailboxConfig]) -> list[InboxReader]:
     """A reader of each mailbox's Sent folder (`CAM_IMAP_SENT_FOLDER`), where it has IMAP."""
     if not settings.imap_sent_folder:
         return []
-    accounts = (
-        [mailbox_settings(settings, mailbox) for mailbox in load_mailboxes(settings)]
-        if settings.mailboxes_file is not None
-        else [settings]
-    )
+    accounts = [mailbox_settings(settings, mailbox) for mailbox in mailboxes] or [settings]
     return [
         ImapInboxReader(account.model_copy(update={"imap_folder": settings.imap_sent_folder}))
         for account in accounts

@@ -13,55 +13,16 @@ from __future__ import annotations
 
 import re
 
+from cam.replies import languages
 from cam.replies.features import fold, load_lexicon
 from cam.replies.phrases import PhraseMatch
 
 # Words that thank or confirm receipt, and the small words around them, in our seven languages.
-_THANKS_AND_RECEIPT = frozenset(
-    re.findall(
-        r"\w+",
-        # English
-        "thanks thank you thx ty many much very for the your this that info information email"
-        " e mail message note update reaching out received receipt noted got it ok okay k"
-        " acknowledged appreciated appreciate cheers with duly well all"
-        # German
-        " danke dank vielen besten herzlichen fur die ihre deine info infos information"
-        " informationen nachricht mail erhalten habe hab ich ist angekommen zur kenntnis genommen"
-        " okay alles klar"
-        # French
-        " merci pour l la les votre ton message mail courriel bien recu recue note c est je prends"
-        " j en ai pris beaucoup"
-        # Spanish
-        " gracias muchas por el su tu informacion mensaje correo recibido recibida anotado tomo"
-        " nota vale"
-        # Dutch
-        " dank bedankt je u wel voor de het informatie bericht ontvangen goed genoteerd oke"
-        # Italian
-        " grazie mille per il informazione informazioni messaggio ricevuto ricevuta preso"
-        # Portuguese
-        " obrigado obrigada muito pela pelo a o informacao mensagem recebido recebida tomei",
-    )
-)
+_THANKS_AND_RECEIPT = languages.words(lambda pack: pack.acknowledgement.words)
 # Words that say it: at least one must be there ("for the info" alone is not a reply).
-_SAYS_IT = frozenset(
-    re.findall(
-        r"\w+",
-        "thanks thank thx ty received noted got ok okay acknowledged appreciated cheers danke dank"
-        " erhalten angekommen kenntnis merci recu recue note gracias recibido recibida anotado nota"
-        " bedankt ontvangen genoteerd oke grazie ricevuto ricevuta obrigado obrigada recebido"
-        " recebida",
-    )
-)
+_SAYS_IT = languages.words(lambda pack: pack.acknowledgement.says_it)
 # Greetings and sign-offs that may open or close an acknowledgement, with a name after them.
-_AROUND = frozenset(
-    re.findall(
-        r"\w+",
-        "hi hello hey dear hallo guten tag morgen moin bonjour salut hola buenos buenas dias tardes"
-        " hoi beste goedemorgen goedemiddag ciao buongiorno buonasera ola bom dia boa tarde best"
-        " regards kind br gruss grusse viele lg mfg cordialement saludos saludo un groet"
-        " groeten cordiali saluti cumprimentos abraco",
-    )
-)
+_AROUND = languages.words(lambda pack: pack.acknowledgement.around)
 # Longer than this, a reply says more than thanks.
 MAX_WORDS = 14
 # Capitalised words taken as a name ("thanks Maya", "Gruß M. Hahn"); the first word ("Absolutely,

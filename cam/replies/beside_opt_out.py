@@ -11,8 +11,10 @@ also declines ("not interested, take me off") or asks where we got the address o
 What counts, read sentence by sentence on what is left once every clause holding an opt-out
 phrase is set apart: a request (`speech_acts.requests`) naming a next step (a call, a demo, a
 trial, a proposal, a time) is `interested`; a question or a request where the offer is named
-(its price, how it works, a trial, references, terms, material) is `question`. "How are you
-different from the last ten vendors? Unsubscribe me." names nothing of the offer: the opt-out
+(its price, how it works, a trial, references, terms, material) is `question`, and so is any
+other question a person would answer ("do you have a partner in Vienna?"), since the sequence
+stops either way and only the team's click can lose them for good. A reproach in question form
+("why do you keep writing? remove me", "how many times…") is part of the opt-out, which
 stands. Deterministic: no model is asked.
 """
 
@@ -26,7 +28,7 @@ from cam.core.models import ReplyClass
 from cam.replies import data_requests, explain, phrases
 from cam.replies.features import fold, load_lexicon, sentences, tokens, words
 from cam.replies.next_steps import NEXT_STEP, next_step_asked
-from cam.replies.speech_acts import asks, requests
+from cam.replies.speech_acts import Openers, asks, opens_with, requests
 
 # What a question about the offer names: the next steps, and what one asks before taking one.
 OFFER = NEXT_STEP | {
@@ -40,6 +42,47 @@ OFFER = NEXT_STEP | {
 }
 # What declines: with one of these, the opt-out phrase is meant ("not interested, remove me").
 DECLINES = frozenset({"!interest", "decline", "satisfied", "chose"})
+# Questions that reproach rather than ask: beside an opt-out phrase they are part of it.
+_REPROACHES = Openers.of(
+    tuple(entry.split())
+    for entry in (
+        "why",
+        "how many",
+        "how often",
+        "how dare",
+        "who do you think",
+        "are you serious",
+        "are you kidding",
+        "what part of",
+        "what don t you",
+        "what do you not",
+        "do you ever",
+        "warum",
+        "wieso",
+        "weshalb",
+        "wozu",
+        "wie oft",
+        "wie viele",
+        "soll das",
+        "pourquoi",
+        "combien de fois",
+        "c est une blague",
+        "por que",
+        "para que",
+        "cuantas veces",
+        "es una broma",
+        "perche",
+        "quante volte",
+        "e uno scherzo",
+        "porque",
+        "porqu*",
+        "para que",
+        "quantas vezes",
+        "waarom",
+        "hoe vaak",
+        "hoeveel keer",
+    )
+)
 # Where a clause ends, and the words that turn from an opt-out to something else.
 _CLAUSES = re.compile(r"[.!?;,\n]+")
 _TURNS = re.compile(
@@ -84,6 +127,11 @@ def request_beside(written: str) -> Beside | None:
         for sentence in read:
             if asks(sentence, openers) or requests(sentence, openers, imperatives):
                 return _found(ReplyClass.question, sentence.words, written)
+    for sentence in read:
+        # Any other question still wants an answer ("take me off the webinar list; do you have
+        # a partner in Vienna?"), unless it is a reproach ("why do you keep writing?").
+        if sentence.question_mark and not opens_with(sentence.words, _REPROACHES):
+            return _found(ReplyClass.question, sentence.words, written)
     return None
 
 

@@ -18,9 +18,9 @@ from datetime import date, timedelta
 
 from babel import Locale
 
+from cam.replies import languages
 from cam.replies.features import fold
 
-LANGUAGES = ("en", "de", "fr", "es", "nl", "it", "pt")
 # How far ahead a return date may lie, and how near an unanchored date must be.
 MAX_AHEAD = timedelta(days=366)
 NEAR_AHEAD = timedelta(days=120)
@@ -37,7 +37,7 @@ def _forms(name: str) -> set[str]:
 def _cldr_names(kind: str, *, abbreviations: bool) -> dict[str, int]:
     """Month (1-12) or weekday (0 = Monday) numbers by name, in every language and form."""
     names: dict[str, int] = {}
-    for language in LANGUAGES:
+    for language in languages.CODES:
         table = getattr(Locale.parse(language), kind)
         for context in ("format", "stand-alone"):
             widths = ("wide", "abbreviated") if abbreviations else ("wide",)
@@ -54,7 +54,7 @@ def _cldr_names(kind: str, *, abbreviations: bool) -> dict[str, int]:
 def _relative() -> dict[str, timedelta | None]:
     """CLDR's "tomorrow", "the day after", and "next week" (None: Monday of next week)."""
     words: dict[str, timedelta | None] = {}
-    for language in LANGUAGES:
+    for language in languages.CODES:
         fields = Locale.parse(language)._data["date_fields"]
         for offset in (1, 2):
             if (word := fields["day"]["relative"].get(offset)) is not None:

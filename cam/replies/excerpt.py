@@ -5,25 +5,16 @@ from __future__ import annotations
 
 import re
 
+from cam.replies import languages
 from cam.replies.mail_text import strip_quoted
 
 MAX_CHARS = 700
 # Where a signature starts: the RFC 3676 delimiter, a mobile footer, or a sign-off on its own
-# line (the seven languages the classifier reads).
+# line, in each language's form (`languages`).
 _SIGNATURE = re.compile(
     r"^(?:-- ?$"
-    r"|sent from .{0,40}$|get outlook for .{0,20}$|von meinem .{0,40}gesendet$"
-    r"|gesendet von .{0,40}$|envoy[ée] de(?:puis)? (?:mon )?.{0,40}$|enviado desde .{0,40}$"
-    r"|verzonden (?:vanaf|met) .{0,40}$|inviato da .{0,40}$|enviado do .{0,40}$"
-    r"|(?:best|kind|warm|many thanks and|with best|thanks and)? ?regards,?$|best,?$|cheers,?$"
-    r"|thanks,?$|thank you,?$|many thanks,?$|sincerely,?$|yours(?: truly| sincerely)?,?$"
-    r"|all the best,?$|mit freundlichen gr(?:ü|ue)(?:ß|ss)en,?$|mfg,?$"
-    r"|(?:viele|beste|liebe|herzliche|freundliche)? ?gr(?:ü|ue)(?:ß|ss)e?,?$|lg,?$|danke,?$"
-    r"|cordialement,?$|bien (?:à vous|cordialement),?$|salutations,?$|amicalement,?$|merci,?$"
-    r"|saludos(?: cordiales)?,?$|un saludo,?$|atentamente,?$|un abrazo,?$|gracias,?$"
-    r"|met vriendelijke groet(?:en)?,?$|(?:vriendelijke )?groet(?:en|jes)?,?$|mvg,?$|gr,?$"
-    r"|bedankt,?$|cordiali saluti,?$|distinti saluti,?$|saluti,?$|a presto,?$|grazie,?$"
-    r"|atenciosamente,?$|cumprimentos,?$|abra[çc]os?,?$|abs,?$|att,?$|obrigad[oa],?$)",
+    rf"|(?:{languages.alternatives(lambda pack: pack.signature.phone_footer)})$"
+    rf"|(?:{languages.alternatives(lambda pack: pack.signature.sign_off)}),?$)",
     re.IGNORECASE,
 )
 

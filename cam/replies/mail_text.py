@@ -5,28 +5,27 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from cam.replies import languages
+
 # Keep at most this much decoded text of one message.
 MAX_TEXT_CHARS = 20_000
 
 # Where the quoted earlier message starts in a reply: a mail client's attribution line (which
-# a client may wrap once) or header block, in English, German, French, Spanish, Dutch, Italian
-# and Portuguese. A header block in another language than English counts only with its date line
-# ("Von: ...\nGesendet:"), as "De:" or "Da:" may start a line of prose.
+# a client may wrap once) or header block, in each language's form (`languages`). A header block
+# in another language than English counts only with its date line ("Von: ...\nGesendet:"), as
+# "De:" or "Da:" may start a line of prose.
 _LINE = r"[^\n]{0,200}(?:\n[^\n]{0,200})?"
+_ATTRIBUTIONS = "|".join(
+    rf"{form.opens} {_LINE}{form.closes}\s*$"
+    for form in languages.gather(lambda pack: pack.quote.attribution)
+)
 _QUOTE_START = re.compile(
-    rf"^(?:On {_LINE}wrote:\s*$"
-    rf"|Am {_LINE}schrieb [^\n]{{0,100}}:\s*$"
-    rf"|Le {_LINE}a écrit\s*:\s*$"
-    rf"|El {_LINE}escribi[óo]\s*:\s*$"
-    rf"|Op {_LINE}schreef [^\n]{{0,100}}:\s*$"
-    rf"|Il {_LINE}ha scritto\s*:\s*$"
-    rf"|Em {_LINE}escreveu\s*:\s*$"
-    r"|-{2,}\s*(?:Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original"
-    r"|Oorspronkelijk bericht|Messaggio originale|Mensagem original)\s*-{2,}"
+    rf"^(?:{_ATTRIBUTIONS}"
+    rf"|-{{2,}}\s*(?:{languages.alternatives(lambda pack: pack.quote.original_message)})\s*-{{2,}}"
     r"|_{10,}\s*$"
-    r"|From:\s.+$"
-    r"|(?:Von|De|Van|Da)\s?:\s.+\n(?:.*\n)?\s*(?:Gesendet|Envoyé|Enviad[oa](?: el| em)?|Verzonden"
-    r"|Inviato|Data|Datum|Date|Sent)\s?:)",
+    rf"|(?:{languages.alternatives(lambda pack: pack.quote.header_alone)}):\s.+$"
+    rf"|(?:{languages.alternatives(lambda pack: pack.quote.header_from)})\s?:\s.+\n(?:.*\n)?\s*"
+    rf"(?:{languages.alternatives(lambda pack: pack.quote.header_sent)})\s?:)",
     re.IGNORECASE | re.MULTILINE,
 )
 

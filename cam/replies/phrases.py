@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from cam.replies import scope
+from cam.replies import languages, scope
 from cam.replies.alternation import compile_phrases
 from cam.replies.features import fold
 
@@ -31,9 +31,8 @@ class PhraseMatch:
 
 # A subject that starts with a removal request, or ("stop", "baja") is nothing else.
 _SUBJECT = re.compile(
-    r"^\s*(?:unsubscrib\w*|remove\s+me|opt[\s-]?out|abmeld\w*|austragen|desabonn\w*"
-    r"|desinscri\w*|darse\s+de\s+baja|afmelden|uitschrijven|cancellami|disiscri\w*"
-    r"|descadastr\w*)\b|^\s*(?:stop|baja|remove)\s*[.!]*\s*$"
+    rf"^\s*(?:{languages.alternatives(lambda pack: pack.opt_out.subject)})\b"
+    rf"|^\s*(?:{languages.alternatives(lambda pack: pack.opt_out.subject_alone)})\s*[.!]*\s*$"
 )
 
 # GDPR Art. 17 (erasure) and Art. 21 (objection to direct marketing), in any language; an
@@ -86,15 +85,7 @@ _COMPLAINT = compile_phrases(
 )
 
 # "I never asked for these emails": unsolicited mail named as such, in one sentence.
-_NEVER_ASKED = compile_phrases(
-    r"\bnever\s+(?:asked|signed\s+up|subscribed|requested|agreed|opted\s+in|consented)",
-    r"\bnie\s+(?:angefordert|zugestimmt|bestellt|eingewilligt|angemeldet|abonniert)",
-    r"\bjamais\s+(?:demande|inscrit|consenti|accepte|abonne)",
-    r"\bnunca\s+(?:pedi|solicite|me\s+suscribi|me\s+inscribi|di\s+mi|acepte|autorice)",
-    r"\bnooit\s+(?:om\b|aangemeld|ingeschreven|toestemming|gevraagd)",
-    r"\bmai\s+(?:chiesto|iscritto|richiesto|acconsentito|autorizzato)",
-    r"\bnunca\s+(?:solicitei|me\s+inscrevi|autorizei|aceitei|consenti)",
-)
+_NEVER_ASKED = compile_phrases(*languages.gather(lambda pack: pack.opt_out.never_asked))
 _MAIL_WORDS = compile_phrases(
     r"\b(?:e-?mails?|mails|messages?|newsletters?|nachrichten|zusendungen|werbung|courriels"
     r"|correos?|mensajes|berichten|mailtjes|messaggi|mensagens|comunicacoes|this|these|dies\w*"
@@ -361,22 +352,7 @@ def _read_opt_out(subject: str, written: str) -> OptOutReading:
 
 
 # A reply meant for someone else, or from someone who does not know us: it decides nothing.
-_MISDIRECTED = compile_phrases(
-    r"\b(?:meant|intended)\s+for\s+someone\s+else\b|\bwrong\s+(?:person|recipient|contact"
-    r"|address|thread|[a-z]+\s+altogether)\b|\bwho\s+(?:is\s+this|are\s+you)\b"
-    r"|\b(?:you'?ve|you\s+have)\s+got\s+the\s+wrong\b|\bdo\s+i\s+know\s+you\b"
-    r"|\b(?:did|have)\s+we\s+(?:ever\s+)?(?:spoken|speak|talked|talk|met|meet)\s+before\b",
-    r"\bkennen\s+wir\s+uns\b|\bon\s+se\s+conna[iî]t\b|\bnos\s+conocemos\b"
-    r"|\bci\s+conosciamo\b|\bconhecemo-?\s*nos\b|\bkennen\s+wij\s+elkaar\b",
-    r"\bnicht\s+fur\s+mich\s+(?:bestimmt|gedacht)\b|\bfalsche[nr]?\s+(?:person|empfanger"
-    r"|ansprechpartner)\b|\bwer\s+sind\s+sie\b|\bda\s+sind\s+sie\s+bei\s+mir\s+falsch\b",
-    r"\bne\s+m'?\s*etait\s+pas\s+destine|\bmauvaise\s+personne\b|\bqui\s+etes-?\s*vous\b",
-    r"\bequivocad[oa]\s+de\s+persona\b|\bpersona\s+equivocada\b|\bquien\s+(?:eres|es\s+usted)\b",
-    r"\bniet\s+voor\s+mij\s+bedoeld\b|\bverkeerde\s+persoon\b|\bmet\s+wie\s+spreek\s+ik\b",
-    r"\bpersona\s+sbagliata\b|\bsbagliato\s+persona\b|\bchi\s+(?:e|sei|parla)\s*\?"
-    r"|\bchi\s+e\s+lei\b",
-    r"\bpessoa\s+errada\b|\bquem\s+(?:fala|e\s+voce|sao\s+voces)\b",
-)
+_MISDIRECTED = compile_phrases(*languages.gather(lambda pack: pack.misdirected.phrases))
 # Longer than this, a reply says more than that it went astray.
 MISDIRECTED_CHARS = 240
 

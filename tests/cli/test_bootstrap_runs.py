@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 from sqlalchemy import text
 
-from cam.bootstrap import Runtime, cycle_config, sender_domain
+from cam.bootstrap import ProcessConfig, Runtime, sender_domain
 from cam.core.config import default_safety_settings
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import Approval, ApprovalKind, ApprovalStatus, Channel, CycleRun, RuntimeState
@@ -42,25 +42,26 @@ def test_runtime_and_cycle_config_follow_settings_and_state(db_url: str, tmp_pat
         CAM_SECRET_KEY=SecretStr("k1"),
         CAM_CAMPAIGN_FILE=tmp_path / "c.toml",
     )
-    with Runtime(settings) as runtime:
+    with Runtime(ProcessConfig.load(settings)) as runtime:
         assert runtime.settings is settings
         assert not runtime.gateways.email.configured
         with unit_of_work(runtime.session_factory) as session:
             assert session.execute(text("select 1")).scalar() == 1
-            config = cycle_config(settings, get_state(session))
+            config = runtime.config.cycle_config(get_state(session))
         assert config.dry_run is True
         assert (config.timezone, config.sender_domain) == ("Europe/Berlin", "acme.com")
         assert config.secret_key.get_secret_value() == "k1"
         assert config.campaign_file == tmp_path / "c.toml"
         assert config.reply_rules_file == settings.replies_file
         with unit_of_work(runtime.session_factory) as session:
-            config = cycle_config(settings, set_dry_run(session, dry_run=False, by="U1"))
+            config = runtime.config.cycle_config(set_dry_run(session, dry_run=False, by="U1"))
         assert config.dry_run is False
 
 
 def test_runtime_takes_given_gateways(db_url: str) -> None:
     given = Gateways(NoopEmailSender(), NoopInboxReader(), NoopSocialPoster(), NoopCrmSyncer())
-    with Runtime(Settings(DATABASE_URL=db_url), gateways=given) as runtime:
+    config = ProcessConfig.load(Settings(DATABASE_URL=db_url))
+    with Runtime(config, gateways=given) as runtime:
         assert runtime.gateways is given
 
 
@@ -106,7 +107,7 @@ def test_safety_limits_come_from_settings() -> None:
         CAM_BLOCKED_DOMAINS="Rival.com, @gmail.com,",
         CAM_MAX_OUTREACH_PER_DAY=12,
     )
-    config = cycle_config(settings, RuntimeState(dry_run=True, paused=False))
+    config = ProcessConfig.load(settings).cycle_config(RuntimeState(dry_run=True, paused=False))
     email = config.safety_settings.channels[Channel.email]
     assert (email.daily_cap, email.hourly_cap, email.warmup_start) == (40, 8, 5)
     assert email.cap_on_day(0) == 5
@@ -119,7 +120,7 @@ def test_safety_limits_come_from_settings() -> None:
 
 
 def test_defaults_are_the_conservative_limits() -> None:
-    config = cycle_config(Settings(), RuntimeState(dry_run=True, paused=False))
+    config = ProcessConfig.load(Settings()).cycle_config(RuntimeState(dry_run=True, paused=False))
     assert config.safety_settings == default_safety_settings()
 
 

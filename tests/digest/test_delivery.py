@@ -178,7 +178,7 @@ def scheduler(fake_slack, sessions, db_url, clock, instance, **extra) -> BotSche
     return BotScheduler(
         settings,
         sessions,
-        build_gateways(settings),
+        build_gateways(settings, []),
         Notifier(client, sessions, settings, clock=clock),
         instance=instance,
         clock=clock,

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from bot.app import web_client
 from bot.ids import ActionId
+from bot.live_config import LiveConfig
 from bot.notifier import Notifier
 from bot.payloads import ReplyRef
 from bot.settings import BotSettings
@@ -75,6 +76,7 @@ class BotParts(Protocol):
     slack: SignedSlack
     fake_slack: FakeSlack
     settings: BotSettings
+    config: LiveConfig
     sessions: SessionFactory
 
 
@@ -120,7 +122,7 @@ def post_reply_card(
 
 
 def notifier(bot: BotParts) -> Notifier:
-    return Notifier(web_client(bot.settings), bot.sessions, bot.settings)
+    return Notifier(web_client(bot.settings), bot.sessions, bot.settings, config=bot.config)
 
 
 def open_modal(bot: BotParts, card: Card, user: str) -> dict[str, Any] | None:

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from bot.ids import ActionId
 from bot.payloads import ReplyRef
 from bot.scheduler import BotScheduler
-from cam.bootstrap import cycle_config
 from cam.core.context import CycleContext
 from cam.core.db import unit_of_work
 from cam.core.models import Answer, Lead, Notification, NotificationTopic, Reply, ReplyClass
@@ -81,7 +80,7 @@ def absence_mail(until: str, written: datetime, *, sender: str = PROSPECT) -> by
 def read_mail(bot: BotParts, imap: ImapServer, clock: Clock) -> CAMCycleReport:
     """Read Maya's inbox as the reply phase does, at the clock's time."""
     with unit_of_work(bot.sessions) as session:
-        config = cycle_config(bot.settings, get_state(session))
+        config = bot.config.cycle_config(get_state(session))
     inbox = ImapInboxReader(imap.settings())
     ctx = CycleContext(
         config=config,
@@ -207,7 +206,7 @@ def schedulers(bot: RunningBot, clock: Clock, *names: str) -> list[BotScheduler]
         BotScheduler(
             bot.settings,
             bot.sessions,
-            build_gateways(bot.settings),
+            build_gateways(bot.settings, bot.config.process.mailboxes),
             notifier(bot),
             instance=name,
             clock=clock,

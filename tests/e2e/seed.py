@@ -28,7 +28,8 @@ from tests.escalation.helpers import add_lead, cycle_context
 
 def deliver(bot: RunningBot) -> int:
     """Post what the engine queued, as the notifier does; return how many posts went out."""
-    return Notifier(web_client(bot.settings), bot.sessions, bot.settings).deliver_pending()
+    notifier = Notifier(web_client(bot.settings), bot.sessions, bot.settings, config=bot.config)
+    return notifier.deliver_pending()
 
 
 def hot_lead_approval(bot: RunningBot, email: str = "ada@acme.example", **fields: str) -> int:

@@ -25,12 +25,12 @@ from slack_sdk.signature import SignatureVerifier
 from waitress.server import create_server
 
 from bot.app import create_app
+from bot.live_config import LiveConfig
 from bot.routes import make_wsgi_app
 from bot.settings import BotSettings
 from bot.worker import Worker
 from cam.core.db import SessionFactory
 from cam.core.models import utcnow
-from cam.gateways.factory import build_gateways
 from tests.fakes.slack_api import Call, FakeSlack
 from tests.gateways.crm_server import TOKEN as CRM_TOKEN
 from tests.gateways.crm_server import FakeCrm, running_fake_crm
@@ -248,6 +248,8 @@ class RunningBot:
     fake_slack: FakeSlack
     crm: FakeCrm
     settings: BotSettings
+    # What the bot read from its files: a test's notifier or scheduler shares it, as in cam-bot.
+    config: LiveConfig
     sessions: SessionFactory
     worker: Worker
 
@@ -274,8 +276,8 @@ def start_bot(
             settings = settings_for(fake_slack, db_url, **(crm | extra))
             worker = Worker()
             stack.callback(worker.shutdown)
-            gateways = build_gateways(settings)
-            app = create_app(settings, sessions, gateways=gateways, worker=worker, clock=clock)
+            config = LiveConfig(settings)
+            app = create_app(settings, sessions, config=config, worker=worker, clock=clock)
             base = stack.enter_context(serve_wsgi(make_wsgi_app(app, settings, sessions)))
             stack.callback(worker.wait_idle, 30)
             url = f"{base}/slack/events"
@@ -285,6 +287,7 @@ def start_bot(
                 fake_slack=fake_slack,
                 crm=fake_crm,
                 settings=settings,
+                config=config,
                 sessions=sessions,
                 worker=worker,
             )

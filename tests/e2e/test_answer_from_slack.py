@@ -277,7 +277,7 @@ def test_the_owner_is_reminded_once_of_an_interested_reply_left_unanswered(
         BotScheduler(
             team.settings,
             team.sessions,
-            build_gateways(team.settings),
+            build_gateways(team.settings, team.config.process.mailboxes),
             notifier(team),
             instance=name,
             clock=lambda: later,

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.event_payloads import CommandRefused
-from cam.bootstrap import cycle_config
 from cam.cli import app as cli_app
 from cam.core.db import unit_of_work
 from cam.core.models import Event, MailboxState, SendQuota, utcnow
@@ -167,7 +166,7 @@ def test_preview_shows_the_leads_mailbox_its_from_and_its_window(
     assert f"<!date^{int(thursday_0830.timestamp())}^" in maya
 
     with unit_of_work(bot.sessions) as session:
-        config = cycle_config(bot.settings, get_state(session))
+        config = bot.config.cycle_config(get_state(session))
         sender_mailboxes.set_paused(session, config, "jonas", paused=True, by=APPROVER)
     jonas = shown(bot.slack.command("preview bo@south.example", user=OUTSIDER).json)
     assert "*From*\\nJonas Berg &lt;jonas@acme.example&gt;" in jonas

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.settings import BotSettings
-from cam.bootstrap import cycle_config
+from cam.bootstrap import ProcessConfig
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import (
     Campaign,
@@ -125,7 +125,7 @@ def send(bot: RunningBot, at: datetime) -> None:
     report = run_send_pass(
         live_config(Caps(daily=10, per_domain=10), bot.settings),
         session_factory=bot.sessions,
-        gateways=build_gateways(bot.settings),
+        gateways=build_gateways(bot.settings, bot.config.process.mailboxes),
         clock=lambda: at,
     )
     assert report.outreach_sent == 1, report.errors
@@ -234,7 +234,7 @@ def test_when_and_what_holds_it_back_follow_the_lead_and_the_state(
         shown_preview = preview.next_message(
             session,
             settings=settings_for_preview,
-            config=cycle_config(settings_for_preview, state),
+            config=ProcessConfig.load(settings_for_preview).cycle_config(state),
             paused=state.paused,
             now=now,
             email="ny@acme.example",

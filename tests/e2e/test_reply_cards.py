@@ -103,8 +103,9 @@ def watched(
             # then (test_reply_watcher.py proves IDLE alone, with an hour between polls).
             CAM_REPLY_POLL_SECONDS="2",
         )
-        notifier = Notifier(web_client(bot.settings), bot.sessions, bot.settings)
-        scheduler = BotScheduler(bot.settings, bot.sessions, build_gateways(bot.settings), notifier)
+        notifier = Notifier(web_client(bot.settings), bot.sessions, bot.settings, config=bot.config)
+        gateways = build_gateways(bot.settings, bot.config.process.mailboxes)
+        scheduler = BotScheduler(bot.settings, bot.sessions, gateways, notifier)
         [watcher] = scheduler.watchers
         watcher.start()
         try:

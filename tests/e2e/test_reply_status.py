@@ -54,8 +54,9 @@ def watching_team(
         )
         team.file.write_text(f'{head}key = "jonas"{jonas}')
         bot = start_bot(CAM_MAILBOXES_FILE=str(team.file), CAM_REPLY_POLL_SECONDS="2")
-        notifier = Notifier(web_client(bot.settings), bot.sessions, bot.settings)
-        scheduler = BotScheduler(bot.settings, bot.sessions, build_gateways(bot.settings), notifier)
+        notifier = Notifier(web_client(bot.settings), bot.sessions, bot.settings, config=bot.config)
+        gateways = build_gateways(bot.settings, bot.config.process.mailboxes)
+        scheduler = BotScheduler(bot.settings, bot.sessions, gateways, notifier)
         assert len(scheduler.watchers) == 2
         for watcher in scheduler.watchers:
             watcher.start()

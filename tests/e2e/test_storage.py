@@ -15,7 +15,6 @@ from bot.app import create_app
 from bot.routes import make_wsgi_app
 from bot.worker import Worker
 from cam.core.db import make_engine, session_factory, upgrade
-from cam.gateways.factory import build_gateways
 from tests.e2e.slack_client import APPROVER, SignedSlack, serve_wsgi, settings_for
 from tests.fakes.slack_api import FakeSlack
 
@@ -27,7 +26,7 @@ def bot_on(url: str, fake_slack: FakeSlack) -> Iterator[tuple[str, SignedSlack]]
     engine = make_engine(url)
     sessions = session_factory(engine)
     worker = Worker()
-    app = create_app(settings, sessions, gateways=build_gateways(settings), worker=worker)
+    app = create_app(settings, sessions, worker=worker)
     try:
         with serve_wsgi(make_wsgi_app(app, settings, sessions)) as base:
             yield base, SignedSlack(f"{base}/slack/events")

@@ -10,7 +10,7 @@ from email.utils import format_datetime, make_msgid
 
 from sqlalchemy import select
 
-from cam.bootstrap import Runtime, cycle_config
+from cam.bootstrap import ProcessConfig, Runtime
 from cam.core.db import unit_of_work
 from cam.core.models import Approval, ApprovalStatus, Lead, LeadStatus, Reply, ReplyClass
 from cam.core.state import get_state, set_dry_run
@@ -71,13 +71,13 @@ def test_import_send_reply_escalate_and_sync_once(
             hubspot_token=TOKEN,
             hubspot_base_url=crm.url,
         )
-        with Runtime(settings) as runtime:
+        with Runtime(ProcessConfig.load(settings)) as runtime:
             sessions = runtime.session_factory
             assert runtime.gateways.not_configured() == []
             assert import_leads(sessions, leads_csv).imported == 1
             with unit_of_work(sessions) as session:
                 set_dry_run(session, dry_run=False, by="U_ANA", now=clock())
-                config = cycle_config(settings, get_state(session))
+                config = runtime.config.cycle_config(get_state(session))
 
             first = run_daily_cam_cycle(
                 config, session_factory=sessions, gateways=runtime.gateways, clock=clock

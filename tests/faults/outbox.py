@@ -17,7 +17,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
-from cam.bootstrap import Runtime, sender_domain
+from cam.bootstrap import ProcessConfig, Runtime, sender_domain
 from cam.core.config import CAMCycleConfig, ChannelLimitConfig, SafetySettings, SendWindow
 from cam.core.models import Campaign, CampaignStep, Channel, Lead, LeadStatus, OutreachMessage
 from cam.core.settings import Settings
@@ -136,7 +136,7 @@ def send_until_idle(
     The clock starts at `clock_start` and runs at real speed; the fault tests kill the process.
     """
     clock = moving_clock(clock_start, time_module.monotonic)
-    with Runtime(settings) as runtime:
+    with Runtime(ProcessConfig.load(settings)) as runtime:
         while True:
             report = run_send_pass(
                 config,

@@ -103,7 +103,7 @@ def test_template_reaching_for_python_internals_fails_only_its_message(
     report = run_send_pass(
         live_config(Caps(daily=10, per_domain=10), settings),
         session_factory=sessions,
-        gateways=build_gateways(settings),
+        gateways=build_gateways(settings, []),
         clock=lambda: BASE,
     )
 

@@ -122,7 +122,7 @@ def test_sigkill_never_sends_twice_nor_loses_a_message(db_url: str, smtp: SmtpSe
     recovery = run_send_pass(
         live_config(CAPS, settings),
         session_factory=sessions,
-        gateways=build_gateways(settings),
+        gateways=build_gateways(settings, []),
         clock=lambda: last_clock + CLAIM_LEASE + timedelta(minutes=2),
         rng=random.Random(seed),
     )

@@ -204,7 +204,7 @@ def test_database_lost_between_accept_and_commit_never_resends(
     smtp.handler.delay = 3.0
     settings = smtp.settings(database_url=cluster.url)
     config = live_config(caps, settings)
-    gateways = build_gateways(settings)
+    gateways = build_gateways(settings, [])
     sessions = session_factory(engine)
 
     def send_pass(at: datetime) -> CAMCycleReport:

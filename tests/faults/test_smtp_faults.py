@@ -33,7 +33,7 @@ def send_pass(settings: Settings, sessions: SessionFactory, at: datetime) -> CAM
     return run_send_pass(
         live_config(CAPS, settings),
         session_factory=sessions,
-        gateways=build_gateways(settings),
+        gateways=build_gateways(settings, []),
         clock=lambda: at,
     )
 

@@ -138,13 +138,15 @@ def test_factory_picks_hubspot_then_webhook_then_nothing():
         return Settings(_env_file=None, **env)
 
     both = build_gateways(
-        settings(CAM_HUBSPOT_TOKEN="t", CAM_CRM_WEBHOOK_URL="https://crm.example/hook")
+        settings(CAM_HUBSPOT_TOKEN="t", CAM_CRM_WEBHOOK_URL="https://crm.example/hook"), []
     )
     assert isinstance(both.crm, HubSpotCrm)
-    hook = build_gateways(settings(CAM_CRM_WEBHOOK_URL="https://crm.example/hook"))
+    hook = build_gateways(settings(CAM_CRM_WEBHOOK_URL="https://crm.example/hook"), [])
     assert isinstance(hook.crm, WebhookCrm)
-    none = build_gateways(settings(CAM_LINKEDIN_TASKS=False))
+    none = build_gateways(settings(CAM_LINKEDIN_TASKS=False), [])
     assert isinstance(none.crm, NoopCrmSyncer)
     assert isinstance(none.social, NoopSocialPoster)
     assert "crm" in none.not_configured()
-    assert isinstance(build_gateways(settings(CAM_LINKEDIN_TASKS=True)).social, LinkedInTaskPoster)
+    assert isinstance(
+        build_gateways(settings(CAM_LINKEDIN_TASKS=True), []).social, LinkedInTaskPoster
+    )

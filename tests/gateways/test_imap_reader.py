@@ -137,9 +137,9 @@ def test_plain_imap_without_tls(imap_server: ImapServer) -> None:
 
 
 def test_factory_picks_imap_only_when_a_host_is_set(imap_server: ImapServer) -> None:
-    assert isinstance(build_gateways(imap_server.settings()).inbox, ImapInboxReader)
+    assert isinstance(build_gateways(imap_server.settings(), []).inbox, ImapInboxReader)
     bare = Settings(_env_file=None)
-    assert isinstance(build_gateways(bare).inbox, NoopInboxReader)
+    assert isinstance(build_gateways(bare, []).inbox, NoopInboxReader)
 
 
 def test_each_message_carries_when_the_server_received_it(imap_server: ImapServer) -> None:

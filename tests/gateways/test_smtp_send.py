@@ -288,8 +288,8 @@ def test_configured_needs_host_and_sender() -> None:
     assert not SmtpEmailSender(Settings(smtp_host="mx.example", mail_from="")).configured
     on = Settings(smtp_host="mx.example", mail_from="a@b.example")
     assert SmtpEmailSender(on).configured
-    assert isinstance(build_gateways(on).email, SmtpEmailSender)
-    assert isinstance(build_gateways(Settings(smtp_host="")).email, NoopEmailSender)
+    assert isinstance(build_gateways(on, []).email, SmtpEmailSender)
+    assert isinstance(build_gateways(Settings(smtp_host=""), []).email, NoopEmailSender)
 
 
 def test_a_server_that_never_answers_times_out(smtp_server: SmtpServer) -> None:

@@ -80,7 +80,7 @@ def context(sessions: SessionFactory, team: Team, clock: Clock, **config: object
     return CycleContext(
         config=cfg,
         session_factory=sessions,
-        gateways=build_gateways(settings),
+        gateways=build_gateways(settings, cfg.mailboxes),
         clock=clock,
         rng=random.Random(7),
         report=CAMCycleReport(start=clock(), dry_run=False),

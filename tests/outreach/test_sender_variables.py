@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cam.bootstrap import cycle_config
+from cam.bootstrap import ProcessConfig
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.mailboxes import DEFAULT_KEY, SenderProfile, load_mailboxes
 from cam.core.models import (
@@ -87,7 +87,7 @@ def test_each_mailbox_has_its_sender_and_jonas_is_named_by_his_from(tmp_path: Pa
 
 
 def test_each_lead_is_signed_by_its_own_mailbox(tmp_path: Path, sessions: SessionFactory) -> None:
-    config = cycle_config(_settings(tmp_path), RuntimeState(dry_run=True))
+    config = ProcessConfig.load(_settings(tmp_path)).cycle_config(RuntimeState(dry_run=True))
     renderer = Renderer(config.sender_profiles())
     with unit_of_work(sessions) as session:
         campaign = sync_campaign_file(
@@ -112,7 +112,7 @@ def test_each_lead_is_signed_by_its_own_mailbox(tmp_path: Path, sessions: Sessio
 def test_a_field_one_mailbox_lacks_stops_the_campaign_naming_it(
     tmp_path: Path, sessions: SessionFactory
 ) -> None:
-    config = cycle_config(_settings(tmp_path), RuntimeState(dry_run=True))
+    config = ProcessConfig.load(_settings(tmp_path)).cycle_config(RuntimeState(dry_run=True))
     path = _campaign(tmp_path, "Book a time: {{ sender.booking_url }}\n\n")
     with (
         unit_of_work(sessions) as session,
@@ -140,7 +140,9 @@ def test_the_default_mailbox_takes_its_sender_from_the_settings(tmp_path: Path) 
         CAM_SENDER_TITLE="Founder",
         CAM_SENDER_SIGNATURE="Ana Sales\\nFounder, ACME",
     )
-    profiles = cycle_config(settings, RuntimeState(dry_run=True)).sender_profiles()
+    profiles = (
+        ProcessConfig.load(settings).cycle_config(RuntimeState(dry_run=True)).sender_profiles()
+    )
     assert profiles[DEFAULT_KEY].variables() == {
         "first_name": "Ana",
         "name": "Ana Sales",
@@ -154,7 +156,7 @@ def test_the_default_mailbox_takes_its_sender_from_the_settings(tmp_path: Path) 
 def test_the_shipped_campaign_signs_with_the_sender_and_loads_for_every_mailbox(
     tmp_path: Path, sessions: SessionFactory
 ) -> None:
-    config = cycle_config(_settings(tmp_path), RuntimeState(dry_run=True))
+    config = ProcessConfig.load(_settings(tmp_path)).cycle_config(RuntimeState(dry_run=True))
     with unit_of_work(sessions) as session:
         campaign = sync_campaign_file(
             session, DATA_DIR / "campaign.toml", senders=config.sender_profiles()

@@ -48,6 +48,27 @@ QUESTIONS = {
     "pt": "Descadastrem-me da lista de webinars. Mas uma dúvida: integra com o Omie? Quanto "
     "custa por usuário?",
 }
+# ... or any other question a person would answer.
+ELSEWHERE = {
+    "en": "Please remove me from the events mailing. Do you have an office in Manchester?",
+    "de": "Bitte nehmen Sie mich aus dem Event-Verteiler. Haben Sie eigentlich einen Partner in "
+    "Graz?",
+    "fr": "Retirez-moi de la liste des salons, merci. Vous êtes présents à Bordeaux aussi ?",
+    "es": "Dadme de baja de las invitaciones a ferias. ¿Tenéis oficina en Valencia?",
+    "nl": "Graag afmelden voor de evenementen. Hebben jullie ook een vestiging in Gent?",
+    "it": "Cancellatemi dagli inviti alle fiere. Avete una sede anche a Bologna?",
+    "pt": "Tirem-me da lista de eventos, por favor. Vocês têm escritório no Porto?",
+}
+# A reproach asked as a question is part of the opt-out.
+REPROACHES = {
+    "en": "Remove me from your list. Why do you keep writing to me?",
+    "de": "Tragen Sie mich aus. Wie oft muss ich das noch sagen?",
+    "fr": "Désinscrivez-moi. Pourquoi vous continuez à m'écrire ?",
+    "es": "Dadme de baja. ¿Cuántas veces tengo que pedirlo?",
+    "nl": "Haal me van de lijst. Waarom blijven jullie mailen?",
+    "it": "Cancellatemi. Quante volte devo chiederlo?",
+    "pt": "Descadastrem-me. Porque continuam a escrever-me?",
+}
 # A request beside a data request: the opt-out is meant.
 WITH_A_DATA_REQUEST = {
     "en": "Take me off your list. Where did you get my email, and how much does your tool cost?",
@@ -92,7 +113,8 @@ def _cases(table: dict[str, str]) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(
     ("lang", "text", "kind"),
     [(lang, text, ReplyClass.interested) for lang, text in _cases(INTERESTED)]
-    + [(lang, text, ReplyClass.question) for lang, text in _cases(QUESTIONS)],
+    + [(lang, text, ReplyClass.question) for lang, text in _cases(QUESTIONS)]
+    + [(lang, text, ReplyClass.question) for lang, text in _cases(ELSEWHERE)],
 )
 def test_a_request_beside_an_opt_out_is_filed_by_the_request_and_asks_the_team(
     compiled: rules.CompiledRules, lang: str, text: str, kind: ReplyClass
@@ -123,7 +145,10 @@ def test_the_explanation_names_the_request_and_the_phrase(compiled: rules.Compil
     )
 
 
-@pytest.mark.parametrize(("lang", "text"), _cases(WITH_A_DATA_REQUEST) + _cases(WITH_A_DECLINE))
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    _cases(WITH_A_DATA_REQUEST) + _cases(WITH_A_DECLINE) + _cases(REPROACHES),
+)
 def test_with_a_data_request_or_a_decline_the_opt_out_suppresses_at_once(
     compiled: rules.CompiledRules, lang: str, text: str
 ) -> None:

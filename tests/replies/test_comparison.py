@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cam.core.models import ReplyClass
+from cam.core.models import ReplyClass, ReplyReview
 from tests.replies.written_replies import read
 
 
@@ -27,9 +27,10 @@ def test_asking_how_we_differ_from_what_they_have_is_a_question(lang: str, text:
     assert verdict.explanation.startswith("asks how we differ from what they have")
 
 
-def test_an_opt_out_beside_the_comparison_still_decides():
+def test_an_opt_out_beside_the_comparison_asks_the_team():
+    # It asks something a rep could answer: the team confirms the opt-out on the card.
     verdict = read("en", "How are you different from the last ten vendors? Unsubscribe me.")
-    assert verdict.kind is ReplyClass.unsubscribe
+    assert (verdict.kind, verdict.review) == (ReplyClass.question, ReplyReview.opt_out_guess)
 
 
 def test_doing_it_in_house_without_asking_is_not_the_rule():

@@ -184,7 +184,7 @@ def test_an_answer_sent_from_a_mail_app_is_seen_in_the_sent_folder(
         assert status == "OK"
     finally:
         conn.logout()
-    [reader] = sent_folders(imap_server.settings(CAM_IMAP_SENT_FOLDER="Sent"))
+    [reader] = sent_folders(imap_server.settings(CAM_IMAP_SENT_FOLDER="Sent"), [])
     assert sent_folder.read_sent(sessions, reader) == 1
     assert sent_folder.read_sent(sessions, reader) == 0  # read past it
     with unit_of_work(sessions) as session:

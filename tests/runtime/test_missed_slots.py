@@ -31,7 +31,12 @@ def make(fake_slack, sessions, db_url, at: datetime, instance: str = "one") -> B
     )
     notifier = Notifier(notifier_client(settings), sessions, settings, clock=lambda: at)
     return BotScheduler(
-        settings, sessions, build_gateways(settings), notifier, instance=instance, clock=lambda: at
+        settings,
+        sessions,
+        build_gateways(settings, []),
+        notifier,
+        instance=instance,
+        clock=lambda: at,
     )
 
 

@@ -38,7 +38,7 @@ def make_scheduler(fake_slack, sessions, db_url, schedule="0 8 * * *", clock=Non
     notifier = Notifier(notifier_client(settings), sessions, settings)
     extra = {"clock": clock} if clock is not None else {}
     return BotScheduler(
-        settings, sessions, build_gateways(settings), notifier, instance="test-1", **extra
+        settings, sessions, build_gateways(settings, []), notifier, instance="test-1", **extra
     )
 
 
@@ -188,7 +188,7 @@ def test_a_report_held_by_an_outage_goes_out_when_slack_is_back(
     scheduler = BotScheduler(
         settings,
         sessions,
-        build_gateways(settings),
+        build_gateways(settings, []),
         notifier,
         notify_every=timedelta(seconds=0.05),
     )

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from bot.app import create_app
+from bot.live_config import LiveConfig
 from bot.routes import make_wsgi_app
 from bot.worker import Worker
 from cam.core.db import SessionFactory, make_engine, unit_of_work
@@ -141,7 +142,7 @@ def test_a_failing_cycle_and_decision_show_no_secret(
     seed_outbox(engine, {"buyer.example": 2})
     with unit_of_work(sessions) as session:
         add_lead(session, "hot@buyer.example")
-    gateways = build_gateways(settings)
+    gateways = build_gateways(settings, [])
 
     report = run_daily_cam_cycle(
         live_config(Caps(daily=5, per_domain=5), settings),
@@ -298,7 +299,8 @@ def served_bot(
     engine = make_engine(db_url)
     sessions = make_sessions(engine)
     worker = Worker()
-    app = create_app(settings, sessions, gateways=build_gateways(settings), worker=worker)
+    config = LiveConfig(settings)
+    app = create_app(settings, sessions, config=config, worker=worker)
     try:
         with serve_wsgi(make_wsgi_app(app, settings, sessions)) as base:
             url = f"{base}/slack/events"
@@ -308,6 +310,7 @@ def served_bot(
                 fake_slack=fake_slack,
                 crm=crm,
                 settings=settings,
+                config=config,
                 sessions=sessions,
                 worker=worker,
             )
