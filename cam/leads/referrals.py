@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from email_validator import EmailNotValidError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cam.core import bulk, events, safety
+from cam.core.columns import JsonObject
 from cam.core.config import CAMCycleConfig
 from cam.core.models import Event, Lead, LeadStatus, Reply
 from cam.leads import qualify
@@ -48,7 +49,7 @@ class _LeadRow(TypedDict):
     domain: str
     timezone: str | None
     source: str
-    custom_fields: dict[str, Any]
+    custom_fields: JsonObject
     mailbox: str | None
     status: LeadStatus
     created_at: datetime
@@ -153,7 +154,7 @@ def _lead(
     domain = safety.domain_of(email)
     theirs = (original.domain or safety.domain_of(original.email)) if original else ""
     colleague = original is not None and _same_company(domain, theirs)
-    custom: dict[str, Any] = {}
+    custom: JsonObject = {}
     if original is not None and colleague:
         custom = {k: v for k, v in original.custom_fields.items() if k not in PERSONAL_FIELDS}
     if original is not None and original.custom_fields.get(OWNER):
