@@ -21,7 +21,13 @@ def clean_env(**values: str) -> dict[str, str]:
     XDG folders, which the suite points at a throwaway folder (tests/conftest.py), and a moved
     clock (libfaketime's variables): the process must sign and check requests on the test's
     clock."""
-    names = ("PYTHONPATH", "HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")
+    names: tuple[str, ...] = (
+        "PYTHONPATH",
+        "HOME",
+        "XDG_DATA_HOME",
+        "XDG_CONFIG_HOME",
+        "XDG_CACHE_HOME",
+    )
     names += ("LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_RESET")
     kept = {k: os.environ[k] for k in names if k in os.environ}
     return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", **kept, **values}
