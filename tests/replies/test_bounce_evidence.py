@@ -24,7 +24,7 @@ from cam.core.models import (
 )
 from cam.replies.event_payloads import BounceUnverified
 from tests.gateways.imap_server import ImapServer
-from tests.replies.test_bounce_phase import NOW, _read
+from tests.replies.test_bounce_phase import NOW, read_replies
 
 FORGED = [f"prospect{n}@target{n}.example" for n in range(50)]
 MAILED = ["ann@alpha.example", "ben@beta.example", "cleo@gamma.example"]
@@ -111,7 +111,7 @@ def test_a_forged_report_naming_fifty_leads_suppresses_nobody(
     _seed(sessions)
     imap_server.append(_report(FORGED, cites=None, sender="MAILER-DAEMON@attacker.example"))
 
-    report = _read(sessions, imap_server)
+    report = read_replies(sessions, imap_server)
 
     assert (report.errors, report.replies_detected, report.unverified_notices) == ([], 1, 1)
     assert _suppressed(sessions) == {}
@@ -137,7 +137,7 @@ def test_the_same_report_for_three_addresses_we_mailed_suppresses_exactly_them(
     named = [*MAILED, *FORGED[:5]]
     imap_server.append(_report(named, cites=cited, sender="MAILER-DAEMON@relay.example"))
 
-    report = _read(sessions, imap_server)
+    report = read_replies(sessions, imap_server)
 
     assert (report.errors, report.unverified_notices) == ([], 0)
     suppressed = _suppressed(sessions)
@@ -162,7 +162,7 @@ def test_a_report_long_after_our_message_is_not_believed(
     cited = _message_id(MAILED[0])
     imap_server.append(_report(MAILED, cites=cited, sender="MAILER-DAEMON@relay.example"))
 
-    report = _read(sessions, imap_server)
+    report = read_replies(sessions, imap_server)
 
     assert report.unverified_notices == 1
     assert _suppressed(sessions) == {}
@@ -176,7 +176,7 @@ def test_a_report_without_our_message_id_is_believed_for_what_we_sent_from_here(
     _seed(sessions)
     imap_server.append(_report(MAILED[:1], cites=None, sender="MAILER-DAEMON@relay.example"))
 
-    _read(sessions, imap_server)
+    read_replies(sessions, imap_server)
 
     [row] = _suppressed(sessions).values()
     assert row.value == MAILED[0]
@@ -192,7 +192,7 @@ def test_a_report_that_landed_before_we_wrote_is_not_believed(
     report_ = _report(MAILED[:1], cites=None, sender="MAILER-DAEMON@relay.example")
     imap_server.append(report_, landed=NOW - timedelta(days=5))
 
-    report = _read(sessions, imap_server)
+    report = read_replies(sessions, imap_server)
 
     assert report.unverified_notices == 1
     assert _suppressed(sessions) == {}
@@ -205,7 +205,7 @@ def test_a_report_reaching_another_mailbox_than_the_sender_is_not_believed(
     _seed(sessions, mailbox="maya")
     imap_server.append(_report(MAILED, cites=None, sender="MAILER-DAEMON@relay.example"))
 
-    report = _read(sessions, imap_server)
+    report = read_replies(sessions, imap_server)
 
     assert report.unverified_notices == 1
     assert _suppressed(sessions) == {}

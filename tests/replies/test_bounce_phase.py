@@ -110,7 +110,7 @@ def _seed(sessions: SessionFactory) -> None:
                 )
 
 
-def _read(sessions: SessionFactory, server: ImapServer) -> CAMCycleReport:
+def read_replies(sessions: SessionFactory, server: ImapServer) -> CAMCycleReport:
     ctx = CycleContext(
         config=CAMCycleConfig(timezone="Europe/Berlin"),
         session_factory=sessions,
@@ -135,7 +135,7 @@ def test_exactly_the_bounced_recipients_are_suppressed(
     flufl = ("dsn_09.txt", "simple_27.txt", "dsn_17.txt", "simple_42.txt")
     imap_server.append_many([X400_OURS, LOCAL_NAME, *((BOUNCES / f).read_bytes() for f in flufl)])
 
-    report = _read(sessions, imap_server)
+    report = read_replies(sessions, imap_server)
 
     assert (report.errors, report.replies_detected) == ([], 6)
     bounced = {"ada@northwind.example", "userx@example.com", "userx@example.net.py"}

@@ -5,13 +5,10 @@ Delivery reports in a real IMAP box, read by the replies phase into both databas
 
 from __future__ import annotations
 
-import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from cam.core.config import CAMCycleConfig
-from cam.core.context import CycleContext
 from cam.core.db import SessionFactory
 from cam.core.models import (
     Campaign,
@@ -25,14 +22,9 @@ from cam.core.models import (
     ReplyClass,
     Suppression,
 )
-from cam.core.ports import Gateways
-from cam.core.report import CAMCycleReport
-from cam.gateways.imap import ImapInboxReader
-from cam.gateways.noop import NoopCrmSyncer, NoopEmailSender, NoopSocialPoster
-from cam.replies.reading import detect_replies
 from tests.gateways.imap_server import ImapServer
+from tests.replies.test_bounce_phase import NOW, read_replies
 
-NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 NEXT_STEP = NOW + timedelta(days=3)
 FULL = "552 5.2.2 Mailbox full"
 LEADS = (
@@ -116,21 +108,7 @@ def _answer(lead: int, step: int) -> bytes:
 
 
 def _read(sessions: SessionFactory, server: ImapServer) -> None:
-    ctx = CycleContext(
-        config=CAMCycleConfig(timezone="Europe/Berlin"),
-        session_factory=sessions,
-        gateways=Gateways(
-            email=NoopEmailSender(),
-            inbox=ImapInboxReader(server.settings()),
-            social=NoopSocialPoster(),
-            crm=NoopCrmSyncer(),
-        ),
-        clock=lambda: NOW,
-        rng=random.Random(1),
-        report=CAMCycleReport(start=NOW),
-    )
-    detect_replies(ctx)
-    assert ctx.report.errors == []
+    assert read_replies(sessions, server).errors == []
 
 
 def _state(sessions: SessionFactory) -> tuple[dict[str, Lead], dict[str, Suppression]]:
