@@ -60,9 +60,34 @@ class PrivateCluster:
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync")
         return self
 
-    def start(self) -> None:
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run("pg_ctl", "start", "-w", "-D", str(self.data), "-l", str(self.log), "-o", options)
+    def start(self, attempts: int = 3) -> None:
+        """Start the server; on a refusal, again on another free port.
+
+        The port is free when picked and may be taken before the server binds it (tests run
+        in parallel); the last refusal is raised with the server's own log.
+        """
+        for attempt in range(attempts):
+            options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+            try:
+                self._run(
+                    "pg_ctl",
+                    "start",
+                    "-w",
+                    "-t",
+                    "120",
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.log),
+                    "-o",
+                    options,
+                )
+                return
+            except subprocess.CalledProcessError as refused:
+                if attempt == attempts - 1:
+                    log = self.log.read_text(errors="replace") if self.log.exists() else ""
+                    raise RuntimeError(f"PostgreSQL did not start:\n{log[-2000:]}") from refused
+                self.port = _free_port()
 
     def stop(self) -> None:
         self._run("pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.data))
