@@ -9,7 +9,8 @@ stored just after by one background writer, which gathers what arrives within a 
 second into one write. Until that write commits (a tenth of a second and a write's time, longer
 while a cycle holds SQLite's lock), another instance would answer a replay of it once more: the
 same read-only answer, nothing changed. A crash in that moment forgets those nonces too;
-nothing else is ever forgotten.
+nothing else is ever forgotten. On PostgreSQL a read-only request's lookup is answered from
+memory too, while the feed of every instance's stored nonces is live (bot/nonce_feed.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.nonce_feed import NonceFeed, announce
 from cam.core import bulk
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import RequestNonce
@@ -61,6 +63,8 @@ def store(
             session.execute(delete(RequestNonce).where(RequestNonce.expires_at < now))
         rows = [{"nonce": nonce[:NONCE_LENGTH], "expires_at": now + KEPT} for nonce in nonces]
         stored = bulk.insert_ignoring(session, RequestNonce, rows, returning=[RequestNonce.nonce])
+        if stored and bulk.is_postgresql(session):
+            announce(session, [nonce for (nonce,) in stored])
         return {nonce for (nonce,) in stored}
 
 
@@ -87,6 +91,7 @@ class Nonces:
         engine = session_factory.kw["bind"]
         assert isinstance(engine, Engine)
         self._reader = _NonceReader(engine)
+        self._feed = NonceFeed(engine, clock, KEPT) if engine.dialect.name == "postgresql" else None
 
     def first_here(self, nonce: str, now: datetime) -> bool:
         """Remember `nonce`; True unless this instance served it within the window."""
@@ -113,8 +118,11 @@ class Nonces:
             return True
 
     def seen_anywhere(self, nonce: str) -> bool:
-        """Tell whether any instance stored `nonce` (False when the database cannot answer)."""
-        return self._reader.has(nonce[:NONCE_LENGTH])
+        """Tell whether any instance stored `nonce`: from the feed's memory while it is live
+        (PostgreSQL, bot/nonce_feed.py), else from the table (False when it cannot answer)."""
+        nonce = nonce[:NONCE_LENGTH]
+        known = None if self._feed is None else self._feed.knows(nonce)
+        return self._reader.has(nonce) if known is None else known
 
     def store_later(self, nonce: str) -> None:
         """Queue `nonce` for the shared table; the background writer inserts it shortly."""

@@ -1,0 +1,142 @@
+"""Every instance's stored nonces, in this instance's memory, as PostgreSQL announces them.
+
+A read-only request is checked against the nonces every instance stored (bot/nonces.py). On
+PostgreSQL that lookup is a round trip to the server, and under a burst of requests it is most
+of the ack's time. So the insert that stores nonces also announces them (`pg_notify`, sent at
+its commit) on a channel named after the schema, and a listener on one connection of its own
+keeps them in memory: the lookup becomes a dictionary's.
+
+Memory answers only while the feed is known to work: the listener sends itself a marker every
+`MARKER_SECONDS` and counts as live while one came back within `LIVE_SECONDS`; otherwise (not
+started yet, the server restarted, the connection lost) the caller reads the table as before.
+A nonce another instance committed reaches memory a moment after its commit (the server passes
+the notice at once); a replay of a read-only request sent in that moment gets its read-only
+answer again, as within the writer's gathering time. The listener starts with the first
+request and ends after `IDLE_SECONDS` without one, so an idle bot holds no extra connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from psycopg import Connection, Notify, sql
+from sqlalchemy import Engine, Text, bindparam, func, select
+from sqlalchemy.orm import Session
+
+from cam.core.models import RequestNonce
+
+log = logging.getLogger(__name__)
+
+CHANNEL_PREFIX = "cam_nonces_"
+# A notice's payload holds at most 8,000 bytes: signatures are 67 characters ("v0=" + 64 hex).
+PER_NOTICE = 100
+MARKER_SECONDS = 0.3
+LIVE_SECONDS = 1.0
+IDLE_SECONDS = 3.0
+
+
+def announce(session: Session, nonces: Sequence[str]) -> None:
+    """Have `nonces` announced on this schema's channel when `session` commits."""
+    channel = func.concat(CHANNEL_PREFIX, func.current_schema())
+    for start in range(0, len(nonces), PER_NOTICE):
+        payload = ",".join(nonces[start : start + PER_NOTICE])
+        session.execute(select(func.pg_notify(channel, bindparam("payload", payload, Text))))
+
+
+def feed_name(schema: str) -> str:
+    """Name the feed's connection after the schema whose nonces it follows."""
+    return f"cam nonce feed ({schema})"
+
+
+class NonceFeed:
+    """Memory of the nonces stored by any instance, fed by one listening connection."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime], kept: timedelta) -> None:
+        self._connect_args = engine.dialect.create_connect_args(engine.url)
+        self._clock = clock
+        self._kept = kept
+        self._lock = threading.Lock()
+        # nonce -> when it may be forgotten; insertion order is (nearly) expiry order.
+        self._known: dict[str, datetime] = {}
+        self._live_until = 0.0
+        self._used_at = 0.0
+        self._listener: threading.Thread | None = None
+
+    def knows(self, nonce: str) -> bool | None:
+        """Tell whether any instance stored `nonce`; None while the feed is not live."""
+        now = time.monotonic()
+        with self._lock:
+            self._used_at = now
+            if self._listener is None:
+                self._listener = threading.Thread(
+                    target=self._listen, name="cam-nonce-feed", daemon=True
+                )
+                self._listener.start()
+            if now > self._live_until:
+                return None
+            return nonce in self._known
+
+    def _listen(self) -> None:
+        try:
+            with self._connect() as conn:
+                self._follow(conn)
+        except Exception as exc:  # any driver's error: memory stops answering, requests go on
+            log.warning("nonce feed stopped: %s", type(exc).__name__)
+        finally:
+            with self._lock:
+                self._listener = None
+                self._live_until = 0.0
+                self._known.clear()
+
+    def _follow(self, conn: Connection[Any]) -> None:
+        row = conn.execute("SELECT current_schema()").fetchone()
+        assert row is not None
+        schema = str(row[0])
+        channel = CHANNEL_PREFIX + schema
+        # What an admin sees in pg_stat_activity: which deployment's feed this connection is.
+        conn.execute("SELECT set_config('application_name', %s, false)", (feed_name(schema),))
+        # Notices that arrive while a query runs are kept by psycopg (3.3) for the next
+        # `notifies()`: none is lost to the marker's query or the table's.
+        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+        # Listening first, then the table: a nonce committed in between is in one or both.
+        stored = conn.execute(
+            sql.SQL("SELECT nonce FROM {} WHERE expires_at > %s").format(
+                sql.Identifier(RequestNonce.__tablename__)
+            ),
+            (self._clock().astimezone(UTC).replace(tzinfo=None),),
+        )
+        self._learn([nonce for (nonce,) in stored])
+        while True:
+            with self._lock:
+                if time.monotonic() - self._used_at > IDLE_SECONDS:
+                    return
+            conn.execute("SELECT pg_notify(%s, '')", (channel,))
+            for notice in conn.notifies(timeout=MARKER_SECONDS):
+                self._receive(notice)
+
+    def _receive(self, notice: Notify) -> None:
+        if notice.payload:
+            self._learn(notice.payload.split(","))
+        else:
+            with self._lock:
+                self._live_until = time.monotonic() + LIVE_SECONDS
+
+    def _learn(self, nonces: Sequence[str]) -> None:
+        now = self._clock()
+        with self._lock:
+            while self._known:
+                oldest = next(iter(self._known))
+                if self._known[oldest] >= now:
+                    break
+                del self._known[oldest]
+            for nonce in nonces:
+                self._known[nonce] = now + self._kept
+
+    def _connect(self) -> Connection[Any]:
+        cargs, cparams = self._connect_args
+        return Connection.connect(*cargs, **{**cparams, "autocommit": True})
