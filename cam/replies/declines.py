@@ -1,9 +1,11 @@
-"""A decline for now: "not this year, try again in the autumn", "pas maintenant, revenez en 2026".
+"""Declines a model misreads: "not this year, try again in the autumn", "why would we need that?".
 
 "Not now" with a later time is a rep's `not_interested` when nothing is agreed: a model weighs
 the friendly "feel free to check back" and the time named as interest. It is interested only with
 a next step asked for ("not before January: send an invite for the week of the 12th"), which the
-model then reads. Matched on folded text (see `features.fold`), in our seven languages.
+model then reads. "Why would we need that?" is asked of no one: a rep hears a no, where a model
+sees a question mark and a "why". Both matched on folded text (see `features.fold`), in our
+seven languages.
 """
 
 from __future__ import annotations
@@ -43,3 +45,31 @@ def not_now(written: str) -> PhraseMatch | None:
     if next_step_asked(written, wanted=_WANTED) is not None:
         return None
     return PhraseMatch("not_interested.not_now", found.group(0).strip())
+
+
+# "Why would we need that?", asked once and nothing else: the person answers it themselves.
+_WHY_NEED = compile_phrases(
+    r"\bwhy\s+would\s+(?:we|i|a|an|anyone|my|our)\b[^?.\n]{0,60}\bneed\b"
+    r"|\bwhat\s+would\s+(?:we|i)\s+(?:need|want|do\s+with)\s+(?:that|this|it)\b",
+    r"\bwozu\s+(?:brauchen|brauchten|sollten)\s+(?:wir|ich)\b"
+    r"|\bwarum\s+sollten\s+wir\b[^?.\n]{0,60}\b(?:brauchen|benotigen)\b",
+    r"\bpourquoi\s+(?:aurions|aurais)[\s-]*(?:nous|je|on)\s+besoin\b"
+    r"|\ba\s+quoi\s+(?:ca|cela)\s+(?:nous|me)\s+servirait\b",
+    r"\b(?:para|por)\s+que\s+(?:iba(?:mos)?\s+a\s+)?(?:necesitaria|necesitariamos|necesitar|querria|querriamos)\b",
+    r"\bperche\s+(?:dovremmo|dovrei)\b[^?.\n]{0,60}\b(?:bisogno|servire)\b"
+    r"|\ba\s+(?:cosa|che)\s+(?:ci|mi)\s+servirebbe\b",
+    r"\bwaarom\s+zouden\s+(?:wij|we|ik)\b[^?.\n]{0,60}\bnodig\b"
+    r"|\bwaarvoor\s+zouden\s+(?:wij|we|ik)\b[^?.\n]{0,60}\bnodig\b",
+    r"\b(?:para|por)\s+que\s+(?:eu\s+|nos\s+)?(?:precisaria|precisariamos|iriamos\s+precisar)\b",
+)
+
+
+def no_need(written: str) -> PhraseMatch | None:
+    """Return a rhetorical "why would we need that?", or None when anything else is asked."""
+    if written.count("?") > 1:
+        return None
+    if (found := _WHY_NEED.search(fold(written))) is None:
+        return None
+    if next_step_asked(written, wanted=_WANTED) is not None:
+        return None
+    return PhraseMatch("not_interested.no_need", found.group(0).strip())

@@ -39,6 +39,7 @@ _RULES = {
     "interested.bare_yes": "says yes",
     "not_interested.bare_no": "says no",
     "not_interested.not_now": "declines for now",
+    "not_interested.no_need": "asks why they would need it, and answers no",
     "other.acknowledgement": "only thanks or confirms receipt",
     "other.ticket": "a ticket system's receipt",
     "absence.gone": "gone for good",

@@ -51,11 +51,29 @@ def clean_text(text: str) -> str:
 
 
 def strip_quoted(text: str) -> str:
-    """Return what the sender wrote above the quoted earlier message and its `>` lines."""
+    """Return what the sender wrote: above the quoted earlier message, and between its `>`
+    lines (answers written inline, under "see my answers below")."""
     match = _QUOTE_START.search(text)
-    head = text[: match.start()] if match and match.start() > 0 else text
-    lines = [line for line in head.split("\n") if not line.lstrip().startswith(">")]
+    if match and match.start() > 0:
+        head = text[: match.start()] + "\n" + _between_quoted(text[match.end() :])
+    else:
+        head = text
+    lines = [line for line in head.split("\n") if not _quoted(line)]
     return "\n".join(lines).strip()
+
+
+def _quoted(line: str) -> bool:
+    return line.lstrip().startswith(">")
+
+
+def _between_quoted(rest: str) -> str:
+    """Return the lines of `rest` written between two `>` lines: what the sender answered
+    inside the quote. Lines after the last `>` line are a client's footer, not an answer."""
+    lines = rest.split("\n")
+    marks = [n for n, line in enumerate(lines) if _quoted(line)]
+    if len(marks) < 2:
+        return ""
+    return "\n".join(lines[marks[0] : marks[-1]])
 
 
 class _TextExtractor(HTMLParser):

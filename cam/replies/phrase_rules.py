@@ -3,10 +3,10 @@
 An explicit opt-out (unless a request stands beside it: `beside_opt_out`), a request about the
 person's data, questions asked before any commitment, "how are you different?", a reply that
 went astray, only passes us on or is about another business (an invoice), an absence, an
-acknowledgement or a ticket receipt, a bare yes or no, "not now". Each is deterministic and
-names its words; what none decides goes to the model. The chain (`rules`) reads headers,
-opt-outs and absences in a whole mail first; the model alone (`classifier.predict`) reads these
-on the text, so both answer alike.
+acknowledgement or a ticket receipt, a bare yes or no, "not now", "why would we need that?".
+Each is deterministic and names its words; what none decides goes to the model. The chain
+(`rules`) reads headers, opt-outs and absences in a whole mail first; the model alone
+(`classifier.predict`) reads these on the text, so both answer alike.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from cam.replies.absence import find_absence
 from cam.replies.bare_answers import bare_answer
 from cam.replies.beside_opt_out import Beside, request_beside
 from cam.replies.comparison import asks_how_different
-from cam.replies.declines import not_now
+from cam.replies.declines import no_need, not_now
 from cam.replies.elsewhere import about_something_else
 from cam.replies.handovers import handover
 from cam.replies.phrases import PhraseMatch
@@ -58,6 +58,6 @@ def decide(
         return Decided(ReplyClass.other, nothing)
     if (answer := bare_answer(written)) is not None:
         return Decided(*answer)
-    if (later := not_now(written)) is not None:
-        return Decided(ReplyClass.not_interested, later)
+    if (declined := not_now(written) or no_need(written)) is not None:
+        return Decided(ReplyClass.not_interested, declined)
     return None

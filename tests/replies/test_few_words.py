@@ -164,3 +164,32 @@ def test_a_reply_about_another_business_is_other(lang: str, text: str) -> None:
 def test_an_invoice_asked_about_our_offer_is_no_other_business() -> None:
     verdict = read("en", "Do you invoice the licence monthly or yearly, and what does it cost?")
     assert not verdict.matched_rule.startswith("rule other.elsewhere")
+
+
+NO_NEED = {
+    "en": "Why would we need that? There are four of us and a spreadsheet does the job.",
+    "de": "Wozu brauchen wir das? Wir sind ein Betrieb mit sechs Leuten.",
+    "fr": "Pourquoi aurions-nous besoin de ça ? On est trois dans l'agence.",
+    "es": "¿Y para qué necesitaríamos esto si facturamos cuatro clientes al mes?",
+    "nl": "Waarom zouden wij dat nodig hebben? We zijn met z'n vijven.",
+    "it": "Perché dovremmo averne bisogno? Siamo in quattro.",
+    "pt": "Para que precisaríamos disso? Somos uma loja pequena.",
+}
+
+
+@pytest.mark.parametrize(("lang", "text"), _cases(NO_NEED))
+def test_why_would_we_need_that_declines(lang: str, text: str) -> None:
+    verdict = read(lang, text)
+    assert verdict.kind is ReplyClass.not_interested
+    assert verdict.matched_rule.startswith("rule not_interested.no_need: ")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Why would we need this if we already run Datadog? What does it add?",
+        "Why would we need it? Send me a one-pager and let's talk on Tuesday.",
+    ],
+)
+def test_why_we_would_need_it_asked_in_earnest_is_no_decline(text: str) -> None:
+    assert not read("en", text).matched_rule.startswith("rule not_interested.no_need")

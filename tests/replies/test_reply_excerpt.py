@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cam.replies.excerpt import clean_excerpt
+from cam.replies.mail_text import strip_quoted
 
 
 @pytest.mark.parametrize(
@@ -33,3 +34,19 @@ def test_clean_excerpt_keeps_only_the_persons_words(text: str, expected: str) ->
 def test_a_long_reply_is_cut_with_an_ellipsis() -> None:
     assert clean_excerpt("word " * 500, limit=50).endswith("…")
     assert len(clean_excerpt("word " * 500, limit=50)) == 50
+
+
+def test_answers_written_inline_are_read_and_the_quote_is_not() -> None:
+    text = (
+        "Hi Maya, answers inline below.\n\n"
+        "On Tue, 3 Sep 2024 at 14:07, Maya <maya@acme.example> wrote:\n"
+        "> Do you run Salesforce?\n"
+        "Yes, since 2019.\n"
+        "> Would a call next week work?\n"
+        "Sure, Tuesday 3pm.\n"
+        "> Best, Maya\n"
+        "--\nSent from Gmail"
+    )
+    assert " ".join(strip_quoted(text).split()) == (
+        "Hi Maya, answers inline below. Yes, since 2019. Sure, Tuesday 3pm."
+    )
