@@ -22,9 +22,10 @@ from cam.replies.phrases import PER_REPLY, PhraseMatch
 
 # Phrases that say it all: an article, a right, "how did you find me", "where it came from".
 _SAYS_IT = compile_phrases(
-    r"\bart(?:\.|icle|ikel|iculo|icolo|igo)?\s*1[45]\b",
+    r"\bart(?:\.|icles?|ikel|iculos?|icoli|icolo|igos?)?\s*1[45]\b",
     r"\blgpd\b.{0,40}\bart(?:\.|igo)?\s*18\b|\bart(?:\.|igo)?\s*18\b.{0,40}\blgpd\b",
-    r"\bsubject\s+access\s+request\b|\bselbstauskunft\b|\binzageverzoek\b",
+    # A supplier's "Lieferanten-Selbstauskunft" is a form about a company, not a person's request.
+    r"\bsubject\s+access\s+request\b|(?<![\w-])selbstauskunft\b|\binzageverzoek\b",
     r"\bright\s+of\s+access\b|\bauskunftsrecht\b|\bauskunftsersuchen\b|\bdroit\s+d'?\s*acces\b"
     r"|\bderecho\s+de\s+acceso\b|\brecht\s+op\s+inzage\b|\bdiritto\s+di\s+accesso\b"
     r"|\bdireito\s+de\s+acesso\b",
@@ -61,7 +62,7 @@ _FROM_WHERE = compile_phrases(
     r"\bwie\s+kommen\s+sie\b|\bwo\s+haben\s+sie\b|\bwaar\s+(?:heeft|hebben|heb)\b",
     r"\b(?:comment|ou)\s+avez-?\s*vous\b|\bhoe\s+(?:komen|komt|kwamen|kwam|bent|heeft|hebben)\b"
     r"|\bcome\s+(?:avete|ha|hai)\b",
-    r"\bcomo\s+(?:obtuvieron|consiguieron|han\s+obtenido|han\s+conseguido|tienen|obtiveram"
+    r"\bcomo\s+(?:e\s+que\s+)?(?:obtuvieron|consiguieron|han\s+obtenido|han\s+conseguido|tienen|obtiveram"
     r"|conseguiram|arranjaram|teem|tem|habeis|obtuvisteis|conseguisteis)\b",
 )
 # The person's own data: "my email", "meine Adresse", "mes coordonnées", "i miei dati", ... and

@@ -261,11 +261,14 @@ ERASURES = {
 MORE_DATA_REQUESTS = {
     "en": ["Where did you get this email address?", "I'd like to know where you sourced it."],
     "de": ["Wie sind Sie an unsere Adresse gekommen?"],
-    "fr": ["Comment avez-vous obtenu cette adresse ?"],
+    "fr": [
+        "Comment avez-vous obtenu cette adresse ?",
+        "Conformément aux articles 15 et 17 du RGPD, communiquez-moi les données me concernant.",
+    ],
     "es": ["Les ruego que me indiquen el origen de los datos."],
     "nl": ["Hoe bent u aan mijn gegevens gekomen?"],
     "it": ["Come avete avuto il mio contatto?"],
-    "pt": ["De onde vieram os meus dados?"],
+    "pt": ["De onde vieram os meus dados?", "Como é que conseguiram o meu email?"],
 }
 # No request about the person's data, though it speaks of data, addresses or removal.
 NO_DATA_REQUEST = [
@@ -275,6 +278,8 @@ NO_DATA_REQUEST = [
     "Is it GDPR compliant? Where is the data stored?",
     "Haal me van jullie lijst af.",
     "Retirem o meu e-mail da vossa lista.",
+    # A supplier self-disclosure form is about a company.
+    "Bitte füllen Sie vorab unsere Lieferanten-Selbstauskunft aus.",
 ]
 
 
