@@ -6,11 +6,12 @@ import logging
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, func, select, text
 
-from bot.nonce_feed import NonceFeed, feed_name
+from bot.nonce_feed import NonceFeed, QuickStore, feed_name
 from bot.nonces import KEPT, Nonces, store
-from cam.core.db import SessionFactory
+from cam.core.db import SessionFactory, unit_of_work
+from cam.core.models import RequestNonce
 from tests.replies.prospects import wait_for
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -65,3 +66,17 @@ def test_a_lost_feed_falls_back_to_the_table_and_comes_back(
     # Back: the table read again, and a nonce stored later learnt a moment after its commit.
     assert live(feed, "v0=stored")
     wait_for(lambda: feed.knows("v0=while-away"), timeout=10)
+
+
+def test_the_writers_batch_is_stored_once_and_announced(
+    engine: Engine, sessions: SessionFactory
+) -> None:
+    feed = NonceFeed(engine, clock, KEPT)
+    assert not live(feed, "v0=first")
+    quick = QuickStore(engine)
+    assert quick.store(["v0=first", "v0=second"], NOW + KEPT) == 2
+    assert quick.store(["v0=second", "v0=third"], NOW + KEPT) == 1, "one was stored already"
+    assert quick.store(["v0=third"], NOW + KEPT) == 0
+    wait_for(lambda: all(feed.knows(f"v0={n}") for n in ("first", "second", "third")), 10)
+    with unit_of_work(sessions) as session:
+        assert session.scalar(select(func.count()).select_from(RequestNonce)) == 3
