@@ -180,3 +180,9 @@ class QuickStore:
             self._conn.close()
             raise
         return 0 if row is None else int(row[0])
+
+    def close(self) -> None:
+        """Close the connection (the writer is idle): none is held between bursts."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -142,6 +142,8 @@ class Nonces:
             with self._work:
                 if not self._work.wait_for(lambda: bool(self._pending), WRITER_IDLE_SECONDS):
                     self._writer = None
+                    if self._quick is not None:
+                        self._quick.close()
                     return
             time.sleep(GATHER_SECONDS)
             with self._work:
