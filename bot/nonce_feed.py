@@ -13,10 +13,6 @@ A nonce another instance committed reaches memory a moment after its commit (the
 the notice at once); a replay of a read-only request sent in that moment gets its read-only
 answer again, as within the writer's gathering time. The listener starts with the first
 request and ends after `IDLE_SECONDS` without one, so an idle bot holds no extra connection.
-
-The background writer's batches are stored and announced by `QuickStore`: one statement on a
-connection of its own, where a session's transaction took five round trips, and the ack paid
-for their CPU on a shared machine.
 """
 
 from __future__ import annotations
@@ -144,45 +140,3 @@ class NonceFeed:
     def _connect(self) -> Connection[Any]:
         cargs, cparams = self._connect_args
         return Connection.connect(*cargs, **{**cparams, "autocommit": True})
-
-
-# Insert the nonces not stored yet and announce those, in one statement (the notice is sent
-# at its commit); no row when none was new.
-_STORE = sql.SQL(
-    """
-    WITH stored AS (
-        INSERT INTO {table} (nonce, expires_at) SELECT unnest(%s::varchar[]), %s
-        ON CONFLICT DO NOTHING RETURNING nonce)
-    SELECT count(*), pg_notify(%s || current_schema(), string_agg(nonce, ','))
-      FROM stored HAVING count(*) > 0
-    """
-).format(table=sql.Identifier(RequestNonce.__tablename__))
-
-
-class QuickStore:
-    """Store nonces for one writer thread, on a connection of its own in autocommit."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._connect_args = engine.dialect.create_connect_args(engine.url)
-        self._conn: Connection[Any] | None = None
-
-    def store(self, nonces: Sequence[str], expires_at: datetime) -> int:
-        """Insert `nonces` (at most `PER_NOTICE`); return how many no instance had stored."""
-        if self._conn is None or self._conn.closed:
-            cargs, cparams = self._connect_args
-            self._conn = Connection.connect(*cargs, **{**cparams, "autocommit": True})
-            # A crash may forget the last moment's nonces, never store a wrong one.
-            self._conn.execute("SET synchronous_commit TO OFF")
-        expires = expires_at.astimezone(UTC).replace(tzinfo=None)
-        try:
-            row = self._conn.execute(_STORE, (list(nonces), expires, CHANNEL_PREFIX)).fetchone()
-        except Exception:
-            self._conn.close()
-            raise
-        return 0 if row is None else int(row[0])
-
-    def close(self) -> None:
-        """Close the connection (the writer is idle): none is held between bursts."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None

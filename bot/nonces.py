@@ -26,7 +26,8 @@ from typing import Any
 from sqlalchemy import Engine, delete, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.nonce_feed import PER_NOTICE, NonceFeed, QuickStore, announce
+from bot.nonce_feed import NonceFeed, announce
+from bot.nonce_writes import PER_STATEMENT, QuickStore
 from cam.core import bulk
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import RequestNonce
@@ -91,9 +92,8 @@ class Nonces:
         engine = session_factory.kw["bind"]
         assert isinstance(engine, Engine)
         self._reader = _NonceReader(engine)
-        postgresql = engine.dialect.name == "postgresql"
-        self._feed = NonceFeed(engine, clock, KEPT) if postgresql else None
-        self._quick = QuickStore(engine) if postgresql else None
+        self._feed = NonceFeed(engine, clock, KEPT) if engine.dialect.name == "postgresql" else None
+        self._quick = QuickStore(engine)
 
     def first_here(self, nonce: str, now: datetime) -> bool:
         """Remember `nonce`; True unless this instance served it within the window."""
@@ -142,8 +142,7 @@ class Nonces:
             with self._work:
                 if not self._work.wait_for(lambda: bool(self._pending), WRITER_IDLE_SECONDS):
                     self._writer = None
-                    if self._quick is not None:
-                        self._quick.close()
+                    self._quick.close()
                     return
             time.sleep(GATHER_SECONDS)
             with self._work:
@@ -160,16 +159,13 @@ class Nonces:
                 )
 
     def _store(self, batch: list[str], now: datetime) -> int:
-        """Store `batch` (on PostgreSQL by `QuickStore`); return how many were new."""
-        prune = self._prune_due(now)
-        if self._quick is None:
-            return len(store(self._sessions, batch, now, prune=prune))
-        if prune:
+        """Store `batch` (bot/nonce_writes.py); return how many were new."""
+        if self._prune_due(now):
             store(self._sessions, [], now)
         batch = [nonce[:NONCE_LENGTH] for nonce in batch]
         return sum(
-            self._quick.store(batch[start : start + PER_NOTICE], now + KEPT)
-            for start in range(0, len(batch), PER_NOTICE)
+            self._quick.store(batch[start : start + PER_STATEMENT], now + KEPT)
+            for start in range(0, len(batch), PER_STATEMENT)
         )
 
     def _prune_due(self, now: datetime) -> bool:

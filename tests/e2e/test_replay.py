@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from bot.ids import ActionId
-from bot.nonces import first_use
+from bot.nonce_writes import QuickStore
+from bot.nonces import KEPT, first_use
 from bot.payloads import ApprovalRef
 from cam.core.db import SessionFactory, unit_of_work
 from cam.core.models import RequestNonce
@@ -106,6 +107,22 @@ def test_nonces_outlive_the_window_then_are_pruned(sessions: SessionFactory) -> 
     with unit_of_work(sessions) as session:
         assert session.scalar(select(func.count()).select_from(RequestNonce)) == 1
     assert first_use(sessions, "v0=aa", later)
+
+
+def test_the_writers_batch_is_stored_once_and_expires_as_any_nonce(
+    engine: Engine, sessions: SessionFactory
+) -> None:
+    start = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    quick = QuickStore(engine)
+    assert quick.store(["v0=first", "v0=second"], start + KEPT) == 2
+    assert quick.store(["v0=second", "v0=third"], start + KEPT) == 1, "one was stored already"
+    assert quick.store(["v0=third"], start + KEPT) == 0
+    quick.close()
+    assert not first_use(sessions, "v0=first", start)
+    # Past the window the session's prune deletes them: they were written as it compares.
+    assert first_use(sessions, "v0=first", start + KEPT + timedelta(seconds=1))
+    with unit_of_work(sessions) as session:
+        assert session.scalar(select(func.count()).select_from(RequestNonce)) == 1
 
 
 def test_a_pinned_workspace_refuses_others(
