@@ -244,8 +244,11 @@ def find_absence(written: str, new_text: str, *, sender: str = "") -> Absence | 
     since notices often put it in their last lines; `sender` is never its own stand-in.
     """
     text = fold(written)
-    if match := _GONE.search(text):
-        return Absence("absence.gone", match.group(0), True, referral(new_text, sender=sender))
+    # "Sophie has left; I took over: could we do the demo on Thursday?" is the successor's
+    # answer, not a notice: a next step asked (urgent matters aside) leaves it to the model.
+    gone = _GONE.search(text)
+    if gone is not None and next_step_asked(_URGENT.sub("", written)) is None:
+        return Absence("absence.gone", gone.group(0), True, referral(new_text, sender=sender))
     notice = _NOTICE.search(text) is not None
     found = _said(_AWAY, text) if notice else None
     if found is None and "?" not in text:

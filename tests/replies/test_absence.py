@@ -179,3 +179,14 @@ def test_an_auto_reply_header_with_a_leaving_notice_is_gone_for_good() -> None:
     assert verdict.kind is ReplyClass.out_of_office and verdict.gone
     assert verdict.referral == Referral("sales@acme.example")
     assert verdict.matched_rule.startswith("header Auto-Submitted: auto-replied; absence.gone")
+
+
+def test_a_successor_asking_for_a_next_step_is_no_notice_of_departure() -> None:
+    text = (
+        "Sophie a quitté la société en janvier. C'est moi qui ai repris le pôle prospection. "
+        "Auriez-vous un créneau jeudi matin pour la démo ?"
+    )
+    assert find_absence(text, text) is None
+    notice = "I have left the company. Please contact my successor Anna Berg at anna@x.example."
+    found = find_absence(notice, notice)
+    assert found is not None and found.rule == "absence.gone"

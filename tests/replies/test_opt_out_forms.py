@@ -302,3 +302,43 @@ def test_more_data_requests_are_flagged(lang: str, text: str):
 @pytest.mark.parametrize("text", NO_DATA_REQUEST)
 def test_no_data_request_in_a_plain_removal_or_a_product_question(text: str):
     assert data_requests.data_request(text) is None
+
+
+# Questions about what we sell that hold an opt-out phrase: nothing is asked of the person.
+ASKED_OF_OUR_PRODUCT = [
+    ("de", "Wie läuft bei Ihnen die Abmeldung technisch? Per Link im Footer?"),
+    ("en", "Does your platform handle unsubscribe requests for our own customers?"),
+    ("it", "La vostra piattaforma gestisce le richieste di cancellazione dei dati (art. 17 GDPR)?"),
+    ("fr", "Votre outil gère-t-il les désinscriptions et les demandes de suppression ?"),
+]
+# The same words with the person in them stay an opt-out.
+STILL_OPT_OUTS = [
+    "Can your system remove me from the list?",
+    "How do I unsubscribe?",
+    "Why do you keep emailing me? Remove me.",
+]
+
+
+@pytest.mark.parametrize(("lang", "text"), ASKED_OF_OUR_PRODUCT)
+def test_an_opt_out_phrase_in_a_question_about_our_product_is_not_an_opt_out(
+    lang: str, text: str
+) -> None:
+    reading = phrases.read_opt_out("Re: our note", text)
+    assert reading.match is None
+    assert any(why.startswith("asked of our product: ") for why in reading.set_aside)
+
+
+@pytest.mark.parametrize("text", STILL_OPT_OUTS)
+def test_an_opt_out_asked_as_a_question_about_the_person_stands(text: str) -> None:
+    assert phrases.opt_out("Re: our note", text) is not None
+
+
+def test_an_unsubscribe_line_of_the_prospects_own_footer_is_not_an_opt_out() -> None:
+    text = (
+        "--\nRachel Nguyen\nOffice Manager\n"
+        "To unsubscribe from Harbor & Vane client alerts, visit harborvane.com/preferences."
+    )
+    reading = phrases.read_opt_out("Re: our note", text)
+    assert reading.match is None
+    assert reading.set_aside == ("a mailing's footer: unsubscribe",)
+    assert phrases.opt_out("Re: our note", "I want to unsubscribe from your emails.") is not None
