@@ -48,6 +48,16 @@ def announce(session: Session, nonces: Sequence[str]) -> None:
         session.execute(select(func.pg_notify(channel, bindparam("payload", payload, Text))))
 
 
+def forget_expired(memory: dict[str, datetime], now: datetime) -> None:
+    """Drop the nonces whose time is up from `memory` (nonce -> when it may be forgotten),
+    oldest first: insertion order is (nearly) expiry order, so the first still kept ends it."""
+    while memory:
+        oldest = next(iter(memory))
+        if memory[oldest] >= now:
+            return
+        del memory[oldest]
+
+
 def feed_name(schema: str) -> str:
     """Name the feed's connection after the schema whose nonces it follows."""
     return f"cam nonce feed ({schema})"
@@ -129,11 +139,7 @@ class NonceFeed:
     def _learn(self, nonces: Sequence[str]) -> None:
         now = self._clock()
         with self._lock:
-            while self._known:
-                oldest = next(iter(self._known))
-                if self._known[oldest] >= now:
-                    break
-                del self._known[oldest]
+            forget_expired(self._known, now)
             for nonce in nonces:
                 self._known[nonce] = now + self._kept
 

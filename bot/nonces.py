@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.nonce_feed import NonceFeed, announce
+from bot.nonce_feed import NonceFeed, announce, forget_expired
 from bot.nonce_writes import PER_STATEMENT, QuickStore
 from cam.core import bulk
 from cam.core.db import SessionFactory, unit_of_work
@@ -99,11 +99,7 @@ class Nonces:
         """Remember `nonce`; True unless this instance served it within the window."""
         nonce = nonce[:NONCE_LENGTH]
         with self._lock:
-            while self._seen:
-                oldest = next(iter(self._seen))
-                if self._seen[oldest] >= now:
-                    break
-                del self._seen[oldest]
+            forget_expired(self._seen, now)
             if nonce in self._seen:
                 return False
             self._seen[nonce] = now + KEPT

@@ -154,11 +154,16 @@ ELSEWHERE = {
 }
 
 
+def read_by(rule: str, kind: ReplyClass, lang: str, text: str) -> None:
+    """Assert that `rule` reads `text` as `kind`."""
+    verdict = read(lang, text)
+    assert verdict.kind is kind
+    assert verdict.matched_rule.startswith(f"rule {rule}: ")
+
+
 @pytest.mark.parametrize(("lang", "text"), _cases(ELSEWHERE))
 def test_a_reply_about_another_business_is_other(lang: str, text: str) -> None:
-    verdict = read(lang, text)
-    assert verdict.kind is ReplyClass.other
-    assert verdict.matched_rule.startswith("rule other.elsewhere: ")
+    read_by("other.elsewhere", ReplyClass.other, lang, text)
 
 
 def test_an_invoice_asked_about_our_offer_is_no_other_business() -> None:
@@ -179,9 +184,7 @@ NO_NEED = {
 
 @pytest.mark.parametrize(("lang", "text"), _cases(NO_NEED))
 def test_why_would_we_need_that_declines(lang: str, text: str) -> None:
-    verdict = read(lang, text)
-    assert verdict.kind is ReplyClass.not_interested
-    assert verdict.matched_rule.startswith("rule not_interested.no_need: ")
+    read_by("not_interested.no_need", ReplyClass.not_interested, lang, text)
 
 
 @pytest.mark.parametrize(
