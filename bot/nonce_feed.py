@@ -1,17 +1,23 @@
-"""Every instance's stored nonces, in this instance's memory, as PostgreSQL announces them.
+"""Every instance's stored nonces, in this instance's memory, as the database makes them known.
 
-A read-only request is checked against the nonces every instance stored (bot/nonces.py). On
-PostgreSQL that lookup is a round trip to the server, and under a burst of requests it is most
-of the ack's time. So the insert that stores nonces also announces them (`pg_notify`, sent at
-its commit) on a channel named after the schema, and a listener on one connection of its own
-keeps them in memory: the lookup becomes a dictionary's.
+A read-only request is checked against the nonces every instance stored (bot/nonces.py). Read
+from the table, that check is a round trip to PostgreSQL, or a query in the bot's own process
+on SQLite, on every ack; under a burst of requests it was most of the ack's cost. So one
+thread per instance keeps them in memory and the lookup becomes a dictionary's:
 
-Memory answers only while the feed is known to work: the listener sends itself a marker every
-`MARKER_SECONDS` and counts as live while one came back within `LIVE_SECONDS`; otherwise (not
-started yet, the server restarted, the connection lost) the caller reads the table as before.
-A nonce another instance committed reaches memory a moment after its commit (the server passes
-the notice at once); a replay of a read-only request sent in that moment gets its read-only
-answer again, as within the writer's gathering time. The listener starts with the first
+- on PostgreSQL the insert that stores nonces also announces them (`pg_notify`, sent at its
+  commit) on a channel named after the schema, and the thread listens on a connection of its
+  own, sending itself a marker every `MARKER_SECONDS`: live while one came back within
+  `LIVE_SECONDS`;
+- on SQLite, where writers take turns and a row's rowid follows commit order, the thread reads
+  the rows past the last one it saw every `POLL_SECONDS`: live while a read succeeded within
+  `LIVE_SECONDS`.
+
+Memory answers only while the feed is live; otherwise (not started yet, the server restarted,
+the connection lost) the caller reads the table as before. A nonce another instance committed
+reaches memory a moment after its commit (PostgreSQL passes the notice at once; SQLite's is
+read within `POLL_SECONDS`); a replay of a read-only request sent in that moment gets its
+read-only answer again, as within the writer's gathering time. The thread starts with the first
 request and ends after `IDLE_SECONDS` without one, so an idle bot holds no extra connection.
 """
 
@@ -36,6 +42,7 @@ CHANNEL_PREFIX = "cam_nonces_"
 # A notice's payload holds at most 8,000 bytes: signatures are 67 characters ("v0=" + 64 hex).
 PER_NOTICE = 100
 MARKER_SECONDS = 0.3
+POLL_SECONDS = 0.1
 LIVE_SECONDS = 1.0
 IDLE_SECONDS = 3.0
 
@@ -64,10 +71,12 @@ def feed_name(schema: str) -> str:
 
 
 class NonceFeed:
-    """Memory of the nonces stored by any instance, fed by one listening connection."""
+    """Memory of the nonces stored by any instance, fed by one connection of its own."""
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime], kept: timedelta) -> None:
+        self._dialect = engine.dialect
         self._connect_args = engine.dialect.create_connect_args(engine.url)
+        self._sqlite = engine.dialect.name == "sqlite"
         self._clock = clock
         self._kept = kept
         self._lock = threading.Lock()
@@ -92,18 +101,29 @@ class NonceFeed:
             return nonce in self._known
 
     def _listen(self) -> None:
+        conn: Any = None
         try:
-            with self._connect() as conn:
+            conn = self._connect()
+            if self._sqlite:
+                self._poll(conn)
+            else:
                 self._follow(conn)
         except Exception as exc:  # any driver's error: memory stops answering, requests go on
             log.warning("nonce feed stopped: %s", type(exc).__name__)
         finally:
+            if conn is not None:
+                conn.close()
             with self._lock:
                 self._listener = None
                 self._live_until = 0.0
                 self._known.clear()
 
+    def _idle(self) -> bool:
+        with self._lock:
+            return time.monotonic() - self._used_at > IDLE_SECONDS
+
     def _follow(self, conn: Connection[Any]) -> None:
+        """Learn PostgreSQL's notices, with a marker of our own to know the feed is live."""
         row = conn.execute("SELECT current_schema()").fetchone()
         assert row is not None
         schema = str(row[0])
@@ -121,13 +141,29 @@ class NonceFeed:
             (self._clock().astimezone(UTC).replace(tzinfo=None),),
         )
         self._learn([nonce for (nonce,) in stored])
-        while True:
-            with self._lock:
-                if time.monotonic() - self._used_at > IDLE_SECONDS:
-                    return
+        while not self._idle():
             conn.execute("SELECT pg_notify(%s, '')", (channel,))
             for notice in conn.notifies(timeout=MARKER_SECONDS):
                 self._receive(notice)
+
+    def _poll(self, conn: Any) -> None:
+        """Read SQLite's new rows in rowid order, which is the order of their commits.
+
+        Rowids start again from 1 only in an emptied table, which takes every instance six
+        minutes without a request; a top rowid below the last one seen reads it all again.
+        """
+        seen = 0
+        while not self._idle():
+            rows = conn.execute(_SQLITE_NEW_ROWS, (seen,)).fetchall()
+            if rows:
+                self._learn([nonce for _rowid, nonce in rows])
+                seen = rows[-1][0]
+            elif (conn.execute(_SQLITE_TOP).fetchone()[0] or 0) < seen:
+                seen = 0
+                continue
+            with self._lock:
+                self._live_until = time.monotonic() + LIVE_SECONDS
+            time.sleep(POLL_SECONDS)
 
     def _receive(self, notice: Notify) -> None:
         if notice.payload:
@@ -143,6 +179,16 @@ class NonceFeed:
             for nonce in nonces:
                 self._known[nonce] = now + self._kept
 
-    def _connect(self) -> Connection[Any]:
+    def _connect(self) -> Any:
         cargs, cparams = self._connect_args
+        if self._sqlite:
+            return self._dialect.loaded_dbapi.connect(
+                *cargs, **{**cparams, "check_same_thread": False, "isolation_level": None}
+            )
         return Connection.connect(*cargs, **{**cparams, "autocommit": True})
+
+
+_SQLITE_NEW_ROWS = (
+    f"SELECT rowid, nonce FROM {RequestNonce.__tablename__} WHERE rowid > ? ORDER BY rowid"
+)
+_SQLITE_TOP = f"SELECT max(rowid) FROM {RequestNonce.__tablename__}"

@@ -9,7 +9,7 @@ stored just after by one background writer, which gathers what arrives within a 
 second into one write. Until that write commits (a tenth of a second and a write's time, longer
 while a cycle holds SQLite's lock), another instance would answer a replay of it once more: the
 same read-only answer, nothing changed. A crash in that moment forgets those nonces too;
-nothing else is ever forgotten. On PostgreSQL a read-only request's lookup is answered from
+nothing else is ever forgotten. A read-only request's lookup in the table is answered from
 memory too, while the feed of every instance's stored nonces is live (bot/nonce_feed.py).
 """
 
@@ -92,7 +92,7 @@ class Nonces:
         engine = session_factory.kw["bind"]
         assert isinstance(engine, Engine)
         self._reader = _NonceReader(engine)
-        self._feed = NonceFeed(engine, clock, KEPT) if engine.dialect.name == "postgresql" else None
+        self._feed = NonceFeed(engine, clock, KEPT)
         self._quick = QuickStore(engine)
 
     def first_here(self, nonce: str, now: datetime) -> bool:
@@ -117,9 +117,9 @@ class Nonces:
 
     def seen_anywhere(self, nonce: str) -> bool:
         """Tell whether any instance stored `nonce`: from the feed's memory while it is live
-        (PostgreSQL, bot/nonce_feed.py), else from the table (False when it cannot answer)."""
+        (bot/nonce_feed.py), else from the table (False when it cannot answer)."""
         nonce = nonce[:NONCE_LENGTH]
-        known = None if self._feed is None else self._feed.knows(nonce)
+        known = self._feed.knows(nonce)
         return self._reader.has(nonce) if known is None else known
 
     def store_later(self, nonce: str) -> None:

@@ -1,4 +1,4 @@
-"""PostgreSQL announces each stored nonce, and every instance's memory learns it."""
+"""Every instance's memory learns each stored nonce: announced by PostgreSQL, read by SQLite."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from cam.core.db import SessionFactory
 from tests.replies.prospects import wait_for
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 
 
 def clock() -> datetime:
@@ -40,6 +39,7 @@ def test_memory_holds_what_was_stored_before_and_learns_what_is_stored_after(
     wait_for(lambda: feed.knows("v0=after"), timeout=10)
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_a_lost_feed_falls_back_to_the_table_and_comes_back(
     engine: Engine, sessions: SessionFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -68,8 +68,20 @@ def test_a_lost_feed_falls_back_to_the_table_and_comes_back(
     wait_for(lambda: feed.knows("v0=while-away"), timeout=10)
 
 
-def test_the_writers_batch_is_announced(engine: Engine) -> None:
+def test_the_writers_batch_is_learnt(engine: Engine) -> None:
     feed = NonceFeed(engine, clock, KEPT)
     assert not live(feed, "v0=first")
     assert QuickStore(engine).store(["v0=first", "v0=second"], NOW + KEPT) == 2
     wait_for(lambda: feed.knows("v0=first") and feed.knows("v0=second"), timeout=10)
+
+
+def test_an_emptied_table_whose_rowids_start_again_is_read_again(
+    engine: Engine, sessions: SessionFactory
+) -> None:
+    feed = NonceFeed(engine, clock, KEPT)
+    store(sessions, ["v0=one", "v0=two", "v0=three"], NOW)
+    assert live(feed, "v0=three")
+    # Every nonce expired and pruned: the next ones take the rowids from 1 again.
+    store(sessions, [], NOW + KEPT + KEPT)
+    store(sessions, ["v0=again"], NOW)
+    wait_for(lambda: feed.knows("v0=again"), timeout=10)
