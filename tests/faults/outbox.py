@@ -100,7 +100,13 @@ def seed_outbox(
     ]
     with engine.begin() as conn:
         conn.execute(insert(Lead), leads)
-        ids = conn.execute(select(Lead.id).where(Lead.email.in_(emails))).scalars().all()
+        # In the order the leads were listed: a reused PostgreSQL table returns rows in the
+        # order they landed in its free space, not in the order of their ids.
+        ids = (
+            conn.execute(select(Lead.id).where(Lead.email.in_(emails)).order_by(Lead.id))
+            .scalars()
+            .all()
+        )
         conn.execute(
             insert(OutreachMessage),
             [
