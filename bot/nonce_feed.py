@@ -34,6 +34,7 @@ from psycopg import Connection, Notify, sql
 from sqlalchemy import Engine, Text, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from bot.driver_connection import autocommit_connection
 from cam.core.models import RequestNonce
 
 log = logging.getLogger(__name__)
@@ -74,8 +75,7 @@ class NonceFeed:
     """Memory of the nonces stored by any instance, fed by one connection of its own."""
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime], kept: timedelta) -> None:
-        self._dialect = engine.dialect
-        self._connect_args = engine.dialect.create_connect_args(engine.url)
+        self._engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
         self._clock = clock
         self._kept = kept
@@ -103,7 +103,7 @@ class NonceFeed:
     def _listen(self) -> None:
         conn: Any = None
         try:
-            conn = self._connect()
+            conn = autocommit_connection(self._engine)
             if self._sqlite:
                 self._poll(conn)
             else:
@@ -178,14 +178,6 @@ class NonceFeed:
             forget_expired(self._known, now)
             for nonce in nonces:
                 self._known[nonce] = now + self._kept
-
-    def _connect(self) -> Any:
-        cargs, cparams = self._connect_args
-        if self._sqlite:
-            return self._dialect.loaded_dbapi.connect(
-                *cargs, **{**cparams, "check_same_thread": False, "isolation_level": None}
-            )
-        return Connection.connect(*cargs, **{**cparams, "autocommit": True})
 
 
 _SQLITE_NEW_ROWS = (

@@ -16,6 +16,7 @@ from typing import Any
 from psycopg import sql
 from sqlalchemy import Engine
 
+from bot.driver_connection import autocommit_connection
 from bot.nonce_feed import CHANNEL_PREFIX, PER_NOTICE
 from cam.core.models import RequestNonce
 
@@ -41,8 +42,7 @@ class QuickStore:
     """Store nonces for one writer thread, on a driver connection of its own in autocommit."""
 
     def __init__(self, engine: Engine) -> None:
-        self._dialect = engine.dialect
-        self._connect_args = engine.dialect.create_connect_args(engine.url)
+        self._engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
         self._conn: Any = None
 
@@ -75,17 +75,13 @@ class QuickStore:
             self._conn = None
 
     def _connect(self) -> Any:
-        cargs, cparams = self._connect_args
+        conn = autocommit_connection(self._engine)
         if self._sqlite:
-            conn = self._dialect.loaded_dbapi.connect(
-                *cargs, **{**cparams, "check_same_thread": False, "isolation_level": None}
-            )
             # As every connection of the engine (cam/core/db.py): wait for the write lock, no
             # fsync at commit.
             conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("PRAGMA synchronous=NORMAL")
         else:
-            conn = self._dialect.loaded_dbapi.connect(*cargs, **{**cparams, "autocommit": True})
             # A crash may forget the last moment's nonces, never store a wrong one.
             conn.execute("SET synchronous_commit TO OFF")
         self._conn = conn

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.driver_connection import autocommit_connection
 from bot.nonce_feed import NonceFeed, announce, forget_expired
 from bot.nonce_writes import PER_STATEMENT, QuickStore
 from cam.core import bulk
@@ -183,10 +184,8 @@ class _NonceReader:
     """
 
     def __init__(self, engine: Engine) -> None:
-        self._dialect = engine.dialect
-        self._args = engine.dialect.create_connect_args(engine.url)
-        self._sqlite = engine.dialect.name == "sqlite"
-        mark = "?" if self._dialect.paramstyle == "qmark" else "%s"
+        self._engine = engine
+        mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
         self._sql = f"SELECT 1 FROM {RequestNonce.__tablename__} WHERE nonce = {mark}"
         # A cursor per connection, reused: a new one per lookup cost psycopg a third more CPU.
         # The deque's append and pop need no lock of their own (a LifoQueue's did).
@@ -199,7 +198,7 @@ class _NonceReader:
             cursor = None
         try:
             if cursor is None:
-                cursor = self._connect().cursor()
+                cursor = autocommit_connection(self._engine).cursor()
             found = cursor.execute(self._sql, (nonce,)).fetchone() is not None
         except Exception as exc:  # any driver's error: the check is skipped, never the request
             log.warning("replay check skipped: the database cannot be read (%s)", _name(exc))
@@ -208,15 +207,6 @@ class _NonceReader:
             return False
         self._idle.append(cursor)
         return found
-
-    def _connect(self) -> Any:
-        cargs, cparams = self._args
-        if self._sqlite:
-            cparams = {**cparams, "check_same_thread": False, "isolation_level": None}
-        connection = self._dialect.loaded_dbapi.connect(*cargs, **cparams)
-        if not self._sqlite:
-            connection.autocommit = True
-        return connection
 
 
 def _name(exc: BaseException) -> str:
