@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from cam.core.models import ReplyClass
+from cam.replies.rules import Classification
 from tests.replies.written_replies import read
 
 YES = {
@@ -72,6 +73,14 @@ def _cases(table: dict[str, str]) -> list[tuple[str, str]]:
     return sorted(table.items())
 
 
+def read_by(rule: str, kind: ReplyClass, lang: str, text: str) -> Classification:
+    """Assert that `rule` reads `text` as `kind`; return the reading."""
+    verdict = read(lang, text)
+    assert verdict.kind is kind
+    assert verdict.matched_rule.startswith(f"rule {rule}: ")
+    return verdict
+
+
 @pytest.mark.parametrize(("lang", "text"), _cases(YES))
 def test_a_bare_yes_is_interested(lang: str, text: str) -> None:
     verdict = read(lang, text)
@@ -86,9 +95,7 @@ def test_a_bare_no_declines(lang: str, text: str) -> None:
 
 @pytest.mark.parametrize(("lang", "text"), _cases(NOT_NOW))
 def test_not_now_with_a_later_time_declines(lang: str, text: str) -> None:
-    verdict = read(lang, text)
-    assert verdict.kind is ReplyClass.not_interested
-    assert verdict.matched_rule.startswith("rule not_interested.not_now: ")
+    read_by("not_interested.not_now", ReplyClass.not_interested, lang, text)
 
 
 @pytest.mark.parametrize(
@@ -106,9 +113,7 @@ def test_not_now_with_a_request_is_no_decline(text: str) -> None:
 
 @pytest.mark.parametrize(("lang", "text"), _cases(QUESTIONS_FIRST))
 def test_questions_announced_as_coming_first_are_a_question(lang: str, text: str) -> None:
-    verdict = read(lang, text)
-    assert verdict.kind is ReplyClass.question
-    assert verdict.matched_rule.startswith("rule question.before_commitment: ")
+    read_by("question.before_commitment", ReplyClass.question, lang, text)
 
 
 def test_questions_first_with_a_next_step_asked_is_left_to_the_model() -> None:
@@ -118,9 +123,7 @@ def test_questions_first_with_a_next_step_asked_is_left_to_the_model() -> None:
 
 @pytest.mark.parametrize(("lang", "text"), _cases(HANDOVERS))
 def test_a_hand_over_to_someone_named_is_other_with_the_referral(lang: str, text: str) -> None:
-    verdict = read(lang, text)
-    assert verdict.kind is ReplyClass.other
-    assert verdict.matched_rule.startswith("rule other.handover: ")
+    verdict = read_by("other.handover", ReplyClass.other, lang, text)
     assert verdict.referral is not None and verdict.referral.email in text
 
 
@@ -138,9 +141,7 @@ def test_a_hand_over_with_interest_or_a_request_is_no_plain_hand_over(text: str)
 
 @pytest.mark.parametrize(("lang", "text"), _cases(DIFFERENCES))
 def test_more_ways_of_asking_how_we_differ(lang: str, text: str) -> None:
-    verdict = read(lang, text)
-    assert verdict.kind is ReplyClass.question
-    assert verdict.matched_rule.startswith("rule question.difference: ")
+    read_by("question.difference", ReplyClass.question, lang, text)
 
 
 ELSEWHERE = {
@@ -152,13 +153,6 @@ ELSEWHERE = {
     "it": "La fattura n. 233 ci è stata scartata dallo SdI, mi dite come sistemare?",
     "pt": "É sobre a fatura do mês passado? Já foi paga.",
 }
-
-
-def read_by(rule: str, kind: ReplyClass, lang: str, text: str) -> None:
-    """Assert that `rule` reads `text` as `kind`."""
-    verdict = read(lang, text)
-    assert verdict.kind is kind
-    assert verdict.matched_rule.startswith(f"rule {rule}: ")
 
 
 @pytest.mark.parametrize(("lang", "text"), _cases(ELSEWHERE))
